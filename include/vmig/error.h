@@ -1,0 +1,79 @@
+/*
+ * error.h - the one error type of libvmig.
+ *
+ * Every fallible library call returns an enum vmig_code and fills a caller-owned
+ * struct vmig_err once, where the failure happens, with a message that names the
+ * subject (collection, point id, field) and never contains a secret. Codes are
+ * grouped by what the caller can do about them; the list is append-only.
+ */
+#ifndef VMIG_ERROR_H
+#define VMIG_ERROR_H
+
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum vmig_code {
+    VMIG_OK = 0,
+    /* retry: transient, the same call may succeed later */
+    VMIG_E_TIMEOUT = 1,     /* deadline exceeded, 408, gRPC DEADLINE_EXCEEDED */
+    VMIG_E_UNAVAILABLE = 2, /* connection refused/reset, 502/503/504, gRPC UNAVAILABLE */
+    VMIG_E_RATE_LIMIT = 3,  /* 429, Milvus rate limit, Status.retriable */
+    /* fix credentials or connection settings */
+    VMIG_E_AUTH = 10, /* 401/403, gRPC UNAUTHENTICATED / PERMISSION_DENIED */
+    VMIG_E_TLS = 11,  /* certificate or handshake failure */
+    VMIG_E_CONNECT = 12, /* wrong host/port/protocol (e.g. gRPC port given as REST) */
+    /* fix input */
+    VMIG_E_USAGE = 20,     /* bad option or argument */
+    VMIG_E_NOT_FOUND = 21, /* collection or job does not exist */
+    VMIG_E_EXISTS = 22,    /* target collection already exists */
+    VMIG_E_SCHEMA = 23,    /* source shape cannot be mapped (5 vectors, Manhattan, ...) */
+    VMIG_E_DATA = 24,      /* a point cannot be written (null payload value, key conflict, size) */
+    VMIG_E_VERIFY = 25,    /* verification found a difference */
+    /* give up */
+    VMIG_E_PROTOCOL = 30, /* unexpected answer from a server */
+    VMIG_E_REMOTE = 31,   /* the server refused the request (non-retriable status) */
+    VMIG_E_IO = 32,       /* local file or store error */
+    VMIG_E_INTERNAL = 33,
+    VMIG_E_CANCELLED = 34, /* the job was cancelled */
+};
+
+#define VMIG_ERR_MSG_MAX 1024
+
+struct vmig_err {
+    enum vmig_code code;
+    int remote_status; /* HTTP status or gRPC/Milvus code when known, else 0 */
+    char msg[VMIG_ERR_MSG_MAX];
+};
+
+/* Short description of a code ("timeout", "schema cannot be mapped", ...). */
+const char *vmig_strerror(enum vmig_code code);
+
+/* Nonzero for codes a caller may retry with backoff. */
+int vmig_code_is_retryable(enum vmig_code code);
+
+/* Fill err (may be NULL) and return code. The message is printf-formatted. */
+enum vmig_code vmig_err_set(struct vmig_err *err, enum vmig_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const char *fmt,
+                             va_list ap);
+
+/* Prepend context ("collection 'docs': ") to an already set message. */
+void vmig_err_prefix(struct vmig_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void vmig_err_clear(struct vmig_err *err)
+{
+    if (err) {
+        err->code = VMIG_OK;
+        err->remote_status = 0;
+        err->msg[0] = '\0';
+    }
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

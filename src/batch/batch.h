@@ -1,0 +1,106 @@
+/*
+ * batch.h - a columnar batch of points: the one record format between the source
+ * codec (which fills it from a scroll page) and the target codec (which encodes it
+ * as Milvus FieldData without per-point copies).
+ *
+ * Layout per batch of n rows:
+ *   ids[n]                         point ids
+ *   col[c] dense:  data = n*dim float32, row r at r*dim
+ *   col[c] sparse: data = (u32 index LE, f32 value LE) pairs sorted by index,
+ *                  row r in [off[r], off[r+1])  - exactly Milvus's per-row encoding
+ *   meta:          payload JSON objects concatenated, row r in [meta_off[r], meta_off[r+1])
+ * Rows a codec refuses (e.g. payload over 64 KiB with --rejects) are recorded in
+ * rejects[] and not counted in n. Allocations are kept across vmig_batch_reset().
+ */
+#ifndef VMIG_BATCH_H
+#define VMIG_BATCH_H
+
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "vmig/types.h"
+
+/* What a codec needs to know of the plan to decode a page into columns. */
+struct vmig_layout {
+    const char *coll; /* source collection name, for messages */
+    int unnamed;      /* source uses the single unnamed vector form */
+    size_t ncols;
+    struct {
+        const char *src; /* Qdrant vector name ("" = unnamed) */
+        const char *dst; /* Milvus field name */
+        int sparse;
+        uint32_t dim;
+    } col[VMIG_MAX_VECTOR_FIELDS];
+    enum vmig_null_policy nulls;
+    enum vmig_conflict_policy conflict;
+    const char *prefix; /* conflict prefix, e.g. "payload_" */
+    /* target schema field names a payload key must not take (pk + vector fields) */
+    size_t nreserved;
+    const char *reserved[VMIG_MAX_VECTOR_FIELDS + 1];
+    int reject_oversize; /* payload > VMIG_JSON_MAX: 1 = record a reject, 0 = error */
+};
+
+/* Fill a layout from a plan collection; strings are borrowed from pc. */
+void vmig_layout_from_plan(struct vmig_layout *lay, const struct vmig_plan_coll *pc,
+                           int reject_oversize);
+
+struct vmig_batch_col {
+    int sparse;
+    uint32_t dim;
+    struct vmig_buf data;
+    size_t *off; /* sparse only: n+1 offsets */
+    size_t offcap;
+};
+
+struct vmig_batch_reject {
+    struct vmig_point_id id;
+    char reason[256];
+};
+
+struct vmig_batch {
+    size_t n, cap;
+    struct vmig_point_id *ids;
+    size_t ncols;
+    struct vmig_batch_col col[VMIG_MAX_VECTOR_FIELDS];
+    struct vmig_buf meta;
+    size_t *meta_off; /* n+1 offsets */
+    size_t nrejects, rejcap;
+    struct vmig_batch_reject *rejects;
+    uint64_t nulls_dropped; /* payload keys removed under --null-values=drop */
+};
+
+void vmig_batch_init(struct vmig_batch *b, const struct vmig_layout *lay);
+void vmig_batch_release(struct vmig_batch *b);
+/* Empty the batch, keep allocations. */
+void vmig_batch_reset(struct vmig_batch *b);
+
+/* --- building rows (codecs) ---
+ * vmig_batch_begin_row() appends a row with id; dense slots are zeroed and can be
+ * filled via vmig_batch_dense() in any column order; sparse pairs and the payload
+ * are appended to col[c].data / meta while the row is open. vmig_batch_end_row()
+ * closes the offsets. vmig_batch_drop_row() discards the open row (reason NULL) or
+ * records it as a reject. */
+void vmig_batch_begin_row(struct vmig_batch *b, const struct vmig_point_id *id);
+float *vmig_batch_dense(struct vmig_batch *b, size_t col); /* open row's slot */
+void vmig_batch_end_row(struct vmig_batch *b);
+void vmig_batch_drop_row(struct vmig_batch *b, const char *reason);
+
+/* Row accessors. */
+static inline const float *vmig_batch_dense_at(const struct vmig_batch *b, size_t col, size_t r)
+{
+    return (const float *)(const void *)b->col[col].data.p + (size_t)r * b->col[col].dim;
+}
+static inline const char *vmig_batch_meta_at(const struct vmig_batch *b, size_t r, size_t *len)
+{
+    *len = b->meta_off[r + 1] - b->meta_off[r];
+    return b->meta.p + b->meta_off[r];
+}
+
+/* Keep the first n rows. */
+void vmig_batch_truncate(struct vmig_batch *b, size_t n);
+/* Append all rows of src (same layout) to dst. */
+void vmig_batch_append(struct vmig_batch *dst, const struct vmig_batch *src);
+/* Approximate encoded size in bytes (what an Insert request of this batch weighs). */
+size_t vmig_batch_bytes(const struct vmig_batch *b);
+
+#endif

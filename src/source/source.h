@@ -1,0 +1,60 @@
+/*
+ * source.h - the source connector interface: a const vtable per connector
+ * (curl's vtls pattern). Only Qdrant exists today (source/qdrant*.c); a new
+ * source implements these calls and adds itself to vmig_sources[].
+ *
+ * A struct vmig_source handle is NOT thread-safe: the engine opens one per reader
+ * thread (opening is cheap: no network I/O happens in open).
+ */
+#ifndef VMIG_SOURCE_H
+#define VMIG_SOURCE_H
+
+#include <stdint.h>
+
+#include "batch/batch.h"
+#include "vmig/types.h"
+
+struct vmig_source;
+
+/* One page request. A read range is a slice (when slice_total > 0) and/or the
+ * half-open id interval [offset, end); kind NONE means unbounded. */
+struct vmig_read_req {
+    const char *coll;
+    const struct vmig_layout *layout;
+    struct vmig_point_id offset; /* inclusive start; NONE = from the beginning */
+    uint32_t limit;              /* points per page */
+    uint32_t slice_total, slice_index;
+};
+
+struct vmig_source_vt {
+    const char *name; /* "qdrant" */
+    enum vmig_code (*open)(const struct vmig_endpoint *ep, struct vmig_source **out,
+                           struct vmig_err *err);
+    void (*close)(struct vmig_source *s);
+    /* Pre-flight: server version (e.g. "1.19.0"); clear errors for a wrong port,
+     * wrong key, TLS failure. */
+    enum vmig_code (*probe)(struct vmig_source *s, char *version, size_t n, struct vmig_err *err);
+    /* Collection names; *names is a malloc'd array of malloc'd strings. */
+    enum vmig_code (*list)(struct vmig_source *s, char ***names, size_t *n, struct vmig_err *err);
+    /* Configuration (never from sampled points) plus the id probes. */
+    enum vmig_code (*describe)(struct vmig_source *s, const char *coll, struct vmig_src_coll *out,
+                               struct vmig_err *err);
+    /* Exact point count. */
+    enum vmig_code (*count)(struct vmig_source *s, const char *coll, uint64_t *n,
+                            struct vmig_err *err);
+    /* One scroll page appended to out; *next = next_page_offset (kind NONE at the end).
+     * *page_bytes (may be NULL) receives the response size, for page sizing. */
+    enum vmig_code (*read)(struct vmig_source *s, const struct vmig_read_req *req,
+                           struct vmig_batch *out, struct vmig_point_id *next,
+                           size_t *page_bytes, struct vmig_err *err);
+    /* Points by id (verification), appended to out in any order; missing ids are absent. */
+    enum vmig_code (*retrieve)(struct vmig_source *s, const char *coll,
+                               const struct vmig_layout *lay, const struct vmig_point_id *ids,
+                               size_t n, struct vmig_batch *out, struct vmig_err *err);
+    /* Whether the server supports the slice filter (>= 1.19). */
+    int (*has_slices)(struct vmig_source *s);
+};
+
+extern const struct vmig_source_vt vmig_source_qdrant;
+
+#endif

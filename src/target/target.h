@@ -1,0 +1,56 @@
+/*
+ * target.h - the target connector interface: a const vtable per connector.
+ * Only Milvus exists today (target/milvus*.c: protobuf codec, gRPC transport,
+ * connector). A new target implements these calls.
+ *
+ * A struct vmig_target handle IS thread-safe: writers share it (one gRPC channel
+ * reused for every call).
+ */
+#ifndef VMIG_TARGET_H
+#define VMIG_TARGET_H
+
+#include <stdint.h>
+
+#include "batch/batch.h"
+#include "vmig/types.h"
+
+struct vmig_target;
+
+struct vmig_target_vt {
+    const char *name; /* "milvus" */
+    enum vmig_code (*open)(const struct vmig_endpoint *ep, struct vmig_target **out,
+                           struct vmig_err *err);
+    void (*close)(struct vmig_target *t);
+    /* Pre-flight: server version; clear errors for wrong address / token / TLS. */
+    enum vmig_code (*probe)(struct vmig_target *t, char *version, size_t n, struct vmig_err *err);
+    enum vmig_code (*has_collection)(struct vmig_target *t, const char *name, int *exists,
+                                     struct vmig_err *err);
+    /* Create the collection of a plan (pk, vector fields, dynamic field on). */
+    enum vmig_code (*create_collection)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                        struct vmig_err *err);
+    enum vmig_code (*drop_collection)(struct vmig_target *t, const char *name,
+                                      struct vmig_err *err);
+    /* Write all rows of b (Insert, or Upsert when upsert != 0). Requests stay under the
+     * 64 MiB limit: a batch that encodes larger is split. Returns only after the
+     * server acknowledged every row. */
+    enum vmig_code (*write)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                            const struct vmig_batch *b, int upsert, struct vmig_err *err);
+    enum vmig_code (*flush)(struct vmig_target *t, const char *name, struct vmig_err *err);
+    /* Create one index per vector field (plan's index kind/metric) and wait until built. */
+    enum vmig_code (*create_indexes)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                     struct vmig_err *err);
+    /* Load and wait until loaded. */
+    enum vmig_code (*load)(struct vmig_target *t, const char *name, struct vmig_err *err);
+    /* Exact row count (Query count(*) with Strong consistency). */
+    enum vmig_code (*count)(struct vmig_target *t, const char *name, uint64_t *n,
+                            struct vmig_err *err);
+    /* Rows by primary key (verification), appended to out (layout of the plan) in any
+     * order, payload as the $meta JSON object. */
+    enum vmig_code (*retrieve)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                               const struct vmig_layout *lay, const struct vmig_point_id *ids,
+                               size_t n, struct vmig_batch *out, struct vmig_err *err);
+};
+
+extern const struct vmig_target_vt vmig_target_milvus;
+
+#endif

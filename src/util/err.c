@@ -1,0 +1,68 @@
+/*
+ * err.c - the error type: code names, retry classification, message helpers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmig/error.h"
+
+const char *vmig_strerror(enum vmig_code code)
+{
+    switch (code) {
+    case VMIG_OK: return "ok";
+    case VMIG_E_TIMEOUT: return "timeout";
+    case VMIG_E_UNAVAILABLE: return "service unavailable";
+    case VMIG_E_RATE_LIMIT: return "rate limited";
+    case VMIG_E_AUTH: return "authentication failed";
+    case VMIG_E_TLS: return "TLS failure";
+    case VMIG_E_CONNECT: return "cannot connect";
+    case VMIG_E_USAGE: return "invalid usage";
+    case VMIG_E_NOT_FOUND: return "not found";
+    case VMIG_E_EXISTS: return "already exists";
+    case VMIG_E_SCHEMA: return "schema cannot be mapped";
+    case VMIG_E_DATA: return "invalid data";
+    case VMIG_E_VERIFY: return "verification failed";
+    case VMIG_E_PROTOCOL: return "protocol error";
+    case VMIG_E_REMOTE: return "refused by server";
+    case VMIG_E_IO: return "I/O error";
+    case VMIG_E_INTERNAL: return "internal error";
+    case VMIG_E_CANCELLED: return "cancelled";
+    }
+    return "unknown error";
+}
+
+int vmig_code_is_retryable(enum vmig_code code)
+{
+    return code == VMIG_E_TIMEOUT || code == VMIG_E_UNAVAILABLE || code == VMIG_E_RATE_LIMIT;
+}
+
+enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const char *fmt,
+                             va_list ap)
+{
+    if (err) {
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    }
+    return code;
+}
+
+enum vmig_code vmig_err_set(struct vmig_err *err, enum vmig_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmig_err_setv(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void vmig_err_prefix(struct vmig_err *err, const char *fmt, ...)
+{
+    if (!err) return;
+    char pre[VMIG_ERR_MSG_MAX], old[VMIG_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    snprintf(err->msg, sizeof err->msg, "%s%s", pre, old);
+}
