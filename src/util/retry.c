@@ -1,0 +1,76 @@
+/*
+ * retry.c - backoff with full jitter (AWS architecture blog "Exponential Backoff
+ * and Jitter"): sleep = random(0, min(cap, base * 2^attempt)). Full jitter keeps
+ * many readers/writers from hammering a recovering server in lockstep.
+ */
+#include "retry.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+
+struct vmig_retry_policy vmig_retry_default = {0, 200, 10000, 300000, NULL};
+
+uint64_t vmig_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t vmig_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void vmig_sleep_ms(int ms)
+{
+    if (ms <= 0) return;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p)
+{
+    r->p = p ? *p : vmig_retry_default;
+    if (r->p.base_ms <= 0) r->p.base_ms = 200;
+    if (r->p.max_ms <= 0) r->p.max_ms = 10000;
+    r->attempt = 0;
+    r->start_ms = vmig_now_ms();
+    r->seed = (unsigned)(r->start_ms ^ (uintptr_t)r);
+}
+
+int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *err,
+                     const char *what)
+{
+    if (rc == VMIG_OK || !vmig_code_is_retryable(rc)) return 0;
+    r->attempt++;
+    uint64_t spent = vmig_now_ms() - r->start_ms;
+    int out_of_attempts = r->p.max_attempts > 0 && r->attempt >= r->p.max_attempts;
+    int out_of_time = r->p.max_total_ms > 0 && spent >= (uint64_t)r->p.max_total_ms;
+    int cancelled = r->p.cancel && *r->p.cancel;
+    if (out_of_attempts || out_of_time || cancelled) {
+        if (!cancelled && err)
+            vmig_err_prefix(err, "gave up after %d attempts in %.1f s: ", r->attempt,
+                            (double)spent / 1000.0);
+        return 0;
+    }
+    long cap = (long)r->p.base_ms << (r->attempt < 16 ? r->attempt : 16);
+    if (cap > r->p.max_ms) cap = r->p.max_ms;
+    int sleep = (int)(rand_r(&r->seed) % (unsigned)(cap + 1));
+    if (r->p.max_total_ms > 0 && spent + (uint64_t)sleep > (uint64_t)r->p.max_total_ms)
+        sleep = (int)((uint64_t)r->p.max_total_ms - spent);
+    VLOG_WARN("%s: %s (%s); retry %d in %d ms", what, err ? err->msg : "", vmig_strerror(rc),
+              r->attempt, sleep);
+    /* sleep in slices so a cancel is noticed quickly */
+    while (sleep > 0) {
+        int s = sleep > 100 ? 100 : sleep;
+        vmig_sleep_ms(s);
+        sleep -= s;
+        if (r->p.cancel && *r->p.cancel) return 0;
+    }
+    return 1;
+}
