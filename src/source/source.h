@@ -24,6 +24,7 @@ struct vmig_read_req {
     struct vmig_point_id offset; /* inclusive start; NONE = from the beginning */
     uint32_t limit;              /* points per page */
     uint32_t slice_total, slice_index;
+    int ids_only; /* no vectors, no payload: rows carry ids only (id scans for sampling) */
 };
 
 struct vmig_source_vt {

@@ -1,0 +1,125 @@
+/*
+ * migrate.h - the migration engine's public API: move one planned collection from
+ * the source to the target with parallel readers and writers joined by bounded
+ * queues, checkpointed per read range, then index, load and verify it.
+ *
+ * Reading is split into ranges (Qdrant slices when the server has them, else one
+ * sequential range). Each range's progress is a resume offset: every point before it
+ * is acknowledged by the target. The caller owns a struct vmig_coll_state (ranges +
+ * counters), may persist it from the checkpoint hook, and may pass it back later to
+ * resume: pages at or below a range's high-water mark may already be in the target
+ * and are re-sent with Upsert, so a resumed run neither loses nor doubles a point.
+ */
+#ifndef VMIG_MIGRATE_H
+#define VMIG_MIGRATE_H
+
+#include <stdint.h>
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmig_range {
+    uint32_t slice_total, slice_index; /* slice filter when slice_total > 0 */
+    struct vmig_point_id start;        /* resume offset (inclusive); NONE = beginning */
+    struct vmig_point_id end;          /* exclusive upper bound; NONE = unbounded */
+    struct vmig_point_id hw;           /* high-water: pages up to here may have been written */
+    int hw_set;                        /* hw is meaningful (else nothing was ever written) */
+    int done;
+    uint64_t points; /* acknowledged points of this range */
+};
+
+#define VMIG_MAX_RANGES 64
+
+enum vmig_coll_phase {
+    VMIG_PHASE_PENDING = 0,
+    VMIG_PHASE_CREATING,
+    VMIG_PHASE_COPYING,
+    VMIG_PHASE_INDEXING,
+    VMIG_PHASE_LOADING,
+    VMIG_PHASE_VERIFYING,
+    VMIG_PHASE_DONE,
+};
+
+struct vmig_coll_state {
+    int created;      /* the target collection was created by this migration */
+    int copied;       /* all ranges done and flushed */
+    int indexed, loaded;
+    size_t nranges;
+    struct vmig_range range[VMIG_MAX_RANGES];
+    uint64_t total;   /* exact source count at start */
+    uint64_t written; /* acknowledged points (sum of ranges) */
+    uint64_t read;    /* points read (this run) */
+    uint64_t bytes;   /* vector + payload bytes written (this run) */
+    uint64_t rejected, nulls_dropped;
+};
+
+struct vmig_verify_result {
+    int ran;
+    uint64_t source_count, target_count;
+    uint64_t sampled, missing, vector_diffs, payload_diffs, rejected;
+    char first_diff[512]; /* the first difference found, for the error log */
+};
+
+struct vmig_progress {
+    const char *coll;
+    enum vmig_coll_phase phase;
+    uint64_t total, read, written, bytes;
+    double points_per_s; /* over this run */
+    double eta_s;        /* -1 unknown */
+};
+
+struct vmig_migrate_hooks {
+    void *ud;
+    /* Progress, at most every ~200 ms and at each phase change (any thread). */
+    void (*progress)(void *ud, const struct vmig_progress *p);
+    /* State changed durably (a range advanced, a phase finished). Called with the
+     * engine's lock held, from any thread; persist st and return 0, or nonzero to
+     * fail the collection. Called before a page is handed to writers (hw moved) and
+     * after the target acknowledged it (start moved). */
+    int (*checkpoint)(void *ud, const struct vmig_coll_state *st);
+    /* A row the target will not get (e.g. payload > 64 KiB with rejects on). */
+    void (*reject)(void *ud, const char *coll, const struct vmig_point_id *id, const char *reason);
+};
+
+struct vmig_migrate_opts {
+    int readers;          /* parallel read ranges; default 4 */
+    int writers;          /* parallel target writers; default 2 */
+    size_t page_bytes;    /* aim for scroll responses of this size; default 8 MiB */
+    uint32_t page_limit;  /* fixed page size in points (0 = sized by bytes) */
+    int queue_depth;      /* pages between readers and writers; default 2 * writers */
+    int verify_sample;    /* points to compare bit-exactly after the copy; <0 = no verify */
+    int reject_oversize;  /* payload > 64 KiB: record a reject instead of failing */
+    int skip_index;       /* do not create indexes / load (bench write-only runs) */
+    const volatile int *cancel; /* nonzero = stop as soon as possible (SIGINT) */
+    struct vmig_migrate_hooks hooks;
+};
+
+void vmig_migrate_opts_init(struct vmig_migrate_opts *o);
+void vmig_coll_state_init(struct vmig_coll_state *st);
+
+/* Migrate (or resume) one planned collection. st: fresh from vmig_coll_state_init() or
+ * as persisted by the checkpoint hook. On VMIG_OK the collection is copied, indexed,
+ * loaded and (unless verify_sample < 0) verified; vr receives the verification. */
+enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                                 const struct vmig_plan_coll *pc,
+                                 const struct vmig_migrate_opts *o, struct vmig_coll_state *st,
+                                 struct vmig_verify_result *vr, struct vmig_err *err);
+
+/* Compare a migrated collection: exact counts on both sides and `sample` random
+ * points (float32 vectors bit-exact, sparse equal, payload JSON equal). Returns
+ * VMIG_E_VERIFY (with the first difference) when anything differs. `rejected` points
+ * (kept out on purpose, e.g. oversize payloads) are expected to be missing. */
+enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                                const struct vmig_plan_coll *pc, int sample, uint64_t rejected,
+                                const volatile int *cancel, struct vmig_verify_result *vr,
+                                struct vmig_err *err);
+
+const char *vmig_phase_name(enum vmig_coll_phase p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

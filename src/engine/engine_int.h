@@ -1,0 +1,17 @@
+/*
+ * engine_int.h - what the engine's files share privately: the id scan with
+ * reservoir sampling (verify) and batch comparison.
+ */
+#ifndef VMIG_ENGINE_INT_H
+#define VMIG_ENGINE_INT_H
+
+#include "batch/batch.h"
+#include "source/source.h"
+#include "vmig/migrate.h"
+
+/* Compare row ra of a with row rb of b (same layout): 0 when equal, else a
+ * description of the first difference in why (vector name or "payload"). */
+int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig_batch *b,
+                        size_t rb, const struct vmig_layout *lay, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,493 @@
+/*
+ * migrate.c - the migration engine for one collection: R reader threads scroll
+ * the source's read ranges page by page, hand pages through a bounded queue to W
+ * writer threads that insert them into the target, and a per-range acknowledgement
+ * window advances each range's resume offset only when every earlier page of that
+ * range is acknowledged. Pages come from a fixed pool, so memory stays flat and
+ * batches are reused without per-page allocation after warm-up.
+ *
+ * Exactness on resume: before a page is queued, its range's high-water mark (hw)
+ * moves past it and is checkpointed; after a crash, pages that start below the
+ * persisted hw may already be in the target and are written with Upsert, pages
+ * above it were never sent and use Insert (Milvus Insert never de-duplicates).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch/batch.h"
+#include "engine/engine_int.h"
+#include "source/source.h"
+#include "target/target.h"
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/queue.h"
+#include "util/retry.h"
+#include "vmig/migrate.h"
+
+struct page {
+    struct vmig_batch b;
+    size_t range;
+    uint64_t seq;
+    struct vmig_point_id next; /* resume offset after this page; NONE = range finished */
+    int upsert;
+};
+
+struct pend {
+    uint64_t seq;
+    struct vmig_point_id next;
+};
+
+struct rstate {
+    uint64_t seq_next; /* next sequence number a reader gives a page */
+    uint64_t ack_next; /* next sequence number expected by the ack window */
+    struct pend *pend; /* acknowledged out of order */
+    size_t npend, cappend;
+    int taken;
+};
+
+struct run {
+    const struct vmig_endpoint *src, *dst;
+    const struct vmig_plan_coll *pc;
+    const struct vmig_migrate_opts *o;
+    struct vmig_coll_state *st;
+    struct vmig_layout lay;
+    struct vmig_target *t;
+    const struct vmig_source_vt *svt;
+    const struct vmig_target_vt *tvt;
+
+    pthread_mutex_t mu;
+    struct vmig_queue work, pool;
+    struct rstate rs[VMIG_MAX_RANGES];
+    volatile int stop;
+    enum vmig_code rc;
+    struct vmig_err err;
+    uint64_t t0, last_progress;
+    uint64_t run_written;
+};
+
+const char *vmig_phase_name(enum vmig_coll_phase p)
+{
+    static const char *names[] = {"pending", "creating", "copying", "indexing",
+                                  "loading", "verifying", "done"};
+    return (unsigned)p < sizeof names / sizeof *names ? names[p] : "?";
+}
+
+void vmig_migrate_opts_init(struct vmig_migrate_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->readers = 4;
+    o->writers = 2;
+    o->page_bytes = 8u << 20;
+    o->verify_sample = 100;
+}
+
+void vmig_coll_state_init(struct vmig_coll_state *st)
+{
+    memset(st, 0, sizeof *st);
+}
+
+/* First error wins; every thread stops soon after. Caller holds no lock. */
+static void fail(struct run *r, enum vmig_code rc, const struct vmig_err *e)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->rc == VMIG_OK) {
+        r->rc = rc;
+        r->err = *e;
+    }
+    r->stop = 1;
+    pthread_mutex_unlock(&r->mu);
+    vmig_queue_close(&r->work);
+    vmig_queue_close(&r->pool);
+}
+
+static int cancelled(const struct run *r)
+{
+    return r->stop || (r->o->cancel && *r->o->cancel);
+}
+
+static void progress(struct run *r, enum vmig_coll_phase phase, int force)
+{
+    if (!r->o->hooks.progress) return;
+    uint64_t now = vmig_now_ms();
+    if (!force && now - r->last_progress < 200) return;
+    r->last_progress = now;
+    struct vmig_progress p = {0};
+    p.coll = r->pc->source;
+    p.phase = phase;
+    p.total = r->st->total;
+    p.read = r->st->read;
+    p.written = r->st->written;
+    p.bytes = r->st->bytes;
+    double secs = (double)(now - r->t0) / 1000.0;
+    p.points_per_s = secs > 0 ? (double)r->run_written / secs : 0;
+    p.eta_s = -1;
+    if (p.points_per_s > 0 && p.total >= p.written)
+        p.eta_s = (double)(p.total - p.written) / p.points_per_s;
+    r->o->hooks.progress(r->o->hooks.ud, &p);
+}
+
+/* Caller holds r->mu. */
+static int checkpoint(struct run *r)
+{
+    if (!r->o->hooks.checkpoint) return 0;
+    return r->o->hooks.checkpoint(r->o->hooks.ud, r->st);
+}
+
+/* Caller holds r->mu: page seq of range ri is acknowledged. */
+static void ack(struct run *r, size_t ri, uint64_t seq, const struct vmig_point_id *next)
+{
+    struct rstate *rs = &r->rs[ri];
+    struct vmig_range *rg = &r->st->range[ri];
+    if (seq != rs->ack_next) {
+        xgrow((void **)&rs->pend, &rs->cappend, rs->npend + 1, sizeof *rs->pend);
+        rs->pend[rs->npend].seq = seq;
+        rs->pend[rs->npend].next = *next;
+        rs->npend++;
+        return;
+    }
+    struct vmig_point_id cur = *next;
+    for (;;) {
+        rs->ack_next++;
+        if (cur.kind == VMIG_ID_NONE) rg->done = 1;
+        else rg->start = cur;
+        size_t i;
+        for (i = 0; i < rs->npend; i++)
+            if (rs->pend[i].seq == rs->ack_next) break;
+        if (i == rs->npend) break;
+        cur = rs->pend[i].next;
+        rs->pend[i] = rs->pend[--rs->npend];
+    }
+}
+
+static uint32_t initial_limit(const struct run *r)
+{
+    if (r->o->page_limit) return r->o->page_limit;
+    /* JSON weighs ~12.5 bytes per float; sparse and payload guessed at 2 KiB */
+    size_t per_point = 64 + 2048;
+    for (size_t c = 0; c < r->lay.ncols; c++)
+        per_point += r->lay.col[c].sparse ? 2048 : (size_t)r->lay.col[c].dim * 13;
+    size_t lim = r->o->page_bytes / per_point;
+    return (uint32_t)(lim < 16 ? 16 : lim > 4096 ? 4096 : lim);
+}
+
+static void *reader_main(void *arg)
+{
+    struct run *r = arg;
+    struct vmig_source *s = NULL;
+    struct vmig_err e;
+    vmig_err_clear(&e);
+    enum vmig_code rc = r->svt->open(r->src, &s, &e);
+    if (rc) {
+        fail(r, rc, &e);
+        return NULL;
+    }
+    for (;;) {
+        size_t ri;
+        pthread_mutex_lock(&r->mu);
+        for (ri = 0; ri < r->st->nranges; ri++)
+            if (!r->st->range[ri].done && !r->rs[ri].taken) break;
+        if (ri < r->st->nranges) r->rs[ri].taken = 1;
+        struct vmig_range rg = ri < r->st->nranges ? r->st->range[ri] : (struct vmig_range){0};
+        pthread_mutex_unlock(&r->mu);
+        if (ri >= r->st->nranges) break;
+
+        struct vmig_point_id offset = rg.start;
+        uint32_t limit = initial_limit(r);
+        while (!cancelled(r)) {
+            struct page *pg = vmig_queue_pop(&r->pool);
+            if (!pg) goto out;
+            vmig_batch_reset(&pg->b);
+            struct vmig_read_req req = {0};
+            req.coll = r->pc->source;
+            req.layout = &r->lay;
+            req.offset = offset;
+            req.limit = limit;
+            req.slice_total = rg.slice_total;
+            req.slice_index = rg.slice_index;
+            struct vmig_point_id next = {0};
+            size_t page_bytes = 0;
+            vmig_err_clear(&e);
+            rc = r->svt->read(s, &req, &pg->b, &next, &page_bytes, &e);
+            if (rc) {
+                vmig_queue_push(&r->pool, pg);
+                fail(r, rc, &e);
+                goto out;
+            }
+            /* half-open range: stop at the first id >= end */
+            if (rg.end.kind != VMIG_ID_NONE) {
+                size_t k;
+                for (k = 0; k < pg->b.n; k++)
+                    if (vmig_point_id_cmp(&pg->b.ids[k], &rg.end) >= 0) break;
+                if (k < pg->b.n) vmig_batch_truncate(&pg->b, k);
+                if (k < pg->b.n || next.kind == VMIG_ID_NONE ||
+                    vmig_point_id_cmp(&next, &rg.end) >= 0)
+                    memset(&next, 0, sizeof next);
+            }
+            size_t rows = pg->b.n + pg->b.nrejects;
+            if (!r->o->page_limit && rows > 0 && page_bytes > 0) {
+                size_t per = page_bytes / rows + 1;
+                size_t lim = r->o->page_bytes / per;
+                limit = (uint32_t)(lim < 16 ? 16 : lim > 4096 ? 4096 : lim);
+            }
+            pg->range = ri;
+            pg->next = next;
+
+            pthread_mutex_lock(&r->mu);
+            struct vmig_range *live = &r->st->range[ri];
+            pg->seq = r->rs[ri].seq_next++;
+            /* may this page already be in the target from an earlier run? */
+            pg->upsert = live->hw_set && (live->hw.kind == VMIG_ID_NONE ||
+                                          vmig_point_id_cmp(&offset, &live->hw) < 0);
+            if (!live->hw_set || live->hw.kind != VMIG_ID_NONE) {
+                if (next.kind == VMIG_ID_NONE || !live->hw_set ||
+                    vmig_point_id_cmp(&next, &live->hw) > 0)
+                    live->hw = next;
+                live->hw_set = 1;
+            }
+            r->st->read += pg->b.n;
+            int cerr = checkpoint(r);
+            pthread_mutex_unlock(&r->mu);
+            if (cerr) {
+                vmig_queue_push(&r->pool, pg);
+                vmig_err_set(&e, VMIG_E_IO, "cannot save checkpoint of collection '%s'",
+                             r->pc->source);
+                fail(r, VMIG_E_IO, &e);
+                goto out;
+            }
+            if (vmig_queue_push(&r->work, pg)) goto out;
+            if (next.kind == VMIG_ID_NONE) break;
+            offset = next;
+        }
+        if (cancelled(r)) break;
+    }
+out:
+    r->svt->close(s);
+    return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+    struct run *r = arg;
+    struct vmig_err e;
+    struct page *pg;
+    while ((pg = vmig_queue_pop(&r->work))) {
+        if (cancelled(r)) {
+            vmig_queue_push(&r->pool, pg);
+            continue;
+        }
+        enum vmig_code rc = VMIG_OK;
+        vmig_err_clear(&e);
+        if (pg->b.n) rc = r->tvt->write(r->t, r->pc, &pg->b, pg->upsert, &e);
+        if (rc) {
+            vmig_queue_push(&r->pool, pg);
+            fail(r, rc, &e);
+            continue;
+        }
+        for (size_t i = 0; i < pg->b.nrejects && r->o->hooks.reject; i++)
+            r->o->hooks.reject(r->o->hooks.ud, r->pc->source, &pg->b.rejects[i].id,
+                               pg->b.rejects[i].reason);
+        pthread_mutex_lock(&r->mu);
+        size_t bytes = 0;
+        for (size_t c = 0; c < pg->b.ncols; c++) bytes += pg->b.col[c].data.len;
+        bytes += pg->b.meta.len;
+        r->st->written += pg->b.n;
+        r->run_written += pg->b.n;
+        r->st->bytes += bytes;
+        r->st->rejected += pg->b.nrejects;
+        r->st->nulls_dropped += pg->b.nulls_dropped;
+        r->st->range[pg->range].points += pg->b.n;
+        ack(r, pg->range, pg->seq, &pg->next);
+        int cerr = checkpoint(r);
+        progress(r, VMIG_PHASE_COPYING, 0);
+        pthread_mutex_unlock(&r->mu);
+        vmig_queue_push(&r->pool, pg);
+        if (cerr) {
+            vmig_err_set(&e, VMIG_E_IO, "cannot save checkpoint of collection '%s'",
+                         r->pc->source);
+            fail(r, VMIG_E_IO, &e);
+        }
+    }
+    return NULL;
+}
+
+static void plan_ranges(struct run *r, int has_slices)
+{
+    struct vmig_coll_state *st = r->st;
+    if (st->nranges) return; /* resuming: keep the persisted ranges */
+    int n = r->o->readers > 0 ? r->o->readers : 1;
+    if (n > VMIG_MAX_RANGES) n = VMIG_MAX_RANGES;
+    if (!has_slices || n == 1 || st->total < 1000) n = 1;
+    st->nranges = (size_t)n;
+    for (int i = 0; i < n; i++) {
+        memset(&st->range[i], 0, sizeof st->range[i]);
+        if (n > 1) {
+            st->range[i].slice_total = (uint32_t)n;
+            st->range[i].slice_index = (uint32_t)i;
+        }
+    }
+}
+
+/* The copy phase: readers + writers until every range is done. */
+static enum vmig_code copy(struct run *r, struct vmig_err *err)
+{
+    int nr = r->o->readers > 0 ? r->o->readers : 1;
+    int nw = r->o->writers > 0 ? r->o->writers : 1;
+    if ((size_t)nr > r->st->nranges) nr = (int)r->st->nranges;
+    int depth = r->o->queue_depth > 0 ? r->o->queue_depth : 2 * nw;
+    size_t npages = (size_t)(depth + nr + nw);
+    struct page *pages = xcalloc(npages, sizeof *pages);
+    pthread_t *th = xcalloc((size_t)(nr + nw), sizeof *th);
+    int started = 0;
+
+    vmig_queue_init(&r->work, (size_t)depth);
+    vmig_queue_init(&r->pool, npages);
+    for (size_t i = 0; i < npages; i++) {
+        vmig_batch_init(&pages[i].b, &r->lay);
+        vmig_queue_push(&r->pool, &pages[i]);
+    }
+    for (int i = 0; i < nw; i++)
+        if (pthread_create(&th[started], NULL, writer_main, r) == 0) started++;
+    int nwriters = started;
+    for (int i = 0; i < nr; i++)
+        if (pthread_create(&th[started], NULL, reader_main, r) == 0) started++;
+    /* readers first: when they are all done, no more work will come */
+    for (int i = nwriters; i < started; i++) pthread_join(th[i], NULL);
+    vmig_queue_close(&r->work);
+    for (int i = 0; i < nwriters; i++) pthread_join(th[i], NULL);
+
+    enum vmig_code rc = r->rc;
+    if (rc) *err = r->err;
+    else if (r->o->cancel && *r->o->cancel)
+        rc = vmig_err_set(err, VMIG_E_CANCELLED, "migration of '%s' cancelled",
+                          r->pc->source);
+    else
+        for (size_t i = 0; i < r->st->nranges; i++)
+            if (!r->st->range[i].done)
+                rc = vmig_err_set(err, VMIG_E_INTERNAL, "range %zu of '%s' not finished", i,
+                                  r->pc->source);
+
+    for (size_t i = 0; i < npages; i++) vmig_batch_release(&pages[i].b);
+    for (size_t i = 0; i < VMIG_MAX_RANGES; i++) free(r->rs[i].pend);
+    vmig_queue_release(&r->work);
+    vmig_queue_release(&r->pool);
+    free(pages);
+    free(th);
+    return rc;
+}
+
+static enum vmig_code set_phase(struct run *r, enum vmig_coll_phase ph)
+{
+    progress(r, ph, 1);
+    return VMIG_OK;
+}
+
+enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                                 const struct vmig_plan_coll *pc,
+                                 const struct vmig_migrate_opts *o, struct vmig_coll_state *st,
+                                 struct vmig_verify_result *vr, struct vmig_err *err)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.src = src;
+    r.dst = dst;
+    r.pc = pc;
+    r.o = o;
+    r.st = st;
+    r.svt = &vmig_source_qdrant;
+    r.tvt = &vmig_target_milvus;
+    r.t0 = vmig_now_ms();
+    pthread_mutex_init(&r.mu, NULL);
+    vmig_layout_from_plan(&r.lay, pc, o->reject_oversize);
+    struct vmig_source *s = NULL;
+    enum vmig_code rc;
+    int ccode;
+
+    if (vr) memset(vr, 0, sizeof *vr);
+    if (pc->refusal.code != VMIG_OK) {
+        *err = pc->refusal;
+        rc = err->code;
+        goto out;
+    }
+    rc = r.tvt->open(dst, &r.t, err);
+    if (rc) goto out;
+    rc = r.svt->open(src, &s, err);
+    if (rc) goto out;
+
+    set_phase(&r, VMIG_PHASE_CREATING);
+    int exists = 0;
+    rc = r.tvt->has_collection(r.t, pc->target, &exists, err);
+    if (rc) goto out;
+    if (st->created && !exists) {
+        VLOG_WARN("target collection '%s' is gone; starting '%s' over", pc->target, pc->source);
+        vmig_coll_state_init(st);
+    }
+    if (!st->created) {
+        rc = r.tvt->create_collection(r.t, pc, err);
+        if (rc) goto out;
+        pthread_mutex_lock(&r.mu);
+        st->created = 1;
+        ccode = checkpoint(&r);
+        pthread_mutex_unlock(&r.mu);
+        if (ccode) {
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            goto out;
+        }
+    }
+    if (!st->copied) {
+        uint64_t total = 0;
+        rc = r.svt->count(s, pc->source, &total, err);
+        if (rc) goto out;
+        st->total = total;
+        char ver[64];
+        int has_slices = 0;
+        if (r.svt->probe(s, ver, sizeof ver, err) == VMIG_OK) has_slices = r.svt->has_slices(s);
+        plan_ranges(&r, has_slices);
+        set_phase(&r, VMIG_PHASE_COPYING);
+        rc = copy(&r, err);
+        if (rc) goto out;
+        rc = r.tvt->flush(r.t, pc->target, err);
+        if (rc) goto out;
+        pthread_mutex_lock(&r.mu);
+        st->copied = 1;
+        ccode = checkpoint(&r);
+        pthread_mutex_unlock(&r.mu);
+        if (ccode) {
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            goto out;
+        }
+    }
+    if (!o->skip_index) {
+        if (!st->indexed) {
+            set_phase(&r, VMIG_PHASE_INDEXING);
+            rc = r.tvt->create_indexes(r.t, pc, err);
+            if (rc) goto out;
+            st->indexed = 1;
+        }
+        set_phase(&r, VMIG_PHASE_LOADING);
+        rc = r.tvt->load(r.t, pc->target, err);
+        if (rc) goto out;
+        pthread_mutex_lock(&r.mu);
+        st->loaded = 1;
+        ccode = checkpoint(&r);
+        pthread_mutex_unlock(&r.mu);
+        if (ccode) {
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            goto out;
+        }
+    }
+    if (o->verify_sample >= 0 && !o->skip_index) {
+        set_phase(&r, VMIG_PHASE_VERIFYING);
+        rc = vmig_verify_coll(src, dst, pc, o->verify_sample, st->rejected, o->cancel, vr,
+                              err);
+        if (rc) goto out;
+    }
+    set_phase(&r, VMIG_PHASE_DONE);
+out:
+    if (s) r.svt->close(s);
+    if (r.t) r.tvt->close(r.t);
+    pthread_mutex_destroy(&r.mu);
+    if (rc && rc != VMIG_E_CANCELLED && strncmp(err->msg, "collection '", 12) != 0)
+        vmig_err_prefix(err, "collection '%s': ", pc->source);
+    return rc;
+}
