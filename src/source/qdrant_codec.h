@@ -1,0 +1,58 @@
+/*
+ * qdrant_codec.h - pure decoding of Qdrant REST answers (no I/O): collection
+ * info, collection lists, counts and the server version via jansson, and the
+ * streaming scroll/retrieve page scanner that fills a columnar struct vmig_batch
+ * straight from the response bytes (the hot path of a migration).
+ *
+ * The transport (qdrant_http.c) fetches bytes; the connector (qdrant.c) decides
+ * what to ask; this file only turns bytes into structures, and is unit-tested on
+ * canned server replies in tests/data/qdrant/.
+ */
+#ifndef VMIG_SOURCE_QDRANT_CODEC_H
+#define VMIG_SOURCE_QDRANT_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch/batch.h"
+#include "util/buf.h"
+#include "vmig/types.h"
+
+/* GET / -> "1.19.1" into version[n]. */
+enum vmig_code vmig_qdrant_parse_version(const char *body, size_t len, char *version, size_t n,
+                                         struct vmig_err *err);
+/* "1.19.1" >= major.minor.patch ? (unparsable versions compare as 0.0.0) */
+int vmig_qdrant_version_at_least(const char *version, int major, int minor, int patch);
+
+/* GET /collections -> malloc'd array of malloc'd names. */
+enum vmig_code vmig_qdrant_parse_list(const char *body, size_t len, char ***names, size_t *n,
+                                      struct vmig_err *err);
+/* POST .../points/count -> count. */
+enum vmig_code vmig_qdrant_parse_count(const char *body, size_t len, uint64_t *count,
+                                       struct vmig_err *err);
+/* GET /collections/{name} -> out (name copied from coll). Id facts are left unprobed. */
+enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *coll,
+                                      struct vmig_src_coll *out, struct vmig_err *err);
+/* The text of status.error in an error envelope, or NULL (for error messages). */
+char *vmig_qdrant_error_text(const char *body, size_t len);
+
+/* Which answer a page is. */
+enum vmig_qdrant_page { VMIG_QDRANT_SCROLL = 0, VMIG_QDRANT_RETRIEVE = 1 };
+
+/* Scan one scroll page ({"result":{"points":[...],"next_page_offset":...}}) or
+ * retrieve answer ({"result":[...]}) and append its records to b per lay.
+ * body must be NUL-terminated at body[len] (struct vmig_buf guarantees it).
+ * *next (may be NULL) receives next_page_offset (kind NONE when null or for retrieve).
+ * Errors: VMIG_E_PROTOCOL for malformed JSON or an unexpected shape, VMIG_E_DATA for
+ * a point that cannot be written (message names collection, point and vector/key).
+ * On error, rows appended before the failing record stay in b (the caller resets). */
+enum vmig_code vmig_qdrant_scan_page(const char *body, size_t len, enum vmig_qdrant_page kind,
+                                     const struct vmig_layout *lay, struct vmig_batch *b,
+                                     struct vmig_point_id *next, struct vmig_err *err);
+
+/* Append a point id as JSON (number or quoted UUID) - for request bodies. */
+void vmig_qdrant_put_id(struct vmig_buf *out, const struct vmig_point_id *id);
+/* Append s as a JSON string (quoted, escaped). */
+void vmig_qdrant_put_str(struct vmig_buf *out, const char *s);
+
+#endif

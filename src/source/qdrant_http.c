@@ -1,0 +1,310 @@
+/*
+ * qdrant_http.c - libcurl transport for the Qdrant REST API; see qdrant_http.h.
+ *
+ * Why the error mapping looks the way it does:
+ *  - 401/403 bodies are plain text from Qdrant's auth middleware, so they are quoted
+ *    as text (trimmed), never parsed as JSON; the key itself never appears.
+ *  - Connection refused/reset, 5xx and a body cut short are transient: retryable.
+ *  - Pointing the tool at Qdrant's gRPC port (6334) is the most common mistake. An
+ *    HTTP/2-only server answers an HTTP/1.1 request with an HTTP/2 SETTINGS/GOAWAY
+ *    frame, which curl reports as an HTTP/0.9 answer or a weird server reply; that
+ *    is turned into VMIG_E_CONNECT with a hint about the ports.
+ */
+#include "qdrant_http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source/qdrant_codec.h"
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/retry.h"
+
+struct vmig_qhttp {
+    CURL *curl;
+    char *url; /* base, no trailing slash */
+    char *key; /* api key or NULL */
+    char *ca_file;
+    int insecure;
+    long timeout_ms;
+    struct curl_slist *hdr_get, *hdr_post;
+    struct vmig_buf *resp; /* during a request */
+    int overflow;          /* the answer passed VMIG_QHTTP_MAX_BODY */
+    int retry_after;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct vmig_qhttp *h = ud;
+    size_t n = size * nmemb;
+    if (vmig_buf_add(h->resp, ptr, n) != 0) {
+        h->overflow = 1;
+        return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct vmig_qhttp *h = ud;
+    size_t n = size * nmemb;
+    if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0) {
+        int v = atoi(ptr + 12);
+        if (v > 0) h->retry_after = v;
+    }
+    return n;
+}
+
+enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, struct vmig_qhttp **out,
+                               struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    struct vmig_qhttp *h = NULL;
+    *out = NULL;
+    if (!ep || !ep->url || !ep->url[0]) {
+        rc = vmig_err_set(err, VMIG_E_USAGE, "no Qdrant URL given");
+        goto out;
+    }
+    if (strncmp(ep->url, "http://", 7) != 0 && strncmp(ep->url, "https://", 8) != 0) {
+        rc = vmig_err_set(err, VMIG_E_USAGE,
+                          "Qdrant URL '%s' must start with http:// or https://", ep->url);
+        goto out;
+    }
+    pthread_once(&curl_once, curl_init_once);
+    h = xcalloc(1, sizeof *h);
+    h->url = xstrdup(ep->url);
+    for (size_t n = strlen(h->url); n > 0 && h->url[n - 1] == '/'; n--) h->url[n - 1] = '\0';
+    h->key = ep->secret && ep->secret[0] ? xstrdup(ep->secret) : NULL;
+    h->ca_file = ep->ca_file && ep->ca_file[0] ? xstrdup(ep->ca_file) : NULL;
+    h->insecure = ep->insecure;
+    h->timeout_ms = ep->timeout_ms > 0 ? ep->timeout_ms : 60000;
+    h->curl = curl_easy_init();
+    if (!h->curl) {
+        rc = vmig_err_set(err, VMIG_E_INTERNAL, "cannot initialise libcurl");
+        goto out;
+    }
+    struct curl_slist *g = NULL;
+    g = curl_slist_append(g, "Accept: application/json");
+    if (h->key) {
+        struct vmig_buf kb = VMIG_BUF_INIT;
+        vmig_buf_addf(&kb, "api-key: %s", h->key);
+        g = curl_slist_append(g, kb.p);
+        vmig_buf_release(&kb);
+    }
+    h->hdr_get = g;
+    struct curl_slist *p = NULL;
+    for (struct curl_slist *i = g; i; i = i->next) p = curl_slist_append(p, i->data);
+    p = curl_slist_append(p, "Content-Type: application/json");
+    h->hdr_post = p;
+
+    CURL *c = h->curl;
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms < 10000 ? h->timeout_ms : 10000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip etc.: float text compresses ~2x */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "vmigrate/" VMIG_VERSION);
+    if (h->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+    if (h->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    *out = h;
+    h = NULL;
+out:
+    vmig_qhttp_close(h);
+    return rc;
+}
+
+void vmig_qhttp_close(struct vmig_qhttp *h)
+{
+    if (!h) return;
+    if (h->curl) curl_easy_cleanup(h->curl);
+    curl_slist_free_all(h->hdr_get);
+    curl_slist_free_all(h->hdr_post);
+    free(h->url);
+    if (h->key) {
+        memset(h->key, 0, strlen(h->key));
+        free(h->key);
+    }
+    free(h->ca_file);
+    free(h);
+}
+
+int vmig_qhttp_retry_after(const struct vmig_qhttp *h) { return h ? h->retry_after : 0; }
+const char *vmig_qhttp_url(const struct vmig_qhttp *h) { return h->url; }
+
+void vmig_qhttp_escape(struct vmig_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            vmig_buf_addch(out, (char)c);
+        else
+            vmig_buf_addf(out, "%%%c%c", hex[c >> 4], hex[c & 15]);
+    }
+}
+
+/* First line of a plain-text body, trimmed, at most 200 bytes (for messages). */
+static void body_text(const struct vmig_buf *b, char *out, size_t n)
+{
+    size_t i = 0, o = 0;
+    while (i < b->len && (b->p[i] == ' ' || b->p[i] == '\n' || b->p[i] == '\r')) i++;
+    for (; i < b->len && o + 1 < n && o < 200 && b->p[i] != '\n' && b->p[i] != '\r'; i++)
+        out[o++] = (unsigned char)b->p[i] < 0x20 ? ' ' : b->p[i];
+    while (o > 0 && out[o - 1] == ' ') o--;
+    out[o] = '\0';
+}
+
+static enum vmig_code map_status(struct vmig_qhttp *h, long st, const char *what,
+                                 const char *coll, const struct vmig_buf *resp,
+                                 struct vmig_err *err)
+{
+    char text[256];
+    char *qerr = vmig_qdrant_error_text(resp->p, resp->len);
+    enum vmig_code rc;
+    if (qerr) snprintf(text, sizeof text, "%s", qerr);
+    else body_text(resp, text, sizeof text);
+    free(qerr);
+    if (st == 401 || st == 403) {
+        rc = vmig_err_set(err, VMIG_E_AUTH, "Qdrant rejected the API key (%ld): %s", st,
+                          text[0] ? text : "no reason given");
+    } else if (st == 404 && coll) {
+        rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "collection '%s' not found on source", coll);
+    } else if (st == 404) {
+        rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s %s: not found (is this a Qdrant REST URL?)",
+                          what, h->url);
+    } else if (st == 408 || st == 504) {
+        rc = vmig_err_set(err, VMIG_E_TIMEOUT, "%s on %s timed out on the server (%ld)%s%s", what,
+                          h->url, st, text[0] ? ": " : "", text);
+    } else if (st == 429) {
+        rc = vmig_err_set(err, VMIG_E_RATE_LIMIT, "%s on %s: rate limited by Qdrant (429)%s%s",
+                          what, h->url, text[0] ? ": " : "", text);
+    } else if (st == 500 || st == 502 || st == 503) {
+        rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "%s on %s: Qdrant unavailable (%ld)%s%s", what,
+                          h->url, st, text[0] ? ": " : "", text);
+    } else {
+        rc = vmig_err_set(err, VMIG_E_REMOTE, "%s on %s refused (%ld)%s%s", what, h->url, st,
+                          text[0] ? ": " : "", text);
+    }
+    if (err) err->remote_status = (int)st;
+    if (coll && st != 404 && st != 401 && st != 403) vmig_err_prefix(err, "collection '%s': ", coll);
+    return rc;
+}
+
+static enum vmig_code map_curl(struct vmig_qhttp *h, CURLcode cc, const char *what,
+                               struct vmig_err *err)
+{
+    const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+    switch (cc) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+        if (strstr(detail, "HTTP/0.9") || cc == CURLE_WEIRD_SERVER_REPLY || cc == CURLE_HTTP2 ||
+            (h->resp && h->resp->len >= 3 && memcmp(h->resp->p, "\0\0", 2) == 0))
+            return vmig_err_set(err, VMIG_E_CONNECT,
+                                "%s on %s: the server did not answer HTTP/1.1 (%s); it looks "
+                                "like a gRPC port (Qdrant's REST API is usually on 6333, gRPC "
+                                "on 6334)",
+                                what, h->url, detail);
+        break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return vmig_err_set(err, VMIG_E_CONNECT, "cannot reach Qdrant at %s: %s", h->url, detail);
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return vmig_err_set(err, VMIG_E_UNAVAILABLE, "%s on %s failed: %s", what, h->url, detail);
+    case CURLE_OPERATION_TIMEDOUT:
+        return vmig_err_set(err, VMIG_E_TIMEOUT, "%s on %s timed out after %ld ms: %s", what,
+                            h->url, h->timeout_ms, detail);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+        return vmig_err_set(err, VMIG_E_TLS,
+                            "TLS handshake with %s failed: %s; use --ca-file or --insecure for "
+                            "self-signed certificates",
+                            h->url, detail);
+    case CURLE_WRITE_ERROR:
+        if (h->overflow)
+            return vmig_err_set(err, VMIG_E_PROTOCOL,
+                                "%s on %s: answer larger than %zu MiB (use a smaller page size)",
+                                what, h->url, VMIG_QHTTP_MAX_BODY >> 20);
+        break;
+    default:
+        break;
+    }
+    return vmig_err_set(err, VMIG_E_PROTOCOL, "%s on %s failed: %s", what, h->url, detail);
+}
+
+enum vmig_code vmig_qhttp_request(struct vmig_qhttp *h, const char *method, const char *path,
+                                  const char *body, size_t body_len, const char *coll,
+                                  struct vmig_buf *resp, struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    struct vmig_buf url = VMIG_BUF_INIT;
+    char what[96];
+    CURL *c = h->curl;
+    int post = strcmp(method, "POST") == 0;
+    long st = 0;
+    snprintf(what, sizeof what, "%s %.80s", method, path);
+    vmig_buf_addf(&url, "%s%s", h->url, path);
+    vmig_buf_reset(resp);
+    resp->max = VMIG_QHTTP_MAX_BODY;
+    h->resp = resp;
+    h->overflow = 0;
+    h->retry_after = 0;
+    h->errbuf[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url.p);
+    if (post) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->hdr_post);
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->hdr_get);
+    }
+    uint64_t t0 = vmig_now_ms();
+    CURLcode cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        rc = map_curl(h, cc, what, err);
+        goto out;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    VLOG_DEBUG("qdrant: %s -> %ld, %zu bytes in %llu ms", what, st, resp->len,
+               (unsigned long long)(vmig_now_ms() - t0));
+    if (st < 200 || st > 299) rc = map_status(h, st, what, coll, resp, err);
+out:
+    h->resp = NULL;
+    vmig_buf_release(&url);
+    return rc;
+}
