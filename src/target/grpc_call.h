@@ -1,0 +1,58 @@
+/*
+ * grpc_call.h - the gRPC transport of the Milvus target: one channel per handle
+ * (plaintext h2c for http://, TLS for https://), unary calls with per-call
+ * metadata (authorization, dbname) and deadline, and gRPC statuses mapped to
+ * enum vmig_code. Knows nothing about protobuf or Milvus messages: it moves
+ * encoded bytes (codec: milvus_codec.h, scheduling: milvus.c).
+ *
+ * Thread safety: a struct vmig_grpc may be shared by any number of threads; each
+ * call creates its own completion queue (pluck), so threads never share one.
+ */
+#ifndef VMIG_TARGET_GRPC_CALL_H
+#define VMIG_TARGET_GRPC_CALL_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "vmig/error.h"
+#include "vmig/types.h"
+
+#define VMIG_GRPC_DEFAULT_TIMEOUT_MS 60000
+#define VMIG_GRPC_RECV_MAX (256u << 20) /* largest response accepted */
+
+struct vmig_grpc;
+
+/* Parse ep->url (http://host[:port], https://host[:port], tcp://, or bare host:port),
+ * create the channel and the metadata. plain_port is the default port for http
+ * (19530 for Milvus); https defaults to 443. server_kind names the server in messages
+ * ("Milvus"). ep strings are copied; the token is base64-encoded for the
+ * `authorization` header and never appears in a message. */
+enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
+                              const char *server_kind, struct vmig_grpc **out,
+                              struct vmig_err *err);
+void vmig_grpc_close(struct vmig_grpc *g);
+
+/* "host:port" as connected to (for messages). */
+const char *vmig_grpc_address(const struct vmig_grpc *g);
+/* The endpoint's default per-call timeout in ms. */
+int vmig_grpc_timeout_ms(const struct vmig_grpc *g);
+
+/* One unary call: send req (borrowed; copied into gRPC's buffer) to method
+ * ("/milvus.proto.milvus.MilvusService/GetVersion"), wait at most timeout_ms
+ * (0 = the endpoint's timeout), and replace resp's contents with the response
+ * message. rpc is the short name used in messages ("GetVersion"). gRPC statuses map
+ * to codes: UNAVAILABLE -> VMIG_E_UNAVAILABLE ("cannot reach Milvus at h:p: connection
+ * refused"), DEADLINE_EXCEEDED -> TIMEOUT, RESOURCE_EXHAUSTED -> RATE_LIMIT,
+ * UNAUTHENTICATED / PERMISSION_DENIED -> AUTH, UNIMPLEMENTED -> REMOTE (naming the
+ * RPC), TLS handshake failures -> TLS, an HTTP/1 server at the address -> CONNECT,
+ * others -> REMOTE / PROTOCOL. err->remote_status carries the gRPC status. */
+enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
+                               const void *req, size_t len, int timeout_ms,
+                               struct vmig_buf *resp, struct vmig_err *err);
+
+/* Release gRPC core's process-wide state (threads, resolvers, caches). gRPC is
+ * initialised once per process on the first vmig_grpc_open(); a host that wants a
+ * leak-free exit (ASan) calls this once at exit, after closing every handle. */
+void vmig_grpc_shutdown(void);
+
+#endif
