@@ -1,0 +1,27 @@
+/*
+ * mapping_int.h - helpers shared by the files of the mapping stage (plan.c,
+ * names.c, plan_json.c); not part of the library's API.
+ */
+#ifndef VMIG_MAPPING_INT_H
+#define VMIG_MAPPING_INT_H
+
+#include <stddef.h>
+
+#include "vmig/plan.h"
+
+/* Milvus field-name keyword, any casing. */
+int vmig_name_is_keyword(const char *name);
+/* If name equals one of taken[], append "_2", "_3", ... (cutting the base so the
+ * result stays <= 255 bytes) until it is unique. */
+void vmig_name_unique(char name[VMIG_NAME_MAX], const char *const *taken, size_t ntaken);
+/* Copy in to out (outsz bytes), cut with "..." when longer: names in messages. */
+void vmig_name_shorten(const char *in, char *out, size_t outsz);
+
+/* Text forms shared by the JSON codec and the preview. */
+const char *vmig_metric_name(enum vmig_metric m);
+const char *vmig_datatype_name(enum vmig_datatype dt);
+const char *vmig_null_policy_name(enum vmig_null_policy p);
+const char *vmig_conflict_policy_name(enum vmig_conflict_policy p);
+const char *vmig_index_kind_name(enum vmig_index_kind k);
+
+#endif

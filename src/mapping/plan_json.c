@@ -1,0 +1,638 @@
+/*
+ * plan_json.c - the JSON forms of the mapping stage: the plan (shown by
+ * `plan --json`, edited by users, read back by `migrate --plan FILE`) and the
+ * source collection description (`collections --json`, the unit tests' input).
+ * Both formats are documented in docs/user/mapping.md and are stable: keys are
+ * only ever added. Readers refuse unknown keys, because these files are edited by
+ * hand and a misspelt key must not be silently ignored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mapping/mapping_int.h"
+#include "util/alloc.h"
+
+/* ---- names of enum values ----------------------------------------------------- */
+
+static const struct {
+    enum vmig_code code;
+    const char *name;
+} code_names[] = {
+    {VMIG_OK, "ok"},
+    {VMIG_E_TIMEOUT, "timeout"},
+    {VMIG_E_UNAVAILABLE, "unavailable"},
+    {VMIG_E_RATE_LIMIT, "rate_limit"},
+    {VMIG_E_AUTH, "auth"},
+    {VMIG_E_TLS, "tls"},
+    {VMIG_E_CONNECT, "connect"},
+    {VMIG_E_USAGE, "usage"},
+    {VMIG_E_NOT_FOUND, "not_found"},
+    {VMIG_E_EXISTS, "exists"},
+    {VMIG_E_SCHEMA, "schema"},
+    {VMIG_E_DATA, "data"},
+    {VMIG_E_VERIFY, "verify"},
+    {VMIG_E_PROTOCOL, "protocol"},
+    {VMIG_E_REMOTE, "remote"},
+    {VMIG_E_IO, "io"},
+    {VMIG_E_INTERNAL, "internal"},
+    {VMIG_E_CANCELLED, "cancelled"},
+};
+
+const char *vmig_code_json_name(enum vmig_code code)
+{
+    for (size_t i = 0; i < sizeof code_names / sizeof code_names[0]; i++)
+        if (code_names[i].code == code) return code_names[i].name;
+    return "internal";
+}
+
+enum vmig_code vmig_code_from_json_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof code_names / sizeof code_names[0]; i++)
+        if (strcmp(code_names[i].name, name) == 0) return code_names[i].code;
+    return VMIG_E_INTERNAL;
+}
+
+static const char *const metric_names[] = {"COSINE", "IP", "L2"};
+static const char *const datatype_names[] = {"float32", "uint8", "float16", "other"};
+static const char *const null_names[] = {"fail", "drop", "keep"};
+static const char *const conflict_names[] = {"fail", "prefix"};
+static const char *const index_names[] = {"AUTOINDEX", "HNSW"};
+static const char *const distance_names[] = {"", "Cosine", "Euclid", "Dot", "Manhattan"};
+
+#define NAME_OF(tab, v)                                                                       \
+    ((size_t)(v) < sizeof tab / sizeof tab[0] ? tab[(size_t)(v)] : "?")
+
+const char *vmig_metric_name(enum vmig_metric m)
+{
+    return NAME_OF(metric_names, m);
+}
+const char *vmig_datatype_name(enum vmig_datatype dt)
+{
+    return NAME_OF(datatype_names, dt);
+}
+const char *vmig_null_policy_name(enum vmig_null_policy p)
+{
+    return NAME_OF(null_names, p);
+}
+const char *vmig_conflict_policy_name(enum vmig_conflict_policy p)
+{
+    return NAME_OF(conflict_names, p);
+}
+const char *vmig_index_kind_name(enum vmig_index_kind k)
+{
+    return NAME_OF(index_names, k);
+}
+
+static int lookup(const char *const *tab, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tab[i], s) == 0) return (int)i;
+    return -1;
+}
+#define LOOKUP(tab, s) lookup(tab, sizeof tab / sizeof tab[0], s)
+
+/* ---- writing ------------------------------------------------------------------- */
+
+/* A JSON string from C text; bytes that are not valid UTF-8 (a name cut by a
+ * buffer, a description from a terminal in another encoding) become '?'. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j) return j;
+    char *c = xstrdup(s);
+    for (unsigned char *p = (unsigned char *)c; *p; p++)
+        if (*p >= 0x80) *p = '?';
+    j = json_string(c);
+    free(c);
+    return j;
+}
+
+static json_t *hnsw_json(int m, int ef)
+{
+    json_t *h = json_object();
+    if (m >= 0) json_object_set_new(h, "m", json_integer(m));
+    if (ef >= 0) json_object_set_new(h, "ef_construct", json_integer(ef));
+    return h;
+}
+
+static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
+{
+    json_t *c = json_object(), *pk = json_object(), *vecs = json_array(), *sk = json_array(),
+           *notes = json_array();
+    json_object_set_new(c, "source", jstr(pc->source));
+    json_object_set_new(c, "target", jstr(pc->target));
+    json_object_set_new(c, "description", jstr(pc->description));
+    json_object_set_new(pk, "name", jstr(pc->pk_name));
+    json_object_set_new(pk, "type", json_string(pc->pk_type == VMIG_PK_VARCHAR ? "VarChar" : "Int64"));
+    if (pc->pk_type == VMIG_PK_VARCHAR)
+        json_object_set_new(pk, "max_length", json_integer(pc->pk_max_length));
+    json_object_set_new(c, "primary_key", pk);
+    for (size_t i = 0; i < pc->nfields; i++) {
+        const struct vmig_plan_field *f = &pc->field[i];
+        json_t *v = json_object();
+        json_object_set_new(v, "source", jstr(f->src));
+        json_object_set_new(v, "field", jstr(f->dst));
+        if (f->kind == VMIG_VEC_SPARSE) {
+            json_object_set_new(v, "type", json_string("SPARSE_FLOAT_VECTOR"));
+        } else {
+            json_object_set_new(v, "type", json_string("FLOAT_VECTOR"));
+            json_object_set_new(v, "dim", json_integer(f->dim));
+        }
+        json_object_set_new(v, "metric", json_string(vmig_metric_name(f->metric)));
+        json_object_set_new(v, "source_datatype", json_string(vmig_datatype_name(f->src_datatype)));
+        if (f->kind == VMIG_VEC_DENSE && (f->hnsw_m >= 0 || f->hnsw_ef >= 0))
+            json_object_set_new(v, "hnsw", hnsw_json(f->hnsw_m, f->hnsw_ef));
+        json_array_append_new(vecs, v);
+    }
+    json_object_set_new(c, "vectors", vecs);
+    for (size_t i = 0; i < pc->nskipped; i++) json_array_append_new(sk, jstr(pc->skipped[i]));
+    json_object_set_new(c, "skipped_vectors", sk);
+    json_object_set_new(c, "dynamic_field", json_true());
+    json_object_set_new(c, "partition_key", json_false());
+    json_object_set_new(c, "auto_id", json_false());
+    json_object_set_new(c, "null_values", json_string(vmig_null_policy_name(pc->null_policy)));
+    json_object_set_new(c, "payload_conflict",
+                        json_string(vmig_conflict_policy_name(pc->conflict_policy)));
+    if (pc->conflict_policy == VMIG_CONFLICT_PREFIX)
+        json_object_set_new(c, "payload_prefix", jstr(pc->conflict_prefix));
+    json_object_set_new(c, "index", json_string(vmig_index_kind_name(pc->index)));
+    for (size_t i = 0; i < pc->nnotes; i++) json_array_append_new(notes, jstr(pc->notes[i]));
+    json_object_set_new(c, "notes", notes);
+    json_object_set_new(c, "source_count", json_integer((json_int_t)pc->source_count));
+    json_object_set_new(c, "target_exists", json_boolean(pc->target_exists));
+    if (pc->refusal.code == VMIG_OK) {
+        json_object_set_new(c, "error", json_null());
+    } else {
+        json_t *e = json_object();
+        json_object_set_new(e, "code", json_string(vmig_code_json_name(pc->refusal.code)));
+        json_object_set_new(e, "message", jstr(pc->refusal.msg));
+        json_object_set_new(c, "error", e);
+    }
+    return c;
+}
+
+static char *dump(json_t *j, int pretty)
+{
+    char *s = json_dumps(j, pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    json_decref(j);
+    if (!s) abort(); /* only on out-of-memory: keep OOM out of signatures (alloc.h) */
+    return s;
+}
+
+char *vmig_plan_coll_to_json(const struct vmig_plan_coll *pc, int pretty)
+{
+    return dump(plan_coll_json(pc), pretty);
+}
+
+char *vmig_plan_to_json(const struct vmig_plan *p, int pretty)
+{
+    json_t *root = json_object(), *arr = json_array();
+    json_object_set_new(root, "version", json_integer(1));
+    for (size_t i = 0; i < p->n; i++) json_array_append_new(arr, plan_coll_json(&p->coll[i]));
+    json_object_set_new(root, "collections", arr);
+    return dump(root, pretty);
+}
+
+/* ---- reading: small typed getters that report the JSON path ----------------- */
+
+struct rd {
+    struct vmig_err *err;
+    char path[128];
+};
+
+static enum vmig_code bad(struct rd *r, const char *key, const char *what)
+{
+    return vmig_err_set(r->err, VMIG_E_USAGE, "%s%s%s: %s", r->path, r->path[0] ? "." : "",
+                        key, what);
+}
+
+static enum vmig_code check_keys(struct rd *r, json_t *obj, const char *const *allowed)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, k) == 0) ok = 1;
+        if (!ok) return bad(r, k, "unknown key");
+    }
+    return VMIG_OK;
+}
+
+/* string into dst[n]; missing: required → error, else dst untouched */
+static enum vmig_code get_str(struct rd *r, json_t *obj, const char *key, int required, char *dst,
+                              size_t n)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) return required ? bad(r, key, "missing") : VMIG_OK;
+    if (!json_is_string(v)) return bad(r, key, "must be a string");
+    if (json_string_length(v) >= n) {
+        char what[64];
+        snprintf(what, sizeof what, "longer than %zu bytes", n - 1);
+        return bad(r, key, what);
+    }
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return bad(r, key, "must not contain NUL characters");
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    return VMIG_OK;
+}
+
+static enum vmig_code get_int(struct rd *r, json_t *obj, const char *key, int required,
+                              json_int_t lo, json_int_t hi, json_int_t *dst)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) return required ? bad(r, key, "missing") : VMIG_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        char what[96];
+        snprintf(what, sizeof what, "must be an integer from %lld to %lld", (long long)lo,
+                 (long long)hi);
+        return bad(r, key, what);
+    }
+    *dst = json_integer_value(v);
+    return VMIG_OK;
+}
+
+static enum vmig_code get_bool(struct rd *r, json_t *obj, const char *key, int *dst)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) return VMIG_OK;
+    if (!json_is_boolean(v)) return bad(r, key, "must be true or false");
+    *dst = json_is_true(v);
+    return VMIG_OK;
+}
+
+/* an enum given by name: tab[i] ↔ value i */
+static enum vmig_code get_enum(struct rd *r, json_t *obj, const char *key, int required,
+                               const char *const *tab, size_t n, int *dst)
+{
+    char s[32] = "";
+    enum vmig_code rc = get_str(r, obj, key, required, s, sizeof s);
+    if (rc || !s[0]) return rc ? rc : (required ? bad(r, key, "must not be empty") : VMIG_OK);
+    int i = lookup(tab, n, s);
+    if (i < 0) {
+        char what[160] = "must be one of";
+        for (size_t k = 0; k < n; k++)
+            if (tab[k][0])
+                snprintf(what + strlen(what), sizeof what - strlen(what), "%s \"%s\"",
+                         k ? "," : "", tab[k]);
+        return bad(r, key, what);
+    }
+    *dst = i;
+    return VMIG_OK;
+}
+#define GET_ENUM(r, o, key, req, tab, dst)                                                    \
+    get_enum(r, o, key, req, tab, sizeof tab / sizeof tab[0], dst)
+
+static enum vmig_code get_hnsw(struct rd *r, json_t *obj, int *m, int *ef)
+{
+    static const char *const keys[] = {"m", "ef_construct", NULL};
+    json_t *h = json_object_get(obj, "hnsw");
+    json_int_t x;
+    enum vmig_code rc;
+    if (!h || json_is_null(h)) return VMIG_OK;
+    if (!json_is_object(h)) return bad(r, "hnsw", "must be an object");
+    size_t pl = strlen(r->path);
+    snprintf(r->path + pl, sizeof r->path - pl, "%shnsw", pl ? "." : "");
+    if ((rc = check_keys(r, h, keys))) return rc;
+    x = *m;
+    if ((rc = get_int(r, h, "m", 0, -1, 1000000, &x))) return rc;
+    *m = (int)x;
+    x = *ef;
+    if ((rc = get_int(r, h, "ef_construct", 0, -1, 1000000000, &x))) return rc;
+    *ef = (int)x;
+    r->path[pl] = '\0';
+    return VMIG_OK;
+}
+
+/* ---- reading the plan ------------------------------------------------------------- */
+
+static enum vmig_code plan_field_read(struct rd *r, json_t *v, struct vmig_plan_field *f)
+{
+    static const char *const keys[] = {"source", "field",           "type", "dim",
+                                       "metric", "source_datatype", "hnsw", NULL};
+    static const char *const types[] = {"FLOAT_VECTOR", "SPARSE_FLOAT_VECTOR"};
+    enum vmig_code rc;
+    int t = 0, m = 0, dt = 0;
+    json_int_t dim = 0;
+    if (!json_is_object(v)) return bad(r, "", "must be an object");
+    memset(f, 0, sizeof *f);
+    f->hnsw_m = f->hnsw_ef = -1;
+    if ((rc = check_keys(r, v, keys)) || (rc = get_str(r, v, "source", 1, f->src, sizeof f->src)) ||
+        (rc = get_str(r, v, "field", 1, f->dst, sizeof f->dst)) ||
+        (rc = GET_ENUM(r, v, "type", 1, types, &t)) ||
+        (rc = GET_ENUM(r, v, "metric", 1, metric_names, &m)))
+        return rc;
+    f->kind = t ? VMIG_VEC_SPARSE : VMIG_VEC_DENSE;
+    f->metric = (enum vmig_metric)m;
+    if (f->kind == VMIG_VEC_DENSE) {
+        if ((rc = get_int(r, v, "dim", 1, 1, 1 << 20, &dim))) return rc;
+        f->dim = (uint32_t)dim;
+    } else if (json_object_get(v, "dim")) {
+        return bad(r, "dim", "a SPARSE_FLOAT_VECTOR has no dim");
+    }
+    if ((rc = get_enum(r, v, "source_datatype", 0, datatype_names, 3, &dt))) return rc;
+    f->src_datatype = (enum vmig_datatype)dt;
+    return get_hnsw(r, v, &f->hnsw_m, &f->hnsw_ef);
+}
+
+static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_coll *pc)
+{
+    static const char *const keys[] = {
+        "source",         "target",        "description",   "primary_key",   "vectors",
+        "skipped_vectors", "dynamic_field", "partition_key", "auto_id",       "null_values",
+        "payload_conflict", "payload_prefix", "index",       "notes",         "source_count",
+        "target_exists",  "error",         NULL};
+    static const char *const pk_keys[] = {"name", "type", "max_length", NULL};
+    static const char *const pk_types[] = {"Int64", "VarChar"};
+    static const char *const err_keys[] = {"code", "message", NULL};
+    enum vmig_code rc;
+    json_t *a, *v;
+    size_t i, pl = strlen(r->path);
+    int x, fixed;
+    json_int_t n;
+
+    if (!json_is_object(c)) return bad(r, "", "must be an object");
+    memset(pc, 0, sizeof *pc);
+    snprintf(pc->conflict_prefix, sizeof pc->conflict_prefix, "payload_");
+    if ((rc = check_keys(r, c, keys)) ||
+        (rc = get_str(r, c, "source", 1, pc->source, sizeof pc->source)) ||
+        (rc = get_str(r, c, "target", 1, pc->target, sizeof pc->target)) ||
+        (rc = get_str(r, c, "description", 0, pc->description, sizeof pc->description)))
+        return rc;
+
+    a = json_object_get(c, "primary_key");
+    if (!json_is_object(a)) return bad(r, "primary_key", "must be an object");
+    snprintf(r->path + pl, sizeof r->path - pl, ".primary_key");
+    x = 0;
+    if ((rc = check_keys(r, a, pk_keys)) ||
+        (rc = get_str(r, a, "name", 1, pc->pk_name, sizeof pc->pk_name)) ||
+        (rc = GET_ENUM(r, a, "type", 1, pk_types, &x)))
+        return rc;
+    pc->pk_type = x ? VMIG_PK_VARCHAR : VMIG_PK_INT64;
+    if (pc->pk_type == VMIG_PK_VARCHAR) {
+        if ((rc = get_int(r, a, "max_length", 1, 1, VMIG_VARCHAR_MAX, &n))) return rc;
+        pc->pk_max_length = (uint32_t)n;
+    } else if (json_object_get(a, "max_length")) {
+        return bad(r, "max_length", "only a VarChar primary key has a max_length");
+    }
+    r->path[pl] = '\0';
+
+    a = json_object_get(c, "vectors");
+    if (!json_is_array(a)) return bad(r, "vectors", "must be an array");
+    if (json_array_size(a) > VMIG_MAX_VECTOR_FIELDS) {
+        char what[64];
+        snprintf(what, sizeof what, "more than %d vector fields", VMIG_MAX_VECTOR_FIELDS);
+        return bad(r, "vectors", what);
+    }
+    json_array_foreach(a, i, v)
+    {
+        snprintf(r->path + pl, sizeof r->path - pl, ".vectors[%zu]", i);
+        if ((rc = plan_field_read(r, v, &pc->field[i]))) return rc;
+        pc->nfields++;
+    }
+    r->path[pl] = '\0';
+
+    a = json_object_get(c, "skipped_vectors");
+    if (a && !json_is_array(a)) return bad(r, "skipped_vectors", "must be an array");
+    if (a && json_array_size(a) > VMIG_SRC_MAX_VECTORS) return bad(r, "skipped_vectors", "too many");
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || json_string_length(v) >= sizeof pc->skipped[0])
+            return bad(r, "skipped_vectors", "must hold vector names (strings)");
+        snprintf(pc->skipped[pc->nskipped++], sizeof pc->skipped[0], "%s", json_string_value(v));
+    }
+
+    /* fixed by vmigrate: present only to be shown; refuse a change rather than ignore it */
+    fixed = 1;
+    if ((rc = get_bool(r, c, "dynamic_field", &fixed))) return rc;
+    if (!fixed) return bad(r, "dynamic_field", "must be true (the payload goes to the dynamic field)");
+    fixed = 0;
+    if ((rc = get_bool(r, c, "partition_key", &fixed))) return rc;
+    if (fixed) return bad(r, "partition_key", "must be false (vmigrate sets no partition key)");
+    if ((rc = get_bool(r, c, "auto_id", &fixed))) return rc;
+    if (fixed) return bad(r, "auto_id", "must be false (the Qdrant point ids are kept)");
+
+    x = 0;
+    if ((rc = GET_ENUM(r, c, "null_values", 0, null_names, &x))) return rc;
+    pc->null_policy = (enum vmig_null_policy)x;
+    x = 0;
+    if ((rc = GET_ENUM(r, c, "payload_conflict", 0, conflict_names, &x))) return rc;
+    pc->conflict_policy = (enum vmig_conflict_policy)x;
+    if ((rc = get_str(r, c, "payload_prefix", 0, pc->conflict_prefix, sizeof pc->conflict_prefix)))
+        return rc;
+    x = 0;
+    if ((rc = GET_ENUM(r, c, "index", 0, index_names, &x))) return rc;
+    pc->index = (enum vmig_index_kind)x;
+
+    a = json_object_get(c, "notes");
+    if (a && !json_is_array(a)) return bad(r, "notes", "must be an array");
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v)) return bad(r, "notes", "must hold strings");
+        if (pc->nnotes < VMIG_PLAN_NOTES)
+            snprintf(pc->notes[pc->nnotes++], sizeof pc->notes[0], "%s", json_string_value(v));
+    }
+    n = 0;
+    if ((rc = get_int(r, c, "source_count", 0, 0, INT64_MAX, &n))) return rc;
+    pc->source_count = (uint64_t)n;
+    if ((rc = get_bool(r, c, "target_exists", &pc->target_exists))) return rc;
+
+    a = json_object_get(c, "error");
+    vmig_err_clear(&pc->refusal);
+    if (a && !json_is_null(a)) {
+        char code[32];
+        if (!json_is_object(a)) return bad(r, "error", "must be null or an object");
+        snprintf(r->path + pl, sizeof r->path - pl, ".error");
+        if ((rc = check_keys(r, a, err_keys)) || (rc = get_str(r, a, "code", 1, code, sizeof code)) ||
+            (rc = get_str(r, a, "message", 0, pc->refusal.msg, sizeof pc->refusal.msg)))
+            return rc;
+        pc->refusal.code = vmig_code_from_json_name(code);
+        r->path[pl] = '\0';
+    }
+    return VMIG_OK;
+}
+
+void vmig_plan_release(struct vmig_plan *p)
+{
+    free(p->coll);
+    p->coll = NULL;
+    p->n = 0;
+}
+
+static json_t *parse(const char *text, const char *what, struct vmig_err *err)
+{
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        vmig_err_set(err, VMIG_E_USAGE, "cannot read %s: %s at line %d, column %d", what, je.text,
+                     je.line, je.column);
+    return root;
+}
+
+enum vmig_code vmig_plan_from_json(const char *text, struct vmig_plan *out, struct vmig_err *err)
+{
+    static const char *const keys[] = {"version", "collections", NULL};
+    struct rd r = {err, ""};
+    enum vmig_code rc = VMIG_OK;
+    json_t *root, *arr, *c;
+    json_int_t version = 1;
+    size_t i;
+
+    out->n = 0;
+    out->coll = NULL;
+    if (!(root = parse(text, "plan", err))) return VMIG_E_USAGE;
+    if (!json_is_object(root)) {
+        rc = vmig_err_set(err, VMIG_E_USAGE, "plan: must be a JSON object");
+        goto out;
+    }
+    if ((rc = check_keys(&r, root, keys)) ||
+        (rc = get_int(&r, root, "version", 0, 1, 1, &version)))
+        goto out;
+    arr = json_object_get(root, "collections");
+    if (!json_is_array(arr)) {
+        rc = bad(&r, "collections", "must be an array");
+        goto out;
+    }
+    out->coll = xcalloc(json_array_size(arr) ? json_array_size(arr) : 1, sizeof *out->coll);
+    json_array_foreach(arr, i, c)
+    {
+        snprintf(r.path, sizeof r.path, "collections[%zu]", i);
+        if ((rc = plan_coll_read(&r, c, &out->coll[i]))) goto out;
+        out->n++;
+    }
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* ---- the source collection ---------------------------------------------------------- */
+
+char *vmig_src_coll_to_json(const struct vmig_src_coll *src, int pretty)
+{
+    json_t *c = json_object(), *vecs = json_array();
+    json_object_set_new(c, "name", jstr(src->name));
+    json_object_set_new(c, "unnamed", json_boolean(src->unnamed));
+    for (size_t i = 0; i < src->nvec; i++) {
+        const struct vmig_src_vector *v = &src->vec[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "name", jstr(v->name));
+        if (v->sparse) {
+            json_object_set_new(j, "sparse", json_true());
+            if (v->sparse_idf) json_object_set_new(j, "modifier", json_string("idf"));
+        } else {
+            json_object_set_new(j, "size", json_integer(v->size));
+            json_object_set_new(j, "distance", json_string(NAME_OF(distance_names, v->distance)));
+        }
+        json_object_set_new(j, "datatype",
+                            jstr(v->datatype == VMIG_DT_OTHER && v->datatype_name[0]
+                                     ? v->datatype_name
+                                     : vmig_datatype_name(v->datatype)));
+        if (v->multivector) json_object_set_new(j, "multivector", json_true());
+        if (v->hnsw_m >= 0 || v->hnsw_ef >= 0)
+            json_object_set_new(j, "hnsw", hnsw_json(v->hnsw_m, v->hnsw_ef));
+        json_array_append_new(vecs, j);
+    }
+    json_object_set_new(c, "vectors", vecs);
+    if (src->too_many_vectors) json_object_set_new(c, "too_many_vectors", json_true());
+    if (src->hnsw_m >= 0 || src->hnsw_ef >= 0)
+        json_object_set_new(c, "hnsw", hnsw_json(src->hnsw_m, src->hnsw_ef));
+    json_object_set_new(c, "status", jstr(src->status));
+    json_object_set_new(c, "points_approx", json_integer((json_int_t)src->points_approx));
+    json_object_set_new(c, "ids_probed", json_boolean(src->ids_probed));
+    json_object_set_new(c, "has_big_ids", json_boolean(src->has_big_ids));
+    json_object_set_new(c, "has_uuids", json_boolean(src->has_uuids));
+    return dump(c, pretty);
+}
+
+static enum vmig_code src_vector_read(struct rd *r, json_t *j, struct vmig_src_vector *v)
+{
+    static const char *const keys[] = {"name",     "sparse",      "size", "distance", "datatype",
+                                       "multivector", "hnsw", "modifier", NULL};
+    static const char *const modifiers[] = {"none", "idf"};
+    enum vmig_code rc;
+    json_int_t size = 0;
+    int d = 0, mod = 0;
+    if (!json_is_object(j)) return bad(r, "", "must be an object");
+    memset(v, 0, sizeof *v);
+    v->hnsw_m = v->hnsw_ef = -1;
+    snprintf(v->datatype_name, sizeof v->datatype_name, "float32");
+    if ((rc = check_keys(r, j, keys)) || (rc = get_str(r, j, "name", 1, v->name, sizeof v->name)) ||
+        (rc = get_bool(r, j, "sparse", &v->sparse)) ||
+        (rc = get_bool(r, j, "multivector", &v->multivector)) ||
+        (rc = get_str(r, j, "datatype", 0, v->datatype_name, sizeof v->datatype_name)) ||
+        (rc = GET_ENUM(r, j, "modifier", 0, modifiers, &mod)) ||
+        (rc = get_hnsw(r, j, &v->hnsw_m, &v->hnsw_ef)))
+        return rc;
+    v->sparse_idf = mod == 1;
+    int dt = LOOKUP(datatype_names, v->datatype_name);
+    v->datatype = dt < 0 || dt == VMIG_DT_OTHER ? VMIG_DT_OTHER : (enum vmig_datatype)dt;
+    if (!v->sparse) {
+        /* Qdrant allows 1..65536; the mapping refuses what Milvus cannot take */
+        if ((rc = get_int(r, j, "size", 1, 0, UINT32_MAX, &size)) ||
+            (rc = get_enum(r, j, "distance", 1, distance_names + 1, 4, &d)))
+            return rc;
+        v->size = (uint32_t)size;
+        v->distance = (enum vmig_distance)(d + 1);
+    }
+    return VMIG_OK;
+}
+
+enum vmig_code vmig_src_coll_from_json(const char *text, struct vmig_src_coll *out,
+                                       struct vmig_err *err)
+{
+    static const char *const keys[] = {"name",        "unnamed",      "vectors",    "too_many_vectors",
+                                       "hnsw",        "status",       "points_approx", "ids_probed",
+                                       "has_big_ids", "has_uuids",    NULL};
+    struct rd r = {err, ""};
+    enum vmig_code rc = VMIG_OK;
+    json_t *root, *arr, *v;
+    json_int_t n = 0;
+    size_t i;
+    int unnamed = -1;
+
+    memset(out, 0, sizeof *out);
+    out->hnsw_m = out->hnsw_ef = -1;
+    if (!(root = parse(text, "source collection", err))) return VMIG_E_USAGE;
+    if (!json_is_object(root)) {
+        rc = vmig_err_set(err, VMIG_E_USAGE, "source collection: must be a JSON object");
+        goto out;
+    }
+    if ((rc = check_keys(&r, root, keys)) ||
+        (rc = get_str(&r, root, "name", 1, out->name, sizeof out->name)) ||
+        (rc = get_bool(&r, root, "unnamed", &unnamed)) ||
+        (rc = get_bool(&r, root, "too_many_vectors", &out->too_many_vectors)) ||
+        (rc = get_hnsw(&r, root, &out->hnsw_m, &out->hnsw_ef)) ||
+        (rc = get_str(&r, root, "status", 0, out->status, sizeof out->status)) ||
+        (rc = get_int(&r, root, "points_approx", 0, 0, INT64_MAX, &n)) ||
+        (rc = get_bool(&r, root, "ids_probed", &out->ids_probed)) ||
+        (rc = get_bool(&r, root, "has_big_ids", &out->has_big_ids)) ||
+        (rc = get_bool(&r, root, "has_uuids", &out->has_uuids)))
+        goto out;
+    out->points_approx = (uint64_t)n;
+    arr = json_object_get(root, "vectors");
+    if (!json_is_array(arr)) {
+        rc = bad(&r, "vectors", "must be an array");
+        goto out;
+    }
+    if (json_array_size(arr) > VMIG_SRC_MAX_VECTORS) {
+        char what[64];
+        snprintf(what, sizeof what, "more than %d vectors", VMIG_SRC_MAX_VECTORS);
+        rc = bad(&r, "vectors", what);
+        goto out;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        snprintf(r.path, sizeof r.path, "vectors[%zu]", i);
+        if ((rc = src_vector_read(&r, v, &out->vec[i]))) goto out;
+        out->nvec++;
+    }
+    out->unnamed = unnamed >= 0 ? unnamed
+                                : out->nvec == 1 && !out->vec[0].name[0] && !out->vec[0].sparse;
+out:
+    json_decref(root);
+    return rc;
+}
