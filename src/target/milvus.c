@@ -1,0 +1,469 @@
+/*
+ * milvus.c - the Milvus target connector (const struct vmig_target_vt
+ * vmig_target_milvus): decides which RPCs to send and when, wraps each in the retry
+ * policy, splits writes under the 64 MiB request limit and polls index builds and
+ * loads. Messages come from milvus_codec.c, bytes travel through grpc_call.c.
+ *
+ * Retries and idempotency: every call is retried on retryable codes (timeout,
+ * unavailable, rate limit, Status.retriable). A write that timed out may have been
+ * applied by the server; Milvus's Insert does not de-duplicate primary keys, so a
+ * retry of an Insert after a timeout is sent as Upsert (the two messages are
+ * identical on the wire) and a resumed job writes with Upsert throughout (engine).
+ * CreateCollection retried after a timeout accepts "already exists" when the
+ * collection is there.
+ */
+#include "target/milvus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target/grpc_call.h"
+#include "target/milvus_codec.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define WRITE_MAX (VMIG_GRPC_MAX - 4096u) /* headroom for gRPC framing */
+#define SLOW_FACTOR 5                     /* DDL, flush, index, load: 5x the call timeout */
+#define QUERY_BYTES (16u << 20)           /* aim for responses of about this size */
+#define QUERY_MAX_IDS 1024
+
+struct vmig_target {
+    struct vmig_grpc *g;
+    char db[VMIG_NAME_MAX];
+    int has_policy;
+    struct vmig_retry_policy policy;
+    uint64_t wait_limit_ms;
+};
+
+typedef enum vmig_code (*decode_fn)(const struct vmig_buf *resp, void *ctx, const char *what,
+                                    struct vmig_err *err);
+
+static int cancelled(const struct vmig_target *t)
+{
+    const volatile int *c = t->has_policy ? t->policy.cancel : vmig_retry_default.cancel;
+    return c && *c;
+}
+
+/* One RPC with retries: send req to rpc, decode the answer with dec. Transport
+ * errors get what as a prefix; decoders put it into their own messages. The first
+ * retry of an Insert after a timeout switches to Upsert (see the file comment). */
+static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const struct vmig_buf *req,
+                               int timeout_ms, decode_fn dec, void *ctx, const char *what,
+                               const struct vmig_retry_policy *pol, struct vmig_err *err)
+{
+    enum vmig_code rc;
+    struct vmig_buf resp;
+    struct vmig_retry r;
+    char method[128];
+
+    vmig_buf_init(&resp, VMIG_GRPC_RECV_MAX);
+    vmig_retry_start(&r, pol ? pol : t->has_policy ? &t->policy : NULL);
+    do {
+        vmig_err_clear(err);
+        if (cancelled(t)) {
+            rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
+            break;
+        }
+        snprintf(method, sizeof method, "%s%s", VMIG_MILVUS_SERVICE, rpc);
+        rc = vmig_grpc_unary(t->g, method, rpc, req->p, req->len, timeout_ms, &resp, err);
+        if (rc) {
+            vmig_err_prefix(err, "%s: ", what);
+            if (rc == VMIG_E_TIMEOUT && !strcmp(rpc, "Insert")) {
+                VLOG_WARN("%s: Insert timed out and may have been applied; retrying as Upsert",
+                          what);
+                rpc = "Upsert";
+            }
+        } else {
+            rc = dec(&resp, ctx, what, err);
+        }
+    } while (vmig_retry_again(&r, rc, err, what));
+    if (rc && vmig_code_is_retryable(rc) && cancelled(t))
+        rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
+    vmig_buf_release(&resp);
+    return rc;
+}
+
+/* ---- decoders adapted to decode_fn ---- */
+
+static enum vmig_code d_status(const struct vmig_buf *b, void *ctx, const char *what,
+                               struct vmig_err *err)
+{
+    return vmig_milvus_dec_status(b->p, b->len, what, err);
+}
+static enum vmig_code d_flush(const struct vmig_buf *b, void *ctx, const char *what,
+                              struct vmig_err *err)
+{
+    return vmig_milvus_dec_flush(b->p, b->len, what, err);
+}
+static enum vmig_code d_bool(const struct vmig_buf *b, void *ctx, const char *what,
+                             struct vmig_err *err)
+{
+    return vmig_milvus_dec_bool(b->p, b->len, what, ctx, err);
+}
+struct version_ctx {
+    char *v;
+    size_t n;
+};
+static enum vmig_code d_version(const struct vmig_buf *b, void *ctx, const char *what,
+                                struct vmig_err *err)
+{
+    struct version_ctx *c = ctx;
+    return vmig_milvus_dec_version(b->p, b->len, c->v, c->n, err);
+}
+static enum vmig_code d_health(const struct vmig_buf *b, void *ctx, const char *what,
+                               struct vmig_err *err)
+{
+    return vmig_milvus_dec_health(b->p, b->len, err);
+}
+struct index_ctx {
+    const char *field;
+    int state;
+};
+static enum vmig_code d_index(const struct vmig_buf *b, void *ctx, const char *what,
+                              struct vmig_err *err)
+{
+    struct index_ctx *c = ctx;
+    return vmig_milvus_dec_index_state(b->p, b->len, c->field, what, &c->state, err);
+}
+static enum vmig_code d_load(const struct vmig_buf *b, void *ctx, const char *what,
+                             struct vmig_err *err)
+{
+    return vmig_milvus_dec_load_state(b->p, b->len, what, ctx, err);
+}
+struct mut_ctx {
+    int upsert;
+    size_t rows;
+};
+static enum vmig_code d_mutation(const struct vmig_buf *b, void *ctx, const char *what,
+                                 struct vmig_err *err)
+{
+    struct mut_ctx *c = ctx;
+    return vmig_milvus_dec_mutation(b->p, b->len, c->upsert, c->rows, what, err);
+}
+static enum vmig_code d_count(const struct vmig_buf *b, void *ctx, const char *what,
+                              struct vmig_err *err)
+{
+    return vmig_milvus_dec_count(b->p, b->len, what, ctx, err);
+}
+struct rows_ctx {
+    const struct vmig_plan_coll *pc;
+    struct vmig_batch *out;
+    size_t n0; /* rows of out before the call: a retry starts from there again */
+};
+static enum vmig_code d_rows(const struct vmig_buf *b, void *ctx, const char *what,
+                             struct vmig_err *err)
+{
+    struct rows_ctx *c = ctx;
+    vmig_batch_truncate(c->out, c->n0);
+    return vmig_milvus_dec_rows(b->p, b->len, c->pc, c->out, err);
+}
+
+/* ---- the vtable ---- */
+
+static const char *dbn(const struct vmig_target *t) { return t->db[0] ? t->db : NULL; }
+static int slow(const struct vmig_target *t) { return vmig_grpc_timeout_ms(t->g) * SLOW_FACTOR; }
+
+static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target **out,
+                             struct vmig_err *err)
+{
+    enum vmig_code rc;
+    struct vmig_target *t = xcalloc(1, sizeof *t);
+    *out = NULL;
+    if (ep->db && strlen(ep->db) >= sizeof t->db) {
+        rc = vmig_err_set(err, VMIG_E_USAGE, "database name too long");
+        goto out;
+    }
+    snprintf(t->db, sizeof t->db, "%s", ep->db ? ep->db : "");
+    t->wait_limit_ms = 6ull * 3600 * 1000;
+    rc = vmig_grpc_open(ep, VMIG_MILVUS_PORT, "Milvus", &t->g, err);
+    if (rc) goto out;
+    *out = t;
+    t = NULL;
+out:
+    if (t) free(t);
+    return rc;
+}
+
+static void m_close(struct vmig_target *t)
+{
+    if (!t) return;
+    vmig_grpc_close(t->g);
+    free(t);
+}
+
+void vmig_milvus_set_retry(struct vmig_target *t, const struct vmig_retry_policy *p)
+{
+    t->has_policy = p != NULL;
+    if (p) t->policy = *p;
+}
+
+void vmig_milvus_set_wait_limit(struct vmig_target *t, uint64_t ms) { t->wait_limit_ms = ms; }
+
+static enum vmig_code m_probe(struct vmig_target *t, char *version, size_t n,
+                              struct vmig_err *err)
+{
+    enum vmig_code rc;
+    struct vmig_buf req = VMIG_BUF_INIT;
+    struct version_ctx vc = {version, n};
+    /* pre-flight fails fast: a few attempts, not the job's patience */
+    struct vmig_retry_policy pol = t->has_policy ? t->policy : vmig_retry_default;
+    pol.max_attempts = 3;
+    pol.max_total_ms = 10000;
+
+    vmig_milvus_enc_empty(&req);
+    rc = rpc_call(t, "GetVersion", &req, 0, d_version, &vc, "cannot get the Milvus version",
+                  &pol, err);
+    if (rc) goto out;
+    rc = rpc_call(t, "CheckHealth", &req, 0, d_health, NULL, "Milvus health check failed", &pol,
+                  err);
+out:
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_has_collection(struct vmig_target *t, const char *name, int *exists,
+                                       struct vmig_err *err)
+{
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    snprintf(what, sizeof what, "cannot look up collection '%s' on target", name);
+    *exists = 0;
+    vmig_milvus_enc_has_collection(dbn(t), name, &req);
+    enum vmig_code rc = rpc_call(t, "HasCollection", &req, 0, d_bool, exists, what, NULL, err);
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_create_collection(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                          struct vmig_err *err)
+{
+    enum vmig_code rc;
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    int exists = 0;
+
+    snprintf(what, sizeof what, "cannot create collection '%s' on target", pc->target);
+    if ((rc = vmig_milvus_enc_create_collection(dbn(t), pc, &req, err))) goto out;
+    if ((rc = m_has_collection(t, pc->target, &exists, err))) goto out;
+    if (exists) {
+        rc = vmig_err_set(err, VMIG_E_EXISTS, "%s: already exists (use --target-name)", what);
+        goto out;
+    }
+    rc = rpc_call(t, "CreateCollection", &req, slow(t), d_status, NULL, what, NULL, err);
+    if (rc == VMIG_E_REMOTE) {
+        /* an earlier attempt that timed out may have created it */
+        struct vmig_err e2;
+        vmig_err_clear(&e2);
+        if (!m_has_collection(t, pc->target, &exists, &e2) && exists && strstr(err->msg, "exist")) {
+            VLOG_INFO("collection '%s' was created by an earlier attempt", pc->target);
+            vmig_err_clear(err);
+            rc = VMIG_OK;
+        }
+    }
+out:
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_drop_collection(struct vmig_target *t, const char *name,
+                                        struct vmig_err *err)
+{
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    snprintf(what, sizeof what, "cannot drop collection '%s' on target", name);
+    vmig_milvus_enc_drop_collection(dbn(t), name, &req);
+    enum vmig_code rc = rpc_call(t, "DropCollection", &req, slow(t), d_status, NULL, what, NULL, err);
+    if (rc == VMIG_E_NOT_FOUND) { /* gone already: what the caller wanted */
+        vmig_err_clear(err);
+        rc = VMIG_OK;
+    }
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_write(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                              const struct vmig_batch *b, int upsert, struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    size_t lo = 0;
+
+    snprintf(what, sizeof what, "cannot %s into collection '%s' on target",
+             upsert ? "upsert" : "insert", pc->target);
+    while (lo < b->n) {
+        size_t hi = b->n;
+        if ((rc = vmig_milvus_enc_write(dbn(t), pc, b, lo, &hi, WRITE_MAX, &req, err))) goto out;
+        if (lo != 0 || hi != b->n)
+            VLOG_DEBUG("%s '%s': rows %zu..%zu of %zu in one request (%zu bytes)",
+                       upsert ? "upsert" : "insert", pc->target, lo, hi, b->n, req.len);
+        struct mut_ctx mc = {upsert, hi - lo};
+        rc = rpc_call(t, upsert ? "Upsert" : "Insert", &req, 0, d_mutation, &mc, what, NULL, err);
+        if (rc) goto out;
+        lo = hi;
+    }
+out:
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    snprintf(what, sizeof what, "cannot flush collection '%s' on target", name);
+    vmig_milvus_enc_flush(dbn(t), name, &req);
+    enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, NULL, what, NULL, err);
+    vmig_buf_release(&req);
+    return rc;
+}
+
+/* Poll pause: 200 ms doubling to 5 s, sliced so a cancel is seen within 100 ms. */
+static int poll_sleep(struct vmig_target *t, int *pause)
+{
+    for (int left = *pause; left > 0; left -= 100) {
+        vmig_sleep_ms(left > 100 ? 100 : left);
+        if (cancelled(t)) return -1;
+    }
+    if (*pause < 5000) *pause *= 2;
+    return 0;
+}
+
+static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                       struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[2 * VMIG_NAME_MAX + 64];
+
+    for (size_t f = 0; f < pc->nfields; f++) {
+        const char *field = pc->field[f].dst;
+        snprintf(what, sizeof what, "cannot create index on field '%s' of collection '%s'", field,
+                 pc->target);
+        if ((rc = vmig_milvus_enc_create_index(dbn(t), pc, f, &req, err))) goto out;
+        if ((rc = rpc_call(t, "CreateIndex", &req, slow(t), d_status, NULL, what, NULL, err)))
+            goto out;
+    }
+    /* then wait for every build: Finished (3) or Failed (4, with its reason) */
+    for (size_t f = 0; f < pc->nfields; f++) {
+        const char *field = pc->field[f].dst;
+        uint64_t start = vmig_now_ms();
+        int pause = 200;
+        snprintf(what, sizeof what, "index on field '%s' of collection '%s'", field, pc->target);
+        vmig_milvus_enc_describe_index(dbn(t), pc->target, field, &req);
+        for (;;) {
+            struct index_ctx ic = {field, 0};
+            if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, NULL, err)))
+                goto out;
+            if (ic.state == VMIG_MIDX_FINISHED) break;
+            if (vmig_now_ms() - start > t->wait_limit_ms) {
+                rc = vmig_err_set(err, VMIG_E_TIMEOUT, "%s: not built after %.0f s (state %d)",
+                                  what, (double)t->wait_limit_ms / 1000.0, ic.state);
+                goto out;
+            }
+            if (poll_sleep(t, &pause)) {
+                rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
+                goto out;
+            }
+        }
+        VLOG_INFO("%s built in %.1f s", what, (double)(vmig_now_ms() - start) / 1000.0);
+    }
+out:
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_load(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    enum vmig_code rc;
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    uint64_t start = vmig_now_ms();
+    int pause = 200;
+
+    snprintf(what, sizeof what, "cannot load collection '%s' on target", name);
+    vmig_milvus_enc_load(dbn(t), name, &req);
+    if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, NULL, err)))
+        goto out;
+    vmig_milvus_enc_load_state(dbn(t), name, &req);
+    for (;;) {
+        int state = 0;
+        if ((rc = rpc_call(t, "GetLoadState", &req, 0, d_load, &state, what, NULL, err))) goto out;
+        if (state == VMIG_MLOAD_LOADED) break;
+        if (state == VMIG_MLOAD_NOT_EXIST) {
+            rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s: collection does not exist", what);
+            goto out;
+        }
+        if (vmig_now_ms() - start > t->wait_limit_ms) {
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT, "%s: not loaded after %.0f s (state %d)", what,
+                              (double)t->wait_limit_ms / 1000.0, state);
+            goto out;
+        }
+        if (poll_sleep(t, &pause)) {
+            rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
+            goto out;
+        }
+    }
+out:
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_count(struct vmig_target *t, const char *name, uint64_t *n,
+                              struct vmig_err *err)
+{
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    snprintf(what, sizeof what, "cannot count rows of collection '%s' on target", name);
+    *n = 0;
+    vmig_milvus_enc_count(dbn(t), name, &req);
+    enum vmig_code rc = rpc_call(t, "Query", &req, slow(t), d_count, n, what, NULL, err);
+    vmig_buf_release(&req);
+    return rc;
+}
+
+static enum vmig_code m_retrieve(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                 const struct vmig_layout *lay, const struct vmig_point_id *ids,
+                                 size_t n, struct vmig_batch *out, struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[VMIG_NAME_MAX + 64];
+    /* rows per Query so a response stays near QUERY_BYTES: dense floats plus a
+     * guess of 2 KiB per sparse vector and payload */
+    size_t rowbytes = 2048;
+    for (size_t f = 0; f < pc->nfields; f++)
+        rowbytes += pc->field[f].kind == VMIG_VEC_DENSE ? pc->field[f].dim * 4u : 2048u;
+    size_t chunk = QUERY_BYTES / rowbytes;
+    if (chunk < 1) chunk = 1;
+    if (chunk > QUERY_MAX_IDS) chunk = QUERY_MAX_IDS;
+
+    (void)lay; /* out was initialised with the plan's layout; columns follow pc */
+    snprintf(what, sizeof what, "cannot read rows of collection '%s' on target", pc->target);
+    for (size_t at = 0; at < n; at += chunk) {
+        size_t k = n - at < chunk ? n - at : chunk;
+        if ((rc = vmig_milvus_enc_query_ids(dbn(t), pc, ids + at, k, &req, err))) goto out;
+        struct rows_ctx rc_ = {pc, out, out->n};
+        if ((rc = rpc_call(t, "Query", &req, slow(t), d_rows, &rc_, what, NULL, err))) goto out;
+    }
+out:
+    vmig_buf_release(&req);
+    return rc;
+}
+
+const struct vmig_target_vt vmig_target_milvus = {
+    .name = "milvus",
+    .open = m_open,
+    .close = m_close,
+    .probe = m_probe,
+    .has_collection = m_has_collection,
+    .create_collection = m_create_collection,
+    .drop_collection = m_drop_collection,
+    .write = m_write,
+    .flush = m_flush,
+    .create_indexes = m_create_indexes,
+    .load = m_load,
+    .count = m_count,
+    .retrieve = m_retrieve,
+};
