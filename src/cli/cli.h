@@ -1,0 +1,68 @@
+/*
+ * cli.h - what the CLI's files share: the parsed options (filled from one option
+ * table that also drives the environment variables and --help), output helpers
+ * and the subcommands. The CLI is a thin face: it parses, calls libvmig, prints,
+ * and maps the result to an exit code.
+ */
+#ifndef VMIG_CLI_H
+#define VMIG_CLI_H
+
+#include <stdio.h>
+
+#include "vmig/error.h"
+#include "vmig/migrate.h"
+#include "vmig/types.h"
+
+/* Exit codes (documented in `vmigrate --help`). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,    /* a collection failed to migrate */
+    EXIT_USAGE = 2,     /* bad command line or plan file */
+    EXIT_CONNECT = 3,   /* cannot reach a server, TLS or credentials */
+    EXIT_SCHEMA = 4,    /* a collection cannot be mapped, or the target exists */
+    EXIT_VERIFY = 5,    /* verification found a difference */
+    EXIT_CANCELLED = 130,
+};
+
+#define CLI_MAX_LIST 256
+
+struct cli_opts {
+    const char *source, *target, *api_key, *token, *db, *ca_file, *source_ca_file;
+    int insecure, json, all, help;
+    const char *colls[CLI_MAX_LIST];
+    size_t ncolls;
+    /* mapping edits, as given: "kind\0value" pairs handed to vmig_map_opts_add */
+    const char *edit_kind[CLI_MAX_LIST], *edit_val[CLI_MAX_LIST];
+    size_t nedits;
+    const char *plan_file, *rejects, *null_values, *payload_conflict, *index;
+    int max_vector_fields, sample, readers, writers, timeout_s, no_verify, page_limit;
+    int verbose, quiet;
+    /* job center (issue 4) */
+    const char *store, *status;
+    int detach, follow, no_store_secrets, concurrency;
+    const char *args[8]; /* positional arguments after the subcommand */
+    size_t nargs;
+};
+
+/* Parse argv (after the subcommand name) for `cmd`. Returns 0, or EXIT_USAGE after
+ * printing the problem. */
+int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o);
+void cli_usage(FILE *f, const char *cmd);
+
+/* Endpoints from options + environment (QDRANT_API_KEY, MILVUS_TOKEN). */
+void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct vmig_endpoint *dst);
+int cli_exit_code(enum vmig_code rc);
+void cli_error(const struct vmig_err *err);
+struct vmig_map_opts;
+int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo);
+int cli_need(const struct cli_opts *o, int source, int target);
+void cli_json_str(FILE *f, const char *s);
+
+extern volatile int cli_cancel; /* set by SIGINT */
+
+int cmd_collections(struct cli_opts *o);
+int cmd_plan(struct cli_opts *o);
+int cmd_migrate(struct cli_opts *o);
+int cmd_verify(struct cli_opts *o);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * common.c - what every subcommand shares: endpoints from options and the
+ * environment, mapping options from flags, error printing and exit-code mapping.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vmig/vmig.h"
+
+void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct vmig_endpoint *dst)
+{
+    memset(src, 0, sizeof *src);
+    memset(dst, 0, sizeof *dst);
+    src->url = o->source;
+    src->secret = o->api_key;
+    src->ca_file = o->ca_file;
+    src->insecure = o->insecure;
+    src->timeout_ms = o->timeout_s > 0 ? o->timeout_s * 1000 : 0;
+    dst->url = o->target;
+    dst->secret = o->token;
+    dst->db = o->db;
+    dst->ca_file = o->ca_file;
+    dst->insecure = o->insecure;
+    dst->timeout_ms = src->timeout_ms;
+}
+
+int cli_exit_code(enum vmig_code rc)
+{
+    switch (rc) {
+    case VMIG_OK: return EXIT_OK;
+    case VMIG_E_USAGE: return EXIT_USAGE;
+    case VMIG_E_AUTH:
+    case VMIG_E_TLS:
+    case VMIG_E_CONNECT:
+    case VMIG_E_UNAVAILABLE:
+    case VMIG_E_TIMEOUT: return EXIT_CONNECT;
+    case VMIG_E_SCHEMA:
+    case VMIG_E_EXISTS: return EXIT_SCHEMA;
+    case VMIG_E_VERIFY: return EXIT_VERIFY;
+    case VMIG_E_CANCELLED: return EXIT_CANCELLED;
+    default: return EXIT_FAILED;
+    }
+}
+
+void cli_error(const struct vmig_err *err)
+{
+    fprintf(stderr, "vmigrate: %s\n", err->msg[0] ? err->msg : vmig_strerror(err->code));
+}
+
+/* Fill mapping options from flags; 0 or EXIT_USAGE. */
+int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo)
+{
+    struct vmig_err err;
+    vmig_map_opts_init(mo);
+    mo->source_url = o->source;
+    mo->max_vector_fields = o->max_vector_fields;
+    if (o->null_values) {
+        if (!strcmp(o->null_values, "fail")) mo->nulls = VMIG_NULL_FAIL;
+        else if (!strcmp(o->null_values, "drop")) mo->nulls = VMIG_NULL_DROP;
+        else if (!strcmp(o->null_values, "keep")) mo->nulls = VMIG_NULL_KEEP;
+        else goto bad_null;
+    }
+    if (o->payload_conflict) {
+        if (!strcmp(o->payload_conflict, "fail")) mo->conflict = VMIG_CONFLICT_FAIL;
+        else if (!strcmp(o->payload_conflict, "prefix")) mo->conflict = VMIG_CONFLICT_PREFIX;
+        else {
+            fprintf(stderr, "vmigrate: --payload-conflict must be fail or prefix, not '%s'\n",
+                    o->payload_conflict);
+            return EXIT_USAGE;
+        }
+    }
+    if (o->index) {
+        if (!strcasecmp(o->index, "auto") || !strcasecmp(o->index, "autoindex"))
+            mo->index = VMIG_INDEX_AUTO;
+        else if (!strcasecmp(o->index, "hnsw")) mo->index = VMIG_INDEX_HNSW;
+        else {
+            fprintf(stderr, "vmigrate: --index must be auto or hnsw, not '%s'\n", o->index);
+            return EXIT_USAGE;
+        }
+    }
+    for (size_t i = 0; i < o->nedits; i++) {
+        if (vmig_map_opts_add(mo, o->edit_kind[i], o->edit_val[i], &err)) {
+            cli_error(&err);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+bad_null:
+    fprintf(stderr, "vmigrate: --null-values must be fail, drop or keep, not '%s'\n",
+            o->null_values);
+    return EXIT_USAGE;
+}
+
+int cli_need(const struct cli_opts *o, int source, int target)
+{
+    if (source && !o->source) {
+        fprintf(stderr, "vmigrate: --source URL is required (the Qdrant REST endpoint, e.g. "
+                        "http://localhost:6333)\n");
+        return EXIT_USAGE;
+    }
+    if (target && !o->target) {
+        fprintf(stderr, "vmigrate: --target URL is required (the Milvus endpoint, e.g. "
+                        "http://localhost:19530)\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Print a JSON string literal (for --json output built by hand). */
+void cli_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}

@@ -1,0 +1,189 @@
+/*
+ * opts.c - the CLI's one option table (curl's tool_getparam, Redis's
+ * static_configs): each entry gives the flag, its type, the field it fills, the
+ * environment variable that supplies it, the subcommands that take it and its help
+ * line. Parsing, environment fallback and --help are all driven from it.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum opt_type { T_STR, T_INT, T_FLAG, T_COLL, T_EDIT };
+
+struct opt {
+    const char *name; /* long name without -- */
+    char shortc;
+    enum opt_type type;
+    size_t off;
+    const char *env;  /* environment fallback */
+    const char *cmds; /* subcommands taking it, space separated; "*" = all */
+    const char *meta, *help;
+};
+
+#define F(m) offsetof(struct cli_opts, m)
+#define DATA "collections plan migrate verify"
+#define TGT "plan migrate verify"
+static const struct opt table[] = {
+    {"source", 's', T_STR, F(source), "VMIGRATE_SOURCE", DATA, "URL",
+     "Qdrant REST endpoint, e.g. http://localhost:6333"},
+    {"api-key", 0, T_STR, F(api_key), "QDRANT_API_KEY", DATA, "KEY",
+     "Qdrant API key (prefer the QDRANT_API_KEY variable: flags show up in ps)"},
+    {"target", 't', T_STR, F(target), "VMIGRATE_TARGET", TGT, "URL",
+     "Milvus / Zilliz Cloud endpoint, e.g. http://localhost:19530"},
+    {"token", 0, T_STR, F(token), "MILVUS_TOKEN", TGT, "TOKEN",
+     "Milvus token: user:password or a Zilliz API key (prefer MILVUS_TOKEN)"},
+    {"db", 0, T_STR, F(db), "MILVUS_DB", TGT, "NAME", "Milvus database (default: default)"},
+    {"ca-file", 0, T_STR, F(ca_file), NULL, DATA, "FILE",
+     "extra CA certificates (PEM) for https endpoints"},
+    {"insecure", 0, T_FLAG, F(insecure), NULL, DATA, NULL,
+     "do not verify TLS certificates (self-signed test servers only)"},
+    {"timeout", 0, T_INT, F(timeout_s), NULL, DATA, "SEC", "per-request timeout (default 60)"},
+    {"collection", 'c', T_COLL, F(colls), NULL, TGT, "NAME",
+     "source collection to work on (repeatable)"},
+    {"all", 0, T_FLAG, F(all), NULL, "plan migrate", NULL, "every source collection"},
+    {"json", 0, T_FLAG, F(json), NULL, "*", NULL,
+     "machine-readable output on stdout (progress as JSON lines on stderr)"},
+    {"plan", 0, T_STR, F(plan_file), NULL, "migrate", "FILE",
+     "run an edited plan (from `vmigrate plan --json`)"},
+    {"target-name", 0, T_EDIT, 0, NULL, TGT, "SRC=DST", "name of the Milvus collection for SRC"},
+    {"description", 0, T_EDIT, 0, NULL, TGT, "SRC=TEXT", "description of the Milvus collection"},
+    {"rename", 0, T_EDIT, 0, NULL, TGT, "SRC.FIELD=NEW",
+     "rename a field (a vector, or `id` for the primary key)"},
+    {"skip-vector", 0, T_EDIT, 0, NULL, TGT, "[SRC.]VECTOR",
+     "leave a source vector out (e.g. a multivector Milvus cannot hold)"},
+    {"max-vector-fields", 0, T_INT, F(max_vector_fields), NULL, TGT, "N",
+     "vector fields allowed per collection (default 4; up to 10 if the cluster allows)"},
+    {"null-values", 0, T_STR, F(null_values), NULL, TGT, "fail|drop|keep",
+     "payload null values: fail (default), drop the keys, or keep them"},
+    {"payload-conflict", 0, T_STR, F(payload_conflict), NULL, TGT, "fail|prefix",
+     "payload key equal to a schema field: fail (default) or prefix it with payload_"},
+    {"index", 0, T_STR, F(index), NULL, TGT, "auto|hnsw",
+     "vector index: AUTOINDEX (default) or HNSW with Qdrant's m/ef_construct"},
+    {"rejects", 0, T_STR, F(rejects), NULL, "migrate", "FILE",
+     "write points Milvus cannot take (payload > 64 KiB) to FILE as JSON lines and go on"},
+    {"readers", 0, T_INT, F(readers), NULL, "migrate", "N", "parallel source readers (default 4)"},
+    {"writers", 0, T_INT, F(writers), NULL, "migrate", "N", "parallel target writers (default 2)"},
+    {"page-size", 0, T_INT, F(page_limit), NULL, "migrate", "N",
+     "points per scroll page (default: sized to ~8 MiB responses)"},
+    {"no-verify", 0, T_FLAG, F(no_verify), NULL, "migrate", NULL,
+     "skip the verification after the copy"},
+    {"sample", 0, T_INT, F(sample), NULL, "migrate verify", "N",
+     "points compared bit-exactly by verification (default 100)"},
+    {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate jobs worker serve", "PATH",
+     "job store (default $XDG_DATA_HOME/vmigrate/vmigrate.db)"},
+    {"verbose", 'v', T_FLAG, F(verbose), NULL, "*", NULL, "log retries and details to stderr"},
+    {"quiet", 'q', T_FLAG, F(quiet), NULL, "*", NULL, "no progress output"},
+    {"help", 'h', T_FLAG, F(help), NULL, "*", NULL, "show this help"},
+};
+
+static int takes(const struct opt *op, const char *cmd)
+{
+    if (strcmp(op->cmds, "*") == 0) return 1;
+    size_t n = strlen(cmd);
+    for (const char *p = op->cmds; (p = strstr(p, cmd)); p += n)
+        if ((p == op->cmds || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    return 0;
+}
+
+static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
+{
+    char *base = (char *)o;
+    switch (op->type) {
+    case T_STR: *(const char **)(void *)(base + op->off) = val; return 0;
+    case T_FLAG: *(int *)(void *)(base + op->off) = 1; return 0;
+    case T_INT: {
+        char *end;
+        long v = strtol(val, &end, 10);
+        if (!*val || *end || v < 0 || v > 1000000000) {
+            fprintf(stderr, "vmigrate: --%s needs a non-negative number, not '%s'\n", op->name, val);
+            return EXIT_USAGE;
+        }
+        *(int *)(void *)(base + op->off) = (int)v;
+        return 0;
+    }
+    case T_COLL:
+        if (o->ncolls == CLI_MAX_LIST) return EXIT_USAGE;
+        o->colls[o->ncolls++] = val;
+        return 0;
+    case T_EDIT:
+        if (o->nedits == CLI_MAX_LIST) return EXIT_USAGE;
+        o->edit_kind[o->nedits] = op->name;
+        o->edit_val[o->nedits++] = val;
+        return 0;
+    }
+    return EXIT_USAGE;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
+{
+    size_t n = sizeof table / sizeof *table;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const struct opt *op = NULL;
+        const char *val = NULL;
+        if (a[0] == '-' && a[1] == '-' && a[2]) {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            for (size_t k = 0; k < n; k++)
+                if (strlen(table[k].name) == len && strncmp(table[k].name, name, len) == 0)
+                    op = &table[k];
+            if (eq) val = eq + 1;
+        } else if (a[0] == '-' && a[1] && !a[2]) {
+            for (size_t k = 0; k < n; k++)
+                if (table[k].shortc == a[1]) op = &table[k];
+        } else {
+            if (o->nargs == sizeof o->args / sizeof *o->args) {
+                fprintf(stderr, "vmigrate %s: too many arguments\n", cmd);
+                return EXIT_USAGE;
+            }
+            o->args[o->nargs++] = a;
+            continue;
+        }
+        if (!op || !takes(op, cmd)) {
+            fprintf(stderr, "vmigrate %s: unknown option '%s' (see vmigrate %s --help)\n", cmd, a,
+                    cmd);
+            return EXIT_USAGE;
+        }
+        if (op->type != T_FLAG && !val) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "vmigrate %s: option --%s needs a value (%s)\n", cmd, op->name,
+                        op->meta);
+                return EXIT_USAGE;
+            }
+            val = argv[++i];
+        }
+        int rc = set_opt(o, op, val);
+        if (rc) return rc;
+    }
+    /* environment fallback for what the command line did not give */
+    for (size_t k = 0; k < n; k++) {
+        const struct opt *op = &table[k];
+        if (!op->env || !takes(op, cmd)) continue;
+        const char **slot = (const char **)(void *)((char *)o + op->off);
+        const char *v = getenv(op->env);
+        if (op->type == T_STR && !*slot && v && *v) *slot = v;
+    }
+    return 0;
+}
+
+void cli_usage(FILE *f, const char *cmd)
+{
+    size_t n = sizeof table / sizeof *table;
+    for (size_t k = 0; k < n; k++) {
+        const struct opt *op = &table[k];
+        if (!takes(op, cmd)) continue;
+        char left[64];
+        if (op->shortc)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", op->shortc, op->name, op->meta ? " " : "",
+                     op->meta ? op->meta : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", op->name, op->meta ? " " : "",
+                     op->meta ? op->meta : "");
+        fprintf(f, "  %-34s %s%s%s%s\n", left, op->help, op->env ? " [env " : "",
+                op->env ? op->env : "", op->env ? "]" : "");
+    }
+}
