@@ -13,6 +13,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -39,8 +40,16 @@ struct vmig_grpc {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int grpc_up;
 
+/* gRPC core logs to stderr by default; the library never prints, so its lines go
+ * to our log callback (errors as debug: the failure reaches the caller as a code). */
+static void grpc_log(gpr_log_func_args *a)
+{
+    VLOG_DEBUG("grpc: %s", a->message);
+}
+
 static void global_init(void)
 {
+    gpr_set_log_function(grpc_log);
     /* gRPC core is initialised once per process and kept for its life: every
      * re-initialisation would restart its thread pools and resolvers. The host
      * releases it with vmig_grpc_shutdown() at exit. */
@@ -258,15 +267,19 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
 
     switch (st) {
     case GRPC_STATUS_UNAVAILABLE:
-        if (has(both, "http1.x") || has(both, "HTTP/1"))
+        if (has(both, "http1.x") || has(both, "HTTP/1") || has(both, "parsing HTTP/2"))
             rc = vmig_err_set(err, VMIG_E_CONNECT,
                               "cannot talk to %s at %s: it answers, but not with gRPC (an HTTP "
                               "port? %s's gRPC port is usually 19530)",
                               k, g->addr, k);
         else if (has(both, "andshake") || has(both, "SSL") || has(both, "ssl") ||
                  has(both, "certificate") || has(both, "TLS"))
-            rc = vmig_err_set(err, VMIG_E_TLS, "cannot reach %s at %s: TLS handshake failed (%s)",
-                              k, g->addr, d);
+            rc = vmig_err_set(err, VMIG_E_TLS, "cannot reach %s at %s: TLS handshake failed%s (%s)",
+                              k, g->addr,
+                              has(both, "wrong version number")
+                                  ? ": the server does not speak TLS (use http://)"
+                                  : "",
+                              d);
         else if (has(both, "Connection refused") || has(both, "connection refused"))
             rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "cannot reach %s at %s: connection refused",
                               k, g->addr);
