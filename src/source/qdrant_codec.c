@@ -494,9 +494,21 @@ bad:
     return bad(s, "bad number");
 }
 
+/* vmig_parse_f32 refused the text at s->p: find out where the grammar broke (the
+ * end of the body means truncation). */
+static enum vmig_code not_a_number(struct scan *s)
+{
+    enum vmig_code rc = number(s);
+    return rc ? rc : bad(s, "expected a number");
+}
+
 static enum vmig_code literal(struct scan *s, const char *lit, size_t n)
 {
-    if (strncmp(s->p, lit, n) != 0) return bad(s, "unexpected character");
+    if (strncmp(s->p, lit, n) != 0) {
+        size_t left = (size_t)(s->end - s->p);
+        if (left < n && memcmp(s->p, lit, left) == 0) s->p = s->end; /* cut short */
+        return bad(s, "unexpected character");
+    }
     s->p += n;
     return VMIG_OK;
 }
@@ -623,7 +635,7 @@ static enum vmig_code dense(struct scan *s, size_t c)
             return data_err(s, "%s is a multivector, which cannot be migrated as a dense vector",
                             vec_label(src, lb, sizeof lb));
         int r = vmig_parse_f32(s->p, s->end, k < dim ? &slot[k] : &dummy, &s->p);
-        if (r == -1) return bad(s, "expected a number");
+        if (r == -1) return not_a_number(s);
         if (r == -2)
             return data_err(s, "%s has a value outside the float32 range",
                             vec_label(src, lb, sizeof lb));
@@ -705,7 +717,7 @@ static enum vmig_code sparse(struct scan *s, size_t c)
                 } else {
                     xgrow((void **)&s->val, &s->valcap, k + 1, sizeof *s->val);
                     int r = vmig_parse_f32(s->p, s->end, &s->val[k], &s->p);
-                    if (r == -1) return bad(s, "expected a number");
+                    if (r == -1) return not_a_number(s);
                     if (r == -2 || isnan(s->val[k]))
                         return data_err(s, "%s has a value that is not a finite float32",
                                         vec_label(src, lb, sizeof lb));
@@ -779,6 +791,7 @@ static enum vmig_code one_vector(struct scan *s, int c)
 {
     char lb[VMIG_SRC_NAME_MAX + 32];
     if (c < 0) return skip(s, 3);
+    if (s->p >= s->end) return bad(s, "expected a vector");
     if (s->seen & (1u << c))
         return bad(s, "a vector appears twice");
     if (s->lay->col[c].sparse) return sparse(s, (size_t)c);
