@@ -628,16 +628,16 @@ enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
                             "mapping, %s in the plan file)",
                             cn, a, b);
     }
-    for (size_t i = 0; i < fresh->nfields; i++) {
-        const struct vmig_plan_field *f = &fresh->field[i];
-        const struct vmig_plan_field *g = field_by_src(edited, f->src);
-        vec_label(f->src, lab, sizeof lab);
-        if (!g)
+    for (size_t i = 0; i < fresh->nfields; i++)
+        if (!field_by_src(edited, fresh->field[i].src))
             return vmig_err_set(err, VMIG_E_USAGE,
                                 "plan for '%s': %s is missing from the plan file; vectors cannot "
                                 "be added or removed by editing (make a new plan with "
                                 "--skip-vector to leave one out)",
-                                cn, lab);
+                                cn, vec_label(fresh->field[i].src, lab, sizeof lab));
+    for (size_t i = 0; i < fresh->nfields; i++) {
+        const struct vmig_plan_field *f = &fresh->field[i];
+        const struct vmig_plan_field *g = field_by_src(edited, f->src);
         type_text(f, a, sizeof a);
         type_text(g, b, sizeof b);
         if (strcmp(a, b) != 0)
@@ -657,8 +657,9 @@ enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
                                 "the source mapping, %s in the plan file)",
                                 cn, shortname(g->dst, tmp), vmig_datatype_name(f->src_datatype),
                                 vmig_datatype_name(g->src_datatype));
-        if (g->kind == VMIG_VEC_DENSE &&
-            (g->hnsw_m < 2 || g->hnsw_m > 2048 || g->hnsw_ef < 1))
+        /* hnsw may be left out (-1: Milvus's own defaults), not set out of range */
+        if (g->kind == VMIG_VEC_DENSE && ((g->hnsw_m != -1 && (g->hnsw_m < 2 || g->hnsw_m > 2048)) ||
+                                          (g->hnsw_ef != -1 && g->hnsw_ef < 1)))
             return vmig_err_set(err, VMIG_E_USAGE,
                                 "plan for '%s': field '%s': hnsw m must be 2..2048 and "
                                 "ef_construct at least 1 (got %d and %d)",

@@ -331,7 +331,7 @@ static enum vmig_code plan_field_read(struct rd *r, json_t *v, struct vmig_plan_
     if (f->kind == VMIG_VEC_DENSE) {
         if ((rc = get_int(r, v, "dim", 1, 1, 1 << 20, &dim))) return rc;
         f->dim = (uint32_t)dim;
-    } else if (json_object_get(v, "dim")) {
+    } else if (json_object_get(v, "dim") && !json_is_null(json_object_get(v, "dim"))) {
         return bad(r, "dim", "a SPARSE_FLOAT_VECTOR has no dim");
     }
     if ((rc = get_enum(r, v, "source_datatype", 0, datatype_names, 3, &dt))) return rc;
@@ -376,7 +376,7 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
     if (pc->pk_type == VMIG_PK_VARCHAR) {
         if ((rc = get_int(r, a, "max_length", 1, 1, VMIG_VARCHAR_MAX, &n))) return rc;
         pc->pk_max_length = (uint32_t)n;
-    } else if (json_object_get(a, "max_length")) {
+    } else if (json_object_get(a, "max_length") && !json_is_null(json_object_get(a, "max_length"))) {
         return bad(r, "max_length", "only a VarChar primary key has a max_length");
     }
     r->path[pl] = '\0';
