@@ -413,6 +413,7 @@ class Collection:
         self.cache_bytes = 0
         self.cache_limit = cache_limit
         self.op_id = 0
+        self.cache_cold = True            # see ep_scroll: cold pages are read in one call
 
     def info_json(self):
         info = self.shard.info()
@@ -468,6 +469,8 @@ class Collection:
                 missing.append(i)
             else:
                 out[i] = txt
+        # A page that mostly missed switches the next scrolls to one-call mode (see ep_scroll).
+        self.cache_cold = not self.cache_limit or len(missing) * 2 > len(records)
         if missing:
             ids = [records[i].id for i in missing]
             got = self.shard.retrieve(ids, with_payload=False, with_vector=True)
@@ -635,22 +638,29 @@ def ep_delete_points(store, coll, body, query):
 
 
 def records_json(coll, records, with_payload, with_vector) -> bytes:
-    if with_vector is True:
+    if isinstance(with_vector, list) and with_vector and isinstance(with_vector[0], bytes):
+        vecs = with_vector  # already encoded by the caller
+    elif with_vector is True:
         vecs = coll.full_vectors(records)
     elif with_vector:
         vecs = encode_vectors([r.vector for r in records])
     else:
         vecs = None
-    parts = []
+    parts = [b"["]
+    add = parts.append
     for i, r in enumerate(records):
-        s = b'{"id":' + id_json(r.id)
+        add(b'{"id":' if i == 0 else b',{"id":')
+        add(id_json(r.id))
         if with_payload is not False:
             p = r.payload
-            s += b',"payload":' + (orjson.dumps(p) if p is not None else b"{}")
+            add(b',"payload":')
+            add(orjson.dumps(p) if p is not None else b"{}")
         if vecs is not None:
-            s += b',"vector":' + (vecs[i] if vecs[i] is not None else b"{}")
-        parts.append(s + b"}")
-    return b"[" + b",".join(parts) + b"]"
+            add(b',"vector":')
+            add(vecs[i] if vecs[i] is not None else b"{}")
+        add(b"}")
+    add(b"]")
+    return b"".join(parts)
 
 
 def ep_scroll(store, coll, body, query):
@@ -668,15 +678,29 @@ def ep_scroll(store, coll, body, query):
     flt = build_filter(body.get("filter"))
     wp = parse_with_payload(body.get("with_payload"))
     wv = parse_with_vector(body.get("with_vector", body.get("with_vectors")))
-    # Full vectors go through the cache (see Collection.full_vectors), so the scroll itself
-    # asks Edge for none.
-    edge_wv = wv if (wv is not True and wv) else False
+    # Full vectors normally come from the cache (Collection.full_vectors), so the scroll asks
+    # Edge for none; while the cache is cold (last page mostly missed) one scroll with vectors
+    # is cheaper than scroll + retrieve.
+    cold = wv is True and coll.cache_cold
+    edge_wv = True if cold else (wv if (wv is not True and wv) else False)
+    gen = coll.generation
     try:
         records, nxt = coll.shard.scroll(qe.ScrollRequest(
             offset=offset, limit=limit, filter=flt, with_payload=wp, with_vector=edge_wv))
     except Exception as exc:  # noqa: BLE001
         raise ApiError(400, f"Bad request: {exc}") from None
-    pts = records_json(coll, records, wp, wv)
+    if cold:
+        keys = [id_key(r.id) for r in records]
+        hits = sum(1 for k in keys if k in coll.cache)
+        if coll.cache_limit and records and hits * 2 > len(records):
+            coll.cache_cold = False  # warmed meanwhile (earlier pass or eager fill)
+        vecs = encode_vectors([r.vector for r in records])
+        vecs = [v if v is not None else b"{}" for v in vecs]
+        if coll.cache_limit:
+            coll.cache_store(gen, list(zip(keys, vecs)))
+        pts = records_json(coll, records, wp, vecs)
+    else:
+        pts = records_json(coll, records, wp, wv)
     nxt_json = id_json(nxt) if nxt is not None else b"null"
     return Raw(b'{"points":' + pts + b',"next_page_offset":' + nxt_json + b"}")
 
