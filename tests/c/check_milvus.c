@@ -4,10 +4,11 @@
  * on one reused channel, creates a collection from a hand-made plan (Int64 pk, a
  * dense and a sparse vector, dynamic field), inserts, upserts part again, flushes,
  * indexes, loads, counts, retrieves by id and compares vectors bit-exactly and
- * payloads as JSON, then drops it. Prints one `ok` line per step; exit 1 on failure.
+ * payloads as JSON, then drops it. Also 8 threads probing through one handle. Prints one `ok` line per step; exit 1 on failure.
  */
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,40 @@ static void run(const struct vmig_target_vt *vt, struct vmig_target *t, enum vmi
     vmig_batch_release(&got);
 }
 
+/* Threads sharing one handle (one channel), each with its own calls. */
+struct probe_arg {
+    struct vmig_target *t;
+    int fails;
+};
+
+static void *probe_thread(void *p)
+{
+    struct probe_arg *a = p;
+    for (int i = 0; i < 10; i++) {
+        struct vmig_err err;
+        char v[64];
+        vmig_err_clear(&err);
+        if (vmig_target_milvus.probe(a->t, v, sizeof v, &err)) a->fails++;
+    }
+    return NULL;
+}
+
+static void concurrent_probes(struct vmig_target *t)
+{
+    pthread_t th[8];
+    struct probe_arg a[8];
+    int fails = 0;
+    for (int i = 0; i < 8; i++) {
+        a[i] = (struct probe_arg){t, 0};
+        pthread_create(&th[i], NULL, probe_thread, &a[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        fails += a[i].fails;
+    }
+    CHECK(fails == 0, "8 threads x 10 probes on one handle: %d failures", fails);
+}
+
 int main(int argc, char **argv)
 {
     const struct vmig_target_vt *vt = &vmig_target_milvus;
@@ -225,6 +260,7 @@ int main(int argc, char **argv)
         CHECK(!rc && version[0], "probe %d (GetVersion + CheckHealth, same channel): %s %s", i + 1,
               version, err.msg);
     }
+    if (!failed) concurrent_probes(t);
     if (!failed) run(vt, t, VMIG_PK_INT64);
     if (!failed) run(vt, t, VMIG_PK_VARCHAR);
     vt->close(t);
