@@ -29,8 +29,8 @@
 
 struct vmig_grpc {
     grpc_channel *ch;
-    char addr[300];  /* host:port */
-    char kind[32];   /* "Milvus" */
+    char addr[300]; /* host:port */
+    char kind[32];  /* "Milvus" */
     int tls;
     int timeout_ms;
     size_t nmd;
@@ -85,8 +85,8 @@ static int read_file(const char *path, struct vmig_buf *out)
 }
 
 /* Split a URL into scheme flag, host and port. host_out gets "host" or "[v6]". */
-static enum vmig_code parse_url(const char *url, int plain_port, int *tls, char *host,
-                                size_t hostn, int *port, struct vmig_err *err)
+static enum vmig_code parse_url(const char *url, int plain_port, int *tls, char *host, size_t hostn,
+                                int *port, struct vmig_err *err)
 {
     const char *p = url, *end;
     *tls = 0;
@@ -112,7 +112,8 @@ static enum vmig_code parse_url(const char *url, int plain_port, int *tls, char 
     if (*p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
         if (!rb) return vmig_err_set(err, VMIG_E_USAGE, "bad IPv6 address in URL '%s'", url);
-        if (rb + 1 < end && rb[1] == ':') colon = rb + 1;
+        if (rb + 1 < end && rb[1] == ':')
+            colon = rb + 1;
         else if (rb + 1 != end)
             return vmig_err_set(err, VMIG_E_USAGE, "bad target URL '%s'", url);
     } else {
@@ -170,8 +171,7 @@ out:
 }
 
 enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
-                              const char *server_kind, struct vmig_grpc **out,
-                              struct vmig_err *err)
+                              const char *server_kind, struct vmig_grpc **out, struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     struct vmig_grpc *g = NULL;
@@ -214,7 +214,9 @@ enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
     char ua[64];
     snprintf(ua, sizeof ua, "vmigrate/%s", VMIG_VERSION);
     grpc_arg args[] = {
-        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = (int)VMIG_GRPC_RECV_MAX}},
+        {GRPC_ARG_INTEGER,
+         GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+         {.integer = (int)VMIG_GRPC_RECV_MAX}},
         {GRPC_ARG_INTEGER, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, {.integer = (int)VMIG_GRPC_RECV_MAX}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_RETRIES, {.integer = 0}},
         {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, {.integer = 500}},
@@ -248,16 +250,24 @@ void vmig_grpc_close(struct vmig_grpc *g)
     free(g);
 }
 
-const char *vmig_grpc_address(const struct vmig_grpc *g) { return g->addr; }
-int vmig_grpc_timeout_ms(const struct vmig_grpc *g) { return g->timeout_ms; }
+const char *vmig_grpc_address(const struct vmig_grpc *g)
+{
+    return g->addr;
+}
+int vmig_grpc_timeout_ms(const struct vmig_grpc *g)
+{
+    return g->timeout_ms;
+}
 
-static int has(const char *s, const char *needle) { return s && strstr(s, needle) != NULL; }
+static int has(const char *s, const char *needle)
+{
+    return s && strstr(s, needle) != NULL;
+}
 
 /* A gRPC status other than OK, as a vmig error. d = status details, e = core's error
  * string (more detail on transport failures). */
 static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_status_code st,
-                                 const char *d, const char *e, int timeout_ms,
-                                 struct vmig_err *err)
+                                 const char *d, const char *e, int timeout_ms, struct vmig_err *err)
 {
     enum vmig_code rc;
     const char *k = g->kind;
@@ -274,12 +284,11 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
                               k, g->addr, k);
         else if (has(both, "andshake") || has(both, "SSL") || has(both, "ssl") ||
                  has(both, "certificate") || has(both, "TLS"))
-            rc = vmig_err_set(err, VMIG_E_TLS, "cannot reach %s at %s: TLS handshake failed%s (%s)",
-                              k, g->addr,
-                              has(both, "wrong version number")
-                                  ? ": the server does not speak TLS (use http://)"
-                                  : "",
-                              d);
+            rc = vmig_err_set(
+                err, VMIG_E_TLS, "cannot reach %s at %s: TLS handshake failed%s (%s)", k, g->addr,
+                has(both, "wrong version number") ? ": the server does not speak TLS (use http://)"
+                                                  : "",
+                d);
         else if (has(both, "Connection refused") || has(both, "connection refused"))
             rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "cannot reach %s at %s: connection refused",
                               k, g->addr);
@@ -302,16 +311,14 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
             rc = vmig_err_set(err, VMIG_E_DATA, "%s on %s at %s: message too large: %s", rpc, k,
                               g->addr, d);
         else
-            rc = vmig_err_set(err, VMIG_E_RATE_LIMIT, "%s on %s at %s: resource exhausted: %s",
-                              rpc, k, g->addr, d);
+            rc = vmig_err_set(err, VMIG_E_RATE_LIMIT, "%s on %s at %s: resource exhausted: %s", rpc,
+                              k, g->addr, d);
         break;
     case GRPC_STATUS_UNAUTHENTICATED:
     case GRPC_STATUS_PERMISSION_DENIED:
-        rc = vmig_err_set(err, VMIG_E_AUTH, "%s on %s at %s: %s: %s (check the token)", rpc, k,
-                          g->addr,
-                          st == GRPC_STATUS_UNAUTHENTICATED ? "not authenticated"
-                                                            : "permission denied",
-                          d);
+        rc = vmig_err_set(
+            err, VMIG_E_AUTH, "%s on %s at %s: %s: %s (check the token)", rpc, k, g->addr,
+            st == GRPC_STATUS_UNAUTHENTICATED ? "not authenticated" : "permission denied", d);
         break;
     case GRPC_STATUS_UNIMPLEMENTED:
         rc = vmig_err_set(err, VMIG_E_REMOTE,
@@ -333,8 +340,8 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
 }
 
 enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
-                               const void *req, size_t len, int timeout_ms,
-                               struct vmig_buf *resp, struct vmig_err *err)
+                               const void *req, size_t len, int timeout_ms, struct vmig_buf *resp,
+                               struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     grpc_completion_queue *cq = NULL;
@@ -354,8 +361,8 @@ enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const ch
 
     cq = grpc_completion_queue_create_for_pluck(NULL);
     grpc_slice mslice = grpc_slice_from_copied_string(method);
-    gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                         gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+    gpr_timespec deadline =
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     call = grpc_channel_create_call(g->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, mslice, NULL,
                                     deadline, NULL);
     grpc_slice_unref(mslice);
@@ -400,14 +407,13 @@ enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const ch
     }
     if (status != GRPC_STATUS_OK) {
         dstr = grpc_slice_to_c_string(details);
-        VLOG_DEBUG("grpc %s -> status %d: %s [%s]", rpc, (int)status, dstr,
-                   errstr ? errstr : "");
+        VLOG_DEBUG("grpc %s -> status %d: %s [%s]", rpc, (int)status, dstr, errstr ? errstr : "");
         rc = map_status(g, rpc, status, dstr, errstr, timeout_ms, err);
         goto out;
     }
     if (!recv) {
-        rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s on %s at %s: no response message", rpc,
-                          g->kind, g->addr);
+        rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s on %s at %s: no response message", rpc, g->kind,
+                          g->addr);
         goto out;
     }
     grpc_byte_buffer_reader rd;
@@ -430,8 +436,9 @@ out:
     if (call) grpc_call_unref(call);
     if (cq) {
         grpc_completion_queue_shutdown(cq);
-        while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
-                   .type != GRPC_QUEUE_SHUTDOWN) {
+        while (
+            grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+            GRPC_QUEUE_SHUTDOWN) {
         }
         grpc_completion_queue_destroy(cq);
     }

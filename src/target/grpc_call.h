@@ -47,8 +47,8 @@ int vmig_grpc_timeout_ms(const struct vmig_grpc *g);
  * RPC), TLS handshake failures -> TLS, an HTTP/1 server at the address -> CONNECT,
  * others -> REMOTE / PROTOCOL. err->remote_status carries the gRPC status. */
 enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
-                               const void *req, size_t len, int timeout_ms,
-                               struct vmig_buf *resp, struct vmig_err *err);
+                               const void *req, size_t len, int timeout_ms, struct vmig_buf *resp,
+                               struct vmig_err *err);
 
 /* Release gRPC core's process-wide state (threads, resolvers, caches). gRPC is
  * initialised once per process on the first vmig_grpc_open(); a host that wants a

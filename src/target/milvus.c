@@ -161,8 +161,14 @@ static enum vmig_code d_rows(const struct vmig_buf *b, void *ctx, const char *wh
 
 /* ---- the vtable ---- */
 
-static const char *dbn(const struct vmig_target *t) { return t->db[0] ? t->db : NULL; }
-static int slow(const struct vmig_target *t) { return vmig_grpc_timeout_ms(t->g) * SLOW_FACTOR; }
+static const char *dbn(const struct vmig_target *t)
+{
+    return t->db[0] ? t->db : NULL;
+}
+static int slow(const struct vmig_target *t)
+{
+    return vmig_grpc_timeout_ms(t->g) * SLOW_FACTOR;
+}
 
 static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target **out,
                              struct vmig_err *err)
@@ -198,10 +204,12 @@ void vmig_milvus_set_retry(struct vmig_target *t, const struct vmig_retry_policy
     if (p) t->policy = *p;
 }
 
-void vmig_milvus_set_wait_limit(struct vmig_target *t, uint64_t ms) { t->wait_limit_ms = ms; }
+void vmig_milvus_set_wait_limit(struct vmig_target *t, uint64_t ms)
+{
+    t->wait_limit_ms = ms;
+}
 
-static enum vmig_code m_probe(struct vmig_target *t, char *version, size_t n,
-                              struct vmig_err *err)
+static enum vmig_code m_probe(struct vmig_target *t, char *version, size_t n, struct vmig_err *err)
 {
     enum vmig_code rc;
     struct vmig_buf req = VMIG_BUF_INIT;
@@ -212,8 +220,8 @@ static enum vmig_code m_probe(struct vmig_target *t, char *version, size_t n,
     pol.max_total_ms = 10000;
 
     vmig_milvus_enc_empty(&req);
-    rc = rpc_call(t, "GetVersion", &req, 0, d_version, &vc, "cannot get the Milvus version",
-                  &pol, err);
+    rc = rpc_call(t, "GetVersion", &req, 0, d_version, &vc, "cannot get the Milvus version", &pol,
+                  err);
     if (rc) goto out;
     rc = rpc_call(t, "CheckHealth", &req, 0, d_health, NULL, "Milvus health check failed", &pol,
                   err);
@@ -273,7 +281,8 @@ static enum vmig_code m_drop_collection(struct vmig_target *t, const char *name,
     char what[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot drop collection '%s' on target", name);
     vmig_milvus_enc_drop_collection(dbn(t), name, &req);
-    enum vmig_code rc = rpc_call(t, "DropCollection", &req, slow(t), d_status, NULL, what, NULL, err);
+    enum vmig_code rc =
+        rpc_call(t, "DropCollection", &req, slow(t), d_status, NULL, what, NULL, err);
     if (rc == VMIG_E_NOT_FOUND) { /* gone already: what the caller wanted */
         vmig_err_clear(err);
         rc = VMIG_OK;

@@ -35,11 +35,12 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
 {
     if (!st || (st->code == 0 && st->error_code == 0)) return VMIG_OK;
     int code = st->code ? st->code : st->error_code;
-    const char *reason = st->reason && *st->reason ? st->reason
+    const char *reason = st->reason && *st->reason   ? st->reason
                          : st->detail && *st->detail ? st->detail
                                                      : "no reason given";
     enum vmig_code rc;
-    if (st->code == 4 || st->code == 8) rc = VMIG_E_RATE_LIMIT; /* request / rate limit */
+    if (st->code == 4 || st->code == 8)
+        rc = VMIG_E_RATE_LIMIT; /* request / rate limit */
     else if (st->retriable || st->code == 1 || st->code == 2)
         rc = VMIG_E_UNAVAILABLE; /* not ready, unavailable, or flagged retriable */
     else if (st->code == 100 || (st->code == 0 && st->error_code == 4))
@@ -151,9 +152,12 @@ void vmig_milvus_enc_count(const char *db, const char *name, struct vmig_buf *ou
 static const char *metric_name(enum vmig_metric m)
 {
     switch (m) {
-    case VMIG_METRIC_IP: return "IP";
-    case VMIG_METRIC_L2: return "L2";
-    case VMIG_METRIC_COSINE: break;
+    case VMIG_METRIC_IP:
+        return "IP";
+    case VMIG_METRIC_L2:
+        return "L2";
+    case VMIG_METRIC_COSINE:
+        break;
     }
     return "COSINE";
 }
@@ -262,8 +266,7 @@ out:
 }
 
 enum vmig_code vmig_milvus_enc_create_index(const char *db, const struct vmig_plan_coll *pc,
-                                            size_t fi, struct vmig_buf *out,
-                                            struct vmig_err *err)
+                                            size_t fi, struct vmig_buf *out, struct vmig_err *err)
 {
     Vmig__Milvus__CreateIndexRequest r = VMIG__MILVUS__CREATE_INDEX_REQUEST__INIT;
     Vmig__Milvus__KeyValuePair kv[3], *kvp[3];
@@ -337,7 +340,8 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
         }
     }
     vmig_buf_addch(&expr, ']');
-    for (size_t i = 0; i < pc->nfields; i++) of[i] = S(pc->field[i].dst);
+    for (size_t i = 0; i < pc->nfields; i++)
+        of[i] = S(pc->field[i].dst);
     of[pc->nfields] = S(VMIG_MILVUS_META);
     snprintf(limit, sizeof limit, "%zu", n ? n : 1);
     kv.key = S("limit");
@@ -370,9 +374,9 @@ struct wmsg {
     Vmig__Milvus__VectorField vf[VMIG_MAX_VECTOR_FIELDS];
     Vmig__Milvus__FloatArray fa[VMIG_MAX_VECTOR_FIELDS];
     Vmig__Milvus__SparseFloatArray sp[VMIG_MAX_VECTOR_FIELDS];
-    int64_t *ids;               /* Int64 pk */
-    char **sids, *arena;        /* VarChar pk: pointers into one text arena */
-    ProtobufCBinaryData *json;  /* rows of b->meta */
+    int64_t *ids;              /* Int64 pk */
+    char **sids, *arena;       /* VarChar pk: pointers into one text arena */
+    ProtobufCBinaryData *json; /* rows of b->meta */
     ProtobufCBinaryData *sparse[VMIG_MAX_VECTOR_FIELDS]; /* rows of col data */
 };
 
@@ -382,7 +386,8 @@ static void wmsg_free(struct wmsg *m)
     free(m->sids);
     free(m->arena);
     free(m->json);
-    for (size_t c = 0; c < VMIG_MAX_VECTOR_FIELDS; c++) free(m->sparse[c]);
+    for (size_t c = 0; c < VMIG_MAX_VECTOR_FIELDS; c++)
+        free(m->sparse[c]);
 }
 
 static uint32_t le32(const char *p)
@@ -421,8 +426,8 @@ static void wmsg_set_rows(struct wmsg *m, const struct vmig_plan_coll *pc,
 }
 
 enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll *pc,
-                                     const struct vmig_batch *b, size_t lo, size_t *hi,
-                                     size_t max, struct vmig_buf *out, struct vmig_err *err)
+                                     const struct vmig_batch *b, size_t lo, size_t *hi, size_t max,
+                                     struct vmig_buf *out, struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     struct wmsg *m = xcalloc(1, sizeof *m);
@@ -430,8 +435,8 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
     char t[VMIG_ID_TEXT_MAX];
 
     if (rows == 0 || *hi > b->n) {
-        rc = vmig_err_set(err, VMIG_E_INTERNAL, "write of rows [%zu, %zu) of a %zu-row batch",
-                          lo, *hi, b->n);
+        rc = vmig_err_set(err, VMIG_E_INTERNAL, "write of rows [%zu, %zu) of a %zu-row batch", lo,
+                          *hi, b->n);
         goto out;
     }
     if (b->ncols != pc->nfields) {
@@ -601,12 +606,12 @@ out:
 
 /* ------------------------------------------------------------------ responses */
 
-#define UNPACK(type, var, p, len, what)                                                       \
-    var = vmig__milvus__##type##__unpack(NULL, (len), (const uint8_t *)(p));                  \
-    if (!var) {                                                                                \
-        rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s: cannot decode the %s response", (what), \
-                          #type);                                                              \
-        goto out;                                                                              \
+#define UNPACK(type, var, p, len, what)                                                            \
+    var = vmig__milvus__##type##__unpack(NULL, (len), (const uint8_t *)(p));                       \
+    if (!var) {                                                                                    \
+        rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s: cannot decode the %s response", (what),       \
+                          #type);                                                                  \
+        goto out;                                                                                  \
     }
 
 enum vmig_code vmig_milvus_dec_status(const void *p, size_t len, const char *what,
@@ -718,8 +723,8 @@ out:
     return rc;
 }
 
-enum vmig_code vmig_milvus_dec_load_state(const void *p, size_t len, const char *what,
-                                          int *state, struct vmig_err *err)
+enum vmig_code vmig_milvus_dec_load_state(const void *p, size_t len, const char *what, int *state,
+                                          struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     Vmig__Milvus__GetLoadStateResponse *r = NULL;
@@ -742,8 +747,8 @@ enum vmig_code vmig_milvus_dec_mutation(const void *p, size_t len, int upsert, s
     if (upsert && cnt == 0) cnt = r->insert_cnt; /* servers that only fill insert_cnt */
     if (r->n_err_index || cnt != (int64_t)rows)
         rc = vmig_err_set(err, VMIG_E_REMOTE,
-                          "%s: the server acknowledged %" PRId64 " of %zu rows (%zu errors)",
-                          what, cnt, rows, r->n_err_index);
+                          "%s: the server acknowledged %" PRId64 " of %zu rows (%zu errors)", what,
+                          cnt, rows, r->n_err_index);
 out:
     if (r) vmig__milvus__mutation_result__free_unpacked(r, NULL);
     return rc;
@@ -826,8 +831,8 @@ enum vmig_code vmig_milvus_dec_rows(const void *p, size_t len, const struct vmig
                  f->vectors->float_vector->n_data == n * (size_t)pf->dim;
         if (!ok) {
             rc = vmig_err_set(err, VMIG_E_PROTOCOL,
-                              "%s: column '%s' missing or not %zu rows of its type", what,
-                              pf->dst, n);
+                              "%s: column '%s' missing or not %zu rows of its type", what, pf->dst,
+                              n);
             goto out;
         }
     }
@@ -872,8 +877,8 @@ enum vmig_code vmig_milvus_dec_rows(const void *p, size_t len, const struct vmig
     }
     goto out;
 bad_pk:
-    rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s: primary key column '%s' has the wrong type",
-                      what, pc->pk_name);
+    rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s: primary key column '%s' has the wrong type", what,
+                      pc->pk_name);
 out:
     if (r) vmig__milvus__query_results__free_unpacked(r, NULL);
     return rc;

@@ -60,8 +60,7 @@ enum vmig_code vmig_milvus_enc_create_collection(const char *db, const struct vm
                                                  struct vmig_buf *out, struct vmig_err *err);
 /* Index on pc->field[f]: AUTOINDEX/HNSW + metric for dense, SPARSE_INVERTED_INDEX + IP. */
 enum vmig_code vmig_milvus_enc_create_index(const char *db, const struct vmig_plan_coll *pc,
-                                            size_t f, struct vmig_buf *out,
-                                            struct vmig_err *err);
+                                            size_t f, struct vmig_buf *out, struct vmig_err *err);
 void vmig_milvus_enc_describe_index(const char *db, const char *name, const char *field,
                                     struct vmig_buf *out);
 void vmig_milvus_enc_flush(const char *db, const char *name, struct vmig_buf *out);
@@ -80,8 +79,8 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
  * payload row over VMIG_JSON_MAX, an id that does not fit the pk type, a batch whose
  * columns do not match the plan. */
 enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll *pc,
-                                     const struct vmig_batch *b, size_t lo, size_t *hi,
-                                     size_t max, struct vmig_buf *out, struct vmig_err *err);
+                                     const struct vmig_batch *b, size_t lo, size_t *hi, size_t max,
+                                     struct vmig_buf *out, struct vmig_err *err);
 
 /* ---- responses ---- (what: the failed operation, for messages) */
 
@@ -100,8 +99,8 @@ enum vmig_code vmig_milvus_dec_flush(const void *p, size_t len, const char *what
 /* State of the index on field (0 when not listed); Failed -> VMIG_E_REMOTE with reason. */
 enum vmig_code vmig_milvus_dec_index_state(const void *p, size_t len, const char *field,
                                            const char *what, int *state, struct vmig_err *err);
-enum vmig_code vmig_milvus_dec_load_state(const void *p, size_t len, const char *what,
-                                          int *state, struct vmig_err *err);
+enum vmig_code vmig_milvus_dec_load_state(const void *p, size_t len, const char *what, int *state,
+                                          struct vmig_err *err);
 /* MutationResult: insert_cnt (or upsert_cnt) must equal rows. */
 enum vmig_code vmig_milvus_dec_mutation(const void *p, size_t len, int upsert, size_t rows,
                                         const char *what, struct vmig_err *err);

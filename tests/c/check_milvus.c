@@ -4,7 +4,8 @@
  * on one reused channel, creates a collection from a hand-made plan (Int64 pk, a
  * dense and a sparse vector, dynamic field), inserts, upserts part again, flushes,
  * indexes, loads, counts, retrieves by id and compares vectors bit-exactly and
- * payloads as JSON, then drops it. Also 8 threads probing through one handle. Prints one `ok` line per step; exit 1 on failure.
+ * payloads as JSON, then drops it. Also 8 threads probing through one handle. Prints one `ok` line
+ * per step; exit 1 on failure.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -21,17 +22,17 @@
 
 static int failed;
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            printf("ok   ");                                                                   \
-        } else {                                                                               \
-            printf("FAIL ");                                                                   \
-            failed = 1;                                                                        \
-        }                                                                                      \
-        printf(__VA_ARGS__);                                                                   \
-        printf("\n");                                                                          \
-        fflush(stdout);                                                                        \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            printf("ok   ");                                                                       \
+        } else {                                                                                   \
+            printf("FAIL ");                                                                       \
+            failed = 1;                                                                            \
+        }                                                                                          \
+        printf(__VA_ARGS__);                                                                       \
+        printf("\n");                                                                              \
+        fflush(stdout);                                                                            \
     } while (0)
 
 static void log_cb(void *ud, int level, const char *msg)
@@ -108,8 +109,9 @@ static int same_rows(const struct vmig_batch *want, const struct vmig_batch *got
         const char *wm = vmig_batch_meta_at(want, r, &ml), *gm = vmig_batch_meta_at(got, g, &gml);
         json_t *a = json_loadb(wm, ml, 0, NULL), *b = json_loadb(gm, gml, 0, NULL);
         int eq = a && b && json_equal(a, b);
-        if (!eq) snprintf(why, n, "payload of row %zu: got %.*s want %.*s", r, (int)gml, gm,
-                          (int)ml, wm);
+        if (!eq)
+            snprintf(why, n, "payload of row %zu: got %.*s want %.*s", r, (int)gml, gm, (int)ml,
+                     wm);
         json_decref(a);
         json_decref(b);
         if (!eq) return 0;
@@ -145,15 +147,17 @@ static void run(const struct vmig_target_vt *vt, struct vmig_target *t, enum vmi
             ids[i] = (struct vmig_point_id){.kind = VMIG_ID_NUM, .num = 1000 + (uint64_t)i};
         } else {
             ids[i] = (struct vmig_point_id){.kind = VMIG_ID_UUID};
-            for (int k = 0; k < 16; k++) ids[i].uuid[k] = (uint8_t)(0x11 * k + i);
+            for (int k = 0; k < 16; k++)
+                ids[i].uuid[k] = (uint8_t)(0x11 * k + i);
         }
-        snprintf(meta, sizeof meta, "{\"k\":%d,\"tag\":\"row %d\",\"nested\":{\"a\":[1,2.5,null]}}", i, i);
+        snprintf(meta, sizeof meta, "{\"k\":%d,\"tag\":\"row %d\",\"nested\":{\"a\":[1,2.5,null]}}",
+                 i, i);
         add_row(&b, &ids[i], i, meta);
         if (i < 2) {
             /* every key again: milvus-lite's upsert merges with the old row, Milvus's
              * replaces it; with the same key set both give the same row */
-            snprintf(meta, sizeof meta,
-                     "{\"k\":%d,\"tag\":\"upd %d\",\"nested\":{\"a\":[]}}", 100 + i, i);
+            snprintf(meta, sizeof meta, "{\"k\":%d,\"tag\":\"upd %d\",\"nested\":{\"a\":[]}}",
+                     100 + i, i);
             add_row(&up, &ids[i], i, meta);
             add_row(&want, &ids[i], i, meta);
         } else {
@@ -249,8 +253,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (getenv("CHECK_DEBUG")) vmig_log_set(log_cb, NULL, VMIG_LOG_DEBUG);
-    struct vmig_endpoint ep = {.url = argv[1], .secret = argc > 2 ? argv[2] : NULL,
-                               .timeout_ms = 20000};
+    struct vmig_endpoint ep = {
+        .url = argv[1], .secret = argc > 2 ? argv[2] : NULL, .timeout_ms = 20000};
     vmig_err_clear(&err);
     enum vmig_code rc = vt->open(&ep, &t, &err);
     CHECK(!rc, "open %s %s", argv[1], err.msg);

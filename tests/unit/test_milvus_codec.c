@@ -42,7 +42,8 @@ static void add_row(struct vmig_batch *b, const struct vmig_point_id *id, int i,
 {
     vmig_batch_begin_row(b, id);
     float *d = vmig_batch_dense(b, 0);
-    for (int k = 0; k < 4; k++) d[k] = (float)i + (float)k / 8.0f;
+    for (int k = 0; k < 4; k++)
+        d[k] = (float)i + (float)k / 8.0f;
     if (b->ncols > 1) {
         uint32_t ix[2] = {(uint32_t)i, 100u + (uint32_t)i};
         float v[2] = {0.25f, (float)i};
@@ -94,7 +95,8 @@ static void small_request_bytes(void **state)
     vmig_milvus_enc_describe_index(NULL, "c", "v", &b);
     assert_bytes(&b, di, sizeof di);
     /* QueryRequest count(*): collection_name(3), output_fields(5); Strong = 0 omitted */
-    static const uint8_t cnt[] = {0x1a, 0x01, 'c', 0x2a, 0x08, 'c', 'o', 'u', 'n', 't', '(', '*', ')'};
+    static const uint8_t cnt[] = {0x1a, 0x01, 'c', 0x2a, 0x08, 'c', 'o',
+                                  'u',  'n',  't', '(',  '*',  ')'};
     vmig_milvus_enc_count(NULL, "c", &b);
     assert_bytes(&b, cnt, sizeof cnt);
     /* GetVersion / CheckHealth: empty messages */
@@ -289,7 +291,8 @@ static void insert_varchar_ids(void **state)
     vmig_layout_from_plan(&lay, &pc, 0);
     vmig_batch_init(&b, &lay);
     struct vmig_point_id u = {.kind = VMIG_ID_UUID};
-    for (int k = 0; k < 16; k++) u.uuid[k] = (uint8_t)(k * 17);
+    for (int k = 0; k < 16; k++)
+        u.uuid[k] = (uint8_t)(k * 17);
     struct vmig_point_id n = num_id(42);
     add_row(&b, &u, 0, "{}");
     add_row(&b, &n, 1, "{}");
@@ -578,8 +581,8 @@ static void rows_roundtrip(enum vmig_pk_type pkt)
         assert_int_equal(vmig_point_id_cmp(&got.ids[i], &b.ids[i]), 0);
         assert_memory_equal(vmig_batch_dense_at(&got, 0, i), vmig_batch_dense_at(&b, 0, i), 16);
         assert_int_equal(got.col[1].off[i + 1] - got.col[1].off[i], 16);
-        assert_memory_equal(got.col[1].data.p + got.col[1].off[i], b.col[1].data.p + b.col[1].off[i],
-                            16);
+        assert_memory_equal(got.col[1].data.p + got.col[1].off[i],
+                            b.col[1].data.p + b.col[1].off[i], 16);
         size_t l1, l2;
         const char *m1 = vmig_batch_meta_at(&got, i, &l1), *m2 = vmig_batch_meta_at(&b, i, &l2);
         assert_int_equal(l1, l2);
@@ -605,8 +608,14 @@ static void rows_roundtrip(enum vmig_pk_type pkt)
     vmig_buf_release(&res);
 }
 
-static void rows_int64(void **state) { rows_roundtrip(VMIG_PK_INT64); }
-static void rows_varchar(void **state) { rows_roundtrip(VMIG_PK_VARCHAR); }
+static void rows_int64(void **state)
+{
+    rows_roundtrip(VMIG_PK_INT64);
+}
+static void rows_varchar(void **state)
+{
+    rows_roundtrip(VMIG_PK_VARCHAR);
+}
 
 static void query_ids_request(void **state)
 {
@@ -616,7 +625,8 @@ static void query_ids_request(void **state)
     struct vmig_point_id ids[2] = {num_id(1), num_id(22)};
     plan(&pc, VMIG_PK_INT64);
     assert_int_equal(vmig_milvus_enc_query_ids(NULL, &pc, ids, 2, &b, &err), VMIG_OK);
-    Vmig__Milvus__QueryRequest *q = vmig__milvus__query_request__unpack(NULL, b.len, (uint8_t *)b.p);
+    Vmig__Milvus__QueryRequest *q =
+        vmig__milvus__query_request__unpack(NULL, b.len, (uint8_t *)b.p);
     assert_string_equal(q->expr, "id in [1,22]");
     assert_int_equal(q->n_output_fields, 3);
     assert_string_equal(q->output_fields[0], "dense");
@@ -642,12 +652,12 @@ static void query_ids_request(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(small_request_bytes),   cmocka_unit_test(create_collection_request),
-        cmocka_unit_test(create_index_request),  cmocka_unit_test(insert_int_ids),
-        cmocka_unit_test(insert_varchar_ids),    cmocka_unit_test(write_splitting),
-        cmocka_unit_test(status_decoding),       cmocka_unit_test(mutation_and_states),
-        cmocka_unit_test(count_decoding),        cmocka_unit_test(rows_int64),
-        cmocka_unit_test(rows_varchar),          cmocka_unit_test(query_ids_request),
+        cmocka_unit_test(small_request_bytes),  cmocka_unit_test(create_collection_request),
+        cmocka_unit_test(create_index_request), cmocka_unit_test(insert_int_ids),
+        cmocka_unit_test(insert_varchar_ids),   cmocka_unit_test(write_splitting),
+        cmocka_unit_test(status_decoding),      cmocka_unit_test(mutation_and_states),
+        cmocka_unit_test(count_decoding),       cmocka_unit_test(rows_int64),
+        cmocka_unit_test(rows_varchar),         cmocka_unit_test(query_ids_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
