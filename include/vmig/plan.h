@@ -123,8 +123,7 @@ void vmig_plan_release(struct vmig_plan *p);
  * The caller fills edited->target_exists for the edited target name first; when set →
  * VMIG_E_EXISTS. */
 enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
-                                         const struct vmig_plan_coll *edited,
-                                         struct vmig_err *err);
+                                         const struct vmig_plan_coll *edited, struct vmig_err *err);
 
 /* The source collection as JSON: the CLI's `collections --json` output and the unit
  * tests' input. from_json: VMIG_E_USAGE with the JSON path on a malformed document. */

@@ -16,11 +16,26 @@
  * these in a few listed casings and some case-insensitively depending on the
  * version; we refuse every casing so a plan valid today stays valid on upgrade. */
 static const char *const keywords[] = {
-    "$meta",         "like",          "exists",     "and",          "or",
-    "not",           "in",            "json_contains", "json_contains_all",
-    "json_contains_any", "array_contains", "array_contains_all", "array_contains_any",
-    "array_length",  "true",          "false",      "null",         "text_match",
-    "phrase_match",  "random_sample",
+    "$meta",
+    "like",
+    "exists",
+    "and",
+    "or",
+    "not",
+    "in",
+    "json_contains",
+    "json_contains_all",
+    "json_contains_any",
+    "array_contains",
+    "array_contains_all",
+    "array_contains_any",
+    "array_length",
+    "true",
+    "false",
+    "null",
+    "text_match",
+    "phrase_match",
+    "random_sample",
 };
 
 static int is_alpha(char c)
@@ -75,7 +90,8 @@ void vmig_name_sanitize(const char *in, char out[VMIG_NAME_MAX])
         } else {
             /* one '_' per character: skip a UTF-8 sequence's continuation bytes */
             if (c >= 0xC0)
-                while ((*p & 0xC0) == 0x80) p++;
+                while ((*p & 0xC0) == 0x80)
+                    p++;
             out[o++] = '_';
         }
     }
@@ -124,7 +140,8 @@ void vmig_name_shorten(const char *in, char *out, size_t outsz)
     }
     /* keep whole UTF-8 sequences: back up over continuation bytes */
     size_t keep = outsz > 4 ? outsz - 4 : 0;
-    while (keep > 0 && ((unsigned char)in[keep] & 0xC0) == 0x80) keep--;
+    while (keep > 0 && ((unsigned char)in[keep] & 0xC0) == 0x80)
+        keep--;
     memcpy(out, in, keep);
     memcpy(out + keep, "...", 4);
 }

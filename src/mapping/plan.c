@@ -56,11 +56,16 @@ enum vmig_code vmig_map_opts_add(struct vmig_map_opts *o, const char *kind, cons
                                  struct vmig_err *err)
 {
     enum vmig_edit_kind k;
-    if (strcmp(kind, "target-name") == 0) k = VMIG_EDIT_TARGET_NAME;
-    else if (strcmp(kind, "description") == 0) k = VMIG_EDIT_DESCRIPTION;
-    else if (strcmp(kind, "rename") == 0) k = VMIG_EDIT_RENAME;
-    else if (strcmp(kind, "skip-vector") == 0) k = VMIG_EDIT_SKIP_VECTOR;
-    else return vmig_err_set(err, VMIG_E_USAGE, "unknown plan edit '%s'", kind);
+    if (strcmp(kind, "target-name") == 0)
+        k = VMIG_EDIT_TARGET_NAME;
+    else if (strcmp(kind, "description") == 0)
+        k = VMIG_EDIT_DESCRIPTION;
+    else if (strcmp(kind, "rename") == 0)
+        k = VMIG_EDIT_RENAME;
+    else if (strcmp(kind, "skip-vector") == 0)
+        k = VMIG_EDIT_SKIP_VECTOR;
+    else
+        return vmig_err_set(err, VMIG_E_USAGE, "unknown plan edit '%s'", kind);
 
     if (k == VMIG_EDIT_SKIP_VECTOR) {
         if (!value[0])
@@ -82,8 +87,8 @@ enum vmig_code vmig_map_opts_add(struct vmig_map_opts *o, const char *kind, cons
     if (k == VMIG_EDIT_RENAME) {
         const char *dot = memchr(value, '.', keylen);
         if (!dot || dot == value || dot == eq - 1)
-            return vmig_err_set(err, VMIG_E_USAGE, "%s expects %s, got '%s'", edit_flag[k],
-                                form, value);
+            return vmig_err_set(err, VMIG_E_USAGE, "%s expects %s, got '%s'", edit_flag[k], form,
+                                value);
     }
     for (size_t i = 0; i < o->nedits; i++) {
         const struct vmig_map_edit *e = &o->edits[i];
@@ -184,7 +189,8 @@ static int max_fields(const struct vmig_map_opts *o)
     return m > VMIG_MAX_VECTOR_FIELDS ? VMIG_MAX_VECTOR_FIELDS : m;
 }
 
-/* Copy url without credentials, query or fragment: "https://u:p@h:6333/x?k=v" → "https://h:6333/x". */
+/* Copy url without credentials, query or fragment: "https://u:p@h:6333/x?k=v" → "https://h:6333/x".
+ */
 static void url_without_secrets(const char *url, char *out, size_t n)
 {
     const char *auth = strstr(url, "://");
@@ -244,8 +250,10 @@ static int is_skipped(const struct vmig_map_opts *o, const char *coll, const cha
 
 static void type_text(const struct vmig_plan_field *f, char *out, size_t n)
 {
-    if (f->kind == VMIG_VEC_SPARSE) snprintf(out, n, "SPARSE_FLOAT_VECTOR");
-    else snprintf(out, n, "FLOAT_VECTOR(%u)", (unsigned)f->dim);
+    if (f->kind == VMIG_VEC_SPARSE)
+        snprintf(out, n, "SPARSE_FLOAT_VECTOR");
+    else
+        snprintf(out, n, "FLOAT_VECTOR(%u)", (unsigned)f->dim);
 }
 
 /* ---- building -------------------------------------------------------------------- */
@@ -291,9 +299,15 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
                  lab);
     } else {
         switch (v->distance) {
-        case VMIG_DIST_COSINE: f->metric = VMIG_METRIC_COSINE; break;
-        case VMIG_DIST_DOT: f->metric = VMIG_METRIC_IP; break;
-        case VMIG_DIST_EUCLID: f->metric = VMIG_METRIC_L2; break;
+        case VMIG_DIST_COSINE:
+            f->metric = VMIG_METRIC_COSINE;
+            break;
+        case VMIG_DIST_DOT:
+            f->metric = VMIG_METRIC_IP;
+            break;
+        case VMIG_DIST_EUCLID:
+            f->metric = VMIG_METRIC_L2;
+            break;
         case VMIG_DIST_MANHATTAN:
             refuse(pc, VMIG_E_SCHEMA,
                    "collection '%s': %s uses Manhattan distance, which Milvus does not support%s",
@@ -318,9 +332,8 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
         f->hnsw_ef = v->hnsw_ef >= 0 ? v->hnsw_ef : src->hnsw_ef >= 0 ? src->hnsw_ef : 100;
     }
     if (v->datatype == VMIG_DT_FLOAT16 || v->datatype == VMIG_DT_UINT8)
-        note(pc, "%s is stored as %s in Qdrant; it becomes %s of float32, an exact conversion",
-             lab, vmig_datatype_name(v->datatype),
-             v->sparse ? "SPARSE_FLOAT_VECTOR" : "FLOAT_VECTOR");
+        note(pc, "%s is stored as %s in Qdrant; it becomes %s of float32, an exact conversion", lab,
+             vmig_datatype_name(v->datatype), v->sparse ? "SPARSE_FLOAT_VECTOR" : "FLOAT_VECTOR");
     return 1;
 }
 
@@ -390,8 +403,10 @@ static int find_duplicate(const struct vmig_plan_coll *pc, int *a, int *b)
 
 static void field_label(const struct vmig_plan_coll *pc, int i, char *out, size_t n)
 {
-    if (i < 0) snprintf(out, n, "the primary key");
-    else vec_label(pc->field[i].src, out, n);
+    if (i < 0)
+        snprintf(out, n, "the primary key");
+    else
+        vec_label(pc->field[i].src, out, n);
 }
 
 enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struct vmig_map_opts *o,
@@ -438,9 +453,10 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
     if (!src->ids_probed || src->has_big_ids || src->has_uuids) {
         pc->pk_type = VMIG_PK_VARCHAR;
         pc->pk_max_length = 36;
-        note(pc, "the primary key is VarChar(36) because %s; it holds the decimal id (at most "
-                 "20 digits) or the canonical UUID text (36 characters)",
-             !src->ids_probed                   ? "the ids were not probed"
+        note(pc,
+             "the primary key is VarChar(36) because %s; it holds the decimal id (at most "
+             "20 digits) or the canonical UUID text (36 characters)",
+             !src->ids_probed                     ? "the ids were not probed"
              : src->has_uuids && src->has_big_ids ? "the source has UUID ids and ids >= 2^63"
              : src->has_uuids                     ? "the source has UUID ids"
                                                   : "the source has integer ids >= 2^63");
@@ -494,8 +510,10 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
         if (idx == -3) continue;
         mark_used(ed);
         if (idx == -2) continue; /* a skipped or refused vector: nothing to rename */
-        if (idx >= 0) vec_label(pc->field[idx].src, lab, sizeof lab);
-        else snprintf(lab, sizeof lab, "the primary key");
+        if (idx >= 0)
+            vec_label(pc->field[idx].src, lab, sizeof lab);
+        else
+            snprintf(lab, sizeof lab, "the primary key");
         const char *why = vmig_name_problem(ed->value, 1);
         if (why) {
             refuse(pc, VMIG_E_USAGE,
@@ -539,15 +557,17 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
             refuse(pc, VMIG_E_USAGE,
                    "collection '%s': --target-name '%s' is not valid: a Milvus collection name %s",
                    cn, shortname(ed->value, tmp), why);
-        else snprintf(pc->target, sizeof pc->target, "%s", ed->value);
+        else
+            snprintf(pc->target, sizeof pc->target, "%s", ed->value);
     }
     ed = find_edit(o, VMIG_EDIT_DESCRIPTION, src->name);
     if (ed) {
         mark_used(ed);
         if (strlen(ed->value) >= sizeof pc->description)
-            refuse(pc, VMIG_E_USAGE, "collection '%s': --description is longer than %zu bytes",
-                   cn, sizeof pc->description - 1);
-        else snprintf(pc->description, sizeof pc->description, "%s", ed->value);
+            refuse(pc, VMIG_E_USAGE, "collection '%s': --description is longer than %zu bytes", cn,
+                   sizeof pc->description - 1);
+        else
+            snprintf(pc->description, sizeof pc->description, "%s", ed->value);
     }
     return pc->refusal.code;
 }
@@ -583,7 +603,8 @@ enum vmig_code vmig_plan_check_targets(struct vmig_plan *p)
                    "--target-name %s=NEW)",
                    sa, sb, t, sb);
         }
-    for (size_t i = 0; i < p->n && first == VMIG_OK; i++) first = p->coll[i].refusal.code;
+    for (size_t i = 0; i < p->n && first == VMIG_OK; i++)
+        first = p->coll[i].refusal.code;
     return first;
 }
 
@@ -602,8 +623,7 @@ static const char *pk_text(enum vmig_pk_type t)
 }
 
 enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
-                                         const struct vmig_plan_coll *edited,
-                                         struct vmig_err *err)
+                                         const struct vmig_plan_coll *edited, struct vmig_err *err)
 {
     char cn[SHORT], tmp[SHORT], lab[SHORT + 16], a[64], b[64];
     const char *why;
@@ -658,8 +678,9 @@ enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
                                 cn, shortname(g->dst, tmp), vmig_datatype_name(f->src_datatype),
                                 vmig_datatype_name(g->src_datatype));
         /* hnsw may be left out (-1: Milvus's own defaults), not set out of range */
-        if (g->kind == VMIG_VEC_DENSE && ((g->hnsw_m != -1 && (g->hnsw_m < 2 || g->hnsw_m > 2048)) ||
-                                          (g->hnsw_ef != -1 && g->hnsw_ef < 1)))
+        if (g->kind == VMIG_VEC_DENSE &&
+            ((g->hnsw_m != -1 && (g->hnsw_m < 2 || g->hnsw_m > 2048)) ||
+             (g->hnsw_ef != -1 && g->hnsw_ef < 1)))
             return vmig_err_set(err, VMIG_E_USAGE,
                                 "plan for '%s': field '%s': hnsw m must be 2..2048 and "
                                 "ef_construct at least 1 (got %d and %d)",
@@ -707,8 +728,8 @@ enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
                             "unique within a collection",
                             cn, shortname(edited->field[db].dst, tmp));
     if (edited->conflict_policy == VMIG_CONFLICT_PREFIX && !edited->conflict_prefix[0])
-        return vmig_err_set(err, VMIG_E_USAGE,
-                            "plan for '%s': payload_prefix must not be empty", cn);
+        return vmig_err_set(err, VMIG_E_USAGE, "plan for '%s': payload_prefix must not be empty",
+                            cn);
     if (edited->target_exists)
         return vmig_err_set(err, VMIG_E_EXISTS,
                             "target collection '%s' already exists in Milvus (change \"target\" "
@@ -727,15 +748,18 @@ void vmig_plan_coll_describe(const struct vmig_plan_coll *pc, struct vmig_buf *o
     vmig_buf_addf(out, "  description: %s\n", pc->description);
     if (pc->pk_type == VMIG_PK_VARCHAR)
         snprintf(t, sizeof t, "VarChar(%u)", (unsigned)pc->pk_max_length);
-    else snprintf(t, sizeof t, "Int64");
-    vmig_buf_addf(out, "  %-24s %-26s primary key, auto_id off, from the point id\n",
-                  pc->pk_name, t);
+    else
+        snprintf(t, sizeof t, "Int64");
+    vmig_buf_addf(out, "  %-24s %-26s primary key, auto_id off, from the point id\n", pc->pk_name,
+                  t);
     for (size_t i = 0; i < pc->nfields; i++) {
         const struct vmig_plan_field *f = &pc->field[i];
         type_text(f, t, sizeof t);
         vmig_buf_addf(out, "  %-24s %-26s %-6s from ", f->dst, t, vmig_metric_name(f->metric));
-        if (f->src[0]) vmig_buf_addf(out, "vector '%s'", f->src);
-        else vmig_buf_adds(out, "the unnamed vector");
+        if (f->src[0])
+            vmig_buf_addf(out, "vector '%s'", f->src);
+        else
+            vmig_buf_adds(out, "the unnamed vector");
         if (f->src_datatype != VMIG_DT_FLOAT32)
             vmig_buf_addf(out, " (%s, converted exactly)", vmig_datatype_name(f->src_datatype));
         if (f->kind == VMIG_VEC_DENSE && pc->index == VMIG_INDEX_HNSW)
@@ -752,7 +776,8 @@ void vmig_plan_coll_describe(const struct vmig_plan_coll *pc, struct vmig_buf *o
                   vmig_index_kind_name(pc->index), (unsigned long long)pc->source_count);
     for (size_t i = 0; i < pc->nskipped; i++)
         vmig_buf_addf(out, "  skipped: vector '%s'\n", pc->skipped[i]);
-    for (size_t i = 0; i < pc->nnotes; i++) vmig_buf_addf(out, "  note: %s\n", pc->notes[i]);
+    for (size_t i = 0; i < pc->nnotes; i++)
+        vmig_buf_addf(out, "  note: %s\n", pc->notes[i]);
     if (pc->refusal.code)
         vmig_buf_addf(out, "  refused (%s): %s\n", vmig_code_json_name(pc->refusal.code),
                       pc->refusal.msg);

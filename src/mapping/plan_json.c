@@ -62,8 +62,7 @@ static const char *const conflict_names[] = {"fail", "prefix"};
 static const char *const index_names[] = {"AUTOINDEX", "HNSW"};
 static const char *const distance_names[] = {"", "Cosine", "Euclid", "Dot", "Manhattan"};
 
-#define NAME_OF(tab, v)                                                                       \
-    ((size_t)(v) < sizeof tab / sizeof tab[0] ? tab[(size_t)(v)] : "?")
+#define NAME_OF(tab, v) ((size_t)(v) < sizeof tab / sizeof tab[0] ? tab[(size_t)(v)] : "?")
 
 const char *vmig_metric_name(enum vmig_metric m)
 {
@@ -126,7 +125,8 @@ static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
     json_object_set_new(c, "target", jstr(pc->target));
     json_object_set_new(c, "description", jstr(pc->description));
     json_object_set_new(pk, "name", jstr(pc->pk_name));
-    json_object_set_new(pk, "type", json_string(pc->pk_type == VMIG_PK_VARCHAR ? "VarChar" : "Int64"));
+    json_object_set_new(pk, "type",
+                        json_string(pc->pk_type == VMIG_PK_VARCHAR ? "VarChar" : "Int64"));
     if (pc->pk_type == VMIG_PK_VARCHAR)
         json_object_set_new(pk, "max_length", json_integer(pc->pk_max_length));
     json_object_set_new(c, "primary_key", pk);
@@ -148,7 +148,8 @@ static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
         json_array_append_new(vecs, v);
     }
     json_object_set_new(c, "vectors", vecs);
-    for (size_t i = 0; i < pc->nskipped; i++) json_array_append_new(sk, jstr(pc->skipped[i]));
+    for (size_t i = 0; i < pc->nskipped; i++)
+        json_array_append_new(sk, jstr(pc->skipped[i]));
     json_object_set_new(c, "skipped_vectors", sk);
     json_object_set_new(c, "dynamic_field", json_true());
     json_object_set_new(c, "partition_key", json_false());
@@ -159,7 +160,8 @@ static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
     if (pc->conflict_policy == VMIG_CONFLICT_PREFIX)
         json_object_set_new(c, "payload_prefix", jstr(pc->conflict_prefix));
     json_object_set_new(c, "index", json_string(vmig_index_kind_name(pc->index)));
-    for (size_t i = 0; i < pc->nnotes; i++) json_array_append_new(notes, jstr(pc->notes[i]));
+    for (size_t i = 0; i < pc->nnotes; i++)
+        json_array_append_new(notes, jstr(pc->notes[i]));
     json_object_set_new(c, "notes", notes);
     json_object_set_new(c, "source_count", json_integer((json_int_t)pc->source_count));
     json_object_set_new(c, "target_exists", json_boolean(pc->target_exists));
@@ -191,7 +193,8 @@ char *vmig_plan_to_json(const struct vmig_plan *p, int pretty)
 {
     json_t *root = json_object(), *arr = json_array();
     json_object_set_new(root, "version", json_integer(1));
-    for (size_t i = 0; i < p->n; i++) json_array_append_new(arr, plan_coll_json(&p->coll[i]));
+    for (size_t i = 0; i < p->n; i++)
+        json_array_append_new(arr, plan_coll_json(&p->coll[i]));
     json_object_set_new(root, "collections", arr);
     return dump(root, pretty);
 }
@@ -205,8 +208,8 @@ struct rd {
 
 static enum vmig_code bad(struct rd *r, const char *key, const char *what)
 {
-    return vmig_err_set(r->err, VMIG_E_USAGE, "%s%s%s: %s", r->path, r->path[0] ? "." : "",
-                        key, what);
+    return vmig_err_set(r->err, VMIG_E_USAGE, "%s%s%s: %s", r->path, r->path[0] ? "." : "", key,
+                        what);
 }
 
 static enum vmig_code check_keys(struct rd *r, json_t *obj, const char *const *allowed)
@@ -277,14 +280,14 @@ static enum vmig_code get_enum(struct rd *r, json_t *obj, const char *key, int r
         char what[160] = "must be one of";
         for (size_t k = 0; k < n; k++)
             if (tab[k][0])
-                snprintf(what + strlen(what), sizeof what - strlen(what), "%s \"%s\"",
-                         k ? "," : "", tab[k]);
+                snprintf(what + strlen(what), sizeof what - strlen(what), "%s \"%s\"", k ? "," : "",
+                         tab[k]);
         return bad(r, key, what);
     }
     *dst = i;
     return VMIG_OK;
 }
-#define GET_ENUM(r, o, key, req, tab, dst)                                                    \
+#define GET_ENUM(r, o, key, req, tab, dst)                                                         \
     get_enum(r, o, key, req, tab, sizeof tab / sizeof tab[0], dst)
 
 static enum vmig_code get_hnsw(struct rd *r, json_t *obj, int *m, int *ef)
@@ -341,11 +344,24 @@ static enum vmig_code plan_field_read(struct rd *r, json_t *v, struct vmig_plan_
 
 static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_coll *pc)
 {
-    static const char *const keys[] = {
-        "source",         "target",        "description",   "primary_key",   "vectors",
-        "skipped_vectors", "dynamic_field", "partition_key", "auto_id",       "null_values",
-        "payload_conflict", "payload_prefix", "index",       "notes",         "source_count",
-        "target_exists",  "error",         NULL};
+    static const char *const keys[] = {"source",
+                                       "target",
+                                       "description",
+                                       "primary_key",
+                                       "vectors",
+                                       "skipped_vectors",
+                                       "dynamic_field",
+                                       "partition_key",
+                                       "auto_id",
+                                       "null_values",
+                                       "payload_conflict",
+                                       "payload_prefix",
+                                       "index",
+                                       "notes",
+                                       "source_count",
+                                       "target_exists",
+                                       "error",
+                                       NULL};
     static const char *const pk_keys[] = {"name", "type", "max_length", NULL};
     static const char *const pk_types[] = {"Int64", "VarChar"};
     static const char *const err_keys[] = {"code", "message", NULL};
@@ -376,7 +392,8 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
     if (pc->pk_type == VMIG_PK_VARCHAR) {
         if ((rc = get_int(r, a, "max_length", 1, 1, VMIG_VARCHAR_MAX, &n))) return rc;
         pc->pk_max_length = (uint32_t)n;
-    } else if (json_object_get(a, "max_length") && !json_is_null(json_object_get(a, "max_length"))) {
+    } else if (json_object_get(a, "max_length") &&
+               !json_is_null(json_object_get(a, "max_length"))) {
         return bad(r, "max_length", "only a VarChar primary key has a max_length");
     }
     r->path[pl] = '\0';
@@ -398,7 +415,8 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
 
     a = json_object_get(c, "skipped_vectors");
     if (a && !json_is_array(a)) return bad(r, "skipped_vectors", "must be an array");
-    if (a && json_array_size(a) > VMIG_SRC_MAX_VECTORS) return bad(r, "skipped_vectors", "too many");
+    if (a && json_array_size(a) > VMIG_SRC_MAX_VECTORS)
+        return bad(r, "skipped_vectors", "too many");
     json_array_foreach(a, i, v)
     {
         if (!json_is_string(v) || json_string_length(v) >= sizeof pc->skipped[0])
@@ -409,7 +427,8 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
     /* fixed by vmigrate: present only to be shown; refuse a change rather than ignore it */
     fixed = 1;
     if ((rc = get_bool(r, c, "dynamic_field", &fixed))) return rc;
-    if (!fixed) return bad(r, "dynamic_field", "must be true (the payload goes to the dynamic field)");
+    if (!fixed)
+        return bad(r, "dynamic_field", "must be true (the payload goes to the dynamic field)");
     fixed = 0;
     if ((rc = get_bool(r, c, "partition_key", &fixed))) return rc;
     if (fixed) return bad(r, "partition_key", "must be false (vmigrate sets no partition key)");
@@ -447,7 +466,8 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
         char code[32];
         if (!json_is_object(a)) return bad(r, "error", "must be null or an object");
         snprintf(r->path + pl, sizeof r->path - pl, ".error");
-        if ((rc = check_keys(r, a, err_keys)) || (rc = get_str(r, a, "code", 1, code, sizeof code)) ||
+        if ((rc = check_keys(r, a, err_keys)) ||
+            (rc = get_str(r, a, "code", 1, code, sizeof code)) ||
             (rc = get_str(r, a, "message", 0, pc->refusal.msg, sizeof pc->refusal.msg)))
             return rc;
         pc->refusal.code = vmig_code_from_json_name(code);
@@ -489,8 +509,7 @@ enum vmig_code vmig_plan_from_json(const char *text, struct vmig_plan *out, stru
         rc = vmig_err_set(err, VMIG_E_USAGE, "plan: must be a JSON object");
         goto out;
     }
-    if ((rc = check_keys(&r, root, keys)) ||
-        (rc = get_int(&r, root, "version", 0, 1, 1, &version)))
+    if ((rc = check_keys(&r, root, keys)) || (rc = get_int(&r, root, "version", 0, 1, 1, &version)))
         goto out;
     arr = json_object_get(root, "collections");
     if (!json_is_array(arr)) {
@@ -550,8 +569,8 @@ char *vmig_src_coll_to_json(const struct vmig_src_coll *src, int pretty)
 
 static enum vmig_code src_vector_read(struct rd *r, json_t *j, struct vmig_src_vector *v)
 {
-    static const char *const keys[] = {"name",     "sparse",      "size", "distance", "datatype",
-                                       "multivector", "hnsw", "modifier", NULL};
+    static const char *const keys[] = {"name",        "sparse", "size",     "distance", "datatype",
+                                       "multivector", "hnsw",   "modifier", NULL};
     static const char *const modifiers[] = {"none", "idf"};
     enum vmig_code rc;
     json_int_t size = 0;
@@ -584,9 +603,9 @@ static enum vmig_code src_vector_read(struct rd *r, json_t *j, struct vmig_src_v
 enum vmig_code vmig_src_coll_from_json(const char *text, struct vmig_src_coll *out,
                                        struct vmig_err *err)
 {
-    static const char *const keys[] = {"name",        "unnamed",      "vectors",    "too_many_vectors",
-                                       "hnsw",        "status",       "points_approx", "ids_probed",
-                                       "has_big_ids", "has_uuids",    NULL};
+    static const char *const keys[] = {
+        "name",          "unnamed",    "vectors",     "too_many_vectors", "hnsw", "status",
+        "points_approx", "ids_probed", "has_big_ids", "has_uuids",        NULL};
     struct rd r = {err, ""};
     enum vmig_code rc = VMIG_OK;
     json_t *root, *arr, *v;
@@ -630,8 +649,8 @@ enum vmig_code vmig_src_coll_from_json(const char *text, struct vmig_src_coll *o
         if ((rc = src_vector_read(&r, v, &out->vec[i]))) goto out;
         out->nvec++;
     }
-    out->unnamed = unnamed >= 0 ? unnamed
-                                : out->nvec == 1 && !out->vec[0].name[0] && !out->vec[0].sparse;
+    out->unnamed =
+        unnamed >= 0 ? unnamed : out->nvec == 1 && !out->vec[0].name[0] && !out->vec[0].sparse;
 out:
     json_decref(root);
     return rc;

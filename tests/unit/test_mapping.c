@@ -69,8 +69,8 @@ static int match(json_t *expect, json_t *actual, const char *path)
                     }
                     if (!found) {
                         char *d = json_dumps(notes, 0);
-                        report("%s: no note contains '%s' (notes: %s)", sub,
-                                 json_string_value(s), d);
+                        report("%s: no note contains '%s' (notes: %s)", sub, json_string_value(s),
+                               d);
                         free(d);
                         return 1;
                     }
@@ -111,8 +111,7 @@ static int match_error(json_t *want, enum vmig_code code, const char *msg, const
     const char *wc = json_string_value(json_object_get(want, "code"));
     const char *wm = json_string_value(json_object_get(want, "message_contains"));
     if (wc && strcmp(wc, vmig_code_json_name(code)) != 0)
-        return report("%s: expected code %s, got %s: %s", what, wc, vmig_code_json_name(code),
-                        msg);
+        return report("%s: expected code %s, got %s: %s", what, wc, vmig_code_json_name(code), msg);
     if (wm && !strstr(msg, wm))
         return report("%s: message '%s' does not contain '%s'", what, msg, wm);
     return 0;
@@ -138,8 +137,9 @@ static void opts_from_json(struct vmig_map_opts *o, json_t *opts)
     o->max_vector_fields = (int)json_integer_value(json_object_get(opts, "max_vector_fields"));
     o->source_url = json_string_value(json_object_get(opts, "source_url"));
     if ((s = json_string_value(json_object_get(opts, "null_values"))))
-        o->nulls = !strcmp(s, "drop") ? VMIG_NULL_DROP : !strcmp(s, "keep") ? VMIG_NULL_KEEP
-                                                                            : VMIG_NULL_FAIL;
+        o->nulls = !strcmp(s, "drop")   ? VMIG_NULL_DROP
+                   : !strcmp(s, "keep") ? VMIG_NULL_KEEP
+                                        : VMIG_NULL_FAIL;
     if ((s = json_string_value(json_object_get(opts, "payload_conflict"))))
         o->conflict = !strcmp(s, "prefix") ? VMIG_CONFLICT_PREFIX : VMIG_CONFLICT_FAIL;
     if ((s = json_string_value(json_object_get(opts, "index"))))
@@ -169,8 +169,10 @@ static void merge(json_t *dst, json_t *patch)
             json_t *e;
             json_array_foreach(v, i, e)
             {
-                if (json_is_object(e)) merge(json_array_get(d, i), e);
-                else json_array_set(d, i, e);
+                if (json_is_object(e))
+                    merge(json_array_get(d, i), e);
+                else
+                    json_array_set(d, i, e);
             }
         } else {
             json_object_set(dst, k, v);
@@ -216,11 +218,13 @@ static void run_case(void **state)
     assert_non_null(actual);
 
     if ((j = json_object_get(c, "error"))) {
-        if (pc.refusal.code == VMIG_OK) bad |= report("%s: expected a refusal", dc->name);
-        else bad |= match_error(j, pc.refusal.code, pc.refusal.msg, dc->name);
+        if (pc.refusal.code == VMIG_OK)
+            bad |= report("%s: expected a refusal", dc->name);
+        else
+            bad |= match_error(j, pc.refusal.code, pc.refusal.msg, dc->name);
     } else if (pc.refusal.code != VMIG_OK) {
         bad |= report("%s: unexpected refusal (%s): %s", dc->name,
-                        vmig_code_json_name(pc.refusal.code), pc.refusal.msg);
+                      vmig_code_json_name(pc.refusal.code), pc.refusal.msg);
     }
     if ((j = json_object_get(c, "expect"))) bad |= match(j, actual, dc->name);
     if ((j = json_object_get(c, "unused_error"))) {
@@ -266,8 +270,10 @@ static void run_case(void **state)
             rc = vmig_plan_coll_check_edit(&fresh, &edited.coll[0], &err);
         }
         json_t *want = json_object_get(c, "edit_error");
-        if (want) bad |= match_error(want, rc, err.msg, "edit");
-        else if (rc != VMIG_OK) bad |= report("%s: edit refused: %s", dc->name, err.msg);
+        if (want)
+            bad |= match_error(want, rc, err.msg, "edit");
+        else if (rc != VMIG_OK)
+            bad |= report("%s: edit refused: %s", dc->name, err.msg);
         vmig_plan_release(&edited);
         free(etext);
     }
@@ -380,13 +386,13 @@ static void description_url(void **state)
     vmig_map_opts_init(&o);
     o.source_url = "https://admin:s3cret@qdrant.example:6333/?api-key=k#x";
     vmig_plan_coll_build(&a, &o, &pc);
-    assert_string_equal(pc.description,
-                        "Migrated by vmigrate from Qdrant collection 'docs' at "
-                        "https://qdrant.example:6333/");
+    assert_string_equal(pc.description, "Migrated by vmigrate from Qdrant collection 'docs' at "
+                                        "https://qdrant.example:6333/");
     o.source_url = "http://localhost:6333";
     vmig_plan_coll_build(&a, &o, &pc);
-    assert_string_equal(pc.description,
-                        "Migrated by vmigrate from Qdrant collection 'docs' at http://localhost:6333");
+    assert_string_equal(
+        pc.description,
+        "Migrated by vmigrate from Qdrant collection 'docs' at http://localhost:6333");
     vmig_map_opts_release(&o);
 }
 
@@ -452,9 +458,12 @@ int main(void)
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/tests/data/mapping", root ? root : ".");
     static const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(names),           cmocka_unit_test(opts_parsing),
-        cmocka_unit_test(target_collisions), cmocka_unit_test(description_url),
-        cmocka_unit_test(preview),         cmocka_unit_test(plan_file_errors),
+        cmocka_unit_test(names),
+        cmocka_unit_test(opts_parsing),
+        cmocka_unit_test(target_collisions),
+        cmocka_unit_test(description_url),
+        cmocka_unit_test(preview),
+        cmocka_unit_test(plan_file_errors),
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], n = nfixed, cap = 64;
     struct CMUnitTest *tests = calloc(cap, sizeof *tests);
