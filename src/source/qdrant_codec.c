@@ -315,7 +315,7 @@ struct scan {
     uint64_t *pairs;
     size_t paircap;
     /* payload path, for the null message */
-    struct pathseg path[MAX_DEPTH + 1];
+    struct pathseg path[MAX_DEPTH + 2]; /* path[depth + 1] is written with depth <= MAX_DEPTH */
 };
 
 static inline void ws(struct scan *s)
