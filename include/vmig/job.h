@@ -1,0 +1,229 @@
+/*
+ * job.h - the job center: migrations as persistent jobs in a job store (SQLite by
+ * default), with statuses, per-collection progress and checkpoints, an error log,
+ * cancel, resume after a crash, retry of failed collections and restart.
+ *
+ * A host (the CLI, the HTTP server) creates a job from a plan with vmig_job_create()
+ * and runs it in the foreground with vmig_job_run(), or leaves it PENDING for
+ * vmig_worker_run(). The runner persists each collection's struct vmig_coll_state
+ * from the engine's checkpoint hook, so vmig_job_resume() continues exactly where a
+ * killed process stopped. Every call here is thread-safe on one store handle.
+ * Secrets (Qdrant API key, Milvus token) are stored only encrypted (libsodium
+ * secretbox, key file 0600), or not at all. Design notes: docs/internals/JOBS.md.
+ */
+#ifndef VMIG_JOB_H
+#define VMIG_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "log.h"
+#include "migrate.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmig_store; /* opaque: one open job store */
+
+#define VMIG_JOB_ID_MAX 16 /* "j" + 8 hex digits + NUL, with room */
+#define VMIG_PATH_MAX 1024
+
+enum vmig_job_status {
+    VMIG_JOB_PENDING = 0,
+    VMIG_JOB_IN_PROGRESS,
+    VMIG_JOB_SUCCESSFUL,
+    VMIG_JOB_FAILED,
+    VMIG_JOB_CANCELLED,
+};
+
+/* "PENDING", "IN_PROGRESS", ... (stored and in --json). */
+const char *vmig_job_status_name(enum vmig_job_status s);
+/* "Pending", "In Progress", "Successful", "Failed", "Canceled" (Zilliz's Jobs page). */
+const char *vmig_job_status_label(enum vmig_job_status s);
+/* Accepts either form, any case, and "CANCELED". 0 on success, -1 unknown. */
+int vmig_job_status_parse(const char *s, enum vmig_job_status *out);
+
+/* ---- the store ------------------------------------------------------------------ */
+
+/* Default store path: $XDG_DATA_HOME/vmigrate/vmigrate.db, else
+ * ~/.local/share/vmigrate/vmigrate.db. 0, or -1 when no home can be found. */
+int vmig_store_default_path(char *out, size_t n);
+
+/* Open (creating the file and its directories, mode 0700) and migrate the schema to
+ * the newest version. path NULL = the default path. */
+enum vmig_code vmig_store_open(const char *path, struct vmig_store **out, struct vmig_err *err);
+void vmig_store_close(struct vmig_store *s);
+/* The schema version in use (PRAGMA user_version). */
+int vmig_store_schema_version(struct vmig_store *s);
+
+/* ---- jobs ------------------------------------------------------------------------- */
+
+/* Options of a job (per-collection options live in the plan). */
+struct vmig_job_opts {
+    int readers, writers;    /* 0 = engine default */
+    uint32_t page_limit;     /* 0 = sized by bytes */
+    int verify_sample;       /* < 0: no verification; default 100 */
+    int reject_oversize;     /* payload > 64 KiB: reject instead of failing */
+    int skip_index;
+    char rejects[VMIG_PATH_MAX]; /* rejects file (JSON lines); "" = none */
+};
+void vmig_job_opts_init(struct vmig_job_opts *o);
+
+/* One collection of a job, as stored. */
+struct vmig_job_coll {
+    char source[VMIG_SRC_NAME_MAX];
+    char target[VMIG_NAME_MAX];
+    enum vmig_job_status status;
+    enum vmig_coll_phase phase;
+    uint64_t total, read, written, bytes;
+    double rate; /* points/s of the last run */
+    int64_t started_ms, finished_ms;
+    struct vmig_coll_state state;   /* the last checkpoint */
+    struct vmig_verify_result verify;
+    char error[VMIG_ERR_MSG_MAX]; /* "" when none */
+};
+
+/* A job as stored. Strings are owned (release with vmig_job_release()). */
+struct vmig_job {
+    char id[VMIG_JOB_ID_MAX];
+    enum vmig_job_status status;
+    int64_t created_ms, started_ms, finished_ms, heartbeat_ms; /* 0 = not yet */
+    char *src_url, *src_ca_file, *dst_url, *dst_db, *dst_ca_file; /* NULL when unset */
+    int src_insecure, dst_insecure, timeout_ms;
+    int secrets_stored; /* the job store holds its (encrypted) secrets */
+    struct vmig_job_opts opts;
+    struct vmig_plan plan;
+    char owner_host[256];
+    int owner_pid; /* 0 = never claimed */
+    int cancel_requested;
+    int orphaned; /* IN_PROGRESS but its process is gone: resumable */
+    char error[VMIG_ERR_MSG_MAX];
+    size_t ncolls;
+    struct vmig_job_coll *coll; /* owned, plan order */
+};
+void vmig_job_release(struct vmig_job *j);
+
+/* Create a PENDING job. src/dst: the endpoints (secrets included: with store_secrets
+ * they are stored encrypted, else not at all). plan: the collections (copied).
+ * opts NULL = defaults. id_out receives the new id ("j" + 8 hex). */
+enum vmig_code vmig_job_create(struct vmig_store *s, const struct vmig_endpoint *src,
+                               const struct vmig_endpoint *dst, const struct vmig_plan *plan,
+                               const struct vmig_job_opts *opts, int store_secrets,
+                               char id_out[VMIG_JOB_ID_MAX], struct vmig_err *err);
+
+/* Read one job. VMIG_E_NOT_FOUND for an unknown id. out is released by the caller. */
+enum vmig_code vmig_job_get(struct vmig_store *s, const char *id, struct vmig_job *out,
+                            struct vmig_err *err);
+
+/* Jobs, newest first; status < 0 = any. *out is malloc'd (release each, free the array). */
+enum vmig_code vmig_job_list(struct vmig_store *s, int status, struct vmig_job **out, size_t *n,
+                             struct vmig_err *err);
+void vmig_job_list_free(struct vmig_job *jobs, size_t n);
+
+/* Cancel: a PENDING (or orphaned) job becomes CANCELLED at once; an IN_PROGRESS job
+ * gets a cancel request its runner sees within a second, and stops with a consistent
+ * checkpoint. VMIG_E_USAGE when the job has already ended. *immediate (may be NULL) is
+ * set when the status changed right away. */
+enum vmig_code vmig_job_cancel(struct vmig_store *s, const char *id, int *immediate,
+                               struct vmig_err *err);
+
+/* ---- the log -------------------------------------------------------------------------- */
+
+struct vmig_job_log {
+    int64_t seq; /* increasing, for --follow */
+    int64_t ts_ms;
+    int level;        /* enum vmig_log_level */
+    const char *coll; /* "" when not about one collection */
+    const char *point_id; /* "" when unknown */
+    const char *msg;
+};
+typedef int (*vmig_job_log_fn)(void *ud, const struct vmig_job_log *e); /* nonzero stops */
+
+/* Append a line (redacted of the job's secrets only when logged by the runner: callers
+ * must not pass secrets). point_id may be NULL. */
+enum vmig_code vmig_job_log_add(struct vmig_store *s, const char *id, int level,
+                                const char *coll, const char *point_id, const char *msg,
+                                struct vmig_err *err);
+/* Lines with seq > after_seq, oldest first, at most limit (0 = all). */
+enum vmig_code vmig_job_logs(struct vmig_store *s, const char *id, int64_t after_seq,
+                             size_t limit, vmig_job_log_fn fn, void *ud, struct vmig_err *err);
+
+/* ---- running -------------------------------------------------------------------------- */
+
+struct vmig_job_run_opts {
+    /* Secrets for jobs created with store_secrets = 0, or to override stored ones
+     * (a rotated key). NULL = stored or none. Borrowed. */
+    const char *src_secret, *dst_secret;
+    /* The host's cancel flag (SIGINT). Cancelling through it is the same as
+     * vmig_job_cancel(), except in the worker (see requeue). May be NULL. */
+    const volatile int *cancel;
+    /* The host's progress and reject hooks (called besides the runner's own ones;
+     * hooks.checkpoint is ignored: the runner owns checkpoints). */
+    struct vmig_migrate_hooks hooks;
+    /* The host's log sink. While jobs run, the runner installs its own log callback
+     * (vmig_log_set) that writes warnings and errors into the job's log and forwards
+     * every line at or below log_level here; the host's callback is put back when the
+     * last running job ends. */
+    vmig_log_fn log;
+    void *log_ud;
+    int log_level;
+    /* Jobs interrupted through `cancel` go back to PENDING (with their checkpoints)
+     * instead of CANCELLED: a stopping worker leaves them for the next one. */
+    int requeue;
+};
+void vmig_job_run_opts_init(struct vmig_job_run_opts *ro);
+
+/* Run a PENDING job (or take over an orphaned IN_PROGRESS one) in this thread until it
+ * ends: each collection not yet done, in plan order, through vmig_migrate_coll().
+ * Returns VMIG_OK when the job ended SUCCESSFUL, VMIG_E_CANCELLED when CANCELLED, else
+ * the first failed collection's code with its message (the job is FAILED). */
+enum vmig_code vmig_job_run(struct vmig_store *s, const char *id,
+                            const struct vmig_job_run_opts *ro, struct vmig_err *err);
+
+/* Resume a FAILED, CANCELLED or orphaned job (IN_PROGRESS, its process gone: kill -9,
+ * reboot) from its checkpoints: every collection not SUCCESSFUL runs again. */
+enum vmig_code vmig_job_resume(struct vmig_store *s, const char *id,
+                               const struct vmig_job_run_opts *ro, struct vmig_err *err);
+
+/* Changed per-collection options for a retry; NULL members keep the plan's value. */
+struct vmig_job_retry_opts {
+    const char *null_values;      /* "fail" | "drop" | "keep" */
+    const char *payload_conflict; /* "fail" | "prefix" */
+    const char *rejects;          /* rejects file: turns reject_oversize on */
+};
+
+/* Re-run only the FAILED collections of a FAILED job, from their checkpoints, with
+ * the changed options (written into the job's plan). */
+enum vmig_code vmig_job_retry(struct vmig_store *s, const char *id,
+                              const struct vmig_job_retry_opts *ch,
+                              const struct vmig_job_run_opts *ro, struct vmig_err *err);
+
+/* Start a job that is not running over: drop the target collections this job created
+ * (state.created; never one it did not create), reset every collection and run. */
+enum vmig_code vmig_job_restart(struct vmig_store *s, const char *id,
+                                const struct vmig_job_run_opts *ro, struct vmig_err *err);
+
+/* Long-running: `concurrency` threads claim PENDING (and orphaned) jobs, oldest first,
+ * and run them, until *stop becomes nonzero; then running jobs are interrupted with a
+ * consistent checkpoint and put back to PENDING. ro: as for vmig_job_run (its cancel
+ * and requeue are replaced by stop). */
+enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
+                               const struct vmig_job_run_opts *ro, const volatile int *stop,
+                               struct vmig_err *err);
+
+/* ---- state JSON (stored per collection; exposed for tests and tools) -------------- */
+
+/* {"created":true,...,"ranges":[{"slice_total":4,"slice_index":0,"start":{"num":"42"},
+ * "end":null,"hw":{"uuid":"..."},"hw_set":true,"done":false,"points":10}],...}.
+ * Integer ids are decimal strings so every u64 survives. malloc'd. */
+char *vmig_coll_state_to_json(const struct vmig_coll_state *st);
+enum vmig_code vmig_coll_state_from_json(const char *text, struct vmig_coll_state *st,
+                                         struct vmig_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
