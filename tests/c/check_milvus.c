@@ -208,6 +208,41 @@ static void run(const struct vmig_target_vt *vt, struct vmig_target *t, enum vmi
     vmig_batch_release(&got);
 }
 
+/* CHECK_BIG=1: a batch over 64 MiB (5000 rows x 4096 floats = 80 MiB) must be split
+ * into requests under the limit and land completely. */
+static void big_write(const struct vmig_target_vt *vt, struct vmig_target *t)
+{
+    struct vmig_err err;
+    struct vmig_plan_coll pc;
+    struct vmig_layout lay;
+    struct vmig_batch b;
+    char name[64];
+    uint64_t cnt = 0;
+    snprintf(name, sizeof name, "vmig_check_big_%d", (int)getpid());
+    plan_init(&pc, name, VMIG_PK_INT64);
+    pc.nfields = 1;
+    pc.field[0].dim = 4096;
+    vmig_layout_from_plan(&lay, &pc, 0);
+    vmig_batch_init(&b, &lay);
+    for (uint64_t i = 0; i < 5000; i++) {
+        struct vmig_point_id id = {.kind = VMIG_ID_NUM, .num = i};
+        vmig_batch_begin_row(&b, &id);
+        float *d = vmig_batch_dense(&b, 0);
+        for (int k = 0; k < 4096; k++)
+            d[k] = (float)(i + 1) * 0.001f + (float)k;
+        vmig_buf_adds(&b.meta, "{}");
+        vmig_batch_end_row(&b);
+    }
+    vmig_err_clear(&err);
+    enum vmig_code rc = vt->create_collection(t, &pc, &err);
+    if (!rc) rc = vt->write(t, &pc, &b, 0, &err);
+    if (!rc) rc = vt->count(t, name, &cnt, &err);
+    CHECK(!rc && cnt == 5000, "80 MiB batch written in parts under 64 MiB: count %" PRIu64 " %s",
+          cnt, err.msg);
+    vt->drop_collection(t, name, &err);
+    vmig_batch_release(&b);
+}
+
 /* Threads sharing one handle (one channel), each with its own calls. */
 struct probe_arg {
     struct vmig_target *t;
@@ -265,6 +300,7 @@ int main(int argc, char **argv)
               version, err.msg);
     }
     if (!failed) concurrent_probes(t);
+    if (!failed && getenv("CHECK_BIG")) big_write(vt, t);
     if (!failed) run(vt, t, VMIG_PK_INT64);
     if (!failed) run(vt, t, VMIG_PK_VARCHAR);
     vt->close(t);
