@@ -67,9 +67,9 @@ static void check_bits(uint32_t bits)
 
 static void random_bits(void **state)
 {
-    for (int i = 0; i < 250000; i++) check_bits((uint32_t)next_rand());
+    for (int i = 0; i < 150000; i++) check_bits((uint32_t)next_rand());
     /* values a vector actually holds: |x| < 4, dense in [-1, 1] */
-    for (int i = 0; i < 100000; i++) {
+    for (int i = 0; i < 60000; i++) {
         float f = (float)((double)(next_rand() >> 11) / 9007199254740992.0 * 2.0 - 1.0);
         uint32_t b;
         memcpy(&b, &f, 4);
@@ -104,7 +104,7 @@ static void decimal_grid(void **state)
     /* mantissas of 1..20 digits with exponents around +-22: both sides of the fast
      * path's limits (19 digits, 2^53, |e| <= 22) */
     char t[64];
-    for (int i = 0; i < 150000; i++) {
+    for (int i = 0; i < 100000; i++) {
         int digits = 1 + (int)(next_rand() % 20);
         uint64_t m = next_rand();
         char ms[32];
