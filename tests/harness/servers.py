@@ -290,7 +290,8 @@ def qdrant_client_for(server: QdrantTestServer, **kw):
     from qdrant_client import QdrantClient
     opts = dict(url=server.url, api_key=server.api_key, prefer_grpc=False, timeout=60)
     if server.tls:
-        opts["verify"] = server.cert_path
+        import ssl
+        opts["verify"] = ssl.create_default_context(cafile=server.cert_path)
     opts.update(kw)
     return QdrantClient(**opts)
 
