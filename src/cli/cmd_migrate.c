@@ -193,8 +193,7 @@ int cmd_migrate(struct cli_opts *o)
         double secs = (double)(vmig_now_ms() - t0) / 1000.0;
         if (u.tty && !o->quiet && !o->json) fputc('\n', stderr);
         int ec = cli_exit_code(code);
-        if (ec && (worst == EXIT_OK || ec == EXIT_CANCELLED)) worst = ec;
-        if (code && ec != EXIT_CANCELLED && worst != EXIT_CANCELLED) worst = ec;
+        if (ec && (worst == EXIT_OK || ec == EXIT_CANCELLED)) worst = ec; /* first failure wins */
         if (o->json) {
             printf("%s{\"source\":", i ? "," : "");
             cli_json_str(stdout, pc->source);

@@ -12,6 +12,7 @@
  * above it were never sent and use Insert (Milvus Insert never de-duplicates).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -443,6 +444,25 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         int has_slices = 0;
         if (r.svt->probe(s, ver, sizeof ver, err) == VMIG_OK) has_slices = r.svt->has_slices(s);
         plan_ranges(&r, has_slices);
+        /* Resuming re-sends pages with Upsert, and real Milvus (2.6) upserts only into a
+         * loaded collection, which needs its indexes: build them first in that case. */
+        int resuming = 0;
+        for (size_t i = 0; i < st->nranges; i++) resuming |= st->range[i].hw_set;
+        if (resuming && !o->skip_index && !st->indexed) {
+            set_phase(&r, VMIG_PHASE_INDEXING);
+            rc = r.tvt->create_indexes(r.t, pc, err);
+            if (rc) goto out;
+            rc = r.tvt->load(r.t, pc->target, err);
+            if (rc) goto out;
+            pthread_mutex_lock(&r.mu);
+            st->indexed = st->loaded = 1;
+            ccode = checkpoint(&r);
+            pthread_mutex_unlock(&r.mu);
+            if (ccode) {
+                rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+                goto out;
+            }
+        }
         set_phase(&r, VMIG_PHASE_COPYING);
         rc = copy(&r, err);
         if (rc) goto out;
@@ -487,7 +507,18 @@ out:
     if (s) r.svt->close(s);
     if (r.t) r.tvt->close(r.t);
     pthread_mutex_destroy(&r.mu);
-    if (rc && rc != VMIG_E_CANCELLED && strncmp(err->msg, "collection '", 12) != 0)
-        vmig_err_prefix(err, "collection '%s': ", pc->source);
+    if (rc && rc != VMIG_E_CANCELLED) {
+        char quoted[VMIG_SRC_NAME_MAX + 4];
+        snprintf(quoted, sizeof quoted, "'%s'", pc->source);
+        if (!strstr(err->msg, quoted)) vmig_err_prefix(err, "collection '%s': ", pc->source);
+    }
+    if (rc && st->created && rc != VMIG_E_VERIFY) {
+        /* never leave a half-written collection without saying so */
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len,
+                 " [target collection '%s' is left partially filled: %llu of %llu points; its "
+                 "checkpoint allows a resume]",
+                 pc->target, (unsigned long long)st->written, (unsigned long long)st->total);
+    }
     return rc;
 }

@@ -208,8 +208,10 @@ static enum vmig_code q_read(struct vmig_source *s, const struct vmig_read_req *
     char what[160];
     coll_path(&path, req->coll, "/points/scroll");
     vmig_buf_reset(body);
-    vmig_buf_addf(body, "{\"limit\":%u,\"with_payload\":true,", req->limit ? req->limit : 100);
-    put_with_vector(body, req->layout);
+    vmig_buf_addf(body, "{\"limit\":%u,\"with_payload\":%s,", req->limit ? req->limit : 100,
+                  req->ids_only ? "false" : "true");
+    if (req->ids_only) vmig_buf_adds(body, "\"with_vector\":false");
+    else put_with_vector(body, req->layout);
     if (req->offset.kind != VMIG_ID_NONE) {
         vmig_buf_adds(body, ",\"offset\":");
         vmig_qdrant_put_id(body, &req->offset);

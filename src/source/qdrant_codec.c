@@ -709,9 +709,11 @@ static enum vmig_code sparse(struct scan *s, size_t c)
                     const char *p = s->p;
                     if (!IS_DIGIT(*p)) return bad(s, "expected a sparse index");
                     for (; IS_DIGIT(*p) && v <= UINT32_MAX; p++) v = v * 10 + (uint64_t)(*p - '0');
-                    if (v > UINT32_MAX)
-                        return data_err(s, "%s has an index above 2^32-1",
-                                        vec_label(src, lb, sizeof lb));
+                    /* Milvus takes sparse indices below 2^32-1 (the largest u32 is reserved) */
+                    if (v >= UINT32_MAX)
+                        return data_err(s, "%s has index %llu; Milvus sparse indices must be "
+                                        "below 4294967295", vec_label(src, lb, sizeof lb),
+                                        (unsigned long long)v);
                     s->p = p;
                     s->idx[k++] = (uint32_t)v;
                 } else {
@@ -721,6 +723,11 @@ static enum vmig_code sparse(struct scan *s, size_t c)
                     if (r == -2 || isnan(s->val[k]))
                         return data_err(s, "%s has a value that is not a finite float32",
                                         vec_label(src, lb, sizeof lb));
+                    /* Milvus (and Milvus Lite) refuse negative sparse weights */
+                    if (s->val[k] < 0)
+                        return data_err(s, "%s has a negative value (%g); Milvus sparse vectors "
+                                        "take only non-negative values",
+                                        vec_label(src, lb, sizeof lb), (double)s->val[k]);
                     k++;
                 }
                 ws(s);
@@ -1012,7 +1019,7 @@ static enum vmig_code payload(struct scan *s)
             if (s->lay->conflict != VMIG_CONFLICT_PREFIX)
                 return data_err(s,
                                 "payload key '%.*s' is also the name of a field of the target "
-                                "collection (rename it with the conflict prefix option)",
+                                "collection (use --payload-conflict=prefix to store it as payload_<key>)",
                                 (int)n, a);
             const char *pre = s->lay->prefix ? s->lay->prefix : "payload_";
             vmig_qdrant_put_str(m, pre);

@@ -186,7 +186,8 @@ def _sparse(n, rng):
         idx[0] = int(rng.integers(0, 0xFFFFFFFF))  # indices up to the u32 limit
         idx = np.unique(idx)
         rng.shuffle(idx)  # unsorted on purpose: Qdrant returns them sorted
-        vals = rng.standard_normal(len(idx)).astype(np.float32)
+        # sparse weights are non-negative (BM25/SPLADE-like): Milvus refuses negative ones
+        vals = (np.abs(rng.standard_normal(len(idx))) + 0.01).astype(np.float32)
         out.append({"indices": [int(x) for x in idx], "values": [float(x) for x in vals]})
     return out
 
