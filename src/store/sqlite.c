@@ -402,14 +402,12 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         goto out;
     }
     bind_text(q, 1, id);
-    size_t cap = 0;
+    size_t cap = 0, cap_state = 0, cap_verify = 0;
     while ((r = sqlite3_step(q)) == SQLITE_ROW) {
         size_t i = out->ncolls;
         xgrow((void **)&out->coll, &cap, i + 1, sizeof *out->coll);
-        size_t cap2 = cap;
-        xgrow((void **)state_json, &cap2, i + 1, sizeof **state_json);
-        cap2 = cap;
-        xgrow((void **)verify_json, &cap2, i + 1, sizeof **verify_json);
+        xgrow((void **)state_json, &cap_state, i + 1, sizeof **state_json);
+        xgrow((void **)verify_json, &cap_verify, i + 1, sizeof **verify_json);
         struct vmig_job_coll *c = &out->coll[i];
         memset(c, 0, sizeof *c);
         col_copy(q, 1, c->source, sizeof c->source);

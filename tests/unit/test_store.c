@@ -1,0 +1,665 @@
+/*
+ * test_store.c - unit tests of the job center without servers: the SQLite store's
+ * migrations, job create/get/list, status transitions (claim, cancel, orphan
+ * detection, a run whose collections are refused), the checkpoint state JSON round
+ * trip, the log, and the secrets: never in plain text in the store file, key file
+ * mode 0600, nothing stored with store_secrets = 0, redacted from the job log.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/alloc.h"
+#include "util/retry.h"
+#include "vmig/job.h"
+#include "vmig/vmig.h"
+
+#define API_KEY "qdrant-SECRET-apikey-0123456789"
+#define TOKEN "root:Milvus-PASS-word-9876"
+
+struct fx {
+    char dir[256];
+    char db[512];
+    char key[512];
+};
+
+static int setup(void **state)
+{
+    struct fx *f = xcalloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/vmig_test_store_XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->db, sizeof f->db, "%s/data/vmigrate.db", f->dir);
+    snprintf(f->key, sizeof f->key, "%s/conf/secret.key", f->dir);
+    setenv("VMIGRATE_SECRET_KEY_FILE", f->key, 1);
+    *state = f;
+    return 0;
+}
+
+static void rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char p[1024];
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            rm_rf(p);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* A plan of n collections "c0".."c{n-1}" (one 4-dim cosine vector each). */
+static void make_plan(struct vmig_plan *p, size_t n)
+{
+    struct vmig_map_opts mo;
+    vmig_map_opts_init(&mo);
+    p->n = n;
+    p->coll = xcalloc(n, sizeof *p->coll);
+    for (size_t i = 0; i < n; i++) {
+        struct vmig_src_coll src;
+        memset(&src, 0, sizeof src);
+        snprintf(src.name, sizeof src.name, "c%zu", i);
+        src.unnamed = 1;
+        src.nvec = 1;
+        src.vec[0].size = 4;
+        src.vec[0].distance = VMIG_DIST_COSINE;
+        snprintf(src.vec[0].datatype_name, sizeof src.vec[0].datatype_name, "float32");
+        src.vec[0].hnsw_m = src.vec[0].hnsw_ef = -1;
+        src.hnsw_m = src.hnsw_ef = -1;
+        src.ids_probed = 1;
+        vmig_plan_coll_build(&src, &mo, &p->coll[i]);
+    }
+    vmig_map_opts_release(&mo);
+}
+
+static struct vmig_store *open_store(struct fx *f)
+{
+    struct vmig_store *s = NULL;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    enum vmig_code rc = vmig_store_open(f->db, &s, &err);
+    if (rc) fprintf(stderr, "open: %s\n", err.msg);
+    assert_int_equal(rc, VMIG_OK);
+    return s;
+}
+
+static void endpoints(struct vmig_endpoint *src, struct vmig_endpoint *dst, int secrets)
+{
+    memset(src, 0, sizeof *src);
+    memset(dst, 0, sizeof *dst);
+    src->url = "http://127.0.0.1:1";
+    src->secret = secrets ? API_KEY : NULL;
+    dst->url = "http://127.0.0.1:2";
+    dst->db = "analytics";
+    dst->secret = secrets ? TOKEN : NULL;
+}
+
+static void create_job(struct vmig_store *s, const struct vmig_plan *p, int secrets,
+                       char id[VMIG_JOB_ID_MAX])
+{
+    struct vmig_endpoint src, dst;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    endpoints(&src, &dst, 1);
+    struct vmig_job_opts o;
+    vmig_job_opts_init(&o);
+    o.readers = 3;
+    o.page_limit = 500;
+    snprintf(o.rejects, sizeof o.rejects, "/tmp/rejects.jsonl");
+    enum vmig_code rc = vmig_job_create(s, &src, &dst, p, &o, secrets, id, &err);
+    if (rc) fprintf(stderr, "create: %s\n", err.msg);
+    assert_int_equal(rc, VMIG_OK);
+    (void)secrets;
+}
+
+/* ---- migrations ------------------------------------------------------------------ */
+
+static int count_tables(const char *db)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL;
+    int n = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h,
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                           " ('jobs', 'job_colls', 'job_logs')",
+                           -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return n;
+}
+
+static void migrations_apply_once(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    assert_int_equal(vmig_store_schema_version(s), 1);
+    vmig_store_close(s);
+    assert_int_equal(count_tables(f->db), 3);
+    struct stat sb;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/data", f->dir);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    /* idempotent: reopening applies nothing and keeps the data */
+    s = open_store(f);
+    assert_int_equal(vmig_store_schema_version(s), 1);
+    vmig_store_close(s);
+    assert_int_equal(count_tables(f->db), 3);
+
+    /* WAL mode is persistent in the file */
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    /* a newer schema than this build knows is refused, not silently used */
+    assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_store_open(f->db, &s, &err), VMIG_E_IO);
+    assert_non_null(strstr(err.msg, "newer"));
+}
+
+/* ---- jobs ---------------------------------------------------------------------------- */
+
+static void job_create_get_list(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 3);
+    char id1[VMIG_JOB_ID_MAX], id2[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 1, id1);
+    create_job(s, &p, 0, id2);
+    assert_int_equal(strlen(id1), 9);
+    assert_int_equal(id1[0], 'j');
+    assert_string_not_equal(id1, id2);
+
+    struct vmig_job j;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_job_get(s, id1, &j, &err), VMIG_OK);
+    assert_int_equal(j.status, VMIG_JOB_PENDING);
+    assert_string_equal(j.src_url, "http://127.0.0.1:1");
+    assert_string_equal(j.dst_url, "http://127.0.0.1:2");
+    assert_string_equal(j.dst_db, "analytics");
+    assert_null(j.src_ca_file);
+    assert_int_equal(j.secrets_stored, 1);
+    assert_int_equal(j.opts.readers, 3);
+    assert_int_equal(j.opts.page_limit, 500);
+    assert_int_equal(j.opts.verify_sample, 100);
+    assert_string_equal(j.opts.rejects, "/tmp/rejects.jsonl");
+    assert_int_equal(j.plan.n, 3);
+    assert_int_equal(j.ncolls, 3);
+    assert_string_equal(j.coll[2].source, "c2");
+    assert_string_equal(j.plan.coll[2].target, "c2");
+    assert_int_equal(j.coll[1].status, VMIG_JOB_PENDING);
+    assert_int_equal(j.coll[1].state.nranges, 0);
+    assert_true(j.created_ms > 0);
+    assert_int_equal(j.orphaned, 0);
+    vmig_job_release(&j);
+
+    struct vmig_job *jobs = NULL;
+    size_t n = 0;
+    assert_int_equal(vmig_job_list(s, -1, &jobs, &n, &err), VMIG_OK);
+    assert_int_equal(n, 2);
+    vmig_job_list_free(jobs, n);
+    assert_int_equal(vmig_job_list(s, VMIG_JOB_FAILED, &jobs, &n, &err), VMIG_OK);
+    assert_int_equal(n, 0);
+    vmig_job_list_free(jobs, n);
+    assert_int_equal(vmig_job_get(s, "jnothere", &j, &err), VMIG_E_NOT_FOUND);
+
+    enum vmig_job_status st;
+    assert_int_equal(vmig_job_status_parse("canceled", &st), 0);
+    assert_int_equal(st, VMIG_JOB_CANCELLED);
+    assert_int_equal(vmig_job_status_parse("In Progress", &st), 0);
+    assert_int_equal(st, VMIG_JOB_IN_PROGRESS);
+    assert_string_equal(vmig_job_status_label(VMIG_JOB_CANCELLED), "Canceled");
+    assert_int_equal(vmig_job_status_parse("nope", &st), -1);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+static void claim_cancel_orphan(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 2);
+    char id[VMIG_JOB_ID_MAX], id2[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id);
+    create_job(s, &p, 0, id2);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+
+    /* cancel a PENDING job: immediate */
+    int imm = 0;
+    assert_int_equal(vmig_job_cancel(s, id2, &imm, &err), VMIG_OK);
+    assert_int_equal(imm, 1);
+    struct vmig_job j;
+    assert_int_equal(vmig_job_get(s, id2, &j, &err), VMIG_OK);
+    assert_int_equal(j.status, VMIG_JOB_CANCELLED);
+    assert_int_equal(j.coll[0].status, VMIG_JOB_CANCELLED);
+    vmig_job_release(&j);
+    /* cancelling an ended job is a usage error */
+    assert_int_equal(vmig_job_cancel(s, id2, &imm, &err), VMIG_E_USAGE);
+
+    /* claim: compare-and-swap, the second claim of the same state loses */
+    struct vmig_store_expect ex = {VMIG_JOB_PENDING, 0, 0};
+    int got = 0;
+    assert_int_equal(s->vt->job_claim(s, id, &ex, "thishost", (int)getpid(), 1000, &got, &err),
+                     VMIG_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(s->vt->job_claim(s, id, &ex, "other", 1, 1000, &got, &err), VMIG_OK);
+    assert_int_equal(got, 0);
+
+    /* running (our pid, fresh heartbeat): cancel is a request the runner polls */
+    int req = -1;
+    assert_int_equal(s->vt->job_heartbeat(s, id, (int64_t)vmig_wall_ms(), &req, &err), VMIG_OK);
+    assert_int_equal(req, 0);
+    char host[256];
+    gethostname(host, sizeof host);
+    host[255] = '\0';
+    /* re-claim as ourselves on this host so orphan detection can look at the pid */
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    struct vmig_store_expect ex2 = {VMIG_JOB_IN_PROGRESS, j.owner_pid, j.heartbeat_ms};
+    vmig_job_release(&j);
+    assert_int_equal(s->vt->job_claim(s, id, &ex2, host, (int)getpid(), (int64_t)vmig_wall_ms(),
+                                      &got, &err),
+                     VMIG_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.status, VMIG_JOB_IN_PROGRESS);
+    assert_int_equal(j.orphaned, 0);
+    vmig_job_release(&j);
+    assert_int_equal(vmig_job_cancel(s, id, &imm, &err), VMIG_OK);
+    assert_int_equal(imm, 0);
+    assert_int_equal(s->vt->job_heartbeat(s, id, (int64_t)vmig_wall_ms(), &req, &err), VMIG_OK);
+    assert_int_equal(req, 1);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.status, VMIG_JOB_IN_PROGRESS);
+    assert_int_equal(j.cancel_requested, 1);
+    struct vmig_store_expect ex3 = {VMIG_JOB_IN_PROGRESS, j.owner_pid, j.heartbeat_ms};
+    vmig_job_release(&j);
+
+    /* the owner dies (kill -9): a dead pid on this host makes the job orphaned */
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0);
+    assert_int_equal(s->vt->job_claim(s, id, &ex3, host, (int)child, (int64_t)vmig_wall_ms(),
+                                      &got, &err),
+                     VMIG_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.orphaned, 1);
+    assert_int_equal(j.owner_pid, (int)child);
+    vmig_job_release(&j);
+    /* an orphan is cancelled at once (no runner to ask) */
+    assert_int_equal(vmig_job_cancel(s, id, &imm, &err), VMIG_OK);
+    assert_int_equal(imm, 1);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.status, VMIG_JOB_CANCELLED);
+    assert_true(j.finished_ms > 0);
+    vmig_job_release(&j);
+
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+/* ---- state JSON ------------------------------------------------------------------------ */
+
+static void assert_id_equal(const struct vmig_point_id *a, const struct vmig_point_id *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(vmig_point_id_cmp(a, b), 0);
+}
+
+static void state_round_trip(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_coll_state st, back;
+    vmig_coll_state_init(&st);
+    st.created = 1;
+    st.copied = 0;
+    st.indexed = 1;
+    st.loaded = 0;
+    st.total = 50000;
+    st.written = 12345;
+    st.read = 13000;
+    st.bytes = 987654321;
+    st.rejected = 2;
+    st.nulls_dropped = 7;
+    st.nranges = 4;
+    for (size_t i = 0; i < 4; i++) {
+        st.range[i].slice_total = 4;
+        st.range[i].slice_index = (uint32_t)i;
+        st.range[i].points = 1000 * i;
+    }
+    /* extremes: 2^64-1, 2^63, 0, UUIDs, NONE */
+    st.range[0].start.kind = VMIG_ID_NUM;
+    st.range[0].start.num = UINT64_MAX;
+    st.range[0].hw.kind = VMIG_ID_NUM;
+    st.range[0].hw.num = (uint64_t)1 << 63;
+    st.range[0].hw_set = 1;
+    st.range[1].start.kind = VMIG_ID_NUM;
+    st.range[1].start.num = 0;
+    st.range[1].end.kind = VMIG_ID_UUID;
+    for (int k = 0; k < 16; k++) st.range[1].end.uuid[k] = (uint8_t)(0xf0 + k);
+    st.range[2].hw.kind = VMIG_ID_UUID;
+    for (int k = 0; k < 16; k++) st.range[2].hw.uuid[k] = (uint8_t)(k * 17);
+    st.range[2].hw_set = 1;
+    st.range[3].done = 1;
+    st.range[3].hw_set = 1; /* hw NONE + hw_set: the range was read to its end */
+
+    char *js = vmig_coll_state_to_json(&st);
+    assert_non_null(strstr(js, "\"18446744073709551615\""));
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_coll_state_from_json(js, &back, &err), VMIG_OK);
+    assert_int_equal(back.created, 1);
+    assert_int_equal(back.copied, 0);
+    assert_int_equal(back.indexed, 1);
+    assert_int_equal(back.loaded, 0);
+    assert_int_equal(back.total, st.total);
+    assert_int_equal(back.written, st.written);
+    assert_int_equal(back.read, st.read);
+    assert_int_equal(back.bytes, st.bytes);
+    assert_int_equal(back.rejected, 2);
+    assert_int_equal(back.nulls_dropped, 7);
+    assert_int_equal(back.nranges, 4);
+    for (size_t i = 0; i < 4; i++) {
+        const struct vmig_range *a = &st.range[i], *b = &back.range[i];
+        assert_int_equal(a->slice_total, b->slice_total);
+        assert_int_equal(a->slice_index, b->slice_index);
+        assert_id_equal(&a->start, &b->start);
+        assert_id_equal(&a->end, &b->end);
+        assert_id_equal(&a->hw, &b->hw);
+        assert_int_equal(a->hw_set, b->hw_set);
+        assert_int_equal(a->done, b->done);
+        assert_int_equal(a->points, b->points);
+    }
+    assert_true(back.range[0].start.num == UINT64_MAX);
+    /* the JSON of the parsed state is the same text */
+    char *js2 = vmig_coll_state_to_json(&back);
+    assert_string_equal(js, js2);
+
+    /* and through the store: the checkpoint UPDATE, read back by vmig_job_get */
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 2);
+    char id[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id);
+    assert_int_equal(s->vt->coll_checkpoint(s, id, 1, js, &err), VMIG_OK);
+    struct vmig_job j;
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    char *js3 = vmig_coll_state_to_json(&j.coll[1].state);
+    assert_string_equal(js, js3);
+    assert_int_equal(j.coll[0].state.nranges, 0);
+    vmig_job_release(&j);
+    free(js3);
+
+    /* malformed */
+    assert_int_equal(vmig_coll_state_from_json("{\"ranges\":[{\"start\":{\"num\":\"x\"}}]}",
+                                               &back, &err),
+                     VMIG_E_IO);
+    assert_int_equal(vmig_coll_state_from_json("not json", &back, &err), VMIG_E_IO);
+    free(js);
+    free(js2);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+/* ---- the log ---------------------------------------------------------------------------- */
+
+struct logs {
+    int n;
+    int64_t last;
+    char text[8192];
+};
+
+static int collect(void *ud, const struct vmig_job_log *e)
+{
+    struct logs *l = ud;
+    l->n++;
+    assert_true(e->seq > l->last);
+    l->last = e->seq;
+    size_t len = strlen(l->text);
+    snprintf(l->text + len, sizeof l->text - len, "[%d|%s|%s] %s\n", e->level, e->coll,
+             e->point_id, e->msg);
+    return 0;
+}
+
+static void job_logs(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 1);
+    char id[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_job_log_add(s, id, VMIG_LOG_WARN, "c0", NULL, "scroll: retry 1", &err),
+                     VMIG_OK);
+    assert_int_equal(vmig_job_log_add(s, id, VMIG_LOG_ERROR, "c0", "42", "point 42: null", &err),
+                     VMIG_OK);
+    struct logs l = {0};
+    assert_int_equal(vmig_job_logs(s, id, 0, 0, collect, &l, &err), VMIG_OK);
+    assert_int_equal(l.n, 2);
+    assert_non_null(strstr(l.text, "[1|c0|] scroll: retry 1"));
+    assert_non_null(strstr(l.text, "[0|c0|42] point 42: null"));
+    /* --follow reads only what is new */
+    int64_t after = l.last;
+    assert_int_equal(vmig_job_log_add(s, id, VMIG_LOG_INFO, NULL, NULL, "done", &err), VMIG_OK);
+    struct logs l2 = {0};
+    l2.last = after;
+    assert_int_equal(vmig_job_logs(s, id, after, 0, collect, &l2, &err), VMIG_OK);
+    assert_int_equal(l2.n, 1);
+    assert_non_null(strstr(l2.text, "done"));
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+/* ---- running without servers: refused collections ------------------------------------ */
+
+static void run_refused(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 2);
+    /* refusals as the planner records them; the second one quotes a secret, which
+     * must never reach the job log */
+    vmig_err_set(&p.coll[0].refusal, VMIG_E_SCHEMA, "cannot map 'c0': 5 vectors");
+    vmig_err_set(&p.coll[1].refusal, VMIG_E_EXISTS, "target 'c1' exists (key " API_KEY ")");
+    char id[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 1, id);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    struct vmig_job_run_opts ro;
+    vmig_job_run_opts_init(&ro);
+    enum vmig_code rc = vmig_job_run(s, id, &ro, &err);
+    assert_int_equal(rc, VMIG_E_SCHEMA);
+    assert_non_null(strstr(err.msg, "5 vectors"));
+    struct vmig_job j;
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.status, VMIG_JOB_FAILED);
+    assert_int_equal(j.coll[0].status, VMIG_JOB_FAILED);
+    assert_int_equal(j.coll[1].status, VMIG_JOB_FAILED);
+    assert_non_null(strstr(j.coll[0].error, "5 vectors"));
+    assert_null(strstr(j.coll[1].error, API_KEY));
+    assert_non_null(strstr(j.coll[1].error, "***"));
+    assert_true(j.started_ms > 0 && j.finished_ms >= j.started_ms);
+    vmig_job_release(&j);
+
+    struct logs l = {0};
+    assert_int_equal(vmig_job_logs(s, id, 0, 0, collect, &l, &err), VMIG_OK);
+    assert_non_null(strstr(l.text, "|c0|] cannot map 'c0': 5 vectors"));
+    assert_null(strstr(l.text, API_KEY));
+
+    /* a FAILED job cannot be "run" again, but can be retried / resumed */
+    assert_int_equal(vmig_job_run(s, id, &ro, &err), VMIG_E_USAGE);
+    assert_int_equal(vmig_job_retry(s, id, NULL, &ro, &err), VMIG_E_SCHEMA);
+    struct vmig_job_retry_opts ch = {"drop", NULL, NULL};
+    assert_int_equal(vmig_job_retry(s, id, &ch, &ro, &err), VMIG_E_SCHEMA);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.plan.coll[0].null_policy, VMIG_NULL_DROP);
+    vmig_job_release(&j);
+    struct vmig_job_retry_opts bad = {"sometimes", NULL, NULL};
+    assert_int_equal(vmig_job_retry(s, id, &bad, &ro, &err), VMIG_E_USAGE);
+    assert_int_equal(vmig_job_resume(s, id, &ro, &err), VMIG_E_SCHEMA);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+/* ---- secrets ------------------------------------------------------------------------------ */
+
+static int file_has(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    size_t cap = 1 << 20, len = 0, n;
+    char *buf = xmalloc(cap);
+    while ((n = fread(buf + len, 1, cap - len, fp)) > 0) {
+        len += n;
+        if (len == cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    fclose(fp);
+    int found = 0;
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= len && !found; i++) found = memcmp(buf + i, needle, m) == 0;
+    free(buf);
+    return found;
+}
+
+/* Every file of the store directory (db, -wal, -shm). */
+static int store_has(struct fx *f, const char *needle)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/data", f->dir);
+    DIR *d = opendir(dir);
+    int found = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        found |= file_has(p, needle);
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+static void secrets_encrypted(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 1);
+    char id[VMIG_JOB_ID_MAX], id2[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 1, id);
+    create_job(s, &p, 0, id2);
+
+    /* the key file: created on first use, 0600 */
+    struct stat sb;
+    assert_int_equal(stat(f->key, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, 32);
+
+    /* decrypt round trip */
+    struct vmig_store_blob bs, bd;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(s->vt->job_secrets(s, id, &bs, &bd, &err), VMIG_OK);
+    assert_true(bs.len > strlen(API_KEY));
+    char *plain = NULL;
+    assert_int_equal(vmig_secret_open(&bs, &plain, &err), VMIG_OK);
+    assert_string_equal(plain, API_KEY);
+    free(plain);
+    assert_int_equal(vmig_secret_open(&bd, &plain, &err), VMIG_OK);
+    assert_string_equal(plain, TOKEN);
+    free(plain);
+    /* a tampered box does not open */
+    bd.p[bd.len - 1] ^= 1;
+    assert_int_equal(vmig_secret_open(&bd, &plain, &err), VMIG_E_AUTH);
+    assert_null(plain);
+    vmig_store_blob_release(&bs);
+    vmig_store_blob_release(&bd);
+
+    /* --no-store-secrets: nothing stored */
+    assert_int_equal(s->vt->job_secrets(s, id2, &bs, &bd, &err), VMIG_OK);
+    assert_int_equal(bs.len, 0);
+    assert_int_equal(bd.len, 0);
+    struct vmig_job j;
+    assert_int_equal(vmig_job_get(s, id2, &j, &err), VMIG_OK);
+    assert_int_equal(j.secrets_stored, 0);
+    vmig_job_release(&j);
+
+    /* plain text nowhere in the store files, while open (WAL) and after close */
+    const char *needles[] = {API_KEY, TOKEN, "Milvus-PASS-word-9876"};
+    for (int k = 0; k < 3; k++) assert_false(store_has(f, needles[k]));
+    vmig_store_close(s);
+    for (int k = 0; k < 3; k++) assert_false(store_has(f, needles[k]));
+    /* sanity of the grep itself: the URL is stored in plain text */
+    assert_true(store_has(f, "http://127.0.0.1:2"));
+
+    /* a key file readable by others is refused */
+    chmod(f->key, 0644);
+    s = open_store(f);
+    assert_int_equal(s->vt->job_secrets(s, id, &bs, &bd, &err), VMIG_OK);
+    assert_int_equal(vmig_secret_open(&bs, &plain, &err), VMIG_E_IO);
+    assert_non_null(strstr(err.msg, "chmod 600"));
+    vmig_store_blob_release(&bs);
+    vmig_store_blob_release(&bd);
+    vmig_store_close(s);
+    vmig_plan_release(&p);
+}
+
+int main(void)
+{
+    /* the runner's connectors must not wait minutes on unreachable test endpoints */
+    vmig_retry_default.max_total_ms = 200;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(migrations_apply_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(job_create_get_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(claim_cancel_orphan, setup, teardown),
+        cmocka_unit_test_setup_teardown(state_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(job_logs, setup, teardown),
+        cmocka_unit_test_setup_teardown(run_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(secrets_encrypted, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
