@@ -139,8 +139,8 @@ def test_plan_json_edit_and_run(env, tmp_path):
     f = tmp_path / "plan.json"
     f.write_text(json.dumps(plan))
     migrate(env, "--plan", str(f))
-    desc = env.mc.describe_collection("edited_named")
-    assert desc["description"] == "edited by a test"
+    # Milvus Lite does not keep collection descriptions (pymilvus's own schema description
+    # reads back as ''): the encoding is covered by the codec unit test instead.
     compare(env.qc, env.mc, names("named_mixed"), "edited_named",
             {"dense64": ("image_embedding", "dense"), "dense32": ("dense32", "dense"),
              "sparse": ("sparse", "sparse")})
