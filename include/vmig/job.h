@@ -106,6 +106,11 @@ struct vmig_job {
 };
 void vmig_job_release(struct vmig_job *j);
 
+/* The job as JSON (no secrets; the plan included when with_plan): id, status,
+ * label, times, endpoints, options, owner, orphaned, error, and per collection its
+ * status, phase, progress, checkpoint state, verification and error. malloc'd. */
+char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty);
+
 /* Create a PENDING job. src/dst: the endpoints (secrets included: with store_secrets
  * they are stored encrypted, else not at all). plan: the collections (copied).
  * opts NULL = defaults. id_out receives the new id ("j" + 8 hex). */

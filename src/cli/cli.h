@@ -64,5 +64,11 @@ int cmd_collections(struct cli_opts *o);
 int cmd_plan(struct cli_opts *o);
 int cmd_migrate(struct cli_opts *o);
 int cmd_verify(struct cli_opts *o);
+int cmd_jobs(struct cli_opts *o);   /* cmd_jobs.c */
+int cmd_worker(struct cli_opts *o); /* cmd_worker.c */
+struct vmig_job_run_opts;
+/* Run options of jobs resume/retry/restart and worker: secrets from flags/env,
+ * cancel on SIGINT, log to stderr. */
+void cli_job_run_opts(const struct cli_opts *o, struct vmig_job_run_opts *ro);
 
 #endif

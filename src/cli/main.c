@@ -30,6 +30,11 @@ static const struct cmd cmds[] = {
      "copy collections into Milvus, index, load and verify them"},
     {"verify", cmd_verify, "verify --source URL --target URL -c NAME [--sample N]",
      "compare a migrated collection with its source"},
+    {"jobs", cmd_jobs,
+     "jobs [list] [--status S] [--json] | jobs show|logs|cancel|resume|retry|restart ID",
+     "list, inspect, cancel, resume, retry or restart migration jobs"},
+    {"worker", cmd_worker, "worker [--concurrency N]",
+     "long-running: claim pending jobs from the job store and run them"},
 };
 
 static void on_sigint(int sig)

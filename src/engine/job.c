@@ -346,6 +346,91 @@ void vmig_job_release(struct vmig_job *j)
     memset(j, 0, sizeof *j);
 }
 
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *ms_json(int64_t ms)
+{
+    return ms ? json_integer((json_int_t)ms) : json_null();
+}
+
+char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(j->id));
+    json_object_set_new(o, "status", json_string(vmig_job_status_name(j->status)));
+    json_object_set_new(o, "label", json_string(vmig_job_status_label(j->status)));
+    json_object_set_new(o, "created_ms", ms_json(j->created_ms));
+    json_object_set_new(o, "started_ms", ms_json(j->started_ms));
+    json_object_set_new(o, "finished_ms", ms_json(j->finished_ms));
+    json_object_set_new(o, "heartbeat_ms", ms_json(j->heartbeat_ms));
+    json_object_set_new(o, "source", json_pack("{s:o,s:o,s:b}", "url", str_or_null(j->src_url),
+                                               "ca_file", str_or_null(j->src_ca_file),
+                                               "insecure", j->src_insecure));
+    json_object_set_new(o, "target",
+                        json_pack("{s:o,s:o,s:o,s:b}", "url", str_or_null(j->dst_url), "db",
+                                  str_or_null(j->dst_db), "ca_file", str_or_null(j->dst_ca_file),
+                                  "insecure", j->dst_insecure));
+    json_object_set_new(o, "secrets_stored", json_boolean(j->secrets_stored));
+    char *oj = opts_to_json(&j->opts);
+    json_object_set_new(o, "options", json_loads(oj, 0, NULL));
+    free(oj);
+    json_object_set_new(o, "owner", j->owner_pid ? json_pack("{s:s,s:i}", "host", j->owner_host,
+                                                             "pid", j->owner_pid)
+                                                 : json_null());
+    json_object_set_new(o, "cancel_requested", json_boolean(j->cancel_requested));
+    json_object_set_new(o, "orphaned", json_boolean(j->orphaned));
+    json_object_set_new(o, "error", str_or_null(j->error));
+    uint64_t total = 0, written = 0;
+    json_t *a = json_array();
+    for (size_t i = 0; i < j->ncolls; i++) {
+        const struct vmig_job_coll *c = &j->coll[i];
+        json_t *co = json_object();
+        json_object_set_new(co, "source", json_string(c->source));
+        json_object_set_new(co, "target", json_string(c->target));
+        json_object_set_new(co, "status", json_string(vmig_job_status_name(c->status)));
+        json_object_set_new(co, "label", json_string(vmig_job_status_label(c->status)));
+        json_object_set_new(co, "phase", json_string(vmig_phase_name(c->phase)));
+        json_object_set_new(co, "total", u64_json(c->total ? c->total : c->state.total));
+        json_object_set_new(co, "read", u64_json(c->read));
+        json_object_set_new(co, "written", u64_json(c->state.written > c->written
+                                                        ? c->state.written
+                                                        : c->written));
+        json_object_set_new(co, "bytes", u64_json(c->bytes));
+        json_object_set_new(co, "points_per_s", json_real(c->rate));
+        json_object_set_new(co, "started_ms", ms_json(c->started_ms));
+        json_object_set_new(co, "finished_ms", ms_json(c->finished_ms));
+        char *sj = vmig_coll_state_to_json(&c->state);
+        json_object_set_new(co, "state", json_loads(sj, 0, NULL));
+        free(sj);
+        if (c->verify.ran) {
+            char *vj = verify_to_json(&c->verify);
+            json_object_set_new(co, "verify", json_loads(vj, 0, NULL));
+            free(vj);
+        } else {
+            json_object_set_new(co, "verify", json_null());
+        }
+        json_object_set_new(co, "error", str_or_null(c->error));
+        json_array_append_new(a, co);
+        total += c->total ? c->total : c->state.total;
+        written += c->state.written > c->written ? c->state.written : c->written;
+    }
+    json_object_set_new(o, "total", u64_json(total));
+    json_object_set_new(o, "written", u64_json(written));
+    json_object_set_new(o, "collections", a);
+    if (with_plan) {
+        char *pj = vmig_plan_to_json(&j->plan, 0);
+        json_object_set_new(o, "plan", json_loads(pj, 0, NULL));
+        free(pj);
+    }
+    char *s = json_dumps(o, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
+    json_decref(o);
+    if (!s) abort();
+    return s;
+}
+
 void vmig_job_list_free(struct vmig_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) vmig_job_release(&jobs[i]);

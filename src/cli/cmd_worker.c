@@ -1,0 +1,41 @@
+/*
+ * cmd_worker.c - `vmigrate worker`: a long-running process that claims PENDING
+ * jobs (those created with `vmigrate migrate --detach`, and jobs whose process
+ * died) from the job store and runs up to --concurrency of them at a time. SIGINT
+ * or SIGTERM stops it: running jobs stop at a consistent checkpoint and go back to
+ * Pending for the next worker.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+#include "vmig/job.h"
+#include "vmig/vmig.h"
+
+int cmd_worker(struct cli_opts *o)
+{
+    if (o->nargs) {
+        fprintf(stderr, "vmigrate worker: unexpected argument '%s'\n", o->args[0]);
+        return EXIT_USAGE;
+    }
+    struct vmig_store *s = NULL;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_store_open(o->store, &s, &err)) {
+        cli_error(&err);
+        return EXIT_FAILED;
+    }
+    struct vmig_job_run_opts ro;
+    cli_job_run_opts(o, &ro);
+    int n = o->concurrency > 0 ? o->concurrency : 1;
+    if (!o->quiet)
+        fprintf(stderr, "vmigrate worker: running pending jobs, %d at a time (Ctrl-C to stop)\n",
+                n);
+    enum vmig_code rc = vmig_worker_run(s, n, &ro, &cli_cancel, &err);
+    vmig_store_close(s);
+    if (rc) {
+        cli_error(&err);
+        return cli_exit_code(rc);
+    }
+    if (!o->quiet) fprintf(stderr, "vmigrate worker: stopped\n");
+    return EXIT_OK;
+}
