@@ -183,3 +183,17 @@ def test_collections_lists_vector_config(env):
     p = run_vmigrate(env.bin, "collections", "--source", env.q.url, "--json", check=True)
     colls = {c["name"]: c for c in json.loads(p.stdout)}
     assert names("named_mixed") in colls and names("empty") in colls
+
+
+def test_hnsw_index_and_renames(env):
+    src = names("named_mixed")
+    migrate(env, "-c", src, "--index", "hnsw", "--target-name", f"{src}=hnsw_named",
+            "--rename", f"{src}.dense32=small_vec", "--rename", f"{src}.id=pk")
+    idx = env.mc.describe_index("hnsw_named", "small_vec")
+    assert idx["index_type"] == "HNSW" and idx["metric_type"] == "L2", idx
+    assert int(idx.get("M", idx.get("params", {}).get("M", 0))) == 16, idx
+    sp = env.mc.describe_index("hnsw_named", "sparse")
+    assert sp["index_type"] == "SPARSE_INVERTED_INDEX" and sp["metric_type"] == "IP", sp
+    compare(env.qc, env.mc, src, "hnsw_named",
+            {"dense64": ("dense64", "dense"), "dense32": ("small_vec", "dense"),
+             "sparse": ("sparse", "sparse")}, pk="pk")
