@@ -1,0 +1,89 @@
+"""Smoke test of the benchmark code, so it cannot rot: `bench/run --quick --reps 1` (tiny W1 and
+W2) into a temporary results folder, then the JSON must hold every measurement of every tool with
+sane non-zero figures, the table and chart must exist, and the collections `vmigrate migrate`
+made must hold exactly the source's points - counted with pymilvus on the kept Milvus Lite data
+folder, not taken from vmigrate's report. No timing is asserted (see bench/run for the real run).
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness.servers import MilvusLite, milvus_client_for
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RELEASE = os.path.join(REPO, "build", "release")
+TOOLS = ["read", "write", "migrate", "migrate+verify", "reference"]
+
+
+@pytest.fixture(scope="module")
+def bench_result(tmp_path_factory):
+    for exe in ("vmigrate", "bench_read", "bench_write"):
+        if not os.access(os.path.join(RELEASE, exe), os.X_OK):
+            pytest.fail(f"build/release/{exe} missing: `make release` first", pytrace=False)
+    out = tmp_path_factory.mktemp("bench-results")
+    keep = tmp_path_factory.mktemp("bench-milvus")
+    p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "run"), "--quick", "--reps",
+                        "1", "--out", str(out), "--keep-milvus", str(keep)],
+                       capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert p.returncode == 0, f"bench/run failed ({p.returncode}):\n{p.stderr[-6000:]}"
+    files = glob.glob(os.path.join(out, "*.json"))
+    assert len(files) == 1, files
+    with open(files[0]) as fh:
+        doc = json.load(fh)
+    return doc, out, keep
+
+
+def test_report_files(bench_result):
+    doc, out, _ = bench_result
+    assert doc["commit"] and doc["machine"]["nproc"] >= 1 and doc["machine"]["cpu_model"]
+    assert doc["machine"]["versions"]["pymilvus"]
+    md = open(os.path.join(out, "latest.md")).read()
+    for tool in TOOLS:
+        assert f"| {tool} |" in md
+    with open(os.path.join(out, "latest.png"), "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("wl", ["W1", "W2"])
+def test_every_measurement_is_sane(bench_result, wl):
+    doc, _, _ = bench_result
+    w = doc["workloads"][wl]
+    n = w["dataset"]["points"]
+    assert n > 0 and w["dataset"]["vector_bytes"] > 0
+    for tool in TOOLS:
+        m = w["median"][tool]
+        assert m["seconds"] > 0, (tool, m)
+        assert m["points_per_s"] > 0 and m["vector_mb_per_s"] > 0, (tool, m)
+        assert m["cpu_seconds"] > 0, (tool, m)
+        assert 1 < m["maxrss_mib"] < 4096, (tool, m)
+        assert m["servers_cpu_seconds"] > 0, (tool, m)
+        assert 0 < m["cpu_share"] < 1, (tool, m)
+        (run,) = w["runs"][tool]
+        assert run["points"] == n, (tool, run)
+    assert w["median"]["migrate"]["copy_seconds"] > 0
+    assert w["runs"]["migrate+verify"][0]["detail"]["verify"]["ran"] is True
+    r = w["ratios"]
+    assert r["efficiency"] > 0 and r["speedup"] > 0 and 0 < r["cpu_share"] < 1
+
+
+def test_migrate_moved_exact_count(bench_result):
+    """Count what `vmigrate migrate` wrote, with pymilvus, on the kept Milvus Lite data."""
+    doc, _, keep = bench_result
+    with MilvusLite(data_dir=str(keep)) as milvus:
+        mc = milvus_client_for(milvus)
+        try:
+            for wl, w in doc["workloads"].items():
+                for tool in ("migrate", "migrate+verify"):
+                    name = w["runs"][tool][0]["target"]
+                    assert mc.has_collection(name), name
+                    mc.load_collection(name)
+                    res = mc.query(name, filter="", output_fields=["count(*)"],
+                                   consistency_level="Strong")
+                    assert res[0]["count(*)"] == w["dataset"]["points"], (wl, tool, res)
+        finally:
+            mc.close()
