@@ -5,7 +5,7 @@
  *
  * Reading is split into ranges (Qdrant slices when the server has them, else one
  * sequential range). Each range's progress is a resume offset: every point before it
- * is acknowledged by the target. The caller owns a struct vmig_coll_state (ranges +
+ * is acknowledged by the target and made durable by a later Flush. The caller owns a struct vmig_coll_state (ranges +
  * counters), may persist it from the checkpoint hook, and may pass it back later to
  * resume: pages at or below a range's high-water mark may already be in the target
  * and are re-sent with Upsert, so a resumed run neither loses nor doubles a point.
@@ -93,6 +93,7 @@ struct vmig_migrate_opts {
     int verify_sample;    /* points to compare bit-exactly after the copy; <0 = no verify */
     int reject_oversize;  /* payload > 64 KiB: record a reject instead of failing */
     int skip_index;       /* do not create indexes / load (bench write-only runs) */
+    int flush_ms;         /* make progress durable (Flush + checkpoint) this often; 30000 */
     const volatile int *cancel; /* nonzero = stop as soon as possible (SIGINT) */
     struct vmig_migrate_hooks hooks;
 };

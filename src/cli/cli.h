@@ -7,6 +7,7 @@
 #ifndef VMIG_CLI_H
 #define VMIG_CLI_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "vmig/error.h"
@@ -59,6 +60,18 @@ int cli_need(const struct cli_opts *o, int source, int target);
 void cli_json_str(FILE *f, const char *s);
 
 extern volatile int cli_cancel; /* set by SIGINT */
+
+/* Progress output (progress.c): pass a struct cli_ui as hooks.ud with cli_on_progress. */
+struct cli_ui {
+    const struct cli_opts *o;
+    int tty, drawn;
+    pthread_mutex_t mu;
+    uint64_t last_line;
+};
+void cli_ui_init(struct cli_ui *u, const struct cli_opts *o);
+void cli_ui_release(struct cli_ui *u);
+void cli_on_progress(void *ud, const struct vmig_progress *p);
+void cli_log_stderr(void *ud, int level, const char *msg);
 
 int cmd_collections(struct cli_opts *o);
 int cmd_plan(struct cli_opts *o);

@@ -315,38 +315,6 @@ static int jobs_cancel(const struct cli_opts *o, struct vmig_store *s, const cha
 
 /* ---- resume / retry / restart --------------------------------------------------------- */
 
-struct ui {
-    const struct cli_opts *o;
-    int tty;
-    pthread_mutex_t mu;
-    uint64_t last;
-};
-
-static void on_progress(void *ud, const struct vmig_progress *p)
-{
-    struct ui *u = ud;
-    if (u->o->quiet) return;
-    pthread_mutex_lock(&u->mu);
-    uint64_t now = vmig_now_ms();
-    if (u->tty || now - u->last >= 5000 || p->phase != VMIG_PHASE_COPYING) {
-        u->last = now;
-        double pct = p->total ? 100.0 * (double)p->written / (double)p->total : 100.0;
-        fprintf(stderr, "%s%-24.24s %10llu/%-10llu %5.1f%% %8.0f pts/s %-9s%s",
-                u->tty ? "\r" : "", p->coll, (unsigned long long)p->written,
-                (unsigned long long)p->total, pct > 100 ? 100.0 : pct, p->points_per_s,
-                vmig_phase_name(p->phase), u->tty ? "" : "\n");
-        fflush(stderr);
-    }
-    pthread_mutex_unlock(&u->mu);
-}
-
-static void log_stderr(void *ud, int level, const char *msg)
-{
-    static const char *lv[] = {"error", "warning", "info", "debug"};
-    (void)ud;
-    fprintf(stderr, "vmigrate: %s: %s\n", lv[level & 3], msg);
-}
-
 /* Run options shared by `jobs resume|retry|restart` and `worker`. */
 void cli_job_run_opts(const struct cli_opts *o, struct vmig_job_run_opts *ro)
 {
@@ -354,21 +322,19 @@ void cli_job_run_opts(const struct cli_opts *o, struct vmig_job_run_opts *ro)
     ro->src_secret = o->api_key; /* flag or QDRANT_API_KEY; else the stored one */
     ro->dst_secret = o->token;   /* flag or MILVUS_TOKEN */
     ro->cancel = &cli_cancel;
-    ro->log = log_stderr;
+    ro->log = cli_log_stderr;
     ro->log_level = o->verbose ? VMIG_LOG_DEBUG : o->quiet ? VMIG_LOG_ERROR : VMIG_LOG_WARN;
 }
 
 static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *sub,
                     const char *id)
 {
-    struct ui u = {0};
-    u.o = o;
-    u.tty = isatty(2);
-    pthread_mutex_init(&u.mu, NULL);
+    struct cli_ui u;
+    cli_ui_init(&u, o);
     struct vmig_job_run_opts ro;
     cli_job_run_opts(o, &ro);
     ro.hooks.ud = &u;
-    ro.hooks.progress = on_progress;
+    ro.hooks.progress = cli_on_progress;
     struct vmig_err err;
     vmig_err_clear(&err);
     enum vmig_code rc;
@@ -380,8 +346,7 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
     } else {
         rc = vmig_job_restart(s, id, &ro, &err);
     }
-    if (u.tty && !o->quiet) fputc('\n', stderr);
-    pthread_mutex_destroy(&u.mu);
+    cli_ui_release(&u);
     struct vmig_job j;
     struct vmig_err e2;
     vmig_err_clear(&e2);

@@ -1,86 +1,18 @@
 /*
- * cmd_migrate.c - `vmigrate migrate`: plan (or load an edited plan), then migrate
- * each collection in turn with a progress bar per collection on stderr, write
- * rejected points to --rejects, and print a summary (a table, or JSON with --json).
- * Refused collections are reported and nothing is created for them; the others go on.
+ * cmd_migrate.c - `vmigrate migrate`: plan (or load an edited plan), create a job
+ * in the job store, then run it in the foreground with a progress bar per
+ * collection (or, with --detach, leave it for `vmigrate worker`), and print a
+ * summary (a table, or JSON with --json). Refused collections are reported and
+ * nothing is created for them; the others go on. A plan with nothing to migrate
+ * creates no job.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "util/retry.h"
+#include "vmig/job.h"
 #include "vmig/vmig.h"
-
-struct ui {
-    const struct cli_opts *o;
-    int tty;
-    FILE *rejects;
-    pthread_mutex_t mu;
-    uint64_t last_line;
-};
-
-static void fmt_eta(double s, char *out, size_t n)
-{
-    if (s < 0) snprintf(out, n, "--");
-    else if (s < 60) snprintf(out, n, "%ds", (int)s);
-    else if (s < 3600) snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(out, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
-static void on_progress(void *ud, const struct vmig_progress *p)
-{
-    struct ui *u = ud;
-    if (u->o->quiet) return;
-    pthread_mutex_lock(&u->mu);
-    double pct = p->total ? 100.0 * (double)p->written / (double)p->total : 100.0;
-    if (pct > 100) pct = 100;
-    if (u->o->json) {
-        fprintf(stderr,
-                "{\"event\":\"progress\",\"collection\":\"%s\",\"phase\":\"%s\",\"written\":%llu,"
-                "\"read\":%llu,\"total\":%llu,\"points_per_s\":%.0f,\"eta_s\":%.0f}\n",
-                p->coll, vmig_phase_name(p->phase), (unsigned long long)p->written,
-                (unsigned long long)p->read, (unsigned long long)p->total, p->points_per_s,
-                p->eta_s);
-    } else {
-        uint64_t now = vmig_now_ms();
-        if (u->tty || now - u->last_line >= 5000 || p->phase != VMIG_PHASE_COPYING) {
-            u->last_line = now;
-            char bar[31], eta[32];
-            int fill = (int)(pct * 30 / 100);
-            for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
-            bar[30] = '\0';
-            fmt_eta(p->eta_s, eta, sizeof eta);
-            fprintf(stderr, "%s%-24.24s [%s] %10llu/%-10llu %5.1f%% %8.0f pts/s ETA %-7s %-9s%s",
-                    u->tty ? "\r" : "", p->coll, bar, (unsigned long long)p->written,
-                    (unsigned long long)p->total, pct, p->points_per_s, eta,
-                    vmig_phase_name(p->phase), u->tty ? "" : "\n");
-            fflush(stderr);
-        }
-    }
-    pthread_mutex_unlock(&u->mu);
-}
-
-static void on_reject(void *ud, const char *coll, const struct vmig_point_id *id,
-                      const char *reason)
-{
-    struct ui *u = ud;
-    char idt[VMIG_ID_TEXT_MAX];
-    vmig_point_id_format(id, idt);
-    pthread_mutex_lock(&u->mu);
-    if (u->rejects) {
-        fprintf(u->rejects, "{\"collection\":");
-        cli_json_str(u->rejects, coll);
-        if (id->kind == VMIG_ID_NUM) fprintf(u->rejects, ",\"id\":%s,\"reason\":", idt);
-        else fprintf(u->rejects, ",\"id\":\"%s\",\"reason\":", idt);
-        cli_json_str(u->rejects, reason);
-        fprintf(u->rejects, "}\n");
-        fflush(u->rejects);
-    }
-    pthread_mutex_unlock(&u->mu);
-}
 
 static int load_plan_file(const char *path, struct vmig_plan *plan)
 {
@@ -103,6 +35,7 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
     }
     fclose(f);
     if (!text) text = calloc(1, 1);
+    if (!text) abort();
     text[len] = '\0';
     struct vmig_err err;
     vmig_err_clear(&err);
@@ -113,6 +46,44 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
         return EXIT_USAGE;
     }
     return 0;
+}
+
+static void print_summary(const struct cli_opts *o, const struct vmig_job *j)
+{
+    if (o->json) {
+        char *js = vmig_job_to_json(j, 0, 0);
+        printf("%s\n", js);
+        free(js);
+        return;
+    }
+    if (o->quiet) return;
+    for (size_t i = 0; i < j->ncolls; i++) {
+        const struct vmig_job_coll *c = &j->coll[i];
+        double secs = c->finished_ms > c->started_ms && c->started_ms
+                          ? (double)(c->finished_ms - c->started_ms) / 1000.0
+                          : 0.0;
+        if (c->status == VMIG_JOB_SUCCESSFUL) {
+            fprintf(stderr,
+                    "%s -> %s: %llu points in %.1f s (%.0f points/s)", c->source, c->target,
+                    (unsigned long long)c->state.written, secs,
+                    secs > 0 ? (double)c->state.written / secs : 0.0);
+            if (c->verify.ran)
+                fprintf(stderr, "; verified: %llu = %llu, %llu sampled points identical",
+                        (unsigned long long)c->verify.source_count,
+                        (unsigned long long)c->verify.target_count,
+                        (unsigned long long)c->verify.sampled);
+            if (c->state.rejected)
+                fprintf(stderr, "; %llu rejected (see the rejects file)",
+                        (unsigned long long)c->state.rejected);
+            if (c->state.nulls_dropped)
+                fprintf(stderr, "; %llu null payload values dropped",
+                        (unsigned long long)c->state.nulls_dropped);
+            fputc('\n', stderr);
+        } else {
+            fprintf(stderr, "%s -> %s: %s%s%s\n", c->source, c->target,
+                    vmig_job_status_label(c->status), c->error[0] ? ": " : "", c->error);
+        }
+    }
 }
 
 int cmd_migrate(struct cli_opts *o)
@@ -126,18 +97,16 @@ int cmd_migrate(struct cli_opts *o)
     }
     struct vmig_map_opts mo;
     struct vmig_plan plan;
+    struct vmig_store *store = NULL;
+    struct vmig_err err;
+    enum vmig_code code;
+    char id[VMIG_JOB_ID_MAX] = "";
     memset(&plan, 0, sizeof plan);
-    struct ui u = {0};
-    u.o = o;
-    u.tty = isatty(2);
-    pthread_mutex_init(&u.mu, NULL);
+    vmig_err_clear(&err);
     rc = cli_map_opts(o, &mo);
     if (rc) goto done;
     struct vmig_endpoint src, dst;
     cli_endpoints(o, &src, &dst);
-    struct vmig_err err;
-    vmig_err_clear(&err);
-    enum vmig_code code;
     if (o->plan_file) {
         rc = load_plan_file(o->plan_file, &plan);
         if (rc) goto done;
@@ -150,90 +119,81 @@ int cmd_migrate(struct cli_opts *o)
         rc = cli_exit_code(code);
         goto done;
     }
-    if (o->rejects) {
-        u.rejects = fopen(o->rejects, "a");
-        if (!u.rejects) {
-            fprintf(stderr, "vmigrate: cannot open rejects file '%s'\n", o->rejects);
-            rc = EXIT_USAGE;
-            goto done;
-        }
-    }
-    struct vmig_migrate_opts mopt;
-    vmig_migrate_opts_init(&mopt);
-    if (o->readers) mopt.readers = o->readers;
-    if (o->writers) mopt.writers = o->writers;
-    if (o->page_limit) mopt.page_limit = (uint32_t)o->page_limit;
-    if (o->sample >= 0) mopt.verify_sample = o->sample;
-    if (o->no_verify) mopt.verify_sample = -1;
-    mopt.reject_oversize = o->rejects != NULL;
-    mopt.cancel = &cli_cancel;
-    mopt.hooks.ud = &u;
-    mopt.hooks.progress = on_progress;
-    mopt.hooks.reject = on_reject;
-
-    if (o->json) printf("{\"collections\":[");
-    int worst = EXIT_OK;
+    /* refusals are reported now; a plan with nothing left to migrate creates no job */
+    size_t runnable = 0;
+    int first_refusal = EXIT_OK;
     for (size_t i = 0; i < plan.n; i++) {
-        struct vmig_plan_coll *pc = &plan.coll[i];
-        struct vmig_coll_state st;
-        struct vmig_verify_result vr;
-        memset(&vr, 0, sizeof vr);
-        vmig_coll_state_init(&st);
-        vmig_err_clear(&err);
-        uint64_t t0 = vmig_now_ms();
-        if (pc->refusal.code) {
-            err = pc->refusal;
-            code = err.code;
-        } else if (cli_cancel) {
-            code = vmig_err_set(&err, VMIG_E_CANCELLED, "cancelled before '%s' started",
-                                pc->source);
-        } else {
-            code = vmig_migrate_coll(&src, &dst, pc, &mopt, &st, &vr, &err);
+        if (!plan.coll[i].refusal.code) {
+            runnable++;
+            continue;
         }
-        double secs = (double)(vmig_now_ms() - t0) / 1000.0;
-        if (u.tty && !o->quiet && !o->json) fputc('\n', stderr);
-        int ec = cli_exit_code(code);
-        if (ec && (worst == EXIT_OK || ec == EXIT_CANCELLED)) worst = ec; /* first failure wins */
-        if (o->json) {
-            printf("%s{\"source\":", i ? "," : "");
-            cli_json_str(stdout, pc->source);
-            printf(",\"target\":");
-            cli_json_str(stdout, pc->target);
-            printf(",\"status\":\"%s\",\"points\":%llu,\"total\":%llu,\"seconds\":%.3f,"
-                   "\"points_per_s\":%.0f,\"rejected\":%llu,\"nulls_dropped\":%llu,"
-                   "\"verify\":{\"ran\":%s,\"source_count\":%llu,\"target_count\":%llu,"
-                   "\"sampled\":%llu},\"error\":",
-                   code == VMIG_OK ? "SUCCESSFUL" : code == VMIG_E_CANCELLED ? "CANCELLED" : "FAILED",
-                   (unsigned long long)st.written, (unsigned long long)st.total, secs,
-                   secs > 0 ? (double)st.written / secs : 0.0, (unsigned long long)st.rejected,
-                   (unsigned long long)st.nulls_dropped, vr.ran ? "true" : "false",
-                   (unsigned long long)vr.source_count, (unsigned long long)vr.target_count,
-                   (unsigned long long)vr.sampled);
-            if (code) cli_json_str(stdout, err.msg);
-            else printf("null");
-            printf("}");
-        } else if (code) {
-            cli_error(&err);
-        } else if (!o->quiet) {
-            fprintf(stderr,
-                    "%s -> %s: %llu points in %.1f s (%.0f points/s)%s; verified: %llu = %llu, "
-                    "%llu sampled points identical\n",
-                    pc->source, pc->target, (unsigned long long)st.written, secs,
-                    secs > 0 ? (double)st.written / secs : 0.0,
-                    st.rejected ? " (some rejected: see --rejects file)" : "",
-                    (unsigned long long)vr.source_count, (unsigned long long)vr.target_count,
-                    (unsigned long long)vr.sampled);
-            if (st.nulls_dropped)
-                fprintf(stderr, "%s: %llu null payload values dropped\n", pc->source,
-                        (unsigned long long)st.nulls_dropped);
-        }
+        cli_error(&plan.coll[i].refusal);
+        if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(plan.coll[i].refusal.code);
     }
-    if (o->json) printf("]}\n");
-    rc = worst;
+    if (!runnable) {
+        if (!plan.n) fprintf(stderr, "vmigrate: the source has no collections to migrate\n");
+        rc = plan.n ? first_refusal : EXIT_USAGE;
+        goto done;
+    }
+
+    struct vmig_job_opts jo;
+    vmig_job_opts_init(&jo);
+    jo.readers = o->readers;
+    jo.writers = o->writers;
+    jo.page_limit = (uint32_t)o->page_limit;
+    if (o->sample >= 0) jo.verify_sample = o->sample;
+    if (o->no_verify) jo.verify_sample = -1;
+    if (o->rejects) {
+        jo.reject_oversize = 1;
+        snprintf(jo.rejects, sizeof jo.rejects, "%s", o->rejects);
+    }
+    code = vmig_store_open(o->store, &store, &err);
+    if (code == VMIG_OK)
+        code = vmig_job_create(store, &src, &dst, &plan, &jo, !o->no_store_secrets, id, &err);
+    if (code) {
+        cli_error(&err);
+        rc = cli_exit_code(code);
+        goto done;
+    }
+    if (o->detach) {
+        if (o->json) printf("{\"id\":\"%s\",\"status\":\"PENDING\"}\n", id);
+        else printf("%s\n", id);
+        if (!o->quiet)
+            fprintf(stderr, "vmigrate: job %s created (Pending); `vmigrate worker` runs it\n", id);
+        rc = EXIT_OK;
+        goto done;
+    }
+    if (!o->quiet && !o->json)
+        fprintf(stderr, "vmigrate: job %s (`vmigrate jobs show %s`; Ctrl-C cancels, `vmigrate "
+                        "jobs resume %s` continues)\n",
+                id, id, id);
+
+    struct cli_ui u;
+    cli_ui_init(&u, o);
+    struct vmig_job_run_opts ro;
+    cli_job_run_opts(o, &ro);
+    ro.hooks.ud = &u;
+    ro.hooks.progress = cli_on_progress;
+    vmig_err_clear(&err);
+    code = vmig_job_run(store, id, &ro, &err);
+    cli_ui_release(&u);
+
+    struct vmig_job j;
+    struct vmig_err e2;
+    vmig_err_clear(&e2);
+    if (vmig_job_get(store, id, &j, &e2) == VMIG_OK) {
+        print_summary(o, &j);
+        vmig_job_release(&j);
+    }
+    if (code && !o->quiet) {
+        fprintf(stderr, "vmigrate: job %s: ", id);
+        cli_error(&err);
+    }
+    rc = cli_exit_code(code);
+    if (rc == EXIT_OK && first_refusal) rc = first_refusal;
 done:
-    if (u.rejects) fclose(u.rejects);
+    if (store) vmig_store_close(store);
     vmig_plan_release(&plan);
     vmig_map_opts_release(&mo);
-    pthread_mutex_destroy(&u.mu);
     return rc;
 }

@@ -47,13 +47,6 @@ static void on_sigint(int sig)
     (void)w;
 }
 
-static void log_to_stderr(void *ud, int level, const char *msg)
-{
-    static const char *lv[] = {"error", "warning", "info", "debug"};
-    (void)ud;
-    fprintf(stderr, "vmigrate: %s: %s\n", lv[level & 3], msg);
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "vmigrate %s - migrate Qdrant collections into Milvus / Zilliz Cloud\n\n",
@@ -101,7 +94,7 @@ int main(int argc, char **argv)
         cli_usage(stdout, c->name);
         return EXIT_OK;
     }
-    vmig_log_set(log_to_stderr, NULL, o.verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN);
+    vmig_log_set(cli_log_stderr, NULL, o.verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

@@ -2,19 +2,28 @@
  * migrate.c - the migration engine for one collection: R reader threads scroll
  * the source's read ranges page by page, hand pages through a bounded queue to W
  * writer threads that insert them into the target, and a per-range acknowledgement
- * window advances each range's resume offset only when every earlier page of that
- * range is acknowledged. Pages come from a fixed pool, so memory stays flat and
- * batches are reused without per-page allocation after warm-up.
+ * window tracks, for each range, the offset below which every page is acknowledged.
+ * Pages come from a fixed pool, so memory stays flat and batches are reused without
+ * per-page allocation after warm-up.
  *
- * Exactness on resume: before a page is queued, its range's high-water mark (hw)
- * moves past it and is checkpointed; after a crash, pages that start below the
- * persisted hw may already be in the target and are written with Upsert, pages
- * above it were never sent and use Insert (Milvus Insert never de-duplicates).
+ * Durability: a range's persisted resume offset (range.start) only moves to an
+ * acknowledged offset after a Flush that began later returned, and only when the
+ * target met no outage since the previous such Flush (a target that went away may
+ * drop writes it had acknowledged: Milvus Lite does). A flusher thread does this every
+ * flush_ms and at the end of a pass. If the target had an outage, the pass is
+ * repeated from the durable offsets (a repair pass) until one completes cleanly.
+ *
+ * Exactness on resume and repair: before a page is queued, its range's high-water
+ * mark (hw) moves past it and is checkpointed; pages that start below hw may already
+ * be in the target and are written with Upsert, pages above it were never sent and
+ * use Insert (Milvus Insert never de-duplicates).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "batch/batch.h"
 #include "engine/engine_int.h"
@@ -45,6 +54,10 @@ struct rstate {
     struct pend *pend; /* acknowledged out of order */
     size_t npend, cappend;
     int taken;
+    /* acknowledged, not yet known durable: becomes range.start/done/points at a flush */
+    struct vmig_point_id acked;
+    int acked_done;
+    uint64_t acked_points;
 };
 
 struct run {
@@ -65,6 +78,11 @@ struct run {
     struct vmig_err err;
     uint64_t t0, last_progress;
     uint64_t run_written;
+    /* flusher */
+    pthread_cond_t flush_cv;
+    int copy_finished;   /* readers and writers of this pass are done */
+    int need_repair;     /* the target had an outage since the last durable flush */
+    uint64_t faults_at_durable;
 };
 
 const char *vmig_phase_name(enum vmig_coll_phase p)
@@ -139,7 +157,6 @@ static int checkpoint(struct run *r)
 static void ack(struct run *r, size_t ri, uint64_t seq, const struct vmig_point_id *next)
 {
     struct rstate *rs = &r->rs[ri];
-    struct vmig_range *rg = &r->st->range[ri];
     if (seq != rs->ack_next) {
         xgrow((void **)&rs->pend, &rs->cappend, rs->npend + 1, sizeof *rs->pend);
         rs->pend[rs->npend].seq = seq;
@@ -150,8 +167,8 @@ static void ack(struct run *r, size_t ri, uint64_t seq, const struct vmig_point_
     struct vmig_point_id cur = *next;
     for (;;) {
         rs->ack_next++;
-        if (cur.kind == VMIG_ID_NONE) rg->done = 1;
-        else rg->start = cur;
+        if (cur.kind == VMIG_ID_NONE) rs->acked_done = 1;
+        else rs->acked = cur;
         size_t i;
         for (i = 0; i < rs->npend; i++)
             if (rs->pend[i].seq == rs->ack_next) break;
@@ -297,17 +314,11 @@ static void *writer_main(void *arg)
         r->st->bytes += bytes;
         r->st->rejected += pg->b.nrejects;
         r->st->nulls_dropped += pg->b.nulls_dropped;
-        r->st->range[pg->range].points += pg->b.n;
+        r->rs[pg->range].acked_points += pg->b.n;
         ack(r, pg->range, pg->seq, &pg->next);
-        int cerr = checkpoint(r);
         progress(r, VMIG_PHASE_COPYING, 0);
         pthread_mutex_unlock(&r->mu);
         vmig_queue_push(&r->pool, pg);
-        if (cerr) {
-            vmig_err_set(&e, VMIG_E_IO, "cannot save checkpoint of collection '%s'",
-                         r->pc->source);
-            fail(r, VMIG_E_IO, &e);
-        }
     }
     return NULL;
 }
@@ -329,8 +340,72 @@ static void plan_ranges(struct run *r, int has_slices)
     }
 }
 
-/* The copy phase: readers + writers until every range is done. */
-static enum vmig_code copy(struct run *r, struct vmig_err *err)
+/* One durable step: snapshot what is acknowledged, Flush, and if the target met no
+ * outage since the last durable step, make the snapshot the persisted resume offsets.
+ * Caller does not hold r->mu. */
+static enum vmig_code flush_step(struct run *r, struct vmig_err *err)
+{
+    struct rstate snap[VMIG_MAX_RANGES];
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->st->nranges; i++) snap[i] = r->rs[i];
+    pthread_mutex_unlock(&r->mu);
+    enum vmig_code rc = r->tvt->flush(r->t, r->pc->target, err);
+    if (rc) return rc;
+    uint64_t faults = r->tvt->faults(r->t);
+    pthread_mutex_lock(&r->mu);
+    int ccode = 0;
+    if (faults != r->faults_at_durable) {
+        /* acknowledged writes since the last durable step may be gone: repair later */
+        if (!r->need_repair)
+            VLOG_WARN("collection '%s': the target was unavailable during the copy; writes "
+                      "since the last flush will be re-sent with Upsert",
+                      r->pc->source);
+        r->need_repair = 1;
+    } else if (!r->need_repair) {
+        for (size_t i = 0; i < r->st->nranges; i++) {
+            struct vmig_range *rg = &r->st->range[i];
+            rg->start = snap[i].acked;
+            rg->done = snap[i].acked_done;
+            rg->points = snap[i].acked_points;
+        }
+        ccode = checkpoint(r);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (ccode)
+        return vmig_err_set(err, VMIG_E_IO, "cannot save checkpoint of collection '%s'",
+                            r->pc->source);
+    return VMIG_OK;
+}
+
+static void *flusher_main(void *arg)
+{
+    struct run *r = arg;
+    int every = r->o->flush_ms > 0 ? r->o->flush_ms : 30000;
+    pthread_mutex_lock(&r->mu);
+    while (!r->copy_finished && !r->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += every / 1000;
+        ts.tv_nsec += (long)(every % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        int w = pthread_cond_timedwait(&r->flush_cv, &r->mu, &ts);
+        if (w != ETIMEDOUT || r->copy_finished || r->stop) continue;
+        pthread_mutex_unlock(&r->mu);
+        struct vmig_err e;
+        vmig_err_clear(&e);
+        enum vmig_code rc = flush_step(r, &e);
+        if (rc && rc != VMIG_E_CANCELLED) fail(r, rc, &e);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* One pass: readers + writers (+ the flusher) over every range not durably done. */
+static enum vmig_code copy_pass(struct run *r, struct vmig_err *err)
 {
     int nr = r->o->readers > 0 ? r->o->readers : 1;
     int nw = r->o->writers > 0 ? r->o->writers : 1;
@@ -339,8 +414,20 @@ static enum vmig_code copy(struct run *r, struct vmig_err *err)
     size_t npages = (size_t)(depth + nr + nw);
     struct page *pages = xcalloc(npages, sizeof *pages);
     pthread_t *th = xcalloc((size_t)(nr + nw), sizeof *th);
-    int started = 0;
+    pthread_t flusher;
+    int started = 0, have_flusher = 0;
 
+    for (size_t i = 0; i < r->st->nranges; i++) {
+        struct rstate *rs = &r->rs[i];
+        free(rs->pend);
+        memset(rs, 0, sizeof *rs);
+        rs->acked = r->st->range[i].start;
+        rs->acked_done = r->st->range[i].done;
+        rs->acked_points = r->st->range[i].points;
+    }
+    r->copy_finished = 0;
+    r->need_repair = 0;
+    r->faults_at_durable = r->tvt->faults(r->t);
     vmig_queue_init(&r->work, (size_t)depth);
     vmig_queue_init(&r->pool, npages);
     for (size_t i = 0; i < npages; i++) {
@@ -352,29 +439,68 @@ static enum vmig_code copy(struct run *r, struct vmig_err *err)
     int nwriters = started;
     for (int i = 0; i < nr; i++)
         if (pthread_create(&th[started], NULL, reader_main, r) == 0) started++;
+    have_flusher = pthread_create(&flusher, NULL, flusher_main, r) == 0;
     /* readers first: when they are all done, no more work will come */
     for (int i = nwriters; i < started; i++) pthread_join(th[i], NULL);
     vmig_queue_close(&r->work);
     for (int i = 0; i < nwriters; i++) pthread_join(th[i], NULL);
+    pthread_mutex_lock(&r->mu);
+    r->copy_finished = 1;
+    pthread_cond_broadcast(&r->flush_cv);
+    pthread_mutex_unlock(&r->mu);
+    if (have_flusher) pthread_join(flusher, NULL);
 
     enum vmig_code rc = r->rc;
     if (rc) *err = r->err;
     else if (r->o->cancel && *r->o->cancel)
         rc = vmig_err_set(err, VMIG_E_CANCELLED, "migration of '%s' cancelled",
                           r->pc->source);
-    else
-        for (size_t i = 0; i < r->st->nranges; i++)
-            if (!r->st->range[i].done)
-                rc = vmig_err_set(err, VMIG_E_INTERNAL, "range %zu of '%s' not finished", i,
-                                  r->pc->source);
+    if (rc == VMIG_OK || rc == VMIG_E_CANCELLED) {
+        /* the final durable step: everything acknowledged so far */
+        struct vmig_err fe;
+        vmig_err_clear(&fe);
+        enum vmig_code frc = flush_step(r, &fe);
+        if (frc && rc == VMIG_OK) {
+            rc = frc;
+            *err = fe;
+        }
+    }
 
     for (size_t i = 0; i < npages; i++) vmig_batch_release(&pages[i].b);
-    for (size_t i = 0; i < VMIG_MAX_RANGES; i++) free(r->rs[i].pend);
+    for (size_t i = 0; i < VMIG_MAX_RANGES; i++) {
+        free(r->rs[i].pend);
+        r->rs[i].pend = NULL;
+    }
     vmig_queue_release(&r->work);
     vmig_queue_release(&r->pool);
     free(pages);
     free(th);
     return rc;
+}
+
+/* The copy phase: passes until every range is durably done without a target outage. */
+static enum vmig_code copy(struct run *r, struct vmig_err *err)
+{
+    for (int pass = 0;; pass++) {
+        enum vmig_code rc = copy_pass(r, err);
+        if (rc) return rc;
+        if (!r->need_repair) break;
+        if (pass >= 20)
+            return vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                                "the target kept failing during the copy of '%s' (%d passes)",
+                                r->pc->source, pass + 1);
+        VLOG_WARN("collection '%s': repair pass %d re-sends the writes since the last good "
+                  "flush",
+                  r->pc->source, pass + 1);
+        uint64_t w = 0;
+        for (size_t i = 0; i < r->st->nranges; i++) w += r->st->range[i].points;
+        r->st->written = w;
+    }
+    for (size_t i = 0; i < r->st->nranges; i++)
+        if (!r->st->range[i].done)
+            return vmig_err_set(err, VMIG_E_INTERNAL, "range %zu of '%s' not finished", i,
+                                r->pc->source);
+    return VMIG_OK;
 }
 
 static enum vmig_code set_phase(struct run *r, enum vmig_coll_phase ph)
@@ -399,6 +525,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
     r.tvt = &vmig_target_milvus;
     r.t0 = vmig_now_ms();
     pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.flush_cv, NULL);
     vmig_layout_from_plan(&r.lay, pc, o->reject_oversize);
     struct vmig_source *s = NULL;
     enum vmig_code rc;
@@ -466,8 +593,6 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         set_phase(&r, VMIG_PHASE_COPYING);
         rc = copy(&r, err);
         if (rc) goto out;
-        rc = r.tvt->flush(r.t, pc->target, err);
-        if (rc) goto out;
         pthread_mutex_lock(&r.mu);
         st->copied = 1;
         ccode = checkpoint(&r);
@@ -507,6 +632,7 @@ out:
     if (s) r.svt->close(s);
     if (r.t) r.tvt->close(r.t);
     pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.flush_cv);
     if (rc && rc != VMIG_E_CANCELLED) {
         char quoted[VMIG_SRC_NAME_MAX + 4];
         snprintf(quoted, sizeof quoted, "'%s'", pc->source);

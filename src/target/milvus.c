@@ -12,6 +12,7 @@
  * CreateCollection retried after a timeout accepts "already exists" when the
  * collection is there.
  */
+#include <stdatomic.h>
 #include "target/milvus.h"
 
 #include <stdio.h>
@@ -34,6 +35,7 @@ struct vmig_target {
     int has_policy;
     struct vmig_retry_policy policy;
     uint64_t wait_limit_ms;
+    atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
 };
 
 typedef enum vmig_code (*decode_fn)(const struct vmig_buf *resp, void *ctx, const char *what,
@@ -68,6 +70,7 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
         snprintf(method, sizeof method, "%s%s", VMIG_MILVUS_SERVICE, rpc);
         rc = vmig_grpc_unary(t->g, method, rpc, req->p, req->len, timeout_ms, &resp, err);
         if (rc) {
+            if (rc == VMIG_E_UNAVAILABLE || rc == VMIG_E_TIMEOUT) atomic_fetch_add(&t->faults, 1);
             vmig_err_prefix(err, "%s: ", what);
             if (rc == VMIG_E_TIMEOUT && !strcmp(rpc, "Insert")) {
                 VLOG_WARN("%s: Insert timed out and may have been applied; retrying as Upsert",
@@ -461,6 +464,11 @@ out:
     return rc;
 }
 
+static uint64_t m_faults(struct vmig_target *t)
+{
+    return atomic_load(&t->faults);
+}
+
 const struct vmig_target_vt vmig_target_milvus = {
     .name = "milvus",
     .open = m_open,
@@ -475,4 +483,5 @@ const struct vmig_target_vt vmig_target_milvus = {
     .load = m_load,
     .count = m_count,
     .retrieve = m_retrieve,
+    .faults = m_faults,
 };

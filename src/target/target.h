@@ -49,6 +49,11 @@ struct vmig_target_vt {
     enum vmig_code (*retrieve)(struct vmig_target *t, const struct vmig_plan_coll *pc,
                                const struct vmig_layout *lay, const struct vmig_point_id *ids,
                                size_t n, struct vmig_batch *out, struct vmig_err *err);
+    /* How many calls so far met an unavailable or timed-out server. A target that went
+     * away may have lost writes it had acknowledged but not yet flushed (Milvus Lite does
+     * when stopped mid-write); the engine compares this counter across a flush to decide
+     * whether the writes since the previous flush must be re-sent. */
+    uint64_t (*faults)(struct vmig_target *t);
 };
 
 extern const struct vmig_target_vt vmig_target_milvus;

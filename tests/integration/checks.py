@@ -7,15 +7,20 @@ import json
 import math
 import os
 import subprocess
+import tempfile
 
 import numpy as np
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# the job store and the secret key of every test run live in a throwaway folder, never in ~
+_HOME = tempfile.mkdtemp(prefix="vmig-test-home-")
 
 
 def run_vmigrate(binary, *args, env=None, timeout=600, check=False):
     e = dict(os.environ)
     e.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    e.setdefault("XDG_DATA_HOME", os.path.join(_HOME, "data"))
+    e.setdefault("XDG_CONFIG_HOME", os.path.join(_HOME, "config"))
     e.update(env or {})
     p = subprocess.run([binary, *args], capture_output=True, text=True, env=e, timeout=timeout)
     if check and p.returncode != 0:
