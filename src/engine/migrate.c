@@ -6,12 +6,12 @@
  * Pages come from a fixed pool, so memory stays flat and batches are reused without
  * per-page allocation after warm-up.
  *
- * Durability: a range's persisted resume offset (range.start) only moves to an
- * acknowledged offset after a Flush that began later returned, and only when the
- * target met no outage since the previous such Flush (a target that went away may
- * drop writes it had acknowledged: Milvus Lite does). A flusher thread does this every
- * flush_ms and at the end of a pass. If the target had an outage, the pass is
- * repeated from the durable offsets (a repair pass) until one completes cleanly.
+ * Target outages: a target that went away may drop writes it had acknowledged but
+ * not flushed (Milvus Lite does when stopped mid-write). The engine keeps, in memory,
+ * the offsets made durable by the last Flush that met no outage (a flusher thread
+ * flushes every flush_ms and at the end of a pass). When the target's fault counter
+ * moves, the persisted resume offsets fall back to those durable ones at once, and
+ * the pass is repeated from them (a repair pass) until one completes cleanly.
  *
  * Exactness on resume and repair: before a page is queued, its range's high-water
  * mark (hw) moves past it and is checkpointed; pages that start below hw may already
@@ -83,6 +83,11 @@ struct run {
     int copy_finished;   /* readers and writers of this pass are done */
     int need_repair;     /* the target had an outage since the last durable flush */
     uint64_t faults_at_durable;
+    struct {
+        struct vmig_point_id start;
+        int done;
+        uint64_t points;
+    } durable[VMIG_MAX_RANGES]; /* range offsets as of the last clean Flush */
 };
 
 const char *vmig_phase_name(enum vmig_coll_phase p)
@@ -153,6 +158,22 @@ static int checkpoint(struct run *r)
     return r->o->hooks.checkpoint(r->o->hooks.ud, r->st);
 }
 
+/* Caller holds r->mu: the target had an outage; persisted offsets fall back to the
+ * last durable ones and the pass will be repeated from there. */
+static void fall_back(struct run *r)
+{
+    if (r->need_repair) return;
+    r->need_repair = 1;
+    VLOG_WARN("collection '%s': the target was unavailable during the copy; the writes since "
+              "the last flush will be re-sent with Upsert",
+              r->pc->source);
+    for (size_t i = 0; i < r->st->nranges; i++) {
+        r->st->range[i].start = r->durable[i].start;
+        r->st->range[i].done = r->durable[i].done;
+        r->st->range[i].points = r->durable[i].points;
+    }
+}
+
 /* Caller holds r->mu: page seq of range ri is acknowledged. */
 static void ack(struct run *r, size_t ri, uint64_t seq, const struct vmig_point_id *next)
 {
@@ -169,6 +190,12 @@ static void ack(struct run *r, size_t ri, uint64_t seq, const struct vmig_point_
         rs->ack_next++;
         if (cur.kind == VMIG_ID_NONE) rs->acked_done = 1;
         else rs->acked = cur;
+        if (!r->need_repair) {
+            struct vmig_range *rg = &r->st->range[ri];
+            rg->start = rs->acked;
+            rg->done = rs->acked_done;
+            rg->points = rs->acked_points;
+        }
         size_t i;
         for (i = 0; i < rs->npend; i++)
             if (rs->pend[i].seq == rs->ack_next) break;
@@ -315,10 +342,17 @@ static void *writer_main(void *arg)
         r->st->rejected += pg->b.nrejects;
         r->st->nulls_dropped += pg->b.nulls_dropped;
         r->rs[pg->range].acked_points += pg->b.n;
+        if (r->tvt->faults(r->t) != r->faults_at_durable) fall_back(r);
         ack(r, pg->range, pg->seq, &pg->next);
+        int cerr = checkpoint(r);
         progress(r, VMIG_PHASE_COPYING, 0);
         pthread_mutex_unlock(&r->mu);
         vmig_queue_push(&r->pool, pg);
+        if (cerr) {
+            vmig_err_set(&e, VMIG_E_IO, "cannot save checkpoint of collection '%s'",
+                         r->pc->source);
+            fail(r, VMIG_E_IO, &e);
+        }
     }
     return NULL;
 }
@@ -341,7 +375,7 @@ static void plan_ranges(struct run *r, int has_slices)
 }
 
 /* One durable step: snapshot what is acknowledged, Flush, and if the target met no
- * outage since the last durable step, make the snapshot the persisted resume offsets.
+ * outage since the last durable step, remember the snapshot as durable; else fall back.
  * Caller does not hold r->mu. */
 static enum vmig_code flush_step(struct run *r, struct vmig_err *err)
 {
@@ -350,27 +384,21 @@ static enum vmig_code flush_step(struct run *r, struct vmig_err *err)
     for (size_t i = 0; i < r->st->nranges; i++) snap[i] = r->rs[i];
     pthread_mutex_unlock(&r->mu);
     enum vmig_code rc = r->tvt->flush(r->t, r->pc->target, err);
-    if (rc) return rc;
     uint64_t faults = r->tvt->faults(r->t);
     pthread_mutex_lock(&r->mu);
     int ccode = 0;
     if (faults != r->faults_at_durable) {
-        /* acknowledged writes since the last durable step may be gone: repair later */
-        if (!r->need_repair)
-            VLOG_WARN("collection '%s': the target was unavailable during the copy; writes "
-                      "since the last flush will be re-sent with Upsert",
-                      r->pc->source);
-        r->need_repair = 1;
-    } else if (!r->need_repair) {
-        for (size_t i = 0; i < r->st->nranges; i++) {
-            struct vmig_range *rg = &r->st->range[i];
-            rg->start = snap[i].acked;
-            rg->done = snap[i].acked_done;
-            rg->points = snap[i].acked_points;
-        }
+        fall_back(r);
         ccode = checkpoint(r);
+    } else if (rc == VMIG_OK && !r->need_repair) {
+        for (size_t i = 0; i < r->st->nranges; i++) {
+            r->durable[i].start = snap[i].acked;
+            r->durable[i].done = snap[i].acked_done;
+            r->durable[i].points = snap[i].acked_points;
+        }
     }
     pthread_mutex_unlock(&r->mu);
+    if (rc) return rc;
     if (ccode)
         return vmig_err_set(err, VMIG_E_IO, "cannot save checkpoint of collection '%s'",
                             r->pc->source);
@@ -421,9 +449,9 @@ static enum vmig_code copy_pass(struct run *r, struct vmig_err *err)
         struct rstate *rs = &r->rs[i];
         free(rs->pend);
         memset(rs, 0, sizeof *rs);
-        rs->acked = r->st->range[i].start;
-        rs->acked_done = r->st->range[i].done;
-        rs->acked_points = r->st->range[i].points;
+        rs->acked = r->durable[i].start = r->st->range[i].start;
+        rs->acked_done = r->durable[i].done = r->st->range[i].done;
+        rs->acked_points = r->durable[i].points = r->st->range[i].points;
     }
     r->copy_finished = 0;
     r->need_repair = 0;

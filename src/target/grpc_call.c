@@ -310,6 +310,11 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
         else
             rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "cannot reach %s at %s: %s", k, g->addr, d);
         break;
+    case GRPC_STATUS_CANCELLED: /* we never cancel calls: the server did (shutting down) */
+    case GRPC_STATUS_ABORTED:
+        rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "%s on %s at %s was %s by the server: %s", rpc,
+                          k, g->addr, st == GRPC_STATUS_CANCELLED ? "cancelled" : "aborted", d);
+        break;
     case GRPC_STATUS_DEADLINE_EXCEEDED:
         rc = vmig_err_set(err, VMIG_E_TIMEOUT, "%s on %s at %s timed out after %d ms", rpc, k,
                           g->addr, timeout_ms);
