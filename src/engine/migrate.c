@@ -357,20 +357,66 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static void plan_ranges(struct run *r, int has_slices)
+static int cmp_ids(const void *a, const void *b)
+{
+    return vmig_point_id_cmp(a, b);
+}
+
+/* Boundaries of n half-open id ranges from a random sample of ids (servers without
+ * the slice filter). Returns how many boundaries (0 = no split). */
+static size_t split_by_sample(struct run *r, struct vmig_source *s, int n,
+                              struct vmig_point_id *bounds)
+{
+    struct vmig_layout lay;
+    struct vmig_batch b;
+    struct vmig_err e;
+    memset(&lay, 0, sizeof lay);
+    lay.coll = r->pc->source;
+    vmig_batch_init(&b, &lay);
+    vmig_err_clear(&e);
+    size_t k = 0;
+    if (!r->svt->sample_ids || r->svt->sample_ids(s, r->pc->source, (size_t)n * 32, &b, &e)) {
+        VLOG_INFO("collection '%s': no slice filter and no id sample (%s); reading it as one "
+                  "range",
+                  r->pc->source, e.msg[0] ? e.msg : "unsupported");
+        goto out;
+    }
+    if (b.n < (size_t)n) goto out;
+    qsort(b.ids, b.n, sizeof *b.ids, cmp_ids);
+    for (int i = 1; i < n; i++) {
+        const struct vmig_point_id *c = &b.ids[(size_t)i * b.n / (size_t)n];
+        if (k && vmig_point_id_cmp(&bounds[k - 1], c) >= 0) continue;
+        bounds[k++] = *c;
+    }
+out:
+    vmig_batch_release(&b);
+    return k;
+}
+
+/* Read ranges of a fresh copy: Qdrant slices when the server has them, else half-open
+ * id ranges [b(i-1), b(i)) cut at sampled ids, else one sequential range. */
+static void plan_ranges(struct run *r, struct vmig_source *s, int has_slices)
 {
     struct vmig_coll_state *st = r->st;
     if (st->nranges) return; /* resuming: keep the persisted ranges */
     int n = r->o->readers > 0 ? r->o->readers : 1;
     if (n > VMIG_MAX_RANGES) n = VMIG_MAX_RANGES;
-    if (!has_slices || n == 1 || st->total < 1000) n = 1;
-    st->nranges = (size_t)n;
-    for (int i = 0; i < n; i++) {
-        memset(&st->range[i], 0, sizeof st->range[i]);
-        if (n > 1) {
+    if (n == 1 || st->total < 1000) n = 1;
+    memset(st->range, 0, sizeof st->range);
+    if (n > 1 && has_slices) {
+        st->nranges = (size_t)n;
+        for (int i = 0; i < n; i++) {
             st->range[i].slice_total = (uint32_t)n;
             st->range[i].slice_index = (uint32_t)i;
         }
+        return;
+    }
+    struct vmig_point_id bounds[VMIG_MAX_RANGES];
+    size_t nb = n > 1 ? split_by_sample(r, s, n, bounds) : 0;
+    st->nranges = nb + 1;
+    for (size_t i = 0; i <= nb; i++) {
+        if (i > 0) st->range[i].start = bounds[i - 1];
+        if (i < nb) st->range[i].end = bounds[i];
     }
 }
 
@@ -598,7 +644,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         char ver[64];
         int has_slices = 0;
         if (r.svt->probe(s, ver, sizeof ver, err) == VMIG_OK) has_slices = r.svt->has_slices(s);
-        plan_ranges(&r, has_slices);
+        plan_ranges(&r, s, has_slices);
         /* Resuming re-sends pages with Upsert, and real Milvus (2.6) upserts only into a
          * loaded collection, which needs its indexes: build them first in that case. */
         int resuming = 0;

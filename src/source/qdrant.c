@@ -267,6 +267,29 @@ static enum vmig_code q_retrieve(struct vmig_source *s, const char *coll,
 
 static int q_has_slices(struct vmig_source *s) { return s && s->slices; }
 
+/* Random ids (the `sample` query, Qdrant >= 1.11), for splitting the id space of a
+ * server without the slice filter. Appended to out (a batch of no columns). */
+static enum vmig_code q_sample_ids(struct vmig_source *s, const char *coll, size_t n,
+                                   struct vmig_batch *out, struct vmig_err *err)
+{
+    struct vmig_buf path = VMIG_BUF_INIT;
+    struct vmig_buf *body = &s->req;
+    struct vmig_layout lay;
+    memset(&lay, 0, sizeof lay);
+    lay.coll = coll;
+    coll_path(&path, coll, "/points/query");
+    vmig_buf_reset(body);
+    vmig_buf_addf(body, "{\"query\":{\"sample\":\"random\"},\"limit\":%zu,"
+                        "\"with_payload\":false,\"with_vector\":false}",
+                  n);
+    enum vmig_code rc = call(s, NULL, "POST", &path, body->p, body->len, coll, err);
+    if (rc == VMIG_OK)
+        rc = vmig_qdrant_scan_page(s->resp.p, s->resp.len, VMIG_QDRANT_SCROLL, &lay, out, NULL,
+                                   err);
+    vmig_buf_release(&path);
+    return rc;
+}
+
 const struct vmig_source_vt vmig_source_qdrant = {
     .name = "qdrant",
     .open = q_open,
@@ -278,4 +301,5 @@ const struct vmig_source_vt vmig_source_qdrant = {
     .read = q_read,
     .retrieve = q_retrieve,
     .has_slices = q_has_slices,
+    .sample_ids = q_sample_ids,
 };

@@ -54,6 +54,10 @@ struct vmig_source_vt {
                                size_t n, struct vmig_batch *out, struct vmig_err *err);
     /* Whether the server supports the slice filter (>= 1.19). */
     int (*has_slices)(struct vmig_source *s);
+    /* About n ids chosen at random by the server, appended to out (a batch of no
+     * columns): boundaries for half-open id ranges when there are no slices. */
+    enum vmig_code (*sample_ids)(struct vmig_source *s, const char *coll, size_t n,
+                                 struct vmig_batch *out, struct vmig_err *err);
 };
 
 extern const struct vmig_source_vt vmig_source_qdrant;

@@ -33,6 +33,13 @@ import orjson
 import qdrant_edge as qe
 
 VERSION = "1.19.0"
+VERSION_TUPLE = (1, 19, 0)
+
+
+def set_version(v):
+    global VERSION, VERSION_TUPLE
+    VERSION = v
+    VERSION_TUPLE = tuple(int(x) for x in v.split(".")[:3])
 COMMIT = "74f3e85b94c9d2bc0ba0d5e8d8fdc0f94e0c1e3a"  # test server, not a real build
 U64_MAX = (1 << 64) - 1
 NP_OPT = orjson.OPT_SERIALIZE_NUMPY
@@ -129,6 +136,8 @@ def build_condition(cond):
     if "has_id" in cond:
         return qe.HasIdCondition({parse_point_id(x) for x in cond["has_id"]})
     if "slice" in cond:
+        if VERSION_TUPLE < (1, 19, 0):  # servers before 1.19 have no slice condition
+            raise format_error("data did not match any variant of untagged enum Condition")
         s = cond["slice"]
         total, index = s.get("total"), s.get("index")
         if not isinstance(total, int) or not isinstance(index, int) or total < 0 or index < 0:
@@ -705,6 +714,28 @@ def ep_scroll(store, coll, body, query):
     return Raw(b'{"points":' + pts + b',"next_page_offset":' + nxt_json + b"}")
 
 
+def ep_query(store, coll, body, query):
+    """POST /points/query: only the `sample: random` query (Qdrant >= 1.11), which vmigrate
+    uses to cut id ranges on servers without the slice filter. Points come back with the
+    score-less ScoredPoint shape {"id","version","score"}."""
+    body = body or {}
+    q = body.get("query")
+    if not (isinstance(q, dict) and q.get("sample") == "random"):
+        raise ApiError(400, "Bad request: the test server only implements the random sample "
+                            "query")
+    limit = parse_limit(body)
+    ids, offset = [], None
+    while True:  # every id, then a random choice (fine for a test server)
+        records, offset = coll.shard.scroll(qe.ScrollRequest(
+            offset=offset, limit=4096, with_payload=False, with_vector=False))
+        ids.extend(r.id for r in records)
+        if offset is None:
+            break
+    pick = random.sample(ids, min(limit, len(ids)))
+    pts = b",".join(b'{"id":' + id_json(i) + b',"version":0,"score":0.0}' for i in pick)
+    return Raw(b'{"points":[' + pts + b"]}")
+
+
 def ep_count(store, coll, body, query):
     body = body or {}
     if not isinstance(body, dict):
@@ -799,13 +830,14 @@ ROUTES = [
     ("POST", re.compile(r"^/collections/([^/]+)/points/scroll$"), "scroll"),
     ("POST", re.compile(r"^/collections/([^/]+)/points/count$"), "count"),
     ("POST", re.compile(r"^/collections/([^/]+)/points$"), "retrieve"),
+    ("POST", re.compile(r"^/collections/([^/]+)/points/query$"), "query"),
     ("GET", re.compile(r"^/collections/([^/]+)/points/([^/]+)$"), "get_point"),
     ("GET", re.compile(r"^/collections/([^/]+)/cluster$"), "coll_cluster"),
     ("GET", re.compile(r"^/collections/([^/]+)/aliases$"), "coll_aliases"),
     ("GET", re.compile(r"^/aliases$"), "aliases"),
     ("GET", re.compile(r"^/cluster$"), "cluster"),
 ]
-POINT_ENDPOINTS = {"upsert": ep_upsert, "delete_points": ep_delete_points, "scroll": ep_scroll,
+POINT_ENDPOINTS = {"query": ep_query, "upsert": ep_upsert, "delete_points": ep_delete_points, "scroll": ep_scroll,
                    "count": ep_count, "retrieve": ep_retrieve}
 OPEN_PATHS = ("/", "/healthz", "/readyz", "/livez")
 
@@ -1064,7 +1096,11 @@ def main(argv=None):
     ap.add_argument("--no-compress", dest="compress", action="store_false",
                     help="ignore Accept-Encoding: gzip")
     ap.add_argument("--access-log", action="store_true")
+    ap.add_argument("--version", dest="server_version", default=VERSION,
+                    help="the Qdrant version to report and emulate (before 1.19: no slice "
+                         "filter condition)")
     cfg = ap.parse_args(argv)
+    set_version(cfg.server_version)
 
     delay, delay_s = 0.0, 0.0
     if cfg.fault_delay:
