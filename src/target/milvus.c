@@ -354,8 +354,15 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
         snprintf(what, sizeof what, "cannot create index on field '%s' of collection '%s'", field,
                  pc->target);
         if ((rc = vmig_milvus_enc_create_index(dbn(t), pc, f, &req, err))) goto out;
-        if ((rc = rpc_call(t, "CreateIndex", &req, slow(t), d_status, NULL, what, NULL, err)))
-            goto out;
+        rc = rpc_call(t, "CreateIndex", &req, slow(t), d_status, NULL, what, NULL, err);
+        /* a resumed job may have created it before it was killed: real Milvus answers an
+         * identical CreateIndex with success, Milvus Lite with "already exists" */
+        if (rc == VMIG_E_REMOTE && strstr(err->msg, "already exist")) {
+            VLOG_INFO("%s: it exists already (an earlier run of this job made it)", what);
+            vmig_err_clear(err);
+            rc = VMIG_OK;
+        }
+        if (rc) goto out;
     }
     /* then wait for every build: Finished (3) or Failed (4, with its reason) */
     for (size_t f = 0; f < pc->nfields; f++) {
