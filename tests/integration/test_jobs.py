@@ -22,6 +22,7 @@ import time
 import pytest
 
 from tests.datagen import datagen
+from tests.harness.milvus_proxy import MilvusLedgerProxy
 from tests.integration.checks import compare, run_vmigrate
 
 PAGE = 500  # small pages: many checkpoints, many moments to be killed at
@@ -54,9 +55,10 @@ def job_ids(env):
     return {j["id"] for j in json.loads(vm(env, "jobs", "--json", check=True).stdout)}
 
 
-def create_job(env, colls, nulls=None, extra=(), q=None):
-    """A PENDING job migrating colls; returns its id."""
+def create_job(env, colls, nulls=None, extra=(), q=None, target=None):
+    """A PENDING job migrating colls (into target, default the Milvus Lite); returns its id."""
     q = q or env.q
+    target = target or env.m.url
     prog = os.environ.get("VMIG_TEST_JOB_CREATE")
     if prog:
         e = dict(os.environ, **env.env)
@@ -65,7 +67,7 @@ def create_job(env, colls, nulls=None, extra=(), q=None):
         assert r.returncode == 0, r.stderr
         return r.stdout.strip()
     before = job_ids(env)
-    args = ["migrate", "--detach", "--source", q.url, "--target", env.m.url,
+    args = ["migrate", "--detach", "--source", q.url, "--target", target,
             "--page-size", str(PAGE)]
     for c in colls:
         args += ["-c", c]
@@ -107,7 +109,10 @@ def fresh(env, shape, n=None, name=None):
 
 def test_kill9_at_random_moments_then_resume_is_exact(env):
     coll = fresh(env, "paging_100k", n=50_000, name="jobs_kill9")
-    jid = create_job(env, [coll])
+    # Milvus Lite de-duplicates re-inserted keys; the ledger proxy keeps real Milvus's count
+    px = MilvusLedgerProxy(f"127.0.0.1:{env.m.port}").start()
+    request_cleanup = px.stop
+    jid = create_job(env, [coll], target=px.url)
     rng = random.Random(4)
     kills = 0
     for i in range(40):
@@ -129,11 +134,15 @@ def test_kill9_at_random_moments_then_resume_is_exact(env):
         assert r.returncode == 0, r.stderr[-3000:]
     assert job_json(env, jid)["status"] == "SUCCESSFUL"
     compare(env.qc, env.mc, coll, coll, ONE)
+    assert px.duplicates(coll) == {}, "real Milvus would hold these keys twice"
+    assert len(px.keys(coll)) == 50_000 and px.calls["Upsert"] > 0
+    request_cleanup()
 
 
 def test_cancel_stops_within_seconds_then_resume_is_exact(env):
     coll = fresh(env, "paging_100k", n=50_000, name="jobs_cancel")
-    jid = create_job(env, [coll])
+    px = MilvusLedgerProxy(f"127.0.0.1:{env.m.port}").start()
+    jid = create_job(env, [coll], target=px.url)
     p = start_run(env, jid, "cancel.log")
     wait_written(env, jid, 2000)
     t0 = time.monotonic()
@@ -150,11 +159,15 @@ def test_cancel_stops_within_seconds_then_resume_is_exact(env):
         p.wait(timeout=10)
     assert job_json(env, jid)["status"] == "SUCCESSFUL"
     compare(env.qc, env.mc, coll, coll, ONE)
+    assert px.duplicates(coll) == {}, "real Milvus would hold these keys twice"
+    assert len(px.keys(coll)) == 50_000
+    px.stop()
 
 
 def test_milvus_down_20s_job_waits_and_finishes_exact(env):
     coll = fresh(env, "paging_100k", n=30_000, name="jobs_outage")
-    jid = create_job(env, [coll])
+    px = MilvusLedgerProxy(f"127.0.0.1:{env.m.port}").start()
+    jid = create_job(env, [coll], target=px.url)
     p = start_run(env, jid, "outage.log")
     wait_written(env, jid, 3000)
     env.m.restart(down_seconds=20)  # same port, same data directory
@@ -164,6 +177,8 @@ def test_milvus_down_20s_job_waits_and_finishes_exact(env):
     logs = vm(env, "jobs", "logs", jid, check=True).stdout
     assert "retry" in logs
     compare(env.qc, env.mc, coll, coll, ONE)
+    assert px.duplicates(coll) == {}, "real Milvus would hold these keys twice"
+    px.stop()
 
 
 def test_flaky_qdrant_job_finishes_exact_and_logs_retries(env):
