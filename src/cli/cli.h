@@ -56,6 +56,9 @@ int cli_exit_code(enum vmig_code rc);
 void cli_error(const struct vmig_err *err);
 struct vmig_map_opts;
 int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo);
+struct vmig_plan;
+int cli_plan(const struct cli_opts *o, struct vmig_map_opts *mo, struct vmig_endpoint *src,
+             struct vmig_endpoint *dst, struct vmig_plan *plan);
 int cli_need(const struct cli_opts *o, int source, int target);
 void cli_json_str(FILE *f, const char *s);
 

@@ -15,20 +15,10 @@ int cmd_plan(struct cli_opts *o)
     int rc = cli_need(o, 1, 1);
     if (rc) return rc;
     struct vmig_map_opts mo;
-    rc = cli_map_opts(o, &mo);
-    if (rc) goto done;
     struct vmig_endpoint src, dst;
-    cli_endpoints(o, &src, &dst);
-    struct vmig_err err;
-    vmig_err_clear(&err);
     struct vmig_plan plan;
-    enum vmig_code code = vmig_plan_make(&src, &dst, o->colls, o->ncolls, &mo, &plan, &err);
-    if (code) {
-        cli_error(&err);
-        rc = cli_exit_code(code);
-        vmig_plan_release(&plan);
-        goto done;
-    }
+    rc = cli_plan(o, &mo, &src, &dst, &plan);
+    if (rc) goto done;
     int refused = 0;
     for (size_t i = 0; i < plan.n; i++)
         if (plan.coll[i].refusal.code) refused = cli_exit_code(plan.coll[i].refusal.code);
@@ -46,8 +36,8 @@ int cmd_plan(struct cli_opts *o)
         vmig_buf_release(&b);
     }
     rc = refused;
-    vmig_plan_release(&plan);
 done:
+    vmig_plan_release(&plan);
     vmig_map_opts_release(&mo);
     return rc;
 }

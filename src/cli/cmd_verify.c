@@ -18,20 +18,12 @@ int cmd_verify(struct cli_opts *o)
         return EXIT_USAGE;
     }
     struct vmig_map_opts mo;
-    rc = cli_map_opts(o, &mo);
-    if (rc) goto done;
     struct vmig_endpoint src, dst;
-    cli_endpoints(o, &src, &dst);
-    struct vmig_err err;
-    vmig_err_clear(&err);
     struct vmig_plan plan;
-    enum vmig_code code = vmig_plan_make(&src, &dst, o->colls, o->ncolls, &mo, &plan, &err);
-    if (code) {
-        cli_error(&err);
-        rc = cli_exit_code(code);
-        vmig_plan_release(&plan);
-        goto done;
-    }
+    struct vmig_err err;
+    enum vmig_code code;
+    rc = cli_plan(o, &mo, &src, &dst, &plan);
+    if (rc) goto done;
     int sample = o->sample >= 0 ? o->sample : 100;
     if (o->json) printf("[");
     for (size_t i = 0; i < plan.n; i++) {
@@ -69,8 +61,8 @@ int cmd_verify(struct cli_opts *o)
         }
     }
     if (o->json) printf("]\n");
-    vmig_plan_release(&plan);
 done:
+    vmig_plan_release(&plan);
     vmig_map_opts_release(&mo);
     return rc;
 }

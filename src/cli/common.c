@@ -119,3 +119,23 @@ void cli_json_str(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+/* Mapping options, endpoints and the plan of the collections named on the command line
+ * (all of them when none). 0, or the exit code after printing the problem; mo and plan
+ * are always initialised (release them). */
+int cli_plan(const struct cli_opts *o, struct vmig_map_opts *mo, struct vmig_endpoint *src,
+             struct vmig_endpoint *dst, struct vmig_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    int rc = cli_map_opts(o, mo);
+    if (rc) return rc;
+    cli_endpoints(o, src, dst);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    enum vmig_code code = vmig_plan_make(src, dst, o->colls, o->ncolls, mo, plan, &err);
+    if (code) {
+        cli_error(&err);
+        return cli_exit_code(code);
+    }
+    return 0;
+}
