@@ -1,0 +1,90 @@
+"""The rest of the job center's faces against the real servers: `migrate --detach` queues jobs
+that `vmigrate worker --concurrency 2` runs; `jobs logs --follow` ends with its job; `jobs
+restart` drops only the collection its job created and copies it again; `jobs` lists by status.
+Results are checked through pymilvus against qdrant-client."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.datagen import datagen
+from tests.integration.checks import compare, run_vmigrate
+
+ONE = {"": ("vector", "dense")}
+
+
+@pytest.fixture(scope="module")
+def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_factory):
+    class Env:
+        pass
+    e = Env()
+    e.q, e.m, e.qc, e.mc, e.bin = qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin
+    d = str(tmp_path_factory.mktemp("worker"))
+    e.store = os.path.join(d, "vmigrate.db")
+    e.env = {"VMIGRATE_SECRET_KEY_FILE": os.path.join(d, "secret.key")}
+    return e
+
+
+def vm(env, *args, check=False):
+    return run_vmigrate(env.bin, *args, "--store", env.store, env=env.env, check=check)
+
+
+def show(env, jid):
+    return json.loads(vm(env, "jobs", "show", jid, "--json", check=True).stdout)
+
+
+def detach(env, coll):
+    p = vm(env, "migrate", "--detach", "--source", env.q.url, "--target", env.m.url, "-c", coll,
+           check=True)
+    return p.stdout.strip()
+
+
+def test_worker_runs_detached_jobs(env):
+    a = datagen.generate(env.qc, "ids_uuid", name="w_a")
+    b = datagen.generate(env.qc, "paging_100k", n=8000, name="w_b")
+    ja, jb = detach(env, a), detach(env, b)
+    assert show(env, ja)["status"] == "PENDING" and show(env, jb)["status"] == "PENDING"
+    pending = json.loads(vm(env, "jobs", "--status", "pending", "--json", check=True).stdout)
+    assert {j["id"] for j in pending} == {ja, jb}
+    e = dict(os.environ, **env.env, ASAN_OPTIONS="detect_leaks=0")
+    w = subprocess.Popen([env.bin, "worker", "--concurrency", "2", "--store", env.store, "-q"],
+                         env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # follow the log of one job until it ends (must return by itself)
+        f = vm(env, "jobs", "logs", jb, "--follow")
+        assert f.returncode == 0, f.stderr
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            st = {show(env, ja)["status"], show(env, jb)["status"]}
+            if st <= {"SUCCESSFUL", "FAILED", "CANCELLED"}:
+                break
+            time.sleep(0.3)
+        assert show(env, ja)["status"] == "SUCCESSFUL" and show(env, jb)["status"] == "SUCCESSFUL"
+    finally:
+        w.send_signal(signal.SIGINT)
+        out, err = w.communicate(timeout=60)
+    assert w.returncode == 0, err
+    compare(env.qc, env.mc, a, a, ONE, pk_varchar=True)
+    compare(env.qc, env.mc, b, b, ONE)
+
+
+def test_restart_drops_only_what_the_job_created(env):
+    coll = datagen.generate(env.qc, "ids_int", name="w_restart")
+    p = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", coll, "--json",
+           check=True)
+    jid = json.loads(p.stdout)["id"]
+    # an unrelated collection the job did not create
+    env.mc.create_collection("w_bystander", dimension=4)
+    env.mc.insert("w_bystander", [{"id": 1, "vector": [1.0, 2.0, 3.0, 4.0]}])
+    # tamper with the migrated one: restart must drop it and copy it again
+    env.mc.delete(coll, ids=[int(x.id) for x in env.qc.scroll(coll, limit=5)[0]])
+    r = vm(env, "jobs", "restart", jid, "-q")
+    assert r.returncode == 0, r.stderr
+    assert show(env, jid)["status"] == "SUCCESSFUL"
+    compare(env.qc, env.mc, coll, coll, ONE)
+    assert env.mc.has_collection("w_bystander")
+    assert env.mc.query("w_bystander", filter="id == 1", output_fields=["id"])[0]["id"] == 1
