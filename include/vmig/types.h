@@ -151,6 +151,7 @@ struct vmig_endpoint {
     const char *ca_file; /* extra CA bundle for https */
     int insecure;        /* skip TLS verification (self-signed test servers) */
     int timeout_ms;      /* per request; 0 = default (60 s) */
+    int compress;        /* ask for compressed responses (slow links only) */
 };
 
 #ifdef __cplusplus

@@ -29,7 +29,7 @@ enum {
 
 struct cli_opts {
     const char *source, *target, *api_key, *token, *db, *ca_file, *source_ca_file;
-    int insecure, json, all, help;
+    int insecure, json, all, help, source_compression;
     const char *colls[CLI_MAX_LIST];
     size_t ncolls;
     /* mapping edits, as given: "kind\0value" pairs handed to vmig_map_opts_add */

@@ -17,6 +17,7 @@ void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct v
     src->secret = o->api_key;
     src->ca_file = o->ca_file;
     src->insecure = o->insecure;
+    src->compress = o->source_compression;
     src->timeout_ms = o->timeout_s > 0 ? o->timeout_s * 1000 : 0;
     dst->url = o->target;
     dst->secret = o->token;

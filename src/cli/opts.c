@@ -40,6 +40,8 @@ static const struct opt table[] = {
      "extra CA certificates (PEM) for https endpoints"},
     {"insecure", 0, T_FLAG, F(insecure), NULL, DATA, NULL,
      "do not verify TLS certificates (self-signed test servers only)"},
+    {"source-compression", 0, T_FLAG, F(source_compression), NULL, DATA, NULL,
+     "ask Qdrant for gzip responses (helps only on links slower than ~50 MB/s)"},
     {"timeout", 0, T_INT, F(timeout_s), NULL, DATA, "SEC", "per-request timeout (default 60)"},
     {"collection", 'c', T_COLL, F(colls), NULL, TGT, "NAME",
      "source collection to work on (repeatable)"},

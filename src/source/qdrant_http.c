@@ -116,7 +116,10 @@ enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, struct vmig_qhttp
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip etc.: float text compresses ~2x */
+    /* Compression is opt-in: float text compresses ~2x, but inflating costs more CPU than
+     * the transfer saves on any link faster than ~50 MB/s (docs/internals/PERFORMANCE.md:
+     * reads 3.4x faster without it on loopback); worth it only over slow WAN links. */
+    if (ep->compress) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "vmigrate/" VMIG_VERSION);
     if (h->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);

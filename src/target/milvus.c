@@ -355,6 +355,14 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
                  pc->target);
         if ((rc = vmig_milvus_enc_create_index(dbn(t), pc, f, &req, err))) goto out;
         rc = rpc_call(t, "CreateIndex", &req, slow(t), d_status, NULL, what, NULL, err);
+        /* A busy server (Milvus Lite compacting after a large flush holds the lock
+         * CreateIndex needs) can outlast the deadline while the request is still queued
+         * or running: keep waiting through DescribeIndex below instead of failing. */
+        if (rc == VMIG_E_TIMEOUT) {
+            VLOG_WARN("%s: no answer in time; waiting for the build instead", what);
+            vmig_err_clear(err);
+            rc = VMIG_OK;
+        }
         /* a resumed job may have created it before it was killed: real Milvus answers an
          * identical CreateIndex with success, Milvus Lite with "already exists" */
         if (rc == VMIG_E_REMOTE && strstr(err->msg, "already exist")) {
