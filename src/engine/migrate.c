@@ -265,6 +265,11 @@ static void *reader_main(void *arg)
                 for (k = 0; k < pg->b.n; k++)
                     if (vmig_point_id_cmp(&pg->b.ids[k], &rg.end) >= 0) break;
                 if (k < pg->b.n) vmig_batch_truncate(&pg->b, k);
+                size_t kept = 0; /* rejected rows past the end belong to the next range */
+                for (size_t j = 0; j < pg->b.nrejects; j++)
+                    if (vmig_point_id_cmp(&pg->b.rejects[j].id, &rg.end) < 0)
+                        pg->b.rejects[kept++] = pg->b.rejects[j];
+                pg->b.nrejects = kept;
                 if (k < pg->b.n || next.kind == VMIG_ID_NONE ||
                     vmig_point_id_cmp(&next, &rg.end) >= 0)
                     memset(&next, 0, sizeof next);
