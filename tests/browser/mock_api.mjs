@@ -1,0 +1,273 @@
+// mock_api.mjs - a tiny stand-in for `vmigrate serve` used by the console's fast UI tests
+// (tests/browser/ui_mock.test.mjs): serves web/ and implements the /api/v1 contract with
+// canned Qdrant collections, plans made like vmigrate makes them, and jobs that progress on
+// a clock. It records every request (method, url, body) so tests can check where secrets go.
+//
+//   node tests/browser/mock_api.mjs [port]     # run it by hand, then open the printed URL
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+export const MOCK = {
+  qdrantUrl: 'http://qdrant.test:6333',
+  qdrantKey: 'qdrant-secret-key',
+  milvusUrl: 'http://milvus.test:19530',
+  milvusToken: 'root:Milvus-secret',
+};
+
+const COLLECTIONS = [
+  { name: 'dg_single_cosine_768', unnamed: true, vectors: [{ name: '', size: 768, distance: 'Cosine', datatype: 'float32' }], status: 'green', points_approx: 500 },
+  {
+    name: 'dg_named_mixed', unnamed: false, status: 'green', points_approx: 300,
+    vectors: [{ name: 'dense32', size: 32, distance: 'Euclid', datatype: 'float32' },
+      { name: 'dense64', size: 64, distance: 'Dot', datatype: 'float32' },
+      { name: 'sparse', sparse: true, datatype: 'float32' }],
+  },
+  { name: 'dg_manhattan', unnamed: true, vectors: [{ name: '', size: 16, distance: 'Manhattan', datatype: 'float32' }], status: 'green', points_approx: 50 },
+  { name: 'existing', unnamed: true, vectors: [{ name: '', size: 8, distance: 'Dot', datatype: 'float16' }], status: 'green', points_approx: 20 },
+];
+const METRIC = { Cosine: 'COSINE', Dot: 'IP', Euclid: 'L2' };
+
+function planFor(c, options) {
+  const out = {
+    source: c.name, target: c.name,
+    description: `Migrated by vmigrate from Qdrant collection '${c.name}' at ${MOCK.qdrantUrl}`,
+    primary_key: { name: 'id', type: 'Int64' }, vectors: [], skipped_vectors: [],
+    dynamic_field: true, partition_key: false, auto_id: false,
+    null_values: options.null_values || 'fail', payload_conflict: options.payload_conflict || 'fail',
+    index: options.index === 'hnsw' ? 'HNSW' : 'AUTOINDEX', notes: [],
+    source_count: c.points_approx, target_exists: false, error: null,
+  };
+  const bad = c.vectors.find((v) => v.distance === 'Manhattan');
+  if (bad) {
+    out.error = { code: 'schema', message: `collection '${c.name}': the unnamed vector uses Manhattan distance, which Milvus does not support` };
+    return out;
+  }
+  for (const v of c.vectors) {
+    out.vectors.push(v.sparse
+      ? { source: v.name, field: v.name || 'vector', type: 'SPARSE_FLOAT_VECTOR', metric: 'IP', source_datatype: 'float32' }
+      : { source: v.name, field: v.name || 'vector', type: 'FLOAT_VECTOR', dim: v.size, metric: METRIC[v.distance], source_datatype: v.datatype, hnsw: { m: 16, ef_construct: 100 } });
+    if (v.datatype === 'float16') out.notes.push(`vector '${v.name || 'vector'}' is float16 in Qdrant: converted exactly to float32`);
+  }
+  if (c.name === 'existing') {
+    out.target_exists = true;
+    out.error = { code: 'exists', message: "target collection 'existing' already exists in Milvus (use --target-name existing=NEW, or drop it)" };
+  }
+  return out;
+}
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function err(res, status, code, message) {
+  send(res, status, { error: { code, message } });
+}
+function send(res, status, obj) {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(obj));
+}
+
+/** Start the mock on 127.0.0.1:port (0 = any); resolves to {url, requests, jobs, setSpeed, close}. */
+export function startMock({ port = 0, pointsPerSecond = 400 } = {}) {
+  const requests = [];
+  const jobs = new Map();
+  let seq = 0;
+  let speed = pointsPerSecond;
+
+  function checkSource(src) {
+    if (!src || !src.url) return { code: 'usage', message: 'source.url is required' };
+    if (/:6334\/?$/.test(src.url)) return { code: 'connect', message: `cannot reach Qdrant at ${src.url}: port 6334 is Qdrant's gRPC port; vmigrate reads the REST API (usually port 6333)` };
+    if (src.url.replace(/\/$/, '') !== MOCK.qdrantUrl) return { code: 'connect', message: `cannot reach Qdrant at ${src.url}: connection refused` };
+    if (src.api_key !== MOCK.qdrantKey) return { code: 'auth', message: 'Qdrant refused the API key (HTTP 401)' };
+    return null;
+  }
+  function checkTarget(dst) {
+    if (!dst || !dst.url) return { code: 'usage', message: 'target.url is required' };
+    if (dst.url.replace(/\/$/, '') !== MOCK.milvusUrl) return { code: 'connect', message: `cannot reach Milvus at ${dst.url}: connection refused` };
+    if (dst.token !== MOCK.milvusToken) return { code: 'auth', message: 'Milvus refused the token' };
+    return null;
+  }
+
+  function advance(j) {
+    const now = Date.now();
+    if (j.status === 'PENDING' && now - j.created_ms > 300) {
+      j.status = 'IN_PROGRESS';
+      j.started_ms = now;
+      j.last_ms = now;
+      log(j, 'info', null, 'job started');
+    }
+    if (j.status !== 'IN_PROGRESS') return;
+    let budget = Math.round(((now - j.last_ms) / 1000) * speed);
+    j.last_ms = now;
+    for (const c of j.collections) {
+      if (c.status === 'SUCCESSFUL' || c.status === 'FAILED') continue;
+      c.status = 'IN_PROGRESS';
+      c.phase = 'copying';
+      c.points_per_s = speed;
+      const n = Math.min(budget, c.total - c.written);
+      c.written += n;
+      budget -= n;
+      if (c.written >= c.total) {
+        if (c.source === 'fail_me') {
+          c.status = 'FAILED';
+          c.error = 'point 7: payload key "id" equals a schema field';
+          log(j, 'error', c.source, c.error, 7);
+        } else {
+          c.status = 'SUCCESSFUL';
+          c.phase = 'done';
+          c.points_per_s = 0;
+          c.verify = { ran: true, source_count: c.total, target_count: c.total, sampled: Math.min(100, c.total), missing: 0, vector_diffs: 0, payload_diffs: 0, rejected: 0, first_diff: '' };
+          log(j, 'info', c.source, `done: ${c.total} points, verified`);
+        }
+      }
+      if (budget <= 0) break;
+    }
+    if (j.collections.every((c) => c.status === 'SUCCESSFUL' || c.status === 'FAILED')) {
+      j.status = j.collections.some((c) => c.status === 'FAILED') ? 'FAILED' : 'SUCCESSFUL';
+      j.finished_ms = now;
+      log(j, 'info', null, `job ${j.status.toLowerCase()}`);
+    }
+  }
+  function log(j, level, collection, message, point_id = null) {
+    j.logs.push({ seq: ++seq, ts_ms: Date.now(), level, collection, point_id, message });
+  }
+  const LABEL = { PENDING: 'Pending', IN_PROGRESS: 'In Progress', SUCCESSFUL: 'Successful', FAILED: 'Failed', CANCELLED: 'Canceled' };
+  function jobJson(j, withPlan) {
+    advance(j);
+    const { logs, plan, last_ms, ...rest } = j; // eslint-disable-line no-unused-vars
+    const out = {
+      ...rest, label: LABEL[j.status],
+      total: j.collections.reduce((s, c) => s + c.total, 0),
+      written: j.collections.reduce((s, c) => s + c.written, 0),
+      collections: j.collections.map((c) => ({ ...c, label: LABEL[c.status] })),
+    };
+    if (withPlan) out.plan = plan;
+    return out;
+  }
+
+  async function api(req, res, url, body) {
+    const p = url.pathname;
+    if (req.method === 'GET' && p === '/api/v1/health') return send(res, 200, { status: 'ok', version: '0.1.0-mock' });
+    if (req.method === 'POST' && p === '/api/v1/source/check') {
+      const e = checkSource(body.source);
+      return e ? err(res, 400, e.code, e.message) : send(res, 200, { ok: true, version: '1.19.0' });
+    }
+    if (req.method === 'POST' && p === '/api/v1/target/check') {
+      const e = checkTarget(body.target);
+      return e ? err(res, 400, e.code, e.message) : send(res, 200, { ok: true, version: 'v2.6.0-lite' });
+    }
+    if (req.method === 'POST' && p === '/api/v1/source/collections') {
+      const e = checkSource(body.source);
+      return e ? err(res, 400, e.code, e.message) : send(res, 200, { collections: COLLECTIONS });
+    }
+    if (req.method === 'POST' && p === '/api/v1/plan') {
+      const e = checkSource(body.source) || checkTarget(body.target);
+      if (e) return err(res, 400, e.code, e.message);
+      const out = [];
+      for (const name of body.collections || []) {
+        const c = COLLECTIONS.find((x) => x.name === name);
+        if (!c) return err(res, 404, 'not_found', `collection '${name}' not found in Qdrant`);
+        out.push(planFor(c, body.options || {}));
+      }
+      return send(res, 200, { version: 1, collections: out });
+    }
+    if (req.method === 'POST' && p === '/api/v1/jobs') {
+      const e = checkSource(body.source) || checkTarget(body.target);
+      if (e) return err(res, 400, e.code, e.message);
+      const cols = body.plan?.collections || [];
+      if (!cols.length) return err(res, 400, 'usage', 'the plan has no collections');
+      for (const c of cols) {
+        if (!NAME_RE.test(c.target || '')) return err(res, 400, 'usage', `plan for '${c.source}': invalid target name '${c.target}'`);
+        if (c.target === 'existing') return err(res, 400, 'exists', `target collection '${c.target}' already exists in Milvus`);
+      }
+      const id = `j${Date.now().toString(36)}${jobs.size}`;
+      const j = {
+        id, status: 'PENDING', created_ms: Date.now(), started_ms: null, finished_ms: null, heartbeat_ms: null,
+        source: { url: body.source.url, ca_file: null, insecure: false },
+        target: { url: body.target.url, db: body.target.db || 'default', ca_file: null, insecure: false },
+        secrets_stored: !!body.options?.store_secrets, options: body.options || {}, owner: null,
+        cancel_requested: false, orphaned: false, error: null, plan: body.plan, logs: [],
+        collections: cols.map((c) => ({ source: c.source, target: c.target, status: 'PENDING', phase: 'pending', total: c.source_count || 0, read: 0, written: 0, bytes: 0, points_per_s: 0, started_ms: null, finished_ms: null, verify: null, error: null })),
+      };
+      jobs.set(id, j);
+      log(j, 'info', null, `job created: ${cols.length} collection(s)`);
+      return send(res, 201, { id, status: 'PENDING' });
+    }
+    if (req.method === 'GET' && p === '/api/v1/jobs') {
+      const st = (url.searchParams.get('status') || '').toUpperCase().replace('CANCELED', 'CANCELLED');
+      const list = [...jobs.values()].reverse().map((j) => jobJson(j, false)).filter((j) => !st || j.status === st);
+      return send(res, 200, { jobs: list });
+    }
+    const m = p.match(/^\/api\/v1\/jobs\/([^/]+)(?:\/(logs|cancel|resume|retry|restart))?$/);
+    if (m) {
+      const j = jobs.get(decodeURIComponent(m[1]));
+      if (!j) return err(res, 404, 'not_found', `no job '${m[1]}'`);
+      if (req.method === 'GET' && !m[2]) return send(res, 200, jobJson(j, true));
+      if (req.method === 'GET' && m[2] === 'logs') {
+        const after = Number(url.searchParams.get('after') || 0);
+        const got = j.logs.filter((l) => l.seq > after).slice(0, 100);
+        return send(res, 200, { logs: got, next: got.length ? got[got.length - 1].seq : after });
+      }
+      if (req.method === 'POST' && m[2]) {
+        advance(j);
+        const a = m[2];
+        if (a === 'cancel') {
+          if (j.status !== 'PENDING' && j.status !== 'IN_PROGRESS') return err(res, 409, 'usage', `job '${j.id}' has already ended (${LABEL[j.status]})`);
+          j.status = 'CANCELLED';
+          j.finished_ms = Date.now();
+          for (const c of j.collections) if (c.status === 'IN_PROGRESS' || c.status === 'PENDING') { c.status = 'CANCELLED'; c.points_per_s = 0; }
+          log(j, 'warn', null, 'job cancelled');
+        } else {
+          if (j.status === 'IN_PROGRESS' || (a === 'retry' && j.status !== 'FAILED')) return err(res, 409, 'usage', `job '${j.id}' is ${LABEL[j.status]}: nothing to ${a}`);
+          for (const c of j.collections) {
+            if (a === 'restart') { c.written = 0; c.verify = null; }
+            if (c.status !== 'SUCCESSFUL' || a === 'restart') { c.status = 'PENDING'; c.error = null; c.phase = 'pending'; }
+          }
+          j.status = 'PENDING';
+          j.finished_ms = null;
+          log(j, 'info', null, `job ${a}ed`);
+        }
+        return send(res, 200, jobJson(j, false));
+      }
+    }
+    return err(res, 404, 'not_found', `no route ${req.method} ${p}`);
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let raw = '';
+    req.on('data', (d) => { raw += d; });
+    req.on('end', async () => {
+      let body = {};
+      if (raw) {
+        try { body = JSON.parse(raw); } catch { return err(res, 400, 'usage', 'the body is not JSON'); }
+      }
+      requests.push({ method: req.method, url: req.url, body });
+      if (url.pathname.startsWith('/api/')) return api(req, res, url, body);
+      const rel = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+      const file = path.resolve(WEB, rel);
+      if (!file.startsWith(WEB + path.sep) || !fs.existsSync(file)) { res.writeHead(404); return res.end('not found'); }
+      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
+      fs.createReadStream(file).pipe(res);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(port, '127.0.0.1', () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}`,
+        requests, jobs,
+        setSpeed: (pps) => { speed = pps; },
+        close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+      });
+    });
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const m = await startMock({ port: Number(process.argv[2] || 0) });
+  console.log(`mock vmigrate serve at ${m.url}  (Qdrant ${MOCK.qdrantUrl} key ${MOCK.qdrantKey}; Milvus ${MOCK.milvusUrl} token ${MOCK.milvusToken})`);
+}

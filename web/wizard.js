@@ -1,0 +1,543 @@
+// wizard.js - the "New migration" wizard: Connect -> Select -> Schema -> Migrate.
+// All state (including the Qdrant API key and the Milvus token) lives in this module's memory
+// only: nothing is written to localStorage/sessionStorage, put in a URL, or logged.
+
+import { api } from './api.js';
+import { h, mount, uid, fmtInt, nameError, utf8Length } from './util.js';
+
+const STEPS = [
+  ['connect', 'Connect'],
+  ['select', 'Select collections'],
+  ['schema', 'Schema'],
+  ['migrate', 'Migrate'],
+];
+
+const state = {
+  step: 'connect',
+  source: { url: 'http://localhost:6333', api_key: '', ca_file: '', insecure: false },
+  target: { url: 'http://localhost:19530', token: '', db: 'default', ca_file: '', insecure: false },
+  check: { source: null, target: null }, // null | {busy} | {ok, version} | {error}
+  collections: null,                     // source collections (API objects)
+  selected: new Set(),
+  filter: '',
+  plan: null,                            // {collections: [...]} as returned by POST /plan (edited in place)
+  options: { null_values: 'fail', payload_conflict: 'fail', index: 'auto' },
+  jobOptions: { verify_sample: 100, store_secrets: true },
+};
+
+let root = null;
+
+/** Mount the wizard into `el` (called by the router). */
+export function showWizard(el) {
+  root = el;
+  render();
+}
+
+function go(step) {
+  state.step = step;
+  render();
+  const heading = root.querySelector('h2');
+  if (heading) heading.focus();
+}
+
+function render() {
+  const idx = STEPS.findIndex(([k]) => k === state.step);
+  const stepper = h('nav', { 'aria-label': 'Migration steps', class: 'stepper' },
+    h('ol', null, STEPS.map(([key, label], i) => {
+      const reachable = i < idx;
+      return h('li', { class: i === idx ? 'current' : i < idx ? 'done' : '' },
+        reachable
+          ? h('button', { type: 'button', class: 'link', onclick: () => go(key) }, `${i + 1}. ${label}`)
+          : h('span', { 'aria-current': i === idx ? 'step' : null }, `${i + 1}. ${label}`));
+    })));
+  const body = { connect: connectStep, select: selectStep, schema: schemaStep, migrate: migrateStep }[state.step]();
+  mount(root, stepper, body);
+}
+
+// ---- 1. Connect ------------------------------------------------------------------------
+
+function textField(label, obj, key, { type = 'text', placeholder, hint, onchange } = {}) {
+  const id = uid();
+  const hintId = hint ? uid('hint') : null;
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('input', {
+      id, type, value: obj[key], placeholder, autocomplete: 'off', spellcheck: 'false',
+      'aria-describedby': hintId,
+      oninput: (e) => { obj[key] = e.target.value; onchange && onchange(); },
+    }),
+    hint ? h('p', { id: hintId, class: 'hint' }, hint) : null);
+}
+
+function checkField(label, obj, key, onchange) {
+  const id = uid();
+  return h('div', { class: 'field check' },
+    h('input', { id, type: 'checkbox', checked: obj[key], onchange: (e) => { obj[key] = e.target.checked; onchange(); } }),
+    h('label', { for: id }, label));
+}
+
+function endpointPanel(side) {
+  const isSrc = side === 'source';
+  const ep = state[side];
+  const product = isSrc ? 'Qdrant' : 'Milvus';
+  const statusEl = h('div', { class: 'check-result' });
+  const reset = () => { state.check[side] = null; showCheck(statusEl, side); };
+  const fields = isSrc
+    ? [
+      textField('Qdrant URL', ep, 'url', { placeholder: 'http://localhost:6333', hint: 'The REST endpoint (port 6333 by default).', onchange: reset }),
+      textField('Qdrant API key', ep, 'api_key', { type: 'password', hint: 'Leave empty if the server has no key.', onchange: reset }),
+    ]
+    : [
+      textField('Milvus URL', ep, 'url', { placeholder: 'http://localhost:19530', hint: 'Milvus gRPC endpoint (port 19530) or a Zilliz Cloud public endpoint.', onchange: reset }),
+      textField('Milvus token', ep, 'token', { type: 'password', hint: 'user:password, or a Zilliz Cloud API key. Leave empty without authentication.', onchange: reset }),
+      textField('Database', ep, 'db', { placeholder: 'default', onchange: reset }),
+    ];
+  showCheck(statusEl, side);
+  return h('section', { class: 'panel', 'aria-labelledby': `${side}-title` },
+    h('h3', { id: `${side}-title` }, isSrc ? 'Source: Qdrant' : 'Target: Milvus / Zilliz Cloud'),
+    fields,
+    h('details', { class: 'advanced' },
+      h('summary', null, 'TLS options'),
+      textField(`${product} CA file`, ep, 'ca_file', { placeholder: '/path/to/ca.pem', hint: 'A PEM file on the machine running vmigrate serve.', onchange: reset }),
+      checkField('Skip TLS certificate verification (self-signed test servers only)', ep, 'insecure', reset)),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: () => runCheck(side, statusEl) }, `Test ${product} connection`)),
+    statusEl);
+}
+
+function showCheck(el, side) {
+  const c = state.check[side];
+  if (!c) mount(el);
+  else if (c.busy) mount(el, h('p', { role: 'status', class: 'muted' }, 'Connecting…'));
+  else if (c.ok) mount(el, h('p', { role: 'status', class: 'ok' }, `Connected: ${side === 'source' ? 'Qdrant' : 'Milvus'} ${c.version || ''}`.trim()));
+  else mount(el, h('p', { role: 'alert', class: 'error' }, c.error));
+}
+
+function endpoint(side) {
+  const ep = state[side];
+  const out = { url: ep.url.trim(), ca_file: ep.ca_file.trim() || null, insecure: !!ep.insecure };
+  if (side === 'source') out.api_key = ep.api_key || null;
+  else { out.token = ep.token || null; out.db = ep.db.trim() || 'default'; }
+  return out;
+}
+
+async function runCheck(side, el) {
+  if (!state[side].url.trim()) {
+    state.check[side] = { error: 'Enter the URL first.' };
+    if (el) showCheck(el, side);
+    return false;
+  }
+  state.check[side] = { busy: true };
+  if (el) showCheck(el, side);
+  try {
+    const r = side === 'source' ? await api.checkSource(endpoint(side)) : await api.checkTarget(endpoint(side));
+    state.check[side] = r.ok === false ? { error: r.message || 'The check failed.' } : { ok: true, version: r.version };
+  } catch (e) {
+    state.check[side] = { error: e.message };
+  }
+  if (el) showCheck(el, side);
+  return !!state.check[side].ok;
+}
+
+function connectStep() {
+  const srcPanel = endpointPanel('source');
+  const dstPanel = endpointPanel('target');
+  const msg = h('div', { class: 'step-msg' });
+  const next = h('button', {
+    type: 'button', class: 'primary',
+    onclick: async () => {
+      next.disabled = true;
+      mount(msg, h('p', { role: 'status', class: 'muted' }, 'Checking both connections…'));
+      const els = [srcPanel, dstPanel].map((p) => p.querySelector('.check-result'));
+      const [a, b] = await Promise.all([
+        state.check.source?.ok || runCheck('source', els[0]),
+        state.check.target?.ok || runCheck('target', els[1]),
+      ]);
+      if (!(a && b)) {
+        next.disabled = false;
+        mount(msg, h('p', { role: 'alert', class: 'error' }, 'Fix the connection errors above to continue.'));
+        return;
+      }
+      if (await loadCollections(msg)) go('select');
+      next.disabled = false;
+    },
+  }, 'Next: select collections');
+  return h('section', { 'aria-labelledby': 'step-title' },
+    h('h2', { id: 'step-title', tabindex: -1 }, 'Connect'),
+    h('p', { class: 'lead' }, 'Where to copy from and to. Secrets stay in this page’s memory and are sent only to vmigrate serve.'),
+    h('div', { class: 'two-col' }, srcPanel, dstPanel),
+    h('div', { class: 'actions bottom' }, next),
+    msg);
+}
+
+async function loadCollections(msgEl) {
+  try {
+    const r = await api.collections(endpoint('source'));
+    state.collections = r.collections || [];
+    const names = new Set(state.collections.map((c) => c.name));
+    for (const n of [...state.selected]) if (!names.has(n)) state.selected.delete(n);
+    return true;
+  } catch (e) {
+    if (msgEl) mount(msgEl, h('p', { role: 'alert', class: 'error' }, `Cannot list the collections: ${e.message}`));
+    return false;
+  }
+}
+
+// ---- 2. Select -------------------------------------------------------------------------
+
+function vectorSummary(c) {
+  if (!c.vectors || !c.vectors.length) return h('span', { class: 'muted' }, 'no vectors');
+  return h('ul', { class: 'vec-list' }, c.vectors.map((v) => {
+    const name = v.name ? v.name : c.unnamed ? '(unnamed)' : '(unnamed)';
+    const parts = [];
+    if (v.sparse) parts.push('sparse');
+    else parts.push(`dim ${v.size}`, v.distance);
+    parts.push(v.datatype || 'float32');
+    const unsupported = v.multivector || v.distance === 'Manhattan';
+    return h('li', null,
+      h('span', { class: 'vec-name' }, name), ' ',
+      h('span', { class: 'muted' }, parts.join(' · ')), ' ',
+      v.sparse ? h('span', { class: 'tag tag-sparse' }, 'sparse') : null,
+      v.multivector ? h('span', { class: 'tag tag-multi' }, 'multivector') : null,
+      unsupported ? h('span', { class: 'tag tag-warn', title: 'Milvus cannot hold this vector as it is' }, 'not supported by Milvus') : null);
+  }));
+}
+
+function selectStep() {
+  const colls = state.collections || [];
+  const tbody = h('tbody');
+  const counter = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const next = h('button', { type: 'button', class: 'primary', onclick: () => makePlan() }, 'Next: review schema');
+  const msg = h('div', { class: 'step-msg' });
+  const all = h('input', {
+    type: 'checkbox', 'aria-label': 'Select all collections',
+    onchange: (e) => {
+      for (const c of visible()) e.target.checked ? state.selected.add(c.name) : state.selected.delete(c.name);
+      fill();
+    },
+  });
+  const visible = () => colls.filter((c) => c.name.toLowerCase().includes(state.filter.toLowerCase()));
+
+  function fill() {
+    const rows = visible().map((c) => {
+      const id = uid('cb');
+      return h('tr', { class: state.selected.has(c.name) ? 'selected' : '' },
+        h('td', null, h('input', {
+          id, type: 'checkbox', checked: state.selected.has(c.name), 'aria-label': `Select ${c.name}`,
+          onchange: (e) => { e.target.checked ? state.selected.add(c.name) : state.selected.delete(c.name); fill(); },
+        })),
+        h('td', null, h('label', { for: id, class: 'coll-name' }, c.name)),
+        h('td', { class: 'num' }, fmtInt(c.points_approx)),
+        h('td', null, vectorSummary(c)),
+        h('td', null, c.status ? h('span', { class: `dot dot-${c.status}` }, c.status) : '—'));
+    });
+    mount(tbody, rows.length ? rows : h('tr', null, h('td', { colspan: 5, class: 'muted' },
+      colls.length ? 'No collection matches the filter.' : 'The Qdrant server has no collections.')));
+    const vis = visible();
+    const nsel = vis.filter((c) => state.selected.has(c.name)).length;
+    all.checked = vis.length > 0 && nsel === vis.length;
+    all.indeterminate = nsel > 0 && nsel < vis.length;
+    mount(counter, `${state.selected.size} of ${colls.length} selected`);
+    next.disabled = state.selected.size === 0;
+  }
+  fill();
+
+  const filterId = uid();
+  return h('section', { 'aria-labelledby': 'step-title' },
+    h('h2', { id: 'step-title', tabindex: -1 }, 'Select collections'),
+    h('div', { class: 'toolbar' },
+      h('div', { class: 'field inline' },
+        h('label', { for: filterId }, 'Filter'),
+        h('input', { id: filterId, type: 'search', value: state.filter, oninput: (e) => { state.filter = e.target.value; fill(); } })),
+      h('button', {
+        type: 'button', onclick: async () => { if (await loadCollections(msg)) render(); },
+      }, 'Refresh'),
+      counter),
+    h('table', { class: 'grid' },
+      h('caption', { class: 'sr-only' }, 'Qdrant collections'),
+      h('thead', null, h('tr', null,
+        h('th', { scope: 'col', class: 'cb' }, all),
+        h('th', { scope: 'col' }, 'Collection'),
+        h('th', { scope: 'col', class: 'num' }, 'Points'),
+        h('th', { scope: 'col' }, 'Vectors'),
+        h('th', { scope: 'col' }, 'Status'))),
+      tbody),
+    h('div', { class: 'actions bottom' },
+      h('button', { type: 'button', onclick: () => go('connect') }, 'Back'), next),
+    msg);
+
+  async function makePlan() {
+    next.disabled = true;
+    mount(msg, h('p', { role: 'status', class: 'muted' }, 'Planning the Milvus schema…'));
+    try {
+      const names = colls.map((c) => c.name).filter((n) => state.selected.has(n));
+      state.plan = await api.plan(endpoint('source'), endpoint('target'), names, state.options);
+      for (const c of state.plan.collections) c._exists_name = c.error?.code === 'exists' ? c.target : null;
+      go('schema');
+    } catch (e) {
+      next.disabled = false;
+      mount(msg, h('p', { role: 'alert', class: 'error' }, `Cannot make the plan: ${e.message}`));
+    }
+  }
+}
+
+// ---- 3. Schema -------------------------------------------------------------------------
+
+/** A collection can be migrated unless refused; an "exists" refusal is lifted by a new target name. */
+const migratable = (c) => !c.error || (c.error.code === 'exists' && c.target !== c._exists_name);
+const vectorLabel = (v) => (v.source ? `vector ${v.source}` : 'the unnamed vector');
+
+/** All validation errors of the edited plan: [{coll, key, message}] (key as in data-key). */
+function validate() {
+  const errs = [];
+  const cols = state.plan ? state.plan.collections.filter(migratable) : [];
+  // every name taken twice is flagged on all its users, naming the others
+  const dupes = (items, describe) => {
+    for (const it of items) {
+      if (it.bad) continue;
+      const others = items.filter((o) => o !== it && !o.bad && o.name === it.name);
+      if (others.length) errs.push({ coll: it.coll, key: it.key, message: describe(it, others) });
+    }
+  };
+  const targets = [];
+  for (const c of cols) {
+    const e = nameError(c.target);
+    if (e) errs.push({ coll: c.source, key: 'target', message: e });
+    targets.push({ coll: c.source, key: 'target', name: c.target, bad: !!e });
+    if (utf8Length(c.description || '') > 1023) errs.push({ coll: c.source, key: 'description', message: 'At most 1023 bytes.' });
+    const fields = [{ key: 'pk', name: c.primary_key.name, what: 'the primary key' },
+      ...c.vectors.map((v, i) => ({ key: `vec${i}`, name: v.field, what: vectorLabel(v) }))];
+    for (const f of fields) {
+      f.coll = c.source;
+      const fe = nameError(f.name, { field: true });
+      if (fe) errs.push({ coll: c.source, key: f.key, message: fe });
+      f.bad = !!fe;
+    }
+    dupes(fields, (f, others) => `"${f.name}" is also used by ${others.map((o) => o.what).join(', ')}.`);
+  }
+  dupes(targets, (t, others) => `"${t.name}" is also the target of ${others.map((o) => o.coll).join(', ')}.`);
+  return errs;
+}
+
+function schemaStep() {
+  const cols = state.plan.collections;
+  const summary = h('div', { class: 'step-msg' });
+  const next = h('button', { type: 'button', class: 'primary', onclick: () => go('migrate') }, 'Next: review and migrate');
+  const cards = h('div', { class: 'cards' });
+
+  function revalidate() {
+    const errs = validate();
+    for (const msgEl of cards.querySelectorAll('[data-err]')) {
+      const [coll, key] = JSON.parse(msgEl.dataset.err);
+      const e = errs.find((x) => x.coll === coll && x.key === key);
+      msgEl.textContent = e ? e.message : '';
+      const input = document.getElementById(msgEl.dataset.for);
+      if (input) input.setAttribute('aria-invalid', e ? 'true' : 'false');
+    }
+    const ok = cols.filter(migratable).length;
+    const refused = cols.length - ok;
+    next.disabled = errs.length > 0 || ok === 0;
+    mount(summary,
+      h('p', { class: errs.length ? 'error' : 'muted', role: errs.length ? 'alert' : 'status' },
+        errs.length
+          ? `${errs.length} name${errs.length > 1 ? 's need' : ' needs'} fixing before you can continue.`
+          : `${ok} collection${ok === 1 ? '' : 's'} will be migrated${refused ? `, ${refused} refused` : ''}.`));
+  }
+
+  for (const c of cols) cards.append(collectionCard(c, revalidate));
+  revalidate();
+  return h('section', { 'aria-labelledby': 'step-title' },
+    h('h2', { id: 'step-title', tabindex: -1 }, 'Schema'),
+    h('p', { class: 'lead' }, 'The Milvus collection planned for each Qdrant collection. Names are editable; types, dimensions and metrics follow the source.'),
+    optionsPanel(cols),
+    cards,
+    summary,
+    h('div', { class: 'actions bottom' },
+      h('button', { type: 'button', onclick: () => go('select') }, 'Back'), next));
+}
+
+function optionsPanel(cols) {
+  const sel = (label, key, choices, apply) => {
+    const id = uid();
+    return h('div', { class: 'field' },
+      h('label', { for: id }, label),
+      h('select', {
+        id,
+        onchange: (e) => {
+          state.options[key] = e.target.value;
+          for (const c of cols) apply(c, e.target.value);
+        },
+      }, choices.map(([v, t]) => h('option', { value: v, selected: state.options[key] === v }, t))));
+  };
+  return h('section', { class: 'panel options', 'aria-labelledby': 'opt-title' },
+    h('h3', { id: 'opt-title' }, 'Options (all collections)'),
+    h('div', { class: 'three-col' },
+      sel('Null values in payloads', 'null_values', [
+        ['fail', 'Fail the point (default)'], ['drop', 'Drop the key'], ['keep', 'Keep null']],
+      (c, v) => { c.null_values = v; }),
+      sel('Payload key equal to a field name', 'payload_conflict', [
+        ['fail', 'Fail the point (default)'], ['prefix', 'Prefix it with payload_']],
+      (c, v) => { c.payload_conflict = v; }),
+      sel('Vector index', 'index', [
+        ['auto', 'AUTOINDEX (default)'], ['hnsw', 'HNSW with Qdrant’s m / ef_construct']],
+      (c, v) => { c.index = v === 'hnsw' ? 'HNSW' : 'AUTOINDEX'; })));
+}
+
+/** An input bound to obj[key] with an inline validation message (data-err = [coll, key]). */
+function nameInput(label, obj, key, coll, errKey, revalidate, { textarea = false } = {}) {
+  const id = uid();
+  const errId = uid('err');
+  const attrs = {
+    id, value: obj[key] || '', 'aria-describedby': errId, spellcheck: 'false', autocomplete: 'off',
+    oninput: (e) => { obj[key] = e.target.value; revalidate(); },
+  };
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    textarea ? h('textarea', { ...attrs, rows: 2 }) : h('input', { ...attrs, type: 'text' }),
+    h('p', { id: errId, class: 'field-error', 'data-err': JSON.stringify([coll, errKey]), 'data-for': id }));
+}
+
+function collectionCard(c, revalidate) {
+  const titleId = uid('coll');
+  const src = (state.collections || []).find((x) => x.name === c.source);
+  const refused = c.error && c.error.code !== 'exists';
+  const head = h('h3', { id: titleId }, c.source);
+  const count = h('p', { class: 'muted' }, `${fmtInt(c.source_count)} points in Qdrant`);
+
+  if (refused) {
+    return h('section', { class: 'card refused', role: 'region', 'aria-labelledby': titleId },
+      h('div', { class: 'card-head' }, head, h('span', { class: 'badge badge-failed' }, 'Refused')),
+      h('div', { role: 'alert', class: 'refusal' },
+        h('strong', null, 'Cannot be migrated: '), c.error.message),
+      src ? h('div', null, h('p', { class: 'muted' }, 'Source vectors:'), vectorSummary(src)) : null,
+      count);
+  }
+
+  const pk = c.primary_key;
+  const pkType = pk.type === 'VarChar' ? `VarChar(${pk.max_length || 36})` : pk.type;
+  const vecRows = c.vectors.map((v, i) => {
+    const id = uid();
+    const errId = uid('err');
+    return h('tr', null,
+      h('td', null, v.source || h('span', { class: 'muted' }, '(unnamed)')),
+      h('td', null,
+        h('input', {
+          id, type: 'text', value: v.field, 'aria-label': `Field name for ${vectorLabel(v)}`,
+          'aria-describedby': errId, spellcheck: 'false', autocomplete: 'off',
+          oninput: (e) => { v.field = e.target.value; revalidate(); },
+        }),
+        h('p', { id: errId, class: 'field-error', 'data-err': JSON.stringify([c.source, `vec${i}`]), 'data-for': id })),
+      h('td', null, v.type),
+      h('td', { class: 'num' }, v.dim ?? '—'),
+      h('td', null, v.metric),
+      h('td', null, v.source_datatype || 'float32', v.source_datatype && v.source_datatype !== 'float32' ? h('span', { class: 'muted' }, ' → float32') : null));
+  });
+
+  return h('section', { class: 'card', role: 'region', 'aria-labelledby': titleId },
+    h('div', { class: 'card-head' }, head, h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'),
+      h('span', { class: 'muted' }, 'Milvus collection'), count),
+    c.error ? h('div', { role: 'alert', class: 'refusal' },
+      h('strong', null, 'Target exists: '), c.error.message,
+      ' Choose another target name to migrate this collection.') : null,
+    h('div', { class: 'two-col' },
+      nameInput('Target collection name', c, 'target', c.source, 'target', revalidate),
+      nameInput('Description', c, 'description', c.source, 'description', revalidate, { textarea: true })),
+    h('h4', null, 'Fields'),
+    h('table', { class: 'grid fields' },
+      h('caption', { class: 'sr-only' }, `Fields of ${c.source}`),
+      h('thead', null, h('tr', null,
+        ['Qdrant', 'Milvus field', 'Type', 'Dim', 'Metric', 'Source datatype'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', null,
+        h('tr', null,
+          h('td', null, 'point id'),
+          h('td', null, (() => {
+            const id = uid();
+            const errId = uid('err');
+            return [
+              h('input', {
+                id, type: 'text', value: pk.name, 'aria-label': 'Primary key field name', 'aria-describedby': errId,
+                spellcheck: 'false', autocomplete: 'off', oninput: (e) => { pk.name = e.target.value; revalidate(); },
+              }),
+              h('p', { id: errId, class: 'field-error', 'data-err': JSON.stringify([c.source, 'pk']), 'data-for': id }),
+            ];
+          })()),
+          h('td', null, pkType, h('span', { class: 'tag' }, 'primary key')),
+          h('td', null, '—'), h('td', null, '—'), h('td', null, '—')),
+        vecRows,
+        h('tr', null,
+          h('td', null, 'payload'), h('td', null, h('code', null, '$meta')),
+          h('td', null, 'JSON (dynamic field)'), h('td', null, '—'), h('td', null, '—'), h('td', null, '—')))),
+    h('ul', { class: 'facts' },
+      h('li', null, 'Dynamic field: ', h('strong', null, 'on')),
+      h('li', null, 'Partition key: ', h('strong', null, 'off')),
+      h('li', null, 'Auto ID: ', h('strong', null, 'off')),
+      c.skipped_vectors && c.skipped_vectors.length
+        ? h('li', null, 'Skipped vectors: ', h('strong', null, c.skipped_vectors.join(', '))) : null),
+    c.notes && c.notes.length
+      ? h('div', { class: 'notes' }, h('h4', null, 'Notes'), h('ul', null, c.notes.map((n) => h('li', null, n))))
+      : null);
+}
+
+// ---- 4. Migrate ------------------------------------------------------------------------
+
+function migrateStep() {
+  const cols = state.plan.collections.filter(migratable);
+  const total = cols.reduce((s, c) => s + (c.source_count || 0), 0);
+  const msg = h('div', { class: 'step-msg' });
+  const verifyId = uid();
+  const start = h('button', {
+    type: 'button', class: 'primary',
+    onclick: async () => {
+      start.disabled = true;
+      mount(msg, h('p', { role: 'status', class: 'muted' }, 'Creating the job…'));
+      try {
+        const plan = {
+          version: state.plan.version || 1,
+          collections: cols.map((c) => {
+            const { _exists_name, ...rest } = c; // eslint-disable-line no-unused-vars
+            return rest;
+          }),
+        };
+        const job = await api.createJob(endpoint('source'), endpoint('target'), plan, {
+          verify_sample: Number(state.jobOptions.verify_sample) || 0,
+          store_secrets: !!state.jobOptions.store_secrets,
+        });
+        // a fresh wizard for the next migration; the connection settings stay
+        state.plan = null;
+        state.selected.clear();
+        state.step = 'select';
+        location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+      } catch (e) {
+        start.disabled = false;
+        mount(msg, h('p', { role: 'alert', class: 'error' }, `Cannot start the migration: ${e.message}`));
+      }
+    },
+  }, 'Start migration');
+  const storeId = uid();
+  return h('section', { 'aria-labelledby': 'step-title' },
+    h('h2', { id: 'step-title', tabindex: -1 }, 'Migrate'),
+    h('p', { class: 'lead' }, `${cols.length} collection${cols.length === 1 ? '' : 's'}, ${fmtInt(total)} points, from `,
+      h('code', null, state.source.url), ' to ', h('code', null, state.target.url),
+      state.target.db && state.target.db !== 'default' ? [' (database ', h('code', null, state.target.db), ')'] : null, '.'),
+    h('table', { class: 'grid' },
+      h('caption', { class: 'sr-only' }, 'Collections to migrate'),
+      h('thead', null, h('tr', null, ['Qdrant collection', 'Milvus collection', 'Points', 'Fields'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', null, cols.map((c) => h('tr', null,
+        h('td', null, c.source), h('td', null, h('strong', null, c.target)),
+        h('td', { class: 'num' }, fmtInt(c.source_count)),
+        h('td', null, [c.primary_key.name, ...c.vectors.map((v) => v.field)].join(', ')))))),
+    h('section', { class: 'panel', 'aria-label': 'Job options' },
+      h('div', { class: 'field' },
+        h('label', { for: verifyId }, 'Verify a sample of points after copying'),
+        h('input', {
+          id: verifyId, type: 'number', min: 0, max: 100000, value: state.jobOptions.verify_sample,
+          oninput: (e) => { state.jobOptions.verify_sample = e.target.value; },
+        }),
+        h('p', { class: 'hint' }, 'Counts are always compared; 0 skips the point sample.')),
+      h('div', { class: 'field check' },
+        h('input', { id: storeId, type: 'checkbox', checked: state.jobOptions.store_secrets, onchange: (e) => { state.jobOptions.store_secrets = e.target.checked; } }),
+        h('label', { for: storeId }, 'Store the API key and token encrypted with the job (needed to resume it later)'))),
+    h('div', { class: 'actions bottom' },
+      h('button', { type: 'button', onclick: () => go('schema') }, 'Back'), start),
+    msg);
+}
