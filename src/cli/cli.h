@@ -41,6 +41,7 @@ struct cli_opts {
     /* job center (issue 4) */
     const char *store, *status;
     int detach, follow, no_store_secrets, concurrency;
+    const char *listen, *api_token, *web_root; /* serve */
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
 };
@@ -82,6 +83,7 @@ int cmd_migrate(struct cli_opts *o);
 int cmd_verify(struct cli_opts *o);
 int cmd_jobs(struct cli_opts *o);   /* cmd_jobs.c */
 int cmd_worker(struct cli_opts *o); /* cmd_worker.c */
+int cmd_serve(struct cli_opts *o);  /* cmd_serve.c: the HTTP API and web console */
 struct vmig_job_run_opts;
 /* Run options of jobs resume/retry/restart and worker: secrets from flags/env,
  * cancel on SIGINT, log to stderr. */

@@ -35,6 +35,8 @@ static const struct cmd cmds[] = {
      "list, inspect, cancel, resume, retry or restart migration jobs"},
     {"worker", cmd_worker, "worker [--concurrency N]",
      "long-running: claim pending jobs from the job store and run them"},
+    {"serve", cmd_serve, "serve [--listen 127.0.0.1:8080] [--api-token T] [--web-root DIR]",
+     "HTTP API (/api/v1) and web console, with a job worker inside"},
 };
 
 static void on_sigint(int sig)

@@ -1,0 +1,780 @@
+/*
+ * api.c - the handlers of the HTTP API v1 (docs/user/http-api.md, docs/openapi.yaml).
+ * Each one reads its JSON body, calls one libvmig function (probe, describe, plan,
+ * job create/get/list/logs/cancel/resume/retry/restart) and maps the library's code
+ * to an HTTP status with api_status_of(); the library's JSON forms (plan, job,
+ * source collection) are passed through unchanged so the console and the CLI's
+ * --json see the same documents. Secrets from request bodies are redacted from
+ * every message built here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/server.h"
+#include "util/buf.h"
+
+/* ---- responses ---------------------------------------------------------------------- */
+
+static void resp_text(struct api_resp *out, int status, char *text)
+{
+    free(out->body);
+    out->status = status;
+    out->body = text;
+}
+
+static void resp_obj(struct api_resp *out, int status, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!s) abort();
+    resp_text(out, status, s);
+}
+
+int api_status_of(enum vmig_code code)
+{
+    switch (code) {
+    case VMIG_OK: return 200;
+    case VMIG_E_USAGE: return 400;
+    case VMIG_E_AUTH: return 401;
+    case VMIG_E_NOT_FOUND: return 404;
+    case VMIG_E_EXISTS:
+    case VMIG_E_VERIFY: return 409;
+    case VMIG_E_SCHEMA: return 422;
+    case VMIG_E_CONNECT:
+    case VMIG_E_TLS:
+    case VMIG_E_UNAVAILABLE:
+    case VMIG_E_TIMEOUT: return 502;
+    default: return 500;
+    }
+}
+
+/* Replace every occurrence of the request's secrets with "***". */
+static void redact(const struct api_req *r, struct vmig_buf *b)
+{
+    for (size_t i = 0; i < r->nsecrets; i++) {
+        const char *sec = r->secrets[i];
+        size_t n = strlen(sec);
+        if (!n) continue;
+        struct vmig_buf o = VMIG_BUF_INIT;
+        const char *p = b->p, *hit;
+        while ((hit = strstr(p, sec))) {
+            vmig_buf_add(&o, p, (size_t)(hit - p));
+            vmig_buf_adds(&o, "***");
+            p = hit + n;
+        }
+        vmig_buf_adds(&o, p);
+        vmig_buf_release(b);
+        *b = o;
+    }
+}
+
+void api_error(const struct api_req *r, struct api_resp *out, int status, const char *code,
+               const char *fmt, ...)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    vmig_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    redact(r, &b);
+    resp_obj(out, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", b.p));
+    vmig_buf_release(&b);
+}
+
+/* A library failure; side ("source"/"target"/NULL) names the server the credentials
+ * or connection problem is about when the message does not say it already. */
+static void lib_error(const struct api_req *r, struct api_resp *out, const struct vmig_err *e,
+                      const char *side)
+{
+    const char *msg = e->msg[0] ? e->msg : vmig_strerror(e->code);
+    int say_side = side && (e->code == VMIG_E_AUTH || e->code == VMIG_E_CONNECT ||
+                            e->code == VMIG_E_TLS || e->code == VMIG_E_UNAVAILABLE ||
+                            e->code == VMIG_E_TIMEOUT) &&
+                   strncmp(msg, side, strlen(side)) != 0;
+    api_error(r, out, api_status_of(e->code), vmig_code_json_name(e->code), "%s%s%s",
+              say_side ? side : "", say_side ? ": " : "", msg);
+}
+
+/* ---- reading bodies ----------------------------------------------------------------- */
+
+/* Optional string member: 0 (*v NULL when absent or null), -1 after the error reply. */
+static int get_str(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                   const char *key, const char **v)
+{
+    *v = NULL;
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_string(x)) {
+        api_error(r, out, 400, "usage", "%s%s must be a string", path, key);
+        return -1;
+    }
+    *v = json_string_value(x);
+    return 0;
+}
+
+static int get_bool(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                    const char *key, int *v)
+{
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_boolean(x)) {
+        api_error(r, out, 400, "usage", "%s%s must be true or false", path, key);
+        return -1;
+    }
+    *v = json_is_true(x);
+    return 0;
+}
+
+static int get_int(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                   const char *key, int lo, int hi, int *v)
+{
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi) {
+        api_error(r, out, 400, "usage", "%s%s must be an integer from %d to %d", path, key, lo,
+                  hi);
+        return -1;
+    }
+    *v = (int)json_integer_value(x);
+    return 0;
+}
+
+static json_t *get_obj(const struct api_req *r, struct api_resp *out, const char *key, int *bad)
+{
+    json_t *x = r->body ? json_object_get(r->body, key) : NULL;
+    *bad = 0;
+    if (!x || json_is_null(x)) return NULL;
+    if (!json_is_object(x)) {
+        api_error(r, out, 400, "usage", "%s must be an object", key);
+        *bad = 1;
+        return NULL;
+    }
+    return x;
+}
+
+/* Fill ep from body[side] ({"url","api_key"|"token","db","ca_file","insecure"}); the
+ * strings stay borrowed from the body. The secret is remembered for redaction. */
+static int get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
+                        struct vmig_endpoint *ep)
+{
+    int target = strcmp(side, "target") == 0, bad;
+    char path[16];
+    memset(ep, 0, sizeof *ep);
+    json_t *o = get_obj(r, out, side, &bad);
+    if (bad) return -1;
+    if (!o) {
+        api_error(r, out, 400, "usage", "%s is required: {\"url\": \"%s\", ...}", side,
+                  target ? "http://localhost:19530" : "http://localhost:6333");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s.", side);
+    if (get_str(r, out, o, path, target ? "token" : "api_key", &ep->secret)) return -1;
+    if (ep->secret && *ep->secret && r->nsecrets < SRV_MAX_SECRETS)
+        r->secrets[r->nsecrets++] = ep->secret;
+    if (get_str(r, out, o, path, "url", &ep->url) || get_str(r, out, o, path, "ca_file",
+                                                             &ep->ca_file) ||
+        get_bool(r, out, o, path, "insecure", &ep->insecure))
+        return -1;
+    if (target && get_str(r, out, o, path, "db", &ep->db)) return -1;
+    int timeout_s = 0;
+    if (get_int(r, out, o, path, "timeout_s", 0, 3600, &timeout_s)) return -1;
+    ep->timeout_ms = timeout_s * 1000;
+    if (!ep->url || !*ep->url) {
+        api_error(r, out, 400, "usage", "%s.url is required (e.g. %s)", side,
+                  target ? "http://localhost:19530" : "http://localhost:6333");
+        return -1;
+    }
+    if (ep->secret && !*ep->secret) ep->secret = NULL;
+    if (ep->db && !*ep->db) ep->db = NULL;
+    if (ep->ca_file && !*ep->ca_file) ep->ca_file = NULL;
+    return 0;
+}
+
+/* Mapping options and edits from body.options / body.edits. mo is initialised here. */
+static int get_map_opts(const struct api_req *r, struct api_resp *out, const char *source_url,
+                        struct vmig_map_opts *mo)
+{
+    int bad;
+    vmig_map_opts_init(mo);
+    mo->source_url = source_url;
+    json_t *o = get_obj(r, out, "options", &bad);
+    if (bad) return -1;
+    const char *nulls, *conflict, *index;
+    if (get_str(r, out, o, "options.", "null_values", &nulls) ||
+        get_str(r, out, o, "options.", "payload_conflict", &conflict) ||
+        get_str(r, out, o, "options.", "index", &index) ||
+        get_int(r, out, o, "options.", "max_vector_fields", 0, VMIG_MAX_VECTOR_FIELDS,
+                &mo->max_vector_fields))
+        return -1;
+    if (nulls) {
+        if (!strcmp(nulls, "fail")) mo->nulls = VMIG_NULL_FAIL;
+        else if (!strcmp(nulls, "drop")) mo->nulls = VMIG_NULL_DROP;
+        else if (!strcmp(nulls, "keep")) mo->nulls = VMIG_NULL_KEEP;
+        else {
+            api_error(r, out, 400, "usage",
+                      "options.null_values must be fail, drop or keep, not '%s'", nulls);
+            return -1;
+        }
+    }
+    if (conflict) {
+        if (!strcmp(conflict, "fail")) mo->conflict = VMIG_CONFLICT_FAIL;
+        else if (!strcmp(conflict, "prefix")) mo->conflict = VMIG_CONFLICT_PREFIX;
+        else {
+            api_error(r, out, 400, "usage",
+                      "options.payload_conflict must be fail or prefix, not '%s'", conflict);
+            return -1;
+        }
+    }
+    if (index) {
+        if (!strcasecmp(index, "auto") || !strcasecmp(index, "autoindex"))
+            mo->index = VMIG_INDEX_AUTO;
+        else if (!strcasecmp(index, "hnsw")) mo->index = VMIG_INDEX_HNSW;
+        else {
+            api_error(r, out, 400, "usage", "options.index must be auto or hnsw, not '%s'",
+                      index);
+            return -1;
+        }
+    }
+    json_t *edits = r->body ? json_object_get(r->body, "edits") : NULL;
+    if (edits && !json_is_null(edits)) {
+        if (!json_is_array(edits)) {
+            api_error(r, out, 400, "usage", "edits must be an array of {\"kind\", \"value\"}");
+            return -1;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(edits, i, e) {
+            const char *kind = json_string_value(json_object_get(e, "kind"));
+            const char *value = json_string_value(json_object_get(e, "value"));
+            if (!json_is_object(e) || !kind || !value) {
+                api_error(r, out, 400, "usage",
+                          "edits[%zu] must be {\"kind\": \"target-name|description|rename|"
+                          "skip-vector\", \"value\": \"...\"}",
+                          i);
+                return -1;
+            }
+            struct vmig_err err;
+            vmig_err_clear(&err);
+            if (vmig_map_opts_add(mo, kind, value, &err)) {
+                api_error(r, out, 400, "usage", "edits[%zu]: %s", i, err.msg);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* body.collections: array of names (absent or empty = all). names is malloc'd. */
+static int get_names(const struct api_req *r, struct api_resp *out, const char ***names,
+                     size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    json_t *a = r->body ? json_object_get(r->body, "collections") : NULL;
+    if (!a || json_is_null(a)) return 0;
+    if (!json_is_array(a)) {
+        api_error(r, out, 400, "usage", "collections must be an array of collection names");
+        return -1;
+    }
+    *names = calloc(json_array_size(a) + 1, sizeof **names);
+    if (!*names) abort();
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v) || !*json_string_value(v)) {
+            api_error(r, out, 400, "usage", "collections[%zu] must be a non-empty string", i);
+            return -1;
+        }
+        (*names)[(*n)++] = json_string_value(v);
+    }
+    return 0;
+}
+
+/* ---- handlers ------------------------------------------------------------------------ */
+
+static void h_health(struct api_req *r, struct api_resp *out)
+{
+    (void)r;
+    resp_obj(out, 200, json_pack("{s:s,s:s}", "status", "ok", "version", vmig_version()));
+}
+
+static void h_check(struct api_req *r, struct api_resp *out, const char *side)
+{
+    struct vmig_endpoint ep;
+    if (get_endpoint(r, out, side, &ep)) return;
+    char ver[64] = "";
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    enum vmig_code rc;
+    if (strcmp(side, "source") == 0) {
+        rc = vmig_source_probe(&ep, ver, sizeof ver, &err);
+        if (rc == VMIG_OK) {
+            /* Qdrant answers GET / without the API key: ask for a collection that
+             * cannot exist, so a wrong key shows as 401 and a right one as 404 */
+            static const char *const probe_name[] = {"vmigrate-credentials-check-"};
+            struct vmig_src_coll *sc = NULL;
+            size_t n = 0;
+            rc = vmig_source_describe(&ep, probe_name, 1, &sc, &n, &err);
+            free(sc);
+            if (rc == VMIG_E_NOT_FOUND || rc == VMIG_OK) {
+                rc = VMIG_OK;
+                vmig_err_clear(&err);
+            }
+        }
+    } else {
+        rc = vmig_target_probe(&ep, ver, sizeof ver, &err);
+    }
+    if (rc) {
+        lib_error(r, out, &err, side);
+        return;
+    }
+    resp_obj(out, 200, json_pack("{s:b,s:s}", "ok", 1, "version", ver));
+}
+
+static void h_collections(struct api_req *r, struct api_resp *out)
+{
+    struct vmig_endpoint ep;
+    struct vmig_src_coll *sc = NULL;
+    const char **names = NULL;
+    size_t n = 0, nnames = 0;
+    if (get_endpoint(r, out, "source", &ep) || get_names(r, out, &names, &nnames)) goto out;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    enum vmig_code rc = vmig_source_describe(&ep, nnames ? names : NULL, nnames, &sc, &n, &err);
+    if (rc) {
+        lib_error(r, out, &err, "source");
+        goto out;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char *js = vmig_src_coll_to_json(&sc[i], 0);
+        json_array_append_new(a, json_loads(js, 0, NULL));
+        free(js);
+    }
+    resp_obj(out, 200, json_pack("{s:o}", "collections", a));
+out:
+    free(sc);
+    free(names);
+}
+
+/* Probe both servers first, so a connection or credentials problem is reported with
+ * the side it is about (the session calls' own messages do not always say). */
+static int probe_both(const struct api_req *r, struct api_resp *out,
+                      const struct vmig_endpoint *src, const struct vmig_endpoint *dst)
+{
+    char ver[64];
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_source_probe(src, ver, sizeof ver, &err)) {
+        lib_error(r, out, &err, "source");
+        return -1;
+    }
+    if (vmig_target_probe(dst, ver, sizeof ver, &err)) {
+        lib_error(r, out, &err, "target");
+        return -1;
+    }
+    return 0;
+}
+
+static void h_plan(struct api_req *r, struct api_resp *out)
+{
+    struct vmig_endpoint src, dst;
+    struct vmig_map_opts mo;
+    struct vmig_plan plan;
+    const char **names = NULL;
+    size_t nnames = 0;
+    memset(&plan, 0, sizeof plan);
+    vmig_map_opts_init(&mo);
+    if (get_endpoint(r, out, "source", &src) || get_endpoint(r, out, "target", &dst) ||
+        get_names(r, out, &names, &nnames))
+        goto out;
+    vmig_map_opts_release(&mo);
+    if (get_map_opts(r, out, src.url, &mo) || probe_both(r, out, &src, &dst)) goto out;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    enum vmig_code rc = vmig_plan_make(&src, &dst, names, nnames, &mo, &plan, &err);
+    if (rc) {
+        lib_error(r, out, &err, NULL);
+        goto out;
+    }
+    resp_text(out, 200, vmig_plan_to_json(&plan, 0));
+out:
+    vmig_plan_release(&plan);
+    vmig_map_opts_release(&mo);
+    free(names);
+}
+
+static void job_resp(struct api_req *r, struct api_resp *out, int status, const char *id)
+{
+    struct vmig_job j;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_job_get(r->srv->store, id, &j, &err)) {
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    resp_text(out, status, vmig_job_to_json(&j, 1, 0));
+    vmig_job_release(&j);
+}
+
+static void h_jobs_create(struct api_req *r, struct api_resp *out)
+{
+    struct vmig_endpoint src, dst;
+    struct vmig_map_opts mo;
+    struct vmig_plan plan;
+    const char **names = NULL;
+    size_t nnames = 0;
+    char *plan_text = NULL;
+    memset(&plan, 0, sizeof plan);
+    vmig_map_opts_init(&mo);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (get_endpoint(r, out, "source", &src) || get_endpoint(r, out, "target", &dst)) goto out;
+    vmig_map_opts_release(&mo);
+    if (get_map_opts(r, out, src.url, &mo)) goto out;
+
+    int bad, store_secrets = 1;
+    json_t *o = get_obj(r, out, "options", &bad);
+    if (bad) goto out;
+    struct vmig_job_opts jo;
+    vmig_job_opts_init(&jo);
+    int page = 0;
+    if (get_int(r, out, o, "options.", "readers", 0, 64, &jo.readers) ||
+        get_int(r, out, o, "options.", "writers", 0, 64, &jo.writers) ||
+        get_int(r, out, o, "options.", "verify_sample", -1, 1000000, &jo.verify_sample) ||
+        get_int(r, out, o, "options.", "page_size", 0, 100000, &page) ||
+        get_bool(r, out, o, "options.", "store_secrets", &store_secrets))
+        goto out;
+    jo.page_limit = (uint32_t)page;
+    if (probe_both(r, out, &src, &dst)) goto out;
+
+    json_t *pj = r->body ? json_object_get(r->body, "plan") : NULL;
+    enum vmig_code rc;
+    if (pj && !json_is_null(pj)) {
+        /* an edited plan: the same checks as `migrate --plan FILE` */
+        if (!json_is_object(pj)) {
+            api_error(r, out, 400, "usage", "plan must be a plan object as returned by "
+                                            "POST /api/v1/plan");
+            goto out;
+        }
+        plan_text = json_dumps(pj, JSON_COMPACT);
+        if (!plan_text) abort();
+        rc = vmig_plan_from_json(plan_text, &plan, &err);
+        if (rc) {
+            api_error(r, out, 400, "usage", "plan: %s", err.msg);
+            goto out;
+        }
+        rc = vmig_plan_check_file(&src, &dst, &plan, &mo, &err);
+    } else {
+        /* no plan given: make one from collections/options/edits like POST /plan */
+        if (get_names(r, out, &names, &nnames)) goto out;
+        rc = vmig_plan_make(&src, &dst, names, nnames, &mo, &plan, &err);
+    }
+    if (rc) {
+        lib_error(r, out, &err, NULL);
+        goto out;
+    }
+    size_t runnable = 0;
+    const struct vmig_err *first = NULL;
+    json_t *refused = json_array();
+    for (size_t i = 0; i < plan.n; i++) {
+        const struct vmig_plan_coll *pc = &plan.coll[i];
+        if (!pc->refusal.code) {
+            runnable++;
+            continue;
+        }
+        if (!first) first = &pc->refusal;
+        json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "source", pc->source, "code",
+                                                 vmig_code_json_name(pc->refusal.code),
+                                                 "message", pc->refusal.msg));
+    }
+    if (!runnable) {
+        json_decref(refused);
+        if (first)
+            api_error(r, out, 422, vmig_code_json_name(first->code), "%s", first->msg);
+        else
+            api_error(r, out, 422, "usage", "the plan has no collections to migrate");
+        goto out;
+    }
+    /* refused collections are reported, not put into the job (a job of only what can
+     * run ends SUCCESSFUL when it all copied); plan_coll owns no heap memory */
+    size_t k = 0;
+    for (size_t i = 0; i < plan.n; i++)
+        if (!plan.coll[i].refusal.code) {
+            if (k != i) plan.coll[k] = plan.coll[i];
+            k++;
+        }
+    plan.n = k;
+    char id[VMIG_JOB_ID_MAX];
+    rc = vmig_job_create(r->srv->store, &src, &dst, &plan, &jo, store_secrets, id, &err);
+    if (rc) {
+        json_decref(refused);
+        lib_error(r, out, &err, NULL);
+        goto out;
+    }
+    if (!store_secrets && (src.secret || dst.secret)) {
+        /* the worker has no secrets for this job: run it here with the ones given */
+        int ended = 0;
+        enum vmig_code jrc = VMIG_OK;
+        struct vmig_err jerr;
+        vmig_err_clear(&jerr);
+        srv_run_job(r->srv, id, "run", src.secret, dst.secret, NULL, NULL, &ended, &jrc, &jerr);
+    }
+    resp_obj(out, 201, json_pack("{s:s,s:s,s:o}", "id", id, "status", "PENDING", "refused",
+                                 refused));
+out:
+    free(plan_text);
+    vmig_plan_release(&plan);
+    vmig_map_opts_release(&mo);
+    free(names);
+}
+
+static void h_jobs_list(struct api_req *r, struct api_resp *out)
+{
+    int status = -1;
+    const char *st = srv_query(r, "status");
+    if (st && *st) {
+        enum vmig_job_status s;
+        if (vmig_job_status_parse(st, &s)) {
+            api_error(r, out, 400, "usage",
+                      "status must be PENDING, IN_PROGRESS, SUCCESSFUL, FAILED or CANCELLED, not "
+                      "'%s'",
+                      st);
+            return;
+        }
+        status = (int)s;
+    }
+    struct vmig_job *jobs = NULL;
+    size_t n = 0;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_job_list(r->srv->store, status, &jobs, &n, &err)) {
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char *js = vmig_job_to_json(&jobs[i], 0, 0);
+        json_array_append_new(a, json_loads(js, 0, NULL));
+        free(js);
+    }
+    vmig_job_list_free(jobs, n);
+    resp_obj(out, 200, json_pack("{s:o}", "jobs", a));
+}
+
+struct logs_ctx {
+    json_t *a;
+    int64_t last;
+};
+
+static int add_log(void *ud, const struct vmig_job_log *e)
+{
+    static const char *const lv[] = {"error", "warn", "info", "debug"};
+    struct logs_ctx *c = ud;
+    c->last = e->seq;
+    json_array_append_new(
+        c->a, json_pack("{s:I,s:I,s:s,s:o,s:o,s:s}", "seq", (json_int_t)e->seq, "ts_ms",
+                        (json_int_t)e->ts_ms, "level", lv[e->level & 3], "collection",
+                        e->coll[0] ? json_string(e->coll) : json_null(), "point_id",
+                        e->point_id[0] ? json_string(e->point_id) : json_null(), "message",
+                        e->msg));
+    return 0;
+}
+
+static int query_num(struct api_req *r, struct api_resp *out, const char *key, long long lo,
+                     long long hi, long long *v)
+{
+    const char *s = srv_query(r, key);
+    if (!s || !*s) return 0;
+    char *end;
+    long long x = strtoll(s, &end, 10);
+    if (*end || x < lo || x > hi) {
+        api_error(r, out, 400, "usage", "%s must be an integer from %lld to %lld, not '%s'", key,
+                  lo, hi, s);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+static void h_job_logs(struct api_req *r, struct api_resp *out, const char *id)
+{
+    long long after = 0, limit = 1000;
+    if (query_num(r, out, "after", 0, INT64_MAX, &after) ||
+        query_num(r, out, "limit", 1, 10000, &limit))
+        return;
+    struct vmig_job j;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_job_get(r->srv->store, id, &j, &err)) {
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    vmig_job_release(&j);
+    struct logs_ctx c = {json_array(), after};
+    if (vmig_job_logs(r->srv->store, id, after, (size_t)limit, add_log, &c, &err)) {
+        json_decref(c.a);
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    resp_obj(out, 200, json_pack("{s:o,s:I}", "logs", c.a, "next", (json_int_t)c.last));
+}
+
+static void h_job_cancel(struct api_req *r, struct api_resp *out, const char *id)
+{
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    int immediate = 0;
+    if (vmig_job_cancel(r->srv->store, id, &immediate, &err)) {
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    job_resp(r, out, immediate ? 200 : 202, id);
+}
+
+/* resume / retry / restart: run in a thread of the server, answer once it runs. */
+static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, const char *mode)
+{
+    struct vmig_job j;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_job_get(r->srv->store, id, &j, &err)) {
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    enum vmig_job_status st = j.status;
+    int orphaned = j.orphaned;
+    vmig_job_release(&j);
+    /* optional secrets for jobs created with store_secrets false (or rotated keys) */
+    const char *src_secret = NULL, *dst_secret = NULL, *nulls = NULL, *conflict = NULL;
+    int bad;
+    json_t *so = get_obj(r, out, "source", &bad);
+    if (bad) return;
+    json_t *to = get_obj(r, out, "target", &bad);
+    if (bad) return;
+    if (get_str(r, out, so, "source.", "api_key", &src_secret) ||
+        get_str(r, out, to, "target.", "token", &dst_secret))
+        return;
+    if (src_secret && *src_secret && r->nsecrets < SRV_MAX_SECRETS)
+        r->secrets[r->nsecrets++] = src_secret;
+    if (dst_secret && *dst_secret && r->nsecrets < SRV_MAX_SECRETS)
+        r->secrets[r->nsecrets++] = dst_secret;
+    if (!strcmp(mode, "retry") &&
+        (get_str(r, out, r->body, "", "null_values", &nulls) ||
+         get_str(r, out, r->body, "", "payload_conflict", &conflict)))
+        return;
+    if (!strcmp(mode, "resume") && st == VMIG_JOB_PENDING && !orphaned && !src_secret &&
+        !dst_secret) {
+        job_resp(r, out, 202, id); /* already queued: the worker takes it */
+        return;
+    }
+    int ended = 0;
+    enum vmig_code rc = VMIG_OK;
+    vmig_err_clear(&err);
+    if (srv_run_job(r->srv, id, mode, src_secret, dst_secret, nulls, conflict, &ended, &rc,
+                    &err)) {
+        api_error(r, out, 500, "internal", "cannot start a thread for job '%s'", id);
+        return;
+    }
+    /* a run that ended at once was refused (wrong state, bad option, no secrets) unless
+     * it simply finished: report refusals, else the job as it is now */
+    if (ended && rc && rc != VMIG_E_CANCELLED) {
+        struct vmig_job now;
+        struct vmig_err e2;
+        vmig_err_clear(&e2);
+        int ran = 0;
+        if (vmig_job_get(r->srv->store, id, &now, &e2) == VMIG_OK) {
+            ran = now.status == VMIG_JOB_FAILED && now.started_ms && st != VMIG_JOB_FAILED;
+            vmig_job_release(&now);
+        }
+        if (!ran) {
+            lib_error(r, out, &err, NULL);
+            return;
+        }
+    }
+    job_resp(r, out, 202, id);
+}
+
+static void h_job_get(struct api_req *r, struct api_resp *out, const char *id)
+{
+    job_resp(r, out, 200, id);
+}
+
+/* ---- routing ------------------------------------------------------------------------- */
+
+struct route {
+    const char *method, *path;
+    void (*fn)(struct api_req *r, struct api_resp *out);
+};
+
+static void h_source_check(struct api_req *r, struct api_resp *out) { h_check(r, out, "source"); }
+static void h_target_check(struct api_req *r, struct api_resp *out) { h_check(r, out, "target"); }
+
+static const struct route routes[] = {
+    {"GET", "/health", h_health},
+    {"POST", "/source/check", h_source_check},
+    {"POST", "/target/check", h_target_check},
+    {"POST", "/source/collections", h_collections},
+    {"POST", "/plan", h_plan},
+    {"POST", "/jobs", h_jobs_create},
+    {"GET", "/jobs", h_jobs_list},
+};
+
+static int method_is(const struct api_req *r, const char *m)
+{
+    return strcmp(r->method, m) == 0 || (strcmp(m, "GET") == 0 && strcmp(r->method, "HEAD") == 0);
+}
+
+void api_handle(struct api_req *r, struct api_resp *out)
+{
+    const char *p = r->path;
+    size_t plen = strlen(p);
+    while (plen > 1 && p[plen - 1] == '/') plen--; /* "/jobs/" = "/jobs" */
+    int path_known = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        if (strlen(routes[i].path) != plen || strncmp(routes[i].path, p, plen) != 0) continue;
+        path_known = 1;
+        if (method_is(r, routes[i].method)) {
+            routes[i].fn(r, out);
+            return;
+        }
+    }
+    if (!path_known && plen > 6 && strncmp(p, "/jobs/", 6) == 0) {
+        /* /jobs/{id}[/logs|/cancel|/resume|/retry|/restart] */
+        char id[VMIG_JOB_ID_MAX + 1], action[16] = "";
+        const char *ids = p + 6, *slash = memchr(ids, '/', plen - 6);
+        size_t idlen = slash ? (size_t)(slash - ids) : plen - 6;
+        size_t alen = slash ? plen - 6 - idlen - 1 : 0;
+        if (!idlen || idlen >= sizeof id || alen >= sizeof action) {
+            api_error(r, out, 404, "not_found", "no such job");
+            return;
+        }
+        memcpy(id, ids, idlen);
+        id[idlen] = '\0';
+        if (alen) memcpy(action, slash + 1, alen);
+        action[alen] = '\0';
+        const char *need = !alen || !strcmp(action, "logs") ? "GET" : "POST";
+        int known = !alen || !strcmp(action, "logs") || !strcmp(action, "cancel") ||
+                    !strcmp(action, "resume") || !strcmp(action, "retry") ||
+                    !strcmp(action, "restart");
+        if (!known) {
+            api_error(r, out, 404, "not_found", "unknown job action '%s'", action);
+            return;
+        }
+        if (!method_is(r, need)) {
+            api_error(r, out, 405, "usage", "use %s for /api/v1/jobs/{id}%s%s", need,
+                      alen ? "/" : "", action);
+            return;
+        }
+        if (!alen) h_job_get(r, out, id);
+        else if (!strcmp(action, "logs")) h_job_logs(r, out, id);
+        else if (!strcmp(action, "cancel")) h_job_cancel(r, out, id);
+        else h_job_run(r, out, id, action);
+        return;
+    }
+    if (path_known) api_error(r, out, 405, "usage", "method %s not allowed here", r->method);
+    else api_error(r, out, 404, "not_found", "no such API endpoint");
+}

@@ -1,0 +1,104 @@
+/*
+ * server.h - what the HTTP face's files share. server.c runs libmicrohttpd, reads
+ * request bodies (bounded), checks the bearer token, routes /api/v1/ to the
+ * handlers in api.c and everything else to the static files of files.c; it also
+ * owns the in-process job worker and the threads that run resumed, retried and
+ * restarted jobs. Like the CLI, the server is a thin face: handlers parse JSON, call
+ * libvmig and map its codes to HTTP statuses (docs/user/http-api.md).
+ */
+#ifndef VMIG_SERVER_H
+#define VMIG_SERVER_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#include "vmig/job.h"
+#include "vmig/vmig.h"
+
+#define SRV_BODY_MAX (16u << 20) /* request bodies: 16 MiB (a plan of many collections) */
+#define SRV_MAX_SECRETS 4
+
+/* How `vmigrate serve` was started (strings borrowed from the command line). */
+struct srv_config {
+    const char *listen;    /* "127.0.0.1:8080", "[::1]:0", ":8080", "8080" */
+    const char *store;     /* NULL = the default job store */
+    const char *api_token; /* NULL/"" = no authentication */
+    const char *web_root;  /* NULL = web/ next to the repository */
+    int concurrency;       /* jobs the in-process worker runs at once (>= 1) */
+    int verbose;
+    vmig_log_fn log; /* the host's log sink (stderr) */
+    const volatile int *host_stop; /* set by SIGINT/SIGTERM */
+};
+
+/* A job run started by resume/retry/restart (or a job whose secrets are not stored):
+ * a thread of its own, joined when it ends or when the server stops. */
+struct srv_runner {
+    struct srv_runner *next;
+    pthread_t th;
+    int done; /* under srv.mu */
+    enum vmig_code rc;
+    struct vmig_err err;
+    char id[VMIG_JOB_ID_MAX];
+    char mode[8];              /* "run", "resume", "retry", "restart" */
+    char *src_secret, *dst_secret; /* owned, wiped when freed; NULL = stored ones */
+    char *null_values, *payload_conflict;
+    struct srv *srv;
+};
+
+struct srv {
+    const struct srv_config *cfg;
+    struct vmig_store *store;
+    char web_root[4096]; /* realpath, "" when there is none */
+    volatile int stop;   /* the worker's and the runners' cancel flag (requeue) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct srv_runner *runners;
+};
+
+/* One API request as the handlers see it. */
+struct api_req {
+    struct srv *srv;
+    const char *method;
+    const char *path; /* after "/api/v1" */
+    json_t *body;     /* parsed body object, NULL when the request had none */
+    void *conn;       /* struct MHD_Connection *, for query arguments */
+    /* secrets seen in the body: every error message is redacted of them */
+    const char *secrets[SRV_MAX_SECRETS];
+    size_t nsecrets;
+};
+
+struct api_resp {
+    int status;
+    char *body; /* malloc'd JSON text */
+};
+
+/* Route and answer one /api/v1 request (api.c). */
+void api_handle(struct api_req *r, struct api_resp *out);
+
+/* Set out to the JSON error {"error":{"code","message"}}, redacted of r's secrets. */
+void api_error(const struct api_req *r, struct api_resp *out, int status, const char *code,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The HTTP status of a library code (the table in docs/user/http-api.md). */
+int api_status_of(enum vmig_code code);
+
+/* The value of query argument key, or NULL (server.c). */
+const char *srv_query(const struct api_req *r, const char *key);
+
+/* Start a thread running job id in mode ("run", "resume", "retry", "restart") with
+ * the given secrets and retry options (copied; NULL = none), and wait until the job
+ * is running or the run ended. 0 and *ended/rc/err filled, or -1 when no thread could
+ * be started. */
+int srv_run_job(struct srv *s, const char *id, const char *mode, const char *src_secret,
+                const char *dst_secret, const char *null_values, const char *payload_conflict,
+                int *ended, enum vmig_code *rc, struct vmig_err *err);
+
+/* Static files (files.c): find the web root (cfg->web_root, or web/ next to the
+ * executable's repository, or ./web) into s->web_root. */
+void files_find_root(struct srv *s);
+/* Answer GET/HEAD of path from the web root; returns the MHD result. */
+int files_serve(struct srv *s, void *conn, const char *path);
+
+int srv_run(const struct srv_config *cfg);
+
+#endif
