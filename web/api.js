@@ -1,6 +1,7 @@
 // api.js - the console's only door to `vmigrate serve`: JSON requests to /api/v1, errors
 // turned into ApiError with the server's code and message. Secrets travel only in POST
-// bodies (never in URLs) and are never logged.
+// bodies (never in URLs) and are never logged. When `vmigrate serve --api-token` is used,
+// the token entered in the console is kept in memory and sent as a Bearer header.
 
 export class ApiError extends Error {
   constructor(code, message, status) {
@@ -10,12 +11,22 @@ export class ApiError extends Error {
   }
 }
 
+let apiToken = null;
+let onTokenNeeded = () => {};
+
+/** The token of `vmigrate serve --api-token` (memory only); null to forget it. */
+export function setApiToken(t) { apiToken = t || null; }
+/** fn(message) is called when the server asks for its API token (401 + WWW-Authenticate). */
+export function whenTokenNeeded(fn) { onTokenNeeded = fn; }
+
 async function call(method, path, body) {
   let res;
+  const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+  if (apiToken) headers.Authorization = `Bearer ${apiToken}`;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'same-origin',
@@ -32,6 +43,11 @@ async function call(method, path, body) {
   }
   if (!res.ok) {
     const e = data && data.error;
+    if (res.status === 401 && /bearer/i.test(res.headers.get('WWW-Authenticate') || '')) {
+      // the console's own API token, not a Qdrant/Milvus credential
+      onTokenNeeded(apiToken ? 'The API token was not accepted.' : (e?.message || 'This server needs an API token.'));
+      throw new ApiError('api_token', 'vmigrate serve needs its API token (enter it at the top of the page).', 401);
+    }
     throw new ApiError(e?.code || `http_${res.status}`,
       e?.message || `${method} ${path} failed: HTTP ${res.status}`, res.status);
   }

@@ -1,8 +1,10 @@
 // app.js - entry point of the vmigrate web console: a hash router between the
 // "New migration" wizard (#/new) and the Jobs page (#/jobs, #/jobs/<id>), the header
-// navigation, and the server version in the footer.
+// navigation, the API-token prompt (for `vmigrate serve --api-token`), and the server
+// version in the footer.
 
-import { api } from './api.js';
+import { api, setApiToken, whenTokenNeeded } from './api.js';
+import { h, mount } from './util.js';
 import { showWizard } from './wizard.js';
 import { showJobList, showJobDetail } from './jobs.js';
 
@@ -29,11 +31,40 @@ function route() {
   }
 }
 
+function showVersion() {
+  api.health().then((r) => {
+    document.getElementById('version').textContent = `vmigrate ${r.version || ''}`.trim();
+  }).catch((e) => {
+    document.getElementById('version').textContent = e.code === 'api_token' ? '' : 'vmigrate serve is not reachable';
+  });
+}
+
+// the server was started with --api-token: ask for it once, keep it in memory only
+const authBox = document.getElementById('auth');
+whenTokenNeeded((message) => {
+  if (authBox.childElementCount && !authBox.hidden) return;
+  const input = h('input', { id: 'api-token', type: 'password', autocomplete: 'off' });
+  const use = () => {
+    if (!input.value) return;
+    setApiToken(input.value);
+    authBox.hidden = true;
+    mount(authBox);
+    showVersion();
+    route();
+  };
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') use(); });
+  authBox.hidden = false;
+  mount(authBox, h('section', { class: 'panel auth', 'aria-labelledby': 'auth-title' },
+    h('h2', { id: 'auth-title' }, 'API token required'),
+    h('p', { role: 'alert', class: 'error' }, message),
+    h('div', { class: 'field' },
+      h('label', { for: 'api-token' }, 'API token of vmigrate serve'),
+      input,
+      h('p', { class: 'hint' }, 'The value of --api-token / VMIGRATE_API_TOKEN. Kept in this page’s memory only.')),
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: use }, 'Use token'))));
+  input.focus();
+});
+
 window.addEventListener('hashchange', route);
 route();
-
-api.health().then((r) => {
-  document.getElementById('version').textContent = `vmigrate ${r.version || ''}`.trim();
-}).catch(() => {
-  document.getElementById('version').textContent = 'vmigrate serve is not reachable';
-});
+showVersion();

@@ -159,7 +159,7 @@ export function showJobDetail(el, id) {
 
   function render() {
     const j = job;
-    mount(head, h('div', { class: 'title-row' },
+    mount(head, h('div', { class: 'title-row start' },
       h('h2', { id: 'job-title', tabindex: -1 }, `Job ${j.id}`), jobBadge(j)));
     const avail = ACTIONS.filter(([, , when]) => when(j));
     const key = avail.map(([a]) => a).join(',') + (busy ? '*' : '');

@@ -71,8 +71,9 @@ function send(res, status, obj) {
   res.end(JSON.stringify(obj));
 }
 
-/** Start the mock on 127.0.0.1:port (0 = any); resolves to {url, requests, jobs, setSpeed, close}. */
-export function startMock({ port = 0, pointsPerSecond = 400 } = {}) {
+/** Start the mock on 127.0.0.1:port (0 = any); resolves to {url, requests, jobs, setSpeed, close}.
+ *  apiToken: require 'Authorization: Bearer <apiToken>' on /api/ like `vmigrate serve --api-token`. */
+export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } = {}) {
   const requests = [];
   const jobs = new Map();
   let seq = 0;
@@ -246,8 +247,14 @@ export function startMock({ port = 0, pointsPerSecond = 400 } = {}) {
       if (raw) {
         try { body = JSON.parse(raw); } catch { return err(res, 400, 'usage', 'the body is not JSON'); }
       }
-      requests.push({ method: req.method, url: req.url, body });
-      if (url.pathname.startsWith('/api/')) return api(req, res, url, body);
+      requests.push({ method: req.method, url: req.url, body, authorization: req.headers.authorization || null });
+      if (url.pathname.startsWith('/api/')) {
+        if (apiToken && req.headers.authorization !== `Bearer ${apiToken}`) {
+          res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' });
+          return res.end(JSON.stringify({ error: { code: 'auth', message: "this server needs an API token: send 'Authorization: Bearer <token>'" } }));
+        }
+        return api(req, res, url, body);
+      }
       const rel = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
       const file = path.resolve(WEB, rel);
       if (!file.startsWith(WEB + path.sep) || !fs.existsSync(file)) { res.writeHead(404); return res.end('not found'); }

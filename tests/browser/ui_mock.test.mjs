@@ -192,3 +192,27 @@ test('jobs page: list badges and progress, cancel, resume', async () => {
     await context.close();
   }
 });
+
+test('API token: asked for once, kept in memory, sent as a Bearer header', async () => {
+  const guarded = await startMock({ apiToken: 'console-token-123' });
+  const { context, page, pageErrors, urls } = await openPage(browser, `${guarded.url}/#/jobs`);
+  try {
+    await page.getByRole('heading', { name: 'API token required' }).waitFor();
+    await page.getByLabel('API token of vmigrate serve').fill('wrong');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByText('The API token was not accepted.').waitFor();
+    await page.getByLabel('API token of vmigrate serve').fill('console-token-123');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByText('No jobs yet.').waitFor();
+    await page.getByText('vmigrate 0.1.0-mock').waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'API token required' }).count(), 0);
+    const last = guarded.requests[guarded.requests.length - 1];
+    assert.equal(last.authorization, 'Bearer console-token-123');
+    assert.ok(!urls.some((u) => u.includes('console-token-123')));
+    assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+    await guarded.close();
+  }
+});
