@@ -1,11 +1,13 @@
 """Launcher of the real stack for the console's browser tests (tests/browser/console.test.mjs).
 
 Starts Milvus Lite and the Qdrant test server (tests/harness/servers.py), seeds the datagen
-collections dg_single_cosine_768 (n=500), dg_named_mixed and dg_manhattan, starts
+collections dg_single_cosine_768 (n=500), dg_named_mixed and dg_manhattan (Qdrant requires a
+random API key, printed as qdrant_api_key, so the console's secret handling is exercised), starts
 `vmigrate serve --web-root web` on a free port with its job store, secret key and XDG dirs in a
 temporary folder, and prints ONE JSON line on stdout:
 
-  {"console": URL, "qdrant": URL, "milvus": URL, "closed_port": N, "tmp": DIR, "logs": {...}}
+  {"console": URL, "qdrant": URL, "qdrant_api_key": KEY, "milvus": URL, "closed_port": N,
+   "tmp": DIR, "logs": {...}}
 
 Then it waits; on stdin EOF or SIGTERM/SIGINT it stops everything and removes the temporary
 folder (unless --keep). Progress and errors go to stderr.
@@ -16,12 +18,16 @@ folder (unless --keep). Progress and errors go to stderr.
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 import urllib.request
+import warnings
+
+warnings.filterwarnings("ignore", message="Api key is used with an insecure connection")
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 if REPO not in sys.path:
@@ -90,7 +96,8 @@ def main():
     signal.signal(signal.SIGINT, stop)
     try:
         milvus = MilvusLite(data_dir=os.path.join(tmp, "milvus"))
-        qdrant = QdrantTestServer(data_dir=os.path.join(tmp, "qdrant"))
+        qdrant = QdrantTestServer(data_dir=os.path.join(tmp, "qdrant"),
+                                  api_key="qk-" + secrets.token_hex(12))
         servers += [milvus, qdrant]
         for s in servers:
             s.start()
@@ -105,7 +112,7 @@ def main():
             servers.append(serve)
             serve.start()
         info = {"console": serve.url if serve else None, "qdrant": qdrant.url,
-                "milvus": milvus.url, "closed_port": free_port(), "tmp": tmp,
+                "qdrant_api_key": qdrant.api_key, "milvus": milvus.url, "closed_port": free_port(), "tmp": tmp,
                 "logs": {s.name: s.log_path for s in servers}}
         print(json.dumps(info), flush=True)
 
