@@ -647,6 +647,7 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, c
     }
     enum vmig_job_status st = j.status;
     int orphaned = j.orphaned;
+    int64_t hb = j.heartbeat_ms, fin = j.finished_ms;
     vmig_job_release(&j);
     /* optional secrets for jobs created with store_secrets false (or rotated keys) */
     const char *src_secret = NULL, *dst_secret = NULL, *nulls = NULL, *conflict = NULL;
@@ -687,7 +688,8 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, c
         vmig_err_clear(&e2);
         int ran = 0;
         if (vmig_job_get(r->srv->store, id, &now, &e2) == VMIG_OK) {
-            ran = now.status == VMIG_JOB_FAILED && now.started_ms && st != VMIG_JOB_FAILED;
+            /* a claim moves the heartbeat, the end of a run the finish time */
+            ran = now.heartbeat_ms != hb || now.finished_ms != fin;
             vmig_job_release(&now);
         }
         if (!ran) {
