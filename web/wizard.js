@@ -271,13 +271,29 @@ function selectStep() {
     mount(msg, h('p', { role: 'status', class: 'muted' }, 'Planning the Milvus schema…'));
     try {
       const names = colls.map((c) => c.name).filter((n) => state.selected.has(n));
+      const before = new Map((state.plan?.collections || []).map((c) => [c.source, c]));
       state.plan = await api.plan(endpoint('source'), endpoint('target'), names, state.options);
-      for (const c of state.plan.collections) c._exists_name = c.error?.code === 'exists' ? c.target : null;
+      for (const c of state.plan.collections) {
+        c._exists_name = c.error?.code === 'exists' ? c.target : null;
+        keepEdits(before.get(c.source), c);
+      }
       go('schema');
     } catch (e) {
       next.disabled = false;
       mount(msg, h('p', { role: 'alert', class: 'error' }, `Cannot make the plan: ${e.message}`));
     }
+  }
+}
+
+/** Carry the names edited in an earlier plan of the same collection into a new one. */
+function keepEdits(old, c) {
+  if (!old || (old.error && old.error.code !== 'exists') || (c.error && c.error.code !== 'exists')) return;
+  c.target = old.target;
+  c.description = old.description;
+  c.primary_key.name = old.primary_key.name;
+  for (const v of c.vectors) {
+    const o = old.vectors.find((x) => x.source === v.source);
+    if (o) v.field = o.field;
   }
 }
 

@@ -102,6 +102,13 @@ test('wizard: connect errors, select, schema validation, migrate, job view', asy
     await page.getByLabel('Vector index').selectOption('hnsw');
     assert.equal(await toReview.isDisabled(), false);
     await shoot(page, 'schema');
+    // back to the selection and forward again: the edits survive the new plan
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Next: review schema' }).click();
+    await page.getByRole('heading', { name: 'Schema' }).waitFor();
+    assert.equal(await single.getByLabel('Target collection name').inputValue(), 'movies');
+    assert.equal(await mixed.getByLabel('Field name for vector dense64').inputValue(), 'embedding');
+    assert.equal(await existing.getByLabel('Target collection name').inputValue(), 'existing_v2');
     await toReview.click();
 
     // migrate
