@@ -188,10 +188,8 @@ async function loadCollections(msgEl) {
 function vectorSummary(c) {
   if (!c.vectors || !c.vectors.length) return h('span', { class: 'muted' }, 'no vectors');
   return h('ul', { class: 'vec-list' }, c.vectors.map((v) => {
-    const name = v.name ? v.name : c.unnamed ? '(unnamed)' : '(unnamed)';
-    const parts = [];
-    if (v.sparse) parts.push('sparse');
-    else parts.push(`dim ${v.size}`, v.distance);
+    const name = v.name || '(unnamed)';
+    const parts = v.sparse ? [] : [`dim ${v.size}`, v.distance];
     parts.push(v.datatype || 'float32');
     const unsupported = v.multivector || v.distance === 'Manhattan';
     return h('li', null,
