@@ -71,6 +71,26 @@ static void redact(const struct api_req *r, struct vmig_buf *b)
     }
 }
 
+/* Credentials written into a URL (user:pass@host) become ***@host. */
+static void redact_userinfo(struct vmig_buf *b)
+{
+    struct vmig_buf o = VMIG_BUF_INIT;
+    const char *p = b->p, *sep;
+    while ((sep = strstr(p, "://"))) {
+        const char *h = sep + 3;
+        size_t n = strcspn(h, "/@ \t'\"");
+        vmig_buf_add(&o, p, (size_t)(h - p));
+        if (h[n] == '@') {
+            vmig_buf_adds(&o, "***");
+            h += n;
+        }
+        p = h;
+    }
+    vmig_buf_adds(&o, p);
+    vmig_buf_release(b);
+    *b = o;
+}
+
 void api_error(const struct api_req *r, struct api_resp *out, int status, const char *code,
                const char *fmt, ...)
 {
@@ -80,6 +100,7 @@ void api_error(const struct api_req *r, struct api_resp *out, int status, const 
     vmig_buf_vaddf(&b, fmt, ap);
     va_end(ap);
     redact(r, &b);
+    redact_userinfo(&b);
     resp_obj(out, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", b.p));
     vmig_buf_release(&b);
 }
@@ -185,6 +206,14 @@ static int get_endpoint(struct api_req *r, struct api_resp *out, const char *sid
     if (!ep->url || !*ep->url) {
         api_error(r, out, 400, "usage", "%s.url is required (e.g. %s)", side,
                   target ? "http://localhost:19530" : "http://localhost:6333");
+        return -1;
+    }
+    /* credentials inside the URL would be stored with a job and echoed in messages */
+    const char *auth = strstr(ep->url, "://");
+    auth = auth ? auth + 3 : ep->url;
+    if (auth[strcspn(auth, "/@")] == '@') {
+        api_error(r, out, 400, "usage", "%s.url must not contain credentials: give them as %s.%s",
+                  side, side, target ? "token" : "api_key");
         return -1;
     }
     if (ep->secret && !*ep->secret) ep->secret = NULL;

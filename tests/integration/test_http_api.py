@@ -125,6 +125,10 @@ def test_source_and_target_check(env):
     assert "127.0.0.1" in err["message"]
     r = env.api("POST", "/target/check", json={"target": {"url": "http://127.0.0.1:1"}})
     assert r.status_code == 502 and "target" in r.json()["error"]["message"]
+    # credentials written into a URL are not echoed either
+    r = env.api("POST", "/source/check",
+                json={"source": {"url": f"http://user:{WRONG_KEY}@127.0.0.1:1"}})
+    assert r.status_code == 400 and WRONG_KEY not in r.text
     # Qdrant's REST port given as the Milvus target: a clear connect error
     r = env.api("POST", "/target/check", json={"target": {"url": env.q.url}})
     assert r.status_code == 502 and r.json()["error"]["code"] == "connect"
