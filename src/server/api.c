@@ -339,20 +339,7 @@ static void h_check(struct api_req *r, struct api_resp *out, const char *side)
     vmig_err_clear(&err);
     enum vmig_code rc;
     if (strcmp(side, "source") == 0) {
-        rc = vmig_source_probe(&ep, ver, sizeof ver, &err);
-        if (rc == VMIG_OK) {
-            /* Qdrant answers GET / without the API key: ask for a collection that
-             * cannot exist, so a wrong key shows as 401 and a right one as 404 */
-            static const char *const probe_name[] = {"vmigrate-credentials-check-"};
-            struct vmig_src_coll *sc = NULL;
-            size_t n = 0;
-            rc = vmig_source_describe(&ep, probe_name, 1, &sc, &n, &err);
-            free(sc);
-            if (rc == VMIG_E_NOT_FOUND || rc == VMIG_OK) {
-                rc = VMIG_OK;
-                vmig_err_clear(&err);
-            }
-        }
+        rc = vmig_source_probe(&ep, ver, sizeof ver, &err); /* checks the API key too */
     } else {
         rc = vmig_target_probe(&ep, ver, sizeof ver, &err);
     }

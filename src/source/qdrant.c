@@ -98,6 +98,11 @@ static enum vmig_code q_probe(struct vmig_source *s, char *version, size_t n,
     if (rc == VMIG_OK) {
         s->slices = vmig_qdrant_version_at_least(s->version, 1, 19, 0);
         if (version && n) snprintf(version, n, "%s", s->version);
+        /* `GET /` needs no key: list the collections too, so a wrong or missing API key
+         * fails the pre-flight check rather than the first real request */
+        vmig_buf_reset(&path);
+        vmig_buf_adds(&path, "/collections");
+        rc = call(s, &pol, "GET", &path, NULL, 0, NULL, err);
     }
     vmig_buf_release(&path);
     return rc;
