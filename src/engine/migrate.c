@@ -632,8 +632,16 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
     if (!st->created) {
         rc = r.tvt->create_collection(r.t, pc, err);
         if (rc) goto out;
+        /* Index definitions go on the empty collection, before any data: the server can
+         * then index segments as they seal during the copy, and nothing waits behind a
+         * compaction for CreateIndex at the end (bench: 275 of 356 s on Milvus Lite). */
+        if (!o->skip_index) {
+            rc = r.tvt->create_indexes(r.t, pc, err);
+            if (rc) goto out;
+        }
         pthread_mutex_lock(&r.mu);
         st->created = 1;
+        st->indexed = !o->skip_index;
         ccode = checkpoint(&r);
         pthread_mutex_unlock(&r.mu);
         if (ccode) {
@@ -682,12 +690,11 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         }
     }
     if (!o->skip_index) {
-        if (!st->indexed) {
-            set_phase(&r, VMIG_PHASE_INDEXING);
-            rc = r.tvt->create_indexes(r.t, pc, err);
-            if (rc) goto out;
-            st->indexed = 1;
-        }
+        /* idempotent: creates what is missing, then waits until every build is finished */
+        set_phase(&r, VMIG_PHASE_INDEXING);
+        rc = r.tvt->create_indexes(r.t, pc, err);
+        if (rc) goto out;
+        st->indexed = 1;
         set_phase(&r, VMIG_PHASE_LOADING);
         rc = r.tvt->load(r.t, pc->target, err);
         if (rc) goto out;

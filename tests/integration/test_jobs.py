@@ -118,7 +118,7 @@ def test_kill9_at_random_moments_then_resume_is_exact(env):
     for i in range(40):
         p = start_run(env, jid, "kill9.log")
         # spread over the run: right after start (create/count), mid-copy, around writes
-        time.sleep(rng.uniform(0.05, 1.5) if i % 3 else rng.uniform(0.6, 0.9))
+        time.sleep(rng.uniform(0.05, 0.9) if i % 3 else rng.uniform(0.4, 0.7))
         if p.poll() is not None:
             break
         os.killpg(p.pid, signal.SIGKILL)
