@@ -1,0 +1,22 @@
+/*
+ * job_int.h - what the job center's files (job.c, job_json.c, job_run.c) share
+ * privately: the JSON forms of stored columns and a few helpers.
+ */
+#ifndef VMIG_JOB_INT_H
+#define VMIG_JOB_INT_H
+
+#include "store/store.h"
+#include "vmig/job.h"
+
+/* JSON columns of the store (malloc'd text; the readers tolerate NULL/garbage). */
+char *vmig_job_verify_to_json(const struct vmig_verify_result *vr);
+void vmig_job_verify_from_json(const char *text, struct vmig_verify_result *vr);
+char *vmig_job_opts_to_json(const struct vmig_job_opts *o);
+void vmig_job_opts_from_json(const char *text, struct vmig_job_opts *o);
+
+/* This machine's host name (for job owners). */
+void vmig_job_host_name(char out[256]);
+/* What a claim expects to find unchanged in the store (compare-and-swap). */
+void vmig_job_expect_of(const struct vmig_job *j, struct vmig_store_expect *ex);
+
+#endif

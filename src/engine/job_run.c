@@ -1,0 +1,764 @@
+/*
+ * job_run.c - runs the job center's jobs on the engine: claims a job
+ * (compare-and-swap on its status and owner, so two processes never run one job),
+ * runs each collection not yet done
+ * through vmig_migrate_coll() with hooks that persist the checkpoint state, the
+ * progress and the log, polls the store for a cancel request while it runs, and
+ * sets the final status. Resume, retry and restart are the same run after a
+ * different preparation of the collections. The worker loop claims PENDING jobs.
+ *
+ * Logging: libvmig's log callback is process-wide (util/log.c), so while jobs run
+ * a router callback is installed. A line goes to the job of the calling thread
+ * (the runner thread sets a thread-local), else - from the engine's reader/writer
+ * threads - to the only running job when exactly one runs; with several jobs in
+ * one worker such lines reach only the host's sink. Every line is redacted of the
+ * running jobs' secrets before it is stored or forwarded.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "engine/job_int.h"
+#include "store/store.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/retry.h"
+#include "vmig/job.h"
+#include "vmig/plan.h"
+#include "vmig/vmig.h"
+
+#define HEARTBEAT_MS 500 /* heartbeat + cancel poll period */
+#define PROGRESS_MS 500  /* progress rows written at most twice a second */
+#define MAX_RUNNING 256
+/* ---- the runner ------------------------------------------------------------------- */
+
+struct runctx {
+    struct vmig_store *s;
+    char id[VMIG_JOB_ID_MAX];
+    struct vmig_job job;
+    const struct vmig_job_run_opts *ro;
+    struct vmig_endpoint src, dst;
+    char *src_secret, *dst_secret; /* owned, wiped on release */
+    volatile int cancel;           /* the engine's cancel flag */
+    volatile int by_host;          /* cancel came from ro->cancel */
+    size_t cur;                    /* collection being run */
+    pthread_mutex_t mu;            /* progress throttle, rejects file */
+    uint64_t last_progress;
+    enum vmig_coll_phase last_phase;
+    FILE *rejects;
+    /* monitor thread: heartbeat + cancel poll */
+    pthread_t mon;
+    int mon_started;
+    pthread_mutex_t mon_mu;
+    pthread_cond_t mon_cv;
+    int mon_stop;
+};
+
+/* log routing (see the top of the file) */
+static pthread_mutex_t router_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct runctx *running[MAX_RUNNING];
+static size_t nrunning;
+static vmig_log_fn host_log;
+static void *host_log_ud;
+static int host_log_level = -1;
+static _Thread_local struct runctx *tl_ctx;
+
+/* Replace every occurrence of secret in b with "***". */
+static void redact_one(struct vmig_buf *b, const char *secret)
+{
+    if (!secret) return;
+    size_t n = strlen(secret);
+    if (n < 3) return; /* too short to find without mangling ordinary text */
+    char *p;
+    size_t from = 0;
+    while ((p = strstr(b->p + from, secret))) {
+        size_t at = (size_t)(p - b->p);
+        struct vmig_buf t = VMIG_BUF_INIT;
+        vmig_buf_add(&t, b->p, at);
+        vmig_buf_adds(&t, "***");
+        vmig_buf_adds(&t, p + n);
+        vmig_buf_release(b);
+        *b = t;
+        from = at + 3;
+    }
+}
+
+static void redact_secret(struct vmig_buf *b, const char *secret)
+{
+    redact_one(b, secret);
+    /* a Milvus token user:password: the password alone must not leak either */
+    const char *colon = secret ? strchr(secret, ':') : NULL;
+    if (colon) redact_one(b, colon + 1);
+}
+
+/* Caller holds router_mu. */
+static void redact_all(struct vmig_buf *b)
+{
+    for (size_t i = 0; i < nrunning; i++) {
+        redact_secret(b, running[i]->src_secret);
+        redact_secret(b, running[i]->dst_secret);
+    }
+}
+
+/* The point id a message names ("point 42 ...", "point 0b1e...-... ..."), if any. */
+static void point_of(const char *msg, char out[VMIG_ID_TEXT_MAX])
+{
+    out[0] = '\0';
+    for (const char *p = msg; (p = strstr(p, "point ")); p += 6) {
+        const char *q = p + 6;
+        if (*q == '\'' || *q == '"') q++;
+        size_t n = strspn(q, "0123456789abcdefABCDEF-");
+        struct vmig_point_id id;
+        if (n && n < VMIG_ID_TEXT_MAX && vmig_point_id_parse(q, n, &id) == 0) {
+            vmig_point_id_format(&id, out);
+            return;
+        }
+    }
+}
+
+static void job_log(struct runctx *c, int level, const char *coll, const char *point,
+                    const char *msg)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    char pt[VMIG_ID_TEXT_MAX];
+    vmig_buf_adds(&b, msg);
+    redact_secret(&b, c->src_secret);
+    redact_secret(&b, c->dst_secret);
+    if (!point) {
+        point_of(b.p, pt);
+        point = pt;
+    }
+    c->s->vt->log_add(c->s, c->id, (int64_t)vmig_wall_ms(), level, coll, point, b.p, NULL);
+    vmig_buf_release(&b);
+}
+
+static void router(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    pthread_mutex_lock(&router_mu);
+    struct runctx *c = tl_ctx ? tl_ctx : nrunning == 1 ? running[0] : NULL;
+    struct vmig_buf b = VMIG_BUF_INIT;
+    vmig_buf_adds(&b, msg);
+    redact_all(&b);
+    if (c && level <= VMIG_LOG_WARN) {
+        const char *coll = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : NULL;
+        job_log(c, level, coll, NULL, b.p);
+    }
+    if (host_log && level <= host_log_level) host_log(host_log_ud, level, b.p);
+    pthread_mutex_unlock(&router_mu);
+    vmig_buf_release(&b);
+}
+
+static void router_enter(struct runctx *c)
+{
+    pthread_mutex_lock(&router_mu);
+    if (nrunning == 0) {
+        host_log = c->ro->log;
+        host_log_ud = c->ro->log_ud;
+        host_log_level = c->ro->log ? c->ro->log_level : -1;
+        int lv = host_log_level > VMIG_LOG_WARN ? host_log_level : VMIG_LOG_WARN;
+        vmig_log_set(router, NULL, lv);
+    }
+    if (nrunning < MAX_RUNNING) running[nrunning++] = c;
+    pthread_mutex_unlock(&router_mu);
+    tl_ctx = c;
+}
+
+static void router_leave(struct runctx *c)
+{
+    tl_ctx = NULL;
+    pthread_mutex_lock(&router_mu);
+    for (size_t i = 0; i < nrunning; i++) {
+        if (running[i] == c) {
+            running[i] = running[--nrunning];
+            break;
+        }
+    }
+    if (nrunning == 0) vmig_log_set(host_log, host_log_ud, host_log_level);
+    pthread_mutex_unlock(&router_mu);
+}
+
+static void *monitor_main(void *arg)
+{
+    struct runctx *c = arg;
+    pthread_mutex_lock(&c->mon_mu);
+    while (!c->mon_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += HEARTBEAT_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->mon_cv, &c->mon_mu, &ts);
+        if (c->mon_stop) break;
+        pthread_mutex_unlock(&c->mon_mu);
+        int req = 0;
+        if (c->s->vt->job_heartbeat(c->s, c->id, (int64_t)vmig_wall_ms(), &req, NULL) == VMIG_OK &&
+            req && !c->cancel)
+            c->cancel = 1;
+        if (c->ro->cancel && *c->ro->cancel && !c->cancel) {
+            c->by_host = 1;
+            c->cancel = 1;
+        }
+        pthread_mutex_lock(&c->mon_mu);
+    }
+    pthread_mutex_unlock(&c->mon_mu);
+    return NULL;
+}
+
+/* engine hooks: called from reader/writer threads with the engine's lock held */
+static int hook_checkpoint(void *ud, const struct vmig_coll_state *st)
+{
+    struct runctx *c = ud;
+    char *js = vmig_coll_state_to_json(st);
+    enum vmig_code rc = c->s->vt->coll_checkpoint(c->s, c->id, c->cur, js, NULL);
+    free(js);
+    return rc != VMIG_OK;
+}
+
+static void hook_progress(void *ud, const struct vmig_progress *p)
+{
+    struct runctx *c = ud;
+    uint64_t now = vmig_now_ms();
+    pthread_mutex_lock(&c->mu);
+    int write = p->phase != c->last_phase || now - c->last_progress >= PROGRESS_MS;
+    if (write) {
+        c->last_progress = now;
+        c->last_phase = p->phase;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (write)
+        c->s->vt->coll_progress(c->s, c->id, c->cur, p->phase, p->total, p->read, p->written,
+                                p->bytes, p->points_per_s, NULL);
+    if (c->ro->hooks.progress) c->ro->hooks.progress(c->ro->hooks.ud, p);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    json_t *j = json_string(s);
+    char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    fputs(t ? t : "\"\"", f);
+    free(t);
+    json_decref(j);
+}
+
+static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *id,
+                        const char *reason)
+{
+    struct runctx *c = ud;
+    char idt[VMIG_ID_TEXT_MAX], line[VMIG_ERR_MSG_MAX];
+    vmig_point_id_format(id, idt);
+    pthread_mutex_lock(&c->mu);
+    if (c->rejects) {
+        fprintf(c->rejects, "{\"collection\":");
+        json_str(c->rejects, coll);
+        if (id->kind == VMIG_ID_NUM) fprintf(c->rejects, ",\"id\":%s,\"reason\":", idt);
+        else fprintf(c->rejects, ",\"id\":\"%s\",\"reason\":", idt);
+        json_str(c->rejects, reason);
+        fprintf(c->rejects, "}\n");
+        fflush(c->rejects);
+    }
+    pthread_mutex_unlock(&c->mu);
+    snprintf(line, sizeof line, "point %s rejected: %s", idt, reason);
+    job_log(c, VMIG_LOG_WARN, coll, idt, line);
+    if (c->ro->hooks.reject) c->ro->hooks.reject(c->ro->hooks.ud, coll, id, reason);
+}
+
+static void runctx_release(struct runctx *c)
+{
+    if (c->src_secret) sodium_memzero(c->src_secret, strlen(c->src_secret));
+    if (c->dst_secret) sodium_memzero(c->dst_secret, strlen(c->dst_secret));
+    free(c->src_secret);
+    free(c->dst_secret);
+    if (c->rejects) fclose(c->rejects);
+    vmig_job_release(&c->job);
+    pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->mon_mu);
+    pthread_cond_destroy(&c->mon_cv);
+}
+
+/* Secrets: the host's override, else the stored ones (decrypted). */
+static enum vmig_code load_secrets(struct runctx *c, struct vmig_err *err)
+{
+    struct vmig_store_blob bs = {0}, bd = {0};
+    enum vmig_code rc = VMIG_OK;
+    if (c->ro->src_secret && *c->ro->src_secret) c->src_secret = xstrdup(c->ro->src_secret);
+    if (c->ro->dst_secret && *c->ro->dst_secret) c->dst_secret = xstrdup(c->ro->dst_secret);
+    if (c->job.secrets_stored && (!c->src_secret || !c->dst_secret)) {
+        rc = c->s->vt->job_secrets(c->s, c->id, &bs, &bd, err);
+        if (!rc && !c->src_secret) rc = vmig_secret_open(&bs, &c->src_secret, err);
+        if (!rc && !c->dst_secret) rc = vmig_secret_open(&bd, &c->dst_secret, err);
+    }
+    vmig_store_blob_release(&bs);
+    vmig_store_blob_release(&bd);
+    if (rc) vmig_err_prefix(err, "job '%s': ", c->id);
+    return rc;
+}
+
+enum mode { M_RUN, M_RESUME, M_RETRY, M_RESTART, M_WORKER };
+
+/* May mode take a job in this state? */
+static int claimable(const struct vmig_job *j, enum mode m)
+{
+    if (j->status == VMIG_JOB_IN_PROGRESS) return j->orphaned;
+    switch (m) {
+    case M_RUN:
+    case M_WORKER: return j->status == VMIG_JOB_PENDING;
+    case M_RESUME:
+        return j->status == VMIG_JOB_PENDING || j->status == VMIG_JOB_FAILED ||
+               j->status == VMIG_JOB_CANCELLED;
+    case M_RETRY: return j->status == VMIG_JOB_FAILED;
+    case M_RESTART: return 1;
+    }
+    return 0;
+}
+
+static enum vmig_code apply_retry(struct vmig_job *j, const struct vmig_job_retry_opts *ch,
+                                  struct vmig_err *err)
+{
+    if (!ch) return VMIG_OK;
+    int nulls = -1, conflict = -1;
+    if (ch->null_values) {
+        if (!strcmp(ch->null_values, "fail")) nulls = VMIG_NULL_FAIL;
+        else if (!strcmp(ch->null_values, "drop")) nulls = VMIG_NULL_DROP;
+        else if (!strcmp(ch->null_values, "keep")) nulls = VMIG_NULL_KEEP;
+        else
+            return vmig_err_set(err, VMIG_E_USAGE,
+                                "--null-values must be fail, drop or keep, not '%s'",
+                                ch->null_values);
+    }
+    if (ch->payload_conflict) {
+        if (!strcmp(ch->payload_conflict, "fail")) conflict = VMIG_CONFLICT_FAIL;
+        else if (!strcmp(ch->payload_conflict, "prefix")) conflict = VMIG_CONFLICT_PREFIX;
+        else
+            return vmig_err_set(err, VMIG_E_USAGE,
+                                "--payload-conflict must be fail or prefix, not '%s'",
+                                ch->payload_conflict);
+    }
+    for (size_t i = 0; i < j->plan.n && i < j->ncolls; i++) {
+        if (j->coll[i].status != VMIG_JOB_FAILED) continue;
+        if (nulls >= 0) j->plan.coll[i].null_policy = (enum vmig_null_policy)nulls;
+        if (conflict >= 0) j->plan.coll[i].conflict_policy = (enum vmig_conflict_policy)conflict;
+    }
+    if (ch->rejects && *ch->rejects) {
+        snprintf(j->opts.rejects, sizeof j->opts.rejects, "%s", ch->rejects);
+        j->opts.reject_oversize = 1;
+    }
+    return VMIG_OK;
+}
+
+/* After the claim: set which collections run, per mode. */
+static enum vmig_code prepare(struct runctx *c, enum mode m, struct vmig_err *err)
+{
+    struct vmig_job *j = &c->job;
+    struct vmig_store *s = c->s;
+    enum vmig_code rc = VMIG_OK;
+    if (m == M_RETRY) {
+        char *pj = vmig_plan_to_json(&j->plan, 0), *oj = vmig_job_opts_to_json(&j->opts);
+        rc = s->vt->job_set_plan(s, c->id, pj, oj, err);
+        free(pj);
+        free(oj);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < j->ncolls; i++) {
+        struct vmig_job_coll *jc = &j->coll[i];
+        int again = 0;
+        if (m == M_RESUME) again = jc->status != VMIG_JOB_SUCCESSFUL;
+        else if (m == M_RETRY) again = jc->status == VMIG_JOB_FAILED;
+        else if (m == M_RESTART) {
+            again = 1;
+            if (jc->state.created && i < j->plan.n) {
+                /* only what this job created: state.created is set by the engine
+                 * right after its own CreateCollection succeeded */
+                struct vmig_err e;
+                vmig_err_clear(&e);
+                char line[VMIG_ERR_MSG_MAX];
+                rc = vmig_target_drop(&c->dst, j->plan.coll[i].target, &e);
+                if (rc && rc != VMIG_E_NOT_FOUND) {
+                    *err = e;
+                    vmig_err_prefix(err, "restart: cannot drop '%s': ", j->plan.coll[i].target);
+                    return rc;
+                }
+                rc = VMIG_OK;
+                snprintf(line, sizeof line, "restart: dropped target collection '%s'",
+                         j->plan.coll[i].target);
+                job_log(c, VMIG_LOG_INFO, jc->source, "", line);
+            }
+            vmig_coll_state_init(&jc->state);
+            char *js = vmig_coll_state_to_json(&jc->state);
+            rc = s->vt->coll_checkpoint(s, c->id, i, js, err);
+            free(js);
+            if (!rc) rc = s->vt->coll_progress(s, c->id, i, VMIG_PHASE_PENDING, 0, 0, 0, 0, 0, err);
+            if (rc) return rc;
+        }
+        if (again && jc->status != VMIG_JOB_PENDING) {
+            rc = s->vt->coll_status(s, c->id, i, VMIG_JOB_PENDING, NULL, 0, 0, err);
+            if (rc) return rc;
+            jc->status = VMIG_JOB_PENDING;
+        }
+    }
+    return VMIG_OK;
+}
+
+/* Run one collection; returns its final status. */
+static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err *first)
+{
+    struct vmig_job *j = &c->job;
+    struct vmig_store *s = c->s;
+    struct vmig_job_coll *jc = &j->coll[i];
+    const struct vmig_plan_coll *pc = &j->plan.coll[i];
+    struct vmig_err e;
+    struct vmig_verify_result vr;
+    enum vmig_job_status fin;
+    char line[VMIG_ERR_MSG_MAX + 128];
+    vmig_err_clear(&e);
+    memset(&vr, 0, sizeof vr);
+    c->cur = i;
+    c->last_phase = (enum vmig_coll_phase)-1;
+    int64_t now = (int64_t)vmig_wall_ms();
+    if (c->cancel) {
+        fin = c->by_host && c->ro->requeue ? VMIG_JOB_PENDING : VMIG_JOB_CANCELLED;
+        s->vt->coll_status(s, c->id, i, fin, NULL, 0, fin == VMIG_JOB_PENDING ? 0 : now, NULL);
+        return fin;
+    }
+    s->vt->coll_status(s, c->id, i, VMIG_JOB_IN_PROGRESS, NULL, now, 0, NULL);
+    snprintf(line, sizeof line, "collection '%s' -> '%s': %s", pc->source, pc->target,
+             jc->state.nranges || jc->state.created ? "resuming from its checkpoint"
+                                                    : "starting");
+    job_log(c, VMIG_LOG_INFO, pc->source, "", line);
+
+    enum vmig_code rc;
+    if (pc->refusal.code != VMIG_OK) {
+        e = pc->refusal;
+        rc = e.code;
+    } else {
+        struct vmig_migrate_opts mo;
+        vmig_migrate_opts_init(&mo);
+        if (j->opts.readers > 0) mo.readers = j->opts.readers;
+        if (j->opts.writers > 0) mo.writers = j->opts.writers;
+        mo.page_limit = j->opts.page_limit;
+        mo.verify_sample = j->opts.verify_sample;
+        mo.reject_oversize = j->opts.reject_oversize;
+        mo.skip_index = j->opts.skip_index;
+        mo.cancel = &c->cancel;
+        mo.hooks.ud = c;
+        mo.hooks.checkpoint = hook_checkpoint;
+        mo.hooks.progress = hook_progress;
+        mo.hooks.reject = hook_reject;
+        rc = vmig_migrate_coll(&c->src, &c->dst, pc, &mo, &jc->state, &vr, &e);
+        /* the final counters (read, bytes) are not all checkpointed by the engine */
+        char *js = vmig_coll_state_to_json(&jc->state);
+        s->vt->coll_checkpoint(s, c->id, i, js, NULL);
+        free(js);
+        s->vt->coll_progress(s, c->id, i, rc == VMIG_OK ? VMIG_PHASE_DONE : c->last_phase,
+                             jc->state.total, jc->state.read, jc->state.written,
+                             jc->state.bytes, 0, NULL);
+        if (vr.ran) {
+            char *vj = vmig_job_verify_to_json(&vr);
+            s->vt->coll_verify(s, c->id, i, vj, NULL);
+            free(vj);
+        }
+    }
+    now = (int64_t)vmig_wall_ms();
+    if (rc == VMIG_OK) {
+        fin = VMIG_JOB_SUCCESSFUL;
+        snprintf(line, sizeof line,
+                 "collection '%s': %llu points migrated; verified: %llu = %llu, %llu sampled",
+                 pc->source, (unsigned long long)jc->state.written,
+                 (unsigned long long)vr.source_count, (unsigned long long)vr.target_count,
+                 (unsigned long long)vr.sampled);
+        job_log(c, VMIG_LOG_INFO, pc->source, "", line);
+        s->vt->coll_status(s, c->id, i, fin, NULL, 0, now, NULL);
+        return fin;
+    }
+    if (rc == VMIG_E_CANCELLED || c->cancel) {
+        fin = c->by_host && c->ro->requeue ? VMIG_JOB_PENDING : VMIG_JOB_CANCELLED;
+        snprintf(line, sizeof line, "collection '%s': %s at %llu of %llu points (checkpoint kept)",
+                 pc->source, fin == VMIG_JOB_PENDING ? "interrupted" : "cancelled",
+                 (unsigned long long)jc->state.written, (unsigned long long)jc->state.total);
+        job_log(c, VMIG_LOG_INFO, pc->source, "", line);
+        s->vt->coll_status(s, c->id, i, fin, NULL, 0, fin == VMIG_JOB_PENDING ? 0 : now, NULL);
+        return fin;
+    }
+    struct vmig_buf b = VMIG_BUF_INIT;
+    vmig_buf_adds(&b, e.msg[0] ? e.msg : vmig_strerror(rc));
+    redact_secret(&b, c->src_secret);
+    redact_secret(&b, c->dst_secret);
+    job_log(c, VMIG_LOG_ERROR, pc->source, NULL, b.p);
+    s->vt->coll_status(s, c->id, i, VMIG_JOB_FAILED, b.p, 0, now, NULL);
+    if (first->code == VMIG_OK) {
+        first->code = rc;
+        snprintf(first->msg, sizeof first->msg, "%s", b.p);
+    }
+    vmig_buf_release(&b);
+    return VMIG_JOB_FAILED;
+}
+
+/* Claim id for mode m and run it. *claimed (may be NULL) tells whether it was taken;
+ * when it was not, VMIG_E_USAGE explains why. */
+static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m,
+                               const struct vmig_job_retry_opts *ch,
+                               const struct vmig_job_run_opts *ro, int *claimed,
+                               struct vmig_err *err)
+{
+    struct vmig_job_run_opts defro;
+    struct runctx c;
+    memset(&c, 0, sizeof c);
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_mutex_init(&c.mon_mu, NULL);
+    pthread_cond_init(&c.mon_cv, NULL);
+    if (claimed) *claimed = 0;
+    if (!ro) {
+        vmig_job_run_opts_init(&defro);
+        ro = &defro;
+    }
+    c.s = s;
+    c.ro = ro;
+    snprintf(c.id, sizeof c.id, "%s", id);
+    enum vmig_code rc = vmig_job_get(s, id, &c.job, err);
+    if (rc) goto out;
+    struct vmig_job *j = &c.job;
+    if (!claimable(j, m)) {
+        if (j->status == VMIG_JOB_IN_PROGRESS)
+            rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s' is running (pid %d on %s)", id,
+                              j->owner_pid, j->owner_host);
+        else if (m == M_RUN && j->status != VMIG_JOB_SUCCESSFUL)
+            rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s' is %s: use `jobs resume %s`", id,
+                              vmig_job_status_label(j->status), id);
+        else
+            rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s' is %s: nothing to %s", id,
+                              vmig_job_status_label(j->status),
+                              m == M_RETRY ? "retry (only failed jobs are retried)" : "run");
+        goto out;
+    }
+    if (j->plan.n != j->ncolls) {
+        rc = vmig_err_set(err, VMIG_E_IO, "job '%s': the stored plan has %zu collections, the "
+                          "job %zu", id, j->plan.n, j->ncolls);
+        goto out;
+    }
+    if (m == M_RETRY) {
+        rc = apply_retry(j, ch, err);
+        if (rc) goto out;
+    }
+    rc = load_secrets(&c, err);
+    if (rc) goto out;
+    c.src.url = j->src_url;
+    c.src.secret = c.src_secret;
+    c.src.ca_file = j->src_ca_file;
+    c.src.insecure = j->src_insecure;
+    c.src.timeout_ms = j->timeout_ms;
+    c.dst.url = j->dst_url;
+    c.dst.secret = c.dst_secret;
+    c.dst.db = j->dst_db;
+    c.dst.ca_file = j->dst_ca_file;
+    c.dst.insecure = j->dst_insecure;
+    c.dst.timeout_ms = j->timeout_ms;
+
+    struct vmig_store_expect ex;
+    vmig_job_expect_of(j, &ex);
+    char host[256];
+    vmig_job_host_name(host);
+    int got = 0;
+    int64_t now = (int64_t)vmig_wall_ms();
+    rc = s->vt->job_claim(s, id, &ex, host, (int)getpid(), now, &got, err);
+    if (rc) goto out;
+    if (!got) {
+        rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s' was taken by another process", id);
+        goto out;
+    }
+    if (claimed) *claimed = 1;
+    j->status = VMIG_JOB_IN_PROGRESS;
+    j->owner_pid = (int)getpid();
+    snprintf(j->owner_host, sizeof j->owner_host, "%s", host);
+
+    router_enter(&c);
+    {
+        char line[512];
+        static const char *const verbs[] = {"started", "resumed", "retried", "restarted",
+                                            "started by a worker"};
+        snprintf(line, sizeof line, "job %s%s (pid %d on %s)", verbs[m],
+                 ex.status == VMIG_JOB_IN_PROGRESS ? " after its process died" : "",
+                 (int)getpid(), host);
+        job_log(&c, VMIG_LOG_INFO, NULL, "", line);
+    }
+    struct vmig_err first;
+    vmig_err_clear(&first);
+    enum vmig_job_status final;
+    rc = prepare(&c, m, err);
+    if (rc) {
+        first = *err;
+        final = VMIG_JOB_FAILED;
+        goto finish;
+    }
+    if (j->opts.rejects[0]) {
+        c.rejects = fopen(j->opts.rejects, "a");
+        if (!c.rejects) {
+            vmig_err_set(&first, VMIG_E_IO, "cannot open rejects file '%s'", j->opts.rejects);
+            final = VMIG_JOB_FAILED;
+            goto finish;
+        }
+    }
+    if (pthread_create(&c.mon, NULL, monitor_main, &c) == 0) c.mon_started = 1;
+
+    int nfail = 0, ncancel = 0, npending = 0;
+    for (size_t i = 0; i < j->ncolls; i++) {
+        enum vmig_job_status cs = j->coll[i].status;
+        if (cs == VMIG_JOB_PENDING || cs == VMIG_JOB_IN_PROGRESS) cs = run_coll(&c, i, &first);
+        j->coll[i].status = cs;
+        nfail += cs == VMIG_JOB_FAILED;
+        ncancel += cs == VMIG_JOB_CANCELLED;
+        npending += cs == VMIG_JOB_PENDING;
+    }
+    final = npending ? VMIG_JOB_PENDING
+            : ncancel ? VMIG_JOB_CANCELLED
+            : nfail   ? VMIG_JOB_FAILED
+                      : VMIG_JOB_SUCCESSFUL;
+finish:
+    if (c.mon_started) {
+        pthread_mutex_lock(&c.mon_mu);
+        c.mon_stop = 1;
+        pthread_cond_signal(&c.mon_cv);
+        pthread_mutex_unlock(&c.mon_mu);
+        pthread_join(c.mon, NULL);
+    }
+    {
+        char line[VMIG_ERR_MSG_MAX + 64];
+        snprintf(line, sizeof line, "job %s", final == VMIG_JOB_PENDING
+                                                  ? "interrupted; back to Pending"
+                                                  : vmig_job_status_label(final));
+        job_log(&c, final == VMIG_JOB_FAILED ? VMIG_LOG_ERROR : VMIG_LOG_INFO, NULL, "", line);
+    }
+    struct vmig_err fe;
+    vmig_err_clear(&fe);
+    rc = s->vt->job_finish(s, id, final, final == VMIG_JOB_FAILED ? first.msg : NULL,
+                           (int64_t)vmig_wall_ms(), &fe);
+    router_leave(&c);
+    if (rc) {
+        *err = fe;
+        goto out;
+    }
+    if (final == VMIG_JOB_SUCCESSFUL) rc = VMIG_OK;
+    else if (final == VMIG_JOB_FAILED) {
+        *err = first;
+        rc = first.code ? first.code : VMIG_E_INTERNAL;
+    } else {
+        rc = vmig_err_set(err, VMIG_E_CANCELLED, "job '%s' %s", id,
+                          final == VMIG_JOB_PENDING ? "interrupted (back to Pending)"
+                                                    : "cancelled (resume with `jobs resume`)");
+    }
+out:
+    runctx_release(&c);
+    return rc;
+}
+
+void vmig_job_run_opts_init(struct vmig_job_run_opts *ro)
+{
+    memset(ro, 0, sizeof *ro);
+    ro->log_level = VMIG_LOG_WARN;
+}
+
+enum vmig_code vmig_job_run(struct vmig_store *s, const char *id,
+                            const struct vmig_job_run_opts *ro, struct vmig_err *err)
+{
+    return run_mode(s, id, M_RUN, NULL, ro, NULL, err);
+}
+
+enum vmig_code vmig_job_resume(struct vmig_store *s, const char *id,
+                               const struct vmig_job_run_opts *ro, struct vmig_err *err)
+{
+    return run_mode(s, id, M_RESUME, NULL, ro, NULL, err);
+}
+
+enum vmig_code vmig_job_retry(struct vmig_store *s, const char *id,
+                              const struct vmig_job_retry_opts *ch,
+                              const struct vmig_job_run_opts *ro, struct vmig_err *err)
+{
+    return run_mode(s, id, M_RETRY, ch, ro, NULL, err);
+}
+
+enum vmig_code vmig_job_restart(struct vmig_store *s, const char *id,
+                                const struct vmig_job_run_opts *ro, struct vmig_err *err)
+{
+    return run_mode(s, id, M_RESTART, NULL, ro, NULL, err);
+}
+
+/* ---- the worker ------------------------------------------------------------------------ */
+
+struct worker {
+    struct vmig_store *s;
+    struct vmig_job_run_opts ro; /* cancel = stop, requeue */
+    const volatile int *stop;
+};
+
+/* Try the oldest claimable job once; 1 when one ran. */
+static int work_once(struct worker *w)
+{
+    char (*ids)[VMIG_JOB_ID_MAX] = NULL;
+    size_t n = 0;
+    int ran = 0;
+    struct vmig_err e;
+    vmig_err_clear(&e);
+    for (int pass = 0; pass < 2 && !ran; pass++) {
+        /* PENDING first, then IN_PROGRESS ones whose process died */
+        int st = pass == 0 ? VMIG_JOB_PENDING : VMIG_JOB_IN_PROGRESS;
+        if (w->s->vt->job_ids(w->s, st, 1, &ids, &n, &e)) return 0;
+        for (size_t i = 0; i < n && !ran && !*w->stop; i++) {
+            if (pass == 1) {
+                struct vmig_job j;
+                if (vmig_job_get(w->s, ids[i], &j, &e)) continue;
+                int orphan = j.orphaned;
+                vmig_job_release(&j);
+                if (!orphan) continue;
+            }
+            int claimed = 0;
+            vmig_err_clear(&e);
+            run_mode(w->s, ids[i], pass == 0 ? M_WORKER : M_RESUME, NULL, &w->ro, &claimed, &e);
+            ran = claimed;
+        }
+        free(ids);
+        ids = NULL;
+    }
+    return ran;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    while (!*w->stop) {
+        if (work_once(w)) continue;
+        for (int i = 0; i < 10 && !*w->stop; i++) vmig_sleep_ms(100);
+    }
+    return NULL;
+}
+
+enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
+                               const struct vmig_job_run_opts *ro, const volatile int *stop,
+                               struct vmig_err *err)
+{
+    struct worker w;
+    memset(&w, 0, sizeof w);
+    w.s = s;
+    if (ro) w.ro = *ro;
+    else vmig_job_run_opts_init(&w.ro);
+    w.ro.cancel = stop;
+    w.ro.requeue = 1;
+    w.stop = stop;
+    if (concurrency < 1) concurrency = 1;
+    if (concurrency > 64) concurrency = 64;
+    pthread_t th[64];
+    int started = 0;
+    for (int i = 0; i < concurrency; i++)
+        if (pthread_create(&th[started], NULL, worker_main, &w) == 0) started++;
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    if (!started) return vmig_err_set(err, VMIG_E_INTERNAL, "cannot start worker threads");
+    return VMIG_OK;
+}
