@@ -227,6 +227,10 @@ enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
         {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, {.integer = 500}},
         {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, {.integer = 5000}},
         {GRPC_ARG_STRING, GRPC_ARG_PRIMARY_USER_AGENT_STRING, {.string = ua}},
+        /* No BDP pings: they only size our receive window (answers are small), and
+         * servers with gRPC's default ping policy (Milvus Lite) answer them with
+         * GOAWAY "too_many_pings", which drops in-flight writes as UNAVAILABLE. */
+        {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_BDP_PROBE, {.integer = 0}},
     };
     grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
     g->ch = grpc_channel_create(target, creds, &cargs);
