@@ -636,66 +636,45 @@ static enum vmig_code copy(struct scan *s, int depth, int *dropped)
         if ((rc = *s->p == 't' ? literal(s, "true", 4) : literal(s, "false", 5))) return rc;
         vmig_buf_add(m, start, (size_t)(s->p - start));
         return VMIG_OK;
-    case '{': {
-        s->p++;
-        vmig_buf_addch(m, '{');
+    case '{':
+    case '[': { /* objects and arrays: one loop; objects add "key": before each value */
+        const int obj = *s->p == '{';
+        const char close = obj ? '}' : ']';
+        vmig_buf_addch(m, *s->p++);
         ws(s);
-        if (*s->p == '}') goto obj_end;
-        int first = 1;
-        for (;;) {
-            ws(s);
-            start = s->p;
-            if ((rc = string(s, &a, &n, NULL))) return rc;
-            size_t mark = m->len;
-            if (!first) vmig_buf_addch(m, ',');
-            vmig_buf_add(m, start, (size_t)(s->p - start));
-            vmig_buf_addch(m, ':');
-            ws(s);
-            if (*s->p != ':') return bad(s, "expected ':'");
-            s->p++;
-            s->path[depth + 1] = (struct pathseg){a, n, 0};
-            int d;
-            if ((rc = copy(s, depth + 1, &d))) return rc;
-            if (d) vmig_buf_setlen(m, mark);
-            else first = 0;
-            ws(s);
-            if (*s->p == ',') {
-                s->p++;
-                continue;
+        if (*s->p != close) {
+            int first = 1;
+            for (size_t i = 0;; i++) {
+                size_t mark = m->len;
+                if (!first) vmig_buf_addch(m, ',');
+                if (obj) {
+                    ws(s);
+                    start = s->p;
+                    if ((rc = string(s, &a, &n, NULL))) return rc;
+                    vmig_buf_add(m, start, (size_t)(s->p - start));
+                    vmig_buf_addch(m, ':');
+                    ws(s);
+                    if (*s->p != ':') return bad(s, "expected ':'");
+                    s->p++;
+                    s->path[depth + 1] = (struct pathseg){a, n, 0};
+                } else {
+                    s->path[depth + 1] = (struct pathseg){NULL, 0, i};
+                }
+                int d;
+                if ((rc = copy(s, depth + 1, &d))) return rc;
+                if (d) vmig_buf_setlen(m, mark); /* a dropped null leaves no trace */
+                else first = 0;
+                ws(s);
+                if (*s->p == ',') {
+                    s->p++;
+                    continue;
+                }
+                if (*s->p == close) break;
+                return bad(s, obj ? "expected ',' or '}'" : "expected ',' or ']'");
             }
-            if (*s->p == '}') break;
-            return bad(s, "expected ',' or '}'");
         }
-    obj_end:
         s->p++;
-        vmig_buf_addch(m, '}');
-        return VMIG_OK;
-    }
-    case '[': {
-        s->p++;
-        vmig_buf_addch(m, '[');
-        ws(s);
-        if (*s->p == ']') goto arr_end;
-        int first = 1;
-        for (size_t i = 0;; i++) {
-            size_t mark = m->len;
-            if (!first) vmig_buf_addch(m, ',');
-            s->path[depth + 1] = (struct pathseg){NULL, 0, i};
-            int d;
-            if ((rc = copy(s, depth + 1, &d))) return rc;
-            if (d) vmig_buf_setlen(m, mark);
-            else first = 0;
-            ws(s);
-            if (*s->p == ',') {
-                s->p++;
-                continue;
-            }
-            if (*s->p == ']') break;
-            return bad(s, "expected ',' or ']'");
-        }
-    arr_end:
-        s->p++;
-        vmig_buf_addch(m, ']');
+        vmig_buf_addch(m, close);
         return VMIG_OK;
     }
     default:
