@@ -1,7 +1,14 @@
-"""pytest fixtures shared by every Python test: a Milvus Lite server and a Qdrant test server per
+"""pytest fixtures shared by every Python test: a Milvus target and a Qdrant test server per
 test module (started on free ports in temporary folders, always torn down), helpers returning the
 official clients for them, and the path of the vmigrate binary under test. The server classes
 live in tests/harness/servers.py so scripts can use them without pytest.
+
+Target matrix: every test that uses the `milvus` fixture runs once per Milvus target,
+"milvus23" (the real Milvus 2.3.5 standalone server from PyPI `milvus`) and "lite" (Milvus
+Lite, for the shapes 2.3 cannot hold: several vector fields, sparse). A test or parameter
+marked `@pytest.mark.targets("lite")` runs only on the named targets; the other variants are
+deselected (not skipped), so the summary counts what really ran. `--targets lite` narrows a
+local run.
 """
 
 import os
@@ -15,6 +22,7 @@ if REPO not in sys.path:
 
 from tests.harness.servers import (  # noqa: E402
     MilvusLite,
+    MilvusServer,
     QdrantTestServer,
     milvus_client_for,
     qdrant_client_for,
@@ -37,6 +45,48 @@ def _serve(request, server):
     return server
 
 
+TARGETS = ("milvus23", "lite")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--targets", default=",".join(TARGETS),
+                     help="comma-separated Milvus targets to run on (milvus23, lite)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "targets(*names): run only on these Milvus targets "
+                            "(milvus23 = real Milvus 2.3.5 server, lite = Milvus Lite)")
+
+
+def pytest_generate_tests(metafunc):
+    if "milvus" in metafunc.fixturenames:
+        wanted = [t for t in metafunc.config.getoption("targets").split(",") if t]
+        bad = [t for t in wanted if t not in TARGETS]
+        if bad:
+            raise pytest.UsageError(f"--targets: unknown target(s) {bad}; known: {TARGETS}")
+        metafunc.parametrize("milvus", [t for t in TARGETS if t in wanted], indirect=True,
+                             scope="module")
+
+
+def item_target(item):
+    """The Milvus target an item runs on, or None when it uses no `milvus` fixture."""
+    cs = getattr(item, "callspec", None)
+    return cs.params.get("milvus") if cs else None
+
+
+def pytest_collection_modifyitems(config, items):
+    keep, drop = [], []
+    for item in items:
+        t = item_target(item)
+        allowed = set()
+        for m in item.iter_markers("targets"):
+            allowed.update(m.args)
+        (drop if t and allowed and t not in allowed else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -48,8 +98,11 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="module")
 def milvus(request):
-    """A fresh Milvus Lite server for this test module (MilvusLite object)."""
-    srv = MilvusLite()
+    """A fresh Milvus target for this test module: MilvusServer (real Milvus 2.3.5) for
+    "milvus23", MilvusLite for "lite". `.target` names which."""
+    target = getattr(request, "param", "lite")
+    srv = MilvusServer() if target == "milvus23" else MilvusLite()
+    srv.target = target
     return _serve(request, srv)
 
 
@@ -70,7 +123,7 @@ def qdrant_client(qdrant):
 
 @pytest.fixture(scope="module")
 def milvus_client(milvus):
-    """pymilvus.MilvusClient for the module's Milvus Lite server."""
+    """pymilvus.MilvusClient for the module's Milvus target."""
     client = milvus_client_for(milvus)
     yield client
     client.close()

@@ -1,5 +1,6 @@
 """Start and stop the test servers as child processes: Milvus Lite (the `milvus-lite server`
-from .venv) and the Qdrant test server (tests/qdrant_server). Used by pytest fixtures
+from .venv), a real Milvus 2.3.5 standalone server (PyPI `milvus`, `milvus-server` from .venv)
+and the Qdrant test server (tests/qdrant_server). Used by pytest fixtures
 (tests/conftest.py) and by plain scripts (demo, benchmarks) alike. Each server gets a free port,
 a data directory (temporary unless given), and a log file in that directory; it is always torn
 down (context manager, atexit, SIGKILL after a timeout), and a start failure shows the log tail.
@@ -104,6 +105,9 @@ class _Process:
     def ready(self) -> bool:
         return _tcp_open(self.host, self.port)
 
+    def cwd(self):
+        return REPO
+
     def env(self):
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
@@ -119,7 +123,7 @@ class _Process:
             self._log_fh.write(f"--- start {time.strftime('%H:%M:%S')}: {' '.join(self.command())}\n"
                                .encode())
             self._log_fh.flush()
-            self.proc = subprocess.Popen(self.command(), cwd=REPO, env=self.env(),
+            self.proc = subprocess.Popen(self.command(), cwd=self.cwd(), env=self.env(),
                                          stdin=subprocess.DEVNULL, stdout=self._log_fh,
                                          stderr=subprocess.STDOUT, start_new_session=True)
             _LIVE.add(self)
@@ -165,6 +169,7 @@ class _Process:
             if self.proc is not None and self.proc.poll() is None:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+                _wait_group_gone(self.proc, 10)
 
     def restart(self, down_seconds=0.0):
         """Stop, optionally stay down, start again on the same port and data dir."""
@@ -228,6 +233,160 @@ class MilvusLite(_Process):
         if not _tcp_open(self.host, self.port):
             return False
         return b"listening on" in self.log_since_start()
+
+
+class MilvusServer(_Process):
+    """A real Milvus standalone server (PyPI `milvus==2.3.5`: the Milvus 2.3.5 binary with
+    embedded etcd, local storage and rocksmq) on 127.0.0.1:port, everything in data_dir.
+
+    The package's `milvus-server` launcher is not used to run it: on a restart it silently
+    moves the proxy to port+1 when the old port still has TIME_WAIT connections (it probes
+    with a bind without SO_REUSEADDR), and it ignores SIGTERM. Instead the package's own
+    config code writes configs/milvus.yaml once (every port chosen here) and extracts the
+    binary, and the binary runs directly (`milvus run standalone`, cwd = its base dir). The
+    embedded etcd's peer port (2380, no config key) moves through an etcd config file given
+    in ETCD_CONFIG_PATH, so several servers can run at once. Ports are kept for restarts on
+    the same data dir. auth=True: user root / password Milvus (token "root:Milvus").
+    tls=True: one-way TLS with a self-signed certificate (cert_path; CN localhost, SAN
+    127.0.0.1). Ready when /healthz on its metrics port says OK and the proxy port accepts.
+    stop(): SIGTERM, then SIGKILL after stop_timeout (Milvus 2.3.5's graceful stop did not
+    finish in 60 s here; what it acknowledged is in rocksmq/etcd either way).
+    """
+
+    name = "milvus-server"
+    start_timeout = 180.0
+    stop_timeout = 3.0
+    version = "2.3.5"
+    TOKEN = "root:Milvus"
+
+    _PORT_KEYS = ("root_coord_port", "proxy_internal_port", "query_coord_port",
+                  "query_node_port", "index_coord_port", "index_node_port",
+                  "data_coord_port", "data_node_port")
+
+    def __init__(self, data_dir=None, port=None, auth=False, tls=False):
+        super().__init__(data_dir, port)
+        self.auth, self.tls = auth, tls
+        self.scheme = "https" if tls else "http"
+        self.token = self.TOKEN if auth else None
+        self.ports = {k: free_port() for k in self._PORT_KEYS}
+        self.etcd_client_port, self.etcd_peer_port = free_port(), free_port()
+        self.metrics_port = free_port()
+        self.base_dir = os.path.join(self.data_dir, "milvus")
+        self.cert_path = os.path.join(self.data_dir, "cert.pem") if tls else None
+        self.key_path = os.path.join(self.data_dir, "key.pem") if tls else None
+        self.etcd_config = os.path.join(self.data_dir, "etcd.yaml")
+        self.start_seconds = None
+
+    def _prepare(self):
+        if os.path.exists(os.path.join(self.base_dir, "configs", "milvus.yaml")):
+            return
+        peer = f"http://127.0.0.1:{self.etcd_peer_port}"
+        client = f"http://127.0.0.1:{self.etcd_client_port}"
+        with open(self.etcd_config, "w") as fh:
+            fh.write(f"name: default\nlisten-peer-urls: {peer}\n"
+                     f"initial-advertise-peer-urls: {peer}\ninitial-cluster: default={peer}\n"
+                     f"listen-client-urls: {client}\nadvertise-client-urls: {client}\n")
+        cfg = dict(self.ports, proxy_port=self.port, etcd_port=self.etcd_client_port)
+        if self.auth:
+            cfg["authorization_enabled"] = True
+        if self.tls:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", self.key_path, "-out", self.cert_path, "-days", "30",
+                            "-subj", "/CN=localhost",
+                            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                           check=True, capture_output=True)
+            cfg.update(tls_mode=1, server_pem_path=self.cert_path,
+                       server_key_path=self.key_path, ca_pem_path=self.cert_path)
+        script = ("import json, sys, milvus\n"
+                  "cfg = json.loads(sys.argv[2])\n"
+                  "c = milvus.MilvusServerConfig(data_dir=sys.argv[1])\n"
+                  "[c.set(k, v) for k, v in cfg.items()]\n"
+                  "c.resolve()\n"
+                  "milvus._initialize_data_files(sys.argv[1])\n")
+        import json
+        res = subprocess.run([PYTHON, "-c", script, self.base_dir, json.dumps(cfg)],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            raise ServerError("could not prepare the real Milvus server (PyPI `milvus==2.3.5`, "
+                              "tests/requirements.txt; run scripts/setup): "
+                              + res.stderr.strip()[-2000:])
+
+    def command(self):
+        return [os.path.join(self.base_dir, "bin", "milvus"), "run", "standalone"]
+
+    def cwd(self):
+        return self.base_dir
+
+    def env(self):
+        env = super().env()
+        bindir = os.path.join(self.base_dir, "bin")
+        env.update(DEPLOY_MODE="STANDALONE", METRICS_PORT=str(self.metrics_port),
+                   MILVUS_RUN_DIR=os.path.join(self.base_dir, "run"),
+                   ETCD_CONFIG_PATH=self.etcd_config,
+                   LD_LIBRARY_PATH=bindir + os.pathsep + env.get("LD_LIBRARY_PATH", ""))
+        return env
+
+    def start(self):
+        self._prepare()
+        t0 = time.monotonic()
+        super().start()
+        self.start_seconds = time.monotonic() - t0
+        return self
+
+    def ready(self) -> bool:
+        import urllib.request
+        url = f"http://127.0.0.1:{self.metrics_port}/healthz"
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            if b"OK" not in resp.read():
+                return False
+        return _tcp_open(self.host, self.port)
+
+    def stop(self, remove=None):
+        with self._lock:
+            proc = self.proc
+            if proc is not None and proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+                _wait_group_gone(proc, self.stop_timeout)
+        super().stop(remove)
+
+    def rss_mib(self) -> float:
+        """Resident memory of the server's processes (MiB), from /proc."""
+        total = 0
+        if self.proc is None:
+            return 0.0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if os.getpgid(int(pid)) != self.proc.pid:
+                    continue
+                with open(f"/proc/{pid}/statm") as fh:
+                    total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError):
+                continue
+        return total / (1 << 20)
+
+
+def _wait_group_gone(proc, timeout):
+    """Wait until every process of proc's process group has exited; SIGKILL them after
+    timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc.poll()
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        except OSError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 class QdrantTestServer(_Process):
@@ -298,7 +457,14 @@ def qdrant_client_for(server: QdrantTestServer, **kw):
     return QdrantClient(**opts)
 
 
-def milvus_client_for(server: MilvusLite, **kw):
-    """The official pymilvus MilvusClient pointed at a MilvusLite server."""
+def milvus_client_for(server, **kw):
+    """The official pymilvus MilvusClient pointed at a MilvusLite or MilvusServer (token and
+    CA certificate applied)."""
     from pymilvus import MilvusClient
-    return MilvusClient(uri=server.url, **kw)
+    opts = dict(uri=server.url)
+    if getattr(server, "token", None):
+        opts["token"] = server.token
+    if getattr(server, "tls", False):
+        opts.update(server_pem_path=server.cert_path, server_name="localhost")
+    opts.update(kw)
+    return MilvusClient(**opts)
