@@ -48,6 +48,7 @@ struct vmig_map_opts {
     enum vmig_conflict_policy conflict;
     enum vmig_index_kind index;
     const char *source_url; /* borrowed; for the default description, credentials stripped */
+    const struct vmig_target_caps *target; /* borrowed; NULL = the newest Milvus */
     size_t nedits;
     struct vmig_map_edit *edits; /* owned; filled by vmig_map_opts_add() */
 };

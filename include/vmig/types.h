@@ -16,14 +16,14 @@
 extern "C" {
 #endif
 
-#define VMIG_NAME_MAX 256       /* Milvus names are <= 255 bytes; +1 for NUL */
-#define VMIG_SRC_NAME_MAX 1024  /* Qdrant vector/collection names can be longer */
-#define VMIG_SRC_MAX_VECTORS 16 /* more than this in one Qdrant collection is refused */
+#define VMIG_NAME_MAX 256         /* Milvus names are <= 255 bytes; +1 for NUL */
+#define VMIG_SRC_NAME_MAX 1024    /* Qdrant vector/collection names can be longer */
+#define VMIG_SRC_MAX_VECTORS 16   /* more than this in one Qdrant collection is refused */
 #define VMIG_MAX_VECTOR_FIELDS 10 /* Milvus proxy.maxVectorFieldNum upper bound */
 #define VMIG_DEFAULT_MAX_VECTOR_FIELDS 4
 #define VMIG_MAX_DIM 32768
-#define VMIG_JSON_MAX 65536          /* Milvus common.JSONMaxLength, per row */
-#define VMIG_GRPC_MAX (64u << 20)    /* Milvus proxy.grpc.serverMaxRecvSize */
+#define VMIG_JSON_MAX 65536       /* Milvus common.JSONMaxLength, per row */
+#define VMIG_GRPC_MAX (64u << 20) /* Milvus proxy.grpc.serverMaxRecvSize */
 #define VMIG_VARCHAR_MAX 65535
 
 /* ---- point ids ---------------------------------------------------------- */
@@ -136,18 +136,42 @@ struct vmig_plan_coll {
     struct vmig_err refusal;
 };
 
+/* ---- what the target server can hold ------------------------------------- */
+
+enum vmig_feature {
+    VMIG_FEAT_MULTI_VECTOR = 0, /* more than one vector field per collection */
+    VMIG_FEAT_SPARSE,           /* SPARSE_FLOAT_VECTOR fields */
+    VMIG_FEAT_FLOAT16,          /* FLOAT16_VECTOR / BFLOAT16_VECTOR fields */
+    VMIG_FEAT_NULLABLE,         /* nullable scalar fields */
+    VMIG_FEAT_DEFAULT_VALUE,    /* default values of scalar fields */
+    VMIG_FEAT_JSON_PATH_INDEX,  /* indexes on a path inside a JSON field */
+    VMIG_FEAT_COUNT
+};
+
+/* Filled by the target connector's probe from what the server reports; the plan is
+ * checked against it before anything is created. */
+struct vmig_target_caps {
+    char product[32]; /* "Milvus", "Milvus Lite", "Zilliz Cloud" */
+    char version[64]; /* as the server reports it, e.g. "v2.3.5-lite" */
+    char release[32]; /* the release it is (or is compatible with), "2.3.5"; "" unknown */
+    int known;        /* 0: not recognised; planned as the newest Milvus (a note says so) */
+    unsigned has;     /* bit (1u << enum vmig_feature) per feature it holds */
+    char since[VMIG_FEAT_COUNT][16]; /* first release of product with it; "" = none */
+};
+
 struct vmig_plan {
     size_t n;
-    struct vmig_plan_coll *coll; /* owned */
+    struct vmig_plan_coll *coll;    /* owned */
+    struct vmig_target_caps target; /* the server the plan was checked against */
 };
 
 /* ---- endpoints ------------------------------------------------------------ */
 
 /* Where to connect. All strings are borrowed. */
 struct vmig_endpoint {
-    const char *url;     /* http://host:port or https://host:port */
-    const char *secret;  /* Qdrant API key or Milvus token (user:password / API key); never logged */
-    const char *db;      /* Milvus database; NULL or "" = default */
+    const char *url;    /* http://host:port or https://host:port */
+    const char *secret; /* Qdrant API key or Milvus token (user:password / API key); never logged */
+    const char *db;     /* Milvus database; NULL or "" = default */
     const char *ca_file; /* extra CA bundle for https */
     int insecure;        /* skip TLS verification (self-signed test servers) */
     int timeout_ms;      /* per request; 0 = default (60 s) */

@@ -19,10 +19,11 @@ extern "C" {
 
 const char *vmig_version(void);
 
-/* Pre-flight: reach the server, check credentials and TLS; version string out. */
+/* Pre-flight: reach the server, check credentials and TLS; the source's version
+ * string, the target's version, product and what it can hold (caps) out. */
 enum vmig_code vmig_source_probe(const struct vmig_endpoint *src, char *version, size_t n,
                                  struct vmig_err *err);
-enum vmig_code vmig_target_probe(const struct vmig_endpoint *dst, char *version, size_t n,
+enum vmig_code vmig_target_probe(const struct vmig_endpoint *dst, struct vmig_target_caps *caps,
                                  struct vmig_err *err);
 
 /* Describe source collections: names (NULL = all of them). *out is malloc'd. */

@@ -28,13 +28,13 @@ enum vmig_code vmig_source_probe(const struct vmig_endpoint *src, char *version,
     return rc;
 }
 
-enum vmig_code vmig_target_probe(const struct vmig_endpoint *dst, char *version, size_t n,
+enum vmig_code vmig_target_probe(const struct vmig_endpoint *dst, struct vmig_target_caps *caps,
                                  struct vmig_err *err)
 {
     const struct vmig_target_vt *vt = &vmig_target_milvus;
     struct vmig_target *t = NULL;
     enum vmig_code rc = vt->open(dst, &t, err);
-    if (rc == VMIG_OK) rc = vt->probe(t, version, n, err);
+    if (rc == VMIG_OK) rc = vt->probe(t, caps, err);
     if (t) vt->close(t);
     return rc;
 }
@@ -52,7 +52,8 @@ enum vmig_code vmig_target_drop(const struct vmig_endpoint *dst, const char *nam
 
 static void free_names(char **names, size_t n)
 {
-    for (size_t i = 0; i < n; i++) free(names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
@@ -103,7 +104,6 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
     struct vmig_source *s = NULL;
     struct vmig_target *t = NULL;
     size_t nsc = 0;
-    char ver[64];
     memset(plan, 0, sizeof *plan);
     if (!mo->source_url) mo->source_url = src->url;
 
@@ -111,8 +111,9 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
     if (rc) goto out;
     rc = tvt->open(dst, &t, err);
     if (rc) goto out;
-    rc = tvt->probe(t, ver, sizeof ver, err);
+    rc = tvt->probe(t, &plan->target, err);
     if (rc) goto out;
+    mo->target = &plan->target;
     rc = svt->open(src, &s, err);
     if (rc) goto out;
     plan->coll = xcalloc(nsc ? nsc : 1, sizeof *plan->coll);
@@ -131,6 +132,7 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
     vmig_plan_check_targets(plan);
     rc = vmig_map_opts_check_unused(mo, err);
 out:
+    mo->target = NULL; /* borrowed from plan, which the caller may release first */
     free(sc);
     if (s) svt->close(s);
     if (t) tvt->close(t);
@@ -152,7 +154,7 @@ enum vmig_code vmig_plan_check_file(const struct vmig_endpoint *src,
     if (rc) goto out;
     rc = tvt->open(dst, &t, err);
     if (rc) goto out;
-    rc = tvt->probe(t, ver, sizeof ver, err);
+    rc = tvt->probe(t, &plan->target, err);
     if (rc) goto out;
     for (size_t i = 0; i < plan->n; i++) {
         struct vmig_plan_coll *ed = &plan->coll[i];
@@ -163,6 +165,7 @@ enum vmig_code vmig_plan_check_file(const struct vmig_endpoint *src,
         vmig_map_opts_init(&mo);
         mo.max_vector_fields = base->max_vector_fields;
         mo.source_url = src->url;
+        mo.target = &plan->target;
         vmig_map_opts_add_skips_of(&mo, ed);
         struct vmig_plan_coll fresh;
         vmig_plan_coll_build(&sc, &mo, &fresh);

@@ -256,6 +256,93 @@ static void type_text(const struct vmig_plan_field *f, char *out, size_t n)
         snprintf(out, n, "FLOAT_VECTOR(%u)", (unsigned)f->dim);
 }
 
+/* ---- what the target can hold --------------------------------------------------- */
+
+static int target_has(const struct vmig_map_opts *o, enum vmig_feature f)
+{
+    return !o->target || (o->target->has & (1u << f)) != 0;
+}
+
+/* "Milvus 2.3.5" (or the reported version when the release is unknown) */
+static void target_label(const struct vmig_target_caps *tc, char *out, size_t n)
+{
+    snprintf(out, n, "%s %s", tc->product, tc->release[0] ? tc->release : tc->version);
+}
+
+/* ", or migrate into Milvus 2.4.0 or newer" / ", or migrate into a Milvus server" */
+static void newer_target(const struct vmig_target_caps *tc, enum vmig_feature f, char *out,
+                         size_t n)
+{
+    if (tc->since[f][0])
+        snprintf(out, n, "migrate into Milvus %s or newer", tc->since[f]);
+    else
+        snprintf(out, n, "migrate into a Milvus server instead of %s", tc->product);
+}
+
+/* Refuse what the target (o->target) cannot hold among the mapped vectors cand[]:
+ * several vector fields, sparse vectors. The way out names the --skip-vector flags
+ * that leave a collection the target can hold, and the first release that has it. */
+static void check_target(const struct vmig_src_coll *src, const struct vmig_map_opts *o,
+                         const struct vmig_plan_field *cand, size_t ncand,
+                         struct vmig_plan_coll *pc)
+{
+    const struct vmig_target_caps *tc = o->target;
+    char cn[SHORT], tl[96], way[128], lab[SHORT + 16];
+    if (!tc) return;
+    shortname(src->name, cn);
+    target_label(tc, tl, sizeof tl);
+    if (!tc->known)
+        note(pc,
+             "the target reports version '%s', which vmigrate does not recognise; it is "
+             "planned as the newest %s",
+             tc->version, tc->product);
+    /* the dense vector to keep when only one fits: the first */
+    size_t keep = ncand;
+    for (size_t i = 0; i < ncand && keep == ncand; i++)
+        if (cand[i].kind == VMIG_VEC_DENSE) keep = i;
+    int sparse_ok = target_has(o, VMIG_FEAT_SPARSE);
+
+    if (ncand > 1 && !target_has(o, VMIG_FEAT_MULTI_VECTOR)) {
+        struct vmig_buf names = VMIG_BUF_INIT, skips = VMIG_BUF_INIT;
+        for (size_t i = 0; i < ncand; i++) {
+            char v[48];
+            vmig_name_shorten(cand[i].src, v, sizeof v);
+            vmig_buf_addf(&names, "%s%s", i ? ", " : "", v);
+            if (i != (keep == ncand ? 0 : keep))
+                vmig_buf_addf(&skips, " --skip-vector %s.%s", cn, v);
+        }
+        char since[64] = "";
+        if (tc->since[VMIG_FEAT_MULTI_VECTOR][0])
+            snprintf(since, sizeof since, " (several arrived in Milvus %s)",
+                     tc->since[VMIG_FEAT_MULTI_VECTOR]);
+        newer_target(tc, VMIG_FEAT_MULTI_VECTOR, way, sizeof way);
+        refuse(pc, VMIG_E_SCHEMA,
+               "collection '%s' has %zu vector fields (%s), but the target, %s, holds one "
+               "vector field per collection%s; keep one with%s, or %s",
+               cn, ncand, names.p, tl, since, skips.p, way);
+        vmig_buf_release(&names);
+        vmig_buf_release(&skips);
+        return;
+    }
+    for (size_t i = 0; i < ncand && !sparse_ok; i++) {
+        if (cand[i].kind != VMIG_VEC_SPARSE) continue;
+        char v[48], skip[2 * SHORT + 48] = "";
+        vmig_name_shorten(cand[i].src, v, sizeof v);
+        vec_label(cand[i].src, lab, sizeof lab);
+        char since[64] = "";
+        if (keep != ncand) snprintf(skip, sizeof skip, "use --skip-vector %s.%s, or ", cn, v);
+        if (tc->since[VMIG_FEAT_SPARSE][0])
+            snprintf(since, sizeof since, " (SPARSE_FLOAT_VECTOR arrived in Milvus %s)",
+                     tc->since[VMIG_FEAT_SPARSE]);
+        newer_target(tc, VMIG_FEAT_SPARSE, way, sizeof way);
+        refuse(pc, VMIG_E_SCHEMA,
+               "collection '%s': %s is sparse, but the target, %s, has no sparse vectors%s; "
+               "%s%s",
+               cn, lab, tl, since, skip, way);
+        return;
+    }
+}
+
 /* ---- building -------------------------------------------------------------------- */
 
 /* Map one source vector to a field; 0 when it cannot be (pc->refusal says why). */
@@ -475,6 +562,7 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
         }
         if (map_vector(src, v, o, pc, &cand[ncand])) ncand++;
     }
+    check_target(src, o, cand, ncand, pc);
     if (ncand == 0 && !src->too_many_vectors) {
         refuse(pc, VMIG_E_SCHEMA,
                "collection '%s' has no vector field to migrate%s; Milvus needs at least one "

@@ -196,6 +196,11 @@ char *vmig_plan_to_json(const struct vmig_plan *p, int pretty)
     for (size_t i = 0; i < p->n; i++)
         json_array_append_new(arr, plan_coll_json(&p->coll[i]));
     json_object_set_new(root, "collections", arr);
+    if (p->target.product[0]) /* informative: a plan file is checked against the target again */
+        json_object_set_new(root, "target_server",
+                            json_pack("{s:s,s:s,s:s,s:b}", "product", p->target.product, "version",
+                                      p->target.version, "release", p->target.release, "known",
+                                      p->target.known));
     return dump(root, pretty);
 }
 
@@ -495,15 +500,14 @@ static json_t *parse(const char *text, const char *what, struct vmig_err *err)
 
 enum vmig_code vmig_plan_from_json(const char *text, struct vmig_plan *out, struct vmig_err *err)
 {
-    static const char *const keys[] = {"version", "collections", NULL};
+    static const char *const keys[] = {"version", "collections", "target_server", NULL};
     struct rd r = {err, ""};
     enum vmig_code rc = VMIG_OK;
     json_t *root, *arr, *c;
     json_int_t version = 1;
     size_t i;
 
-    out->n = 0;
-    out->coll = NULL;
+    memset(out, 0, sizeof *out); /* target_server is not read back: the target is probed again */
     if (!(root = parse(text, "plan", err))) return VMIG_E_USAGE;
     if (!json_is_object(root)) {
         rc = vmig_err_set(err, VMIG_E_USAGE, "plan: must be a JSON object");

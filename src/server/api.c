@@ -335,19 +335,24 @@ static void h_check(struct api_req *r, struct api_resp *out, const char *side)
     struct vmig_endpoint ep;
     if (get_endpoint(r, out, side, &ep)) return;
     char ver[64] = "";
+    struct vmig_target_caps caps;
     struct vmig_err err;
     vmig_err_clear(&err);
-    enum vmig_code rc;
     if (strcmp(side, "source") == 0) {
-        rc = vmig_source_probe(&ep, ver, sizeof ver, &err); /* checks the API key too */
-    } else {
-        rc = vmig_target_probe(&ep, ver, sizeof ver, &err);
+        if (vmig_source_probe(&ep, ver, sizeof ver, &err)) { /* checks the API key too */
+            lib_error(r, out, &err, side);
+            return;
+        }
+        resp_obj(out, 200, json_pack("{s:b,s:s}", "ok", 1, "version", ver));
+        return;
     }
-    if (rc) {
+    if (vmig_target_probe(&ep, &caps, &err)) {
         lib_error(r, out, &err, side);
         return;
     }
-    resp_obj(out, 200, json_pack("{s:b,s:s}", "ok", 1, "version", ver));
+    resp_obj(out, 200,
+             json_pack("{s:b,s:s,s:s,s:s,s:b}", "ok", 1, "version", caps.version, "product",
+                       caps.product, "release", caps.release, "known", caps.known));
 }
 
 static void h_collections(struct api_req *r, struct api_resp *out)
@@ -388,7 +393,8 @@ static int probe_both(const struct api_req *r, struct api_resp *out,
         lib_error(r, out, &err, "source");
         return -1;
     }
-    if (vmig_target_probe(dst, ver, sizeof ver, &err)) {
+    struct vmig_target_caps caps;
+    if (vmig_target_probe(dst, &caps, &err)) {
         lib_error(r, out, &err, "target");
         return -1;
     }

@@ -95,6 +95,15 @@ static enum vmig_code q_probe(struct vmig_source *s, char *version, size_t n,
     rc = call(s, &pol, "GET", &path, NULL, 0, NULL, err);
     if (rc == VMIG_OK) rc = vmig_qdrant_parse_version(s->resp.p, s->resp.len, s->version,
                                                       sizeof s->version, err);
+    if (rc == VMIG_E_NOT_FOUND || rc == VMIG_E_PROTOCOL) {
+        /* an HTTP server that is not Qdrant: Milvus's proxy port answers REST too */
+        int st = err ? err->remote_status : 0;
+        rc = vmig_err_set(err, VMIG_E_CONNECT,
+                          "%s does not answer like Qdrant's REST API (GET / gave %s); give the "
+                          "Qdrant REST URL (usually port 6333; 19530 is a Milvus port, 6334 "
+                          "Qdrant's gRPC port)",
+                          vmig_qhttp_url(s->http), st == 404 ? "HTTP 404" : "no Qdrant version");
+    }
     if (rc == VMIG_OK) {
         s->slices = vmig_qdrant_version_at_least(s->version, 1, 19, 0);
         if (version && n) snprintf(version, n, "%s", s->version);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "target/grpc_call.h"
+#include "target/milvus_caps.h"
 #include "target/milvus_codec.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -32,6 +33,7 @@
 struct vmig_target {
     struct vmig_grpc *g;
     char db[VMIG_NAME_MAX];
+    int zilliz; /* the address is Zilliz Cloud's (see milvus_caps.c) */
     int has_policy;
     struct vmig_retry_policy policy;
     uint64_t wait_limit_ms;
@@ -184,6 +186,7 @@ static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target 
         goto out;
     }
     snprintf(t->db, sizeof t->db, "%s", ep->db ? ep->db : "");
+    t->zilliz = vmig_milvus_url_is_zilliz(ep->url);
     t->wait_limit_ms = 6ull * 3600 * 1000;
     rc = vmig_grpc_open(ep, VMIG_MILVUS_PORT, "Milvus", &t->g, err);
     if (rc) goto out;
@@ -212,11 +215,13 @@ void vmig_milvus_set_wait_limit(struct vmig_target *t, uint64_t ms)
     t->wait_limit_ms = ms;
 }
 
-static enum vmig_code m_probe(struct vmig_target *t, char *version, size_t n, struct vmig_err *err)
+static enum vmig_code m_probe(struct vmig_target *t, struct vmig_target_caps *caps,
+                              struct vmig_err *err)
 {
     enum vmig_code rc;
     struct vmig_buf req = VMIG_BUF_INIT;
-    struct version_ctx vc = {version, n};
+    char version[sizeof caps->version] = "";
+    struct version_ctx vc = {version, sizeof version};
     /* pre-flight fails fast: a few attempts, not the job's patience */
     struct vmig_retry_policy pol = t->has_policy ? t->policy : vmig_retry_default;
     pol.max_attempts = 3;
@@ -228,6 +233,8 @@ static enum vmig_code m_probe(struct vmig_target *t, char *version, size_t n, st
     if (rc) goto out;
     rc = rpc_call(t, "CheckHealth", &req, 0, d_health, NULL, "Milvus health check failed", &pol,
                   err);
+    if (rc) goto out;
+    vmig_milvus_caps(version, t->zilliz, caps);
 out:
     vmig_buf_release(&req);
     return rc;

@@ -21,8 +21,10 @@ struct vmig_target_vt {
     enum vmig_code (*open)(const struct vmig_endpoint *ep, struct vmig_target **out,
                            struct vmig_err *err);
     void (*close)(struct vmig_target *t);
-    /* Pre-flight: server version; clear errors for wrong address / token / TLS. */
-    enum vmig_code (*probe)(struct vmig_target *t, char *version, size_t n, struct vmig_err *err);
+    /* Pre-flight: what the server is and can hold (caps: its version, product and
+     * features); clear errors for wrong address / token / TLS. */
+    enum vmig_code (*probe)(struct vmig_target *t, struct vmig_target_caps *caps,
+                            struct vmig_err *err);
     enum vmig_code (*has_collection)(struct vmig_target *t, const char *name, int *exists,
                                      struct vmig_err *err);
     /* Create the collection of a plan (pk, vector fields, dynamic field on). */

@@ -254,9 +254,9 @@ static void *probe_thread(void *p)
     struct probe_arg *a = p;
     for (int i = 0; i < 10; i++) {
         struct vmig_err err;
-        char v[64];
+        struct vmig_target_caps caps;
         vmig_err_clear(&err);
-        if (vmig_target_milvus.probe(a->t, v, sizeof v, &err)) a->fails++;
+        if (vmig_target_milvus.probe(a->t, &caps, &err)) a->fails++;
     }
     return NULL;
 }
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
     const struct vmig_target_vt *vt = &vmig_target_milvus;
     struct vmig_target *t = NULL;
     struct vmig_err err;
-    char version[128] = "";
+    struct vmig_target_caps caps = {.version = ""};
     if (argc < 2) {
         fprintf(stderr, "usage: check_milvus URI [TOKEN]\n");
         return 2;
@@ -295,9 +295,10 @@ int main(int argc, char **argv)
     CHECK(!rc, "open %s %s", argv[1], err.msg);
     if (rc) return 1;
     for (int i = 0; i < 3 && !failed; i++) {
-        rc = vt->probe(t, version, sizeof version, &err);
-        CHECK(!rc && version[0], "probe %d (GetVersion + CheckHealth, same channel): %s %s", i + 1,
-              version, err.msg);
+        rc = vt->probe(t, &caps, &err);
+        CHECK(!rc && caps.version[0] && caps.product[0],
+              "probe %d (GetVersion + CheckHealth, same channel): %s (%s %s) %s", i + 1,
+              caps.version, caps.product, caps.release, err.msg);
     }
     if (!failed) concurrent_probes(t);
     if (!failed && getenv("CHECK_BIG")) big_write(vt, t);

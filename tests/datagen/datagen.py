@@ -33,6 +33,7 @@ SHAPES = {
     "five_vectors": dict(vectors={"a": D(8, "Cosine"), "b": D(16, "Dot"), "c": D(4, "Euclid"),
                                   "d": D(32, "Cosine"), "e": D(8, "Dot")},
                          n=50, ids="int", payload="mixed"),
+    "sparse_only": dict(vectors={}, sparse={"text": {}}, n=100, ids="int", payload="small"),
     "manhattan": dict(vectors=D(16, "Manhattan"), n=50, ids="int", payload="mixed"),
     "float16": dict(vectors=D(32, "Dot", datatype="float16"), n=100, ids="int", payload="mixed"),
     "uint8": dict(vectors=D(32, "Euclid", datatype="uint8"), n=100, ids="int", payload="mixed"),

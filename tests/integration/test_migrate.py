@@ -2,6 +2,11 @@
 binary, then checked through pymilvus against what qdrant-client reads from the source (exact
 ids, bit-exact float32 vectors, equal sparse vectors and payloads). Refused shapes must give a
 clear error and create nothing in Milvus.
+
+Runs on both targets (tests/conftest.py): the real Milvus 2.3.5 server, which holds one vector
+field per collection and no sparse vectors, and Milvus Lite for those shapes. On 2.3 the
+multi-vector shapes are planned with --skip-vector (the way out its refusal names), so plan
+files, renames and HNSW run on the real server too.
 """
 
 import json
@@ -17,6 +22,7 @@ from tests.integration.checks import compare, run_vmigrate
 @pytest.fixture(scope="module")
 def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin):
     shapes = ["single_cosine_768", "named_mixed", "four_vectors", "five_vectors", "manhattan",
+              "sparse_only",
               "float16", "uint8", "multivector", "ids_int", "ids_uuid", "ids_mixed", "ids_big",
               "payload_rich", "payload_nulls", "payload_big", "empty"]
     for s in shapes:
@@ -28,6 +34,7 @@ def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin):
     e = Env()
     e.q, e.m, e.qc, e.mc, e.bin = qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin
     e.base = ["--source", qdrant.url, "--target", milvus.url]
+    e.real = milvus.target == "milvus23"  # the real Milvus 2.3.5: one vector field, no sparse
     return e
 
 
@@ -39,12 +46,15 @@ def names(shape):
     return datagen.collection_name(shape)
 
 
+LITE = pytest.mark.targets("lite")  # shapes Milvus 2.3 cannot hold (several vectors, sparse)
+
 SIMPLE = {
     # shape: vector fields {qdrant name: (milvus field, kind)}, pk varchar?
     "single_cosine_768": ({"": ("vector", "dense")}, False),
     "named_mixed": ({"dense64": ("dense64", "dense"), "dense32": ("dense32", "dense"),
                      "sparse": ("sparse", "sparse")}, False),
     "four_vectors": ({k: (k, "dense") for k in "abcd"}, False),
+    "sparse_only": ({"text": ("text", "sparse")}, False),
     "float16": ({"": ("vector", "dense")}, False),
     "uint8": ({"": ("vector", "dense")}, False),
     "ids_int": ({"": ("vector", "dense")}, False),
@@ -56,7 +66,9 @@ SIMPLE = {
 }
 
 
-@pytest.mark.parametrize("shape", list(SIMPLE))
+@pytest.mark.parametrize("shape", [
+    pytest.param(s, marks=LITE) if s in ("named_mixed", "four_vectors", "sparse_only") else s
+    for s in SIMPLE])
 def test_shape_migrates_exactly(env, shape):
     fields, varchar = SIMPLE[shape]
     p = migrate(env, "-c", names(shape), "--json")
@@ -92,6 +104,8 @@ def test_paging_parallel_readers(env):
     ("multivector", "multivector"),
 ])
 def test_refused_shapes_create_nothing(env, shape, needle):
+    if env.real and shape == "five_vectors":
+        needle = "holds one vector field per collection"
     p = migrate(env, "-c", names(shape), check=False)
     assert p.returncode == 4, p.stderr
     assert needle in p.stderr and names(shape) in p.stderr
@@ -133,9 +147,55 @@ def test_target_exists_is_refused(env):
     assert p.returncode == 4 and "already exists" in p.stderr
 
 
+def mixed_args(env, coll, keep):
+    """On Milvus 2.3, --skip-vector for every vector of named_mixed but keep."""
+    if not env.real:
+        return []
+    return [a for v in ("dense64", "dense32", "sparse") if v != keep
+            for a in ("--skip-vector", f"{coll}.{v}")]
+
+
+def mixed_fields(env, fields, keep):
+    return {k: v for k, v in fields.items() if not env.real or k == keep}
+
+
+def test_target_capabilities_are_known_before_anything_is_created(env):
+    """`plan` against Milvus 2.3.5 refuses three vectors and a sparse vector, naming the
+    server version, the feature's first version and the way out, exit 4, nothing created;
+    Milvus Lite plans the same collections fine."""
+    for shape in ("named_mixed", "sparse_only", "four_vectors"):
+        for cmd in ("plan", "migrate"):
+            p = run_vmigrate(env.bin, cmd, *env.base, "-c", names(shape),
+                             "--target-name", f"{names(shape)}=caps_{shape}")
+            if not env.real:
+                if cmd == "plan":
+                    assert p.returncode == 0, p.stderr
+                continue
+            out = p.stdout + p.stderr
+            assert p.returncode == 4, out
+            assert "Milvus 2.3.5" in out and "2.4.0 or newer" in out, out
+            if shape == "sparse_only":
+                assert "has no sparse vectors" in out, out
+            else:
+                assert "holds one vector field per collection" in out, out
+                assert f"--skip-vector {names(shape)}." in out, out
+            assert not env.mc.has_collection(f"caps_{shape}")
+    p = run_vmigrate(env.bin, "plan", *env.base, "-c", names("ids_int"), "--json",
+                     "--target-name", f"{names('ids_int')}=caps_probe", check=True)
+    server = json.loads(p.stdout)["target_server"]
+    assert server["known"] and server["product"] == ("Milvus" if env.real else "Milvus Lite")
+    if env.real:
+        assert server["release"] == "2.3.5"
+        # the way out the refusal names works: keep one dense vector
+        p = run_vmigrate(env.bin, "plan", *env.base, "-c", names("named_mixed"),
+                         *mixed_args(env, names("named_mixed"), "dense64"))
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
 def test_plan_json_edit_and_run(env, tmp_path):
     p = run_vmigrate(env.bin, "plan", *env.base, "-c", names("named_mixed"), "--json",
-                     "--target-name", f"{names('named_mixed')}=edited_named", check=True)
+                     "--target-name", f"{names('named_mixed')}=edited_named",
+                     *mixed_args(env, names("named_mixed"), "dense64"), check=True)
     plan = json.loads(p.stdout)
     coll = plan["collections"][0]
     assert coll["target"] == "edited_named"
@@ -148,12 +208,12 @@ def test_plan_json_edit_and_run(env, tmp_path):
     migrate(env, "--plan", str(f))
     # Milvus Lite does not keep collection descriptions (pymilvus's own schema description
     # reads back as ''): the encoding is covered by the codec unit test instead.
-    compare(env.qc, env.mc, names("named_mixed"), "edited_named",
+    compare(env.qc, env.mc, names("named_mixed"), "edited_named", mixed_fields(env,
             {"dense64": ("image_embedding", "dense"), "dense32": ("dense32", "dense"),
-             "sparse": ("sparse", "sparse")})
+             "sparse": ("sparse", "sparse")}, "dense64"))
     # a type change is refused
     for v in coll["vectors"]:
-        if v["source"] == "dense32":
+        if v["source"] == "dense64":
             v["dim"] = 33
     coll["target"] = "edited_named_2"
     f.write_text(json.dumps(plan))
@@ -175,9 +235,10 @@ def test_verify_detects_a_changed_vector(env):
 
 
 def test_clear_errors_for_common_mistakes(env):
-    # the Milvus gRPC port given as the Qdrant REST endpoint
+    # the Milvus port given as the Qdrant REST endpoint (Lite: gRPC only; a real Milvus
+    # proxy answers HTTP/1.1 REST on the same port, with 404 for GET /)
     p = run_vmigrate(env.bin, "collections", "--source", env.m.url)
-    assert p.returncode == 3 and "gRPC" in p.stderr
+    assert p.returncode == 3 and "gRPC" in p.stderr and "6333" in p.stderr, p.stderr
     # nothing listens
     p = run_vmigrate(env.bin, "collections", "--source", "http://127.0.0.1:9")
     assert p.returncode == 3
@@ -195,12 +256,14 @@ def test_collections_lists_vector_config(env):
 def test_hnsw_index_and_renames(env):
     src = names("named_mixed")
     migrate(env, "-c", src, "--index", "hnsw", "--target-name", f"{src}=hnsw_named",
-            "--rename", f"{src}.dense32=small_vec", "--rename", f"{src}.id=pk")
+            "--rename", f"{src}.dense32=small_vec", "--rename", f"{src}.id=pk",
+            *mixed_args(env, src, "dense32"))
     idx = env.mc.describe_index("hnsw_named", "small_vec")
     assert idx["index_type"] == "HNSW" and idx["metric_type"] == "L2", idx
     assert int(idx.get("M", idx.get("params", {}).get("M", 0))) == 16, idx
-    sp = env.mc.describe_index("hnsw_named", "sparse")
-    assert sp["index_type"] == "SPARSE_INVERTED_INDEX" and sp["metric_type"] == "IP", sp
-    compare(env.qc, env.mc, src, "hnsw_named",
+    if not env.real:
+        sp = env.mc.describe_index("hnsw_named", "sparse")
+        assert sp["index_type"] == "SPARSE_INVERTED_INDEX" and sp["metric_type"] == "IP", sp
+    compare(env.qc, env.mc, src, "hnsw_named", mixed_fields(env,
             {"dense64": ("dense64", "dense"), "dense32": ("small_vec", "dense"),
-             "sparse": ("sparse", "sparse")}, pk="pk")
+             "sparse": ("sparse", "sparse")}, "dense32"), pk="pk")

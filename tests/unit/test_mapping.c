@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "target/milvus_caps.h"
 #include "util/buf.h"
 #include "vmig/plan.h"
 
@@ -129,11 +130,17 @@ static void strarr_add(struct vmig_map_opts *o, json_t *opts, const char *key, c
     }
 }
 
+static struct vmig_target_caps case_caps; /* options.target_version of the running case */
+
 static void opts_from_json(struct vmig_map_opts *o, json_t *opts)
 {
     const char *s;
     vmig_map_opts_init(o);
     if (!opts) return;
+    if ((s = json_string_value(json_object_get(opts, "target_version")))) {
+        vmig_milvus_caps(s, json_is_true(json_object_get(opts, "target_zilliz")), &case_caps);
+        o->target = &case_caps;
+    }
     o->max_vector_fields = (int)json_integer_value(json_object_get(opts, "max_vector_fields"));
     o->source_url = json_string_value(json_object_get(opts, "source_url"));
     if ((s = json_string_value(json_object_get(opts, "null_values"))))
@@ -187,7 +194,7 @@ static void run_case(void **state)
     struct vmig_src_coll src, src2;
     struct vmig_map_opts o;
     struct vmig_plan_coll pc;
-    struct vmig_plan plan = {1, &pc}, back;
+    struct vmig_plan plan = {.n = 1, .coll = &pc}, back;
     struct vmig_err err;
     int bad = 0;
 
@@ -264,6 +271,7 @@ static void run_case(void **state)
         if (rc == VMIG_OK) {
             vmig_map_opts_init(&fo);
             fo.max_vector_fields = o.max_vector_fields;
+            fo.target = o.target;
             vmig_map_opts_add_skips_of(&fo, &edited.coll[0]);
             vmig_plan_coll_build(&src, &fo, &fresh);
             vmig_map_opts_release(&fo);
@@ -286,6 +294,44 @@ static void run_case(void **state)
 }
 
 /* ---- hand-written tests ------------------------------------------------------------- */
+
+/* what each reported version can hold (target/milvus_caps.c) */
+static void target_caps(void **state)
+{
+    struct vmig_target_caps c;
+#define HAS(f) ((c.has >> (f)) & 1u)
+    vmig_milvus_caps("v2.3.5-lite", 0, &c); /* PyPI `milvus`: the embedded real server */
+    assert_string_equal(c.product, "Milvus");
+    assert_string_equal(c.release, "2.3.5");
+    assert_true(c.known);
+    assert_false(HAS(VMIG_FEAT_MULTI_VECTOR) || HAS(VMIG_FEAT_SPARSE) || HAS(VMIG_FEAT_FLOAT16));
+    assert_string_equal(c.since[VMIG_FEAT_SPARSE], "2.4.0");
+    vmig_milvus_caps("v2.4.0", 0, &c);
+    assert_true(HAS(VMIG_FEAT_MULTI_VECTOR) && HAS(VMIG_FEAT_SPARSE) && HAS(VMIG_FEAT_FLOAT16));
+    assert_false(HAS(VMIG_FEAT_NULLABLE) || HAS(VMIG_FEAT_DEFAULT_VALUE));
+    vmig_milvus_caps("v2.5.10", 0, &c);
+    assert_true(HAS(VMIG_FEAT_NULLABLE) && !HAS(VMIG_FEAT_JSON_PATH_INDEX));
+    vmig_milvus_caps("2.5.11", 0, &c);
+    assert_true(HAS(VMIG_FEAT_JSON_PATH_INDEX));
+    vmig_milvus_caps("v3.0.0-beta", 0, &c);
+    assert_true(c.known && c.has == (1u << VMIG_FEAT_COUNT) - 1);
+    vmig_milvus_caps("milvus_lite-3.2.2", 0, &c);
+    assert_string_equal(c.product, "Milvus Lite");
+    assert_true(HAS(VMIG_FEAT_MULTI_VECTOR) && HAS(VMIG_FEAT_SPARSE) && !HAS(VMIG_FEAT_FLOAT16));
+    assert_string_equal(c.since[VMIG_FEAT_FLOAT16], ""); /* no Lite release has it */
+    vmig_milvus_caps("", 0, &c);
+    assert_false(c.known);
+    assert_true(c.has == (1u << VMIG_FEAT_COUNT) - 1);
+    vmig_milvus_caps("v1.1.0", 0, &c);
+    assert_false(c.known);
+    assert_true(
+        vmig_milvus_url_is_zilliz("https://in03-ab.serverless.gcp-us-west1.cloud.zilliz.com"));
+    assert_true(
+        vmig_milvus_url_is_zilliz("https://in01-x.aws-us-west-2.vectordb.zillizcloud.com:19530"));
+    assert_false(vmig_milvus_url_is_zilliz("https://zilliz.com.example.org"));
+    assert_false(vmig_milvus_url_is_zilliz("http://127.0.0.1:19530"));
+#undef HAS
+}
 
 static void names(void **state)
 {
@@ -365,7 +411,7 @@ static void target_collisions(void **state)
     struct vmig_src_coll a, b;
     struct vmig_map_opts o;
     struct vmig_plan_coll pcs[2];
-    struct vmig_plan p = {2, pcs};
+    struct vmig_plan p = {.n = 2, .coll = pcs};
     simple_src(&a, "my-docs");
     simple_src(&b, "my_docs");
     vmig_map_opts_init(&o);
@@ -460,6 +506,7 @@ int main(void)
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(names),
         cmocka_unit_test(opts_parsing),
+        cmocka_unit_test(target_caps),
         cmocka_unit_test(target_collisions),
         cmocka_unit_test(description_url),
         cmocka_unit_test(preview),
