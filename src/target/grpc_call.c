@@ -297,8 +297,8 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
                 err, VMIG_E_TLS, "cannot reach %s at %s: TLS handshake failed%s (%s)", k, g->addr,
                 has(both, "wrong version number") ? ": the server does not speak TLS (use http://)"
                 : has(both, "verify failed")
-                    ? ": certificate not trusted (pass its CA file, or skip verification for a "
-                      "test server)"
+                    ? ": certificate not trusted (use --ca-file with its CA certificate, or "
+                      "--insecure for a test server)"
                     : "",
                 d);
         else if (has(both, "Connection refused") || has(both, "connection refused"))
@@ -334,7 +334,10 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
     case GRPC_STATUS_UNAUTHENTICATED:
     case GRPC_STATUS_PERMISSION_DENIED:
         rc = vmig_err_set(
-            err, VMIG_E_AUTH, "%s on %s at %s: %s: %s (check the token)", rpc, k, g->addr,
+            err, VMIG_E_AUTH,
+            "%s on %s at %s: authentication failed (%s): %s; check the token "
+            "(--token or MILVUS_TOKEN: user:password or a Zilliz API key)",
+            rpc, k, g->addr,
             st == GRPC_STATUS_UNAUTHENTICATED ? "not authenticated" : "permission denied", d);
         break;
     case GRPC_STATUS_UNIMPLEMENTED:
