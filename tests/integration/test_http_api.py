@@ -41,7 +41,7 @@ class Serve:
             [binary, "serve", "--listen", "127.0.0.1:0", "--store", os.path.join(d, "vm.db"),
              "--concurrency", "2", *extra],
             env=env, stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         self.url = None
         while time.monotonic() < deadline and self.url is None:
             for line in open(self.log_path):
@@ -50,7 +50,8 @@ class Serve:
             if self.p.poll() is not None:
                 break
             time.sleep(0.05)
-        assert self.url, f"serve did not start: {open(self.log_path).read()[-2000:]}"
+        assert self.url, (f"serve did not start (exit {self.p.poll()}, waited up to 120 s): "
+                          f"{open(self.log_path).read()[-2000:]}")
         assert self.url.startswith("http://127.0.0.1:") and not self.url.endswith(":0")
 
     def stderr(self):
@@ -232,34 +233,39 @@ def test_job_from_an_edited_plan(env):
 
 
 def test_cancel_a_running_job_then_resume_exact(env):
-    coll = datagen.generate(env.qc, "paging_100k", n=50_000, name="http_cancel")
-    r = env.api("POST", "/jobs", json={"source": env.src, "target": env.dst,
-                                       "collections": [coll],
-                                       "options": {"page_size": 500, "readers": 1}})
-    assert r.status_code == 201, r.text
-    jid = r.json()["id"]
-    deadline = time.monotonic() + 120
-    while True:
-        j = env.api("GET", f"/jobs/{jid}").json()
-        if j["written"] >= 2000 or j["status"] not in ("PENDING", "IN_PROGRESS"):
-            break
-        assert time.monotonic() < deadline, j
-        time.sleep(0.1)
-    t0 = time.monotonic()
-    r = env.api("POST", f"/jobs/{jid}/cancel")
-    if j["status"] == "IN_PROGRESS" and r.status_code != 400:
+    # The job reads through a SourceGate, which refuses (503, retried) the page that would
+    # end the copy until it is opened: the cancel always lands mid-copy, however fast the
+    # machine; the moment to cancel comes from the job's progress, not from a clock.
+    from tests.integration.test_jobs import SourceGate
+    n = 50_000
+    coll = datagen.generate(env.qc, "paging_100k", n=n, name="http_cancel")
+    with SourceGate(env.q.url) as gate:
+        r = env.api("POST", "/jobs", json={"source": {"url": gate.url}, "target": env.dst,
+                                           "collections": [coll],
+                                           "options": {"page_size": 500, "readers": 1}})
+        assert r.status_code == 201, r.text
+        jid = r.json()["id"]
+        deadline = time.monotonic() + 600
+        while True:
+            j = env.api("GET", f"/jobs/{jid}").json()
+            if j["status"] == "IN_PROGRESS" and j["written"] >= 2000:
+                break
+            assert j["status"] in ("PENDING", "IN_PROGRESS"), j
+            assert time.monotonic() < deadline, f"no 2000 points written within 600 s: {j}"
+            time.sleep(0.1)
+        r = env.api("POST", f"/jobs/{jid}/cancel")
         assert r.status_code in (200, 202), r.text
-        j = wait_job(env, jid, timeout=10)
-        if j["status"] != "SUCCESSFUL":  # it did not finish just before the cancel
-            assert j["status"] == "CANCELLED", j
-            assert time.monotonic() - t0 < 5.0
-            assert j["collections"][0]["status"] == "CANCELLED"
-            r = env.api("POST", f"/jobs/{jid}/resume")
-            assert r.status_code == 202, r.text
-            assert r.json()["status"] in ("IN_PROGRESS", "SUCCESSFUL")
-    j = wait_job(env, jid)
-    assert j["status"] == "SUCCESSFUL", j
-    assert compare(env.qc, env.mc, coll, coll, {"": ("vector", "dense")}) == 50_000
+        j = wait_job(env, jid, timeout=600)
+        assert j["status"] == "CANCELLED", j
+        c = j["collections"][0]
+        assert c["status"] == "CANCELLED" and 2000 <= c["written"] < n, c
+        gate.set_mode("open")
+        r = env.api("POST", f"/jobs/{jid}/resume")
+        assert r.status_code == 202, r.text
+        assert r.json()["status"] in ("IN_PROGRESS", "SUCCESSFUL")
+        j = wait_job(env, jid, timeout=600)
+        assert j["status"] == "SUCCESSFUL", j
+    assert compare(env.qc, env.mc, coll, coll, {"": ("vector", "dense")}) == n
 
 
 def test_job_with_a_stored_qdrant_key(env):
