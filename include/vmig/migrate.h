@@ -44,6 +44,7 @@ enum vmig_coll_phase {
 };
 
 struct vmig_coll_state {
+    int creating;     /* CreateCollection was about to be sent (saved before it) */
     int created;      /* the target collection was created by this migration */
     int copied;       /* all ranges done and flushed */
     int indexed, loaded;

@@ -71,6 +71,7 @@ static int bool_of(json_t *o, const char *key)
 char *vmig_coll_state_to_json(const struct vmig_coll_state *st)
 {
     json_t *o = json_object();
+    json_object_set_new(o, "creating", json_boolean(st->creating));
     json_object_set_new(o, "created", json_boolean(st->created));
     json_object_set_new(o, "copied", json_boolean(st->copied));
     json_object_set_new(o, "indexed", json_boolean(st->indexed));
@@ -115,6 +116,7 @@ enum vmig_code vmig_coll_state_from_json(const char *text, struct vmig_coll_stat
                             je.text);
     }
     enum vmig_code rc = VMIG_OK;
+    st->creating = bool_of(o, "creating");
     st->created = bool_of(o, "created");
     st->copied = bool_of(o, "copied");
     st->indexed = bool_of(o, "indexed");

@@ -629,7 +629,25 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         VLOG_WARN("target collection '%s' is gone; starting '%s' over", pc->target, pc->source);
         vmig_coll_state_init(st);
     }
+    if (st->creating && !st->created && exists) {
+        /* stopped after CreateCollection was sent but before its checkpoint: the
+         * collection is this job's (the intent was saved first, and the plan found no
+         * such collection) and holds none of its points (nothing is written before
+         * `created` is saved). Make it again, so its schema is surely the plan's. */
+        VLOG_INFO("'%s' was being created when the job stopped; creating it again",
+                  pc->target);
+        rc = r.tvt->drop_collection(r.t, pc->target, err);
+        if (rc) goto out;
+    }
     if (!st->created) {
+        pthread_mutex_lock(&r.mu);
+        st->creating = 1;
+        ccode = checkpoint(&r);
+        pthread_mutex_unlock(&r.mu);
+        if (ccode) {
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            goto out;
+        }
         rc = r.tvt->create_collection(r.t, pc, err);
         if (rc) goto out;
         /* Index definitions go on the empty collection, before any data: the server can

@@ -38,18 +38,27 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
     const char *reason = st->reason && *st->reason   ? st->reason
                          : st->detail && *st->detail ? st->detail
                                                      : "no reason given";
+    /* A restarted Milvus 2.3 answers with the generic code 65535 and no retriable flag
+     * while its nodes re-register ("node not match[expectedNodeID=1][actualNodeID=2]",
+     * "session not found->datanode-1"); the same call succeeds a moment later. */
+    static const char *const transient[] = {"node not match", "session not found", "node not found",
+                                            "not ready",      "channel not found", "not healthy"};
+    int restarting = 0;
+    for (size_t i = 0; i < sizeof transient / sizeof transient[0] && !restarting; i++)
+        restarting = strstr(reason, transient[i]) != NULL;
     enum vmig_code rc;
     if (st->code == 4 || st->code == 8)
         rc = VMIG_E_RATE_LIMIT; /* request / rate limit */
-    else if (st->retriable || st->code == 1 || st->code == 2)
-        rc = VMIG_E_UNAVAILABLE; /* not ready, unavailable, or flagged retriable */
+    else if (st->retriable || st->code == 1 || st->code == 2 || restarting)
+        rc = VMIG_E_UNAVAILABLE; /* not ready, unavailable, restarting, or flagged retriable */
     else if (st->code == 100 || (st->code == 0 && st->error_code == 4))
         rc = VMIG_E_NOT_FOUND; /* collection not found / legacy CollectionNotExists */
     else if (st->code == 1400 || st->code == 1401)
         rc = VMIG_E_AUTH;
     else
         rc = VMIG_E_REMOTE;
-    vmig_err_set(err, rc, "%s: %s (milvus code %d)", what, reason, code);
+    /* the reason is cut so the code at the end always fits in the message */
+    vmig_err_set(err, rc, "%s: %.600s (milvus code %d)", what, reason, code);
     if (err) err->remote_status = code;
     return rc;
 }

@@ -432,6 +432,20 @@ static void status_decoding(void **state)
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "cannot create 'c'", &err), VMIG_E_REMOTE);
     assert_string_equal(err.msg, "cannot create 'c': invalid parameter: dim (milvus code 1100)");
     assert_false(vmig_code_is_retryable(err.code));
+    /* a restarted Milvus 2.3 while its nodes re-register: generic code, no retriable flag,
+     * yet transient (seen on Flush after a restart) */
+    pack_status(1, 65535, 0,
+                "node not match[expectedNodeID=1][actualNodeID=2]: session not found->datanode-1",
+                &b);
+    assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "cannot flush", &err), VMIG_E_UNAVAILABLE);
+    assert_true(vmig_code_is_retryable(err.code));
+    /* a long reason is cut, the code stays in the message */
+    char longr[2000];
+    memset(longr, 'r', sizeof longr - 1);
+    longr[sizeof longr - 1] = 0;
+    pack_status(5, 1100, 0, longr, &b);
+    vmig_milvus_dec_status(b.p, b.len, "x", &err);
+    assert_non_null(strstr(err.msg, "(milvus code 1100)"));
     /* garbage */
     static const uint8_t bad[] = {0x12, 0x10, 'x'};
     assert_int_equal(vmig_milvus_dec_status(bad, sizeof bad, "x", &err), VMIG_E_PROTOCOL);
