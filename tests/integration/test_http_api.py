@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.datagen import datagen
+from tests.harness.gates import SourceGate
 from tests.harness.servers import QdrantTestServer
 from tests.integration.checks import REPO, compare
 
@@ -236,7 +237,6 @@ def test_cancel_a_running_job_then_resume_exact(env):
     # The job reads through a SourceGate, which refuses (503, retried) the page that would
     # end the copy until it is opened: the cancel always lands mid-copy, however fast the
     # machine; the moment to cancel comes from the job's progress, not from a clock.
-    from tests.integration.test_jobs import SourceGate
     n = 50_000
     coll = datagen.generate(env.qc, "paging_100k", n=n, name="http_cancel")
     with SourceGate(env.q.url) as gate:
