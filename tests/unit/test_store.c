@@ -78,6 +78,7 @@ static void make_plan(struct vmig_plan *p, size_t n)
 {
     struct vmig_map_opts mo;
     vmig_map_opts_init(&mo);
+    memset(p, 0, sizeof *p);
     p->n = n;
     p->coll = xcalloc(n, sizeof *p->coll);
     for (size_t i = 0; i < n; i++) {
