@@ -59,16 +59,18 @@ def test_every_measurement_is_sane(bench_result, wl):
         m = w["median"][tool]
         assert m["seconds"] > 0, (tool, m)
         assert m["points_per_s"] > 0 and m["vector_mb_per_s"] > 0, (tool, m)
-        assert m["cpu_seconds"] > 0, (tool, m)
+        # a quick run of a few hundred points may use less CPU than the clock tick that
+        # getrusage counts in: >= 0, never a figure that depends on the machine's speed
+        assert m["cpu_seconds"] >= 0, (tool, m)
         assert 1 < m["maxrss_mib"] < 4096, (tool, m)
         assert m["servers_cpu_seconds"] > 0, (tool, m)
-        assert 0 < m["cpu_share"] < 1, (tool, m)
+        assert 0 <= m["cpu_share"] < 1, (tool, m)
         (run,) = w["runs"][tool]
         assert run["points"] == n, (tool, run)
     assert w["median"]["migrate"]["copy_seconds"] > 0
     assert w["runs"]["migrate+verify"][0]["detail"]["verify"], "verification did not run"
     r = w["ratios"]
-    assert r["efficiency"] > 0 and r["speedup"] > 0 and 0 < r["cpu_share"] < 1
+    assert r["efficiency"] > 0 and r["speedup"] > 0 and 0 <= r["cpu_share"] < 1
 
 
 def test_migrate_moved_exact_count(bench_result):
