@@ -272,6 +272,16 @@ class MilvusServer(_Process):
         self.etcd_client_port, self.etcd_peer_port = free_port(), free_port()
         self.metrics_port = free_port()
         self.base_dir = os.path.join(self.data_dir, "milvus")
+        # a data dir made before (e.g. kept by a benchmark) is served on the ports written
+        # into its config: its etcd knows the coordinators by them
+        self._ports_file = os.path.join(self.data_dir, "ports.json")
+        if os.path.exists(self._ports_file):
+            import json
+            with open(self._ports_file) as fh:
+                saved = json.load(fh)
+            self.port, self.ports = saved["proxy"], saved["ports"]
+            self.etcd_client_port, self.etcd_peer_port = saved["etcd"]
+            self.metrics_port = saved["metrics"]
         self.cert_path = os.path.join(self.data_dir, "cert.pem") if tls else None
         self.key_path = os.path.join(self.data_dir, "key.pem") if tls else None
         self.etcd_config = os.path.join(self.data_dir, "etcd.yaml")
@@ -310,6 +320,9 @@ class MilvusServer(_Process):
             raise ServerError("could not prepare the real Milvus server (PyPI `milvus==2.3.5`, "
                               "tests/requirements.txt; run scripts/setup): "
                               + res.stderr.strip()[-2000:])
+        with open(self._ports_file, "w") as fh:
+            json.dump({"proxy": self.port, "ports": self.ports, "metrics": self.metrics_port,
+                       "etcd": [self.etcd_client_port, self.etcd_peer_port]}, fh)
 
     def command(self):
         return [os.path.join(self.base_dir, "bin", "milvus"), "run", "standalone"]

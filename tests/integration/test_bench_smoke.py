@@ -1,8 +1,9 @@
 """Smoke test of the benchmark code, so it cannot rot: `bench/run --quick --reps 1` (tiny W1 and
-W2) into a temporary results folder, then the JSON must hold every measurement of every tool with
-sane non-zero figures, the table and chart must exist, and the collections `vmigrate migrate`
-made must hold exactly the source's points - counted with pymilvus on the kept Milvus Lite data
-folder, not taken from vmigrate's report. No timing is asserted (see bench/run for the real run).
+W2 into Milvus Lite, W1 into the real Milvus 2.3.5 server) into a temporary results folder, then
+the JSON must hold every measurement of every tool with sane non-zero figures, the table and
+chart must exist, and the collections `vmigrate migrate` made must hold exactly the source's
+points - counted with pymilvus on the kept data folders of both servers, not taken from
+vmigrate's report. No timing is asserted (see bench/run for the real run).
 """
 
 import glob
@@ -13,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.harness.servers import MilvusLite, milvus_client_for
+from tests.harness.servers import MilvusLite, MilvusServer, milvus_client_for
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RELEASE = os.path.join(REPO, "build", "release")
@@ -27,15 +28,17 @@ def bench_result(tmp_path_factory):
             pytest.fail(f"build/release/{exe} missing: `make release` first", pytrace=False)
     out = tmp_path_factory.mktemp("bench-results")
     keep = tmp_path_factory.mktemp("bench-milvus")
+    keep23 = tmp_path_factory.mktemp("bench-milvus23")
     p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "run"), "--quick", "--reps",
-                        "1", "--out", str(out), "--keep-milvus", str(keep)],
+                        "1", "--out", str(out), "--keep-milvus", str(keep),
+                        "--keep-milvus23", str(keep23)],
                        capture_output=True, text=True, timeout=900, cwd=REPO)
     assert p.returncode == 0, f"bench/run failed ({p.returncode}):\n{p.stderr[-6000:]}"
     files = glob.glob(os.path.join(out, "*.json"))
     assert len(files) == 1, files
     with open(files[0]) as fh:
         doc = json.load(fh)
-    return doc, out, keep
+    return doc, out, {"Milvus Lite": (MilvusLite, keep), "Milvus 2.3.5": (MilvusServer, keep23)}
 
 
 def test_report_files(bench_result):
@@ -49,7 +52,7 @@ def test_report_files(bench_result):
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("wl", ["W1", "W2"])
+@pytest.mark.parametrize("wl", ["W1", "W2", "W1@milvus23"])
 def test_every_measurement_is_sane(bench_result, wl):
     doc, _, _ = bench_result
     w = doc["workloads"][wl]
@@ -71,21 +74,26 @@ def test_every_measurement_is_sane(bench_result, wl):
     assert w["runs"]["migrate+verify"][0]["detail"]["verify"], "verification did not run"
     r = w["ratios"]
     assert r["efficiency"] > 0 and r["speedup"] > 0 and 0 <= r["cpu_share"] < 1
+    ref = w["runs"]["reference"][0]
+    assert ref["detail"]["loaded_seconds"] >= ref["seconds"], ref
 
 
 def test_migrate_moved_exact_count(bench_result):
-    """Count what `vmigrate migrate` wrote, with pymilvus, on the kept Milvus Lite data."""
-    doc, _, keep = bench_result
-    with MilvusLite(data_dir=str(keep)) as milvus:
-        mc = milvus_client_for(milvus)
-        try:
-            for wl, w in doc["workloads"].items():
-                for tool in ("migrate", "migrate+verify"):
-                    name = w["runs"][tool][0]["target"]
-                    assert mc.has_collection(name), name
-                    mc.load_collection(name)
-                    res = mc.query(name, filter="", output_fields=["count(*)"],
-                                   consistency_level="Strong")
-                    assert res[0]["count(*)"] == w["dataset"]["points"], (wl, tool, res)
-        finally:
-            mc.close()
+    """Count what `vmigrate migrate` wrote, with pymilvus, on the kept data of each server."""
+    doc, _, kept = bench_result
+    for target, (cls, keep) in kept.items():
+        mine = {wl: w for wl, w in doc["workloads"].items() if w["target"].startswith(target)}
+        assert mine, (target, list(doc["workloads"]))
+        with cls(data_dir=str(keep)) as milvus:
+            mc = milvus_client_for(milvus)
+            try:
+                for wl, w in mine.items():
+                    for tool in ("migrate", "migrate+verify"):
+                        name = w["runs"][tool][0]["target"]
+                        assert mc.has_collection(name), name
+                        mc.load_collection(name)
+                        res = mc.query(name, filter="", output_fields=["count(*)"],
+                                       consistency_level="Strong")
+                        assert res[0]["count(*)"] == w["dataset"]["points"], (wl, tool, res)
+            finally:
+                mc.close()
