@@ -12,11 +12,12 @@ const SLOW_MS = 5000; // otherwise (jobs started from the CLI still show up)
 function poller(run) {
   let timer = null;
   let stopped = false;
+  const live = () => !stopped; // an answer that arrives after stop() must not be drawn
   const tick = async () => {
     timer = null;
     let delay = SLOW_MS;
     try {
-      delay = await run();
+      delay = await run(live);
     } catch {
       delay = SLOW_MS;
     }
@@ -62,12 +63,14 @@ export function showJobList(el) {
       tbody),
     msg));
 
-  async function refresh() {
+  async function refresh(live) {
     let r;
     try {
       r = await api.jobs(listFilter);
+      if (!live()) return SLOW_MS; // the filter changed while this was in flight
       mount(msg);
     } catch (e) {
+      if (!live()) return SLOW_MS;
       mount(msg, h('p', { role: 'alert', class: 'error' }, `Cannot list the jobs: ${e.message}`));
       return SLOW_MS;
     }
@@ -211,27 +214,32 @@ export function showJobDetail(el, id) {
   }
 
   let wasActive = true;
-  async function refresh() {
+  async function refresh(live) {
+    let got;
     try {
-      job = await api.job(id);
+      got = await api.job(id);
     } catch (e) {
+      if (!live()) return SLOW_MS;
       mount(head, h('h2', { id: 'job-title' }, `Job ${id}`),
         h('p', { role: 'alert', class: 'error' }, e.message));
       return e.status === 404 ? 60000 : SLOW_MS;
     }
+    if (!live()) return SLOW_MS; // an action restarted polling: a newer answer is on its way
+    job = got;
     render();
     try {
       for (let i = 0; i < 20; i++) { // catch up in pages
         const r = await api.logs(id, after);
-        const got = r.logs || [];
-        if (got.length) {
-          logs = logs.concat(got).slice(-1000);
+        if (!live()) return SLOW_MS; // the newer poller reads the same page: do not add it twice
+        const page = r.logs || [];
+        if (page.length) {
+          logs = logs.concat(page).slice(-1000);
           renderLog();
         } else if (!logs.length) renderLog();
-        const next = r.next ?? (got.length ? got[got.length - 1].seq : after);
+        const next = r.next ?? (page.length ? page[page.length - 1].seq : after);
         if (next <= after) break;
         after = next;
-        if (!got.length) break;
+        if (!page.length) break;
       }
     } catch {
       // the log is secondary: keep the status view going

@@ -172,15 +172,18 @@ test('jobs page: list badges and progress, cancel, resume', async () => {
     await row.getByText('In Progress').first().waitFor();
     const bar = row.getByRole('progressbar');
     const v1 = Number(await bar.getAttribute('aria-valuenow'));
-    await page.waitForTimeout(2500); // auto-refresh moves it
-    const v2 = Number(await bar.getAttribute('aria-valuenow'));
-    assert.ok(v2 > v1 || v2 > 0, `progress should move (${v1} -> ${v2})`);
+    // auto-refresh moves it: wait for the mock's progress to show up, however slow the machine is
+    await page.waitForFunction((before) => [...document.querySelectorAll('tr')]
+      .filter((r) => r.textContent.includes('slow_one'))
+      .some((r) => Number(r.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > before), v1);
     await row.getByText('points/s').waitFor();
     await page.getByRole('row').filter({ hasText: 'movies' }).getByText('Successful').first().waitFor();
     await shoot(page, 'jobs-list');
 
     await page.getByLabel('Status').selectOption('successful');
     await page.getByRole('row').filter({ hasText: 'movies' }).waitFor();
+    // the filtered list replaces the unfiltered one when its answer arrives
+    await page.waitForFunction(() => ![...document.querySelectorAll('tr')].some((r) => r.textContent.includes('slow_one')));
     assert.equal(await page.getByRole('row').filter({ hasText: 'slow_one' }).count(), 0);
     await page.getByLabel('Status').selectOption('');
 
