@@ -9,8 +9,9 @@
 #include "source/source.h"
 #include "vmig/migrate.h"
 
-/* Compare row ra of a with row rb of b (same layout): 0 when equal, else a
- * description of the first difference in why (vector name or "payload"). */
+/* Compare row ra of a with row rb of b (same layout): 0 when equal, else what
+ * differs first (VMIG_ROW_*), described in why (naming the vector field). */
+enum { VMIG_ROW_VECTOR_DIFFERS = 1, VMIG_ROW_PAYLOAD_DIFFERS = 2 };
 int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig_batch *b,
                         size_t rb, const struct vmig_layout *lay, char *why, size_t whylen);
 

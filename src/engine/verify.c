@@ -3,16 +3,18 @@
  * both sides, then `sample` points chosen uniformly at random (reservoir sampling
  * over an id-only scan of the source) read back from both sides through the same
  * batch layout and compared: float32 vectors bit-exact, sparse rows byte-equal,
- * payloads equal as JSON (after the plan's null/conflict rules were applied to the
- * source side, exactly as when it was written).
+ * payloads equal as JSON values (util/json_canon.c: numbers by exact decimal
+ * value, strings by code points), after the plan's null/conflict rules were
+ * applied to the source side, exactly as when it was written.
  */
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_int.h"
 #include "target/target.h"
 #include "util/alloc.h"
+#include "util/json_canon.h"
 #include "util/log.h"
 #include "util/retry.h"
 
@@ -35,23 +37,18 @@ int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig
         }
         if (la != lb || memcmp(pa, pb, la) != 0) {
             snprintf(why, whylen, "vector '%s' differs", lay->col[c].dst);
-            return 1;
+            return VMIG_ROW_VECTOR_DIFFERS;
         }
     }
     size_t ma, mb;
     const char *ta = vmig_batch_meta_at(a, ra, &ma);
     const char *tb = vmig_batch_meta_at(b, rb, &mb);
     if (ma == mb && memcmp(ta, tb, ma) == 0) return 0;
-    json_error_t je;
-    json_t *ja = json_loadb(ta, ma, JSON_DECODE_ANY, &je);
-    json_t *jb = json_loadb(tb, mb, JSON_DECODE_ANY, &je);
-    int same = ja && jb && json_equal(ja, jb);
-    json_decref(ja);
-    json_decref(jb);
-    if (!same) {
+    /* equal as JSON values: numbers by exact decimal value, strings by code points */
+    if (vmig_json_equal(ta, ma, tb, mb) != 1) {
         snprintf(why, whylen, "payload differs: source %.*s, target %.*s", (int)(ma > 120 ? 120 : ma),
                  ta, (int)(mb > 120 ? 120 : mb), tb);
-        return 1;
+        return VMIG_ROW_PAYLOAD_DIFFERS;
     }
     return 0;
 }
@@ -193,8 +190,9 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
         } else if (c > 0) {
             j++;
         } else {
-            if (vmig_batch_row_diff(&ba, ia[i], &bb, ib[j], &lay, why, sizeof why)) {
-                if (strncmp(why, "payload", 7) == 0) vr->payload_diffs++;
+            int d = vmig_batch_row_diff(&ba, ia[i], &bb, ib[j], &lay, why, sizeof why);
+            if (d) {
+                if (d == VMIG_ROW_PAYLOAD_DIFFERS) vr->payload_diffs++;
                 else vr->vector_diffs++;
                 if (!vr->first_diff[0]) {
                     vmig_point_id_format(&ba.ids[ia[i]], idt);

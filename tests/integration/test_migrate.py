@@ -267,3 +267,36 @@ def test_hnsw_index_and_renames(env):
     compare(env.qc, env.mc, src, "hnsw_named", mixed_fields(env,
             {"dense64": ("dense64", "dense"), "dense32": ("small_vec", "dense"),
              "sparse": ("sparse", "sparse")}, "dense32"), pk="pk")
+
+
+def test_verify_compares_payloads_as_json_values(env):
+    """Issue 9 item 6: a string holding U+0000, an integer above 2^63-1 and decimals with more
+    digits than a double holds land exactly (pymilvus reads back the source payload) and verify
+    passes; a change in one of them is still found."""
+    from qdrant_client import models
+    coll = "verify_json_values"
+    if env.qc.collection_exists(coll):  # the Qdrant server is shared by both targets
+        env.qc.delete_collection(coll)
+    env.qc.create_collection(coll, vectors_config=models.VectorParams(
+        size=4, distance=models.Distance.COSINE))
+    payloads = [
+        {"s": "a\u0000b", "big": 2**63 + 5, "u": "caf\u00e9 \U0001F600", "d": 0.1},
+        {"s": "\u0000", "big": 2**64 - 1, "nested": {"z": [1, "x\u0000"], "a": -0.0}},
+        {"s": "plain", "big": -(2**63), "d": 1e-7, "e": 12345.678901234567},
+    ]
+    env.qc.upsert(coll, points=[models.PointStruct(id=i + 1, vector=[0.1 * (i + 1), 0.2, 0.3, 0.4],
+                                                   payload=p) for i, p in enumerate(payloads)])
+    src = {p.id: p.payload for p in env.qc.scroll(coll, limit=10, with_payload=True)[0]}
+    assert src[2]["big"] == 2**64 - 1 and src[1]["s"] == "a\u0000b"  # the source holds them
+    p = migrate(env, "-c", coll, "--sample", "100", check=False)
+    assert p.returncode == 0, p.stderr
+    rows = env.mc.query(coll, filter="", output_fields=["*"], limit=10)
+    got = {r["id"]: {k: v for k, v in r.items() if k not in ("id", "vector")} for r in rows}
+    assert got == src
+    p = run_vmigrate(env.bin, "verify", *env.base, "-c", coll, "--sample", "100")
+    assert p.returncode == 0, p.stderr
+    row = next(r for r in rows if r["id"] == 3)
+    row["s"] = "plain\u0000"
+    env.mc.upsert(coll, [row])
+    p = run_vmigrate(env.bin, "verify", *env.base, "-c", coll, "--sample", "100")
+    assert p.returncode == 5 and "point 3: payload differs" in p.stderr, p.stderr
