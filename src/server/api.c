@@ -345,6 +345,14 @@ static int get_names(const struct api_req *r, struct api_resp *out, const char *
             api_error(r, out, 400, "usage", "collections[%zu] must be a non-empty string", i);
             return -1;
         }
+        for (size_t k = 0; k < *n; k++)
+            if (strcmp((*names)[k], json_string_value(v)) == 0) {
+                api_error(r, out, 400, "usage",
+                          "collections[%zu]: '%s' is named twice (also collections[%zu]); drop "
+                          "the duplicate",
+                          i, json_string_value(v), k);
+                return -1;
+            }
         (*names)[(*n)++] = json_string_value(v);
     }
     return 0;

@@ -266,3 +266,13 @@ def test_http_to_a_tls_qdrant_says_use_https(tls_qdrant, vmigrate_bin, serve):
     r = api(serve, "/source/check", {"source": {"url": plain}})
     assert r.status_code == 502 and "seems to speak TLS" in r.json()["error"]["message"]
     assert json.loads(r.text)["error"]["code"] == "connect"
+
+
+def test_api_refuses_a_collection_named_twice(serve, listener):
+    r = api(serve, "/plan", {"source": {"url": listener.url}, "target": {"url": listener.url},
+                             "collections": ["a", "b", "a"]})
+    assert r.status_code == 400, r.text
+    msg = r.json()["error"]["message"]
+    assert "collections[2]: 'a' is named twice" in msg and "drop the duplicate" in msg
+    assert "target-name" not in msg
+    assert listener.connections == 0
