@@ -156,22 +156,28 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
     case T_COLL:
         for (size_t i = 0; i < o->ncolls; i++)
             if (strcmp(o->colls[i], val) == 0) {
-                fprintf(stderr, "vmigrate: collection '%s' is named twice with -c; drop the "
-                                "duplicate\n", val);
+                fprintf(stderr,
+                        "vmigrate: collection '%s' is named twice with -c; drop the "
+                        "duplicate\n",
+                        val);
                 return EXIT_USAGE;
             }
         if (o->ncolls == CLI_MAX_LIST) {
-            fprintf(stderr, "vmigrate: at most %d -c options in one command; use --all, or "
-                            "several commands\n", CLI_MAX_LIST);
+            fprintf(stderr,
+                    "vmigrate: at most %d -c options in one command; use --all, or "
+                    "several commands\n",
+                    CLI_MAX_LIST);
             return EXIT_USAGE;
         }
         o->colls[o->ncolls++] = val;
         return 0;
     case T_EDIT:
         if (o->nedits == CLI_MAX_LIST) {
-            fprintf(stderr, "vmigrate: at most %d mapping edits (--%s and the like) in one "
-                            "command; edit a plan file instead (vmigrate plan --json, then "
-                            "migrate --plan FILE)\n", CLI_MAX_LIST, op->name);
+            fprintf(stderr,
+                    "vmigrate: at most %d mapping edits (--%s and the like) in one "
+                    "command; edit a plan file instead (vmigrate plan --json, then "
+                    "migrate --plan FILE)\n",
+                    CLI_MAX_LIST, op->name);
             return EXIT_USAGE;
         }
         o->edit_kind[o->nedits] = op->name;
@@ -188,13 +194,17 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
 static int check_inputs(const char *cmd, const struct cli_opts *o)
 {
     if (vmig_url_has_credentials(o->source)) {
-        fprintf(stderr, "vmigrate %s: --source URL must not contain credentials (user:password@); "
-                        "pass the Qdrant API key with QDRANT_API_KEY or --api-key\n", cmd);
+        fprintf(stderr,
+                "vmigrate %s: --source URL must not contain credentials (user:password@); "
+                "pass the Qdrant API key with QDRANT_API_KEY or --api-key\n",
+                cmd);
         return EXIT_USAGE;
     }
     if (vmig_url_has_credentials(o->target)) {
-        fprintf(stderr, "vmigrate %s: --target URL must not contain credentials (user:password@); "
-                        "pass them with MILVUS_TOKEN or --token (user:password)\n", cmd);
+        fprintf(stderr,
+                "vmigrate %s: --target URL must not contain credentials (user:password@); "
+                "pass them with MILVUS_TOKEN or --token (user:password)\n",
+                cmd);
         return EXIT_USAGE;
     }
     static const struct {
@@ -203,15 +213,16 @@ static int check_inputs(const char *cmd, const struct cli_opts *o)
     } secrets[] = {
         {offsetof(struct cli_opts, api_key), "the Qdrant API key (--api-key / QDRANT_API_KEY)"},
         {offsetof(struct cli_opts, token), "the Milvus token (--token / MILVUS_TOKEN)"},
-        {offsetof(struct cli_opts, api_token),
-         "the API token (--api-token / VMIGRATE_API_TOKEN)"},
+        {offsetof(struct cli_opts, api_token), "the API token (--api-token / VMIGRATE_API_TOKEN)"},
     };
     for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
         const char *v = *(const char *const *)(const void *)((const char *)o + secrets[i].off);
         if (vmig_secret_has_control(v)) {
-            fprintf(stderr, "vmigrate %s: %s contains a control character (CR, LF, tab or "
-                            "another byte below 0x20 or 0x7f); give the key exactly, without "
-                            "line breaks\n", cmd, secrets[i].what);
+            fprintf(stderr,
+                    "vmigrate %s: %s contains a control character (CR, LF, tab or "
+                    "another byte below 0x20 or 0x7f); give the key exactly, without "
+                    "line breaks\n",
+                    cmd, secrets[i].what);
             return EXIT_USAGE;
         }
     }

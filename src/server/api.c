@@ -176,8 +176,8 @@ static int get_ranged(const struct api_req *r, struct api_resp *out, json_t *o, 
         return 0;
     }
     if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi) {
-        api_error(r, out, 400, "usage", "%s%s must be an integer from %d to %d (0 = default)",
-                  path, key, lo, hi);
+        api_error(r, out, 400, "usage", "%s%s must be an integer from %d to %d (0 = default)", path,
+                  key, lo, hi);
         return -1;
     }
     *v = (int)json_integer_value(x);

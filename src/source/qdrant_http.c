@@ -262,8 +262,8 @@ static enum vmig_code map_curl(struct vmig_qhttp *h, CURLcode cc, const char *wh
          cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_RECV_ERROR || tls_bytes) &&
         strncmp(h->url, "http://", 7) == 0 && (tls_bytes || speaks_tls(h)))
         return vmig_err_set(err, VMIG_E_CONNECT,
-                            "%s on %s: the server at %s seems to speak TLS: use https://%s",
-                            what, h->url, h->url, h->url + 7);
+                            "%s on %s: the server at %s seems to speak TLS: use https://%s", what,
+                            h->url, h->url, h->url + 7);
     switch (cc) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_WEIRD_SERVER_REPLY:
