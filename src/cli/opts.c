@@ -50,7 +50,7 @@ static const struct opt table[] = {
      "ask Qdrant for gzip responses (helps only on links slower than ~50 MB/s)"},
     {"timeout", 0, T_INT, F(timeout_s), NULL, DATA, "SEC", "per-request timeout (default 60)"},
     {"collection", 'c', T_COLL, F(colls), NULL, TGT, "NAME",
-     "source collection to work on (repeatable)"},
+     "source collection to work on (repeatable, at most 256, each once)"},
     {"all", 0, T_FLAG, F(all), NULL, "plan migrate", NULL, "every source collection"},
     {"json", 0, T_FLAG, F(json), NULL, "*", NULL,
      "machine-readable output on stdout (progress as JSON lines on stderr)"},
@@ -99,7 +99,8 @@ static const struct opt table[] = {
     {"web-root", 0, T_STR, F(web_root), NULL, "serve", "DIR",
      "static files of the web console (default: the repository's web/)"},
     {"verbose", 'v', T_FLAG, F(verbose), NULL, "*", NULL, "log retries and details to stderr"},
-    {"quiet", 'q', T_FLAG, F(quiet), NULL, "*", NULL, "no progress output"},
+    {"quiet", 'q', T_FLAG, F(quiet), NULL, "*", NULL,
+     "no progress output (errors are still printed)"},
     {"help", 'h', T_FLAG, F(help), NULL, "*", NULL, "show this help"},
 };
 
