@@ -276,3 +276,10 @@ def test_api_refuses_a_collection_named_twice(serve, listener):
     assert "collections[2]: 'a' is named twice" in msg and "drop the duplicate" in msg
     assert "target-name" not in msg
     assert listener.connections == 0
+
+
+def test_listen_port_range_is_named(vmigrate_bin, tmp_path):
+    p = run_vmigrate(vmigrate_bin, "serve", "--listen", "127.0.0.1:99999", "--store",
+                     str(tmp_path / "vm.db"), timeout=60)
+    assert p.returncode == 2
+    assert "--listen must be HOST:PORT with PORT from 0 to 65535" in p.stderr
