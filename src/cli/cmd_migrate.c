@@ -56,9 +56,9 @@ static void print_summary(const struct cli_opts *o, const struct vmig_job *j)
         free(js);
         return;
     }
-    if (o->quiet) return;
     for (size_t i = 0; i < j->ncolls; i++) {
         const struct vmig_job_coll *c = &j->coll[i];
+        if (o->quiet && c->status == VMIG_JOB_SUCCESSFUL) continue; /* quiet: failures only */
         double secs = c->finished_ms > c->started_ms && c->started_ms
                           ? (double)(c->finished_ms - c->started_ms) / 1000.0
                           : 0.0;
@@ -185,7 +185,7 @@ int cmd_migrate(struct cli_opts *o)
         print_summary(o, &j);
         vmig_job_release(&j);
     }
-    if (code && !o->quiet) {
+    if (code) { /* -q hides progress, never why the job failed */
         fprintf(stderr, "vmigrate: job %s: ", id);
         cli_error(&err);
     }

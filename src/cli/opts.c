@@ -2,14 +2,20 @@
  * opts.c - the CLI's one option table (curl's tool_getparam, Redis's
  * static_configs): each entry gives the flag, its type, the field it fills, the
  * environment variable that supplies it, the subcommands that take it and its help
- * line. Parsing, environment fallback and --help are all driven from it.
+ * line. Parsing, environment fallback and --help are all driven from it. Numbers
+ * are checked against the ranges of vmig/inputs.h (the HTTP API uses the same),
+ * URLs against credentials written into them, keys and tokens against control
+ * characters.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "vmig/inputs.h"
+#include "vmig/types.h"
 
 enum opt_type { T_STR, T_INT, T_FLAG, T_COLL, T_EDIT };
 
@@ -44,7 +50,7 @@ static const struct opt table[] = {
      "ask Qdrant for gzip responses (helps only on links slower than ~50 MB/s)"},
     {"timeout", 0, T_INT, F(timeout_s), NULL, DATA, "SEC", "per-request timeout (default 60)"},
     {"collection", 'c', T_COLL, F(colls), NULL, TGT, "NAME",
-     "source collection to work on (repeatable)"},
+     "source collection to work on (repeatable, at most 256, each once)"},
     {"all", 0, T_FLAG, F(all), NULL, "plan migrate", NULL, "every source collection"},
     {"json", 0, T_FLAG, F(json), NULL, "*", NULL,
      "machine-readable output on stdout (progress as JSON lines on stderr)"},
@@ -93,9 +99,32 @@ static const struct opt table[] = {
     {"web-root", 0, T_STR, F(web_root), NULL, "serve", "DIR",
      "static files of the web console (default: the repository's web/)"},
     {"verbose", 'v', T_FLAG, F(verbose), NULL, "*", NULL, "log retries and details to stderr"},
-    {"quiet", 'q', T_FLAG, F(quiet), NULL, "*", NULL, "no progress output"},
+    {"quiet", 'q', T_FLAG, F(quiet), NULL, "*", NULL,
+     "no progress output (errors are still printed)"},
     {"help", 'h', T_FLAG, F(help), NULL, "*", NULL, "show this help"},
 };
+
+/* The range of every T_INT option, checked at parse time and shown by --help; the
+ * HTTP API checks its fields against the same limits (vmig/inputs.h). */
+static const struct range {
+    const char *name;
+    int min, max;
+} ranges[] = {
+    {"timeout", VMIG_TIMEOUT_MIN, VMIG_TIMEOUT_MAX},
+    {"max-vector-fields", VMIG_MAX_VECTOR_FIELDS_MIN, VMIG_MAX_VECTOR_FIELDS},
+    {"readers", VMIG_READERS_MIN, VMIG_READERS_MAX},
+    {"writers", VMIG_WRITERS_MIN, VMIG_WRITERS_MAX},
+    {"page-size", VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX},
+    {"sample", VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX},
+    {"concurrency", VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},
+};
+
+static const struct range *range_of(const struct opt *op)
+{
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++)
+        if (strcmp(ranges[i].name, op->name) == 0) return &ranges[i];
+    abort(); /* a T_INT option without a range: a bug in this file */
+}
 
 static int takes(const struct opt *op, const char *cmd)
 {
@@ -114,25 +143,91 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
     case T_FLAG: *(int *)(void *)(base + op->off) = 1; return 0;
     case T_INT: {
         char *end;
+        const struct range *rg = range_of(op);
+        errno = 0;
         long v = strtol(val, &end, 10);
-        if (!*val || *end || v < 0 || v > 1000000000) {
-            fprintf(stderr, "vmigrate: --%s needs a non-negative number, not '%s'\n", op->name, val);
+        if (!*val || *end || errno || v < rg->min || v > rg->max) {
+            fprintf(stderr, "vmigrate: --%s takes a whole number from %d to %d, not '%s'\n",
+                    op->name, rg->min, rg->max, val);
             return EXIT_USAGE;
         }
         *(int *)(void *)(base + op->off) = (int)v;
         return 0;
     }
     case T_COLL:
-        if (o->ncolls == CLI_MAX_LIST) return EXIT_USAGE;
+        for (size_t i = 0; i < o->ncolls; i++)
+            if (strcmp(o->colls[i], val) == 0) {
+                fprintf(stderr,
+                        "vmigrate: collection '%s' is named twice with -c; drop the "
+                        "duplicate\n",
+                        val);
+                return EXIT_USAGE;
+            }
+        if (o->ncolls == CLI_MAX_LIST) {
+            fprintf(stderr,
+                    "vmigrate: at most %d -c options in one command; use --all, or "
+                    "several commands\n",
+                    CLI_MAX_LIST);
+            return EXIT_USAGE;
+        }
         o->colls[o->ncolls++] = val;
         return 0;
     case T_EDIT:
-        if (o->nedits == CLI_MAX_LIST) return EXIT_USAGE;
+        if (o->nedits == CLI_MAX_LIST) {
+            fprintf(stderr,
+                    "vmigrate: at most %d mapping edits (--%s and the like) in one "
+                    "command; edit a plan file instead (vmigrate plan --json, then "
+                    "migrate --plan FILE)\n",
+                    CLI_MAX_LIST, op->name);
+            return EXIT_USAGE;
+        }
         o->edit_kind[o->nedits] = op->name;
         o->edit_val[o->nedits++] = val;
         return 0;
     }
     return EXIT_USAGE;
+}
+
+/* What no option may carry, whether it came from a flag or the environment: a
+ * password written into a URL (it would be stored with the job and shown by `jobs`),
+ * or a control character in a key or token (sent as a header: header injection).
+ * The secret itself is never printed. */
+static int check_inputs(const char *cmd, const struct cli_opts *o)
+{
+    if (vmig_url_has_credentials(o->source)) {
+        fprintf(stderr,
+                "vmigrate %s: --source URL must not contain credentials (user:password@); "
+                "pass the Qdrant API key with QDRANT_API_KEY or --api-key\n",
+                cmd);
+        return EXIT_USAGE;
+    }
+    if (vmig_url_has_credentials(o->target)) {
+        fprintf(stderr,
+                "vmigrate %s: --target URL must not contain credentials (user:password@); "
+                "pass them with MILVUS_TOKEN or --token (user:password)\n",
+                cmd);
+        return EXIT_USAGE;
+    }
+    static const struct {
+        size_t off;
+        const char *what;
+    } secrets[] = {
+        {offsetof(struct cli_opts, api_key), "the Qdrant API key (--api-key / QDRANT_API_KEY)"},
+        {offsetof(struct cli_opts, token), "the Milvus token (--token / MILVUS_TOKEN)"},
+        {offsetof(struct cli_opts, api_token), "the API token (--api-token / VMIGRATE_API_TOKEN)"},
+    };
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        const char *v = *(const char *const *)(const void *)((const char *)o + secrets[i].off);
+        if (vmig_secret_has_control(v)) {
+            fprintf(stderr,
+                    "vmigrate %s: %s contains a control character (CR, LF, tab or "
+                    "another byte below 0x20 or 0x7f); give the key exactly, without "
+                    "line breaks\n",
+                    cmd, secrets[i].what);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
 }
 
 int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
@@ -185,7 +280,7 @@ int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
         const char *v = getenv(op->env);
         if (op->type == T_STR && !*slot && v && *v) *slot = v;
     }
-    return 0;
+    return check_inputs(cmd, o);
 }
 
 void cli_usage(FILE *f, const char *cmd)
@@ -201,7 +296,10 @@ void cli_usage(FILE *f, const char *cmd)
         else
             snprintf(left, sizeof left, "    --%s%s%s", op->name, op->meta ? " " : "",
                      op->meta ? op->meta : "");
-        fprintf(f, "  %-34s %s%s%s%s\n", left, op->help, op->env ? " [env " : "",
+        char range[48] = "";
+        if (op->type == T_INT)
+            snprintf(range, sizeof range, " [%d..%d]", range_of(op)->min, range_of(op)->max);
+        fprintf(f, "  %-34s %s%s%s%s%s\n", left, op->help, range, op->env ? " [env " : "",
                 op->env ? op->env : "", op->env ? "]" : "");
     }
 }

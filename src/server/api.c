@@ -15,6 +15,7 @@
 
 #include "server/server.h"
 #include "util/buf.h"
+#include "vmig/inputs.h"
 
 /* ---- responses ---------------------------------------------------------------------- */
 
@@ -163,6 +164,26 @@ static int get_int(const struct api_req *r, struct api_resp *out, json_t *o, con
     return 0;
 }
 
+/* An option with a range from vmig/inputs.h (the CLI flag takes the same); 0 is also
+ * accepted and means the default, as documented for these fields. */
+static int get_ranged(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                      const char *key, int lo, int hi, int *v)
+{
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (json_is_integer(x) && json_integer_value(x) == 0) {
+        *v = 0;
+        return 0;
+    }
+    if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi) {
+        api_error(r, out, 400, "usage", "%s%s must be an integer from %d to %d (0 = default)", path,
+                  key, lo, hi);
+        return -1;
+    }
+    *v = (int)json_integer_value(x);
+    return 0;
+}
+
 static json_t *get_obj(const struct api_req *r, struct api_resp *out, const char *key, int *bad)
 {
     json_t *x = r->body ? json_object_get(r->body, key) : NULL;
@@ -192,7 +213,15 @@ static int get_endpoint(struct api_req *r, struct api_resp *out, const char *sid
         return -1;
     }
     snprintf(path, sizeof path, "%s.", side);
-    if (get_str(r, out, o, path, target ? "token" : "api_key", &ep->secret)) return -1;
+    const char *secret_field = target ? "token" : "api_key";
+    if (get_str(r, out, o, path, secret_field, &ep->secret)) return -1;
+    if (vmig_secret_has_control(ep->secret)) { /* would be sent as a header: injection */
+        api_error(r, out, 400, "usage",
+                  "%s.%s contains a control character (CR, LF, tab or another byte below "
+                  "0x20 or 0x7f); give the key exactly, without line breaks",
+                  side, secret_field);
+        return -1;
+    }
     if (ep->secret && *ep->secret && r->nsecrets < SRV_MAX_SECRETS)
         r->secrets[r->nsecrets++] = ep->secret;
     if (get_str(r, out, o, path, "url", &ep->url) || get_str(r, out, o, path, "ca_file",
@@ -201,7 +230,8 @@ static int get_endpoint(struct api_req *r, struct api_resp *out, const char *sid
         return -1;
     if (target && get_str(r, out, o, path, "db", &ep->db)) return -1;
     int timeout_s = 0;
-    if (get_int(r, out, o, path, "timeout_s", 0, 3600, &timeout_s)) return -1;
+    if (get_ranged(r, out, o, path, "timeout_s", VMIG_TIMEOUT_MIN, VMIG_TIMEOUT_MAX, &timeout_s))
+        return -1;
     ep->timeout_ms = timeout_s * 1000;
     if (!ep->url || !*ep->url) {
         api_error(r, out, 400, "usage", "%s.url is required (e.g. %s)", side,
@@ -209,11 +239,9 @@ static int get_endpoint(struct api_req *r, struct api_resp *out, const char *sid
         return -1;
     }
     /* credentials inside the URL would be stored with a job and echoed in messages */
-    const char *auth = strstr(ep->url, "://");
-    auth = auth ? auth + 3 : ep->url;
-    if (auth[strcspn(auth, "/@")] == '@') {
+    if (vmig_url_has_credentials(ep->url)) {
         api_error(r, out, 400, "usage", "%s.url must not contain credentials: give them as %s.%s",
-                  side, side, target ? "token" : "api_key");
+                  side, side, secret_field);
         return -1;
     }
     if (ep->secret && !*ep->secret) ep->secret = NULL;
@@ -235,8 +263,8 @@ static int get_map_opts(const struct api_req *r, struct api_resp *out, const cha
     if (get_str(r, out, o, "options.", "null_values", &nulls) ||
         get_str(r, out, o, "options.", "payload_conflict", &conflict) ||
         get_str(r, out, o, "options.", "index", &index) ||
-        get_int(r, out, o, "options.", "max_vector_fields", 0, VMIG_MAX_VECTOR_FIELDS,
-                &mo->max_vector_fields))
+        get_ranged(r, out, o, "options.", "max_vector_fields", VMIG_MAX_VECTOR_FIELDS_MIN,
+                   VMIG_MAX_VECTOR_FIELDS, &mo->max_vector_fields))
         return -1;
     if (nulls) {
         if (!strcmp(nulls, "fail")) mo->nulls = VMIG_NULL_FAIL;
@@ -317,6 +345,14 @@ static int get_names(const struct api_req *r, struct api_resp *out, const char *
             api_error(r, out, 400, "usage", "collections[%zu] must be a non-empty string", i);
             return -1;
         }
+        for (size_t k = 0; k < *n; k++)
+            if (strcmp((*names)[k], json_string_value(v)) == 0) {
+                api_error(r, out, 400, "usage",
+                          "collections[%zu]: '%s' is named twice (also collections[%zu]); drop "
+                          "the duplicate",
+                          i, json_string_value(v), k);
+                return -1;
+            }
         (*names)[(*n)++] = json_string_value(v);
     }
     return 0;
@@ -464,10 +500,13 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
     struct vmig_job_opts jo;
     vmig_job_opts_init(&jo);
     int page = 0;
-    if (get_int(r, out, o, "options.", "readers", 0, 64, &jo.readers) ||
-        get_int(r, out, o, "options.", "writers", 0, 64, &jo.writers) ||
-        get_int(r, out, o, "options.", "verify_sample", -1, 1000000, &jo.verify_sample) ||
-        get_int(r, out, o, "options.", "page_size", 0, 100000, &page) ||
+    if (get_ranged(r, out, o, "options.", "readers", VMIG_READERS_MIN, VMIG_READERS_MAX,
+                   &jo.readers) ||
+        get_ranged(r, out, o, "options.", "writers", VMIG_WRITERS_MIN, VMIG_WRITERS_MAX,
+                   &jo.writers) ||
+        get_int(r, out, o, "options.", "verify_sample", -1, VMIG_SAMPLE_MAX, &jo.verify_sample) ||
+        get_ranged(r, out, o, "options.", "page_size", VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX,
+                   &page) ||
         get_bool(r, out, o, "options.", "store_secrets", &store_secrets))
         goto out;
     jo.page_limit = (uint32_t)page;

@@ -417,8 +417,9 @@ int srv_run(const struct srv_config *cfg)
 
     if (split_listen(cfg->listen ? cfg->listen : "127.0.0.1:8080", host, sizeof host, port,
                      sizeof port)) {
-        fprintf(stderr, "vmigrate serve: --listen must be HOST:PORT (e.g. 127.0.0.1:8080), not "
-                        "'%s'\n",
+        fprintf(stderr,
+                "vmigrate serve: --listen must be HOST:PORT with PORT from 0 to 65535 "
+                "(e.g. 127.0.0.1:8080; 0 = any free port), not '%s'\n",
                 cfg->listen);
         rc = 2;
         goto out;

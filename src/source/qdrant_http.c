@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "source/qdrant_codec.h"
+#include "vmig/inputs.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/retry.h"
@@ -75,6 +76,21 @@ enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, struct vmig_qhttp
     if (strncmp(ep->url, "http://", 7) != 0 && strncmp(ep->url, "https://", 8) != 0) {
         rc = vmig_err_set(err, VMIG_E_USAGE,
                           "Qdrant URL '%s' must start with http:// or https://", ep->url);
+        goto out;
+    }
+    /* the same refusal as the target's URL parser: a password in the URL would be
+     * stored with the job and shown in messages; a control character in the key would
+     * be sent as a header line of its own */
+    if (vmig_url_has_credentials(ep->url)) {
+        rc = vmig_err_set(err, VMIG_E_USAGE,
+                          "source URL must not carry credentials (user:password@); pass the "
+                          "Qdrant API key separately");
+        goto out;
+    }
+    if (vmig_secret_has_control(ep->secret)) {
+        rc = vmig_err_set(err, VMIG_E_USAGE,
+                          "the Qdrant API key contains a control character (CR, LF or another "
+                          "byte below 0x20 or 0x7f)");
         goto out;
     }
     pthread_once(&curl_once, curl_init_once);
@@ -212,10 +228,42 @@ static enum vmig_code map_status(struct vmig_qhttp *h, long st, const char *what
     return rc;
 }
 
+/* After an http:// request got no HTTP answer: does the server complete a TLS
+ * handshake (certificate not checked: only the protocol is in question)? */
+static int speaks_tls(const struct vmig_qhttp *h)
+{
+    if (strncmp(h->url, "http://", 7) != 0) return 0;
+    CURL *c = curl_easy_init();
+    if (!c) return 0;
+    struct vmig_buf u = VMIG_BUF_INIT;
+    vmig_buf_addf(&u, "https://%s/", h->url + 7);
+    curl_easy_setopt(c, CURLOPT_URL, u.p);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms < 5000 ? h->timeout_ms : 5000L);
+    int yes = curl_easy_perform(c) == CURLE_OK;
+    curl_easy_cleanup(c);
+    vmig_buf_release(&u);
+    return yes;
+}
+
 static enum vmig_code map_curl(struct vmig_qhttp *h, CURLcode cc, const char *what,
                                struct vmig_err *err)
 {
     const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+    /* http:// to a TLS port: the server closes (curl: empty reply) or answers with a TLS
+     * record (alert 0x15 / handshake 0x16, version 0x03 0x..) that curl cannot read */
+    int tls_bytes = h->resp && h->resp->len >= 2 &&
+                    (h->resp->p[0] == 0x15 || h->resp->p[0] == 0x16) && h->resp->p[1] == 0x03;
+    if ((cc == CURLE_GOT_NOTHING || cc == CURLE_WEIRD_SERVER_REPLY ||
+         cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_RECV_ERROR || tls_bytes) &&
+        strncmp(h->url, "http://", 7) == 0 && (tls_bytes || speaks_tls(h)))
+        return vmig_err_set(err, VMIG_E_CONNECT,
+                            "%s on %s: the server at %s seems to speak TLS: use https://%s", what,
+                            h->url, h->url, h->url + 7);
     switch (cc) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_WEIRD_SERVER_REPLY:
