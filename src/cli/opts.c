@@ -43,7 +43,7 @@ static const struct opt table[] = {
     {"source-compression", 0, T_FLAG, F(source_compression), NULL, DATA, NULL,
      "ask Qdrant for gzip responses (helps only on links slower than ~50 MB/s)"},
     {"timeout", 0, T_INT, F(timeout_s), NULL, DATA, "SEC", "per-request timeout (default 60)"},
-    {"wait-timeout", 0, T_INT, F(wait_timeout_s), NULL, "migrate", "SEC",
+    {"wait-timeout", 0, T_INT, F(wait_timeout_s), NULL, "migrate jobs worker serve", "SEC",
      "give up waiting for Milvus to build an index or load a collection after SEC "
      "(default 3600)"},
     {"collection", 'c', T_COLL, F(colls), NULL, TGT, "NAME",

@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include "target/milvus.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,14 @@ struct vmig_target {
     struct vmig_retry_policy policy;
     uint64_t wait_limit_ms;
     const volatile int *cancel; /* the run's cancel flag (endpoint), or NULL */
+    pthread_mutex_t mu;        /* guards the last flush's facts below */
+    uint64_t flush_ts;         /* timestamp of the last Flush (0 = none or not told) */
+    int64_t *flush_seg;        /* segments the last Flush named */
+    size_t nflush_seg;
     atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
 };
+
+int vmig_milvus_wait_default_s = WAIT_DEFAULT_S;
 
 typedef enum vmig_code (*decode_fn)(const struct vmig_buf *resp, void *ctx, const char *what,
                                     struct vmig_err *err);
@@ -124,10 +131,21 @@ static enum vmig_code d_status(const struct vmig_buf *b, void *ctx, const char *
 {
     return vmig_milvus_dec_status(b->p, b->len, what, err);
 }
+struct flush_ctx {
+    const char *name;
+    uint64_t ts;
+    int64_t *seg;
+    size_t nseg;
+};
 static enum vmig_code d_flush(const struct vmig_buf *b, void *ctx, const char *what,
                               struct vmig_err *err)
 {
-    return vmig_milvus_dec_flush(b->p, b->len, what, err);
+    struct flush_ctx *c = ctx;
+    c->nseg = 0;
+    enum vmig_code rc = vmig_milvus_dec_flush_ts(b->p, b->len, c->name, what, &c->ts, err);
+    if (!rc)
+        rc = vmig_milvus_dec_flush_segments(b->p, b->len, c->name, what, &c->seg, &c->nseg, err);
+    return rc;
 }
 static enum vmig_code d_bool(const struct vmig_buf *b, void *ctx, const char *what,
                              struct vmig_err *err)
@@ -222,8 +240,12 @@ static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target 
                           ep->wait_s);
         goto out;
     }
-    t->wait_limit_ms = (uint64_t)(ep->wait_s > 0 ? ep->wait_s : WAIT_DEFAULT_S) * 1000u;
+    int wait_s = ep->wait_s > 0                    ? ep->wait_s
+                 : vmig_milvus_wait_default_s > 0 ? vmig_milvus_wait_default_s
+                                                  : WAIT_DEFAULT_S;
+    t->wait_limit_ms = (uint64_t)wait_s * 1000u;
     t->cancel = ep->cancel;
+    pthread_mutex_init(&t->mu, NULL);
     rc = vmig_grpc_open(ep, VMIG_MILVUS_PORT, "Milvus", &t->g, err);
     if (rc) goto out;
     *out = t;
@@ -237,6 +259,8 @@ static void m_close(struct vmig_target *t)
 {
     if (!t) return;
     vmig_grpc_close(t->g);
+    pthread_mutex_destroy(&t->mu);
+    free(t->flush_seg);
     free(t);
 }
 
@@ -407,7 +431,20 @@ static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vm
     char what[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot flush collection '%s' on target", name);
     vmig_milvus_enc_flush(dbn(t), name, &req);
-    enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, NULL, what, NULL, err);
+    struct flush_ctx fc = {name, 0, NULL, 0};
+    enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, &fc, what, NULL, err);
+    VLOG_DEBUG("flush of '%s': rc %d, flush ts %llu, %zu segments", name, (int)rc,
+               (unsigned long long)fc.ts, fc.nseg);
+    if (!rc) {
+        pthread_mutex_lock(&t->mu);
+        t->flush_ts = fc.ts;
+        free(t->flush_seg);
+        t->flush_seg = fc.seg;
+        t->nflush_seg = fc.nseg;
+        fc.seg = NULL;
+        pthread_mutex_unlock(&t->mu);
+    }
+    free(fc.seg);
     vmig_buf_release(&req);
     return rc;
 }
@@ -429,6 +466,59 @@ static int poll_sleep(struct vmig_target *t, int *pause)
     }
     if (*pause < 5000) *pause *= 2;
     return 0;
+}
+
+/* Flush returns before the server has sealed and persisted the segments (Milvus 2.3:
+ * until then DescribeIndex counts none of their rows and reports Finished at once).
+ * Wait for the last Flush of this handle, bounded and cancellable like every wait.
+ * Servers that give no flush timestamp or lack GetFlushState are not waited for. */
+static enum vmig_code wait_flushed(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    struct vmig_buf req = VMIG_BUF_INIT;
+    pthread_mutex_lock(&t->mu);
+    uint64_t ts = t->flush_ts;
+    if (ts || t->nflush_seg)
+        vmig_milvus_enc_flush_state(dbn(t), name, ts, t->flush_seg, t->nflush_seg, &req);
+    pthread_mutex_unlock(&t->mu);
+    if (!req.len) return VMIG_OK;
+    enum vmig_code rc = VMIG_OK;
+    char what[VMIG_NAME_MAX + 64];
+    uint64_t start = vmig_now_ms(), reported = start;
+    int pause = 200;
+    snprintf(what, sizeof what, "cannot wait for the flush of collection '%s'", name);
+    for (;;) {
+        int flushed = 0;
+        rc = rpc_call(t, "GetFlushState", &req, 0, d_bool, &flushed, what, NULL, err);
+        if (rc == VMIG_E_REMOTE && err->remote_status == 12 /* gRPC UNIMPLEMENTED */) {
+            vmig_err_clear(err);
+            rc = VMIG_OK;
+            break;
+        }
+        VLOG_DEBUG("flush of '%s': flushed %d", name, flushed);
+        if (rc || flushed) break;
+        uint64_t now = vmig_now_ms();
+        if (now - reported >= WAIT_REPORT_MS) {
+            VLOG(now - start >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
+                 "waiting for the flush of collection '%s', %.0f s of at most %.0f s "
+                 "(--wait-timeout)",
+                 name, (double)(now - start) / 1000.0, (double)t->wait_limit_ms / 1000.0);
+            reported = now;
+        }
+        if (now - start > t->wait_limit_ms) {
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                              "flush of collection '%s' not done after %.0f s; wait for the "
+                              "server and resume, or raise --wait-timeout",
+                              name, (double)t->wait_limit_ms / 1000.0);
+            break;
+        }
+        if (poll_sleep(t, &pause)) {
+            rc = vmig_err_set(err, VMIG_E_CANCELLED,
+                              "collection '%s': cancelled while waiting for its flush", name);
+            break;
+        }
+    }
+    vmig_buf_release(&req);
+    return rc;
 }
 
 static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_plan_coll *pc,
@@ -461,7 +551,9 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
         }
         if (rc) goto out;
     }
-    /* then wait for every build: Finished (3) or Failed (4, with its reason) */
+    /* then wait for the data to be flushed, and for every build: Finished (3) with
+     * every row indexed, or Failed (4, with its reason) */
+    if ((rc = wait_flushed(t, pc->target, err))) goto out;
     for (size_t f = 0; f < pc->nfields; f++) {
         const char *field = pc->field[f].dst;
         uint64_t start = vmig_now_ms();
@@ -474,7 +566,12 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
             struct index_ctx ic = {field, 0, 0, 0};
             if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, NULL, err)))
                 goto out;
-            if (ic.state == VMIG_MIDX_FINISHED) break;
+            /* Milvus 2.3 reports Finished as soon as the index is defined, with rows still
+             * to index (0 of 30000, pending 30000): done is Finished with every row the
+             * server counts indexed. */
+            VLOG_DEBUG("%s: state %s, %lld of %lld rows indexed", what, index_state(ic.state),
+                       (long long)ic.indexed, (long long)ic.total);
+            if (ic.state == VMIG_MIDX_FINISHED && ic.indexed >= ic.total) break;
             uint64_t now = vmig_now_ms(), spent = now - start;
             if (first || now - reported >= WAIT_REPORT_MS) {
                 /* shown without -v once the wait is long enough to wonder about */

@@ -714,6 +714,57 @@ out:
     return rc;
 }
 
+enum vmig_code vmig_milvus_dec_flush_ts(const void *p, size_t len, const char *name,
+                                        const char *what, uint64_t *ts, struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    Vmig__Milvus__FlushResponse *r = NULL;
+    *ts = 0;
+    UNPACK(flush_response, r, p, len, what);
+    if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
+    for (size_t i = 0; i < r->n_coll_flush_ts; i++)
+        if (!strcmp(r->coll_flush_ts[i]->key, name)) *ts = r->coll_flush_ts[i]->value;
+out:
+    if (r) vmig__milvus__flush_response__free_unpacked(r, NULL);
+    return rc;
+}
+
+enum vmig_code vmig_milvus_dec_flush_segments(const void *p, size_t len, const char *name,
+                                              const char *what, int64_t **ids, size_t *n,
+                                              struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    Vmig__Milvus__FlushResponse *r = NULL;
+    UNPACK(flush_response, r, p, len, what);
+    if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
+    for (int k = 0; k < 2; k++) {
+        size_t ne = k ? r->n_flush_coll_segids : r->n_coll_segids;
+        Vmig__Milvus__SegIdsEntry **e = k ? r->flush_coll_segids : r->coll_segids;
+        for (size_t i = 0; i < ne; i++) {
+            if (strcmp(e[i]->key, name) || !e[i]->value || !e[i]->value->n_data) continue;
+            const Vmig__Milvus__LongArray *a = e[i]->value;
+            *ids = xrealloc(*ids, (*n + a->n_data) * sizeof **ids);
+            memcpy(*ids + *n, a->data, a->n_data * sizeof **ids);
+            *n += a->n_data;
+        }
+    }
+out:
+    if (r) vmig__milvus__flush_response__free_unpacked(r, NULL);
+    return rc;
+}
+
+void vmig_milvus_enc_flush_state(const char *db, const char *name, uint64_t ts,
+                                 const int64_t *ids, size_t n, struct vmig_buf *out)
+{
+    Vmig__Milvus__GetFlushStateRequest r = VMIG__MILVUS__GET_FLUSH_STATE_REQUEST__INIT;
+    r.db_name = DB(db);
+    r.collection_name = S(name);
+    r.n_segmentids = n;
+    r.segmentids = (int64_t *)ids;
+    if (!n) r.flush_ts = ts;
+    pack(&r.base, out);
+}
+
 enum vmig_code vmig_milvus_dec_index_progress(const void *p, size_t len, const char *field,
                                               const char *what, int *state, int64_t *indexed,
                                               int64_t *total, struct vmig_err *err)
