@@ -366,8 +366,18 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
         rc = vmig_err_set(err, VMIG_E_EXISTS, "%s: already exists (use --target-name)", what);
         goto out;
     }
+    uint64_t faults0 = atomic_load(&t->faults);
     rc = rpc_call(t, "CreateCollection", &req, slow(t), d_status, NULL, what, NULL, err);
-    if (rc == VMIG_E_REMOTE) {
+    if (rc == VMIG_E_REMOTE && atomic_load(&t->faults) == faults0) {
+        /* no attempt of ours met a timeout or an outage: someone else made it meanwhile */
+        struct vmig_err e2;
+        vmig_err_clear(&e2);
+        if (!m_has_collection(t, pc->target, &exists, &e2) && exists)
+            rc = vmig_err_set(err, VMIG_E_EXISTS,
+                              "%s: already exists (created by someone else meanwhile; use "
+                              "--target-name)",
+                              what);
+    } else if (rc == VMIG_E_REMOTE) {
         /* an earlier attempt that timed out may have created it */
         struct vmig_err e2;
         vmig_err_clear(&e2);
