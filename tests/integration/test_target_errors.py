@@ -18,12 +18,14 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 import numpy as np
 import pytest
 from pymilvus import MilvusClient
 from qdrant_client import models
 
+from tests.harness.gates import HoldingLedgerProxy
 from tests.integration.checks import run_vmigrate
 
 REAL = pytest.mark.targets("milvus23")
@@ -99,14 +101,39 @@ def test_existing_db_still_works(env):
     assert not env.mc.has_collection(SMALL)  # went into otherdb, not default
 
 
-def test_create_existing_collection_is_not_retried(env):
-    """Milvus Lite answers code 1 for "already exists": permanent, not "service not ready"."""
-    env.mc.create_collection("errs_taken", dimension=DIM)
-    p = run_vmigrate(env.bin, "migrate", *env.base, "-c", SMALL, "--target-name",
-                     f"{SMALL}=errs_taken", timeout=WAIT_S)
-    assert p.returncode not in (0, 130), p.stderr
-    assert "errs_taken" in p.stderr, p.stderr
-    assert retries(p.stderr) == [], p.stderr
+def test_collection_made_by_someone_else_meanwhile_is_refused(env):
+    """Between vmigrate's HasCollection and its CreateCollection someone else creates the
+    collection (held there by a proxy, no clock). Milvus Lite answers code 1 "already exists",
+    real Milvus refuses the other schema: permanent, not retried, and vmigrate does not take the
+    stranger's collection for its own (it holds none of vmigrate's rows)."""
+    name = "errs_taken"
+    e = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    with HoldingLedgerProxy(f"127.0.0.1:{env.m.port}") as px:
+        px.hold(before=["CreateCollection"])
+        proc = subprocess.Popen([env.bin, "migrate", "--source", env.q.url, "--target", px.url,
+                                 "-c", SMALL, "--target-name", f"{SMALL}={name}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+        try:
+            deadline = time.monotonic() + WAIT_S
+            while not px.waiting("CreateCollection"):
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "vmigrate never sent CreateCollection"
+                time.sleep(0.05)
+            env.mc.create_collection(name, dimension=8)  # another schema: someone else's
+            px.hold()
+            _, err = proc.communicate(timeout=WAIT_S)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode not in (0, 130), err
+    assert "already exists" in err and name in err, err
+    assert retries(err) == [], err
+    env.mc.flush(name)
+    assert env.mc.get_collection_stats(name)["row_count"] == 0
+    dims = [f["params"].get("dim") for f in env.mc.describe_collection(name)["fields"]
+            if f.get("params", {}).get("dim")]
+    assert dims == [8]
 
 
 @pytest.fixture(scope="module")
