@@ -34,9 +34,9 @@
 #define SLOW_FACTOR 5                     /* DDL, flush, index, load: 5x the call timeout */
 #define QUERY_BYTES (16u << 20)           /* aim for responses of about this size */
 #define QUERY_MAX_IDS 1024
-#define WAIT_DEFAULT_S 3600               /* --wait-timeout default */
-#define WAIT_REPORT_MS 10000              /* a wait logs its progress this often */
-#define WAIT_LOUD_MS 60000                /* and as a warning from this long on */
+#define WAIT_DEFAULT_S 3600  /* --wait-timeout default */
+#define WAIT_REPORT_MS 10000 /* a wait logs its progress this often */
+#define WAIT_LOUD_MS 60000   /* and as a warning from this long on */
 
 struct vmig_target {
     struct vmig_grpc *g;
@@ -46,9 +46,9 @@ struct vmig_target {
     struct vmig_retry_policy policy;
     uint64_t wait_limit_ms;
     const volatile int *cancel; /* the run's cancel flag (endpoint), or NULL */
-    pthread_mutex_t mu;        /* guards the last flush's facts below */
-    uint64_t flush_ts;         /* timestamp of the last Flush (0 = none or not told) */
-    int64_t *flush_seg;        /* segments the last Flush named */
+    pthread_mutex_t mu;         /* guards the last flush's facts below */
+    uint64_t flush_ts;          /* timestamp of the last Flush (0 = none or not told) */
+    int64_t *flush_seg;         /* segments the last Flush named */
     size_t nflush_seg;
     atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
 };
@@ -71,8 +71,8 @@ static int cancelled(const struct vmig_target *t)
 static void db_missing_hint(const struct vmig_target *t, struct vmig_err *err)
 {
     if (!t->db[0] || !err || err->code == VMIG_E_CANCELLED) return;
-    int lite = err->remote_status == 1 && strstr(err->msg, "database") &&
-               strstr(err->msg, "not exist");
+    int lite =
+        err->remote_status == 1 && strstr(err->msg, "database") && strstr(err->msg, "not exist");
     if (err->remote_status != 800 && !lite) return;
     err->code = VMIG_E_NOT_FOUND;
     size_t n = strlen(err->msg);
@@ -240,7 +240,7 @@ static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target 
                           ep->wait_s);
         goto out;
     }
-    int wait_s = ep->wait_s > 0                    ? ep->wait_s
+    int wait_s = ep->wait_s > 0                   ? ep->wait_s
                  : vmig_milvus_wait_default_s > 0 ? vmig_milvus_wait_default_s
                                                   : WAIT_DEFAULT_S;
     t->wait_limit_ms = (uint64_t)wait_s * 1000u;
@@ -462,8 +462,8 @@ static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vm
 /* common.IndexState names, for messages */
 static const char *index_state(int s)
 {
-    static const char *const name[] = {"None", "Unissued", "InProgress", "Finished", "Failed",
-                                       "Retry"};
+    static const char *const name[] = {"None",     "Unissued", "InProgress",
+                                       "Finished", "Failed",   "Retry"};
     return s >= 0 && s < 6 ? name[s] : "unknown";
 }
 
@@ -598,14 +598,13 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
                                   "%s: not built after %.0f s (%lld of %lld rows indexed, state "
                                   "%s); the server may be busy with other builds: wait for it "
                                   "and resume, or raise --wait-timeout",
-                                  what, (double)t->wait_limit_ms / 1000.0,
-                                  (long long)ic.indexed, (long long)ic.total,
-                                  index_state(ic.state));
+                                  what, (double)t->wait_limit_ms / 1000.0, (long long)ic.indexed,
+                                  (long long)ic.total, index_state(ic.state));
                 goto out;
             }
             if (poll_sleep(t, &pause)) {
-                rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled while waiting for the build",
-                                  what);
+                rc = vmig_err_set(err, VMIG_E_CANCELLED,
+                                  "%s: cancelled while waiting for the build", what);
                 goto out;
             }
         }

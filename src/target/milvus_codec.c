@@ -753,8 +753,8 @@ out:
     return rc;
 }
 
-void vmig_milvus_enc_flush_state(const char *db, const char *name, uint64_t ts,
-                                 const int64_t *ids, size_t n, struct vmig_buf *out)
+void vmig_milvus_enc_flush_state(const char *db, const char *name, uint64_t ts, const int64_t *ids,
+                                 size_t n, struct vmig_buf *out)
 {
     Vmig__Milvus__GetFlushStateRequest r = VMIG__MILVUS__GET_FLUSH_STATE_REQUEST__INIT;
     r.db_name = DB(db);
@@ -807,7 +807,8 @@ enum vmig_code vmig_milvus_dec_has_database(const void *p, size_t len, const cha
     *found = 0;
     UNPACK(list_databases_response, r, p, len, what);
     if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
-    for (size_t i = 0; i < r->n_db_names && !*found; i++) *found = !strcmp(r->db_names[i], db);
+    for (size_t i = 0; i < r->n_db_names && !*found; i++)
+        *found = !strcmp(r->db_names[i], db);
 out:
     if (r) vmig__milvus__list_databases_response__free_unpacked(r, NULL);
     return rc;

@@ -113,8 +113,8 @@ enum vmig_code vmig_milvus_dec_flush_segments(const void *p, size_t len, const c
                                               struct vmig_err *err);
 /* GetFlushState of the given segments, else of the flush at ts (answer:
  * vmig_milvus_dec_bool, 1 = flushed). */
-void vmig_milvus_enc_flush_state(const char *db, const char *name, uint64_t ts,
-                                 const int64_t *ids, size_t n, struct vmig_buf *out);
+void vmig_milvus_enc_flush_state(const char *db, const char *name, uint64_t ts, const int64_t *ids,
+                                 size_t n, struct vmig_buf *out);
 /* ListDatabases: *found = 1 when db is among the server's databases. */
 enum vmig_code vmig_milvus_dec_has_database(const void *p, size_t len, const char *db,
                                             const char *what, int *found, struct vmig_err *err);

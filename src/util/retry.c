@@ -64,8 +64,8 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     if (r->p.max_total_ms > 0 && spent + (uint64_t)sleep > (uint64_t)r->p.max_total_ms)
         sleep = (int)((uint64_t)r->p.max_total_ms - spent);
     /* the message names the call already when the caller prefixed it (the usual case) */
-    VLOG_WARN("%s (%s); retry %d in %d ms", err && err->msg[0] ? err->msg : what,
-              vmig_strerror(rc), r->attempt, sleep);
+    VLOG_WARN("%s (%s); retry %d in %d ms", err && err->msg[0] ? err->msg : what, vmig_strerror(rc),
+              r->attempt, sleep);
     /* sleep in slices so a cancel is noticed quickly */
     while (sleep > 0) {
         int s = sleep > 100 ? 100 : sleep;
