@@ -23,6 +23,8 @@
 #define VMIG_SAMPLE_MAX 1000000
 #define VMIG_TIMEOUT_MIN 1 /* --timeout, source/target.timeout_s (seconds) */
 #define VMIG_TIMEOUT_MAX 86400
+#define VMIG_WAIT_TIMEOUT_MIN 0 /* --wait-timeout (seconds; 0 = the default, 3600) */
+#define VMIG_WAIT_TIMEOUT_MAX 604800
 #define VMIG_CONCURRENCY_MIN 1 /* --concurrency (worker, serve) */
 #define VMIG_CONCURRENCY_MAX 64
 #define VMIG_MAX_VECTOR_FIELDS_MIN 1 /* --max-vector-fields, options.max_vector_fields */

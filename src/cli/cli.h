@@ -37,6 +37,7 @@ struct cli_opts {
     size_t nedits;
     const char *plan_file, *rejects, *null_values, *payload_conflict, *index;
     int max_vector_fields, sample, readers, writers, timeout_s, no_verify, page_limit;
+    int wait_timeout_s; /* --wait-timeout: bound on each wait for Milvus (index build, load) */
     int verbose, quiet;
     /* job center (issue 4) */
     const char *store, *status;

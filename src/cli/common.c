@@ -25,6 +25,7 @@ void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct v
     dst->ca_file = o->ca_file;
     dst->insecure = o->insecure;
     dst->timeout_ms = src->timeout_ms;
+    dst->wait_s = o->wait_timeout_s;
 }
 
 int cli_exit_code(enum vmig_code rc)

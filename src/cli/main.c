@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "target/milvus.h"
 #include "vmig/vmig.h"
 
 volatile int cli_cancel;
@@ -97,6 +98,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     vmig_log_set(cli_log_stderr, NULL, o.verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN);
+    if (o.wait_timeout_s > 0) vmig_milvus_wait_default_s = o.wait_timeout_s;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

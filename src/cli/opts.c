@@ -49,6 +49,9 @@ static const struct opt table[] = {
     {"source-compression", 0, T_FLAG, F(source_compression), NULL, DATA, NULL,
      "ask Qdrant for gzip responses (helps only on links slower than ~50 MB/s)"},
     {"timeout", 0, T_INT, F(timeout_s), NULL, DATA, "SEC", "per-request timeout (default 60)"},
+    {"wait-timeout", 0, T_INT, F(wait_timeout_s), NULL, "migrate jobs worker serve", "SEC",
+     "give up waiting for Milvus to build an index or load a collection after SEC "
+     "(default 3600; 0 = default)"},
     {"collection", 'c', T_COLL, F(colls), NULL, TGT, "NAME",
      "source collection to work on (repeatable, at most 256, each once)"},
     {"all", 0, T_FLAG, F(all), NULL, "plan migrate", NULL, "every source collection"},
@@ -111,6 +114,7 @@ static const struct range {
     int min, max;
 } ranges[] = {
     {"timeout", VMIG_TIMEOUT_MIN, VMIG_TIMEOUT_MAX},
+    {"wait-timeout", VMIG_WAIT_TIMEOUT_MIN, VMIG_WAIT_TIMEOUT_MAX},
     {"max-vector-fields", VMIG_MAX_VECTOR_FIELDS_MIN, VMIG_MAX_VECTOR_FIELDS},
     {"readers", VMIG_READERS_MIN, VMIG_READERS_MAX},
     {"writers", VMIG_WRITERS_MIN, VMIG_WRITERS_MAX},

@@ -616,7 +616,9 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         rc = err->code;
         goto out;
     }
-    rc = r.tvt->open(dst, &r.t, err);
+    struct vmig_endpoint dst_run = *dst; /* the target's waits end on this run's cancel */
+    if (!dst_run.cancel) dst_run.cancel = o->cancel;
+    rc = r.tvt->open(&dst_run, &r.t, err);
     if (rc) goto out;
     rc = r.svt->open(src, &s, err);
     if (rc) goto out;

@@ -231,6 +231,14 @@ enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
          * servers with gRPC's default ping policy (Milvus Lite) answer them with
          * GOAWAY "too_many_pings", which drops in-flight writes as UNAVAILABLE. */
         {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_BDP_PROBE, {.integer = 0}},
+        /* Keepalive pings within a Milvus server's policy (grpc-go's default
+         * enforcement: at most one ping per 5 min, none without an active call;
+         * more earn GOAWAY "too_many_pings"): one ping after 10 min of silence, only
+         * while a call is in flight, and no more than two pings without data. */
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIME_MS, {.integer = 600000}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIMEOUT_MS, {.integer = 20000}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, {.integer = 0}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 2}},
     };
     grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
     g->ch = grpc_channel_create(target, creds, &cargs);

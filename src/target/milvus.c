@@ -10,11 +10,16 @@
  * retry of an Insert after a timeout is sent as Upsert (the two messages are
  * identical on the wire) and a resumed job writes with Upsert throughout (engine).
  * CreateCollection retried after a timeout accepts "already exists" when the
- * collection is there.
+ * collection is there. Permanent answers (missing database, bad parameter,
+ * permission) are not retried (milvus_codec.c vmig_milvus_status decides).
+ *
+ * Waits (index builds, loads) are bounded by --wait-timeout (endpoint wait_s), log
+ * what they wait for and how far it got, and end within 100 ms of a cancel.
  */
 #include <stdatomic.h>
 #include "target/milvus.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,9 @@
 #define SLOW_FACTOR 5                     /* DDL, flush, index, load: 5x the call timeout */
 #define QUERY_BYTES (16u << 20)           /* aim for responses of about this size */
 #define QUERY_MAX_IDS 1024
+#define WAIT_DEFAULT_S 3600  /* --wait-timeout default */
+#define WAIT_REPORT_MS 10000 /* a wait logs its progress this often */
+#define WAIT_LOUD_MS 60000   /* and as a warning from this long on */
 
 struct vmig_target {
     struct vmig_grpc *g;
@@ -37,8 +45,15 @@ struct vmig_target {
     int has_policy;
     struct vmig_retry_policy policy;
     uint64_t wait_limit_ms;
+    const volatile int *cancel; /* the run's cancel flag (endpoint), or NULL */
+    pthread_mutex_t mu;         /* guards the last flush's facts below */
+    uint64_t flush_ts;          /* timestamp of the last Flush (0 = none or not told) */
+    int64_t *flush_seg;         /* segments the last Flush named */
+    size_t nflush_seg;
     atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
 };
+
+int vmig_milvus_wait_default_s = WAIT_DEFAULT_S;
 
 typedef enum vmig_code (*decode_fn)(const struct vmig_buf *resp, void *ctx, const char *what,
                                     struct vmig_err *err);
@@ -46,7 +61,25 @@ typedef enum vmig_code (*decode_fn)(const struct vmig_buf *resp, void *ctx, cons
 static int cancelled(const struct vmig_target *t)
 {
     const volatile int *c = t->has_policy ? t->policy.cancel : vmig_retry_default.cancel;
-    return c && *c;
+    return (c && *c) || (t->cancel && *t->cancel);
+}
+
+/* A request named a database the server does not have: say so with the way out.
+ * Real Milvus answers code 800 (merr ErrDatabaseNotFound); Milvus Lite answers code 1
+ * with "database '...' does not exist" and has no code of its own for it, so only
+ * there the reason is read. */
+static void db_missing_hint(const struct vmig_target *t, struct vmig_err *err)
+{
+    if (!t->db[0] || !err || err->code == VMIG_E_CANCELLED) return;
+    int lite =
+        err->remote_status == 1 && strstr(err->msg, "database") && strstr(err->msg, "not exist");
+    if (err->remote_status != 800 && !lite) return;
+    err->code = VMIG_E_NOT_FOUND;
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n,
+             "; database '%s' does not exist on Milvus at %s: create it first, or pass --db "
+             "with an existing database",
+             t->db, vmig_grpc_address(t->g));
 }
 
 /* One RPC with retries: send req to rpc, decode the answer with dec. Transport
@@ -63,6 +96,7 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
 
     vmig_buf_init(&resp, VMIG_GRPC_RECV_MAX);
     vmig_retry_start(&r, pol ? pol : t->has_policy ? &t->policy : NULL);
+    if (!r.p.cancel) r.p.cancel = t->cancel;
     do {
         vmig_err_clear(err);
         if (cancelled(t)) {
@@ -85,6 +119,7 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
     } while (vmig_retry_again(&r, rc, err, what));
     if (rc && vmig_code_is_retryable(rc) && cancelled(t))
         rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
+    if (rc) db_missing_hint(t, err);
     vmig_buf_release(&resp);
     return rc;
 }
@@ -96,10 +131,21 @@ static enum vmig_code d_status(const struct vmig_buf *b, void *ctx, const char *
 {
     return vmig_milvus_dec_status(b->p, b->len, what, err);
 }
+struct flush_ctx {
+    const char *name;
+    uint64_t ts;
+    int64_t *seg;
+    size_t nseg;
+};
 static enum vmig_code d_flush(const struct vmig_buf *b, void *ctx, const char *what,
                               struct vmig_err *err)
 {
-    return vmig_milvus_dec_flush(b->p, b->len, what, err);
+    struct flush_ctx *c = ctx;
+    c->nseg = 0;
+    enum vmig_code rc = vmig_milvus_dec_flush_ts(b->p, b->len, c->name, what, &c->ts, err);
+    if (!rc)
+        rc = vmig_milvus_dec_flush_segments(b->p, b->len, c->name, what, &c->seg, &c->nseg, err);
+    return rc;
 }
 static enum vmig_code d_bool(const struct vmig_buf *b, void *ctx, const char *what,
                              struct vmig_err *err)
@@ -124,12 +170,14 @@ static enum vmig_code d_health(const struct vmig_buf *b, void *ctx, const char *
 struct index_ctx {
     const char *field;
     int state;
+    int64_t indexed, total;
 };
 static enum vmig_code d_index(const struct vmig_buf *b, void *ctx, const char *what,
                               struct vmig_err *err)
 {
     struct index_ctx *c = ctx;
-    return vmig_milvus_dec_index_state(b->p, b->len, c->field, what, &c->state, err);
+    return vmig_milvus_dec_index_progress(b->p, b->len, c->field, what, &c->state, &c->indexed,
+                                          &c->total, err);
 }
 static enum vmig_code d_load(const struct vmig_buf *b, void *ctx, const char *what,
                              struct vmig_err *err)
@@ -187,7 +235,17 @@ static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target 
     }
     snprintf(t->db, sizeof t->db, "%s", ep->db ? ep->db : "");
     t->zilliz = vmig_milvus_url_is_zilliz(ep->url);
-    t->wait_limit_ms = 6ull * 3600 * 1000;
+    if (ep->wait_s < 0) {
+        rc = vmig_err_set(err, VMIG_E_USAGE, "--wait-timeout must be 1 or more seconds, not %d",
+                          ep->wait_s);
+        goto out;
+    }
+    int wait_s = ep->wait_s > 0                   ? ep->wait_s
+                 : vmig_milvus_wait_default_s > 0 ? vmig_milvus_wait_default_s
+                                                  : WAIT_DEFAULT_S;
+    t->wait_limit_ms = (uint64_t)wait_s * 1000u;
+    t->cancel = ep->cancel;
+    pthread_mutex_init(&t->mu, NULL);
     rc = vmig_grpc_open(ep, VMIG_MILVUS_PORT, "Milvus", &t->g, err);
     if (rc) goto out;
     *out = t;
@@ -201,6 +259,8 @@ static void m_close(struct vmig_target *t)
 {
     if (!t) return;
     vmig_grpc_close(t->g);
+    pthread_mutex_destroy(&t->mu);
+    free(t->flush_seg);
     free(t);
 }
 
@@ -213,6 +273,42 @@ void vmig_milvus_set_retry(struct vmig_target *t, const struct vmig_retry_policy
 void vmig_milvus_set_wait_limit(struct vmig_target *t, uint64_t ms)
 {
     t->wait_limit_ms = ms;
+}
+
+struct db_ctx {
+    const char *db;
+    int found;
+};
+static enum vmig_code d_has_db(const struct vmig_buf *b, void *ctx, const char *what,
+                               struct vmig_err *err)
+{
+    struct db_ctx *c = ctx;
+    return vmig_milvus_dec_has_database(b->p, b->len, c->db, what, &c->found, err);
+}
+
+/* --db must name a database the server has: real Milvus 2.3 answers HasCollection in
+ * a missing database with "no such collection", so without this check a plan looks
+ * fine and the migration fails later at CreateCollection. Servers without
+ * ListDatabases (before 2.2.9) are not checked. */
+static enum vmig_code check_database(struct vmig_target *t, const struct vmig_retry_policy *pol,
+                                     struct vmig_err *err)
+{
+    struct vmig_buf req = VMIG_BUF_INIT;
+    struct db_ctx c = {t->db, 0};
+    vmig_milvus_enc_empty(&req);
+    enum vmig_code rc = rpc_call(t, "ListDatabases", &req, 0, d_has_db, &c,
+                                 "cannot list the databases of Milvus", pol, err);
+    vmig_buf_release(&req);
+    if (rc == VMIG_E_REMOTE && err->remote_status == 12 /* gRPC UNIMPLEMENTED */) {
+        vmig_err_clear(err);
+        return VMIG_OK;
+    }
+    if (!rc && !c.found)
+        rc = vmig_err_set(err, VMIG_E_NOT_FOUND,
+                          "database '%s' does not exist on Milvus at %s: create it first, or "
+                          "pass --db with an existing database",
+                          t->db, vmig_grpc_address(t->g));
+    return rc;
 }
 
 static enum vmig_code m_probe(struct vmig_target *t, struct vmig_target_caps *caps,
@@ -233,6 +329,8 @@ static enum vmig_code m_probe(struct vmig_target *t, struct vmig_target_caps *ca
     if (rc) goto out;
     rc = rpc_call(t, "CheckHealth", &req, 0, d_health, NULL, "Milvus health check failed", &pol,
                   err);
+    if (rc) goto out;
+    if (t->db[0]) rc = check_database(t, &pol, err);
     if (rc) goto out;
     vmig_milvus_caps(version, t->zilliz, caps);
 out:
@@ -268,8 +366,18 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
         rc = vmig_err_set(err, VMIG_E_EXISTS, "%s: already exists (use --target-name)", what);
         goto out;
     }
+    uint64_t faults0 = atomic_load(&t->faults);
     rc = rpc_call(t, "CreateCollection", &req, slow(t), d_status, NULL, what, NULL, err);
-    if (rc == VMIG_E_REMOTE) {
+    if (rc == VMIG_E_REMOTE && atomic_load(&t->faults) == faults0) {
+        /* no attempt of ours met a timeout or an outage: someone else made it meanwhile */
+        struct vmig_err e2;
+        vmig_err_clear(&e2);
+        if (!m_has_collection(t, pc->target, &exists, &e2) && exists)
+            rc = vmig_err_set(err, VMIG_E_EXISTS,
+                              "%s: already exists (created by someone else meanwhile; use "
+                              "--target-name)",
+                              what);
+    } else if (rc == VMIG_E_REMOTE) {
         /* an earlier attempt that timed out may have created it */
         struct vmig_err e2;
         vmig_err_clear(&e2);
@@ -333,9 +441,30 @@ static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vm
     char what[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot flush collection '%s' on target", name);
     vmig_milvus_enc_flush(dbn(t), name, &req);
-    enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, NULL, what, NULL, err);
+    struct flush_ctx fc = {name, 0, NULL, 0};
+    enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, &fc, what, NULL, err);
+    VLOG_DEBUG("flush of '%s': rc %d, flush ts %llu, %zu segments", name, (int)rc,
+               (unsigned long long)fc.ts, fc.nseg);
+    if (!rc) {
+        pthread_mutex_lock(&t->mu);
+        t->flush_ts = fc.ts;
+        free(t->flush_seg);
+        t->flush_seg = fc.seg;
+        t->nflush_seg = fc.nseg;
+        fc.seg = NULL;
+        pthread_mutex_unlock(&t->mu);
+    }
+    free(fc.seg);
     vmig_buf_release(&req);
     return rc;
+}
+
+/* common.IndexState names, for messages */
+static const char *index_state(int s)
+{
+    static const char *const name[] = {"None",     "Unissued", "InProgress",
+                                       "Finished", "Failed",   "Retry"};
+    return s >= 0 && s < 6 ? name[s] : "unknown";
 }
 
 /* Poll pause: 200 ms doubling to 5 s, sliced so a cancel is seen within 100 ms. */
@@ -347,6 +476,59 @@ static int poll_sleep(struct vmig_target *t, int *pause)
     }
     if (*pause < 5000) *pause *= 2;
     return 0;
+}
+
+/* Flush returns before the server has sealed and persisted the segments (Milvus 2.3:
+ * until then DescribeIndex counts none of their rows and reports Finished at once).
+ * Wait for the last Flush of this handle, bounded and cancellable like every wait.
+ * Servers that give no flush timestamp or lack GetFlushState are not waited for. */
+static enum vmig_code wait_flushed(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    struct vmig_buf req = VMIG_BUF_INIT;
+    pthread_mutex_lock(&t->mu);
+    uint64_t ts = t->flush_ts;
+    if (ts || t->nflush_seg)
+        vmig_milvus_enc_flush_state(dbn(t), name, ts, t->flush_seg, t->nflush_seg, &req);
+    pthread_mutex_unlock(&t->mu);
+    if (!req.len) return VMIG_OK;
+    enum vmig_code rc = VMIG_OK;
+    char what[VMIG_NAME_MAX + 64];
+    uint64_t start = vmig_now_ms(), reported = start;
+    int pause = 200;
+    snprintf(what, sizeof what, "cannot wait for the flush of collection '%s'", name);
+    for (;;) {
+        int flushed = 0;
+        rc = rpc_call(t, "GetFlushState", &req, 0, d_bool, &flushed, what, NULL, err);
+        if (rc == VMIG_E_REMOTE && err->remote_status == 12 /* gRPC UNIMPLEMENTED */) {
+            vmig_err_clear(err);
+            rc = VMIG_OK;
+            break;
+        }
+        VLOG_DEBUG("flush of '%s': flushed %d", name, flushed);
+        if (rc || flushed) break;
+        uint64_t now = vmig_now_ms();
+        if (now - reported >= WAIT_REPORT_MS) {
+            VLOG(now - start >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
+                 "waiting for the flush of collection '%s', %.0f s of at most %.0f s "
+                 "(--wait-timeout)",
+                 name, (double)(now - start) / 1000.0, (double)t->wait_limit_ms / 1000.0);
+            reported = now;
+        }
+        if (now - start > t->wait_limit_ms) {
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                              "flush of collection '%s' not done after %.0f s; wait for the "
+                              "server and resume, or raise --wait-timeout",
+                              name, (double)t->wait_limit_ms / 1000.0);
+            break;
+        }
+        if (poll_sleep(t, &pause)) {
+            rc = vmig_err_set(err, VMIG_E_CANCELLED,
+                              "collection '%s': cancelled while waiting for its flush", name);
+            break;
+        }
+    }
+    vmig_buf_release(&req);
+    return rc;
 }
 
 static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_plan_coll *pc,
@@ -379,25 +561,50 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
         }
         if (rc) goto out;
     }
-    /* then wait for every build: Finished (3) or Failed (4, with its reason) */
+    /* then wait for the data to be flushed, and for every build: Finished (3) with
+     * every row indexed, or Failed (4, with its reason) */
+    if ((rc = wait_flushed(t, pc->target, err))) goto out;
     for (size_t f = 0; f < pc->nfields; f++) {
         const char *field = pc->field[f].dst;
         uint64_t start = vmig_now_ms();
         int pause = 200;
         snprintf(what, sizeof what, "index on field '%s' of collection '%s'", field, pc->target);
         vmig_milvus_enc_describe_index(dbn(t), pc->target, field, &req);
+        uint64_t reported = start;
+        int first = 1;
         for (;;) {
-            struct index_ctx ic = {field, 0};
+            struct index_ctx ic = {field, 0, 0, 0};
             if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, NULL, err)))
                 goto out;
-            if (ic.state == VMIG_MIDX_FINISHED) break;
-            if (vmig_now_ms() - start > t->wait_limit_ms) {
-                rc = vmig_err_set(err, VMIG_E_TIMEOUT, "%s: not built after %.0f s (state %d)",
-                                  what, (double)t->wait_limit_ms / 1000.0, ic.state);
+            /* Milvus 2.3 reports Finished as soon as the index is defined, with rows still
+             * to index (0 of 30000, pending 30000): done is Finished with every row the
+             * server counts indexed. */
+            VLOG_DEBUG("%s: state %s, %lld of %lld rows indexed", what, index_state(ic.state),
+                       (long long)ic.indexed, (long long)ic.total);
+            if (ic.state == VMIG_MIDX_FINISHED && ic.indexed >= ic.total) break;
+            uint64_t now = vmig_now_ms(), spent = now - start;
+            if (first || now - reported >= WAIT_REPORT_MS) {
+                /* shown without -v once the wait is long enough to wonder about */
+                VLOG(spent >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
+                     "waiting for the %s: %lld of %lld rows indexed (state %s), %.0f s of at "
+                     "most %.0f s (--wait-timeout)",
+                     what, (long long)ic.indexed, (long long)ic.total, index_state(ic.state),
+                     (double)spent / 1000.0, (double)t->wait_limit_ms / 1000.0);
+                reported = now;
+                first = 0;
+            }
+            if (spent > t->wait_limit_ms) {
+                rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                                  "%s: not built after %.0f s (%lld of %lld rows indexed, state "
+                                  "%s); the server may be busy with other builds: wait for it "
+                                  "and resume, or raise --wait-timeout",
+                                  what, (double)t->wait_limit_ms / 1000.0, (long long)ic.indexed,
+                                  (long long)ic.total, index_state(ic.state));
                 goto out;
             }
             if (poll_sleep(t, &pause)) {
-                rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
+                rc = vmig_err_set(err, VMIG_E_CANCELLED,
+                                  "%s: cancelled while waiting for the build", what);
                 goto out;
             }
         }
@@ -421,17 +628,28 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, struct vmi
     if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, NULL, err)))
         goto out;
     vmig_milvus_enc_load_state(dbn(t), name, &req);
+    uint64_t reported = start;
     for (;;) {
         int state = 0;
         if ((rc = rpc_call(t, "GetLoadState", &req, 0, d_load, &state, what, NULL, err))) goto out;
         if (state == VMIG_MLOAD_LOADED) break;
+        uint64_t now = vmig_now_ms();
+        if (now - reported >= WAIT_REPORT_MS) {
+            VLOG(now - start >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
+                 "waiting for collection '%s' to load (state %d), %.0f s of at most %.0f s "
+                 "(--wait-timeout)",
+                 name, state, (double)(now - start) / 1000.0, (double)t->wait_limit_ms / 1000.0);
+            reported = now;
+        }
         if (state == VMIG_MLOAD_NOT_EXIST) {
             rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s: collection does not exist", what);
             goto out;
         }
         if (vmig_now_ms() - start > t->wait_limit_ms) {
-            rc = vmig_err_set(err, VMIG_E_TIMEOUT, "%s: not loaded after %.0f s (state %d)", what,
-                              (double)t->wait_limit_ms / 1000.0, state);
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                              "%s: not loaded after %.0f s (state %d); wait for the server and "
+                              "resume, or raise --wait-timeout",
+                              what, (double)t->wait_limit_ms / 1000.0, state);
             goto out;
         }
         if (poll_sleep(t, &pause)) {

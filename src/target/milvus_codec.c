@@ -46,13 +46,18 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
     int restarting = 0;
     for (size_t i = 0; i < sizeof transient / sizeof transient[0] && !restarting; i++)
         restarting = strstr(reason, transient[i]) != NULL;
+    /* Retry only what the server marks retriable (Status.retriable: not ready,
+     * unavailable, rate limits), the rate-limit codes and a 2.3 server re-registering
+     * its nodes. Everything else is permanent and fails at once: Milvus Lite answers
+     * code 1 ("service not ready" in merr) both for "database does not exist" and for
+     * "collection already exists", so code 1 alone is no reason to retry. */
     enum vmig_code rc;
     if (st->code == 4 || st->code == 8)
         rc = VMIG_E_RATE_LIMIT; /* request / rate limit */
-    else if (st->retriable || st->code == 1 || st->code == 2 || restarting)
-        rc = VMIG_E_UNAVAILABLE; /* not ready, unavailable, restarting, or flagged retriable */
-    else if (st->code == 100 || (st->code == 0 && st->error_code == 4))
-        rc = VMIG_E_NOT_FOUND; /* collection not found / legacy CollectionNotExists */
+    else if (st->retriable || st->code == 2 || restarting)
+        rc = VMIG_E_UNAVAILABLE; /* unavailable, restarting, or flagged retriable */
+    else if (st->code == 100 || st->code == 800 || (st->code == 0 && st->error_code == 4))
+        rc = VMIG_E_NOT_FOUND; /* collection / database not found, legacy CollectionNotExists */
     else if (st->code == 1400 || st->code == 1401)
         rc = VMIG_E_AUTH;
     else
@@ -709,18 +714,73 @@ out:
     return rc;
 }
 
-enum vmig_code vmig_milvus_dec_index_state(const void *p, size_t len, const char *field,
-                                           const char *what, int *state, struct vmig_err *err)
+enum vmig_code vmig_milvus_dec_flush_ts(const void *p, size_t len, const char *name,
+                                        const char *what, uint64_t *ts, struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    Vmig__Milvus__FlushResponse *r = NULL;
+    *ts = 0;
+    UNPACK(flush_response, r, p, len, what);
+    if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
+    for (size_t i = 0; i < r->n_coll_flush_ts; i++)
+        if (!strcmp(r->coll_flush_ts[i]->key, name)) *ts = r->coll_flush_ts[i]->value;
+out:
+    if (r) vmig__milvus__flush_response__free_unpacked(r, NULL);
+    return rc;
+}
+
+enum vmig_code vmig_milvus_dec_flush_segments(const void *p, size_t len, const char *name,
+                                              const char *what, int64_t **ids, size_t *n,
+                                              struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    Vmig__Milvus__FlushResponse *r = NULL;
+    UNPACK(flush_response, r, p, len, what);
+    if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
+    for (int k = 0; k < 2; k++) {
+        size_t ne = k ? r->n_flush_coll_segids : r->n_coll_segids;
+        Vmig__Milvus__SegIdsEntry **e = k ? r->flush_coll_segids : r->coll_segids;
+        for (size_t i = 0; i < ne; i++) {
+            if (strcmp(e[i]->key, name) || !e[i]->value || !e[i]->value->n_data) continue;
+            const Vmig__Milvus__LongArray *a = e[i]->value;
+            *ids = xrealloc(*ids, (*n + a->n_data) * sizeof **ids);
+            memcpy(*ids + *n, a->data, a->n_data * sizeof **ids);
+            *n += a->n_data;
+        }
+    }
+out:
+    if (r) vmig__milvus__flush_response__free_unpacked(r, NULL);
+    return rc;
+}
+
+void vmig_milvus_enc_flush_state(const char *db, const char *name, uint64_t ts, const int64_t *ids,
+                                 size_t n, struct vmig_buf *out)
+{
+    Vmig__Milvus__GetFlushStateRequest r = VMIG__MILVUS__GET_FLUSH_STATE_REQUEST__INIT;
+    r.db_name = DB(db);
+    r.collection_name = S(name);
+    r.n_segmentids = n;
+    r.segmentids = (int64_t *)ids;
+    if (!n) r.flush_ts = ts;
+    pack(&r.base, out);
+}
+
+enum vmig_code vmig_milvus_dec_index_progress(const void *p, size_t len, const char *field,
+                                              const char *what, int *state, int64_t *indexed,
+                                              int64_t *total, struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     Vmig__Milvus__DescribeIndexResponse *r = NULL;
     *state = 0;
+    *indexed = *total = 0;
     UNPACK(describe_index_response, r, p, len, what);
     if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
     for (size_t i = 0; i < r->n_index_descriptions; i++) {
         const Vmig__Milvus__IndexDescription *d = r->index_descriptions[i];
         if (strcmp(d->field_name, field) && strcmp(d->index_name, field)) continue;
         *state = d->state;
+        *indexed = d->indexed_rows;
+        *total = d->total_rows;
         if (d->state == VMIG_MIDX_FAILED)
             rc = vmig_err_set(err, VMIG_E_REMOTE, "%s: index build failed: %s", what,
                               d->index_state_fail_reason[0] ? d->index_state_fail_reason
@@ -729,6 +789,28 @@ enum vmig_code vmig_milvus_dec_index_state(const void *p, size_t len, const char
     }
 out:
     if (r) vmig__milvus__describe_index_response__free_unpacked(r, NULL);
+    return rc;
+}
+
+enum vmig_code vmig_milvus_dec_index_state(const void *p, size_t len, const char *field,
+                                           const char *what, int *state, struct vmig_err *err)
+{
+    int64_t indexed, total;
+    return vmig_milvus_dec_index_progress(p, len, field, what, state, &indexed, &total, err);
+}
+
+enum vmig_code vmig_milvus_dec_has_database(const void *p, size_t len, const char *db,
+                                            const char *what, int *found, struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    Vmig__Milvus__ListDatabasesResponse *r = NULL;
+    *found = 0;
+    UNPACK(list_databases_response, r, p, len, what);
+    if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
+    for (size_t i = 0; i < r->n_db_names && !*found; i++)
+        *found = !strcmp(r->db_names[i], db);
+out:
+    if (r) vmig__milvus__list_databases_response__free_unpacked(r, NULL);
     return rc;
 }
 

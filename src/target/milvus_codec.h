@@ -99,6 +99,25 @@ enum vmig_code vmig_milvus_dec_flush(const void *p, size_t len, const char *what
 /* State of the index on field (0 when not listed); Failed -> VMIG_E_REMOTE with reason. */
 enum vmig_code vmig_milvus_dec_index_state(const void *p, size_t len, const char *field,
                                            const char *what, int *state, struct vmig_err *err);
+/* The same, with the build's progress: rows indexed of the rows to index (0/0 unknown). */
+enum vmig_code vmig_milvus_dec_index_progress(const void *p, size_t len, const char *field,
+                                              const char *what, int *state, int64_t *indexed,
+                                              int64_t *total, struct vmig_err *err);
+/* Flush: the flush's timestamp for collection name (0 when the server gives none). */
+enum vmig_code vmig_milvus_dec_flush_ts(const void *p, size_t len, const char *name,
+                                        const char *what, uint64_t *ts, struct vmig_err *err);
+/* Flush: the ids of the segments of collection name it seals, appended to *ids (xrealloc'd,
+ * *n counts them). */
+enum vmig_code vmig_milvus_dec_flush_segments(const void *p, size_t len, const char *name,
+                                              const char *what, int64_t **ids, size_t *n,
+                                              struct vmig_err *err);
+/* GetFlushState of the given segments, else of the flush at ts (answer:
+ * vmig_milvus_dec_bool, 1 = flushed). */
+void vmig_milvus_enc_flush_state(const char *db, const char *name, uint64_t ts, const int64_t *ids,
+                                 size_t n, struct vmig_buf *out);
+/* ListDatabases: *found = 1 when db is among the server's databases. */
+enum vmig_code vmig_milvus_dec_has_database(const void *p, size_t len, const char *db,
+                                            const char *what, int *found, struct vmig_err *err);
 enum vmig_code vmig_milvus_dec_load_state(const void *p, size_t len, const char *what, int *state,
                                           struct vmig_err *err);
 /* MutationResult: insert_cnt (or upsert_cnt) must equal rows. */

@@ -63,7 +63,8 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     int sleep = (int)(rand_r(&r->seed) % (unsigned)(cap + 1));
     if (r->p.max_total_ms > 0 && spent + (uint64_t)sleep > (uint64_t)r->p.max_total_ms)
         sleep = (int)((uint64_t)r->p.max_total_ms - spent);
-    VLOG_WARN("%s: %s (%s); retry %d in %d ms", what, err ? err->msg : "", vmig_strerror(rc),
+    /* the message names the call already when the caller prefixed it (the usual case) */
+    VLOG_WARN("%s (%s); retry %d in %d ms", err && err->msg[0] ? err->msg : what, vmig_strerror(rc),
               r->attempt, sleep);
     /* sleep in slices so a cancel is noticed quickly */
     while (sleep > 0) {

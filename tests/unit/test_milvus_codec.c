@@ -439,6 +439,18 @@ static void status_decoding(void **state)
                 &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "cannot flush", &err), VMIG_E_UNAVAILABLE);
     assert_true(vmig_code_is_retryable(err.code));
+    /* Milvus Lite's code 1 for a missing database or an existing collection: permanent
+     * unless flagged retriable (issue 9) */
+    pack_status(0, 1, 0, "database 'nosuchdb' does not exist", &b);
+    assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_REMOTE);
+    assert_int_equal(err.remote_status, 1);
+    pack_status(0, 1, 0, "collection 'c' already exists", &b);
+    assert_false(vmig_code_is_retryable(vmig_milvus_dec_status(b.p, b.len, "x", &err)));
+    pack_status(0, 1, 1, "service not ready", &b);
+    assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_UNAVAILABLE);
+    /* real Milvus: database not found (merr 800) */
+    pack_status(1, 800, 0, "database not found[database=nosuchdb]", &b);
+    assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_NOT_FOUND);
     /* a long reason is cut, the code stays in the message */
     char longr[2000];
     memset(longr, 'r', sizeof longr - 1);
