@@ -32,6 +32,7 @@ enum vmig_code {
     VMIG_E_SCHEMA = 23,    /* source shape cannot be mapped (5 vectors, Manhattan, ...) */
     VMIG_E_DATA = 24,      /* a point cannot be written (null payload value, key conflict, size) */
     VMIG_E_VERIFY = 25,    /* verification found a difference */
+    VMIG_E_BUSY = 26,      /* target collection reserved by another active job */
     /* give up */
     VMIG_E_PROTOCOL = 30, /* unexpected answer from a server */
     VMIG_E_REMOTE = 31,   /* the server refused the request (non-retriable status) */

@@ -39,7 +39,8 @@ int cli_exit_code(enum vmig_code rc)
     case VMIG_E_UNAVAILABLE:
     case VMIG_E_TIMEOUT: return EXIT_CONNECT;
     case VMIG_E_SCHEMA:
-    case VMIG_E_EXISTS: return EXIT_SCHEMA;
+    case VMIG_E_EXISTS:
+    case VMIG_E_BUSY: return EXIT_SCHEMA;
     case VMIG_E_VERIFY: return EXIT_VERIFY;
     case VMIG_E_CANCELLED: return EXIT_CANCELLED;
     default: return EXIT_FAILED;

@@ -356,6 +356,34 @@ static enum vmig_code apply_retry(struct vmig_job *j, const struct vmig_job_retr
     return VMIG_OK;
 }
 
+/* After the claim, before anything touches the target: reserve every target
+ * collection of the job in the store, so that one (endpoint, database, name) is
+ * written by one active job at a time. A collection another active job holds fails
+ * this job at once, naming the holder. */
+static enum vmig_code reserve_targets(struct runctx *c, struct vmig_err *err)
+{
+    struct vmig_job *j = &c->job;
+    const char *db = j->dst_db && j->dst_db[0] ? j->dst_db : "default";
+    const char *url = j->dst_url ? j->dst_url : "";
+    for (size_t i = 0; i < j->ncolls && i < j->plan.n; i++) {
+        char holder[VMIG_JOB_ID_MAX];
+        const char *name = j->plan.coll[i].target;
+        int64_t now = (int64_t)vmig_wall_ms();
+        enum vmig_code rc = c->s->vt->target_reserve(c->s, c->id, url, db, name, now, holder, err);
+        if (rc) return rc;
+        if (strcmp(holder, c->id) == 0) continue;
+        vmig_err_set(err, VMIG_E_BUSY,
+                     "target collection '%s' (database '%s' at %s) is being written by job %s: "
+                     "wait until it ends or cancel it (`vmigrate jobs cancel %s`), or give this "
+                     "collection another target name (--target-name) and start a new job",
+                     name, db, url, holder, holder);
+        c->s->vt->coll_status(c->s, c->id, i, VMIG_JOB_FAILED, err->msg, 0, now, NULL);
+        job_log(c, VMIG_LOG_ERROR, j->coll[i].source, "", err->msg);
+        return VMIG_E_BUSY;
+    }
+    return VMIG_OK;
+}
+
 /* After the claim: set which collections run, per mode. */
 static enum vmig_code prepare(struct runctx *c, enum mode m, struct vmig_err *err)
 {
@@ -593,7 +621,8 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
     struct vmig_err first;
     vmig_err_clear(&first);
     enum vmig_job_status final;
-    rc = prepare(&c, m, err);
+    rc = reserve_targets(&c, err);
+    if (!rc) rc = prepare(&c, m, err);
     if (rc) {
         first = *err;
         final = VMIG_JOB_FAILED;

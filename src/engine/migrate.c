@@ -641,6 +641,16 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         rc = r.tvt->drop_collection(r.t, pc->target, err);
         if (rc) goto out;
     }
+    if (!st->created && !st->creating && exists) {
+        /* someone else's collection (another tool, a person, a job of another store):
+         * real Milvus answers CreateCollection for an identical one with success, so
+         * this must be checked here, never left to the server */
+        rc = vmig_err_set(err, VMIG_E_EXISTS,
+                          "target collection '%s' already exists and this job did not create it: "
+                          "drop it in Milvus, or give '%s' another name (--target-name)",
+                          pc->target, pc->source);
+        goto out;
+    }
     if (!st->created) {
         pthread_mutex_lock(&r.mu);
         st->creating = 1;
@@ -657,7 +667,28 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
          * compaction for CreateIndex at the end (bench: 275 of 356 s on Milvus Lite). */
         if (!o->skip_index) {
             rc = r.tvt->create_indexes(r.t, pc, err);
-            if (rc) goto out;
+            if (rc) {
+                /* the create sequence failed half-way: take back what this job made */
+                struct vmig_err de;
+                vmig_err_clear(&de);
+                size_t len = strlen(err->msg);
+                if (r.tvt->drop_collection(r.t, pc->target, &de) == VMIG_OK) {
+                    pthread_mutex_lock(&r.mu);
+                    st->creating = 0;
+                    checkpoint(&r);
+                    pthread_mutex_unlock(&r.mu);
+                    snprintf(err->msg + len, sizeof err->msg - len,
+                             " [the empty target collection '%s' this job had created was "
+                             "dropped again]",
+                             pc->target);
+                } else {
+                    snprintf(err->msg + len, sizeof err->msg - len,
+                             " [the empty target collection '%s' this job created is left "
+                             "behind (%s): drop it in Milvus before running again]",
+                             pc->target, de.msg);
+                }
+                goto out;
+            }
         }
         pthread_mutex_lock(&r.mu);
         st->created = 1;

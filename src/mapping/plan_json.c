@@ -34,6 +34,7 @@ static const struct {
     {VMIG_E_SCHEMA, "schema"},
     {VMIG_E_DATA, "data"},
     {VMIG_E_VERIFY, "verify"},
+    {VMIG_E_BUSY, "busy"},
     {VMIG_E_PROTOCOL, "protocol"},
     {VMIG_E_REMOTE, "remote"},
     {VMIG_E_IO, "io"},

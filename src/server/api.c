@@ -42,6 +42,7 @@ int api_status_of(enum vmig_code code)
     case VMIG_E_AUTH: return 401;
     case VMIG_E_NOT_FOUND: return 404;
     case VMIG_E_EXISTS:
+    case VMIG_E_BUSY:
     case VMIG_E_VERIFY: return 409;
     case VMIG_E_SCHEMA: return 422;
     case VMIG_E_CONNECT:

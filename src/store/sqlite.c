@@ -43,6 +43,8 @@ enum {
     Q_COLL_VERIFY,
     Q_LOG_ADD,
     Q_LOG_LIST,
+    Q_LEASE_TAKE,
+    Q_LEASE_HOLDER,
     Q_COUNT
 };
 
@@ -77,7 +79,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_CANCEL_CAS] = "UPDATE jobs SET status = 'CANCELLED', finished_ms = ?2, cancel_requested = 0"
                      " WHERE id = ?1 AND status = ?3 AND COALESCE(owner_pid, 0) = ?4 AND"
                      " COALESCE(heartbeat_ms, 0) = ?5",
-    [Q_CANCEL_REQ] = "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'IN_PROGRESS'",
+    [Q_CANCEL_REQ] =
+        "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'IN_PROGRESS'",
     [Q_SET_PLAN] = "UPDATE jobs SET plan = ?2, options = ?3 WHERE id = ?1",
     [Q_COLL_STATUS] = "UPDATE job_colls SET status = ?3, error = ?4,"
                       " started_ms = COALESCE(?5, started_ms), finished_ms = ?6"
@@ -90,6 +93,15 @@ static const char *const sql_text[Q_COUNT] = {
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_LOG_LIST] = "SELECT seq, ts_ms, level, collection, point_id, message FROM job_logs"
                    " WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    /* taken when free, or already ours: a lease is free when its job is not active */
+    [Q_LEASE_TAKE] =
+        "INSERT INTO target_leases (endpoint, db, name, job_id, taken_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (endpoint, db, name) DO UPDATE SET"
+        " job_id = excluded.job_id, taken_ms = excluded.taken_ms"
+        " WHERE target_leases.job_id = excluded.job_id OR NOT EXISTS (SELECT 1 FROM jobs"
+        " WHERE jobs.id = target_leases.job_id AND jobs.status IN ('PENDING', 'IN_PROGRESS'))",
+    [Q_LEASE_HOLDER] = "SELECT job_id FROM target_leases WHERE endpoint = ?1 AND db = ?2 AND"
+                       " name = ?3",
 };
 
 struct sqlite_store {
@@ -807,6 +819,54 @@ out:
     return rc;
 }
 
+static enum vmig_code sq_target_reserve(struct vmig_store *st, const char *id, const char *endpoint,
+                                        const char *db, const char *name, int64_t now_ms,
+                                        char holder[VMIG_JOB_ID_MAX], struct vmig_err *err)
+{
+    struct sqlite_store *s = SS(st);
+    enum vmig_code rc = VMIG_OK;
+    int began = 0;
+    holder[0] = 0;
+    pthread_mutex_lock(&s->mu);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "begin a transaction");
+        goto out;
+    }
+    began = 1;
+    sqlite3_stmt *q = stmt(s, Q_LEASE_TAKE, err);
+    if (!q) {
+        rc = VMIG_E_IO;
+        goto out;
+    }
+    bind_text(q, 1, endpoint);
+    bind_text(q, 2, db);
+    bind_text(q, 3, name);
+    bind_text(q, 4, id);
+    sqlite3_bind_int64(q, 5, now_ms);
+    rc = step_done(s, q, err, "reserve a target collection");
+    if (rc) goto out;
+    q = stmt(s, Q_LEASE_HOLDER, err);
+    if (!q) {
+        rc = VMIG_E_IO;
+        goto out;
+    }
+    bind_text(q, 1, endpoint);
+    bind_text(q, 2, db);
+    bind_text(q, 3, name);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        snprintf(holder, VMIG_JOB_ID_MAX, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_reset(q);
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "commit a target reservation");
+        goto out;
+    }
+    began = 0;
+out:
+    if (began) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 static const struct vmig_store_vt sqlite_vt = {
     .name = "sqlite",
     .close = sq_close,
@@ -826,4 +886,5 @@ static const struct vmig_store_vt sqlite_vt = {
     .coll_verify = sq_coll_verify,
     .log_add = sq_log_add,
     .log_list = sq_log_list,
+    .target_reserve = sq_target_reserve,
 };

@@ -96,6 +96,14 @@ struct vmig_store_vt {
                               struct vmig_err *err);
     enum vmig_code (*log_list)(struct vmig_store *s, const char *id, int64_t after_seq,
                                size_t limit, vmig_job_log_fn fn, void *ud, struct vmig_err *err);
+
+    /* Reserve the target collection (endpoint, db, name) for job id, atomically: taken
+     * when nobody holds it, when it is already id's, or when its holder is no longer
+     * PENDING/IN_PROGRESS (ending a job releases its reservations). holder = the job
+     * that holds it afterwards: id itself when taken. */
+    enum vmig_code (*target_reserve)(struct vmig_store *s, const char *id, const char *endpoint,
+                                     const char *db, const char *name, int64_t now_ms,
+                                     char holder[VMIG_JOB_ID_MAX], struct vmig_err *err);
 };
 
 /* Every store starts with this; the implementation's struct embeds it first. */

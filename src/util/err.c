@@ -22,6 +22,7 @@ const char *vmig_strerror(enum vmig_code code)
     case VMIG_E_SCHEMA: return "schema cannot be mapped";
     case VMIG_E_DATA: return "invalid data";
     case VMIG_E_VERIFY: return "verification failed";
+    case VMIG_E_BUSY: return "target held by another job";
     case VMIG_E_PROTOCOL: return "protocol error";
     case VMIG_E_REMOTE: return "refused by server";
     case VMIG_E_IO: return "I/O error";

@@ -161,7 +161,7 @@ static void migrations_apply_once(void **state)
 {
     struct fx *f = *state;
     struct vmig_store *s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 1);
+    assert_int_equal(vmig_store_schema_version(s), 2);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
     struct stat sb;
@@ -171,7 +171,7 @@ static void migrations_apply_once(void **state)
     assert_int_equal(sb.st_mode & 0777, 0700);
     /* idempotent: reopening applies nothing and keeps the data */
     s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 1);
+    assert_int_equal(vmig_store_schema_version(s), 2);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
 
@@ -584,6 +584,45 @@ static int store_has(struct fx *f, const char *needle)
     return found;
 }
 
+/* ---- target reservations (issue 9) ---------------------------------------------------- */
+
+static void target_leases(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 1);
+    char a[VMIG_JOB_ID_MAX], b[VMIG_JOB_ID_MAX], holder[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, a);
+    create_job(s, &p, 0, b);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    const char *url = "http://milvus:19530";
+    /* free: taken; again by the same job: still its own */
+    assert_int_equal(s->vt->target_reserve(s, a, url, "default", "t", 1, holder, &err), VMIG_OK);
+    assert_string_equal(holder, a);
+    assert_int_equal(s->vt->target_reserve(s, a, url, "default", "t", 2, holder, &err), VMIG_OK);
+    assert_string_equal(holder, a);
+    /* held by an active (PENDING) job: refused, the holder named */
+    assert_int_equal(s->vt->target_reserve(s, b, url, "default", "t", 3, holder, &err), VMIG_OK);
+    assert_string_equal(holder, a);
+    /* another database or endpoint is another collection */
+    assert_int_equal(s->vt->target_reserve(s, b, url, "other", "t", 4, holder, &err), VMIG_OK);
+    assert_string_equal(holder, b);
+    assert_int_equal(
+        s->vt->target_reserve(s, b, "http://m2:19530", "default", "t", 4, holder, &err), VMIG_OK);
+    assert_string_equal(holder, b);
+    /* ending the holder releases it */
+    assert_int_equal(s->vt->job_finish(s, a, VMIG_JOB_FAILED, "x", 5, &err), VMIG_OK);
+    assert_int_equal(s->vt->target_reserve(s, b, url, "default", "t", 6, holder, &err), VMIG_OK);
+    assert_string_equal(holder, b);
+    /* and the ended job cannot take it back while b is active */
+    assert_int_equal(s->vt->target_reserve(s, a, url, "default", "t", 7, holder, &err), VMIG_OK);
+    assert_string_equal(holder, b);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
 static void secrets_encrypted(void **state)
 {
     struct fx *f = *state;
@@ -660,6 +699,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(state_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(job_logs, setup, teardown),
         cmocka_unit_test_setup_teardown(run_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(target_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(secrets_encrypted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
