@@ -308,10 +308,10 @@ static enum vmig_code get_hnsw(struct rd *r, json_t *obj, int *m, int *ef)
     snprintf(r->path + pl, sizeof r->path - pl, "%shnsw", pl ? "." : "");
     if ((rc = check_keys(r, h, keys))) return rc;
     x = *m;
-    if ((rc = get_int(r, h, "m", 0, -1, 1000000, &x))) return rc;
+    if ((rc = get_int(r, h, "m", 0, 0, 1000000, &x))) return rc; /* leave it out for the default */
     *m = (int)x;
     x = *ef;
-    if ((rc = get_int(r, h, "ef_construct", 0, -1, 1000000000, &x))) return rc;
+    if ((rc = get_int(r, h, "ef_construct", 0, 0, 1000000000, &x))) return rc;
     *ef = (int)x;
     r->path[pl] = '\0';
     return VMIG_OK;

@@ -157,3 +157,22 @@ def test_index_refused_after_create_drops_the_collection(env, tmp_path):
         pytest.skip(f"{env.m.target} accepts ef_construct = 10^9")
     assert "dropped again" in p.stderr, p.stderr
     assert not env.mc.has_collection("badindex_target")
+
+
+@pytest.mark.parametrize("hnsw,needle", [({"m": -1}, "hnsw.m"), ({"m": 1}, "hnsw m must be 2..2048"),
+                                         ({"ef_construct": 0}, "ef_construct")])
+def test_index_parameters_out_of_range_create_nothing(env, tmp_path, hnsw, needle):
+    src = datagen.generate(env.qc, "ids_int", name=f"hnswrange_src_{env.m.target}")
+    p = run_vmigrate(env.bin, "plan", "--source", env.q.url, "--target", env.m.url, "-c", src,
+                     "--index", "hnsw", "--json", check=True)
+    plan = json.loads(p.stdout)
+    for c in plan["collections"]:
+        c["target"] = "hnswrange_target"
+        for v in c["vectors"]:
+            v["hnsw"] = dict({"m": 16, "ef_construct": 100}, **hnsw)
+    f = tmp_path / "plan.json"
+    f.write_text(json.dumps(plan))
+    p = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "--plan", str(f),
+           "--index", "hnsw")
+    assert p.returncode == 2 and needle in p.stderr, p.stderr
+    assert not env.mc.has_collection("hnswrange_target")
