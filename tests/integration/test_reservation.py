@@ -3,29 +3,34 @@ Milvus 2.3.5 server first: it answers CreateCollection for an existing identical
 with success, which is how concurrent jobs used to pile their rows into one collection.
 
 - 16 jobs naming the same target collection race across two `vmigrate worker` processes and
-  `vmigrate serve` (jobs created through its HTTP API too), all on one job store: exactly one
-  job succeeds, every other one is refused (at creation, or FAILED naming the job that holds
-  the target / saying it exists), and pymilvus counts exactly the source's distinct ids.
+  `vmigrate serve` (6 created through its HTTP API), all on one job store; a proxy holds
+  CreateCollection, so the race is decided by the jobs' progress, not by timing: exactly one
+  job reaches CreateCollection, the 15 others fail naming it having written nothing, and
+  pymilvus counts exactly the source's distinct ids.
 - A job never writes into a collection it did not create, even when the collection appears
   between planning and running.
-- A create sequence that fails half-way (CreateIndex refused) drops what it created.
+- A create sequence that fails half-way (CreateIndex refused) drops what it created; index
+  parameters out of range and a sparse vector into Milvus 2.3 create nothing.
 """
 
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
-import requests
 
 from tests.datagen import datagen
-from tests.integration.checks import compare, run_vmigrate
-from tests.integration.test_http_api import Serve
+from tests.harness.gates import HoldingLedgerProxy
+from tests.harness.milvus_proxy import MilvusLedgerProxy
+from tests.integration.checks import run_vmigrate, source_points, target_rows
+from tests.integration.test_http_api import Serve, call
 
-ONE = {"": ("vector", "dense")}
-ENDED = {"SUCCESSFUL", "FAILED", "CANCELLED"}
+M23 = pytest.mark.targets("milvus23")  # Lite de-duplicates ids: exactness needs the real server
+WAIT_S = 600  # deadline of every wait: only a broken run takes this long
+TERMINAL = ("SUCCESSFUL", "FAILED", "CANCELLED")
 
 
 @pytest.fixture(scope="module")
@@ -50,61 +55,89 @@ def show(env, jid):
     return json.loads(vm(env, "jobs", "show", jid, "--json", check=True).stdout)
 
 
-def test_sixteen_jobs_one_target_exactly_one_writes(env):
-    src = datagen.generate(env.qc, "paging_100k", n=3000, name=f"race_src_{env.m.target}")
-    target = "race_target"
-    ids = []
-    for _ in range(10):  # queued before anything runs
-        p = vm(env, "migrate", "--detach", "--source", env.q.url, "--target", env.m.url,
-               "-c", src, "--target-name", f"{src}={target}", check=True)
-        ids.append(p.stdout.strip())
-    e = dict(os.environ, **env.env, ASAN_OPTIONS="detect_leaks=0")
-    srv = Serve(env.bin, env.dir)  # a worker inside, concurrency 2, on the same store
-    workers = [subprocess.Popen([env.bin, "worker", "--concurrency", "4", "--store", env.store,
-                                 "-q"], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-               for _ in range(2)]
-    refused_at_creation = []
-    try:
-        for _ in range(6):  # and created through the API while the others run
-            r = requests.post(srv.url + "/api/v1/jobs", timeout=120, json={
-                "source": {"url": env.q.url}, "target": {"url": env.m.url},
-                "collections": [src],
-                "edits": [{"kind": "target-name", "value": f"{src}={target}"}]})
-            if r.status_code in (200, 201, 202):
-                ids.append(r.json()["id"])
-            else:  # the target already exists by now: refused before a job is made
-                assert r.status_code in (409, 422), r.text
-                refused_at_creation.append(r.json())
-        deadline = time.monotonic() + 900
-        while True:
-            jobs = {j: show(env, j) for j in ids}
-            if all(x["status"] in ENDED for x in jobs.values()):
-                break
-            assert time.monotonic() < deadline, {j: x["status"] for j, x in jobs.items()}
-            time.sleep(0.5)
-    finally:
-        for w in workers:
-            w.send_signal(signal.SIGINT)
-        for w in workers:
-            w.communicate(timeout=120)
-        srv.stop()
-    won = [j for j, x in jobs.items() if x["status"] == "SUCCESSFUL"]
-    assert len(won) == 1, {j: (x["status"], x.get("error")) for j, x in jobs.items()}
-    for j, x in jobs.items():
-        if j in won:
-            continue
-        assert x["status"] == "FAILED", x
-        err = x.get("error") or ""
-        assert (f"is being written by job {won[0]}" in err or "already exists" in err
-                or "is being written by job" in err), err
-    # the target holds exactly the source's points, once each
-    n = env.qc.count(src, exact=True).count
-    env.mc.load_collection(target)
-    rows = env.mc.query(target, filter="", output_fields=["count(*)"])
-    assert rows[0]["count(*)"] == n
-    got = env.mc.query(target, filter="id >= 0", output_fields=["id"], limit=16384)
-    assert len({r["id"] for r in got}) == n == len(got)
-    compare(env.qc, env.mc, src, target, ONE)
+def count_star(mc, coll):
+    return mc.query(coll, filter="", output_fields=["count(*)"],
+                    consistency_level="Strong")[0]["count(*)"]
+
+
+@M23
+def test_sixteen_jobs_one_target_across_workers_and_the_api(env):
+    n = 3000
+    coll = datagen.generate(env.qc, "ids_int", n=n, name="race_one")
+    assert len(source_points(env.qc, coll)) == n
+    workers, srv = [], None
+    with HoldingLedgerProxy(f"127.0.0.1:{env.m.port}") as px:
+        px.hold(before=["CreateCollection"])
+        try:
+            srv = Serve(env.bin, env.dir)
+            api = lambda method, path, **kw: call(srv.url, method, "/api/v1" + path, **kw)
+            ids, lock = [], threading.Lock()
+
+            def post():
+                r = api("POST", "/jobs", json={"source": {"url": env.q.url},
+                                               "target": {"url": px.url},
+                                               "collections": [coll],
+                                               "options": {"page_size": 500}})
+                assert r.status_code == 201, r.text
+                with lock:
+                    ids.append(r.json()["id"])
+
+            ts = [threading.Thread(target=post) for _ in range(6)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            assert len(ids) == 6
+            for _ in range(10):
+                p = vm(env, "migrate", "--detach", "--source", env.q.url, "--target", px.url,
+                       "-c", coll, "--page-size", "500", check=True)
+                ids.append(p.stdout.strip())
+            assert len(set(ids)) == 16
+            e = dict(os.environ, **env.env, ASAN_OPTIONS="detect_leaks=0")
+            for k in range(2):
+                log = open(os.path.join(env.dir, f"worker{k}.log"), "w")
+                workers.append(subprocess.Popen(
+                    [env.bin, "worker", "--concurrency", "8", "--store", env.store, "-q"],
+                    env=e, stdout=subprocess.DEVNULL, stderr=log))
+            # every job either ended or waits in CreateCollection; before the reservation
+            # every running job reached CreateCollection
+            deadline = time.monotonic() + WAIT_S
+            while True:
+                jobs = {j: show(env, j) for j in ids}
+                ended = [j for j, v in jobs.items() if v["status"] in TERMINAL]
+                held = px.waiting("CreateCollection")
+                if len(ended) + held >= 16 or held > 1:
+                    break
+                assert time.monotonic() < deadline, (
+                    f"within {WAIT_S} s: {len(ended)} jobs ended, {held} in CreateCollection")
+                time.sleep(0.2)
+            assert held == 1, f"{held} jobs sent CreateCollection for one target"
+            assert not env.mc.has_collection(coll)
+            (winner,) = [j for j in ids if j not in ended]
+            for j in ended:
+                v = jobs[j]
+                assert v["status"] == "FAILED", v
+                assert winner in v["error"] and "--target-name" in v["error"], v["error"]
+                assert v["written"] == 0, v
+            px.hold()
+            while show(env, winner)["status"] not in TERMINAL:
+                assert time.monotonic() < deadline, "the holder did not end"
+                time.sleep(0.2)
+            w = show(env, winner)
+            assert w["status"] == "SUCCESSFUL", w
+        finally:
+            px.hold()
+            for w in workers:
+                w.send_signal(signal.SIGINT)
+            for w in workers:
+                w.wait(timeout=120)
+            if srv:
+                srv.stop()
+    assert all(w.returncode == 0 for w in workers)
+    assert count_star(env.mc, coll) == n
+    rows = target_rows(env.mc, coll)
+    assert len(rows) == n and len({r["id"] for r in rows}) == n
+    env.mc.drop_collection(coll)
 
 
 def test_job_never_writes_into_a_collection_it_did_not_create(env):
@@ -137,26 +170,37 @@ def test_job_never_writes_into_a_collection_it_did_not_create(env):
     env.mc.drop_collection(target)
 
 
-def test_index_refused_after_create_drops_the_collection(env, tmp_path):
-    """ef_construct far out of the server's range: CreateIndex fails after CreateCollection;
-    the job takes back the collection it made and says so."""
-    src = datagen.generate(env.qc, "ids_int", name=f"badindex_src_{env.m.target}")
-    p = run_vmigrate(env.bin, "plan", "--source", env.q.url, "--target", env.m.url, "-c", src,
-                     "--index", "hnsw", "--json", check=True)
-    plan = json.loads(p.stdout)
-    for c in plan["collections"]:
-        c["target"] = "badindex_target"
-        for v in c["vectors"]:
-            v["hnsw"] = {"m": 16, "ef_construct": 1000000000}
-    f = tmp_path / "plan.json"
-    f.write_text(json.dumps(plan))
-    p = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "--plan", str(f),
-           "--index", "hnsw")
-    if p.returncode == 0:  # a server that takes it built the index: nothing to take back
-        assert env.mc.has_collection("badindex_target")
-        pytest.skip(f"{env.m.target} accepts ef_construct = 10^9")
-    assert "dropped again" in p.stderr, p.stderr
-    assert not env.mc.has_collection("badindex_target")
+def _varint(x):
+    out = b""
+    while True:
+        b, x = x & 0x7F, x >> 7
+        out += bytes([b | (0x80 if x else 0)])
+        if not x:
+            return out
+
+
+class RefusingCreateIndex(MilvusLedgerProxy):
+    """Answers CreateIndex with a permanent Milvus status (code 1100, invalid parameter),
+    as a server does for index parameters it does not take; everything else passes."""
+
+    REASON = b"invalid parameter[key=M][value=9999] (refused by the test's proxy)"
+
+    def _forward(self, method, req, ctx):
+        if method.endswith("/CreateIndex"):
+            return (b"\x08" + _varint(5) + b"\x12" + _varint(len(self.REASON)) + self.REASON
+                    + b"\x18" + _varint(1100))
+        return super()._forward(method, req, ctx)
+
+
+def test_create_sequence_failing_half_way_leaves_nothing(env):
+    coll = datagen.generate(env.qc, "ids_int", n=200, name="half_way")
+    with RefusingCreateIndex(f"127.0.0.1:{env.m.port}") as px:
+        r = vm(env, "migrate", "--source", env.q.url, "--target", px.url, "-c", coll)
+    assert r.returncode != 0
+    assert "invalid parameter[key=M]" in r.stderr, r.stderr
+    assert f"the empty target collection '{coll}' this job had created was dropped again" \
+        in r.stderr, r.stderr
+    assert not env.mc.has_collection(coll)
 
 
 @pytest.mark.parametrize("hnsw,needle", [({"m": -1}, "hnsw.m"), ({"m": 1}, "hnsw m must be 2..2048"),
@@ -176,3 +220,24 @@ def test_index_parameters_out_of_range_create_nothing(env, tmp_path, hnsw, needl
            "--index", "hnsw")
     assert p.returncode == 2 and needle in p.stderr, p.stderr
     assert not env.mc.has_collection("hnswrange_target")
+
+
+@M23
+def test_sparse_vector_into_milvus_23_is_refused_before_creating(env, tmp_path):
+    coll = datagen.generate(env.qc, "sparse_only", name="caps_sparse")
+    r = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", coll)
+    assert r.returncode != 0
+    assert "has no sparse vectors" in r.stderr and "Milvus 2.3.5" in r.stderr, r.stderr
+    assert not env.mc.has_collection(coll)
+    # a plan file made against another target (Milvus Lite plans sparse vectors) is refused
+    # the same way by the 2.3 server before anything is created
+    p = run_vmigrate(env.bin, "plan", "--source", env.q.url, "--target", env.m.url, "-c", coll,
+                     "--json", env=env.env)
+    plan = json.loads(p.stdout)
+    plan["collections"][0].pop("error", None)  # as if planned against Milvus Lite
+    f = tmp_path / "plan.json"
+    f.write_text(json.dumps(plan))
+    r = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "--plan", str(f))
+    assert r.returncode != 0
+    assert "has no sparse vectors" in r.stderr, r.stderr
+    assert not env.mc.has_collection(coll)
