@@ -64,6 +64,18 @@ static int cancelled(const struct vmig_target *t)
     return (c && *c) || (t->cancel && *t->cancel);
 }
 
+/* The message for a --db the server does not have, with the way out. */
+static enum vmig_code db_missing(const struct vmig_target *t, struct vmig_err *err)
+{
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n,
+             "%sdatabase '%s' does not exist on Milvus at %s: create it first, or pass --db "
+             "with an existing database",
+             n ? "; " : "", t->db, vmig_grpc_address(t->g));
+    err->code = VMIG_E_NOT_FOUND;
+    return VMIG_E_NOT_FOUND;
+}
+
 /* A request named a database the server does not have: say so with the way out.
  * Real Milvus answers code 800 (merr ErrDatabaseNotFound); Milvus Lite answers code 1
  * with "database '...' does not exist" and has no code of its own for it, so only
@@ -74,12 +86,7 @@ static void db_missing_hint(const struct vmig_target *t, struct vmig_err *err)
     int lite =
         err->remote_status == 1 && strstr(err->msg, "database") && strstr(err->msg, "not exist");
     if (err->remote_status != 800 && !lite) return;
-    err->code = VMIG_E_NOT_FOUND;
-    size_t n = strlen(err->msg);
-    snprintf(err->msg + n, sizeof err->msg - n,
-             "; database '%s' does not exist on Milvus at %s: create it first, or pass --db "
-             "with an existing database",
-             t->db, vmig_grpc_address(t->g));
+    db_missing(t, err);
 }
 
 /* One RPC with retries: send req to rpc, decode the answer with dec. Transport
@@ -303,11 +310,10 @@ static enum vmig_code check_database(struct vmig_target *t, const struct vmig_re
         vmig_err_clear(err);
         return VMIG_OK;
     }
-    if (!rc && !c.found)
-        rc = vmig_err_set(err, VMIG_E_NOT_FOUND,
-                          "database '%s' does not exist on Milvus at %s: create it first, or "
-                          "pass --db with an existing database",
-                          t->db, vmig_grpc_address(t->g));
+    if (!rc && !c.found) {
+        vmig_err_clear(err);
+        rc = db_missing(t, err);
+    }
     return rc;
 }
 
@@ -478,6 +484,47 @@ static int poll_sleep(struct vmig_target *t, int *pause)
     return 0;
 }
 
+/* One bounded, reported, cancellable wait: every wait on the server (flush, index
+ * build, load) polls, then calls wait_next() with what it waits for and how far it
+ * got. wait_next() logs that every WAIT_REPORT_MS (as a warning after WAIT_LOUD_MS),
+ * fails when the --wait-timeout bound has passed, else sleeps (ends on cancel). */
+struct wait {
+    uint64_t start, reported;
+    int pause, first;
+};
+
+static void wait_init(struct wait *w)
+{
+    w->start = w->reported = vmig_now_ms();
+    w->pause = 200;
+    w->first = 1;
+}
+
+/* what: "the index on field 'v' of collection 'c'"; progress: "12 of 30 rows indexed"
+ * (may be empty); undone: "built", "loaded", ... */
+static enum vmig_code wait_next(struct vmig_target *t, struct wait *w, const char *what,
+                                const char *progress, const char *undone, struct vmig_err *err)
+{
+    uint64_t now = vmig_now_ms(), spent = now - w->start;
+    const char *sep = progress[0] ? ", " : "";
+    if (w->first || now - w->reported >= WAIT_REPORT_MS) {
+        VLOG(spent >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
+             "waiting for %s%s%s, %.0f s of at most %.0f s (--wait-timeout)", what, sep, progress,
+             (double)spent / 1000.0, (double)t->wait_limit_ms / 1000.0);
+        w->reported = now;
+        w->first = 0;
+    }
+    if (spent > t->wait_limit_ms)
+        return vmig_err_set(err, VMIG_E_TIMEOUT,
+                            "%s: not %s after %.0f s%s%s%s; the server may be busy: wait for it "
+                            "and resume, or raise --wait-timeout",
+                            what, undone, (double)t->wait_limit_ms / 1000.0,
+                            progress[0] ? " (" : "", progress, progress[0] ? ")" : "");
+    if (poll_sleep(t, &w->pause))
+        return vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled while waiting", what);
+    return VMIG_OK;
+}
+
 /* Flush returns before the server has sealed and persisted the segments (Milvus 2.3:
  * until then DescribeIndex counts none of their rows and reports Finished at once).
  * Wait for the last Flush of this handle, bounded and cancellable like every wait.
@@ -493,9 +540,11 @@ static enum vmig_code wait_flushed(struct vmig_target *t, const char *name, stru
     if (!req.len) return VMIG_OK;
     enum vmig_code rc = VMIG_OK;
     char what[VMIG_NAME_MAX + 64];
-    uint64_t start = vmig_now_ms(), reported = start;
-    int pause = 200;
+    struct wait w;
+    wait_init(&w);
+    char desc[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot wait for the flush of collection '%s'", name);
+    snprintf(desc, sizeof desc, "the flush of collection '%s'", name);
     for (;;) {
         int flushed = 0;
         rc = rpc_call(t, "GetFlushState", &req, 0, d_bool, &flushed, what, NULL, err);
@@ -504,28 +553,8 @@ static enum vmig_code wait_flushed(struct vmig_target *t, const char *name, stru
             rc = VMIG_OK;
             break;
         }
-        VLOG_DEBUG("flush of '%s': flushed %d", name, flushed);
         if (rc || flushed) break;
-        uint64_t now = vmig_now_ms();
-        if (now - reported >= WAIT_REPORT_MS) {
-            VLOG(now - start >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
-                 "waiting for the flush of collection '%s', %.0f s of at most %.0f s "
-                 "(--wait-timeout)",
-                 name, (double)(now - start) / 1000.0, (double)t->wait_limit_ms / 1000.0);
-            reported = now;
-        }
-        if (now - start > t->wait_limit_ms) {
-            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
-                              "flush of collection '%s' not done after %.0f s; wait for the "
-                              "server and resume, or raise --wait-timeout",
-                              name, (double)t->wait_limit_ms / 1000.0);
-            break;
-        }
-        if (poll_sleep(t, &pause)) {
-            rc = vmig_err_set(err, VMIG_E_CANCELLED,
-                              "collection '%s': cancelled while waiting for its flush", name);
-            break;
-        }
+        if ((rc = wait_next(t, &w, desc, "", "done", err))) break;
     }
     vmig_buf_release(&req);
     return rc;
@@ -566,12 +595,11 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
     if ((rc = wait_flushed(t, pc->target, err))) goto out;
     for (size_t f = 0; f < pc->nfields; f++) {
         const char *field = pc->field[f].dst;
-        uint64_t start = vmig_now_ms();
-        int pause = 200;
-        snprintf(what, sizeof what, "index on field '%s' of collection '%s'", field, pc->target);
+        struct wait w;
+        wait_init(&w);
+        snprintf(what, sizeof what, "the index on field '%s' of collection '%s'", field,
+                 pc->target);
         vmig_milvus_enc_describe_index(dbn(t), pc->target, field, &req);
-        uint64_t reported = start;
-        int first = 1;
         for (;;) {
             struct index_ctx ic = {field, 0, 0, 0};
             if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, NULL, err)))
@@ -579,36 +607,13 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
             /* Milvus 2.3 reports Finished as soon as the index is defined, with rows still
              * to index (0 of 30000, pending 30000): done is Finished with every row the
              * server counts indexed. */
-            VLOG_DEBUG("%s: state %s, %lld of %lld rows indexed", what, index_state(ic.state),
-                       (long long)ic.indexed, (long long)ic.total);
             if (ic.state == VMIG_MIDX_FINISHED && ic.indexed >= ic.total) break;
-            uint64_t now = vmig_now_ms(), spent = now - start;
-            if (first || now - reported >= WAIT_REPORT_MS) {
-                /* shown without -v once the wait is long enough to wonder about */
-                VLOG(spent >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
-                     "waiting for the %s: %lld of %lld rows indexed (state %s), %.0f s of at "
-                     "most %.0f s (--wait-timeout)",
-                     what, (long long)ic.indexed, (long long)ic.total, index_state(ic.state),
-                     (double)spent / 1000.0, (double)t->wait_limit_ms / 1000.0);
-                reported = now;
-                first = 0;
-            }
-            if (spent > t->wait_limit_ms) {
-                rc = vmig_err_set(err, VMIG_E_TIMEOUT,
-                                  "%s: not built after %.0f s (%lld of %lld rows indexed, state "
-                                  "%s); the server may be busy with other builds: wait for it "
-                                  "and resume, or raise --wait-timeout",
-                                  what, (double)t->wait_limit_ms / 1000.0, (long long)ic.indexed,
-                                  (long long)ic.total, index_state(ic.state));
-                goto out;
-            }
-            if (poll_sleep(t, &pause)) {
-                rc = vmig_err_set(err, VMIG_E_CANCELLED,
-                                  "%s: cancelled while waiting for the build", what);
-                goto out;
-            }
+            char progress[128];
+            snprintf(progress, sizeof progress, "%lld of %lld rows indexed, state %s",
+                     (long long)ic.indexed, (long long)ic.total, index_state(ic.state));
+            if ((rc = wait_next(t, &w, what, progress, "built", err))) goto out;
         }
-        VLOG_INFO("%s built in %.1f s", what, (double)(vmig_now_ms() - start) / 1000.0);
+        VLOG_INFO("%s built in %.1f s", what, (double)(vmig_now_ms() - w.start) / 1000.0);
     }
 out:
     vmig_buf_release(&req);
@@ -620,42 +625,26 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, struct vmi
     enum vmig_code rc;
     struct vmig_buf req = VMIG_BUF_INIT;
     char what[VMIG_NAME_MAX + 64];
-    uint64_t start = vmig_now_ms();
-    int pause = 200;
-
     snprintf(what, sizeof what, "cannot load collection '%s' on target", name);
     vmig_milvus_enc_load(dbn(t), name, &req);
     if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, NULL, err)))
         goto out;
     vmig_milvus_enc_load_state(dbn(t), name, &req);
-    uint64_t reported = start;
+    struct wait w;
+    wait_init(&w);
+    char desc[VMIG_NAME_MAX + 64];
+    snprintf(desc, sizeof desc, "collection '%s' to load", name);
     for (;;) {
         int state = 0;
         if ((rc = rpc_call(t, "GetLoadState", &req, 0, d_load, &state, what, NULL, err))) goto out;
         if (state == VMIG_MLOAD_LOADED) break;
-        uint64_t now = vmig_now_ms();
-        if (now - reported >= WAIT_REPORT_MS) {
-            VLOG(now - start >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
-                 "waiting for collection '%s' to load (state %d), %.0f s of at most %.0f s "
-                 "(--wait-timeout)",
-                 name, state, (double)(now - start) / 1000.0, (double)t->wait_limit_ms / 1000.0);
-            reported = now;
-        }
         if (state == VMIG_MLOAD_NOT_EXIST) {
             rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s: collection does not exist", what);
             goto out;
         }
-        if (vmig_now_ms() - start > t->wait_limit_ms) {
-            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
-                              "%s: not loaded after %.0f s (state %d); wait for the server and "
-                              "resume, or raise --wait-timeout",
-                              what, (double)t->wait_limit_ms / 1000.0, state);
-            goto out;
-        }
-        if (poll_sleep(t, &pause)) {
-            rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
-            goto out;
-        }
+        char progress[32];
+        snprintf(progress, sizeof progress, "state %d", state);
+        if ((rc = wait_next(t, &w, desc, progress, "loaded", err))) goto out;
     }
 out:
     vmig_buf_release(&req);
