@@ -92,7 +92,7 @@ static inline void bench_plan(const struct bench_opts *o, const struct vmig_endp
     struct vmig_err e;
     char ver[64];
     vmig_err_clear(&e);
-    if (svt->open(src, &s, &e)) bench_die("open source", &e);
+    if (svt->open(src, NULL, &s, &e)) bench_die("open source", &e);
     if (svt->probe(s, ver, sizeof ver, &e)) bench_die("probe source", &e);
     *has_slices = svt->has_slices(s);
     if (svt->describe(s, o->coll, &sc, &e)) bench_die("describe", &e);

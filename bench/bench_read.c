@@ -34,7 +34,7 @@ static void *reader_main(void *arg)
     struct vmig_batch b;
     vmig_batch_init(&b, r->lay);
     vmig_err_clear(&r->err);
-    if ((r->rc = svt->open(r->src, &s, &r->err)) != VMIG_OK) goto out;
+    if ((r->rc = svt->open(r->src, NULL, &s, &r->err)) != VMIG_OK) goto out;
     struct vmig_point_id offset = {0};
     uint32_t limit = bench_initial_limit(r->o, r->lay);
     for (;;) {

@@ -66,7 +66,7 @@ static struct vmig_batch *read_all(const struct bench_opts *o, const struct vmig
     struct vmig_batch *v = NULL;
     size_t n = 0, cap = 0;
     vmig_err_clear(&e);
-    if (svt->open(src, &s, &e)) bench_die("open source", &e);
+    if (svt->open(src, NULL, &s, &e)) bench_die("open source", &e);
     struct vmig_point_id offset = {0};
     uint32_t limit = bench_initial_limit(o, lay);
     for (;;) {
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     pthread_mutex_init(&sh.mu, NULL);
     struct vmig_err e;
     vmig_err_clear(&e);
-    if (sh.tvt->open(&dst, &sh.t, &e)) bench_die("open target", &e);
+    if (sh.tvt->open(&dst, NULL, &sh.t, &e)) bench_die("open target", &e);
     int exists = 0;
     if (sh.tvt->has_collection(sh.t, pc.target, &exists, &e)) bench_die("has_collection", &e);
     if (exists && sh.tvt->drop_collection(sh.t, pc.target, &e)) bench_die("drop", &e);

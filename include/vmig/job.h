@@ -20,6 +20,7 @@
 #include "error.h"
 #include "log.h"
 #include "migrate.h"
+#include "run.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -68,6 +69,7 @@ struct vmig_job_opts {
     int verify_sample;       /* < 0: no verification; default 100 */
     int reject_oversize;     /* payload > 64 KiB: reject instead of failing */
     int skip_index;
+    int wait_index;          /* the job holds each collection until its index is built */
     char rejects[VMIG_PATH_MAX]; /* rejects file (JSON lines); "" = none */
 };
 void vmig_job_opts_init(struct vmig_job_opts *o);
@@ -162,16 +164,15 @@ struct vmig_job_run_opts {
     /* Secrets for jobs created with store_secrets = 0, or to override stored ones
      * (a rotated key). NULL = stored or none. Borrowed. */
     const char *src_secret, *dst_secret;
-    /* The host's cancel flag (SIGINT). Cancelling through it is the same as
-     * vmig_job_cancel(), except in the worker (see requeue). May be NULL. */
-    const volatile int *cancel;
+    /* The host's cancel flag (SIGINT), polled twice a second. Cancelling through it
+     * is the same as vmig_job_cancel(), except in the worker (see requeue). May be NULL. */
+    const atomic_int *cancel;
     /* The host's progress and reject hooks (called besides the runner's own ones;
      * hooks.checkpoint is ignored: the runner owns checkpoints). */
     struct vmig_migrate_hooks hooks;
-    /* The host's log sink. While jobs run, the runner installs its own log callback
-     * (vmig_log_set) that writes warnings and errors into the job's log and forwards
-     * every line at or below log_level here; the host's callback is put back when the
-     * last running job ends. */
+    /* The host's log sink for the job's lines: the run's warnings and errors go into
+     * the job's log, and every line at or below log_level also here (redacted). Lines
+     * of no run go to the process-wide callback (vmig_log_set). */
     vmig_log_fn log;
     void *log_ud;
     int log_level;
@@ -216,7 +217,7 @@ enum vmig_code vmig_job_restart(struct vmig_store *s, const char *id,
  * consistent checkpoint and put back to PENDING. ro: as for vmig_job_run (its cancel
  * and requeue are replaced by stop). */
 enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
-                               const struct vmig_job_run_opts *ro, const volatile int *stop,
+                               const struct vmig_job_run_opts *ro, const atomic_int *stop,
                                struct vmig_err *err);
 
 /* ---- state JSON (stored per collection; exposed for tests and tools) -------------- */

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "run.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -33,6 +34,9 @@ struct vmig_range {
 
 #define VMIG_MAX_RANGES 64
 
+/* In the order they run; INDEXING comes last: the collection is loaded and verified
+ * (searchable) as soon as the data is in, and the server's index build is waited for
+ * only with wait_index (the stored values keep their numbers). */
 enum vmig_coll_phase {
     VMIG_PHASE_PENDING = 0,
     VMIG_PHASE_CREATING,
@@ -47,7 +51,10 @@ struct vmig_coll_state {
     int creating;     /* CreateCollection was about to be sent (saved before it) */
     int created;      /* the target collection was created by this migration */
     int copied;       /* all ranges done and flushed */
-    int indexed, loaded;
+    int indexed;      /* every index is defined (built: index_built) */
+    int loaded;
+    int index_built;  /* the server reported every row indexed */
+    uint64_t index_rows, index_total; /* last index build progress seen (rows) */
     size_t nranges;
     struct vmig_range range[VMIG_MAX_RANGES];
     uint64_t total;   /* exact source count at start */
@@ -70,16 +77,17 @@ struct vmig_progress {
     uint64_t total, read, written, bytes;
     double points_per_s; /* over this run */
     double eta_s;        /* -1 unknown */
+    uint64_t index_rows, index_total; /* INDEXING: rows the server has indexed, of total */
 };
 
 struct vmig_migrate_hooks {
     void *ud;
     /* Progress, at most every ~200 ms and at each phase change (any thread). */
     void (*progress)(void *ud, const struct vmig_progress *p);
-    /* State changed durably (a range advanced, a phase finished). Called with the
-     * engine's lock held, from any thread; persist st and return 0, or nonzero to
-     * fail the collection. Called before a page is handed to writers (hw moved) and
-     * after the target acknowledged it (start moved). */
+    /* State changed (a high-water mark moved, a flush made offsets durable, a phase
+     * finished). Called from any thread, one call at a time, never with an engine lock
+     * held; persist st and return 0, or nonzero to fail the collection. Called before a
+     * page is handed to writers (hw moved) and after a clean Flush (start moved). */
     int (*checkpoint)(void *ud, const struct vmig_coll_state *st);
     /* A row the target will not get (e.g. payload > 64 KiB with rejects on). */
     void (*reject)(void *ud, const char *coll, const struct vmig_point_id *id, const char *reason);
@@ -94,8 +102,9 @@ struct vmig_migrate_opts {
     int verify_sample;    /* points to compare bit-exactly after the copy; <0 = no verify */
     int reject_oversize;  /* payload > 64 KiB: record a reject instead of failing */
     int skip_index;       /* do not create indexes / load (bench write-only runs) */
+    int wait_index;       /* hold the collection until every index is built */
     int flush_ms;         /* make progress durable (Flush + checkpoint) this often; 30000 */
-    const volatile int *cancel; /* nonzero = stop as soon as possible (SIGINT) */
+    const struct vmig_run_ctx *ctx; /* cancel + log sink of the run (may be NULL) */
     struct vmig_migrate_hooks hooks;
 };
 
@@ -103,8 +112,9 @@ void vmig_migrate_opts_init(struct vmig_migrate_opts *o);
 void vmig_coll_state_init(struct vmig_coll_state *st);
 
 /* Migrate (or resume) one planned collection. st: fresh from vmig_coll_state_init() or
- * as persisted by the checkpoint hook. On VMIG_OK the collection is copied, indexed,
- * loaded and (unless verify_sample < 0) verified; vr receives the verification. */
+ * as persisted by the checkpoint hook. On VMIG_OK the collection is copied, its indexes
+ * defined, loaded and (unless verify_sample < 0) verified, and with wait_index its
+ * indexes built; vr receives the verification. */
 enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
                                  const struct vmig_plan_coll *pc,
                                  const struct vmig_migrate_opts *o, struct vmig_coll_state *st,
@@ -116,7 +126,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
  * (kept out on purpose, e.g. oversize payloads) are expected to be missing. */
 enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
                                 const struct vmig_plan_coll *pc, int sample, uint64_t rejected,
-                                const volatile int *cancel, struct vmig_verify_result *vr,
+                                const struct vmig_run_ctx *ctx, struct vmig_verify_result *vr,
                                 struct vmig_err *err);
 
 const char *vmig_phase_name(enum vmig_coll_phase p);

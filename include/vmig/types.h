@@ -177,7 +177,6 @@ struct vmig_endpoint {
     int timeout_ms;      /* per request; 0 = default (60 s) */
     int compress;        /* ask for compressed responses (slow links only) */
     int wait_s;          /* bound on each wait for the server (index build, load); 0 = 3600 */
-    const volatile int *cancel; /* nonzero = stop waiting and retrying (may be NULL) */
 };
 
 #ifdef __cplusplus

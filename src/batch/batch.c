@@ -142,6 +142,27 @@ void vmig_batch_truncate(struct vmig_batch *b, size_t n)
     vmig_buf_setlen(&b->meta, b->meta_off[n]);
 }
 
+size_t vmig_batch_payload_bytes(const struct vmig_batch *b)
+{
+    size_t n = b->meta.len;
+    for (size_t c = 0; c < b->ncols; c++) n += b->col[c].data.len;
+    return n;
+}
+
+int vmig_batch_clip(struct vmig_batch *b, const struct vmig_point_id *end)
+{
+    size_t k;
+    for (k = 0; k < b->n; k++)
+        if (vmig_point_id_cmp(&b->ids[k], end) >= 0) break;
+    int cut = k < b->n;
+    vmig_batch_truncate(b, k);
+    size_t kept = 0; /* rejected rows past the end belong to the next range */
+    for (size_t j = 0; j < b->nrejects; j++)
+        if (vmig_point_id_cmp(&b->rejects[j].id, end) < 0) b->rejects[kept++] = b->rejects[j];
+    b->nrejects = kept;
+    return cut;
+}
+
 void vmig_batch_append(struct vmig_batch *dst, const struct vmig_batch *src)
 {
     if (!src->n) goto rejects;

@@ -98,8 +98,14 @@ static inline const char *vmig_batch_meta_at(const struct vmig_batch *b, size_t 
 
 /* Keep the first n rows. */
 void vmig_batch_truncate(struct vmig_batch *b, size_t n);
+/* Keep only rows and rejects whose id is below end (a half-open read range's upper
+ * bound; rows come in scroll order). Returns 1 when a row at or past end was cut:
+ * the range ends in this batch. */
+int vmig_batch_clip(struct vmig_batch *b, const struct vmig_point_id *end);
 /* Append all rows of src (same layout) to dst. */
 void vmig_batch_append(struct vmig_batch *dst, const struct vmig_batch *src);
+/* Bytes of vectors and payload the rows hold (what the job counts as written). */
+size_t vmig_batch_payload_bytes(const struct vmig_batch *b);
 /* Approximate encoded size in bytes (what an Insert request of this batch weighs). */
 size_t vmig_batch_bytes(const struct vmig_batch *b);
 

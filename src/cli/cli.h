@@ -64,7 +64,11 @@ int cli_plan(const struct cli_opts *o, struct vmig_map_opts *mo, struct vmig_end
 int cli_need(const struct cli_opts *o, int source, int target);
 void cli_json_str(FILE *f, const char *s);
 
-extern volatile int cli_cancel; /* set by SIGINT */
+/* The CLI's run context: SIGINT sets its cancel flag (cli_cancel); commands that
+ * call the engine directly (verify) hand it over, jobs take cli_cancel as the host's
+ * flag. */
+extern struct vmig_run_ctx cli_run;
+#define cli_cancel (cli_run.cancel)
 
 /* Progress output (progress.c): pass a struct cli_ui as hooks.ud with cli_on_progress. */
 struct cli_ui {

@@ -35,7 +35,7 @@ int cmd_verify(struct cli_opts *o)
             rc = cli_exit_code(pc->refusal.code);
             continue;
         }
-        code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_cancel, &vr, &err);
+        code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_run, &vr, &err);
         if (o->json) {
             printf("%s{\"collection\":", i ? "," : "");
             cli_json_str(stdout, pc->source);

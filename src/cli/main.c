@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "target/milvus.h"
+#include "util/retry.h"
 #include "vmig/vmig.h"
 
-volatile int cli_cancel;
+struct vmig_run_ctx cli_run;
 
 struct cmd {
     const char *name;
@@ -71,6 +71,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    vmig_run_ctx_init(&cli_run);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     vmig_log_set(cli_log_stderr, NULL, o.verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN);
-    if (o.wait_timeout_s > 0) vmig_milvus_wait_default_s = o.wait_timeout_s;
+    if (o.wait_timeout_s > 0) vmig_wait_default_s = o.wait_timeout_s;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

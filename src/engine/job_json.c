@@ -76,6 +76,9 @@ char *vmig_coll_state_to_json(const struct vmig_coll_state *st)
     json_object_set_new(o, "copied", json_boolean(st->copied));
     json_object_set_new(o, "indexed", json_boolean(st->indexed));
     json_object_set_new(o, "loaded", json_boolean(st->loaded));
+    json_object_set_new(o, "index_built", json_boolean(st->index_built));
+    json_object_set_new(o, "index_rows", u64_json(st->index_rows));
+    json_object_set_new(o, "index_total", u64_json(st->index_total));
     json_object_set_new(o, "total", u64_json(st->total));
     json_object_set_new(o, "written", u64_json(st->written));
     json_object_set_new(o, "read", u64_json(st->read));
@@ -121,6 +124,9 @@ enum vmig_code vmig_coll_state_from_json(const char *text, struct vmig_coll_stat
     st->copied = bool_of(o, "copied");
     st->indexed = bool_of(o, "indexed");
     st->loaded = bool_of(o, "loaded");
+    st->index_built = bool_of(o, "index_built");
+    st->index_rows = u64_of(o, "index_rows");
+    st->index_total = u64_of(o, "index_total");
     st->total = u64_of(o, "total");
     st->written = u64_of(o, "written");
     st->read = u64_of(o, "read");
@@ -200,10 +206,10 @@ void vmig_job_opts_init(struct vmig_job_opts *o)
 
 char *vmig_job_opts_to_json(const struct vmig_job_opts *o)
 {
-    json_t *j = json_pack("{s:i,s:i,s:I,s:i,s:b,s:b,s:s}", "readers", o->readers, "writers",
+    json_t *j = json_pack("{s:i,s:i,s:I,s:i,s:b,s:b,s:b,s:s}", "readers", o->readers, "writers",
                           o->writers, "page_limit", (json_int_t)o->page_limit, "verify_sample",
                           o->verify_sample, "reject_oversize", o->reject_oversize, "skip_index",
-                          o->skip_index, "rejects", o->rejects);
+                          o->skip_index, "wait_index", o->wait_index, "rejects", o->rejects);
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!s) abort();
@@ -222,6 +228,7 @@ void vmig_job_opts_from_json(const char *text, struct vmig_job_opts *o)
     if (json_is_integer(vs)) o->verify_sample = (int)json_integer_value(vs);
     o->reject_oversize = bool_of(j, "reject_oversize");
     o->skip_index = bool_of(j, "skip_index");
+    o->wait_index = bool_of(j, "wait_index");
     const char *r = json_string_value(json_object_get(j, "rejects"));
     snprintf(o->rejects, sizeof o->rejects, "%s", r ? r : "");
     json_decref(j);

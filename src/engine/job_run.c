@@ -7,12 +7,11 @@
  * sets the final status. Resume, retry and restart are the same run after a
  * different preparation of the collections. The worker loop claims PENDING jobs.
  *
- * Logging: libvmig's log callback is process-wide (util/log.c), so while jobs run
- * a router callback is installed. A line goes to the job of the calling thread
- * (the runner thread sets a thread-local), else - from the engine's reader/writer
- * threads - to the only running job when exactly one runs; with several jobs in
- * one worker such lines reach only the host's sink. Every line is redacted of the
- * running jobs' secrets before it is stored or forwarded.
+ * Logging and cancel: each run has its own run context (vmig/run.h), handed to the
+ * engine and through it to every connector, retry and wait. Its log sink writes the
+ * run's warnings and errors into the job's log and forwards lines to the host's
+ * sink, redacted of the job's secrets; its cancel flag is set by the monitor thread
+ * (a cancel request in the store, or the host's flag). No process-wide state.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -37,7 +36,6 @@
 
 #define HEARTBEAT_MS 500 /* heartbeat + cancel poll period */
 #define PROGRESS_MS 500  /* progress rows written at most twice a second */
-#define MAX_RUNNING 256
 /* ---- the runner ------------------------------------------------------------------- */
 
 struct runctx {
@@ -47,8 +45,8 @@ struct runctx {
     const struct vmig_job_run_opts *ro;
     struct vmig_endpoint src, dst;
     char *src_secret, *dst_secret; /* owned, wiped on release */
-    volatile int cancel;           /* the engine's cancel flag */
-    volatile int by_host;          /* cancel came from ro->cancel */
+    struct vmig_run_ctx ctx;       /* the engine's cancel flag and log sink */
+    int by_host;                   /* cancel came from ro->cancel (monitor thread) */
     size_t cur;                    /* collection being run */
     pthread_mutex_t mu;            /* progress throttle, rejects file */
     uint64_t last_progress;
@@ -61,15 +59,6 @@ struct runctx {
     pthread_cond_t mon_cv;
     int mon_stop;
 };
-
-/* log routing (see the top of the file) */
-static pthread_mutex_t router_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct runctx *running[MAX_RUNNING];
-static size_t nrunning;
-static vmig_log_fn host_log;
-static void *host_log_ud;
-static int host_log_level = -1;
-static _Thread_local struct runctx *tl_ctx;
 
 /* Replace every occurrence of secret in b with "***". */
 static void redact_one(struct vmig_buf *b, const char *secret)
@@ -97,15 +86,6 @@ static void redact_secret(struct vmig_buf *b, const char *secret)
     /* a Milvus token user:password: the password alone must not leak either */
     const char *colon = secret ? strchr(secret, ':') : NULL;
     if (colon) redact_one(b, colon + 1);
-}
-
-/* Caller holds router_mu. */
-static void redact_all(struct vmig_buf *b)
-{
-    for (size_t i = 0; i < nrunning; i++) {
-        redact_secret(b, running[i]->src_secret);
-        redact_secret(b, running[i]->dst_secret);
-    }
 }
 
 /* The point id a message names ("point 42 ...", "point 0b1e...-... ..."), if any. */
@@ -140,50 +120,21 @@ static void job_log(struct runctx *c, int level, const char *coll, const char *p
     vmig_buf_release(&b);
 }
 
-static void router(void *ud, int level, const char *msg)
+/* The run context's log sink: warnings and errors into the job's log (of the
+ * collection being run), every line at the host's level to the host's sink. */
+static void run_log(void *ud, int level, const char *msg)
 {
-    (void)ud;
-    pthread_mutex_lock(&router_mu);
-    struct runctx *c = tl_ctx ? tl_ctx : nrunning == 1 ? running[0] : NULL;
+    struct runctx *c = ud;
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, msg);
-    redact_all(&b);
-    if (c && level <= VMIG_LOG_WARN) {
+    redact_secret(&b, c->src_secret);
+    redact_secret(&b, c->dst_secret);
+    if (level <= VMIG_LOG_WARN) {
         const char *coll = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : NULL;
         job_log(c, level, coll, NULL, b.p);
     }
-    if (host_log && level <= host_log_level) host_log(host_log_ud, level, b.p);
-    pthread_mutex_unlock(&router_mu);
+    if (c->ro->log && level <= c->ro->log_level) c->ro->log(c->ro->log_ud, level, b.p);
     vmig_buf_release(&b);
-}
-
-static void router_enter(struct runctx *c)
-{
-    pthread_mutex_lock(&router_mu);
-    if (nrunning == 0) {
-        host_log = c->ro->log;
-        host_log_ud = c->ro->log_ud;
-        host_log_level = c->ro->log ? c->ro->log_level : -1;
-        int lv = host_log_level > VMIG_LOG_WARN ? host_log_level : VMIG_LOG_WARN;
-        vmig_log_set(router, NULL, lv);
-    }
-    if (nrunning < MAX_RUNNING) running[nrunning++] = c;
-    pthread_mutex_unlock(&router_mu);
-    tl_ctx = c;
-}
-
-static void router_leave(struct runctx *c)
-{
-    tl_ctx = NULL;
-    pthread_mutex_lock(&router_mu);
-    for (size_t i = 0; i < nrunning; i++) {
-        if (running[i] == c) {
-            running[i] = running[--nrunning];
-            break;
-        }
-    }
-    if (nrunning == 0) vmig_log_set(host_log, host_log_ud, host_log_level);
-    pthread_mutex_unlock(&router_mu);
 }
 
 static void *monitor_main(void *arg)
@@ -203,11 +154,11 @@ static void *monitor_main(void *arg)
         pthread_mutex_unlock(&c->mon_mu);
         int req = 0;
         if (c->s->vt->job_heartbeat(c->s, c->id, (int64_t)vmig_wall_ms(), &req, NULL) == VMIG_OK &&
-            req && !c->cancel)
-            c->cancel = 1;
-        if (c->ro->cancel && *c->ro->cancel && !c->cancel) {
+            req)
+            atomic_store(&c->ctx.cancel, 1);
+        if (c->ro->cancel && atomic_load(c->ro->cancel) && !vmig_run_cancelled(&c->ctx)) {
             c->by_host = 1;
-            c->cancel = 1;
+            atomic_store(&c->ctx.cancel, 1);
         }
         pthread_mutex_lock(&c->mon_mu);
     }
@@ -215,7 +166,7 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
-/* engine hooks: called from reader/writer threads with the engine's lock held */
+/* engine hooks: called from the engine's threads, never with its locks held */
 static int hook_checkpoint(void *ud, const struct vmig_coll_state *st)
 {
     struct runctx *c = ud;
@@ -453,7 +404,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     c->cur = i;
     c->last_phase = (enum vmig_coll_phase)-1;
     int64_t now = (int64_t)vmig_wall_ms();
-    if (c->cancel) {
+    if (vmig_run_cancelled(&c->ctx)) {
         fin = c->by_host && c->ro->requeue ? VMIG_JOB_PENDING : VMIG_JOB_CANCELLED;
         s->vt->coll_status(s, c->id, i, fin, NULL, 0, fin == VMIG_JOB_PENDING ? 0 : now, NULL);
         return fin;
@@ -477,7 +428,8 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
         mo.verify_sample = j->opts.verify_sample;
         mo.reject_oversize = j->opts.reject_oversize;
         mo.skip_index = j->opts.skip_index;
-        mo.cancel = &c->cancel;
+        mo.wait_index = j->opts.wait_index;
+        mo.ctx = &c->ctx;
         mo.hooks.ud = c;
         mo.hooks.checkpoint = hook_checkpoint;
         mo.hooks.progress = hook_progress;
@@ -508,7 +460,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
         s->vt->coll_status(s, c->id, i, fin, NULL, 0, now, NULL);
         return fin;
     }
-    if (rc == VMIG_E_CANCELLED || c->cancel) {
+    if (rc == VMIG_E_CANCELLED || vmig_run_cancelled(&c->ctx)) {
         fin = c->by_host && c->ro->requeue ? VMIG_JOB_PENDING : VMIG_JOB_CANCELLED;
         snprintf(line, sizeof line, "collection '%s': %s at %llu of %llu points (checkpoint kept)",
                  pc->source, fin == VMIG_JOB_PENDING ? "interrupted" : "cancelled",
@@ -551,6 +503,10 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
     }
     c.s = s;
     c.ro = ro;
+    vmig_run_ctx_init(&c.ctx);
+    c.ctx.log = run_log;
+    c.ctx.log_ud = &c;
+    c.ctx.log_level = ro->log && ro->log_level > VMIG_LOG_WARN ? ro->log_level : VMIG_LOG_WARN;
     snprintf(c.id, sizeof c.id, "%s", id);
     enum vmig_code rc = vmig_job_get(s, id, &c.job, err);
     if (rc) goto out;
@@ -608,7 +564,6 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
     j->owner_pid = (int)getpid();
     snprintf(j->owner_host, sizeof j->owner_host, "%s", host);
 
-    router_enter(&c);
     {
         char line[512];
         static const char *const verbs[] = {"started", "resumed", "retried", "restarted",
@@ -670,7 +625,6 @@ finish:
     vmig_err_clear(&fe);
     rc = s->vt->job_finish(s, id, final, final == VMIG_JOB_FAILED ? first.msg : NULL,
                            (int64_t)vmig_wall_ms(), &fe);
-    router_leave(&c);
     if (rc) {
         *err = fe;
         goto out;
@@ -725,7 +679,7 @@ enum vmig_code vmig_job_restart(struct vmig_store *s, const char *id,
 struct worker {
     struct vmig_store *s;
     struct vmig_job_run_opts ro; /* cancel = stop, requeue */
-    const volatile int *stop;
+    const atomic_int *stop;
 };
 
 /* Try the oldest claimable job once; 1 when one ran. */
@@ -740,7 +694,7 @@ static int work_once(struct worker *w)
         /* PENDING first, then IN_PROGRESS ones whose process died */
         int st = pass == 0 ? VMIG_JOB_PENDING : VMIG_JOB_IN_PROGRESS;
         if (w->s->vt->job_ids(w->s, st, 1, &ids, &n, &e)) return 0;
-        for (size_t i = 0; i < n && !ran && !*w->stop; i++) {
+        for (size_t i = 0; i < n && !ran && !atomic_load(w->stop); i++) {
             if (pass == 1) {
                 struct vmig_job j;
                 if (vmig_job_get(w->s, ids[i], &j, &e)) continue;
@@ -762,15 +716,15 @@ static int work_once(struct worker *w)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    while (!*w->stop) {
+    while (!atomic_load(w->stop)) {
         if (work_once(w)) continue;
-        for (int i = 0; i < 10 && !*w->stop; i++) vmig_sleep_ms(100);
+        for (int i = 0; i < 10 && !atomic_load(w->stop); i++) vmig_sleep_ms(100);
     }
     return NULL;
 }
 
 enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
-                               const struct vmig_job_run_opts *ro, const volatile int *stop,
+                               const struct vmig_job_run_opts *ro, const atomic_int *stop,
                                struct vmig_err *err)
 {
     struct worker w;

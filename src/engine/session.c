@@ -20,9 +20,9 @@ const char *vmig_version(void)
 enum vmig_code vmig_source_probe(const struct vmig_endpoint *src, char *version, size_t n,
                                  struct vmig_err *err)
 {
-    const struct vmig_source_vt *vt = &vmig_source_qdrant;
+    const struct vmig_source_vt *vt = vmig_source_for(src);
     struct vmig_source *s = NULL;
-    enum vmig_code rc = vt->open(src, &s, err);
+    enum vmig_code rc = vt->open(src, NULL, &s, err);
     if (rc == VMIG_OK) rc = vt->probe(s, version, n, err);
     if (s) vt->close(s);
     return rc;
@@ -31,9 +31,9 @@ enum vmig_code vmig_source_probe(const struct vmig_endpoint *src, char *version,
 enum vmig_code vmig_target_probe(const struct vmig_endpoint *dst, struct vmig_target_caps *caps,
                                  struct vmig_err *err)
 {
-    const struct vmig_target_vt *vt = &vmig_target_milvus;
+    const struct vmig_target_vt *vt = vmig_target_for(dst);
     struct vmig_target *t = NULL;
-    enum vmig_code rc = vt->open(dst, &t, err);
+    enum vmig_code rc = vt->open(dst, NULL, &t, err);
     if (rc == VMIG_OK) rc = vt->probe(t, caps, err);
     if (t) vt->close(t);
     return rc;
@@ -42,9 +42,9 @@ enum vmig_code vmig_target_probe(const struct vmig_endpoint *dst, struct vmig_ta
 enum vmig_code vmig_target_drop(const struct vmig_endpoint *dst, const char *name,
                                 struct vmig_err *err)
 {
-    const struct vmig_target_vt *vt = &vmig_target_milvus;
+    const struct vmig_target_vt *vt = vmig_target_for(dst);
     struct vmig_target *t = NULL;
-    enum vmig_code rc = vt->open(dst, &t, err);
+    enum vmig_code rc = vt->open(dst, NULL, &t, err);
     if (rc == VMIG_OK) rc = vt->drop_collection(t, name, err);
     if (t) vt->close(t);
     return rc;
@@ -61,14 +61,14 @@ enum vmig_code vmig_source_describe(const struct vmig_endpoint *src, const char 
                                     size_t nnames, struct vmig_src_coll **out, size_t *n,
                                     struct vmig_err *err)
 {
-    const struct vmig_source_vt *vt = &vmig_source_qdrant;
+    const struct vmig_source_vt *vt = vmig_source_for(src);
     struct vmig_source *s = NULL;
     char **all = NULL;
     size_t nall = 0;
     char ver[64];
     *out = NULL;
     *n = 0;
-    enum vmig_code rc = vt->open(src, &s, err);
+    enum vmig_code rc = vt->open(src, NULL, &s, err);
     if (rc) goto out;
     rc = vt->probe(s, ver, sizeof ver, err);
     if (rc) goto out;
@@ -98,8 +98,8 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
                               const char *const *names, size_t nnames, struct vmig_map_opts *mo,
                               struct vmig_plan *plan, struct vmig_err *err)
 {
-    const struct vmig_source_vt *svt = &vmig_source_qdrant;
-    const struct vmig_target_vt *tvt = &vmig_target_milvus;
+    const struct vmig_source_vt *svt = vmig_source_for(src);
+    const struct vmig_target_vt *tvt = vmig_target_for(dst);
     struct vmig_src_coll *sc = NULL;
     struct vmig_source *s = NULL;
     struct vmig_target *t = NULL;
@@ -109,12 +109,12 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
 
     enum vmig_code rc = vmig_source_describe(src, names, nnames, &sc, &nsc, err);
     if (rc) goto out;
-    rc = tvt->open(dst, &t, err);
+    rc = tvt->open(dst, NULL, &t, err);
     if (rc) goto out;
     rc = tvt->probe(t, &plan->target, err);
     if (rc) goto out;
     mo->target = &plan->target;
-    rc = svt->open(src, &s, err);
+    rc = svt->open(src, NULL, &s, err);
     if (rc) goto out;
     plan->coll = xcalloc(nsc ? nsc : 1, sizeof *plan->coll);
     for (size_t i = 0; i < nsc; i++) {
@@ -143,16 +143,16 @@ enum vmig_code vmig_plan_check_file(const struct vmig_endpoint *src,
                                     const struct vmig_endpoint *dst, struct vmig_plan *plan,
                                     const struct vmig_map_opts *base, struct vmig_err *err)
 {
-    const struct vmig_source_vt *svt = &vmig_source_qdrant;
-    const struct vmig_target_vt *tvt = &vmig_target_milvus;
+    const struct vmig_source_vt *svt = vmig_source_for(src);
+    const struct vmig_target_vt *tvt = vmig_target_for(dst);
     struct vmig_source *s = NULL;
     struct vmig_target *t = NULL;
     char ver[64];
-    enum vmig_code rc = svt->open(src, &s, err);
+    enum vmig_code rc = svt->open(src, NULL, &s, err);
     if (rc) goto out;
     rc = svt->probe(s, ver, sizeof ver, err);
     if (rc) goto out;
-    rc = tvt->open(dst, &t, err);
+    rc = tvt->open(dst, NULL, &t, err);
     if (rc) goto out;
     rc = tvt->probe(t, &plan->target, err);
     if (rc) goto out;

@@ -79,7 +79,7 @@ static void sort_rows(const struct vmig_batch *b, size_t *idx, size_t n)
 
 static enum vmig_code sample_ids(const struct vmig_source_vt *svt, struct vmig_source *s,
                                  const struct vmig_plan_coll *pc, size_t want,
-                                 const volatile int *cancel, struct vmig_point_id *out,
+                                 const struct vmig_run_ctx *ctx, struct vmig_point_id *out,
                                  size_t *got, struct vmig_err *err)
 {
     struct vmig_layout lay;
@@ -92,7 +92,7 @@ static enum vmig_code sample_ids(const struct vmig_source_vt *svt, struct vmig_s
     unsigned seed = (unsigned)vmig_wall_ms();
     enum vmig_code rc = VMIG_OK;
     for (;;) {
-        if (cancel && *cancel) {
+        if (vmig_run_cancelled(ctx)) {
             rc = vmig_err_set(err, VMIG_E_CANCELLED, "verification cancelled");
             break;
         }
@@ -124,11 +124,11 @@ static enum vmig_code sample_ids(const struct vmig_source_vt *svt, struct vmig_s
 
 enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
                                 const struct vmig_plan_coll *pc, int sample, uint64_t rejected,
-                                const volatile int *cancel, struct vmig_verify_result *vr,
+                                const struct vmig_run_ctx *ctx, struct vmig_verify_result *vr,
                                 struct vmig_err *err)
 {
-    const struct vmig_source_vt *svt = &vmig_source_qdrant;
-    const struct vmig_target_vt *tvt = &vmig_target_milvus;
+    const struct vmig_source_vt *svt = vmig_source_for(src);
+    const struct vmig_target_vt *tvt = vmig_target_for(dst);
     struct vmig_source *s = NULL;
     struct vmig_target *t = NULL;
     struct vmig_point_id *ids = NULL;
@@ -144,9 +144,9 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
     vmig_batch_init(&ba, &lay);
     vmig_batch_init(&bb, &lay);
 
-    rc = svt->open(src, &s, err);
+    rc = svt->open(src, ctx, &s, err);
     if (rc) goto out;
-    rc = tvt->open(dst, &t, err);
+    rc = tvt->open(dst, ctx, &t, err);
     if (rc) goto out;
     vr->ran = 1;
     rc = svt->count(s, pc->source, &vr->source_count, err);
@@ -157,7 +157,7 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
     size_t want = sample > 0 ? (size_t)sample : 0, got = 0;
     if (want) {
         ids = xcalloc(want, sizeof *ids);
-        rc = sample_ids(svt, s, pc, want, cancel, ids, &got, err);
+        rc = sample_ids(svt, s, pc, want, ctx, ids, &got, err);
         if (rc) goto out;
     }
     for (size_t off = 0; off < got; off += 256) {

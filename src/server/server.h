@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "vmig/job.h"
@@ -28,7 +29,7 @@ struct srv_config {
     int concurrency;       /* jobs the in-process worker runs at once (>= 1) */
     int verbose;
     vmig_log_fn log; /* the host's log sink (stderr) */
-    const volatile int *host_stop; /* set by SIGINT/SIGTERM */
+    const atomic_int *host_stop; /* set by SIGINT/SIGTERM */
 };
 
 /* A job run started by resume/retry/restart (or a job whose secrets are not stored):
@@ -50,7 +51,7 @@ struct srv {
     const struct srv_config *cfg;
     struct vmig_store *store;
     char web_root[4096]; /* realpath, "" when there is none */
-    volatile int stop;   /* the worker's and the runners' cancel flag (requeue) */
+    atomic_int stop;     /* the worker's and the runners' cancel flag (requeue) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct srv_runner *runners;

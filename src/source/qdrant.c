@@ -22,17 +22,19 @@ struct vmig_source {
     int slices; /* server >= 1.19.0, known after probe */
     struct vmig_buf resp;
     struct vmig_buf req;
+    const struct vmig_run_ctx *ctx; /* the run's cancel and log (may be NULL) */
 };
 
-static enum vmig_code q_open(const struct vmig_endpoint *ep, struct vmig_source **out,
-                             struct vmig_err *err)
+static enum vmig_code q_open(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
+                             struct vmig_source **out, struct vmig_err *err)
 {
     enum vmig_code rc;
     struct vmig_source *s = xcalloc(1, sizeof *s);
     *out = NULL;
     vmig_buf_init(&s->resp, 0);
     vmig_buf_init(&s->req, 0);
-    if ((rc = vmig_qhttp_open(ep, &s->http, err)) != VMIG_OK) {
+    s->ctx = ctx;
+    if ((rc = vmig_qhttp_open(ep, ctx, &s->http, err)) != VMIG_OK) {
         vmig_buf_release(&s->resp);
         vmig_buf_release(&s->req);
         free(s);
@@ -62,13 +64,13 @@ static enum vmig_code call(struct vmig_source *s, const struct vmig_retry_policy
     enum vmig_code rc;
     char what[160];
     snprintf(what, sizeof what, "qdrant %s %.120s", method, path->p);
-    vmig_retry_start(&r, pol);
+    vmig_retry_start(&r, pol, s->ctx);
     do {
         vmig_err_clear(err);
         rc = vmig_qhttp_request(s->http, method, path->p, body, body_len, coll, &s->resp, err);
         if (rc == VMIG_E_RATE_LIMIT) {
             int ra = vmig_qhttp_retry_after(s->http);
-            if (ra > 0) vmig_sleep_ms((ra > 30 ? 30 : ra) * 1000);
+            if (ra > 0) vmig_run_sleep(s->ctx, (ra > 30 ? 30 : ra) * 1000);
         }
     } while (vmig_retry_again(&r, rc, err, what));
     return rc;
@@ -236,7 +238,7 @@ static enum vmig_code q_read(struct vmig_source *s, const struct vmig_read_req *
     vmig_buf_addch(body, '}');
     /* a truncated page is retryable too, so the decode sits inside the retry loop */
     snprintf(what, sizeof what, "qdrant scroll '%.100s'", req->coll);
-    vmig_retry_start(&r, NULL);
+    vmig_retry_start(&r, NULL, s->ctx);
     do {
         rc = call(s, NULL, "POST", &path, body->p, body->len, req->coll, err);
         if (rc != VMIG_OK) break;
@@ -268,7 +270,7 @@ static enum vmig_code q_retrieve(struct vmig_source *s, const char *coll,
     put_with_vector(body, lay);
     vmig_buf_addch(body, '}');
     snprintf(what, sizeof what, "qdrant retrieve '%.100s'", coll);
-    vmig_retry_start(&r, NULL);
+    vmig_retry_start(&r, NULL, s->ctx);
     do {
         rc = call(s, NULL, "POST", &path, body->p, body->len, coll, err);
         if (rc != VMIG_OK) break;
@@ -304,8 +306,11 @@ static enum vmig_code q_sample_ids(struct vmig_source *s, const char *coll, size
     return rc;
 }
 
+static const char *const schemes[] = {"http", "https", NULL};
+
 const struct vmig_source_vt vmig_source_qdrant = {
     .name = "qdrant",
+    .schemes = schemes,
     .open = q_open,
     .close = q_close,
     .probe = q_probe,

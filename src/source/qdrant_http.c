@@ -35,6 +35,7 @@ struct vmig_qhttp {
     struct vmig_buf *resp; /* during a request */
     int overflow;          /* the answer passed VMIG_QHTTP_MAX_BODY */
     int retry_after;
+    const struct vmig_run_ctx *ctx; /* its cancel aborts a request in flight */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -63,8 +64,17 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, struct vmig_qhttp **out,
-                               struct vmig_err *err)
+/* curl calls this about once a second even while a stalled server sends nothing (and
+ * at every chunk): a cancelled run aborts the request (CURLE_ABORTED_BY_CALLBACK). */
+static int on_xfer(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    const struct vmig_qhttp *h = ud;
+    return vmig_run_cancelled(h->ctx);
+}
+
+enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
+                               struct vmig_qhttp **out, struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     struct vmig_qhttp *h = NULL;
@@ -127,6 +137,12 @@ enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, struct vmig_qhttp
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+    if (ctx) {
+        h->ctx = ctx;
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms < 10000 ? h->timeout_ms : 10000L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
@@ -304,6 +320,8 @@ static enum vmig_code map_curl(struct vmig_qhttp *h, CURLcode cc, const char *wh
                             "TLS handshake with %s failed: %s; use --ca-file or --insecure for "
                             "self-signed certificates",
                             h->url, detail);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return vmig_err_set(err, VMIG_E_CANCELLED, "%s on %s: cancelled", what, h->url);
     case CURLE_WRITE_ERROR:
         if (h->overflow)
             return vmig_err_set(err, VMIG_E_PROTOCOL,
@@ -351,8 +369,8 @@ enum vmig_code vmig_qhttp_request(struct vmig_qhttp *h, const char *method, cons
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    VLOG_DEBUG("qdrant: %s -> %ld, %zu bytes in %llu ms", what, st, resp->len,
-               (unsigned long long)(vmig_now_ms() - t0));
+    vmig_run_log(h->ctx, VMIG_LOG_DEBUG, "qdrant: %s -> %ld, %zu bytes in %llu ms", what, st,
+                 resp->len, (unsigned long long)(vmig_now_ms() - t0));
     if (st < 200 || st > 299) rc = map_status(h, st, what, coll, resp, err);
 out:
     h->resp = NULL;

@@ -12,15 +12,17 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "vmig/run.h"
 #include "vmig/types.h"
 
 #define VMIG_QHTTP_MAX_BODY ((size_t)512 << 20) /* largest answer accepted */
 
 struct vmig_qhttp;
 
-/* No I/O: sets up the easy handle. ep's strings are copied. */
-enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, struct vmig_qhttp **out,
-                               struct vmig_err *err);
+/* No I/O: sets up the easy handle. ep's strings are copied; ctx (may be NULL)
+ * outlives the handle, and its cancel aborts a request in flight within ~1 s. */
+enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
+                               struct vmig_qhttp **out, struct vmig_err *err);
 void vmig_qhttp_close(struct vmig_qhttp *h);
 
 /* One request. method "GET" or "POST" (body JSON, may be NULL for GET); path starts

@@ -1,7 +1,9 @@
 /*
  * source.h - the source connector interface: a const vtable per connector
- * (curl's vtls pattern). Only Qdrant exists today (source/qdrant*.c); a new
- * source implements these calls and adds itself to vmig_sources[].
+ * (curl's vtls pattern), chosen for an endpoint by vmig_source_for() from the
+ * registry (source/registry.c). Only Qdrant over REST exists today
+ * (source/qdrant*.c); a new source implements these calls and adds itself to the
+ * registry's table.
  *
  * A struct vmig_source handle is NOT thread-safe: the engine opens one per reader
  * thread (opening is cheap: no network I/O happens in open).
@@ -12,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch/batch.h"
+#include "vmig/run.h"
 #include "vmig/types.h"
 
 struct vmig_source;
@@ -29,8 +32,11 @@ struct vmig_read_req {
 
 struct vmig_source_vt {
     const char *name; /* "qdrant" */
-    enum vmig_code (*open)(const struct vmig_endpoint *ep, struct vmig_source **out,
-                           struct vmig_err *err);
+    const char *const *schemes; /* URL schemes it serves ("http", "https"), NULL-ended */
+    /* ctx (may be NULL) outlives the handle: its cancel ends retries and waits, its
+     * log receives the handle's log lines. */
+    enum vmig_code (*open)(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
+                           struct vmig_source **out, struct vmig_err *err);
     void (*close)(struct vmig_source *s);
     /* Pre-flight: server version (e.g. "1.19.0"); clear errors for a wrong port,
      * wrong key, TLS failure. */
@@ -61,5 +67,12 @@ struct vmig_source_vt {
 };
 
 extern const struct vmig_source_vt vmig_source_qdrant;
+
+/* The connector for ep's URL scheme; the default one (REST) when no connector claims
+ * the scheme (its open() then says which URLs it takes). Never NULL. */
+const struct vmig_source_vt *vmig_source_for(const struct vmig_endpoint *ep);
+/* Put a connector before the built-in ones (tests, embedders); at most 8. Not
+ * thread-safe: call before any run. */
+void vmig_source_register(const struct vmig_source_vt *vt);
 
 #endif

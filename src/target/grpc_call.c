@@ -368,7 +368,8 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
 }
 
 enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
-                               const void *req, size_t len, int timeout_ms, struct vmig_buf *resp,
+                               const void *req, size_t len, int timeout_ms,
+                               const struct vmig_run_ctx *ctx, struct vmig_buf *resp,
                                struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
@@ -428,14 +429,33 @@ enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const ch
         goto out;
     }
     started = 1;
-    grpc_event ev = grpc_completion_queue_pluck(cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    /* wait in 100 ms slices: a cancelled run cancels the call, which then completes
+     * with CANCELLED at once (the server may or may not have applied it) */
+    grpc_event ev;
+    int cancelled = 0;
+    for (;;) {
+        gpr_timespec slice = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                          gpr_time_from_millis(100, GPR_TIMESPAN));
+        ev = grpc_completion_queue_pluck(cq, &tag, slice, NULL);
+        if (ev.type != GRPC_QUEUE_TIMEOUT) break;
+        if (!cancelled && vmig_run_cancelled(ctx)) {
+            cancelled = 1;
+            grpc_call_cancel(call, NULL);
+        }
+    }
+    if (cancelled && status != GRPC_STATUS_OK) {
+        rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s on %s at %s: cancelled", rpc, g->kind,
+                          g->addr);
+        goto out;
+    }
     if (ev.type != GRPC_OP_COMPLETE) {
         rc = vmig_err_set(err, VMIG_E_INTERNAL, "%s: completion queue failed", rpc);
         goto out;
     }
     if (status != GRPC_STATUS_OK) {
         dstr = grpc_slice_to_c_string(details);
-        VLOG_DEBUG("grpc %s -> status %d: %s [%s]", rpc, (int)status, dstr, errstr ? errstr : "");
+        vmig_run_log(ctx, VMIG_LOG_DEBUG, "grpc %s -> status %d: %s [%s]", rpc, (int)status, dstr,
+                     errstr ? errstr : "");
         rc = map_status(g, rpc, status, dstr, errstr, timeout_ms, err);
         goto out;
     }

@@ -15,6 +15,7 @@
 
 #include "util/buf.h"
 #include "vmig/error.h"
+#include "vmig/run.h"
 #include "vmig/types.h"
 
 #define VMIG_GRPC_DEFAULT_TIMEOUT_MS 60000
@@ -45,9 +46,11 @@ int vmig_grpc_timeout_ms(const struct vmig_grpc *g);
  * refused"), DEADLINE_EXCEEDED -> TIMEOUT, RESOURCE_EXHAUSTED -> RATE_LIMIT,
  * UNAUTHENTICATED / PERMISSION_DENIED -> AUTH, UNIMPLEMENTED -> REMOTE (naming the
  * RPC), TLS handshake failures -> TLS, an HTTP/1 server at the address -> CONNECT,
- * others -> REMOTE / PROTOCOL. err->remote_status carries the gRPC status. */
+ * others -> REMOTE / PROTOCOL. err->remote_status carries the gRPC status. A
+ * cancel of ctx (may be NULL) cancels the call within 100 ms: VMIG_E_CANCELLED. */
 enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
-                               const void *req, size_t len, int timeout_ms, struct vmig_buf *resp,
+                               const void *req, size_t len, int timeout_ms,
+                               const struct vmig_run_ctx *ctx, struct vmig_buf *resp,
                                struct vmig_err *err);
 
 /* Release gRPC core's process-wide state (threads, resolvers, caches). gRPC is

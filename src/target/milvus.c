@@ -13,8 +13,9 @@
  * collection is there. Permanent answers (missing database, bad parameter,
  * permission) are not retried (milvus_codec.c vmig_milvus_status decides).
  *
- * Waits (index builds, loads) are bounded by --wait-timeout (endpoint wait_s), log
- * what they wait for and how far it got, and end within 100 ms of a cancel.
+ * Waits (flush, load) are bounded by --wait-timeout (endpoint wait_s), log what
+ * they wait for and how far it got, and end within 100 ms of the run's cancel. Index
+ * builds are not waited for here: index_progress reports them, the engine decides.
  */
 #include <stdatomic.h>
 #include "target/milvus.h"
@@ -34,7 +35,6 @@
 #define SLOW_FACTOR 5                     /* DDL, flush, index, load: 5x the call timeout */
 #define QUERY_BYTES (16u << 20)           /* aim for responses of about this size */
 #define QUERY_MAX_IDS 1024
-#define WAIT_DEFAULT_S 3600  /* --wait-timeout default */
 #define WAIT_REPORT_MS 10000 /* a wait logs its progress this often */
 #define WAIT_LOUD_MS 60000   /* and as a warning from this long on */
 
@@ -42,10 +42,8 @@ struct vmig_target {
     struct vmig_grpc *g;
     char db[VMIG_NAME_MAX];
     int zilliz; /* the address is Zilliz Cloud's (see milvus_caps.c) */
-    int has_policy;
-    struct vmig_retry_policy policy;
     uint64_t wait_limit_ms;
-    const volatile int *cancel; /* the run's cancel flag (endpoint), or NULL */
+    const struct vmig_run_ctx *ctx; /* the run's cancel and log (may be NULL) */
     pthread_mutex_t mu;         /* guards the last flush's facts below */
     uint64_t flush_ts;          /* timestamp of the last Flush (0 = none or not told) */
     int64_t *flush_seg;         /* segments the last Flush named */
@@ -53,15 +51,12 @@ struct vmig_target {
     atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
 };
 
-int vmig_milvus_wait_default_s = WAIT_DEFAULT_S;
-
 typedef enum vmig_code (*decode_fn)(const struct vmig_buf *resp, void *ctx, const char *what,
                                     struct vmig_err *err);
 
 static int cancelled(const struct vmig_target *t)
 {
-    const volatile int *c = t->has_policy ? t->policy.cancel : vmig_retry_default.cancel;
-    return (c && *c) || (t->cancel && *t->cancel);
+    return vmig_run_cancelled(t->ctx);
 }
 
 /* The message for a --db the server does not have, with the way out. */
@@ -102,8 +97,7 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
     char method[128];
 
     vmig_buf_init(&resp, VMIG_GRPC_RECV_MAX);
-    vmig_retry_start(&r, pol ? pol : t->has_policy ? &t->policy : NULL);
-    if (!r.p.cancel) r.p.cancel = t->cancel;
+    vmig_retry_start(&r, pol, t->ctx);
     do {
         vmig_err_clear(err);
         if (cancelled(t)) {
@@ -111,12 +105,12 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
             break;
         }
         snprintf(method, sizeof method, "%s%s", VMIG_MILVUS_SERVICE, rpc);
-        rc = vmig_grpc_unary(t->g, method, rpc, req->p, req->len, timeout_ms, &resp, err);
+        rc = vmig_grpc_unary(t->g, method, rpc, req->p, req->len, timeout_ms, t->ctx, &resp, err);
         if (rc) {
             if (rc == VMIG_E_UNAVAILABLE || rc == VMIG_E_TIMEOUT) atomic_fetch_add(&t->faults, 1);
             vmig_err_prefix(err, "%s: ", what);
             if (rc == VMIG_E_TIMEOUT && !strcmp(rpc, "Insert")) {
-                VLOG_WARN("%s: Insert timed out and may have been applied; retrying as Upsert",
+                vmig_run_log(t->ctx, VMIG_LOG_WARN, "%s: Insert timed out and may have been applied; retrying as Upsert",
                           what);
                 rpc = "Upsert";
             }
@@ -230,8 +224,8 @@ static int slow(const struct vmig_target *t)
     return vmig_grpc_timeout_ms(t->g) * SLOW_FACTOR;
 }
 
-static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target **out,
-                             struct vmig_err *err)
+static enum vmig_code m_open(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
+                             struct vmig_target **out, struct vmig_err *err)
 {
     enum vmig_code rc;
     struct vmig_target *t = xcalloc(1, sizeof *t);
@@ -247,11 +241,8 @@ static enum vmig_code m_open(const struct vmig_endpoint *ep, struct vmig_target 
                           ep->wait_s);
         goto out;
     }
-    int wait_s = ep->wait_s > 0                   ? ep->wait_s
-                 : vmig_milvus_wait_default_s > 0 ? vmig_milvus_wait_default_s
-                                                  : WAIT_DEFAULT_S;
-    t->wait_limit_ms = (uint64_t)wait_s * 1000u;
-    t->cancel = ep->cancel;
+    t->wait_limit_ms = vmig_wait_limit_ms(ep);
+    t->ctx = ctx;
     pthread_mutex_init(&t->mu, NULL);
     rc = vmig_grpc_open(ep, VMIG_MILVUS_PORT, "Milvus", &t->g, err);
     if (rc) goto out;
@@ -269,17 +260,6 @@ static void m_close(struct vmig_target *t)
     pthread_mutex_destroy(&t->mu);
     free(t->flush_seg);
     free(t);
-}
-
-void vmig_milvus_set_retry(struct vmig_target *t, const struct vmig_retry_policy *p)
-{
-    t->has_policy = p != NULL;
-    if (p) t->policy = *p;
-}
-
-void vmig_milvus_set_wait_limit(struct vmig_target *t, uint64_t ms)
-{
-    t->wait_limit_ms = ms;
 }
 
 struct db_ctx {
@@ -325,7 +305,7 @@ static enum vmig_code m_probe(struct vmig_target *t, struct vmig_target_caps *ca
     char version[sizeof caps->version] = "";
     struct version_ctx vc = {version, sizeof version};
     /* pre-flight fails fast: a few attempts, not the job's patience */
-    struct vmig_retry_policy pol = t->has_policy ? t->policy : vmig_retry_default;
+    struct vmig_retry_policy pol = vmig_retry_default;
     pol.max_attempts = 3;
     pol.max_total_ms = 10000;
 
@@ -388,7 +368,7 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
         struct vmig_err e2;
         vmig_err_clear(&e2);
         if (!m_has_collection(t, pc->target, &exists, &e2) && exists && strstr(err->msg, "exist")) {
-            VLOG_INFO("collection '%s' was created by an earlier attempt", pc->target);
+            vmig_run_log(t->ctx, VMIG_LOG_INFO, "collection '%s' was created by an earlier attempt", pc->target);
             vmig_err_clear(err);
             rc = VMIG_OK;
         }
@@ -429,7 +409,7 @@ static enum vmig_code m_write(struct vmig_target *t, const struct vmig_plan_coll
         size_t hi = b->n;
         if ((rc = vmig_milvus_enc_write(dbn(t), pc, b, lo, &hi, WRITE_MAX, &req, err))) goto out;
         if (lo != 0 || hi != b->n)
-            VLOG_DEBUG("%s '%s': rows %zu..%zu of %zu in one request (%zu bytes)",
+            vmig_run_log(t->ctx, VMIG_LOG_DEBUG, "%s '%s': rows %zu..%zu of %zu in one request (%zu bytes)",
                        upsert ? "upsert" : "insert", pc->target, lo, hi, b->n, req.len);
         struct mut_ctx mc = {upsert, hi - lo};
         rc = rpc_call(t, upsert ? "Upsert" : "Insert", &req, 0, d_mutation, &mc, what, NULL, err);
@@ -449,7 +429,7 @@ static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vm
     vmig_milvus_enc_flush(dbn(t), name, &req);
     struct flush_ctx fc = {name, 0, NULL, 0};
     enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, &fc, what, NULL, err);
-    VLOG_DEBUG("flush of '%s': rc %d, flush ts %llu, %zu segments", name, (int)rc,
+    vmig_run_log(t->ctx, VMIG_LOG_DEBUG, "flush of '%s': rc %d, flush ts %llu, %zu segments", name, (int)rc,
                (unsigned long long)fc.ts, fc.nseg);
     if (!rc) {
         pthread_mutex_lock(&t->mu);
@@ -465,21 +445,10 @@ static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vm
     return rc;
 }
 
-/* common.IndexState names, for messages */
-static const char *index_state(int s)
-{
-    static const char *const name[] = {"None",     "Unissued", "InProgress",
-                                       "Finished", "Failed",   "Retry"};
-    return s >= 0 && s < 6 ? name[s] : "unknown";
-}
-
 /* Poll pause: 200 ms doubling to 5 s, sliced so a cancel is seen within 100 ms. */
 static int poll_sleep(struct vmig_target *t, int *pause)
 {
-    for (int left = *pause; left > 0; left -= 100) {
-        vmig_sleep_ms(left > 100 ? 100 : left);
-        if (cancelled(t)) return -1;
-    }
+    if (vmig_run_sleep(t->ctx, *pause)) return -1;
     if (*pause < 5000) *pause *= 2;
     return 0;
 }
@@ -508,7 +477,7 @@ static enum vmig_code wait_next(struct vmig_target *t, struct wait *w, const cha
     uint64_t now = vmig_now_ms(), spent = now - w->start;
     const char *sep = progress[0] ? ", " : "";
     if (w->first || now - w->reported >= WAIT_REPORT_MS) {
-        VLOG(spent >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
+        vmig_run_log(t->ctx, spent >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
              "waiting for %s%s%s, %.0f s of at most %.0f s (--wait-timeout)", what, sep, progress,
              (double)spent / 1000.0, (double)t->wait_limit_ms / 1000.0);
         w->reported = now;
@@ -577,43 +546,50 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
          * CreateIndex needs) can outlast the deadline while the request is still queued
          * or running: keep waiting through DescribeIndex below instead of failing. */
         if (rc == VMIG_E_TIMEOUT) {
-            VLOG_WARN("%s: no answer in time; waiting for the build instead", what);
+            vmig_run_log(t->ctx, VMIG_LOG_WARN, "%s: no answer in time; waiting for the build instead", what);
             vmig_err_clear(err);
             rc = VMIG_OK;
         }
         /* a resumed job may have created it before it was killed: real Milvus answers an
          * identical CreateIndex with success, Milvus Lite with "already exists" */
         if (rc == VMIG_E_REMOTE && strstr(err->msg, "already exist")) {
-            VLOG_INFO("%s: it exists already (an earlier run of this job made it)", what);
+            vmig_run_log(t->ctx, VMIG_LOG_INFO, "%s: it exists already (an earlier run of this job made it)", what);
             vmig_err_clear(err);
             rc = VMIG_OK;
         }
         if (rc) goto out;
     }
-    /* then wait for the data to be flushed, and for every build: Finished (3) with
-     * every row indexed, or Failed (4, with its reason) */
+out:
+    vmig_buf_release(&req);
+    return rc;
+}
+
+/* Every build is done when each field's index is Finished (3) with every row indexed;
+ * Failed (4) is an error with its reason (the decoder's). */
+static enum vmig_code m_index_progress(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                       uint64_t *indexed, uint64_t *total, int *built,
+                                       struct vmig_err *err)
+{
+    enum vmig_code rc;
+    struct vmig_buf req = VMIG_BUF_INIT;
+    char what[2 * VMIG_NAME_MAX + 64];
+    *indexed = *total = 0;
+    *built = 1;
+    /* counts are whole only once the last flush is persisted */
     if ((rc = wait_flushed(t, pc->target, err))) goto out;
     for (size_t f = 0; f < pc->nfields; f++) {
         const char *field = pc->field[f].dst;
-        struct wait w;
-        wait_init(&w);
         snprintf(what, sizeof what, "the index on field '%s' of collection '%s'", field,
                  pc->target);
         vmig_milvus_enc_describe_index(dbn(t), pc->target, field, &req);
-        for (;;) {
-            struct index_ctx ic = {field, 0, 0, 0};
-            if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, NULL, err)))
-                goto out;
-            /* Milvus 2.3 reports Finished as soon as the index is defined, with rows still
-             * to index (0 of 30000, pending 30000): done is Finished with every row the
-             * server counts indexed. */
-            if (ic.state == VMIG_MIDX_FINISHED && ic.indexed >= ic.total) break;
-            char progress[128];
-            snprintf(progress, sizeof progress, "%lld of %lld rows indexed, state %s",
-                     (long long)ic.indexed, (long long)ic.total, index_state(ic.state));
-            if ((rc = wait_next(t, &w, what, progress, "built", err))) goto out;
-        }
-        VLOG_INFO("%s built in %.1f s", what, (double)(vmig_now_ms() - w.start) / 1000.0);
+        struct index_ctx ic = {field, 0, 0, 0};
+        if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, NULL, err))) goto out;
+        /* Milvus 2.3 reports Finished as soon as the index is defined, with rows still
+         * to index (0 of 30000, pending 30000): built is Finished with every row the
+         * server counts indexed. */
+        if (ic.state != VMIG_MIDX_FINISHED || ic.indexed < ic.total) *built = 0;
+        *indexed += ic.indexed > 0 ? (uint64_t)ic.indexed : 0;
+        *total += ic.total > 0 ? (uint64_t)ic.total : 0;
     }
 out:
     vmig_buf_release(&req);
@@ -698,8 +674,11 @@ static uint64_t m_faults(struct vmig_target *t)
     return atomic_load(&t->faults);
 }
 
+static const char *const schemes[] = {"http", "https", NULL};
+
 const struct vmig_target_vt vmig_target_milvus = {
     .name = "milvus",
+    .schemes = schemes,
     .open = m_open,
     .close = m_close,
     .probe = m_probe,
@@ -709,6 +688,7 @@ const struct vmig_target_vt vmig_target_milvus = {
     .write = m_write,
     .flush = m_flush,
     .create_indexes = m_create_indexes,
+    .index_progress = m_index_progress,
     .load = m_load,
     .count = m_count,
     .retrieve = m_retrieve,

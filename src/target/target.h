@@ -1,7 +1,8 @@
 /*
- * target.h - the target connector interface: a const vtable per connector.
- * Only Milvus exists today (target/milvus*.c: protobuf codec, gRPC transport,
- * connector). A new target implements these calls.
+ * target.h - the target connector interface: a const vtable per connector,
+ * chosen for an endpoint by vmig_target_for() from the registry
+ * (target/registry.c). Only Milvus exists today (target/milvus*.c: protobuf codec,
+ * gRPC transport, connector). A new target implements these calls.
  *
  * A struct vmig_target handle IS thread-safe: writers share it (one gRPC channel
  * reused for every call).
@@ -12,14 +13,18 @@
 #include <stdint.h>
 
 #include "batch/batch.h"
+#include "vmig/run.h"
 #include "vmig/types.h"
 
 struct vmig_target;
 
 struct vmig_target_vt {
     const char *name; /* "milvus" */
-    enum vmig_code (*open)(const struct vmig_endpoint *ep, struct vmig_target **out,
-                           struct vmig_err *err);
+    const char *const *schemes; /* URL schemes it serves, NULL-ended */
+    /* ctx (may be NULL) outlives the handle: its cancel ends retries and every wait
+     * within 100 ms, its log receives the handle's log lines. */
+    enum vmig_code (*open)(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
+                           struct vmig_target **out, struct vmig_err *err);
     void (*close)(struct vmig_target *t);
     /* Pre-flight: what the server is and can hold (caps: its version, product and
      * features); clear errors for wrong address / token / TLS. */
@@ -38,8 +43,16 @@ struct vmig_target_vt {
     enum vmig_code (*write)(struct vmig_target *t, const struct vmig_plan_coll *pc,
                             const struct vmig_batch *b, int upsert, struct vmig_err *err);
     enum vmig_code (*flush)(struct vmig_target *t, const char *name, struct vmig_err *err);
-    /* Create one index per vector field (plan's index kind/metric) and wait until built. */
+    /* Define one index per vector field (plan's index kind/metric); idempotent. Does
+     * not wait for the build: the server builds as segments seal. */
     enum vmig_code (*create_indexes)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                     struct vmig_err *err);
+    /* How far the index builds are, over every vector field: rows indexed of rows the
+     * server counts, *built when every build is finished. Waits (bounded,
+     * cancellable) for the last Flush to be persisted first, so the counts are whole.
+     * A failed build is an error with the server's reason. */
+    enum vmig_code (*index_progress)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                     uint64_t *indexed, uint64_t *total, int *built,
                                      struct vmig_err *err);
     /* Load and wait until loaded. */
     enum vmig_code (*load)(struct vmig_target *t, const char *name, struct vmig_err *err);
@@ -59,5 +72,12 @@ struct vmig_target_vt {
 };
 
 extern const struct vmig_target_vt vmig_target_milvus;
+
+/* The connector for ep's URL scheme; Milvus when no connector claims the scheme
+ * (its open() then says which URLs it takes). Never NULL. */
+const struct vmig_target_vt *vmig_target_for(const struct vmig_endpoint *ep);
+/* Put a connector before the built-in ones (tests, embedders); at most 8. Not
+ * thread-safe: call before any run. */
+void vmig_target_register(const struct vmig_target_vt *vt);
 
 #endif

@@ -9,8 +9,17 @@
 #include <time.h>
 
 #include "log.h"
+#include "vmig/run.h"
+#include "vmig/types.h"
 
-struct vmig_retry_policy vmig_retry_default = {0, 200, 10000, 300000, NULL};
+struct vmig_retry_policy vmig_retry_default = {0, 200, 10000, 300000};
+int vmig_wait_default_s = 3600;
+
+uint64_t vmig_wait_limit_ms(const struct vmig_endpoint *ep)
+{
+    int s = ep && ep->wait_s > 0 ? ep->wait_s : vmig_wait_default_s > 0 ? vmig_wait_default_s : 3600;
+    return (uint64_t)s * 1000u;
+}
 
 uint64_t vmig_now_ms(void)
 {
@@ -33,8 +42,10 @@ void vmig_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p)
+void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p,
+                      const struct vmig_run_ctx *ctx)
 {
+    r->ctx = ctx;
     r->p = p ? *p : vmig_retry_default;
     if (r->p.base_ms <= 0) r->p.base_ms = 200;
     if (r->p.max_ms <= 0) r->p.max_ms = 10000;
@@ -51,7 +62,7 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     uint64_t spent = vmig_now_ms() - r->start_ms;
     int out_of_attempts = r->p.max_attempts > 0 && r->attempt >= r->p.max_attempts;
     int out_of_time = r->p.max_total_ms > 0 && spent >= (uint64_t)r->p.max_total_ms;
-    int cancelled = r->p.cancel && *r->p.cancel;
+    int cancelled = vmig_run_cancelled(r->ctx);
     if (out_of_attempts || out_of_time || cancelled) {
         if (!cancelled && err)
             vmig_err_prefix(err, "gave up after %d attempts in %.1f s: ", r->attempt,
@@ -64,14 +75,7 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     if (r->p.max_total_ms > 0 && spent + (uint64_t)sleep > (uint64_t)r->p.max_total_ms)
         sleep = (int)((uint64_t)r->p.max_total_ms - spent);
     /* the message names the call already when the caller prefixed it (the usual case) */
-    VLOG_WARN("%s (%s); retry %d in %d ms", err && err->msg[0] ? err->msg : what, vmig_strerror(rc),
-              r->attempt, sleep);
-    /* sleep in slices so a cancel is noticed quickly */
-    while (sleep > 0) {
-        int s = sleep > 100 ? 100 : sleep;
-        vmig_sleep_ms(s);
-        sleep -= s;
-        if (r->p.cancel && *r->p.cancel) return 0;
-    }
-    return 1;
+    vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s (%s); retry %d in %d ms",
+                 err && err->msg[0] ? err->msg : what, vmig_strerror(rc), r->attempt, sleep);
+    return !vmig_run_sleep(r->ctx, sleep);
 }

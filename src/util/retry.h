@@ -1,10 +1,11 @@
 /*
  * retry.h - the one retry policy of libvmig: exponential backoff with full jitter
  * for retryable codes (timeouts, unavailable, rate limits), bounded by a number of
- * attempts and a total time, and interruptible by a cancel flag. Connectors wrap
- * each remote call in it; every retry is logged with its reason.
+ * attempts and a total time, and ended by the run's cancel (its back-off sleeps in
+ * 100 ms slices). Connectors wrap each remote call in it; every retry is logged,
+ * with its reason, to the run's log.
  *
- *   struct vmig_retry r; vmig_retry_start(&r, &policy);
+ *   struct vmig_retry r; vmig_retry_start(&r, &policy, ctx);
  *   do { rc = call(..., err); } while (vmig_retry_again(&r, rc, err, "scroll 'docs'"));
  */
 #ifndef VMIG_UTIL_RETRY_H
@@ -13,13 +14,13 @@
 #include <stdint.h>
 
 #include "vmig/error.h"
+#include "vmig/run.h"
 
 struct vmig_retry_policy {
     int max_attempts;     /* 0 = unlimited (bounded by max_total_ms) */
     int base_ms;          /* first backoff, default 200 */
     int max_ms;           /* cap per sleep, default 10000 */
     int max_total_ms;     /* give up after this long, default 300000 (5 min) */
-    const volatile int *cancel; /* nonzero = stop retrying (may be NULL) */
 };
 
 struct vmig_retry {
@@ -27,15 +28,25 @@ struct vmig_retry {
     int attempt;
     uint64_t start_ms;
     unsigned seed;
+    const struct vmig_run_ctx *ctx; /* cancel + log (may be NULL) */
 };
 
 /* Process-wide default policy (settable by the host, e.g. --retry-max-time). */
 extern struct vmig_retry_policy vmig_retry_default;
 
-void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p /* NULL = default */);
+/* Process-wide bound of every wait on a server (flush, index build, load), in seconds,
+ * for endpoints that set none (the host sets it from --wait-timeout; jobs run from the
+ * store use it). Default 3600. */
+extern int vmig_wait_default_s;
+struct vmig_endpoint;
+/* The bound of one wait for ep in ms: its wait_s, else vmig_wait_default_s. */
+uint64_t vmig_wait_limit_ms(const struct vmig_endpoint *ep);
+
+void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p /* NULL = default */,
+                      const struct vmig_run_ctx *ctx);
 /* After a call returned rc: nonzero when the caller should try again (it already
- * slept). Zero when rc is OK, not retryable, or the budget is spent; in the last
- * case err's message is extended with the number of attempts. */
+ * slept). Zero when rc is OK, not retryable, the run is cancelled, or the budget is
+ * spent; in the last case err's message is extended with the number of attempts. */
 int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *err,
                      const char *what);
 

@@ -293,7 +293,7 @@ int main(int argc, char **argv)
     struct vmig_endpoint ep = {
         .url = argv[1], .secret = argc > 2 ? argv[2] : NULL, .timeout_ms = 20000};
     vmig_err_clear(&err);
-    enum vmig_code rc = vt->open(&ep, &t, &err);
+    enum vmig_code rc = vt->open(&ep, NULL, &t, &err);
     CHECK(!rc, "open %s %s", argv[1], err.msg);
     if (rc) return 1;
     for (int i = 0; i < 3 && !failed; i++) {

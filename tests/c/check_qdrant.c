@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     ep.ca_file = getenv("CHECK_CA_FILE");
     vmig_retry_default.max_total_ms = 20000;
     vmig_err_clear(&err);
-    if (vt->open(&ep, &s, &err) || vt->probe(s, version, sizeof version, &err) ||
+    if (vt->open(&ep, NULL, &s, &err) || vt->probe(s, version, sizeof version, &err) ||
         vt->list(s, &names, &n, &err)) {
         fprintf(stderr, "check_qdrant: %s (code %d)\n", err.msg, (int)err.code);
         vt->close(s);

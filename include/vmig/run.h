@@ -1,0 +1,46 @@
+/*
+ * run.h - the run context: what one run (a job, a `verify`, a pre-flight) hands to
+ * every layer it uses - the engine, the connectors, the retry policy and every wait
+ * loop - instead of process-wide state.
+ *
+ *   cancel  set it (from any thread, or a signal handler: it is a lock-free atomic)
+ *           and every retry back-off and wait of the run ends within 100 ms, every
+ *           remote call within its own deadline;
+ *   log     where the run's log lines go (the job's log), NULL = the process-wide
+ *           callback of vmig_log_set(). Lines from the engine's reader and writer
+ *           threads reach the run that owns them this way.
+ *
+ * A NULL context is valid everywhere: never cancelled, logs to the process log.
+ */
+#ifndef VMIG_RUN_H
+#define VMIG_RUN_H
+
+#include <stdatomic.h>
+
+#include "log.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmig_run_ctx {
+    atomic_int cancel;
+    vmig_log_fn log;   /* NULL = the process log */
+    void *log_ud;
+    int log_level;     /* most verbose level given to log */
+};
+
+/* Not cancelled, process log. */
+void vmig_run_ctx_init(struct vmig_run_ctx *c);
+/* Nonzero once the run is cancelled (c may be NULL). */
+int vmig_run_cancelled(const struct vmig_run_ctx *c);
+/* Sleep ms in slices of at most 100 ms; nonzero when it ended on a cancel. */
+int vmig_run_sleep(const struct vmig_run_ctx *c, int ms);
+/* A log line of this run (printf format). */
+void vmig_run_log(const struct vmig_run_ctx *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif
