@@ -34,9 +34,11 @@ uint64_t vmig_window_out(struct vmig_window *w, struct vmig_coll_state *st, size
                          int *upsert)
 {
     struct vmig_range *rg = &st->range[ri];
-    /* may this page already be in the target from an earlier run or pass? */
-    *upsert = rg->hw_set &&
-              (rg->hw.kind == VMIG_ID_NONE || vmig_point_id_cmp(offset, &rg->hw) < 0);
+    /* may this page already be in the target from an earlier run or pass? An offset of
+     * kind NONE is the range's beginning here (below every mark), whereas an hw of kind
+     * NONE is the top (the range's last page was handed out) */
+    *upsert = rg->hw_set && (offset->kind == VMIG_ID_NONE || rg->hw.kind == VMIG_ID_NONE ||
+                             vmig_point_id_cmp(offset, &rg->hw) < 0);
     /* hw only moves up; NONE (the range's end was handed out) is the top */
     if (!rg->hw_set ||
         (rg->hw.kind != VMIG_ID_NONE &&
