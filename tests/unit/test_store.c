@@ -510,7 +510,7 @@ static void run_refused(void **state)
     vmig_err_clear(&err);
     struct vmig_job_run_opts ro;
     vmig_job_run_opts_init(&ro);
-    enum vmig_code rc = vmig_job_run(s, id, &ro, &err);
+    enum vmig_code rc = vmig_job_act(s, id, VMIG_JOB_RUN, NULL, &ro, NULL, &err);
     assert_int_equal(rc, VMIG_E_SCHEMA);
     assert_non_null(strstr(err.msg, "5 vectors"));
     struct vmig_job j;
@@ -530,16 +530,16 @@ static void run_refused(void **state)
     assert_null(strstr(l.text, API_KEY));
 
     /* a FAILED job cannot be "run" again, but can be retried / resumed */
-    assert_int_equal(vmig_job_run(s, id, &ro, &err), VMIG_E_USAGE);
-    assert_int_equal(vmig_job_retry(s, id, NULL, &ro, &err), VMIG_E_SCHEMA);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RUN, NULL, &ro, NULL, &err), VMIG_E_USAGE);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, NULL, &ro, NULL, &err), VMIG_E_SCHEMA);
     struct vmig_job_retry_opts ch = {"drop", NULL, NULL};
-    assert_int_equal(vmig_job_retry(s, id, &ch, &ro, &err), VMIG_E_SCHEMA);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, &ch, &ro, NULL, &err), VMIG_E_SCHEMA);
     assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
     assert_int_equal(j.plan.coll[0].null_policy, VMIG_NULL_DROP);
     vmig_job_release(&j);
     struct vmig_job_retry_opts bad = {"sometimes", NULL, NULL};
-    assert_int_equal(vmig_job_retry(s, id, &bad, &ro, &err), VMIG_E_USAGE);
-    assert_int_equal(vmig_job_resume(s, id, &ro, &err), VMIG_E_SCHEMA);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, &bad, &ro, NULL, &err), VMIG_E_USAGE);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RESUME, NULL, &ro, NULL, &err), VMIG_E_SCHEMA);
     vmig_plan_release(&p);
     vmig_store_close(s);
 }
