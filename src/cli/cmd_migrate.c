@@ -150,13 +150,13 @@ int cmd_migrate(struct cli_opts *o)
     if (!o->quiet && !o->json)
         fprintf(stderr, "vmigrate: job %s holds %zu collection%s, %llu points%s\n", id, sub.nheld,
                 sub.nheld == 1 ? "" : "s", (unsigned long long)sub.points,
-                sub.nrefused ? " (the refused ones above are not in it)" : "");
+                sub.nrefused ? " (not the refused ones above)" : "");
     if (o->detach) {
         if (o->json) printf("{\"id\":\"%s\",\"status\":\"PENDING\"}\n", id);
         else printf("%s\n", id);
         if (!o->quiet)
             fprintf(stderr, "vmigrate: job %s created (Pending); `vmigrate worker` runs it\n", id);
-        rc = EXIT_OK;
+        rc = first_refusal; /* the job exists; the refusals still say so */
         goto done;
     }
     if (!o->quiet && !o->json)
