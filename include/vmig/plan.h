@@ -82,6 +82,11 @@ int vmig_index_kind_parse(const char *s, enum vmig_index_kind *out);
 const char *vmig_null_policy_words(char *buf, size_t n);
 const char *vmig_conflict_policy_words(char *buf, size_t n);
 const char *vmig_index_kind_words(char *buf, size_t n);
+/* The first of a face's null, conflict and index words (each may be NULL) that its table
+ * does not take: 0 when all are taken, else 1, 2 or 3 (which one) with the words it
+ * takes in list, for the face's message naming its flag or field. */
+int vmig_policy_check(const char *nulls, const char *conflict, const char *index, char *list,
+                      size_t n);
 
 /* ---- building --------------------------------------------------------------- */
 

@@ -56,21 +56,12 @@ void cli_error(const struct vmig_err *err)
  * 0, or EXIT_USAGE after naming the flag and the words it takes. */
 int cli_policy_words(const struct cli_opts *o)
 {
+    static const char *const flag[] = {"", "--null-values", "--payload-conflict", "--index"};
+    const char *given[] = {"", o->null_values, o->payload_conflict, o->index};
     char words[64];
-    enum vmig_null_policy np;
-    enum vmig_conflict_policy cp;
-    enum vmig_index_kind ik;
-    const char *flag = NULL, *given = NULL, *list = NULL;
-    if (o->null_values && vmig_null_policy_parse(o->null_values, &np))
-        flag = "--null-values", given = o->null_values,
-        list = vmig_null_policy_words(words, sizeof words);
-    else if (o->payload_conflict && vmig_conflict_policy_parse(o->payload_conflict, &cp))
-        flag = "--payload-conflict", given = o->payload_conflict,
-        list = vmig_conflict_policy_words(words, sizeof words);
-    else if (o->index && vmig_index_kind_parse(o->index, &ik))
-        flag = "--index", given = o->index, list = vmig_index_kind_words(words, sizeof words);
-    if (!flag) return 0;
-    fprintf(stderr, "vmigrate: %s must be %s, not '%s'\n", flag, list, given);
+    int k = vmig_policy_check(o->null_values, o->payload_conflict, o->index, words, sizeof words);
+    if (!k) return 0;
+    fprintf(stderr, "vmigrate: %s must be %s, not '%s'\n", flag[k], words, given[k]);
     return EXIT_USAGE;
 }
 

@@ -335,22 +335,15 @@ static enum vmig_code apply_retry(struct vmig_job *j, const struct vmig_job_retr
     if (!ch) return VMIG_OK;
     int nulls = -1, conflict = -1;
     char words[64];
-    if (ch->null_values) {
-        enum vmig_null_policy p;
-        if (vmig_null_policy_parse(ch->null_values, &p))
-            return vmig_err_set(err, VMIG_E_USAGE, "the null-values option must be %s, not '%s'",
-                                vmig_null_policy_words(words, sizeof words), ch->null_values);
-        nulls = (int)p;
-    }
-    if (ch->payload_conflict) {
-        enum vmig_conflict_policy p;
-        if (vmig_conflict_policy_parse(ch->payload_conflict, &p))
-            return vmig_err_set(err, VMIG_E_USAGE,
-                                "the payload-conflict option must be %s, not '%s'",
-                                vmig_conflict_policy_words(words, sizeof words),
-                                ch->payload_conflict);
-        conflict = (int)p;
-    }
+    int k = vmig_policy_check(ch->null_values, ch->payload_conflict, NULL, words, sizeof words);
+    if (k) /* the faces name their own flag or field first; this is the library's word */
+        return vmig_err_set(err, VMIG_E_USAGE, "the retry's %s must be %s, not '%s'",
+                            k == 1 ? "null values" : "payload conflict", words,
+                            k == 1 ? ch->null_values : ch->payload_conflict);
+    enum vmig_null_policy np;
+    enum vmig_conflict_policy cp;
+    if (!vmig_null_policy_parse(ch->null_values, &np)) nulls = (int)np;
+    if (!vmig_conflict_policy_parse(ch->payload_conflict, &cp)) conflict = (int)cp;
     for (size_t i = 0; i < j->plan.n && i < j->ncolls; i++) {
         if (j->coll[i].status != VMIG_JOB_FAILED) continue;
         if (nulls >= 0) j->plan.coll[i].null_policy = (enum vmig_null_policy)nulls;

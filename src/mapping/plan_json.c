@@ -128,6 +128,20 @@ POLICY_WORDS(null_policy, enum vmig_null_policy, null_words)
 POLICY_WORDS(conflict_policy, enum vmig_conflict_policy, conflict_words)
 POLICY_WORDS(index_kind, enum vmig_index_kind, index_words)
 
+int vmig_policy_check(const char *nulls, const char *conflict, const char *index, char *list,
+                      size_t n)
+{
+    const char *given[] = {nulls, conflict, index};
+    const struct word *tabs[] = {null_words, conflict_words, index_words};
+    int v;
+    for (int i = 0; i < 3; i++)
+        if (given[i] && word_parse(tabs[i], given[i], &v)) {
+            word_list(tabs[i], list, n);
+            return i + 1;
+        }
+    return 0;
+}
+
 static int lookup(const char *const *tab, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)

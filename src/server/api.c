@@ -256,20 +256,12 @@ static int get_endpoint(struct api_req *r, struct api_resp *out, const char *sid
 static int policy_words(const struct api_req *r, struct api_resp *out, const char *path,
                         const char *nulls, const char *conflict, const char *index)
 {
+    static const char *const field[] = {"", "null_values", "payload_conflict", "index"};
+    const char *given[] = {"", nulls, conflict, index};
     char words[64];
-    enum vmig_null_policy np;
-    enum vmig_conflict_policy cp;
-    enum vmig_index_kind ik;
-    const char *field = NULL, *given = NULL, *list = NULL;
-    if (nulls && vmig_null_policy_parse(nulls, &np))
-        field = "null_values", given = nulls, list = vmig_null_policy_words(words, sizeof words);
-    else if (conflict && vmig_conflict_policy_parse(conflict, &cp))
-        field = "payload_conflict", given = conflict,
-        list = vmig_conflict_policy_words(words, sizeof words);
-    else if (index && vmig_index_kind_parse(index, &ik))
-        field = "index", given = index, list = vmig_index_kind_words(words, sizeof words);
-    if (!field) return 0;
-    api_error(r, out, 400, "usage", "%s%s must be %s, not '%s'", path, field, list, given);
+    int k = vmig_policy_check(nulls, conflict, index, words, sizeof words);
+    if (!k) return 0;
+    api_error(r, out, 400, "usage", "%s%s must be %s, not '%s'", path, field[k], words, given[k]);
     return -1;
 }
 
