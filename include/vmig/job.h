@@ -132,7 +132,7 @@ struct vmig_job_request {
     const char *const *names;
     size_t nnames;
     struct vmig_map_opts *mo;
-    struct vmig_plan *plan;          /* NULL = make the plan of names */
+    struct vmig_plan *plan;           /* NULL = make the plan of names */
     const struct vmig_job_opts *opts; /* NULL = defaults */
     int store_secrets;
 };
@@ -154,7 +154,7 @@ struct vmig_job_held {
 /* What vmig_job_submit() decided. Arrays are owned (vmig_job_submitted_release()). */
 struct vmig_job_submitted {
     char id[VMIG_JOB_ID_MAX]; /* "" when no job was created */
-    int none_runnable; /* no job: every collection was refused, or there were none */
+    int none_runnable;        /* no job: every collection was refused, or there were none */
     size_t nrefused;
     struct vmig_job_refusal *refused; /* plan order */
     size_t nheld;
@@ -275,8 +275,7 @@ struct vmig_job_retry_opts {
  * message (the job is FAILED). */
 enum vmig_code vmig_job_act(struct vmig_store *s, const char *id, enum vmig_job_action action,
                             const struct vmig_job_retry_opts *ch,
-                            const struct vmig_job_run_opts *ro, int *claimed,
-                            struct vmig_err *err);
+                            const struct vmig_job_run_opts *ro, int *claimed, struct vmig_err *err);
 
 /* Long-running: `concurrency` threads claim PENDING (and orphaned) jobs, oldest first,
  * and run them, until *stop becomes nonzero; then running jobs are interrupted with a

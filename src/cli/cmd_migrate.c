@@ -132,8 +132,14 @@ int cmd_migrate(struct cli_opts *o)
         goto done;
     }
     /* the library decides: refused collections are left out of the job and listed */
-    struct vmig_job_request req = {&src,     &dst, o->colls, o->ncolls, &mo,
-                                   o->plan_file ? &plan : NULL, &jo, !o->no_store_secrets};
+    struct vmig_job_request req = {.src = &src,
+                                   .dst = &dst,
+                                   .names = o->colls,
+                                   .nnames = o->ncolls,
+                                   .mo = &mo,
+                                   .plan = o->plan_file ? &plan : NULL,
+                                   .opts = &jo,
+                                   .store_secrets = !o->no_store_secrets};
     code = vmig_job_submit(store, &req, &sub, &err);
     for (size_t i = 0; i < sub.nrefused; i++) {
         struct vmig_err why;

@@ -73,8 +73,7 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
             rc = vmig_err_set(err, VMIG_E_USAGE, "the source has no collections to migrate");
         goto out;
     }
-    rc = vmig_job_create(s, req->src, req->dst, &run, req->opts, req->store_secrets, out->id,
-                         err);
+    rc = vmig_job_create(s, req->src, req->dst, &run, req->opts, req->store_secrets, out->id, err);
     if (rc) out->id[0] = '\0';
 out:
     free(run.coll);

@@ -82,8 +82,10 @@ static const struct word null_words[] = {
     {"fail", VMIG_NULL_FAIL}, {"drop", VMIG_NULL_DROP}, {"keep", VMIG_NULL_KEEP}, {NULL, 0}};
 static const struct word conflict_words[] = {
     {"fail", VMIG_CONFLICT_FAIL}, {"prefix", VMIG_CONFLICT_PREFIX}, {NULL, 0}};
-static const struct word index_words[] = {
-    {"AUTOINDEX", VMIG_INDEX_AUTO}, {"HNSW", VMIG_INDEX_HNSW}, {"auto", VMIG_INDEX_AUTO}, {NULL, 0}};
+static const struct word index_words[] = {{"AUTOINDEX", VMIG_INDEX_AUTO},
+                                          {"HNSW", VMIG_INDEX_HNSW},
+                                          {"auto", VMIG_INDEX_AUTO},
+                                          {NULL, 0}};
 
 static const char *word_name(const struct word *t, int v)
 {
@@ -108,21 +110,30 @@ static const char *word_list(const struct word *t, char *buf, size_t n)
     size_t len = 0;
     buf[0] = '\0';
     for (size_t i = 0; t[i].word && len < n; i++)
-        len += (size_t)snprintf(buf + len, n - len, "%s%s", i == 0 ? "" : t[i + 1].word ? ", " : " or ",
+        len += (size_t)snprintf(buf + len, n - len, "%s%s",
+                                i == 0          ? ""
+                                : t[i + 1].word ? ", "
+                                                : " or ",
                                 t[i].word);
     return buf;
 }
 
 #define POLICY_WORDS(fn, type, tab)                                                                \
-    const char *vmig_##fn##_name(type v) { return word_name(tab, (int)v); }                     \
-    int vmig_##fn##_parse(const char *s, type *out)                                              \
+    const char *vmig_##fn##_name(type v)                                                           \
+    {                                                                                              \
+        return word_name(tab, (int)v);                                                             \
+    }                                                                                              \
+    int vmig_##fn##_parse(const char *s, type *out)                                                \
     {                                                                                              \
         int v;                                                                                     \
         if (word_parse(tab, s, &v)) return -1;                                                     \
         *out = (type)v;                                                                            \
         return 0;                                                                                  \
     }                                                                                              \
-    const char *vmig_##fn##_words(char *buf, size_t n) { return word_list(tab, buf, n); }
+    const char *vmig_##fn##_words(char *buf, size_t n)                                             \
+    {                                                                                              \
+        return word_list(tab, buf, n);                                                             \
+    }
 
 POLICY_WORDS(null_policy, enum vmig_null_policy, null_words)
 POLICY_WORDS(conflict_policy, enum vmig_conflict_policy, conflict_words)

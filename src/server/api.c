@@ -526,8 +526,14 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
     }
     /* the library decides, as for the CLI: refused collections are left out of the job
      * and listed in "refused"; nothing runnable = no job, 422 with the first refusal */
-    struct vmig_job_request req = {&src, &dst, names, nnames, &mo, edited ? &plan : NULL,
-                                   &jo,  store_secrets};
+    struct vmig_job_request req = {.src = &src,
+                                   .dst = &dst,
+                                   .names = names,
+                                   .nnames = nnames,
+                                   .mo = &mo,
+                                   .plan = edited ? &plan : NULL,
+                                   .opts = &jo,
+                                   .store_secrets = store_secrets};
     rc = vmig_job_submit(r->srv->store, &req, &sub, &err);
     if (rc) {
         if (sub.none_runnable)
@@ -544,15 +550,13 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
         int claimed = 0;
         struct vmig_err why;
         vmig_err_clear(&why);
-        srv_run_job(r->srv, id, VMIG_JOB_RUN, src.secret, dst.secret, NULL, NULL, &claimed,
-                    &why);
+        srv_run_job(r->srv, id, VMIG_JOB_RUN, src.secret, dst.secret, NULL, NULL, &claimed, &why);
     }
     json_t *refused = json_array(), *held = json_array();
     for (size_t i = 0; i < sub.nrefused; i++)
-        json_array_append_new(refused,
-                              json_pack("{s:s,s:s,s:s}", "source", sub.refused[i].source, "code",
-                                        vmig_code_json_name(sub.refused[i].code), "message",
-                                        sub.refused[i].message));
+        json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "source", sub.refused[i].source,
+                                                 "code", vmig_code_json_name(sub.refused[i].code),
+                                                 "message", sub.refused[i].message));
     for (size_t i = 0; i < sub.nheld; i++)
         json_array_append_new(held, json_pack("{s:s,s:s,s:I}", "source", sub.held[i].source,
                                               "target", sub.held[i].target, "points",
@@ -700,10 +704,9 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
         r->secrets[r->nsecrets++] = src_secret;
     if (dst_secret && *dst_secret && r->nsecrets < SRV_MAX_SECRETS)
         r->secrets[r->nsecrets++] = dst_secret;
-    if (act == VMIG_JOB_RETRY &&
-        (get_str(r, out, r->body, "", "null_values", &nulls) ||
-         get_str(r, out, r->body, "", "payload_conflict", &conflict) ||
-         policy_words(r, out, "", nulls, conflict, NULL)))
+    if (act == VMIG_JOB_RETRY && (get_str(r, out, r->body, "", "null_values", &nulls) ||
+                                  get_str(r, out, r->body, "", "payload_conflict", &conflict) ||
+                                  policy_words(r, out, "", nulls, conflict, NULL)))
         return;
     if (act == VMIG_JOB_RESUME && st == VMIG_JOB_PENDING && !orphaned && !src_secret &&
         !dst_secret) {

@@ -298,9 +298,9 @@ static char *dup_or_null(const char *p)
     return d;
 }
 
-int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action,
-                const char *src_secret, const char *dst_secret, const char *null_values,
-                const char *payload_conflict, int *claimed, struct vmig_err *why)
+int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, const char *src_secret,
+                const char *dst_secret, const char *null_values, const char *payload_conflict,
+                int *claimed, struct vmig_err *why)
 {
     struct srv_runner *ru = calloc(1, sizeof *ru);
     if (!ru) abort();
@@ -325,7 +325,8 @@ int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action,
      * once, before anything runs), so the answer shows the new status and a refusal
      * (running elsewhere, wrong state, no secrets) comes back as an error. The runner
      * is reaped only under mu, when done and not waited on, so ru lives while we wait. */
-    while (!ru->decided && !ru->done) pthread_cond_wait(&s->cv, &s->mu);
+    while (!ru->decided && !ru->done)
+        pthread_cond_wait(&s->cv, &s->mu);
     *claimed = ru->claimed;
     if (!ru->claimed) *why = ru->decided ? ru->why : ru->err;
     ru->waited = 0;

@@ -36,10 +36,10 @@ struct srv_config {
 struct srv_runner {
     struct srv_runner *next;
     pthread_t th;
-    int done;    /* under srv.mu */
-    int decided; /* the claim was decided (on_claim ran), under srv.mu */
-    int claimed; /* ... and this runner took the job */
-    int waited;  /* srv_run_job still waits on it: not reaped yet, under srv.mu */
+    int done;            /* under srv.mu */
+    int decided;         /* the claim was decided (on_claim ran), under srv.mu */
+    int claimed;         /* ... and this runner took the job */
+    int waited;          /* srv_run_job still waits on it: not reaped yet, under srv.mu */
     struct vmig_err why; /* why it did not */
     enum vmig_code rc;
     struct vmig_err err;
@@ -93,9 +93,9 @@ const char *srv_query(const struct api_req *r, const char *key);
  * (copied; NULL = none), and wait until that run has decided its claim (the library's
  * on_claim hook). 0 with *claimed set (when 0, why says what refused it; nothing ran),
  * or -1 when no thread could be started. */
-int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action,
-                const char *src_secret, const char *dst_secret, const char *null_values,
-                const char *payload_conflict, int *claimed, struct vmig_err *why);
+int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, const char *src_secret,
+                const char *dst_secret, const char *null_values, const char *payload_conflict,
+                int *claimed, struct vmig_err *why);
 
 /* Static files (files.c): find the web root (cfg->web_root, or web/ next to the
  * executable's repository, or ./web) into s->web_root. */
