@@ -232,7 +232,8 @@ struct vmig_job_run_opts {
     /* Called once, from the runner's thread, as soon as the claim is decided: claimed
      * 1 (the job is IN_PROGRESS, owned by this run), or 0 with why (nothing ran; the
      * same error vmig_job_act() returns). A host that starts the run in a thread of its
-     * own waits on this instead of reading the store. May be NULL. */
+     * own waits on this instead of reading the store. May be NULL; vmig_worker_run()
+     * does not call it. */
     void (*on_claim)(void *ud, int claimed, const struct vmig_err *why);
     void *claim_ud;
     /* Jobs interrupted through `cancel` go back to PENDING (with their checkpoints)

@@ -148,7 +148,7 @@ int cmd_migrate(struct cli_opts *o)
         if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(sub.refused[i].code);
     }
     if (code) {
-        if (!sub.nrefused) cli_error(&err); /* else the refusals above said it */
+        if (!sub.none_runnable || !sub.nrefused) cli_error(&err); /* else the refusals said it */
         rc = cli_exit_code(code);
         goto done;
     }

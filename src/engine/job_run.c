@@ -788,6 +788,7 @@ enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
     else vmig_job_run_opts_init(&w.ro);
     w.ro.cancel = stop;
     w.ro.requeue = 1;
+    w.ro.on_claim = NULL; /* the worker claims for itself; no caller waits on it */
     w.stop = stop;
     if (concurrency < 1) concurrency = 1;
     if (concurrency > 64) concurrency = 64;
