@@ -722,8 +722,8 @@ enum vmig_code vmig_job_act(struct vmig_store *s, const char *id, enum vmig_job_
     if ((unsigned)action > VMIG_JOB_RESTART)
         rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s': unknown action %d", id, (int)action);
     else
-        rc = run_mode(s, id, (enum mode)action, action == VMIG_JOB_RETRY ? ch : NULL, ro, &got,
-                      err);
+        rc =
+            run_mode(s, id, (enum mode)action, action == VMIG_JOB_RETRY ? ch : NULL, ro, &got, err);
     /* claimed runs heard it from run_mode right after the claim; a refusal ends there */
     if (!got && ro && ro->on_claim) ro->on_claim(ro->claim_ud, 0, err);
     if (claimed) *claimed = got;
