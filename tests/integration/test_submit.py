@@ -58,15 +58,24 @@ def same_job(j):
             "plan": j["plan"]}
 
 
-def test_cli_and_api_create_the_same_job(qdrant, milvus, qdrant_client, milvus_client,
-                                         vmigrate_bin, serve, tmp_path):
-    ok = datagen.generate(qdrant_client, "ids_int", name="submit_ok")
-    bad = datagen.generate(qdrant_client, "manhattan", name="submit_bad")
+def ok_and_refused(qdrant_client, milvus_client, prefix):
+    """A normal collection and one refused for its Manhattan distance, neither in Milvus."""
+    ok = datagen.generate(qdrant_client, "ids_int", name=f"{prefix}_ok")
+    bad = datagen.generate(qdrant_client, "manhattan", name=f"{prefix}_bad")
     for c in (ok, bad):
         if milvus_client.has_collection(c):
             milvus_client.drop_collection(c)
-    cli_store = str(tmp_path / "cli.db")
-    env = {"VMIGRATE_SECRET_KEY_FILE": str(tmp_path / "secret.key")}
+    return ok, bad
+
+
+def cli_env(tmp_path):
+    return {"VMIGRATE_SECRET_KEY_FILE": str(tmp_path / "secret.key")}
+
+
+def test_cli_and_api_create_the_same_job(qdrant, milvus, qdrant_client, milvus_client,
+                                         vmigrate_bin, serve, tmp_path):
+    ok, bad = ok_and_refused(qdrant_client, milvus_client, "submit")
+    cli_store, env = str(tmp_path / "cli.db"), cli_env(tmp_path)
     # the CLI first: its job stays PENDING in its own store (no worker runs it)
     p = run_vmigrate(vmigrate_bin, "migrate", "--detach", "--source", qdrant.url, "--target",
                      milvus.url, "-c", ok, "-c", bad, "--store", cli_store, env=env)
@@ -103,13 +112,8 @@ def test_cli_and_api_create_the_same_job(qdrant, milvus, qdrant_client, milvus_c
 
 def test_cli_foreground_runs_only_what_is_not_refused(qdrant, milvus, qdrant_client,
                                                       milvus_client, vmigrate_bin, tmp_path):
-    ok = datagen.generate(qdrant_client, "ids_int", name="submit_fg_ok")
-    bad = datagen.generate(qdrant_client, "manhattan", name="submit_fg_bad")
-    for c in (ok, bad):
-        if milvus_client.has_collection(c):
-            milvus_client.drop_collection(c)
-    store = str(tmp_path / "fg.db")
-    env = {"VMIGRATE_SECRET_KEY_FILE": str(tmp_path / "secret.key")}
+    ok, bad = ok_and_refused(qdrant_client, milvus_client, "submit_fg")
+    store, env = str(tmp_path / "fg.db"), cli_env(tmp_path)
     p = run_vmigrate(vmigrate_bin, "migrate", "--source", qdrant.url, "--target", milvus.url,
                      "-c", ok, "-c", bad, "--store", store, "--json", env=env)
     # the refusal's exit code although the job itself succeeded
@@ -125,8 +129,7 @@ def test_cli_foreground_runs_only_what_is_not_refused(qdrant, milvus, qdrant_cli
 def test_every_collection_refused_creates_no_job(qdrant, milvus, qdrant_client, vmigrate_bin,
                                                  serve, tmp_path):
     bad = datagen.generate(qdrant_client, "manhattan", name="submit_only_bad")
-    store = str(tmp_path / "none.db")
-    env = {"VMIGRATE_SECRET_KEY_FILE": str(tmp_path / "secret.key")}
+    store, env = str(tmp_path / "none.db"), cli_env(tmp_path)
     p = run_vmigrate(vmigrate_bin, "migrate", "--detach", "--source", qdrant.url, "--target",
                      milvus.url, "-c", bad, "--store", store, env=env)
     assert p.returncode == EXIT_SCHEMA and not p.stdout.strip(), (p.stdout, p.stderr)
