@@ -494,11 +494,23 @@ function collectionCard(c, revalidate) {
 
 // ---- 4. Migrate ------------------------------------------------------------------------
 
+/** What a created job holds and what the server refused, from the POST /jobs answer. */
+function createdResult(job) {
+  const held = job.collections || [];
+  const n = held.length;
+  return h('div', { role: 'status', class: 'panel' },
+    h('p', null, `Job ${job.id} created. It holds ${n} collection${n === 1 ? '' : 's'}, ${fmtInt(job.points || 0)} points.`),
+    h('p', { class: 'error' }, `Not in the job (refused when it was created):`),
+    h('ul', null, job.refused.map((r) => h('li', null, h('strong', null, r.source), `: ${r.message} (${r.code})`))),
+    h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'button primary' }, 'Open the job'));
+}
+
 function migrateStep() {
   const cols = state.plan.collections.filter(migratable);
   const total = cols.reduce((s, c) => s + (c.source_count || 0), 0);
   const msg = h('div', { class: 'step-msg' });
   const verifyId = uid();
+  const back = h('button', { type: 'button', onclick: () => go('schema') }, 'Back');
   const start = h('button', {
     type: 'button', class: 'primary',
     onclick: async () => {
@@ -520,7 +532,15 @@ function migrateStep() {
         state.plan = null;
         state.selected.clear();
         state.step = 'select';
-        location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+        const refused = job.refused || [];
+        if (!refused.length) {
+          location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+          return;
+        }
+        // the server left collections out (checked again at creation): say what the job holds
+        back.disabled = true; // this plan is done: the wizard starts over
+        mount(msg, createdResult(job));
+        msg.querySelector('a').focus();
       } catch (e) {
         start.disabled = false;
         mount(msg, h('p', { role: 'alert', class: 'error' }, `Cannot start the migration: ${e.message}`));
@@ -552,6 +572,6 @@ function migrateStep() {
         h('input', { id: storeId, type: 'checkbox', checked: state.jobOptions.store_secrets, onchange: (e) => { state.jobOptions.store_secrets = e.target.checked; } }),
         h('label', { for: storeId }, 'Store the API key and token encrypted with the job (needed to resume it later)'))),
     h('div', { class: 'actions bottom' },
-      h('button', { type: 'button', onclick: () => go('schema') }, 'Back'), start),
+      back, start),
     msg);
 }

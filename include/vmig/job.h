@@ -4,9 +4,10 @@
  * cancel, resume after a crash, retry of failed collections and restart.
  *
  * A host (the CLI, the HTTP server) creates a job from a plan with vmig_job_create()
- * and runs it in the foreground with vmig_job_run(), or leaves it PENDING for
- * vmig_worker_run(). The runner persists each collection's struct vmig_coll_state
- * from the engine's checkpoint hook, so vmig_job_resume() continues exactly where a
+ * (or, with the request's rules, vmig_job_submit()) and runs it in the foreground with
+ * vmig_job_act(), or leaves it PENDING for vmig_worker_run(). The runner persists each
+ * collection's struct vmig_coll_state from the engine's checkpoint hook, so
+ * vmig_job_act(VMIG_JOB_RESUME) continues exactly where a
  * killed process stopped. Every call here is thread-safe on one store handle.
  * Secrets (Qdrant API key, Milvus token) are stored only encrypted (libsodium
  * secretbox, key file 0600), or not at all. Design notes: docs/internals/JOBS.md.
@@ -28,6 +29,7 @@ extern "C" {
 #endif
 
 struct vmig_store; /* opaque: one open job store */
+struct vmig_map_opts; /* plan.h */
 
 #define VMIG_JOB_ID_MAX 16 /* "j" + 8 hex digits + NUL, with room */
 #define VMIG_PATH_MAX 1024
@@ -121,6 +123,58 @@ enum vmig_code vmig_job_create(struct vmig_store *s, const struct vmig_endpoint 
                                const struct vmig_job_opts *opts, int store_secrets,
                                char id_out[VMIG_JOB_ID_MAX], struct vmig_err *err);
 
+/* ---- submitting: one rule for every face (CLI, HTTP API, console) ------------------ */
+
+/* What to submit: either collection names (plan NULL; nnames 0 = every collection of
+ * the source) planned with mo, or an edited plan (from a plan file or the API's body)
+ * checked with vmig_plan_check_file() against mo. Everything is borrowed; mo's
+ * edits[].used and plan's facts (counts, target existence, refusals) are updated. */
+struct vmig_job_request {
+    const struct vmig_endpoint *src, *dst;
+    const char *const *names;
+    size_t nnames;
+    struct vmig_map_opts *mo;
+    struct vmig_plan *plan;           /* NULL = make the plan of names */
+    const struct vmig_job_opts *opts; /* NULL = defaults */
+    int store_secrets;
+};
+
+/* A collection left out of the job, and why (from its plan's refusal). */
+struct vmig_job_refusal {
+    char source[VMIG_SRC_NAME_MAX];
+    enum vmig_code code;
+    char message[VMIG_ERR_MSG_MAX];
+};
+
+/* A collection the job holds. */
+struct vmig_job_held {
+    char source[VMIG_SRC_NAME_MAX];
+    char target[VMIG_NAME_MAX];
+    uint64_t points; /* the source's exact count when the plan was made */
+};
+
+/* What vmig_job_submit() decided. Arrays are owned (vmig_job_submitted_release()). */
+struct vmig_job_submitted {
+    char id[VMIG_JOB_ID_MAX]; /* "" when no job was created */
+    int none_runnable;        /* no job: every collection was refused, or there were none */
+    size_t nrefused;
+    struct vmig_job_refusal *refused; /* plan order */
+    size_t nheld;
+    struct vmig_job_held *held; /* what the job holds, plan order */
+    uint64_t points;            /* sum of held[].points */
+};
+void vmig_job_submitted_release(struct vmig_job_submitted *r);
+
+/* Make (or check) the plan, leave every refused collection out of the job and report
+ * it in out->refused (never dropped silently), and create a PENDING job of the rest.
+ * VMIG_OK with out->id set when a job was created (even if some were refused). When
+ * nothing is runnable no job is created: the first refusal's code and message
+ * (VMIG_E_USAGE when the plan has no collection at all). A planning failure (a server
+ * unreachable, an edit malformed) is returned as it is, with out->nrefused 0. out is
+ * always initialised (release it). */
+enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_request *req,
+                               struct vmig_job_submitted *out, struct vmig_err *err);
+
 /* Read one job. VMIG_E_NOT_FOUND for an unknown id. out is released by the caller. */
 enum vmig_code vmig_job_get(struct vmig_store *s, const char *id, struct vmig_job *out,
                             struct vmig_err *err);
@@ -176,45 +230,58 @@ struct vmig_job_run_opts {
     vmig_log_fn log;
     void *log_ud;
     int log_level;
+    /* Called once, from the runner's thread, as soon as the claim is decided: claimed
+     * 1 (the job is IN_PROGRESS, owned by this run), or 0 with why (nothing ran; the
+     * same error vmig_job_act() returns). A host that starts the run in a thread of its
+     * own waits on this instead of reading the store. May be NULL; vmig_worker_run()
+     * does not call it. */
+    void (*on_claim)(void *ud, int claimed, const struct vmig_err *why);
+    void *claim_ud;
     /* Jobs interrupted through `cancel` go back to PENDING (with their checkpoints)
      * instead of CANCELLED: a stopping worker leaves them for the next one. */
     int requeue;
 };
 void vmig_job_run_opts_init(struct vmig_job_run_opts *ro);
 
-/* Run a PENDING job (or take over an orphaned IN_PROGRESS one) in this thread until it
- * ends: each collection not yet done, in plan order, through vmig_migrate_coll().
- * Returns VMIG_OK when the job ended SUCCESSFUL, VMIG_E_CANCELLED when CANCELLED, else
- * the first failed collection's code with its message (the job is FAILED). */
-enum vmig_code vmig_job_run(struct vmig_store *s, const char *id,
-                            const struct vmig_job_run_opts *ro, struct vmig_err *err);
+/* What a caller asks of a job; one entry point, vmig_job_act(), runs it in this thread.
+ * RUN: a PENDING job (or an orphaned IN_PROGRESS one), each collection not yet done, in
+ *   plan order, through vmig_migrate_coll().
+ * RESUME: a PENDING, FAILED, CANCELLED or orphaned job (IN_PROGRESS, its process gone:
+ *   kill -9, reboot) from its checkpoints: every collection not SUCCESSFUL runs again.
+ * RETRY: only the FAILED collections of a FAILED job, from their checkpoints, with the
+ *   changed options (written into the job's plan).
+ * RESTART: any job not running, over: drop the target collections this job created
+ *   (state.created; never one it did not create), reset every collection and run.
+ * Cancel is vmig_job_cancel() (it runs nothing). */
+enum vmig_job_action { VMIG_JOB_RUN = 0, VMIG_JOB_RESUME, VMIG_JOB_RETRY, VMIG_JOB_RESTART };
+/* "run", "resume", "retry", "restart" (the CLI's and the API's words); parse: 0 and *out,
+ * or -1 for another word. */
+const char *vmig_job_action_name(enum vmig_job_action a);
+int vmig_job_action_parse(const char *s, enum vmig_job_action *out);
 
-/* Resume a FAILED, CANCELLED or orphaned job (IN_PROGRESS, its process gone: kill -9,
- * reboot) from its checkpoints: every collection not SUCCESSFUL runs again. */
-enum vmig_code vmig_job_resume(struct vmig_store *s, const char *id,
-                               const struct vmig_job_run_opts *ro, struct vmig_err *err);
-
-/* Changed per-collection options for a retry; NULL members keep the plan's value. */
+/* Changed per-collection options for a retry; NULL members keep the plan's value. Words
+ * as vmig_null_policy_parse() / vmig_conflict_policy_parse() take them. */
 struct vmig_job_retry_opts {
     const char *null_values;      /* "fail" | "drop" | "keep" */
     const char *payload_conflict; /* "fail" | "prefix" */
     const char *rejects;          /* rejects file: turns reject_oversize on */
 };
 
-/* Re-run only the FAILED collections of a FAILED job, from their checkpoints, with
- * the changed options (written into the job's plan). */
-enum vmig_code vmig_job_retry(struct vmig_store *s, const char *id,
-                              const struct vmig_job_retry_opts *ch,
-                              const struct vmig_job_run_opts *ro, struct vmig_err *err);
-
-/* Start a job that is not running over: drop the target collections this job created
- * (state.created; never one it did not create), reset every collection and run. */
-enum vmig_code vmig_job_restart(struct vmig_store *s, const char *id,
-                                const struct vmig_job_run_opts *ro, struct vmig_err *err);
+/* Do action on job id until the run ends. ch: for VMIG_JOB_RETRY (NULL = no changes;
+ * ignored otherwise). *claimed (may be NULL) tells whether this caller took the job;
+ * when it did not, nothing ran and VMIG_E_USAGE (or the store's error) says why: the job
+ * is running elsewhere, is in a state the action does not take, an option is invalid,
+ * its secrets are missing. ro->on_claim, when set, hears the same fact as soon as it is
+ * decided. Returns VMIG_OK when the job ended SUCCESSFUL, VMIG_E_CANCELLED when
+ * CANCELLED (or put back to PENDING), else the first failed collection's code with its
+ * message (the job is FAILED). */
+enum vmig_code vmig_job_act(struct vmig_store *s, const char *id, enum vmig_job_action action,
+                            const struct vmig_job_retry_opts *ch,
+                            const struct vmig_job_run_opts *ro, int *claimed, struct vmig_err *err);
 
 /* Long-running: `concurrency` threads claim PENDING (and orphaned) jobs, oldest first,
  * and run them, until *stop becomes nonzero; then running jobs are interrupted with a
- * consistent checkpoint and put back to PENDING. ro: as for vmig_job_run (its cancel
+ * consistent checkpoint and put back to PENDING. ro: as for vmig_job_act (its cancel
  * and requeue are replaced by stop). */
 enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
                                const struct vmig_job_run_opts *ro, const atomic_int *stop,

@@ -66,6 +66,28 @@ enum vmig_code vmig_map_opts_add(struct vmig_map_opts *o, const char *kind, cons
 void vmig_map_opts_add_skips_of(struct vmig_map_opts *o, const struct vmig_plan_coll *pc);
 void vmig_map_opts_release(struct vmig_map_opts *o);
 
+/* ---- policy words (one table each; every face parses with these) -------------- */
+
+/* Names as plan files write them: "fail"/"drop"/"keep", "fail"/"prefix",
+ * "AUTOINDEX"/"HNSW". */
+const char *vmig_null_policy_name(enum vmig_null_policy p);
+const char *vmig_conflict_policy_name(enum vmig_conflict_policy p);
+const char *vmig_index_kind_name(enum vmig_index_kind k);
+/* Parse a word, any case ("auto" is AUTOINDEX): 0 and *out, or -1 for another word
+ * (the caller's message names its own flag or field and lists the _words()). */
+int vmig_null_policy_parse(const char *s, enum vmig_null_policy *out);
+int vmig_conflict_policy_parse(const char *s, enum vmig_conflict_policy *out);
+int vmig_index_kind_parse(const char *s, enum vmig_index_kind *out);
+/* The accepted words for messages, "fail, drop or keep", into buf (returned). */
+const char *vmig_null_policy_words(char *buf, size_t n);
+const char *vmig_conflict_policy_words(char *buf, size_t n);
+const char *vmig_index_kind_words(char *buf, size_t n);
+/* The first of a face's null, conflict and index words (each may be NULL) that its table
+ * does not take: 0 when all are taken, else 1, 2 or 3 (which one) with the words it
+ * takes in list, for the face's message naming its flag or field. */
+int vmig_policy_check(const char *nulls, const char *conflict, const char *index, char *list,
+                      size_t n);
+
 /* ---- building --------------------------------------------------------------- */
 
 /* Build the plan of one collection. Always fills out completely (out is

@@ -329,6 +329,8 @@ void cli_job_run_opts(const struct cli_opts *o, struct vmig_job_run_opts *ro)
 static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *sub,
                     const char *id)
 {
+    int bad = cli_policy_words(o); /* retry's --null-values/--payload-conflict, named */
+    if (bad) return bad;
     struct cli_ui u;
     cli_ui_init(&u, o);
     struct vmig_job_run_opts ro;
@@ -337,15 +339,10 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
     ro.hooks.progress = cli_on_progress;
     struct vmig_err err;
     vmig_err_clear(&err);
-    enum vmig_code rc;
-    if (!strcmp(sub, "resume")) {
-        rc = vmig_job_resume(s, id, &ro, &err);
-    } else if (!strcmp(sub, "retry")) {
-        struct vmig_job_retry_opts ch = {o->null_values, o->payload_conflict, o->rejects};
-        rc = vmig_job_retry(s, id, &ch, &ro, &err);
-    } else {
-        rc = vmig_job_restart(s, id, &ro, &err);
-    }
+    enum vmig_job_action act = VMIG_JOB_RESTART;
+    vmig_job_action_parse(sub, &act); /* "resume", "retry" or "restart" */
+    struct vmig_job_retry_opts ch = {o->null_values, o->payload_conflict, o->rejects};
+    enum vmig_code rc = vmig_job_act(s, id, act, &ch, &ro, NULL, &err);
     cli_ui_release(&u);
     struct vmig_job j;
     struct vmig_err e2;

@@ -2,9 +2,9 @@
  * cmd_migrate.c - `vmigrate migrate`: plan (or load an edited plan), create a job
  * in the job store, then run it in the foreground with a progress bar per
  * collection (or, with --detach, leave it for `vmigrate worker`), and print a
- * summary (a table, or JSON with --json). Refused collections are reported and
- * nothing is created for them; the others go on. A plan with nothing to migrate
- * creates no job.
+ * summary (a table, or JSON with --json). vmig_job_submit() decides what goes into
+ * the job: refused collections are reported (exit code of the first one) and left
+ * out of it; the others go on. A plan with nothing to migrate creates no job.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +101,9 @@ int cmd_migrate(struct cli_opts *o)
     struct vmig_err err;
     enum vmig_code code;
     char id[VMIG_JOB_ID_MAX] = "";
+    int first_refusal = EXIT_OK;
+    struct vmig_job_submitted sub;
+    memset(&sub, 0, sizeof sub);
     memset(&plan, 0, sizeof plan);
     vmig_err_clear(&err);
     rc = cli_map_opts(o, &mo);
@@ -110,32 +113,7 @@ int cmd_migrate(struct cli_opts *o)
     if (o->plan_file) {
         rc = load_plan_file(o->plan_file, &plan);
         if (rc) goto done;
-        code = vmig_plan_check_file(&src, &dst, &plan, &mo, &err);
-    } else {
-        code = vmig_plan_make(&src, &dst, o->colls, o->ncolls, &mo, &plan, &err);
     }
-    if (code) {
-        cli_error(&err);
-        rc = cli_exit_code(code);
-        goto done;
-    }
-    /* refusals are reported now; a plan with nothing left to migrate creates no job */
-    size_t runnable = 0;
-    int first_refusal = EXIT_OK;
-    for (size_t i = 0; i < plan.n; i++) {
-        if (!plan.coll[i].refusal.code) {
-            runnable++;
-            continue;
-        }
-        cli_error(&plan.coll[i].refusal);
-        if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(plan.coll[i].refusal.code);
-    }
-    if (!runnable) {
-        if (!plan.n) fprintf(stderr, "vmigrate: the source has no collections to migrate\n");
-        rc = plan.n ? first_refusal : EXIT_USAGE;
-        goto done;
-    }
-
     struct vmig_job_opts jo;
     vmig_job_opts_init(&jo);
     jo.readers = o->readers;
@@ -148,19 +126,43 @@ int cmd_migrate(struct cli_opts *o)
         snprintf(jo.rejects, sizeof jo.rejects, "%s", o->rejects);
     }
     code = vmig_store_open(o->store, &store, &err);
-    if (code == VMIG_OK)
-        code = vmig_job_create(store, &src, &dst, &plan, &jo, !o->no_store_secrets, id, &err);
     if (code) {
         cli_error(&err);
         rc = cli_exit_code(code);
         goto done;
     }
+    /* the library decides: refused collections are left out of the job and listed */
+    struct vmig_job_request req = {.src = &src,
+                                   .dst = &dst,
+                                   .names = o->colls,
+                                   .nnames = o->ncolls,
+                                   .mo = &mo,
+                                   .plan = o->plan_file ? &plan : NULL,
+                                   .opts = &jo,
+                                   .store_secrets = !o->no_store_secrets};
+    code = vmig_job_submit(store, &req, &sub, &err);
+    for (size_t i = 0; i < sub.nrefused; i++) {
+        struct vmig_err why;
+        vmig_err_set(&why, sub.refused[i].code, "%s", sub.refused[i].message);
+        cli_error(&why);
+        if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(sub.refused[i].code);
+    }
+    if (code) {
+        if (!sub.none_runnable || !sub.nrefused) cli_error(&err); /* else the refusals said it */
+        rc = cli_exit_code(code);
+        goto done;
+    }
+    snprintf(id, sizeof id, "%s", sub.id);
+    if (!o->quiet && !o->json)
+        fprintf(stderr, "vmigrate: job %s holds %zu collection%s, %llu points%s\n", id, sub.nheld,
+                sub.nheld == 1 ? "" : "s", (unsigned long long)sub.points,
+                sub.nrefused ? " (not the refused ones above)" : "");
     if (o->detach) {
         if (o->json) printf("{\"id\":\"%s\",\"status\":\"PENDING\"}\n", id);
         else printf("%s\n", id);
         if (!o->quiet)
             fprintf(stderr, "vmigrate: job %s created (Pending); `vmigrate worker` runs it\n", id);
-        rc = EXIT_OK;
+        rc = first_refusal; /* the job exists; the refusals still say so */
         goto done;
     }
     if (!o->quiet && !o->json)
@@ -175,7 +177,7 @@ int cmd_migrate(struct cli_opts *o)
     ro.hooks.ud = &u;
     ro.hooks.progress = cli_on_progress;
     vmig_err_clear(&err);
-    code = vmig_job_run(store, id, &ro, &err);
+    code = vmig_job_act(store, id, VMIG_JOB_RUN, NULL, &ro, NULL, &err);
     cli_ui_release(&u);
 
     struct vmig_job j;
@@ -193,6 +195,7 @@ int cmd_migrate(struct cli_opts *o)
     if (rc == EXIT_OK && first_refusal) rc = first_refusal;
 done:
     if (store) vmig_store_close(store);
+    vmig_job_submitted_release(&sub);
     vmig_plan_release(&plan);
     vmig_map_opts_release(&mo);
     return rc;

@@ -52,6 +52,19 @@ void cli_error(const struct vmig_err *err)
     fprintf(stderr, "vmigrate: %s\n", err->msg[0] ? err->msg : vmig_strerror(err->code));
 }
 
+/* --null-values, --payload-conflict and --index name words of the library's tables;
+ * 0, or EXIT_USAGE after naming the flag and the words it takes. */
+int cli_policy_words(const struct cli_opts *o)
+{
+    static const char *const flag[] = {"", "--null-values", "--payload-conflict", "--index"};
+    const char *given[] = {"", o->null_values, o->payload_conflict, o->index};
+    char words[64];
+    int k = vmig_policy_check(o->null_values, o->payload_conflict, o->index, words, sizeof words);
+    if (!k) return 0;
+    fprintf(stderr, "vmigrate: %s must be %s, not '%s'\n", flag[k], words, given[k]);
+    return EXIT_USAGE;
+}
+
 /* Fill mapping options from flags; 0 or EXIT_USAGE. */
 int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo)
 {
@@ -59,30 +72,11 @@ int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo)
     vmig_map_opts_init(mo);
     mo->source_url = o->source;
     mo->max_vector_fields = o->max_vector_fields;
-    if (o->null_values) {
-        if (!strcmp(o->null_values, "fail")) mo->nulls = VMIG_NULL_FAIL;
-        else if (!strcmp(o->null_values, "drop")) mo->nulls = VMIG_NULL_DROP;
-        else if (!strcmp(o->null_values, "keep")) mo->nulls = VMIG_NULL_KEEP;
-        else goto bad_null;
-    }
-    if (o->payload_conflict) {
-        if (!strcmp(o->payload_conflict, "fail")) mo->conflict = VMIG_CONFLICT_FAIL;
-        else if (!strcmp(o->payload_conflict, "prefix")) mo->conflict = VMIG_CONFLICT_PREFIX;
-        else {
-            fprintf(stderr, "vmigrate: --payload-conflict must be fail or prefix, not '%s'\n",
-                    o->payload_conflict);
-            return EXIT_USAGE;
-        }
-    }
-    if (o->index) {
-        if (!strcasecmp(o->index, "auto") || !strcasecmp(o->index, "autoindex"))
-            mo->index = VMIG_INDEX_AUTO;
-        else if (!strcasecmp(o->index, "hnsw")) mo->index = VMIG_INDEX_HNSW;
-        else {
-            fprintf(stderr, "vmigrate: --index must be auto or hnsw, not '%s'\n", o->index);
-            return EXIT_USAGE;
-        }
-    }
+    int rc = cli_policy_words(o);
+    if (rc) return rc;
+    if (o->null_values) vmig_null_policy_parse(o->null_values, &mo->nulls);
+    if (o->payload_conflict) vmig_conflict_policy_parse(o->payload_conflict, &mo->conflict);
+    if (o->index) vmig_index_kind_parse(o->index, &mo->index);
     for (size_t i = 0; i < o->nedits; i++) {
         if (vmig_map_opts_add(mo, o->edit_kind[i], o->edit_val[i], &err)) {
             cli_error(&err);
@@ -90,10 +84,6 @@ int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo)
         }
     }
     return 0;
-bad_null:
-    fprintf(stderr, "vmigrate: --null-values must be fail, drop or keep, not '%s'\n",
-            o->null_values);
-    return EXIT_USAGE;
 }
 
 int cli_need(const struct cli_opts *o, int source, int target)

@@ -255,7 +255,14 @@ static enum vmig_code load_secrets(struct runctx *c, struct vmig_err *err)
     return rc;
 }
 
-enum mode { M_RUN, M_RESUME, M_RETRY, M_RESTART, M_WORKER };
+/* The public actions, and the worker's own way of taking a PENDING job. */
+enum mode {
+    M_RUN = VMIG_JOB_RUN,
+    M_RESUME = VMIG_JOB_RESUME,
+    M_RETRY = VMIG_JOB_RETRY,
+    M_RESTART = VMIG_JOB_RESTART,
+    M_WORKER
+};
 
 /* May mode take a job in this state? */
 static int claimable(const struct vmig_job *j, enum mode m)
@@ -278,23 +285,16 @@ static enum vmig_code apply_retry(struct vmig_job *j, const struct vmig_job_retr
 {
     if (!ch) return VMIG_OK;
     int nulls = -1, conflict = -1;
-    if (ch->null_values) {
-        if (!strcmp(ch->null_values, "fail")) nulls = VMIG_NULL_FAIL;
-        else if (!strcmp(ch->null_values, "drop")) nulls = VMIG_NULL_DROP;
-        else if (!strcmp(ch->null_values, "keep")) nulls = VMIG_NULL_KEEP;
-        else
-            return vmig_err_set(err, VMIG_E_USAGE,
-                                "--null-values must be fail, drop or keep, not '%s'",
-                                ch->null_values);
-    }
-    if (ch->payload_conflict) {
-        if (!strcmp(ch->payload_conflict, "fail")) conflict = VMIG_CONFLICT_FAIL;
-        else if (!strcmp(ch->payload_conflict, "prefix")) conflict = VMIG_CONFLICT_PREFIX;
-        else
-            return vmig_err_set(err, VMIG_E_USAGE,
-                                "--payload-conflict must be fail or prefix, not '%s'",
-                                ch->payload_conflict);
-    }
+    char words[64];
+    int k = vmig_policy_check(ch->null_values, ch->payload_conflict, NULL, words, sizeof words);
+    if (k) /* the faces name their own flag or field first; this is the library's word */
+        return vmig_err_set(err, VMIG_E_USAGE, "the retry's %s must be %s, not '%s'",
+                            k == 1 ? "null values" : "payload conflict", words,
+                            k == 1 ? ch->null_values : ch->payload_conflict);
+    enum vmig_null_policy np;
+    enum vmig_conflict_policy cp;
+    if (!vmig_null_policy_parse(ch->null_values, &np)) nulls = (int)np;
+    if (!vmig_conflict_policy_parse(ch->payload_conflict, &cp)) conflict = (int)cp;
     for (size_t i = 0; i < j->plan.n && i < j->ncolls; i++) {
         if (j->coll[i].status != VMIG_JOB_FAILED) continue;
         if (nulls >= 0) j->plan.coll[i].null_policy = (enum vmig_null_policy)nulls;
@@ -560,6 +560,7 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
         goto out;
     }
     if (claimed) *claimed = 1;
+    if (ro->on_claim) ro->on_claim(ro->claim_ud, 1, NULL);
     j->status = VMIG_JOB_IN_PROGRESS;
     j->owner_pid = (int)getpid();
     snprintf(j->owner_host, sizeof j->owner_host, "%s", host);
@@ -649,29 +650,38 @@ void vmig_job_run_opts_init(struct vmig_job_run_opts *ro)
     ro->log_level = VMIG_LOG_WARN;
 }
 
-enum vmig_code vmig_job_run(struct vmig_store *s, const char *id,
-                            const struct vmig_job_run_opts *ro, struct vmig_err *err)
+static const char *const action_names[] = {"run", "resume", "retry", "restart"};
+
+const char *vmig_job_action_name(enum vmig_job_action a)
 {
-    return run_mode(s, id, M_RUN, NULL, ro, NULL, err);
+    return (unsigned)a < sizeof action_names / sizeof *action_names ? action_names[a] : "?";
 }
 
-enum vmig_code vmig_job_resume(struct vmig_store *s, const char *id,
-                               const struct vmig_job_run_opts *ro, struct vmig_err *err)
+int vmig_job_action_parse(const char *s, enum vmig_job_action *out)
 {
-    return run_mode(s, id, M_RESUME, NULL, ro, NULL, err);
+    for (size_t i = 0; s && i < sizeof action_names / sizeof *action_names; i++)
+        if (!strcmp(s, action_names[i])) {
+            *out = (enum vmig_job_action)i;
+            return 0;
+        }
+    return -1;
 }
 
-enum vmig_code vmig_job_retry(struct vmig_store *s, const char *id,
-                              const struct vmig_job_retry_opts *ch,
-                              const struct vmig_job_run_opts *ro, struct vmig_err *err)
+enum vmig_code vmig_job_act(struct vmig_store *s, const char *id, enum vmig_job_action action,
+                            const struct vmig_job_retry_opts *ch,
+                            const struct vmig_job_run_opts *ro, int *claimed, struct vmig_err *err)
 {
-    return run_mode(s, id, M_RETRY, ch, ro, NULL, err);
-}
-
-enum vmig_code vmig_job_restart(struct vmig_store *s, const char *id,
-                                const struct vmig_job_run_opts *ro, struct vmig_err *err)
-{
-    return run_mode(s, id, M_RESTART, NULL, ro, NULL, err);
+    int got = 0;
+    enum vmig_code rc;
+    if ((unsigned)action > VMIG_JOB_RESTART)
+        rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s': unknown action %d", id, (int)action);
+    else
+        rc =
+            run_mode(s, id, (enum mode)action, action == VMIG_JOB_RETRY ? ch : NULL, ro, &got, err);
+    /* claimed runs heard it from run_mode right after the claim; a refusal ends there */
+    if (!got && ro && ro->on_claim) ro->on_claim(ro->claim_ud, 0, err);
+    if (claimed) *claimed = got;
+    return rc;
 }
 
 /* ---- the worker ------------------------------------------------------------------------ */
@@ -734,6 +744,7 @@ enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
     else vmig_job_run_opts_init(&w.ro);
     w.ro.cancel = stop;
     w.ro.requeue = 1;
+    w.ro.on_claim = NULL; /* the worker claims for itself; no caller waits on it */
     w.stop = stop;
     if (concurrency < 1) concurrency = 1;
     if (concurrency > 64) concurrency = 64;

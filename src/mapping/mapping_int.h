@@ -20,8 +20,5 @@ void vmig_name_shorten(const char *in, char *out, size_t outsz);
 /* Text forms shared by the JSON codec and the preview. */
 const char *vmig_metric_name(enum vmig_metric m);
 const char *vmig_datatype_name(enum vmig_datatype dt);
-const char *vmig_null_policy_name(enum vmig_null_policy p);
-const char *vmig_conflict_policy_name(enum vmig_conflict_policy p);
-const char *vmig_index_kind_name(enum vmig_index_kind k);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -58,9 +59,6 @@ enum vmig_code vmig_code_from_json_name(const char *name)
 
 static const char *const metric_names[] = {"COSINE", "IP", "L2"};
 static const char *const datatype_names[] = {"float32", "uint8", "float16", "other"};
-static const char *const null_names[] = {"fail", "drop", "keep"};
-static const char *const conflict_names[] = {"fail", "prefix"};
-static const char *const index_names[] = {"AUTOINDEX", "HNSW"};
 static const char *const distance_names[] = {"", "Cosine", "Euclid", "Dot", "Manhattan"};
 
 #define NAME_OF(tab, v) ((size_t)(v) < sizeof tab / sizeof tab[0] ? tab[(size_t)(v)] : "?")
@@ -73,17 +71,86 @@ const char *vmig_datatype_name(enum vmig_datatype dt)
 {
     return NAME_OF(datatype_names, dt);
 }
-const char *vmig_null_policy_name(enum vmig_null_policy p)
+/* ---- policy words: one table each, for every face (flags, API fields, plan files) -- */
+
+struct word {
+    const char *word;
+    int value;
+};
+/* The first entry of a value is its name (as written into plan files). */
+static const struct word null_words[] = {
+    {"fail", VMIG_NULL_FAIL}, {"drop", VMIG_NULL_DROP}, {"keep", VMIG_NULL_KEEP}, {NULL, 0}};
+static const struct word conflict_words[] = {
+    {"fail", VMIG_CONFLICT_FAIL}, {"prefix", VMIG_CONFLICT_PREFIX}, {NULL, 0}};
+static const struct word index_words[] = {{"AUTOINDEX", VMIG_INDEX_AUTO},
+                                          {"HNSW", VMIG_INDEX_HNSW},
+                                          {"auto", VMIG_INDEX_AUTO},
+                                          {NULL, 0}};
+
+static const char *word_name(const struct word *t, int v)
 {
-    return NAME_OF(null_names, p);
+    for (; t->word; t++)
+        if (t->value == v) return t->word;
+    return "?";
 }
-const char *vmig_conflict_policy_name(enum vmig_conflict_policy p)
+
+static int word_parse(const struct word *t, const char *s, int *out)
 {
-    return NAME_OF(conflict_names, p);
+    for (; s && t->word; t++)
+        if (!strcasecmp(t->word, s)) {
+            *out = t->value;
+            return 0;
+        }
+    return -1;
 }
-const char *vmig_index_kind_name(enum vmig_index_kind k)
+
+/* "fail, drop or keep" */
+static const char *word_list(const struct word *t, char *buf, size_t n)
 {
-    return NAME_OF(index_names, k);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; t[i].word && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s",
+                                i == 0          ? ""
+                                : t[i + 1].word ? ", "
+                                                : " or ",
+                                t[i].word);
+    return buf;
+}
+
+#define POLICY_WORDS(fn, type, tab)                                                                \
+    const char *vmig_##fn##_name(type v)                                                           \
+    {                                                                                              \
+        return word_name(tab, (int)v);                                                             \
+    }                                                                                              \
+    int vmig_##fn##_parse(const char *s, type *out)                                                \
+    {                                                                                              \
+        int v;                                                                                     \
+        if (word_parse(tab, s, &v)) return -1;                                                     \
+        *out = (type)v;                                                                            \
+        return 0;                                                                                  \
+    }                                                                                              \
+    const char *vmig_##fn##_words(char *buf, size_t n)                                             \
+    {                                                                                              \
+        return word_list(tab, buf, n);                                                             \
+    }
+
+POLICY_WORDS(null_policy, enum vmig_null_policy, null_words)
+POLICY_WORDS(conflict_policy, enum vmig_conflict_policy, conflict_words)
+POLICY_WORDS(index_kind, enum vmig_index_kind, index_words)
+
+int vmig_policy_check(const char *nulls, const char *conflict, const char *index, char *list,
+                      size_t n)
+{
+    const char *given[] = {nulls, conflict, index};
+    const struct word *tabs[] = {null_words, conflict_words, index_words};
+    int v;
+    for (int i = 0; i < 3; i++)
+        if (given[i] && word_parse(tabs[i], given[i], &v)) {
+            word_list(tabs[i], list, n);
+            return i + 1;
+        }
+    return 0;
 }
 
 static int lookup(const char *const *tab, size_t n, const char *s)
@@ -296,6 +363,18 @@ static enum vmig_code get_enum(struct rd *r, json_t *obj, const char *key, int r
 #define GET_ENUM(r, o, key, req, tab, dst)                                                         \
     get_enum(r, o, key, req, tab, sizeof tab / sizeof tab[0], dst)
 
+/* Optional policy word (left out = *dst unchanged). */
+static enum vmig_code get_word(struct rd *r, json_t *obj, const char *key, const struct word *tab,
+                               int *dst)
+{
+    char s[32] = "", what[96] = "must be ";
+    enum vmig_code rc = get_str(r, obj, key, 0, s, sizeof s);
+    if (rc || !s[0]) return rc;
+    if (!word_parse(tab, s, dst)) return VMIG_OK;
+    word_list(tab, what + strlen(what), sizeof what - strlen(what));
+    return bad(r, key, what);
+}
+
 static enum vmig_code get_hnsw(struct rd *r, json_t *obj, int *m, int *ef)
 {
     static const char *const keys[] = {"m", "ef_construct", NULL};
@@ -442,15 +521,15 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
     if (fixed) return bad(r, "auto_id", "must be false (the Qdrant point ids are kept)");
 
     x = 0;
-    if ((rc = GET_ENUM(r, c, "null_values", 0, null_names, &x))) return rc;
+    if ((rc = get_word(r, c, "null_values", null_words, &x))) return rc;
     pc->null_policy = (enum vmig_null_policy)x;
     x = 0;
-    if ((rc = GET_ENUM(r, c, "payload_conflict", 0, conflict_names, &x))) return rc;
+    if ((rc = get_word(r, c, "payload_conflict", conflict_words, &x))) return rc;
     pc->conflict_policy = (enum vmig_conflict_policy)x;
     if ((rc = get_str(r, c, "payload_prefix", 0, pc->conflict_prefix, sizeof pc->conflict_prefix)))
         return rc;
     x = 0;
-    if ((rc = GET_ENUM(r, c, "index", 0, index_names, &x))) return rc;
+    if ((rc = get_word(r, c, "index", index_words, &x))) return rc;
     pc->index = (enum vmig_index_kind)x;
 
     a = json_object_get(c, "notes");

@@ -251,6 +251,20 @@ static int get_endpoint(struct api_req *r, struct api_resp *out, const char *sid
     return 0;
 }
 
+/* null_values, payload_conflict and index (each may be NULL) name words of the
+ * library's tables: 0, or -1 after a 400 naming the field (under path) and the words. */
+static int policy_words(const struct api_req *r, struct api_resp *out, const char *path,
+                        const char *nulls, const char *conflict, const char *index)
+{
+    static const char *const field[] = {"", "null_values", "payload_conflict", "index"};
+    const char *given[] = {"", nulls, conflict, index};
+    char words[64];
+    int k = vmig_policy_check(nulls, conflict, index, words, sizeof words);
+    if (!k) return 0;
+    api_error(r, out, 400, "usage", "%s%s must be %s, not '%s'", path, field[k], words, given[k]);
+    return -1;
+}
+
 /* Mapping options and edits from body.options / body.edits. mo is initialised here. */
 static int get_map_opts(const struct api_req *r, struct api_resp *out, const char *source_url,
                         struct vmig_map_opts *mo)
@@ -267,35 +281,10 @@ static int get_map_opts(const struct api_req *r, struct api_resp *out, const cha
         get_ranged(r, out, o, "options.", "max_vector_fields", VMIG_MAX_VECTOR_FIELDS_MIN,
                    VMIG_MAX_VECTOR_FIELDS, &mo->max_vector_fields))
         return -1;
-    if (nulls) {
-        if (!strcmp(nulls, "fail")) mo->nulls = VMIG_NULL_FAIL;
-        else if (!strcmp(nulls, "drop")) mo->nulls = VMIG_NULL_DROP;
-        else if (!strcmp(nulls, "keep")) mo->nulls = VMIG_NULL_KEEP;
-        else {
-            api_error(r, out, 400, "usage",
-                      "options.null_values must be fail, drop or keep, not '%s'", nulls);
-            return -1;
-        }
-    }
-    if (conflict) {
-        if (!strcmp(conflict, "fail")) mo->conflict = VMIG_CONFLICT_FAIL;
-        else if (!strcmp(conflict, "prefix")) mo->conflict = VMIG_CONFLICT_PREFIX;
-        else {
-            api_error(r, out, 400, "usage",
-                      "options.payload_conflict must be fail or prefix, not '%s'", conflict);
-            return -1;
-        }
-    }
-    if (index) {
-        if (!strcasecmp(index, "auto") || !strcasecmp(index, "autoindex"))
-            mo->index = VMIG_INDEX_AUTO;
-        else if (!strcasecmp(index, "hnsw")) mo->index = VMIG_INDEX_HNSW;
-        else {
-            api_error(r, out, 400, "usage", "options.index must be auto or hnsw, not '%s'",
-                      index);
-            return -1;
-        }
-    }
+    if (policy_words(r, out, "options.", nulls, conflict, index)) return -1;
+    if (nulls) vmig_null_policy_parse(nulls, &mo->nulls);
+    if (conflict) vmig_conflict_policy_parse(conflict, &mo->conflict);
+    if (index) vmig_index_kind_parse(index, &mo->index);
     json_t *edits = r->body ? json_object_get(r->body, "edits") : NULL;
     if (edits && !json_is_null(edits)) {
         if (!json_is_array(edits)) {
@@ -487,6 +476,8 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
     const char **names = NULL;
     size_t nnames = 0;
     char *plan_text = NULL;
+    struct vmig_job_submitted sub;
+    memset(&sub, 0, sizeof sub);
     memset(&plan, 0, sizeof plan);
     vmig_map_opts_init(&mo);
     struct vmig_err err;
@@ -515,7 +506,8 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
 
     json_t *pj = r->body ? json_object_get(r->body, "plan") : NULL;
     enum vmig_code rc;
-    if (pj && !json_is_null(pj)) {
+    int edited = pj && !json_is_null(pj);
+    if (edited) {
         /* an edited plan: the same checks as `migrate --plan FILE` */
         if (!json_is_object(pj)) {
             api_error(r, out, 400, "usage", "plan must be a plan object as returned by "
@@ -529,65 +521,51 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
             api_error(r, out, 400, "usage", "plan: %s", err.msg);
             goto out;
         }
-        rc = vmig_plan_check_file(&src, &dst, &plan, &mo, &err);
-    } else {
-        /* no plan given: make one from collections/options/edits like POST /plan */
-        if (get_names(r, out, &names, &nnames)) goto out;
-        rc = vmig_plan_make(&src, &dst, names, nnames, &mo, &plan, &err);
+    } else if (get_names(r, out, &names, &nnames)) {
+        goto out; /* no plan given: one is made from collections/options/edits */
     }
+    /* the library decides, as for the CLI: refused collections are left out of the job
+     * and listed in "refused"; nothing runnable = no job, 422 with the first refusal */
+    struct vmig_job_request req = {.src = &src,
+                                   .dst = &dst,
+                                   .names = names,
+                                   .nnames = nnames,
+                                   .mo = &mo,
+                                   .plan = edited ? &plan : NULL,
+                                   .opts = &jo,
+                                   .store_secrets = store_secrets};
+    rc = vmig_job_submit(r->srv->store, &req, &sub, &err);
     if (rc) {
-        lib_error(r, out, &err, NULL);
-        goto out;
-    }
-    size_t runnable = 0;
-    const struct vmig_err *first = NULL;
-    json_t *refused = json_array();
-    for (size_t i = 0; i < plan.n; i++) {
-        const struct vmig_plan_coll *pc = &plan.coll[i];
-        if (!pc->refusal.code) {
-            runnable++;
-            continue;
-        }
-        if (!first) first = &pc->refusal;
-        json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "source", pc->source, "code",
-                                                 vmig_code_json_name(pc->refusal.code),
-                                                 "message", pc->refusal.msg));
-    }
-    if (!runnable) {
-        json_decref(refused);
-        if (first)
-            api_error(r, out, 422, vmig_code_json_name(first->code), "%s", first->msg);
+        if (sub.none_runnable)
+            api_error(r, out, 422, vmig_code_json_name(rc), "%s", err.msg);
         else
-            api_error(r, out, 422, "usage", "the plan has no collections to migrate");
+            lib_error(r, out, &err, NULL);
         goto out;
     }
-    /* refused collections are reported, not put into the job (a job of only what can
-     * run ends SUCCESSFUL when it all copied); plan_coll owns no heap memory */
-    size_t k = 0;
-    for (size_t i = 0; i < plan.n; i++)
-        if (!plan.coll[i].refusal.code) {
-            if (k != i) plan.coll[k] = plan.coll[i];
-            k++;
-        }
-    plan.n = k;
     char id[VMIG_JOB_ID_MAX];
-    rc = vmig_job_create(r->srv->store, &src, &dst, &plan, &jo, store_secrets, id, &err);
-    if (rc) {
-        json_decref(refused);
-        lib_error(r, out, &err, NULL);
-        goto out;
-    }
+    snprintf(id, sizeof id, "%s", sub.id);
     if (!store_secrets && (src.secret || dst.secret)) {
-        /* the worker has no secrets for this job: run it here with the ones given */
-        int ended = 0;
-        enum vmig_code jrc = VMIG_OK;
-        struct vmig_err jerr;
-        vmig_err_clear(&jerr);
-        srv_run_job(r->srv, id, "run", src.secret, dst.secret, NULL, NULL, &ended, &jrc, &jerr);
+        /* the worker has no secrets for this job: run it here with the ones given (a
+         * refusal is in the job's log and status; the job exists either way) */
+        int claimed = 0;
+        struct vmig_err why;
+        vmig_err_clear(&why);
+        srv_run_job(r->srv, id, VMIG_JOB_RUN, src.secret, dst.secret, NULL, NULL, &claimed, &why);
     }
-    resp_obj(out, 201, json_pack("{s:s,s:s,s:o}", "id", id, "status", "PENDING", "refused",
-                                 refused));
+    json_t *refused = json_array(), *held = json_array();
+    for (size_t i = 0; i < sub.nrefused; i++)
+        json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "source", sub.refused[i].source,
+                                                 "code", vmig_code_json_name(sub.refused[i].code),
+                                                 "message", sub.refused[i].message));
+    for (size_t i = 0; i < sub.nheld; i++)
+        json_array_append_new(held, json_pack("{s:s,s:s,s:I}", "source", sub.held[i].source,
+                                              "target", sub.held[i].target, "points",
+                                              (json_int_t)sub.held[i].points));
+    resp_obj(out, 201,
+             json_pack("{s:s,s:s,s:o,s:o,s:I}", "id", id, "status", "PENDING", "refused", refused,
+                       "collections", held, "points", (json_int_t)sub.points));
 out:
+    vmig_job_submitted_release(&sub);
     free(plan_text);
     vmig_plan_release(&plan);
     vmig_map_opts_release(&mo);
@@ -697,8 +675,10 @@ static void h_job_cancel(struct api_req *r, struct api_resp *out, const char *id
     job_resp(r, out, immediate ? 200 : 202, id);
 }
 
-/* resume / retry / restart: run in a thread of the server, answer once it runs. */
-static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, const char *mode)
+/* resume / retry / restart: run in a thread of the server, answer once it has claimed
+ * the job (202 with the job), or with why it did not (nothing ran). */
+static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
+                      enum vmig_job_action act)
 {
     struct vmig_job j;
     struct vmig_err err;
@@ -709,7 +689,6 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, c
     }
     enum vmig_job_status st = j.status;
     int orphaned = j.orphaned;
-    int64_t hb = j.heartbeat_ms, fin = j.finished_ms;
     vmig_job_release(&j);
     /* optional secrets for jobs created with store_secrets false (or rotated keys) */
     const char *src_secret = NULL, *dst_secret = NULL, *nulls = NULL, *conflict = NULL;
@@ -725,39 +704,30 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, c
         r->secrets[r->nsecrets++] = src_secret;
     if (dst_secret && *dst_secret && r->nsecrets < SRV_MAX_SECRETS)
         r->secrets[r->nsecrets++] = dst_secret;
-    if (!strcmp(mode, "retry") &&
-        (get_str(r, out, r->body, "", "null_values", &nulls) ||
-         get_str(r, out, r->body, "", "payload_conflict", &conflict)))
+    if (act == VMIG_JOB_RETRY && (get_str(r, out, r->body, "", "null_values", &nulls) ||
+                                  get_str(r, out, r->body, "", "payload_conflict", &conflict) ||
+                                  policy_words(r, out, "", nulls, conflict, NULL)))
         return;
-    if (!strcmp(mode, "resume") && st == VMIG_JOB_PENDING && !orphaned && !src_secret &&
+    if (act == VMIG_JOB_RESUME && st == VMIG_JOB_PENDING && !orphaned && !src_secret &&
         !dst_secret) {
         job_resp(r, out, 202, id); /* already queued: the worker takes it */
         return;
     }
-    int ended = 0;
-    enum vmig_code rc = VMIG_OK;
+    int claimed = 0;
     vmig_err_clear(&err);
-    if (srv_run_job(r->srv, id, mode, src_secret, dst_secret, nulls, conflict, &ended, &rc,
-                    &err)) {
+    if (srv_run_job(r->srv, id, act, src_secret, dst_secret, nulls, conflict, &claimed, &err)) {
         api_error(r, out, 500, "internal", "cannot start a thread for job '%s'", id);
         return;
     }
-    /* a run that ended at once was refused (wrong state, bad option, no secrets) unless
-     * it simply finished: report refusals, else the job as it is now */
-    if (ended && rc && rc != VMIG_E_CANCELLED) {
-        struct vmig_job now;
-        struct vmig_err e2;
-        vmig_err_clear(&e2);
-        int ran = 0;
-        if (vmig_job_get(r->srv->store, id, &now, &e2) == VMIG_OK) {
-            /* a claim moves the heartbeat, the end of a run the finish time */
-            ran = now.heartbeat_ms != hb || now.finished_ms != fin;
-            vmig_job_release(&now);
-        }
-        if (!ran) {
+    if (!claimed) {
+        /* a job another run holds is a conflict of states, not a malformed request */
+        int busy = err.code == VMIG_E_USAGE && st == VMIG_JOB_IN_PROGRESS && !orphaned;
+        if (busy)
+            api_error(r, out, 409, vmig_code_json_name(err.code), "%s",
+                      err.msg[0] ? err.msg : vmig_strerror(err.code));
+        else
             lib_error(r, out, &err, NULL);
-            return;
-        }
+        return;
     }
     job_resp(r, out, 202, id);
 }
@@ -821,9 +791,9 @@ void api_handle(struct api_req *r, struct api_resp *out)
         if (alen) memcpy(action, slash + 1, alen);
         action[alen] = '\0';
         const char *need = !alen || !strcmp(action, "logs") ? "GET" : "POST";
-        int known = !alen || !strcmp(action, "logs") || !strcmp(action, "cancel") ||
-                    !strcmp(action, "resume") || !strcmp(action, "retry") ||
-                    !strcmp(action, "restart");
+        enum vmig_job_action act;
+        int runs = !vmig_job_action_parse(action, &act) && act != VMIG_JOB_RUN;
+        int known = !alen || !strcmp(action, "logs") || !strcmp(action, "cancel") || runs;
         if (!known) {
             api_error(r, out, 404, "not_found", "unknown job action '%s'", action);
             return;
@@ -836,7 +806,7 @@ void api_handle(struct api_req *r, struct api_resp *out)
         if (!alen) h_job_get(r, out, id);
         else if (!strcmp(action, "logs")) h_job_logs(r, out, id);
         else if (!strcmp(action, "cancel")) h_job_cancel(r, out, id);
-        else h_job_run(r, out, id, action);
+        else h_job_run(r, out, id, act);
         return;
     }
     if (path_known) api_error(r, out, 405, "usage", "method %s not allowed here", r->method);

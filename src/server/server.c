@@ -232,6 +232,19 @@ static void run_opts(struct srv *s, struct vmig_job_run_opts *ro)
     ro->log_level = s->cfg->verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN;
 }
 
+/* The runner's claim, decided: wake srv_run_job. */
+static void on_claim(void *ud, int claimed, const struct vmig_err *why)
+{
+    struct srv_runner *ru = ud;
+    struct srv *s = ru->srv;
+    pthread_mutex_lock(&s->mu);
+    ru->decided = 1;
+    ru->claimed = claimed;
+    if (why) ru->why = *why;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *runner_main(void *arg)
 {
     struct srv_runner *ru = arg;
@@ -242,16 +255,14 @@ static void *runner_main(void *arg)
     ro.dst_secret = ru->dst_secret;
     struct vmig_err err;
     vmig_err_clear(&err);
-    enum vmig_code rc;
-    if (!strcmp(ru->mode, "resume")) rc = vmig_job_resume(s->store, ru->id, &ro, &err);
-    else if (!strcmp(ru->mode, "retry")) {
-        struct vmig_job_retry_opts ch = {ru->null_values, ru->payload_conflict, NULL};
-        rc = vmig_job_retry(s->store, ru->id, &ch, &ro, &err);
-    } else if (!strcmp(ru->mode, "restart")) rc = vmig_job_restart(s->store, ru->id, &ro, &err);
-    else rc = vmig_job_run(s->store, ru->id, &ro, &err);
+    ro.on_claim = on_claim;
+    ro.claim_ud = ru;
+    struct vmig_job_retry_opts ch = {ru->null_values, ru->payload_conflict, NULL};
+    enum vmig_code rc = vmig_job_act(s->store, ru->id, ru->action, &ch, &ro, NULL, &err);
     if (rc && rc != VMIG_E_CANCELLED && s->cfg->log) {
         char line[VMIG_ERR_MSG_MAX + 64];
-        snprintf(line, sizeof line, "serve: job %s (%s): %s", ru->id, ru->mode, err.msg);
+        snprintf(line, sizeof line, "serve: job %s (%s): %s", ru->id,
+                 vmig_job_action_name(ru->action), err.msg);
         s->cfg->log(NULL, VMIG_LOG_WARN, line);
     }
     pthread_mutex_lock(&s->mu);
@@ -269,7 +280,7 @@ static void reap_locked(struct srv *s)
     struct srv_runner **pp = &s->runners;
     while (*pp) {
         struct srv_runner *ru = *pp;
-        if (ru->done) {
+        if (ru->done && !ru->waited) {
             *pp = ru->next;
             pthread_join(ru->th, NULL);
             runner_free(ru);
@@ -287,15 +298,15 @@ static char *dup_or_null(const char *p)
     return d;
 }
 
-int srv_run_job(struct srv *s, const char *id, const char *mode, const char *src_secret,
+int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, const char *src_secret,
                 const char *dst_secret, const char *null_values, const char *payload_conflict,
-                int *ended, enum vmig_code *rc, struct vmig_err *err)
+                int *claimed, struct vmig_err *why)
 {
     struct srv_runner *ru = calloc(1, sizeof *ru);
     if (!ru) abort();
     ru->srv = s;
     snprintf(ru->id, sizeof ru->id, "%s", id);
-    snprintf(ru->mode, sizeof ru->mode, "%s", mode);
+    ru->action = action;
     ru->src_secret = dup_or_null(src_secret);
     ru->dst_secret = dup_or_null(dst_secret);
     ru->null_values = dup_or_null(null_values);
@@ -309,30 +320,17 @@ int srv_run_job(struct srv *s, const char *id, const char *mode, const char *src
     }
     ru->next = s->runners;
     s->runners = ru;
+    ru->waited = 1;
+    /* The runner says whether it took the job (the library's on_claim hook, called
+     * once, before anything runs), so the answer shows the new status and a refusal
+     * (running elsewhere, wrong state, no secrets) comes back as an error. The runner
+     * is reaped only under mu, when done and not waited on, so ru lives while we wait. */
+    while (!ru->decided && !ru->done)
+        pthread_cond_wait(&s->cv, &s->mu);
+    *claimed = ru->claimed;
+    if (!ru->claimed) *why = ru->decided ? ru->why : ru->err;
+    ru->waited = 0;
     pthread_mutex_unlock(&s->mu);
-    /* Wait until the run has claimed the job (IN_PROGRESS) or ended, at most ~3 s, so
-     * the answer shows the new status and refusals (wrong state, missing secrets) come
-     * back as errors instead of disappearing into a log. */
-    *ended = 0;
-    for (int i = 0; i < 60; i++) {
-        pthread_mutex_lock(&s->mu);
-        if (ru->done) {
-            *ended = 1;
-            *rc = ru->rc;
-            *err = ru->err;
-        }
-        pthread_mutex_unlock(&s->mu);
-        if (*ended) break;
-        struct vmig_job j;
-        struct vmig_err e;
-        vmig_err_clear(&e);
-        if (i > 0 && vmig_job_get(s->store, id, &j, &e) == VMIG_OK) {
-            int running = j.status == VMIG_JOB_IN_PROGRESS && !j.orphaned;
-            vmig_job_release(&j);
-            if (running) break;
-        }
-        vmig_sleep_ms(50);
-    }
     return 0;
 }
 

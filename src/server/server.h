@@ -37,11 +37,15 @@ struct srv_config {
 struct srv_runner {
     struct srv_runner *next;
     pthread_t th;
-    int done; /* under srv.mu */
+    int done;            /* under srv.mu */
+    int decided;         /* the claim was decided (on_claim ran), under srv.mu */
+    int claimed;         /* ... and this runner took the job */
+    int waited;          /* srv_run_job still waits on it: not reaped yet, under srv.mu */
+    struct vmig_err why; /* why it did not */
     enum vmig_code rc;
     struct vmig_err err;
     char id[VMIG_JOB_ID_MAX];
-    char mode[8];              /* "run", "resume", "retry", "restart" */
+    enum vmig_job_action action;
     char *src_secret, *dst_secret; /* owned, wiped when freed; NULL = stored ones */
     char *null_values, *payload_conflict;
     struct srv *srv;
@@ -86,13 +90,13 @@ int api_status_of(enum vmig_code code);
 /* The value of query argument key, or NULL (server.c). */
 const char *srv_query(const struct api_req *r, const char *key);
 
-/* Start a thread running job id in mode ("run", "resume", "retry", "restart") with
- * the given secrets and retry options (copied; NULL = none), and wait until the job
- * is running or the run ended. 0 and *ended/rc/err filled, or -1 when no thread could
- * be started. */
-int srv_run_job(struct srv *s, const char *id, const char *mode, const char *src_secret,
+/* Start a thread doing action on job id with the given secrets and retry options
+ * (copied; NULL = none), and wait until that run has decided its claim (the library's
+ * on_claim hook). 0 with *claimed set (when 0, why says what refused it; nothing ran),
+ * or -1 when no thread could be started. */
+int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, const char *src_secret,
                 const char *dst_secret, const char *null_values, const char *payload_conflict,
-                int *ended, enum vmig_code *rc, struct vmig_err *err);
+                int *claimed, struct vmig_err *why);
 
 /* Static files (files.c): find the web root (cfg->web_root, or web/ next to the
  * executable's repository, or ./web) into s->web_root. */

@@ -179,12 +179,19 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
     if (req.method === 'POST' && p === '/api/v1/jobs') {
       const e = checkSource(body.source) || checkTarget(body.target);
       if (e) return err(res, 400, e.code, e.message);
-      const cols = body.plan?.collections || [];
-      if (!cols.length) return err(res, 400, 'usage', 'the plan has no collections');
-      for (const c of cols) {
+      const asked = body.plan?.collections || [];
+      if (!asked.length) return err(res, 400, 'usage', 'the plan has no collections');
+      for (const c of asked) {
         if (!NAME_RE.test(c.target || '')) return err(res, 400, 'usage', `plan for '${c.source}': invalid target name '${c.target}'`);
         if (c.target === 'existing') return err(res, 400, 'exists', `target collection '${c.target}' already exists in Milvus`);
       }
+      // like vmig_job_submit: a collection refused when the plan is checked again (here: the
+      // target "appears_later" appeared after the review) is left out and listed
+      const refused = asked.filter((c) => c.target === 'appears_later').map((c) => ({
+        source: c.source, code: 'exists', message: `collection '${c.source}': target collection '${c.target}' already exists in Milvus`,
+      }));
+      const cols = asked.filter((c) => c.target !== 'appears_later');
+      if (!cols.length) return err(res, 422, refused[0].code, refused[0].message);
       const id = `j${Date.now().toString(36)}${jobs.size}`;
       const j = {
         id, status: 'PENDING', created_ms: Date.now(), started_ms: null, finished_ms: null, heartbeat_ms: null,
@@ -196,7 +203,8 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
       };
       jobs.set(id, j);
       log(j, 'info', null, `job created: ${cols.length} collection(s)`);
-      return send(res, 201, { id, status: 'PENDING' });
+      const held = cols.map((c) => ({ source: c.source, target: c.target, points: c.source_count || 0 }));
+      return send(res, 201, { id, status: 'PENDING', refused, collections: held, points: held.reduce((a, c) => a + c.points, 0) });
     }
     if (req.method === 'GET' && p === '/api/v1/jobs') {
       const st = (url.searchParams.get('status') || '').toUpperCase().replace('CANCELED', 'CANCELLED');

@@ -152,6 +152,37 @@ test('wizard: connect errors, select, schema validation, migrate, job view', asy
   }
 });
 
+test('wizard: a collection refused when the job is created is listed, with what the job holds', async () => {
+  const { context, page, pageErrors } = await openPage(browser, mock.url);
+  try {
+    await connect(page);
+    await page.getByRole('button', { name: 'Next: select collections' }).click();
+    for (const n of ['dg_single_cosine_768', 'dg_named_mixed']) await page.getByLabel(`Select ${n}`).check();
+    await page.getByRole('button', { name: 'Next: review schema' }).click();
+    await page.getByRole('heading', { name: 'Schema' }).waitFor();
+    const mixed = page.getByRole('region', { name: 'dg_named_mixed' });
+    await mixed.getByLabel('Target collection name').fill('appears_later');
+    await page.getByText('2 collections will be migrated.').waitFor();
+    await page.getByRole('button', { name: 'Next: review and migrate' }).click();
+    await page.getByRole('heading', { name: 'Migrate' }).waitFor();
+    await page.getByRole('button', { name: 'Start migration' }).click();
+    const result = page.getByRole('status').filter({ hasText: 'created' });
+    await result.getByText(/It holds 1 collection, [\d,]+ points\./).waitFor();
+    await result.getByText('already exists in Milvus (exists)').waitFor();
+    await result.getByText('dg_named_mixed', { exact: true }).waitFor();
+    const created = mock.requests.filter((r) => r.method === 'POST' && r.url === '/api/v1/jobs').pop();
+    const jid = [...mock.jobs.keys()].pop();
+    assert.equal(created.body.plan.collections.length, 2);
+    assert.deepEqual(mock.jobs.get(jid).collections.map((c) => c.source), ['dg_single_cosine_768']);
+    await shoot(page, 'created-with-refusal');
+    await page.getByRole('link', { name: 'Open the job' }).click();
+    await page.getByRole('heading', { name: `Job ${jid}` }).waitFor();
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('jobs page: list badges and progress, cancel, resume', async () => {
   mock.setSpeed(20); // slow enough to cancel
   const { context, page, pageErrors } = await openPage(browser, mock.url);

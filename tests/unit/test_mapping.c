@@ -496,6 +496,36 @@ static void plan_file_errors(void **state)
     vmig_plan_release(&p);
 }
 
+/* ---- policy words: one table each, for every face -------------------------------- */
+
+static void policy_words(void **state)
+{
+    (void)state;
+    enum vmig_null_policy np;
+    enum vmig_conflict_policy cp;
+    enum vmig_index_kind ik;
+    char w[64];
+    assert_int_equal(vmig_null_policy_parse("Drop", &np), 0);
+    assert_int_equal(np, VMIG_NULL_DROP);
+    assert_int_equal(vmig_null_policy_parse("sometimes", &np), -1);
+    assert_int_equal(vmig_null_policy_parse(NULL, &np), -1);
+    assert_int_equal(vmig_conflict_policy_parse("prefix", &cp), 0);
+    assert_int_equal(cp, VMIG_CONFLICT_PREFIX);
+    assert_int_equal(vmig_index_kind_parse("auto", &ik), 0);
+    assert_int_equal(ik, VMIG_INDEX_AUTO);
+    assert_int_equal(vmig_index_kind_parse("hnsw", &ik), 0);
+    assert_int_equal(ik, VMIG_INDEX_HNSW);
+    assert_string_equal(vmig_index_kind_name(VMIG_INDEX_AUTO), "AUTOINDEX");
+    assert_string_equal(vmig_null_policy_name(VMIG_NULL_KEEP), "keep");
+    assert_string_equal(vmig_null_policy_words(w, sizeof w), "fail, drop or keep");
+    assert_string_equal(vmig_conflict_policy_words(w, sizeof w), "fail or prefix");
+    assert_int_equal(vmig_policy_check("keep", "fail", "HNSW", w, sizeof w), 0);
+    assert_int_equal(vmig_policy_check("keep", "suffix", "HNSW", w, sizeof w), 2);
+    assert_string_equal(w, "fail or prefix");
+    assert_int_equal(vmig_policy_check(NULL, NULL, "ivf", w, sizeof w), 3);
+    assert_string_equal(w, "AUTOINDEX, HNSW or auto");
+}
+
 /* ---- runner ------------------------------------------------------------------------- */
 
 int main(void)
@@ -505,6 +535,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/tests/data/mapping", root ? root : ".");
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(names),
+        cmocka_unit_test(policy_words),
         cmocka_unit_test(opts_parsing),
         cmocka_unit_test(target_caps),
         cmocka_unit_test(target_collisions),

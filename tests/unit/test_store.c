@@ -494,6 +494,19 @@ static void job_logs(void **state)
 
 /* ---- running without servers: refused collections ------------------------------------ */
 
+struct claims {
+    int calls, claimed;
+    enum vmig_code why;
+};
+
+static void count_claim(void *ud, int claimed, const struct vmig_err *why)
+{
+    struct claims *c = ud;
+    c->calls++;
+    c->claimed = claimed;
+    c->why = why ? why->code : VMIG_OK;
+}
+
 static void run_refused(void **state)
 {
     struct fx *f = *state;
@@ -510,8 +523,16 @@ static void run_refused(void **state)
     vmig_err_clear(&err);
     struct vmig_job_run_opts ro;
     vmig_job_run_opts_init(&ro);
-    enum vmig_code rc = vmig_job_run(s, id, &ro, &err);
+    struct claims cl = {0};
+    ro.on_claim = count_claim;
+    ro.claim_ud = &cl;
+    int claimed = -1;
+    enum vmig_code rc = vmig_job_act(s, id, VMIG_JOB_RUN, NULL, &ro, &claimed, &err);
     assert_int_equal(rc, VMIG_E_SCHEMA);
+    /* claimed (the collections then failed): the hook heard it once */
+    assert_int_equal(claimed, 1);
+    assert_int_equal(cl.calls, 1);
+    assert_int_equal(cl.claimed, 1);
     assert_non_null(strstr(err.msg, "5 vectors"));
     struct vmig_job j;
     assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
@@ -529,17 +550,25 @@ static void run_refused(void **state)
     assert_non_null(strstr(l.text, "|c0|] cannot map 'c0': 5 vectors"));
     assert_null(strstr(l.text, API_KEY));
 
-    /* a FAILED job cannot be "run" again, but can be retried / resumed */
-    assert_int_equal(vmig_job_run(s, id, &ro, &err), VMIG_E_USAGE);
-    assert_int_equal(vmig_job_retry(s, id, NULL, &ro, &err), VMIG_E_SCHEMA);
+    /* a FAILED job cannot be "run" again, but can be retried / resumed; the refusal is
+     * heard once by the hook, with its reason, and nothing ran */
+    memset(&cl, 0, sizeof cl);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RUN, NULL, &ro, &claimed, &err), VMIG_E_USAGE);
+    assert_int_equal(claimed, 0);
+    assert_int_equal(cl.calls, 1);
+    assert_int_equal(cl.claimed, 0);
+    assert_int_equal(cl.why, VMIG_E_USAGE);
+    assert_non_null(strstr(err.msg, "jobs resume"));
+    ro.on_claim = NULL;
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, NULL, &ro, NULL, &err), VMIG_E_SCHEMA);
     struct vmig_job_retry_opts ch = {"drop", NULL, NULL};
-    assert_int_equal(vmig_job_retry(s, id, &ch, &ro, &err), VMIG_E_SCHEMA);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, &ch, &ro, NULL, &err), VMIG_E_SCHEMA);
     assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
     assert_int_equal(j.plan.coll[0].null_policy, VMIG_NULL_DROP);
     vmig_job_release(&j);
     struct vmig_job_retry_opts bad = {"sometimes", NULL, NULL};
-    assert_int_equal(vmig_job_retry(s, id, &bad, &ro, &err), VMIG_E_USAGE);
-    assert_int_equal(vmig_job_resume(s, id, &ro, &err), VMIG_E_SCHEMA);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, &bad, &ro, NULL, &err), VMIG_E_USAGE);
+    assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RESUME, NULL, &ro, NULL, &err), VMIG_E_SCHEMA);
     vmig_plan_release(&p);
     vmig_store_close(s);
 }

@@ -1,0 +1,82 @@
+/*
+ * job_submit.c - vmig_job_submit(): the one rule by which a request becomes a job,
+ * shared by every face (CLI `migrate`, HTTP POST /jobs, the console through it).
+ * Plan (or check an edited plan), leave refused collections out of the job and
+ * report each of them, create the job of what can run, or none when nothing can.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "vmig/job.h"
+#include "vmig/plan.h"
+#include "vmig/vmig.h"
+
+void vmig_job_submitted_release(struct vmig_job_submitted *r)
+{
+    free(r->refused);
+    free(r->held);
+    memset(r, 0, sizeof *r);
+}
+
+/* Split plan into the refusals (into out) and the runnable collections (into run,
+ * which borrows nothing: plan_coll owns no heap memory). */
+static void split(const struct vmig_plan *plan, struct vmig_plan *run,
+                  struct vmig_job_submitted *out)
+{
+    run->coll = xcalloc(plan->n + 1, sizeof *run->coll);
+    run->target = plan->target;
+    out->refused = xcalloc(plan->n + 1, sizeof *out->refused);
+    out->held = xcalloc(plan->n + 1, sizeof *out->held);
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct vmig_plan_coll *pc = &plan->coll[i];
+        if (pc->refusal.code) {
+            struct vmig_job_refusal *f = &out->refused[out->nrefused++];
+            snprintf(f->source, sizeof f->source, "%s", pc->source);
+            f->code = pc->refusal.code;
+            snprintf(f->message, sizeof f->message, "%s",
+                     pc->refusal.msg[0] ? pc->refusal.msg : vmig_strerror(pc->refusal.code));
+            continue;
+        }
+        run->coll[run->n++] = *pc;
+        struct vmig_job_held *h = &out->held[out->nheld++];
+        snprintf(h->source, sizeof h->source, "%s", pc->source);
+        snprintf(h->target, sizeof h->target, "%s", pc->target);
+        h->points = pc->source_count;
+        out->points += pc->source_count;
+    }
+}
+
+enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_request *req,
+                               struct vmig_job_submitted *out, struct vmig_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct vmig_plan made, run;
+    memset(&made, 0, sizeof made);
+    memset(&run, 0, sizeof run);
+    struct vmig_plan *plan = req->plan;
+    enum vmig_code rc;
+    if (plan) {
+        rc = vmig_plan_check_file(req->src, req->dst, plan, req->mo, err);
+    } else {
+        plan = &made;
+        rc = vmig_plan_make(req->src, req->dst, req->names, req->nnames, req->mo, plan, err);
+    }
+    if (rc) goto out;
+    split(plan, &run, out);
+    if (!run.n) {
+        out->none_runnable = 1;
+        if (out->nrefused)
+            rc = vmig_err_set(err, out->refused[0].code, "%s", out->refused[0].message);
+        else
+            rc = vmig_err_set(err, VMIG_E_USAGE, "the source has no collections to migrate");
+        goto out;
+    }
+    rc = vmig_job_create(s, req->src, req->dst, &run, req->opts, req->store_secrets, out->id, err);
+    if (rc) out->id[0] = '\0';
+out:
+    free(run.coll);
+    vmig_plan_release(&made);
+    return rc;
+}
