@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/buf.h"
 #include "vmig/vmig.h"
 
 void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct vmig_endpoint *dst)
@@ -104,13 +105,10 @@ int cli_need(const struct cli_opts *o, int source, int target)
 /* Print a JSON string literal (for --json output built by hand). */
 void cli_json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
+    struct vmig_buf b = VMIG_BUF_INIT;
+    vmig_buf_add_json_str(&b, s);
+    fputs(b.p, f);
+    vmig_buf_release(&b);
 }
 
 /* Mapping options, endpoints and the plan of the collections named on the command line

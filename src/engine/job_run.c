@@ -29,6 +29,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/redact.h"
 #include "util/retry.h"
 #include "vmig/job.h"
 #include "vmig/plan.h"
@@ -60,34 +61,6 @@ struct runctx {
     int mon_stop;
 };
 
-/* Replace every occurrence of secret in b with "***". */
-static void redact_one(struct vmig_buf *b, const char *secret)
-{
-    if (!secret) return;
-    size_t n = strlen(secret);
-    if (n < 3) return; /* too short to find without mangling ordinary text */
-    char *p;
-    size_t from = 0;
-    while ((p = strstr(b->p + from, secret))) {
-        size_t at = (size_t)(p - b->p);
-        struct vmig_buf t = VMIG_BUF_INIT;
-        vmig_buf_add(&t, b->p, at);
-        vmig_buf_adds(&t, "***");
-        vmig_buf_adds(&t, p + n);
-        vmig_buf_release(b);
-        *b = t;
-        from = at + 3;
-    }
-}
-
-static void redact_secret(struct vmig_buf *b, const char *secret)
-{
-    redact_one(b, secret);
-    /* a Milvus token user:password: the password alone must not leak either */
-    const char *colon = secret ? strchr(secret, ':') : NULL;
-    if (colon) redact_one(b, colon + 1);
-}
-
 /* The point id a message names ("point 42 ...", "point 0b1e...-... ..."), if any. */
 static void point_of(const char *msg, char out[VMIG_ID_TEXT_MAX])
 {
@@ -110,8 +83,8 @@ static void job_log(struct runctx *c, int level, const char *coll, const char *p
     struct vmig_buf b = VMIG_BUF_INIT;
     char pt[VMIG_ID_TEXT_MAX];
     vmig_buf_adds(&b, msg);
-    redact_secret(&b, c->src_secret);
-    redact_secret(&b, c->dst_secret);
+    vmig_redact_secret(&b, c->src_secret);
+    vmig_redact_secret(&b, c->dst_secret);
     if (!point) {
         point_of(b.p, pt);
         point = pt;
@@ -127,8 +100,8 @@ static void run_log(void *ud, int level, const char *msg)
     struct runctx *c = ud;
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, msg);
-    redact_secret(&b, c->src_secret);
-    redact_secret(&b, c->dst_secret);
+    vmig_redact_secret(&b, c->src_secret);
+    vmig_redact_secret(&b, c->dst_secret);
     if (level <= VMIG_LOG_WARN) {
         const char *coll = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : NULL;
         job_log(c, level, coll, NULL, b.p);
@@ -193,32 +166,26 @@ static void hook_progress(void *ud, const struct vmig_progress *p)
     if (c->ro->hooks.progress) c->ro->hooks.progress(c->ro->hooks.ud, p);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    json_t *j = json_string(s);
-    char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-    fputs(t ? t : "\"\"", f);
-    free(t);
-    json_decref(j);
-}
-
 static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *id,
                         const char *reason)
 {
     struct runctx *c = ud;
     char idt[VMIG_ID_TEXT_MAX], line[VMIG_ERR_MSG_MAX];
     vmig_point_id_format(id, idt);
+    struct vmig_buf ln = VMIG_BUF_INIT;
+    vmig_buf_adds(&ln, "{\"collection\":");
+    vmig_buf_add_json_str(&ln, coll);
+    if (id->kind == VMIG_ID_NUM) vmig_buf_addf(&ln, ",\"id\":%s,\"reason\":", idt);
+    else vmig_buf_addf(&ln, ",\"id\":\"%s\",\"reason\":", idt);
+    vmig_buf_add_json_str(&ln, reason);
+    vmig_buf_adds(&ln, "}\n");
     pthread_mutex_lock(&c->mu);
     if (c->rejects) {
-        fprintf(c->rejects, "{\"collection\":");
-        json_str(c->rejects, coll);
-        if (id->kind == VMIG_ID_NUM) fprintf(c->rejects, ",\"id\":%s,\"reason\":", idt);
-        else fprintf(c->rejects, ",\"id\":\"%s\",\"reason\":", idt);
-        json_str(c->rejects, reason);
-        fprintf(c->rejects, "}\n");
+        fputs(ln.p, c->rejects);
         fflush(c->rejects);
     }
     pthread_mutex_unlock(&c->mu);
+    vmig_buf_release(&ln);
     snprintf(line, sizeof line, "point %s rejected: %s", idt, reason);
     job_log(c, VMIG_LOG_WARN, coll, idt, line);
     if (c->ro->hooks.reject) c->ro->hooks.reject(c->ro->hooks.ud, coll, id, reason);
@@ -471,8 +438,8 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     }
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, e.msg[0] ? e.msg : vmig_strerror(rc));
-    redact_secret(&b, c->src_secret);
-    redact_secret(&b, c->dst_secret);
+    vmig_redact_secret(&b, c->src_secret);
+    vmig_redact_secret(&b, c->dst_secret);
     job_log(c, VMIG_LOG_ERROR, pc->source, NULL, b.p);
     s->vt->coll_status(s, c->id, i, VMIG_JOB_FAILED, b.p, 0, now, NULL);
     if (first->code == VMIG_OK) {

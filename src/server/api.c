@@ -15,6 +15,7 @@
 
 #include "server/server.h"
 #include "util/buf.h"
+#include "util/redact.h"
 #include "vmig/inputs.h"
 
 /* ---- responses ---------------------------------------------------------------------- */
@@ -53,46 +54,6 @@ int api_status_of(enum vmig_code code)
     }
 }
 
-/* Replace every occurrence of the request's secrets with "***". */
-static void redact(const struct api_req *r, struct vmig_buf *b)
-{
-    for (size_t i = 0; i < r->nsecrets; i++) {
-        const char *sec = r->secrets[i];
-        size_t n = strlen(sec);
-        if (!n) continue;
-        struct vmig_buf o = VMIG_BUF_INIT;
-        const char *p = b->p, *hit;
-        while ((hit = strstr(p, sec))) {
-            vmig_buf_add(&o, p, (size_t)(hit - p));
-            vmig_buf_adds(&o, "***");
-            p = hit + n;
-        }
-        vmig_buf_adds(&o, p);
-        vmig_buf_release(b);
-        *b = o;
-    }
-}
-
-/* Credentials written into a URL (user:pass@host) become ***@host. */
-static void redact_userinfo(struct vmig_buf *b)
-{
-    struct vmig_buf o = VMIG_BUF_INIT;
-    const char *p = b->p, *sep;
-    while ((sep = strstr(p, "://"))) {
-        const char *h = sep + 3;
-        size_t n = strcspn(h, "/@ \t'\"");
-        vmig_buf_add(&o, p, (size_t)(h - p));
-        if (h[n] == '@') {
-            vmig_buf_adds(&o, "***");
-            h += n;
-        }
-        p = h;
-    }
-    vmig_buf_adds(&o, p);
-    vmig_buf_release(b);
-    *b = o;
-}
-
 void api_error(const struct api_req *r, struct api_resp *out, int status, const char *code,
                const char *fmt, ...)
 {
@@ -101,8 +62,8 @@ void api_error(const struct api_req *r, struct api_resp *out, int status, const 
     va_start(ap, fmt);
     vmig_buf_vaddf(&b, fmt, ap);
     va_end(ap);
-    redact(r, &b);
-    redact_userinfo(&b);
+    for (size_t i = 0; i < r->nsecrets; i++) vmig_redact_secret(&b, r->secrets[i]);
+    vmig_redact_userinfo(&b);
     resp_obj(out, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", b.p));
     vmig_buf_release(&b);
 }

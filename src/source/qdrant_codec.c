@@ -267,17 +267,5 @@ void vmig_qdrant_put_id(struct vmig_buf *out, const struct vmig_point_id *id)
 
 void vmig_qdrant_put_str(struct vmig_buf *out, const char *s)
 {
-    vmig_buf_addch(out, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            vmig_buf_addch(out, '\\');
-            vmig_buf_addch(out, (char)c);
-        } else if (c < 0x20) {
-            vmig_buf_addf(out, "\\u%04x", c);
-        } else {
-            vmig_buf_addch(out, (char)c);
-        }
-    }
-    vmig_buf_addch(out, '"');
+    vmig_buf_add_json_str(out, s);
 }

@@ -674,7 +674,7 @@ static uint64_t m_faults(struct vmig_target *t)
     return atomic_load(&t->faults);
 }
 
-static const char *const schemes[] = {"http", "https", NULL};
+static const char *const schemes[] = {"http", "https", "tcp", NULL};
 
 const struct vmig_target_vt vmig_target_milvus = {
     .name = "milvus",

@@ -104,3 +104,20 @@ char *vmig_buf_detach(struct vmig_buf *b, size_t *len)
     vmig_buf_init(b, b->max);
     return p;
 }
+
+void vmig_buf_add_json_str(struct vmig_buf *b, const char *s)
+{
+    vmig_buf_addch(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            vmig_buf_addch(b, '\\');
+            vmig_buf_addch(b, (char)c);
+        } else if (c < 0x20) {
+            vmig_buf_addf(b, "\\u%04x", c);
+        } else {
+            vmig_buf_addch(b, (char)c);
+        }
+    }
+    vmig_buf_addch(b, '"');
+}

@@ -30,6 +30,9 @@ int vmig_buf_add(struct vmig_buf *b, const void *data, size_t n);
 int vmig_buf_adds(struct vmig_buf *b, const char *s);
 int vmig_buf_addch(struct vmig_buf *b, char c);
 int vmig_buf_addf(struct vmig_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a JSON string literal (quotes, backslashes and control bytes escaped; other
+ * bytes as they are, so UTF-8 stays UTF-8): the one JSON string writer of libvmig. */
+void vmig_buf_add_json_str(struct vmig_buf *b, const char *s);
 int vmig_buf_vaddf(struct vmig_buf *b, const char *fmt, va_list ap);
 /* Keep the allocation, drop the contents. */
 void vmig_buf_reset(struct vmig_buf *b);
