@@ -90,3 +90,49 @@ def test_restart_drops_only_what_the_job_created(env):
     compare(env.qc, env.mc, coll, coll, ONE)
     assert env.mc.has_collection("w_bystander")
     assert env.mc.query("w_bystander", filter="id == 1", output_fields=["id"])[0]["id"] == 1
+
+
+def test_two_jobs_in_one_worker_each_log_their_own_retries(env):
+    """Lines from the engine's reader threads (a connector's retries) reach the job whose run
+    they belong to, with two jobs running in one worker (the run context; before it, such
+    lines reached no job when more than one ran). Both jobs retry (a's pages and b's range ends
+    are refused by their gates): each job's log holds its own retries and none of the other's."""
+    from tests.harness.gates import SourceGate
+    a = datagen.generate(env.qc, "paging_100k", n=6000, name="w_logs_a")
+    b = datagen.generate(env.qc, "paging_100k", n=6000, name="w_logs_b")
+    for c in (a, b):
+        if env.mc.has_collection(c):
+            env.mc.drop_collection(c)
+    with SourceGate(env.q.url) as ga, SourceGate(env.q.url) as gb:
+        ga.set_mode("all")  # a's pages are refused (503, retried): a logs retries
+        # gb keeps "ends": b runs (pages pass) but cannot finish until it is opened
+        ja = vm(env, "migrate", "--detach", "--source", ga.url, "--target", env.m.url, "-c", a,
+                check=True).stdout.strip()
+        jb = vm(env, "migrate", "--detach", "--source", gb.url, "--target", env.m.url, "-c", b,
+                check=True).stdout.strip()
+        e = dict(os.environ, **env.env, ASAN_OPTIONS="detect_leaks=0")
+        w = subprocess.Popen([env.bin, "worker", "--concurrency", "2", "--store", env.store,
+                              "-q"], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 600
+            while True:
+                la = vm(env, "jobs", "logs", ja).stdout
+                both = show(env, ja)["status"] == "IN_PROGRESS" and \
+                    show(env, jb)["status"] == "IN_PROGRESS"
+                if both and "retry" in la:
+                    break
+                assert time.monotonic() < deadline, f"job {ja} logged no retry:\n{la[-2000:]}"
+                time.sleep(0.2)
+            ga.set_mode("open")
+            gb.set_mode("open")
+            while {show(env, ja)["status"], show(env, jb)["status"]} != {"SUCCESSFUL"}:
+                assert time.monotonic() < deadline, "the worker did not end both jobs"
+                time.sleep(0.3)
+        finally:
+            w.send_signal(signal.SIGINT)
+            w.communicate(timeout=60)
+        la, lb = vm(env, "jobs", "logs", ja).stdout, vm(env, "jobs", "logs", jb).stdout
+        assert f"scroll on {ga.url}" in la and f"scroll on {gb.url}" not in la, la[-2000:]
+        assert "retry" in lb and f"scroll on {ga.url}" not in lb, lb[-2000:]
+    compare(env.qc, env.mc, a, a, ONE)
+    compare(env.qc, env.mc, b, b, ONE)
