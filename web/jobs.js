@@ -82,7 +82,8 @@ export function showJobList(el) {
         h('div', { class: 'coll-line' },
           h('span', null, c.source, ' → ', h('strong', null, c.target)), ' ',
           badge(c.status, c.label), ' ',
-          h('span', { class: 'muted' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : '')),
+          h('span', { class: 'muted' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : ''), ' ',
+          indexText(c) ? h('span', { class: 'muted index-state' }, `index ${indexText(c)}`) : null),
         progress(c.written || 0, c.total || 0, `${c.source} progress`))))),
       h('td', null, fmtTime(j.created_ms)),
       h('td', null, duration(j))))
@@ -121,6 +122,15 @@ function verifyText(v) {
     v.first_diff ? h('div', { class: 'muted' }, `First difference: ${v.first_diff}`) : null);
 }
 
+/** The index build of a collection as the job last saw it (index_* fields of GET /jobs/{id}). */
+export function indexText(c) {
+  if (c.index_built) return `built (${fmtInt(c.index_rows || 0)} rows)`;
+  if (!c.index_total) return '';
+  const rows = `${fmtInt(c.index_rows || 0)} of ${fmtInt(c.index_total)} rows indexed`;
+  if (c.status === 'IN_PROGRESS') return `building: ${rows}`;
+  return `building: ${rows} when the job ended — searchable now`;
+}
+
 /** Mount one job's detail into `el`; returns a function that stops its polling. */
 export function showJobDetail(el, id) {
   const head = h('div');
@@ -142,7 +152,7 @@ export function showJobDetail(el, id) {
     h('h3', null, 'Collections'),
     h('table', { class: 'grid' },
       h('caption', { class: 'sr-only' }, 'Collections of this job'),
-      h('thead', null, h('tr', null, ['Collection', 'Status', 'Phase', 'Progress', 'Verification'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', null, h('tr', null, ['Collection', 'Status', 'Phase', 'Progress', 'Index', 'Verification'].map((t) => h('th', { scope: 'col' }, t)))),
       collTable),
     h('div', { class: 'title-row' },
       h('h3', null, 'Log'),
@@ -193,6 +203,7 @@ export function showJobDetail(el, id) {
       h('td', null, c.phase || '—'),
       h('td', null, progress(c.written || 0, c.total || 0, `${c.source} progress`),
         h('div', { class: 'muted small' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : '')),
+      h('td', { class: 'index-state' }, indexText(c) || h('span', { class: 'muted' }, '—')),
       h('td', null, verifyText(c.verify)))));
   }
 

@@ -38,6 +38,7 @@ struct cli_opts {
     const char *plan_file, *rejects, *null_values, *payload_conflict, *index;
     int max_vector_fields, sample, readers, writers, timeout_s, no_verify, page_limit;
     int wait_timeout_s; /* --wait-timeout: bound on each wait for Milvus (index build, load) */
+    int wait_index;     /* --wait-index: the job holds until every index is built */
     int verbose, quiet;
     /* job center (issue 4) */
     const char *store, *status;

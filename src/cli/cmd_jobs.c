@@ -184,6 +184,15 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
         printf("%-24.24s %-24.24s %-11s %-9s %21s %5.1f%% %9.0f  %s\n", c->source, c->target,
                vmig_job_status_label(c->status), vmig_phase_name(c->phase), wt,
                t ? 100.0 * (double)w / (double)t : 0.0, c->rate, ver);
+        if (c->state.index_built)
+            printf("%-24s index: built (%llu rows)\n", "", (unsigned long long)c->state.index_rows);
+        else if (c->state.index_total)
+            printf("%-24s index: building: %llu of %llu rows indexed %s\n", "",
+                   (unsigned long long)c->state.index_rows,
+                   (unsigned long long)c->state.index_total,
+                   c->status == VMIG_JOB_IN_PROGRESS
+                       ? "(loaded and searchable)"
+                       : "when the job ended - searchable now; the build goes on in Milvus");
         if (c->state.nulls_dropped || c->state.rejected)
             printf("%-24s nulls dropped %llu, rejected %llu\n", "",
                    (unsigned long long)c->state.nulls_dropped,

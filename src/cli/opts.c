@@ -81,6 +81,9 @@ static const struct opt table[] = {
      "points per scroll page (default: sized to ~8 MiB responses)"},
     {"no-verify", 0, T_FLAG, F(no_verify), NULL, "migrate", NULL,
      "skip the verification after the copy"},
+    {"wait-index", 0, T_FLAG, F(wait_index), NULL, "migrate", NULL,
+     "hold the job until Milvus has built every index (default: done once the collection "
+     "is loaded and verified; the build goes on in the server)"},
     {"sample", 0, T_INT, F(sample), NULL, "migrate verify", "N",
      "points compared bit-exactly by verification (default 100)"},
     {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate jobs worker serve", "PATH",

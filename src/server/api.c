@@ -508,7 +508,8 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
         get_int(r, out, o, "options.", "verify_sample", -1, VMIG_SAMPLE_MAX, &jo.verify_sample) ||
         get_ranged(r, out, o, "options.", "page_size", VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX,
                    &page) ||
-        get_bool(r, out, o, "options.", "store_secrets", &store_secrets))
+        get_bool(r, out, o, "options.", "store_secrets", &store_secrets) ||
+        get_bool(r, out, o, "options.", "wait_index", &jo.wait_index))
         goto out;
     jo.page_limit = (uint32_t)page;
     if (probe_both(r, out, &src, &dst)) goto out;
