@@ -43,6 +43,7 @@ struct cli_opts {
     /* job center (issue 4) */
     const char *store, *status;
     int detach, follow, no_store_secrets, concurrency;
+    int refresh_index; /* jobs show --refresh-index: the live index build from Milvus */
     const char *listen, *api_token, *web_root; /* serve */
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;

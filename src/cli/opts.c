@@ -90,6 +90,9 @@ static const struct opt table[] = {
      "job store (default $XDG_DATA_HOME/vmigrate/vmigrate.db)"},
     {"status", 0, T_STR, F(status), NULL, "jobs", "S",
      "list only jobs with this status: pending, in_progress, successful, failed, cancelled"},
+    {"refresh-index", 0, T_FLAG, F(refresh_index), NULL, "jobs", NULL,
+     "jobs show: ask Milvus for the live index build of the finished collections (with the "
+     "job's stored token, or --token / MILVUS_TOKEN)"},
     {"follow", 'f', T_FLAG, F(follow), NULL, "jobs", NULL,
      "jobs logs: keep printing new lines until the job ends"},
     {"detach", 0, T_FLAG, F(detach), NULL, "migrate", NULL,

@@ -295,6 +295,7 @@ char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty)
         json_object_set_new(co, "index_built", json_boolean(c->state.index_built));
         json_object_set_new(co, "index_rows", u64_json(c->state.index_rows));
         json_object_set_new(co, "index_total", u64_json(c->state.index_total));
+        json_object_set_new(co, "index_live", json_boolean(c->index_live));
         char *sj = vmig_coll_state_to_json(&c->state);
         json_object_set_new(co, "state", json_loads(sj, 0, NULL));
         free(sj);

@@ -763,9 +763,31 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, c
     job_resp(r, out, 202, id);
 }
 
+/* ?index=live asks Milvus for the live index build of the finished collections (the job
+ * stored how far it was when it ended); an unreachable target is an error of its own */
 static void h_job_get(struct api_req *r, struct api_resp *out, const char *id)
 {
-    job_resp(r, out, 200, id);
+    const char *ix = srv_query(r, "index");
+    if (!ix || !strcmp(ix, "stored")) {
+        job_resp(r, out, 200, id);
+        return;
+    }
+    if (strcmp(ix, "live") != 0) {
+        api_error(r, out, 400, "usage", "index must be live or stored, not '%s'", ix);
+        return;
+    }
+    struct vmig_job j;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_job_get(r->srv->store, id, &j, &err)) {
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    if (vmig_job_index_live(r->srv->store, &j, NULL, &err))
+        lib_error(r, out, &err, "target");
+    else
+        resp_text(out, 200, vmig_job_to_json(&j, 1, 0));
+    vmig_job_release(&j);
 }
 
 /* ---- routing ------------------------------------------------------------------------- */

@@ -14,6 +14,7 @@ the consistency of what the job says with what Milvus says is asserted.
 import json
 import os
 import re
+import time
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.targets("milvus23")  # the index build of the real serv
 N = 30_000  # 30 000 x 128-d: a build that takes the 2.3.5 server a while after the Flush
 DIM = 128
 SMALL = 3_000
+WAIT_S = 900  # deadline of the wait for the server's build: only a broken server takes this long
 
 
 def grouped(n):
@@ -151,6 +153,37 @@ def test_done_once_loaded_and_verified_index_trailing(env):
         assert (f"index: building: {c['index_rows']} of {N} rows indexed when the job ended - "
                 "searchable now") in text, text
         assert "searchable now, index building in Milvus" in p.stderr, p.stderr[-3000:]
+    env.trailing_job = jid
+
+
+def test_refresh_index_asks_milvus(env):
+    """`jobs show --refresh-index` reports the live build of the finished collection: never
+    behind what the job stored, never ahead of pymilvus, and built once pymilvus says every row
+    is indexed (the build is followed to its end; nothing is stored)."""
+    jid = env.trailing_job
+    stored = job_json(env, jid)["collections"][0]
+    deadline = time.monotonic() + WAIT_S
+    last = stored["index_rows"]
+    while True:
+        p = vm(env, "jobs", "show", jid, "--json", "--refresh-index", check=True)
+        c = json.loads(p.stdout)["collections"][0]
+        indexed, total = live_progress(env, "idx_trailing")
+        assert c["index_total"] == total == N, c
+        assert last <= c["index_rows"] <= indexed, (last, c, indexed)
+        last = c["index_rows"]
+        if stored["index_built"]:  # built before the job ended: nothing to ask
+            assert c["index_live"] is False and c["index_built"] is True, c
+            break
+        assert c["index_live"] is True, c
+        if c["index_built"]:
+            assert c["index_rows"] == indexed == N, c
+            break
+        assert time.monotonic() < deadline, f"index of idx_trailing not built in {WAIT_S} s: {c}"
+        time.sleep(0.5)
+    text = vm(env, "jobs", "show", jid, "--refresh-index", check=True).stdout
+    assert f"index: built ({N} rows)" in text, text
+    # nothing was written: the stored progress is still the job's own
+    assert job_json(env, jid)["collections"][0]["index_rows"] == stored["index_rows"]
 
 
 def test_wait_index_holds_the_job_until_built(env):
@@ -198,7 +231,16 @@ def test_api_job_fields_and_wait_index_option(env):
         assert c["index_built"] is True and c["index_rows"] == c["index_total"] == SMALL, c
         assert live_progress(env, dst) == (SMALL, SMALL)
         assert_searchable(env, dst, SMALL, env.small)
-        # a job run by the CLI (test above) carries the same fields in the API's answer
+        # the CLI's job (the tests above): its finished build asked live through the API
+        if hasattr(env, "trailing_job"):
+            g = api("GET", f"/jobs/{env.trailing_job}?index=live")
+            assert g.status_code == 200, g.text
+            gc = g.json()["collections"][0]
+            assert gc["index_built"] is True and gc["index_rows"] == gc["index_total"] == N, gc
+            assert live_progress(env, "idx_trailing") == (N, N)
+        bad = api("GET", f"/jobs/{r.json()['id']}?index=soon")
+        assert bad.status_code == 400 and "index must be live or stored" in bad.text, bad.text
+        # every job carries the fields in the API's answer
         jobs = api("GET", "/jobs").json()["jobs"]
         for jj in jobs:
             g = api("GET", f"/jobs/{jj['id']}").json()
