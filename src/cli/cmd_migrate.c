@@ -77,7 +77,8 @@ static void print_summary(const struct cli_opts *o, const struct vmig_job *j)
             else if (c->state.index_total)
                 fprintf(stderr,
                         "; searchable now, index building in Milvus (%llu of %llu rows indexed; "
-                        "`vmigrate jobs show %s`, or --wait-index to wait for it)",
+                        "`vmigrate jobs show %s --refresh-index` follows it, --wait-index waits "
+                        "for it)",
                         (unsigned long long)c->state.index_rows,
                         (unsigned long long)c->state.index_total, j->id);
             if (c->state.rejected)

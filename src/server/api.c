@@ -466,7 +466,10 @@ out:
     free(names);
 }
 
-static void job_resp(struct api_req *r, struct api_resp *out, int status, const char *id)
+/* The job as stored, or with live_index the live index build of its finished
+ * collections asked of the target (an unreachable target is an error of its own). */
+static void job_resp_index(struct api_req *r, struct api_resp *out, int status, const char *id,
+                           int live_index)
 {
     struct vmig_job j;
     struct vmig_err err;
@@ -475,8 +478,16 @@ static void job_resp(struct api_req *r, struct api_resp *out, int status, const 
         lib_error(r, out, &err, NULL);
         return;
     }
-    resp_text(out, status, vmig_job_to_json(&j, 1, 0));
+    if (live_index && vmig_job_index_live(r->srv->store, &j, NULL, &err))
+        lib_error(r, out, &err, "target");
+    else
+        resp_text(out, status, vmig_job_to_json(&j, 1, 0));
     vmig_job_release(&j);
+}
+
+static void job_resp(struct api_req *r, struct api_resp *out, int status, const char *id)
+{
+    job_resp_index(r, out, status, id, 0);
 }
 
 static void h_jobs_create(struct api_req *r, struct api_resp *out)
@@ -764,30 +775,15 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id, c
 }
 
 /* ?index=live asks Milvus for the live index build of the finished collections (the job
- * stored how far it was when it ended); an unreachable target is an error of its own */
+ * stored how far it was when it ended) */
 static void h_job_get(struct api_req *r, struct api_resp *out, const char *id)
 {
     const char *ix = srv_query(r, "index");
-    if (!ix || !strcmp(ix, "stored")) {
-        job_resp(r, out, 200, id);
-        return;
-    }
-    if (strcmp(ix, "live") != 0) {
+    if (ix && strcmp(ix, "stored") != 0 && strcmp(ix, "live") != 0) {
         api_error(r, out, 400, "usage", "index must be live or stored, not '%s'", ix);
         return;
     }
-    struct vmig_job j;
-    struct vmig_err err;
-    vmig_err_clear(&err);
-    if (vmig_job_get(r->srv->store, id, &j, &err)) {
-        lib_error(r, out, &err, NULL);
-        return;
-    }
-    if (vmig_job_index_live(r->srv->store, &j, NULL, &err))
-        lib_error(r, out, &err, "target");
-    else
-        resp_text(out, 200, vmig_job_to_json(&j, 1, 0));
-    vmig_job_release(&j);
+    job_resp_index(r, out, 200, id, ix && !strcmp(ix, "live"));
 }
 
 /* ---- routing ------------------------------------------------------------------------- */

@@ -50,6 +50,9 @@ def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_fac
     connections.connect(alias=e.alias, uri=milvus.url)
     e.big = make_source(qdrant_client, "idx_trail_src", N, seed=1)
     e.small = make_source(qdrant_client, "idx_trail_small", SMALL, seed=2)
+    # the first point's vector of each source: the query of the search checks
+    e.vectors = {name: list(qdrant_client.retrieve(name, ids=[1], with_vectors=True)[0].vector)
+                 for name in (e.big, e.small)}
     yield e
     connections.disconnect(e.alias)
 
@@ -95,13 +98,10 @@ def assert_searchable(env, name, n, src):
     rows = env.mc.query(name, filter="", output_fields=["count(*)"],
                         consistency_level="Strong")
     assert rows[0]["count(*)"] == n, rows
-    hits = env.mc.search(name, data=[make_source.vectors[src]], limit=5,
+    hits = env.mc.search(name, data=[env.vectors[src]], limit=5,
                          output_fields=["i"], consistency_level="Strong")
     assert len(hits[0]) == 5, hits
     assert all(1 <= h["id"] <= n and h["entity"]["i"] == h["id"] for h in hits[0]), hits
-
-
-make_source.vectors = {}
 
 
 def migrate(env, src, dst, *extra):
@@ -115,14 +115,6 @@ def migrate(env, src, dst, *extra):
 
 def job_json(env, jid):
     return json.loads(vm(env, "jobs", "show", jid, "--json", check=True).stdout)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def first_vectors(env):
-    # the first point's vector of each source: the query of the search checks
-    for name in (env.big, env.small):
-        rec = env.qc.retrieve(name, ids=[1], with_vectors=True)[0]
-        make_source.vectors[name] = list(rec.vector)
 
 
 def test_done_once_loaded_and_verified_index_trailing(env):
@@ -205,11 +197,7 @@ def test_api_job_fields_and_wait_index_option(env):
     srv = Serve(env.bin, env.dir)
     try:
         api = lambda method, path, **kw: call(srv.url, method, "/api/v1" + path, **kw)  # noqa: E731
-
-        class E:
-            pass
-        e = E()
-        e.api = api
+        srv.api = api  # what wait_job polls through
         dst = "idx_api_waited"
         drop(env, dst)
         body = {"source": {"url": env.q.url}, "target": {"url": env.m.url},
@@ -225,7 +213,7 @@ def test_api_job_fields_and_wait_index_option(env):
         r = api("POST", "/jobs", json={"source": body["source"], "target": body["target"],
                                        "plan": plan, "options": {"wait_index": True}})
         assert r.status_code == 201, r.text
-        j = wait_job(e, r.json()["id"], timeout=900)
+        j = wait_job(srv, r.json()["id"], timeout=900)
         assert j["status"] == "SUCCESSFUL" and j["options"]["wait_index"] is True, j
         c = j["collections"][0]
         assert c["index_built"] is True and c["index_rows"] == c["index_total"] == SMALL, c
