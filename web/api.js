@@ -65,6 +65,8 @@ export const api = {
   createJob: (source, target, plan, options) => call('POST', '/jobs', { source, target, plan, options }),
   jobs: (status) => call('GET', `/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`),
   job: (id) => call('GET', `/jobs/${encodeURIComponent(id)}`),
+  /** The job with the live index build of its finished collections, asked of Milvus. */
+  jobIndexLive: (id) => call('GET', `/jobs/${encodeURIComponent(id)}?index=live`),
   logs: (id, after) => call('GET', `/jobs/${encodeURIComponent(id)}/logs?after=${after || 0}`),
   action: (id, action) => call('POST', `/jobs/${encodeURIComponent(id)}/${action}`, {}),
 };

@@ -82,7 +82,8 @@ export function showJobList(el) {
         h('div', { class: 'coll-line' },
           h('span', null, c.source, ' → ', h('strong', null, c.target)), ' ',
           badge(c.status, c.label), ' ',
-          h('span', { class: 'muted' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : '')),
+          h('span', { class: 'muted' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : ''), ' ',
+          indexText(c) ? h('span', { class: 'muted index-state' }, `index ${indexText(c)}`) : null),
         progress(c.written || 0, c.total || 0, `${c.source} progress`))))),
       h('td', null, fmtTime(j.created_ms)),
       h('td', null, duration(j))))
@@ -121,6 +122,19 @@ function verifyText(v) {
     v.first_diff ? h('div', { class: 'muted' }, `First difference: ${v.first_diff}`) : null);
 }
 
+/** The index build of a collection as the job last saw it (index_* fields of GET /jobs/{id}). */
+export function indexText(c) {
+  if (c.index_built) return `built (${fmtInt(c.index_rows || 0)} rows)`;
+  if (!c.index_total) return '';
+  const rows = `${fmtInt(c.index_rows || 0)} of ${fmtInt(c.index_total)} rows indexed`;
+  if (c.status === 'IN_PROGRESS') return `building: ${rows}`;
+  if (c.index_live) return `building: ${rows} (asked Milvus just now) — searchable now`;
+  return `building: ${rows} when the job ended — searchable now`;
+}
+
+// a finished collection whose build the job did not wait for: Milvus can be asked again
+const indexTrailing = (c) => c.status === 'SUCCESSFUL' && !c.index_built && c.index_total > 0;
+
 /** Mount one job's detail into `el`; returns a function that stops its polling. */
 export function showJobDetail(el, id) {
   const head = h('div');
@@ -128,6 +142,10 @@ export function showJobDetail(el, id) {
   const actionMsg = h('div', { class: 'step-msg' });
   const facts = h('div');
   const collTable = h('tbody');
+  const indexMsg = h('div', { class: 'step-msg' });
+  const indexBtn = h('button', { type: 'button', style: 'display: none', onclick: () => askIndex() },
+    'Ask Milvus for the index build now');
+  const live = new Map(); // target collection -> its index_* as Milvus last answered
   const logList = h('ol', { class: 'log', role: 'log', 'aria-label': 'Job log', 'aria-live': 'off' });
   const onlyProblems = h('input', { id: 'log-problems', type: 'checkbox', onchange: () => renderLog() });
   let logs = [];
@@ -142,8 +160,9 @@ export function showJobDetail(el, id) {
     h('h3', null, 'Collections'),
     h('table', { class: 'grid' },
       h('caption', { class: 'sr-only' }, 'Collections of this job'),
-      h('thead', null, h('tr', null, ['Collection', 'Status', 'Phase', 'Progress', 'Verification'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', null, h('tr', null, ['Collection', 'Status', 'Phase', 'Progress', 'Index', 'Verification'].map((t) => h('th', { scope: 'col' }, t)))),
       collTable),
+    h('div', { class: 'actions' }, indexBtn), indexMsg,
     h('div', { class: 'title-row' },
       h('h3', null, 'Log'),
       h('div', { class: 'field check' }, onlyProblems, h('label', { for: 'log-problems' }, 'Errors and warnings only'))),
@@ -186,14 +205,34 @@ export function showJobDetail(el, id) {
         h('dt', null, 'Finished'), h('dd', null, fmtTime(j.finished_ms)),
         h('dt', null, 'Duration'), h('dd', null, duration(j)),
         h('dt', null, 'Progress'), h('dd', null, progress(totalW, totalT, 'Job progress'))));
-    mount(collTable, (j.collections || []).map((c) => h('tr', null,
+    const colls = (j.collections || []).map((c) => (live.has(c.target) && !c.index_built
+      ? { ...c, ...live.get(c.target) } : c));
+    indexBtn.style.display = colls.some(indexTrailing) ? '' : 'none'; // the stylesheet styles buttons' display
+    mount(collTable, colls.map((c) => h('tr', null,
       h('td', null, c.source, ' → ', h('strong', null, c.target)),
       h('td', null, badge(c.status, c.label),
         c.error ? h('div', { class: 'error small' }, c.error) : null),
       h('td', null, c.phase || '—'),
       h('td', null, progress(c.written || 0, c.total || 0, `${c.source} progress`),
         h('div', { class: 'muted small' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : '')),
+      h('td', { class: 'index-state' }, indexText(c) || h('span', { class: 'muted' }, '—')),
       h('td', null, verifyText(c.verify)))));
+  }
+
+  async function askIndex() {
+    indexBtn.disabled = true;
+    mount(indexMsg, h('p', { role: 'status', class: 'muted' }, 'Asking Milvus…'));
+    try {
+      const r = await api.jobIndexLive(id);
+      for (const c of r.collections || []) {
+        if (c.index_live) live.set(c.target, { index_rows: c.index_rows, index_total: c.index_total, index_built: c.index_built, index_live: true });
+      }
+      mount(indexMsg);
+    } catch (e) {
+      mount(indexMsg, h('p', { role: 'alert', class: 'error' }, `Cannot ask Milvus for the index build: ${e.message}`));
+    }
+    indexBtn.disabled = false;
+    if (job) render();
   }
 
   async function act(action, label) {

@@ -22,7 +22,7 @@ const state = {
   filter: '',
   plan: null,                            // {collections: [...]} as returned by POST /plan (edited in place)
   options: { null_values: 'fail', payload_conflict: 'fail', index: 'auto' },
-  jobOptions: { verify_sample: 100, store_secrets: true },
+  jobOptions: { verify_sample: 100, store_secrets: true, wait_index: false },
 };
 
 let root = null;
@@ -527,6 +527,7 @@ function migrateStep() {
         const job = await api.createJob(endpoint('source'), endpoint('target'), plan, {
           verify_sample: Number(state.jobOptions.verify_sample) || 0,
           store_secrets: !!state.jobOptions.store_secrets,
+          wait_index: !!state.jobOptions.wait_index,
         });
         // a fresh wizard for the next migration; the connection settings stay
         state.plan = null;
@@ -548,6 +549,8 @@ function migrateStep() {
     },
   }, 'Start migration');
   const storeId = uid();
+  const waitIndexId = uid();
+  const waitIndexHint = uid('hint');
   return h('section', { 'aria-labelledby': 'step-title' },
     h('h2', { id: 'step-title', tabindex: -1 }, 'Migrate'),
     h('p', { class: 'lead' }, `${cols.length} collection${cols.length === 1 ? '' : 's'}, ${fmtInt(total)} points, from `,
@@ -570,7 +573,14 @@ function migrateStep() {
         h('p', { class: 'hint' }, 'Counts are always compared; 0 skips the point sample.')),
       h('div', { class: 'field check' },
         h('input', { id: storeId, type: 'checkbox', checked: state.jobOptions.store_secrets, onchange: (e) => { state.jobOptions.store_secrets = e.target.checked; } }),
-        h('label', { for: storeId }, 'Store the API key and token encrypted with the job (needed to resume it later)'))),
+        h('label', { for: storeId }, 'Store the API key and token encrypted with the job (needed to resume it later)')),
+      h('div', { class: 'field check' },
+        h('input', {
+          id: waitIndexId, type: 'checkbox', checked: state.jobOptions.wait_index, 'aria-describedby': waitIndexHint,
+          onchange: (e) => { state.jobOptions.wait_index = e.target.checked; },
+        }),
+        h('label', { for: waitIndexId }, 'Wait for the index build before the job counts as done'),
+        h('p', { id: waitIndexHint, class: 'hint' }, 'Off: the job is done once the collection is loaded and verified — it is searchable then, and Milvus goes on building its index.'))),
     h('div', { class: 'actions bottom' },
       back, start),
     msg);

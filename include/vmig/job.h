@@ -88,6 +88,7 @@ struct vmig_job_coll {
     struct vmig_coll_state state;   /* the last checkpoint */
     struct vmig_verify_result verify;
     char error[VMIG_ERR_MSG_MAX]; /* "" when none */
+    int index_live; /* state.index_* were just asked of the target (vmig_job_index_live) */
 };
 
 /* A job as stored. Strings are owned (release with vmig_job_release()). */
@@ -174,6 +175,13 @@ void vmig_job_submitted_release(struct vmig_job_submitted *r);
  * always initialised (release it). */
 enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_request *req,
                                struct vmig_job_submitted *out, struct vmig_err *err);
+
+/* Ask the target for the live index build of the job's finished collections whose
+ * index was not built when the job ended (without wait_index the server goes on
+ * building it): their state.index_* are replaced in j (index_live set), nothing is
+ * stored. dst_secret overrides the job's stored token (NULL = stored or none). */
+enum vmig_code vmig_job_index_live(struct vmig_store *s, struct vmig_job *j, const char *dst_secret,
+                                   struct vmig_err *err);
 
 /* Read one job. VMIG_E_NOT_FOUND for an unknown id. out is released by the caller. */
 enum vmig_code vmig_job_get(struct vmig_store *s, const char *id, struct vmig_job *out,

@@ -45,6 +45,12 @@ enum vmig_code vmig_plan_check_file(const struct vmig_endpoint *src,
                                     const struct vmig_endpoint *dst, struct vmig_plan *plan,
                                     const struct vmig_map_opts *mo, struct vmig_err *err);
 
+/* The live index build of a planned collection on the target: rows indexed of total
+ * (over its vector fields), *built when every build is finished. */
+enum vmig_code vmig_target_index_progress(const struct vmig_endpoint *dst,
+                                          const struct vmig_plan_coll *pc, uint64_t *rows,
+                                          uint64_t *total, int *built, struct vmig_err *err);
+
 /* Drop a target collection (used only for collections a job created). */
 enum vmig_code vmig_target_drop(const struct vmig_endpoint *dst, const char *name,
                                 struct vmig_err *err);

@@ -38,10 +38,12 @@ struct cli_opts {
     const char *plan_file, *rejects, *null_values, *payload_conflict, *index;
     int max_vector_fields, sample, readers, writers, timeout_s, no_verify, page_limit;
     int wait_timeout_s; /* --wait-timeout: bound on each wait for Milvus (index build, load) */
+    int wait_index;     /* --wait-index: the job holds until every index is built */
     int verbose, quiet;
     /* job center (issue 4) */
     const char *store, *status;
     int detach, follow, no_store_secrets, concurrency;
+    int refresh_index; /* jobs show --refresh-index: the live index build from Milvus */
     const char *listen, *api_token, *web_root; /* serve */
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;

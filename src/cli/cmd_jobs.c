@@ -148,12 +148,20 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
         cli_error(&err);
         return err.code == VMIG_E_NOT_FOUND ? EXIT_USAGE : EXIT_FAILED;
     }
+    int rc = EXIT_OK;
+    /* the live build, or (when Milvus cannot be asked) the stored one and the reason */
+    if (o->refresh_index && vmig_job_index_live(s, &j, o->token, &err)) {
+        fprintf(stderr, "vmigrate jobs show: cannot ask Milvus for the live index build (shown: "
+                        "as the job last saw it): ");
+        cli_error(&err);
+        rc = cli_exit_code(err.code);
+    }
     if (o->json) {
         char *js = vmig_job_to_json(&j, 1, 1);
         printf("%s\n", js);
         free(js);
         vmig_job_release(&j);
-        return EXIT_OK;
+        return rc;
     }
     char cr[32], st[32], fin[32];
     fmt_time(j.created_ms, cr, sizeof cr);
@@ -184,6 +192,19 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
         printf("%-24.24s %-24.24s %-11s %-9s %21s %5.1f%% %9.0f  %s\n", c->source, c->target,
                vmig_job_status_label(c->status), vmig_phase_name(c->phase), wt,
                t ? 100.0 * (double)w / (double)t : 0.0, c->rate, ver);
+        if (c->state.index_built)
+            printf("%-24s index: built (%llu rows)%s\n", "",
+                   (unsigned long long)c->state.index_rows,
+                   c->index_live ? ", asked Milvus just now" : "");
+        else if (c->state.index_total)
+            printf("%-24s index: building: %llu of %llu rows indexed %s\n", "",
+                   (unsigned long long)c->state.index_rows,
+                   (unsigned long long)c->state.index_total,
+                   c->index_live ? "(asked Milvus just now) - searchable now"
+                   : c->status == VMIG_JOB_IN_PROGRESS
+                       ? "(loaded and searchable)"
+                       : "when the job ended - searchable now; the build goes on in Milvus "
+                         "(--refresh-index asks it)");
         if (c->state.nulls_dropped || c->state.rejected)
             printf("%-24s nulls dropped %llu, rejected %llu\n", "",
                    (unsigned long long)c->state.nulls_dropped,
@@ -210,7 +231,7 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
         }
     }
     vmig_job_release(&j);
-    return EXIT_OK;
+    return rc;
 }
 
 /* ---- logs ---------------------------------------------------------------------------- */

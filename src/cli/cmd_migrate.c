@@ -72,6 +72,15 @@ static void print_summary(const struct cli_opts *o, const struct vmig_job *j)
                         (unsigned long long)c->verify.source_count,
                         (unsigned long long)c->verify.target_count,
                         (unsigned long long)c->verify.sampled);
+            if (c->state.index_built)
+                fprintf(stderr, "; index built");
+            else if (c->state.index_total)
+                fprintf(stderr,
+                        "; searchable now, index building in Milvus (%llu of %llu rows indexed; "
+                        "`vmigrate jobs show %s --refresh-index` follows it, --wait-index waits "
+                        "for it)",
+                        (unsigned long long)c->state.index_rows,
+                        (unsigned long long)c->state.index_total, j->id);
             if (c->state.rejected)
                 fprintf(stderr, "; %llu rejected (see the rejects file)",
                         (unsigned long long)c->state.rejected);
@@ -121,6 +130,7 @@ int cmd_migrate(struct cli_opts *o)
     jo.page_limit = (uint32_t)o->page_limit;
     if (o->sample >= 0) jo.verify_sample = o->sample;
     if (o->no_verify) jo.verify_sample = -1;
+    jo.wait_index = o->wait_index;
     if (o->rejects) {
         jo.reject_oversize = 1;
         snprintf(jo.rejects, sizeof jo.rejects, "%s", o->rejects);

@@ -81,12 +81,18 @@ static const struct opt table[] = {
      "points per scroll page (default: sized to ~8 MiB responses)"},
     {"no-verify", 0, T_FLAG, F(no_verify), NULL, "migrate", NULL,
      "skip the verification after the copy"},
+    {"wait-index", 0, T_FLAG, F(wait_index), NULL, "migrate", NULL,
+     "hold the job until Milvus has built every index (default: done once the collection "
+     "is loaded and verified; the build goes on in the server)"},
     {"sample", 0, T_INT, F(sample), NULL, "migrate verify", "N",
      "points compared bit-exactly by verification (default 100)"},
     {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate jobs worker serve", "PATH",
      "job store (default $XDG_DATA_HOME/vmigrate/vmigrate.db)"},
     {"status", 0, T_STR, F(status), NULL, "jobs", "S",
      "list only jobs with this status: pending, in_progress, successful, failed, cancelled"},
+    {"refresh-index", 0, T_FLAG, F(refresh_index), NULL, "jobs", NULL,
+     "jobs show: ask Milvus for the live index build of the finished collections (with the "
+     "job's stored token, or --token / MILVUS_TOKEN)"},
     {"follow", 'f', T_FLAG, F(follow), NULL, "jobs", NULL,
      "jobs logs: keep printing new lines until the job ends"},
     {"detach", 0, T_FLAG, F(detach), NULL, "migrate", NULL,

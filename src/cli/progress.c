@@ -34,6 +34,19 @@ static void fmt_eta(double s, char *out, size_t n)
     else snprintf(out, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
+/* 100000 -> "100 000": row counts of the index build are read at a glance */
+static void fmt_count(uint64_t v, char *out, size_t n)
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
+    size_t k = 0;
+    for (int i = 0; i < len && k + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0) out[k++] = ' ';
+        out[k++] = digits[i];
+    }
+    out[k] = '\0';
+}
+
 void cli_on_progress(void *ud, const struct vmig_progress *p)
 {
     struct cli_ui *u = ud;
@@ -46,10 +59,22 @@ void cli_on_progress(void *ud, const struct vmig_progress *p)
         cli_json_str(stderr, p->coll);
         fprintf(stderr,
                 ",\"phase\":\"%s\",\"written\":%llu,\"read\":%llu,\"total\":%llu,"
-                "\"points_per_s\":%.0f,\"eta_s\":%.0f}\n",
+                "\"points_per_s\":%.0f,\"eta_s\":%.0f,\"index_rows\":%llu,\"index_total\":%llu}\n",
                 vmig_phase_name(p->phase), (unsigned long long)p->written,
                 (unsigned long long)p->read, (unsigned long long)p->total, p->points_per_s,
-                p->eta_s);
+                p->eta_s, (unsigned long long)p->index_rows, (unsigned long long)p->index_total);
+    } else if (p->phase == VMIG_PHASE_INDEXING) {
+        /* the data is in, loaded and verified: what remains is the server's build (no
+         * line before the server's first answer: 0 / 0 would say nothing) */
+        char rows[32], total[32];
+        fmt_count(p->index_rows, rows, sizeof rows);
+        fmt_count(p->index_total, total, sizeof total);
+        if (p->index_total) {
+            fprintf(stderr, "%s%-24.24s indexing: %s / %s rows%-40s%s", u->tty ? "\r" : "", p->coll,
+                    rows, total, "", u->tty ? "" : "\n");
+            u->drawn = u->tty;
+            fflush(stderr);
+        }
     } else {
         uint64_t now = vmig_now_ms();
         if (u->tty || now - u->last_line >= 5000 || p->phase != VMIG_PHASE_COPYING) {

@@ -290,6 +290,12 @@ char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty)
         json_object_set_new(co, "points_per_s", json_real(c->rate));
         json_object_set_new(co, "started_ms", ms_json(c->started_ms));
         json_object_set_new(co, "finished_ms", ms_json(c->finished_ms));
+        /* the index build as last seen by the job: with the default (no wait_index) it
+         * goes on in the server after the job ends, the collection searchable already */
+        json_object_set_new(co, "index_built", json_boolean(c->state.index_built));
+        json_object_set_new(co, "index_rows", u64_json(c->state.index_rows));
+        json_object_set_new(co, "index_total", u64_json(c->state.index_total));
+        json_object_set_new(co, "index_live", json_boolean(c->index_live));
         char *sj = vmig_coll_state_to_json(&c->state);
         json_object_set_new(co, "state", json_loads(sj, 0, NULL));
         free(sj);

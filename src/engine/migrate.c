@@ -179,6 +179,7 @@ static enum vmig_code ph_index(struct eng *e, struct vmig_source *s, struct vmig
         e->st->index_total = total;
         e->st->index_built = built;
         pthread_mutex_unlock(&e->mu);
+        vmig_eng_save(e); /* the job's readers (jobs show, the API) see the build go on */
         vmig_eng_progress(e, VMIG_PHASE_INDEXING, 1);
         if (built) {
             vmig_run_log(e->ctx, VMIG_LOG_INFO, "collection '%s': index built (%llu rows)",

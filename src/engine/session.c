@@ -39,6 +39,18 @@ enum vmig_code vmig_target_probe(const struct vmig_endpoint *dst, struct vmig_ta
     return rc;
 }
 
+enum vmig_code vmig_target_index_progress(const struct vmig_endpoint *dst,
+                                          const struct vmig_plan_coll *pc, uint64_t *rows,
+                                          uint64_t *total, int *built, struct vmig_err *err)
+{
+    const struct vmig_target_vt *vt = vmig_target_for(dst);
+    struct vmig_target *t = NULL;
+    enum vmig_code rc = vt->open(dst, NULL, &t, err);
+    if (rc == VMIG_OK) rc = vt->index_progress(t, pc, rows, total, built, err);
+    if (t) vt->close(t);
+    return rc;
+}
+
 enum vmig_code vmig_target_drop(const struct vmig_endpoint *dst, const char *name,
                                 struct vmig_err *err)
 {

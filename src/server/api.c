@@ -416,7 +416,10 @@ out:
     free(names);
 }
 
-static void job_resp(struct api_req *r, struct api_resp *out, int status, const char *id)
+/* The job as stored, or with live_index the live index build of its finished
+ * collections asked of the target (an unreachable target is an error of its own). */
+static void job_resp_index(struct api_req *r, struct api_resp *out, int status, const char *id,
+                           int live_index)
 {
     struct vmig_job j;
     struct vmig_err err;
@@ -425,8 +428,16 @@ static void job_resp(struct api_req *r, struct api_resp *out, int status, const 
         lib_error(r, out, &err, NULL);
         return;
     }
-    resp_text(out, status, vmig_job_to_json(&j, 1, 0));
+    if (live_index && vmig_job_index_live(r->srv->store, &j, NULL, &err))
+        lib_error(r, out, &err, "target");
+    else
+        resp_text(out, status, vmig_job_to_json(&j, 1, 0));
     vmig_job_release(&j);
+}
+
+static void job_resp(struct api_req *r, struct api_resp *out, int status, const char *id)
+{
+    job_resp_index(r, out, status, id, 0);
 }
 
 static void h_jobs_create(struct api_req *r, struct api_resp *out)
@@ -460,7 +471,8 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
         get_int(r, out, o, "options.", "verify_sample", -1, VMIG_SAMPLE_MAX, &jo.verify_sample) ||
         get_ranged(r, out, o, "options.", "page_size", VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX,
                    &page) ||
-        get_bool(r, out, o, "options.", "store_secrets", &store_secrets))
+        get_bool(r, out, o, "options.", "store_secrets", &store_secrets) ||
+        get_bool(r, out, o, "options.", "wait_index", &jo.wait_index))
         goto out;
     jo.page_limit = (uint32_t)page;
     if (probe_both(r, out, &src, &dst)) goto out;
@@ -693,9 +705,16 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
     job_resp(r, out, 202, id);
 }
 
+/* ?index=live asks Milvus for the live index build of the finished collections (the job
+ * stored how far it was when it ended) */
 static void h_job_get(struct api_req *r, struct api_resp *out, const char *id)
 {
-    job_resp(r, out, 200, id);
+    const char *ix = srv_query(r, "index");
+    if (ix && strcmp(ix, "stored") != 0 && strcmp(ix, "live") != 0) {
+        api_error(r, out, 400, "usage", "index must be live or stored, not '%s'", ix);
+        return;
+    }
+    job_resp_index(r, out, 200, id, ix && !strcmp(ix, "live"));
 }
 
 /* ---- routing ------------------------------------------------------------------------- */

@@ -122,6 +122,10 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
           c.phase = 'done';
           c.points_per_s = 0;
           c.verify = { ran: true, source_count: c.total, target_count: c.total, sampled: Math.min(100, c.total), missing: 0, vector_diffs: 0, payload_diffs: 0, rejected: 0, first_diff: '' };
+          // the index build: waited for with options.wait_index, else a third done at the end
+          c.index_total = c.total;
+          c.index_built = !!j.options.wait_index;
+          c.index_rows = c.index_built ? c.total : Math.floor(c.total / 3);
           log(j, 'info', c.source, `done: ${c.total} points, verified`);
         }
       }
@@ -199,7 +203,7 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
         target: { url: body.target.url, db: body.target.db || 'default', ca_file: null, insecure: false },
         secrets_stored: !!body.options?.store_secrets, options: body.options || {}, owner: null,
         cancel_requested: false, orphaned: false, error: null, plan: body.plan, logs: [],
-        collections: cols.map((c) => ({ source: c.source, target: c.target, status: 'PENDING', phase: 'pending', total: c.source_count || 0, read: 0, written: 0, bytes: 0, points_per_s: 0, started_ms: null, finished_ms: null, verify: null, error: null })),
+        collections: cols.map((c) => ({ source: c.source, target: c.target, status: 'PENDING', phase: 'pending', total: c.source_count || 0, read: 0, written: 0, bytes: 0, points_per_s: 0, started_ms: null, finished_ms: null, index_built: false, index_rows: 0, index_total: 0, verify: null, error: null })),
       };
       jobs.set(id, j);
       log(j, 'info', null, `job created: ${cols.length} collection(s)`);
@@ -215,7 +219,14 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
     if (m) {
       const j = jobs.get(decodeURIComponent(m[1]));
       if (!j) return err(res, 404, 'not_found', `no job '${m[1]}'`);
-      if (req.method === 'GET' && !m[2]) return send(res, 200, jobJson(j, true));
+      if (req.method === 'GET' && !m[2]) {
+        const out = jobJson(j, true);
+        if (url.searchParams.get('index') === 'live') { // "Milvus" has finished every build since
+          out.collections = out.collections.map((c) => (c.status === 'SUCCESSFUL' && !c.index_built && c.index_total
+            ? { ...c, index_rows: c.index_total, index_built: true, index_live: true } : c));
+        }
+        return send(res, 200, out);
+      }
       if (req.method === 'GET' && m[2] === 'logs') {
         const after = Number(url.searchParams.get('after') || 0);
         const got = j.logs.filter((l) => l.seq > after).slice(0, 100);

@@ -125,7 +125,7 @@ test('wizard: connect errors, select, schema validation, migrate, job view', asy
     assert.equal(pcols[1].primary_key.name, 'pk');
     assert.deepEqual(pcols[1].vectors.map((v) => v.field), ['dense32', 'embedding', 'sparse']);
     assert.ok(pcols.every((c) => c.index === 'HNSW' && !('_exists_name' in c)));
-    assert.deepEqual(created.body.options, { verify_sample: 100, store_secrets: true });
+    assert.deepEqual(created.body.options, { verify_sample: 100, store_secrets: true, wait_index: false });
     assert.equal(created.body.source.api_key, MOCK.qdrantKey);
     assert.equal(created.body.target.token, MOCK.milvusToken);
 
@@ -136,7 +136,14 @@ test('wizard: connect errors, select, schema validation, migrate, job view', asy
     await page.getByText('Verified').first().waitFor();
     assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0);
     await page.getByRole('button', { name: 'Restart' }).waitFor();
+    // not waited for: the index build trails, and Milvus can be asked again
+    const moviesRow = page.getByRole('row').filter({ hasText: 'movies' });
+    await moviesRow.getByText(/building: \d+ of \d+ rows indexed when the job ended — searchable now/).waitFor();
     await shoot(page, 'job');
+    await page.getByRole('button', { name: 'Ask Milvus for the index build now' }).click();
+    await moviesRow.getByText(/^built \(\d+ rows\)$/).waitFor();
+    assert.ok(mock.requests.some((r) => r.method === 'GET' && /\/jobs\/j[^/?]+\?index=live$/.test(r.url)));
+    await page.getByRole('button', { name: 'Ask Milvus for the index build now' }).waitFor({ state: 'hidden' });
 
     // secrets: never stored, never in a URL, never on the console
     const storage = await page.evaluate(() => localStorage.length + sessionStorage.length + document.cookie.length);
@@ -193,6 +200,7 @@ test('jobs page: list badges and progress, cancel, resume', async () => {
     await page.getByRole('button', { name: 'Next: review schema' }).click();
     await page.getByRole('region', { name: 'dg_single_cosine_768' }).getByLabel('Target collection name').fill('slow_one');
     await page.getByRole('button', { name: 'Next: review and migrate' }).click();
+    await page.getByLabel('Wait for the index build before the job counts as done').check();
     await page.getByRole('button', { name: 'Start migration' }).click();
     await page.locator('#job-title + .badge', { hasText: 'In Progress' }).waitFor();
     await page.getByRole('progressbar', { name: 'dg_single_cosine_768 progress' }).waitFor();
@@ -228,6 +236,10 @@ test('jobs page: list badges and progress, cancel, resume', async () => {
     mock.setSpeed(2000);
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.locator('#job-title + .badge', { hasText: 'Successful' }).waitFor({ timeout: 20000 });
+    const created = mock.requests.filter((r) => r.method === 'POST' && r.url === '/api/v1/jobs').pop();
+    assert.equal(created.body.options.wait_index, true);
+    await page.getByRole('row').filter({ hasText: 'slow_one' }).getByText(/^built \(\d+ rows\)$/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Ask Milvus for the index build now' }).isVisible(), false);
     assert.deepEqual(pageErrors, []);
   } finally {
     await context.close();
