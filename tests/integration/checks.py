@@ -16,12 +16,19 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 _HOME = tempfile.mkdtemp(prefix="vmig-test-home-")
 
 
-def run_vmigrate(binary, *args, env=None, timeout=600, check=False):
+def vmigrate_env(env=None):
+    """The environment a test runs vmigrate in: its job store and key under the run's
+    throwaway home, never the user's."""
     e = dict(os.environ)
     e.setdefault("ASAN_OPTIONS", "detect_leaks=0")
     e.setdefault("XDG_DATA_HOME", os.path.join(_HOME, "data"))
     e.setdefault("XDG_CONFIG_HOME", os.path.join(_HOME, "config"))
     e.update(env or {})
+    return e
+
+
+def run_vmigrate(binary, *args, env=None, timeout=600, check=False):
+    e = vmigrate_env(env)
     p = subprocess.run([binary, *args], capture_output=True, text=True, env=e, timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError(f"vmigrate {' '.join(args)} exited {p.returncode}\n"

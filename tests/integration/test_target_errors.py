@@ -26,7 +26,7 @@ from pymilvus import MilvusClient
 from qdrant_client import models
 
 from tests.harness.gates import HoldingLedgerProxy
-from tests.integration.checks import run_vmigrate
+from tests.integration.checks import run_vmigrate, vmigrate_env
 
 REAL = pytest.mark.targets("milvus23")
 SMALL = "errs_small"
@@ -107,7 +107,7 @@ def test_collection_made_by_someone_else_meanwhile_is_refused(env):
     real Milvus refuses the other schema: permanent, not retried, and vmigrate does not take the
     stranger's collection for its own (it holds none of vmigrate's rows)."""
     name = "errs_taken"
-    e = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    e = vmigrate_env()
     with HoldingLedgerProxy(f"127.0.0.1:{env.m.port}") as px:
         px.hold(before=["CreateCollection"])
         proc = subprocess.Popen([env.bin, "migrate", "--source", env.q.url, "--target", px.url,
@@ -170,7 +170,7 @@ def test_index_wait_bound_is_honoured(env, big):
 @REAL
 def test_cancel_during_index_wait_ends_the_job(env, big):
     name = "errs_cancel"
-    e = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    e = vmigrate_env()
     proc = subprocess.Popen([env.bin, "migrate", *env.base, "-c", big, "--target-name",
                              f"{big}={name}", "--index", "hnsw", "--wait-index", "--json",
                              "--no-verify"],
