@@ -248,7 +248,7 @@ enum vmig_code vmig_job_create(struct vmig_store *s, const struct vmig_endpoint 
         snprintf(id_out, VMIG_JOB_ID_MAX, "j%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
         nj.id = id_out;
         rc = s->vt->job_insert(s, &nj, err);
-        if (rc == VMIG_OK || !strstr(err->msg, "UNIQUE")) break; /* else: id collision */
+        if (rc != VMIG_E_EXISTS) break; /* else: id collision (the store's key is taken) */
     }
 out:
     vmig_store_blob_release(&nj.src_secret);

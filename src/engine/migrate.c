@@ -657,7 +657,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         ccode = checkpoint(&r);
         pthread_mutex_unlock(&r.mu);
         if (ccode) {
-            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save its checkpoint state");
             goto out;
         }
         rc = r.tvt->create_collection(r.t, pc, err);
@@ -696,7 +696,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         ccode = checkpoint(&r);
         pthread_mutex_unlock(&r.mu);
         if (ccode) {
-            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save its checkpoint state");
             goto out;
         }
     }
@@ -724,7 +724,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
             ccode = checkpoint(&r);
             pthread_mutex_unlock(&r.mu);
             if (ccode) {
-                rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+                rc = vmig_err_set(err, VMIG_E_IO, "cannot save its checkpoint state");
                 goto out;
             }
         }
@@ -736,7 +736,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         ccode = checkpoint(&r);
         pthread_mutex_unlock(&r.mu);
         if (ccode) {
-            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save its checkpoint state");
             goto out;
         }
     }
@@ -754,7 +754,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
         ccode = checkpoint(&r);
         pthread_mutex_unlock(&r.mu);
         if (ccode) {
-            rc = vmig_err_set(err, VMIG_E_IO, "cannot save state of '%s'", pc->source);
+            rc = vmig_err_set(err, VMIG_E_IO, "cannot save its checkpoint state");
             goto out;
         }
     }
@@ -771,9 +771,10 @@ out:
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.flush_cv);
     if (rc && rc != VMIG_E_CANCELLED) {
-        char quoted[VMIG_SRC_NAME_MAX + 4];
-        snprintf(quoted, sizeof quoted, "'%s'", pc->source);
-        if (!strstr(err->msg, quoted)) vmig_err_prefix(err, "collection '%s': ", pc->source);
+        /* the subject rule of error.h: name the collection once, then say it in err->coll */
+        if (strcmp(err->coll, pc->source) != 0)
+            vmig_err_prefix(err, "collection '%s': ", pc->source);
+        vmig_err_at(err, pc->source, NULL, NULL);
     }
     if (rc && st->created && rc != VMIG_E_VERIFY) {
         /* never leave a half-written collection without saying so */

@@ -93,18 +93,43 @@ static void redact_userinfo(struct vmig_buf *b)
     *b = o;
 }
 
+/* The error reply; facts (may be NULL) adds the error's subject as "collection",
+ * "point" and "field" members, each only when set. */
+static void error_reply(const struct api_req *r, struct api_resp *out, int status,
+                        const char *code, const struct vmig_err *facts, const char *fmt,
+                        va_list ap)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    vmig_buf_vaddf(&b, fmt, ap);
+    redact(r, &b);
+    redact_userinfo(&b);
+    json_t *e = json_pack("{s:s,s:s}", "code", code, "message", b.p);
+    if (facts && facts->coll[0]) json_object_set_new(e, "collection", json_string(facts->coll));
+    if (facts && facts->point[0]) json_object_set_new(e, "point", json_string(facts->point));
+    if (facts && facts->field[0]) json_object_set_new(e, "field", json_string(facts->field));
+    resp_obj(out, status, json_pack("{s:o}", "error", e));
+    vmig_buf_release(&b);
+}
+
 void api_error(const struct api_req *r, struct api_resp *out, int status, const char *code,
                const char *fmt, ...)
 {
-    struct vmig_buf b = VMIG_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    vmig_buf_vaddf(&b, fmt, ap);
+    error_reply(r, out, status, code, NULL, fmt, ap);
     va_end(ap);
-    redact(r, &b);
-    redact_userinfo(&b);
-    resp_obj(out, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", b.p));
-    vmig_buf_release(&b);
+}
+
+static void api_error_facts(const struct api_req *r, struct api_resp *out, int status,
+                            const char *code, const struct vmig_err *facts, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void api_error_facts(const struct api_req *r, struct api_resp *out, int status,
+                            const char *code, const struct vmig_err *facts, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_reply(r, out, status, code, facts, fmt, ap);
+    va_end(ap);
 }
 
 /* A library failure; side ("source"/"target"/NULL) names the server the credentials
@@ -117,8 +142,8 @@ static void lib_error(const struct api_req *r, struct api_resp *out, const struc
                             e->code == VMIG_E_TLS || e->code == VMIG_E_UNAVAILABLE ||
                             e->code == VMIG_E_TIMEOUT) &&
                    strncmp(msg, side, strlen(side)) != 0;
-    api_error(r, out, api_status_of(e->code), vmig_code_json_name(e->code), "%s%s%s",
-              say_side ? side : "", say_side ? ": " : "", msg);
+    api_error_facts(r, out, api_status_of(e->code), vmig_code_json_name(e->code), e, "%s%s%s",
+                    say_side ? side : "", say_side ? ": " : "", msg);
 }
 
 /* ---- reading bodies ----------------------------------------------------------------- */

@@ -157,6 +157,13 @@ static enum vmig_code step_done(struct sqlite_store *s, sqlite3_stmt *q, struct 
                                 const char *what)
 {
     int rc = sqlite3_step(q);
+    int ext = sqlite3_extended_errcode(s->db);
+    if (rc != SQLITE_DONE && (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)) {
+        /* the key is taken: a code of its own, so callers never read SQLite's text */
+        vmig_err_set(err, VMIG_E_EXISTS, "job store: cannot %s: %s", what, sqlite3_errmsg(s->db));
+        sqlite3_reset(q);
+        return VMIG_E_EXISTS;
+    }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) return db_err(s, err, what);
     return VMIG_OK;

@@ -46,6 +46,7 @@ struct vmig_store_vt {
     void (*close)(struct vmig_store *s);
     int (*schema_version)(struct vmig_store *s);
 
+    /* VMIG_E_EXISTS when a job with j->id exists already. */
     enum vmig_code (*job_insert)(struct vmig_store *s, const struct vmig_store_new_job *j,
                                  struct vmig_err *err);
     /* Fills everything but the parsed plan/options/state (the runner parses the JSON

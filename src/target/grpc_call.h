@@ -45,7 +45,7 @@ int vmig_grpc_timeout_ms(const struct vmig_grpc *g);
  * refused"), DEADLINE_EXCEEDED -> TIMEOUT, RESOURCE_EXHAUSTED -> RATE_LIMIT,
  * UNAUTHENTICATED / PERMISSION_DENIED -> AUTH, UNIMPLEMENTED -> REMOTE (naming the
  * RPC), TLS handshake failures -> TLS, an HTTP/1 server at the address -> CONNECT,
- * others -> REMOTE / PROTOCOL. err->remote_status carries the gRPC status. */
+ * others -> REMOTE / PROTOCOL. err->server_code carries the gRPC status. */
 enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
                                const void *req, size_t len, int timeout_ms, struct vmig_buf *resp,
                                struct vmig_err *err);

@@ -78,14 +78,12 @@ static enum vmig_code db_missing(const struct vmig_target *t, struct vmig_err *e
 
 /* A request named a database the server does not have: say so with the way out.
  * Real Milvus answers code 800 (merr ErrDatabaseNotFound); Milvus Lite answers code 1
- * with "database '...' does not exist" and has no code of its own for it, so only
- * there the reason is read. */
+ * with "database '...' does not exist": the status decoder marks both as
+ * VMIG_SR_DB_MISSING. */
 static void db_missing_hint(const struct vmig_target *t, struct vmig_err *err)
 {
     if (!t->db[0] || !err || err->code == VMIG_E_CANCELLED) return;
-    int lite =
-        err->remote_status == 1 && strstr(err->msg, "database") && strstr(err->msg, "not exist");
-    if (err->remote_status != 800 && !lite) return;
+    if (err->server_reason != VMIG_SR_DB_MISSING) return;
     db_missing(t, err);
 }
 
@@ -306,7 +304,7 @@ static enum vmig_code check_database(struct vmig_target *t, const struct vmig_re
     enum vmig_code rc = rpc_call(t, "ListDatabases", &req, 0, d_has_db, &c,
                                  "cannot list the databases of Milvus", pol, err);
     vmig_buf_release(&req);
-    if (rc == VMIG_E_REMOTE && err->remote_status == 12 /* gRPC UNIMPLEMENTED */) {
+    if (rc == VMIG_E_REMOTE && err->server_code == 12 /* gRPC UNIMPLEMENTED */) {
         vmig_err_clear(err);
         return VMIG_OK;
     }
@@ -387,7 +385,8 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
         /* an earlier attempt that timed out may have created it */
         struct vmig_err e2;
         vmig_err_clear(&e2);
-        if (!m_has_collection(t, pc->target, &exists, &e2) && exists && strstr(err->msg, "exist")) {
+        if (!m_has_collection(t, pc->target, &exists, &e2) && exists &&
+            err->server_reason == VMIG_SR_EXISTS) {
             VLOG_INFO("collection '%s' was created by an earlier attempt", pc->target);
             vmig_err_clear(err);
             rc = VMIG_OK;
@@ -548,7 +547,7 @@ static enum vmig_code wait_flushed(struct vmig_target *t, const char *name, stru
     for (;;) {
         int flushed = 0;
         rc = rpc_call(t, "GetFlushState", &req, 0, d_bool, &flushed, what, NULL, err);
-        if (rc == VMIG_E_REMOTE && err->remote_status == 12 /* gRPC UNIMPLEMENTED */) {
+        if (rc == VMIG_E_REMOTE && err->server_code == 12 /* gRPC UNIMPLEMENTED */) {
             vmig_err_clear(err);
             rc = VMIG_OK;
             break;
@@ -583,7 +582,7 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
         }
         /* a resumed job may have created it before it was killed: real Milvus answers an
          * identical CreateIndex with success, Milvus Lite with "already exists" */
-        if (rc == VMIG_E_REMOTE && strstr(err->msg, "already exist")) {
+        if (rc == VMIG_E_REMOTE && err->server_reason == VMIG_SR_EXISTS) {
             VLOG_INFO("%s: it exists already (an earlier run of this job made it)", what);
             vmig_err_clear(err);
             rc = VMIG_OK;

@@ -46,6 +46,14 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
     int restarting = 0;
     for (size_t i = 0; i < sizeof transient / sizeof transient[0] && !restarting; i++)
         restarting = strstr(reason, transient[i]) != NULL;
+    /* Milvus Lite has no codes of its own for these two (it answers code 1): its reason
+     * is read here, once, while decoding, and becomes err->server_reason. */
+    enum vmig_server_reason why = VMIG_SR_NONE;
+    if (restarting) why = VMIG_SR_TRANSIENT;
+    else if (st->code == 800 || (strstr(reason, "database") && strstr(reason, "not exist")))
+        why = VMIG_SR_DB_MISSING;
+    else if (strstr(reason, "exist") && !strstr(reason, "not exist"))
+        why = VMIG_SR_EXISTS; /* "already exists", "existed" */
     /* Retry only what the server marks retriable (Status.retriable: not ready,
      * unavailable, rate limits), the rate-limit codes and a 2.3 server re-registering
      * its nodes. Everything else is permanent and fails at once: Milvus Lite answers
@@ -64,7 +72,11 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
         rc = VMIG_E_REMOTE;
     /* the reason is cut so the code at the end always fits in the message */
     vmig_err_set(err, rc, "%s: %.600s (milvus code %d)", what, reason, code);
-    if (err) err->remote_status = code;
+    if (err) {
+        err->server_code = code;
+        err->retriable = st->retriable != 0;
+        err->server_reason = why;
+    }
     return rc;
 }
 

@@ -413,7 +413,7 @@ static void status_decoding(void **state)
     assert_int_equal(vmig_milvus_dec_status(nf, sizeof nf, "cannot drop 'c'", &err),
                      VMIG_E_NOT_FOUND);
     assert_string_equal(err.msg, "cannot drop 'c': gone (milvus code 100)");
-    assert_int_equal(err.remote_status, 100);
+    assert_int_equal(err.server_code, 100);
     /* legacy CollectionNotExists */
     pack_status(4, 0, 0, "no such collection", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_NOT_FOUND);
@@ -443,7 +443,7 @@ static void status_decoding(void **state)
      * unless flagged retriable (issue 9) */
     pack_status(0, 1, 0, "database 'nosuchdb' does not exist", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_REMOTE);
-    assert_int_equal(err.remote_status, 1);
+    assert_int_equal(err.server_code, 1);
     pack_status(0, 1, 0, "collection 'c' already exists", &b);
     assert_false(vmig_code_is_retryable(vmig_milvus_dec_status(b.p, b.len, "x", &err)));
     pack_status(0, 1, 1, "service not ready", &b);
