@@ -649,6 +649,7 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
                           "target collection '%s' already exists and this job did not create it: "
                           "drop it in Milvus, or give '%s' another name (--target-name)",
                           pc->target, pc->source);
+        vmig_err_at(err, pc->source, NULL, NULL);
         goto out;
     }
     if (!st->created) {

@@ -491,6 +491,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                                   "cannot write point %s to collection '%s': the id does not fit "
                                   "the Int64 primary key",
                                   t, pc->target);
+                vmig_err_at(err, pc->target, t, NULL);
                 goto out;
             }
             m->ids[r] = (int64_t)id->num;
@@ -511,6 +512,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                                   "cannot write point %s to collection '%s': the id is longer "
                                   "than the pk max_length %u",
                                   a, pc->target, pc->pk_max_length);
+                vmig_err_at(err, pc->target, a, NULL);
                 goto out;
             }
             m->sids[r] = a;
@@ -582,6 +584,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                               "cannot write point %s to collection '%s': payload is %zu bytes, "
                               "over Milvus's %d-byte limit for the dynamic field",
                               t, pc->target, len, VMIG_JSON_MAX);
+            vmig_err_at(err, pc->target, t, NULL);
             goto out;
         }
         m->json[r].data = (uint8_t *)js;
@@ -615,6 +618,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                               "cannot write point %s to collection '%s': one row encodes to %zu "
                               "bytes, over the %zu-byte request limit",
                               t, pc->target, size, max);
+            vmig_err_at(err, pc->target, t, NULL);
             goto out;
         }
         size_t next = (size_t)((double)rows * (double)max / (double)size * 0.9);
