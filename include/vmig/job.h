@@ -84,6 +84,8 @@ struct vmig_job_coll {
     struct vmig_coll_state state;   /* the last checkpoint */
     struct vmig_verify_result verify;
     char error[VMIG_ERR_MSG_MAX]; /* "" when none */
+    char error_point[VMIG_ERR_POINT_MAX]; /* the point the error is about, "" = none */
+    char error_field[VMIG_ERR_FIELD_MAX]; /* its vector / payload field, "" = none */
 };
 
 /* A job as stored. Strings are owned (release with vmig_job_release()). */

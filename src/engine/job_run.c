@@ -143,12 +143,12 @@ static enum vmig_code store_failed(const struct runctx *c, const char *coll, str
 /* Write the final status of collection i: checked, the first failure is kept in
  * c->store_err and ends the run with VMIG_E_IO (a job whose store says In progress
  * after its run ended would be shown as orphaned, its failure lost). */
-static void final_status(struct runctx *c, size_t i, enum vmig_job_status st, const char *msg,
-                         int64_t ended_ms)
+static void final_status(struct runctx *c, size_t i, enum vmig_job_status st,
+                         const struct vmig_err *why, int64_t ended_ms)
 {
     struct vmig_err e;
     vmig_err_clear(&e);
-    if (c->s->vt->coll_status(c->s, c->id, i, st, msg, 0, ended_ms, &e) == VMIG_OK) return;
+    if (c->s->vt->coll_status(c->s, c->id, i, st, why, 0, ended_ms, &e) == VMIG_OK) return;
     store_failed(c, c->job.plan.coll[i].source, &e);
     VLOG_ERROR("%s", e.msg);
     if (c->store_err.code == VMIG_OK) c->store_err = e;
@@ -392,7 +392,7 @@ static enum vmig_code reserve_targets(struct runctx *c, struct vmig_err *err)
                      "collection another target name (--target-name) and start a new job",
                      name, db, url, holder, holder);
         vmig_err_at(err, j->coll[i].source, "", "");
-        final_status(c, i, VMIG_JOB_FAILED, err->msg, now);
+        final_status(c, i, VMIG_JOB_FAILED, err, now);
         job_log(c, VMIG_LOG_ERROR, j->coll[i].source, "", err->msg);
         return VMIG_E_BUSY;
     }
@@ -546,13 +546,11 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     redact_secret(&b, c->src_secret);
     redact_secret(&b, c->dst_secret);
     if (!e.coll[0]) vmig_err_at(&e, pc->source, NULL, NULL);
-    job_log(c, VMIG_LOG_ERROR, pc->source, e.point, b.p);
-    final_status(c, i, VMIG_JOB_FAILED, b.p, now);
-    if (first->code == VMIG_OK) {
-        *first = e; /* its facts (collection, point, field, server code) with them */
-        first->code = rc;
-        snprintf(first->msg, sizeof first->msg, "%s", b.p);
-    }
+    e.code = rc;
+    snprintf(e.msg, sizeof e.msg, "%s", b.p); /* redacted; the facts stay */
+    job_log(c, VMIG_LOG_ERROR, pc->source, e.point, e.msg);
+    final_status(c, i, VMIG_JOB_FAILED, &e, now);
+    if (first->code == VMIG_OK) *first = e;
     vmig_buf_release(&b);
     return VMIG_JOB_FAILED;
 }

@@ -574,14 +574,16 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
             continue;
         }
         if (!first) first = &pc->refusal;
-        json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "source", pc->source, "code",
-                                                 vmig_code_json_name(pc->refusal.code),
-                                                 "message", pc->refusal.msg));
+        json_t *rj = json_pack("{s:s,s:s,s:s}", "source", pc->source, "code",
+                               vmig_code_json_name(pc->refusal.code), "message", pc->refusal.msg);
+        if (pc->refusal.field[0]) json_object_set_new(rj, "field", json_string(pc->refusal.field));
+        json_array_append_new(refused, rj);
     }
     if (!runnable) {
         json_decref(refused);
         if (first)
-            api_error(r, out, 422, vmig_code_json_name(first->code), "%s", first->msg);
+            api_error_facts(r, out, 422, vmig_code_json_name(first->code), first, "%s",
+                            first->msg);
         else
             api_error(r, out, 422, "usage", "the plan has no collections to migrate");
         goto out;

@@ -61,7 +61,8 @@ static const char *const sql_text[Q_COUNT] = {
         " plan, options, owner_host, owner_pid, cancel_requested, error FROM jobs WHERE id = ?1",
     [Q_GET_COLLS] =
         "SELECT idx, source, target, status, phase, total, read, written, bytes, rate,"
-        " started_ms, finished_ms, state, verify, error FROM job_colls WHERE job_id = ?1"
+        " started_ms, finished_ms, state, verify, error, error_point, error_field"
+        " FROM job_colls WHERE job_id = ?1"
         " ORDER BY idx",
     [Q_IDS] = "SELECT id FROM jobs ORDER BY created_ms DESC, rowid DESC",
     [Q_IDS_STATUS] = "SELECT id FROM jobs WHERE status = ?1 ORDER BY created_ms DESC, rowid DESC",
@@ -82,7 +83,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_CANCEL_REQ] =
         "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'IN_PROGRESS'",
     [Q_SET_PLAN] = "UPDATE jobs SET plan = ?2, options = ?3 WHERE id = ?1",
-    [Q_COLL_STATUS] = "UPDATE job_colls SET status = ?3, error = ?4,"
+    [Q_COLL_STATUS] = "UPDATE job_colls SET status = ?3, error = ?4, error_point = ?7,"
+                      " error_field = ?8,"
                       " started_ms = COALESCE(?5, started_ms), finished_ms = ?6"
                       " WHERE job_id = ?1 AND idx = ?2",
     [Q_COLL_CHECKPOINT] = "UPDATE job_colls SET state = ?3 WHERE job_id = ?1 AND idx = ?2",
@@ -443,6 +445,8 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         (*state_json)[i] = col_dup(q, 12);
         (*verify_json)[i] = col_dup(q, 13);
         col_copy(q, 14, c->error, sizeof c->error);
+        col_copy(q, 15, c->error_point, sizeof c->error_point);
+        col_copy(q, 16, c->error_field, sizeof c->error_field);
         out->ncolls++;
     }
     sqlite3_reset(q);
@@ -666,7 +670,7 @@ out:
 }
 
 static enum vmig_code sq_coll_status(struct vmig_store *st, const char *id, size_t idx,
-                                     enum vmig_job_status cst, const char *error,
+                                     enum vmig_job_status cst, const struct vmig_err *error,
                                      int64_t started_ms, int64_t finished_ms,
                                      struct vmig_err *err)
 {
@@ -681,9 +685,11 @@ static enum vmig_code sq_coll_status(struct vmig_store *st, const char *id, size
     bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)idx);
     bind_text(q, 3, vmig_job_status_name(cst));
-    bind_text(q, 4, error && *error ? error : NULL);
+    bind_text(q, 4, error && error->msg[0] ? error->msg : NULL);
     if (started_ms) sqlite3_bind_int64(q, 5, started_ms);
     if (finished_ms) sqlite3_bind_int64(q, 6, finished_ms);
+    bind_text(q, 7, error && error->point[0] ? error->point : NULL);
+    bind_text(q, 8, error && error->field[0] ? error->field : NULL);
     rc = step_done(s, q, err, "update a job collection");
 out:
     pthread_mutex_unlock(&s->mu);
