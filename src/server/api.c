@@ -132,16 +132,16 @@ static void api_error_facts(const struct api_req *r, struct api_resp *out, int s
     va_end(ap);
 }
 
-/* A library failure; side ("source"/"target"/NULL) names the server the credentials
- * or connection problem is about when the message does not say it already. */
+/* A library failure; side ("source"/"target"/NULL: the caller knows which server it
+ * asked) names the server a credentials or connection problem is about. Library
+ * messages never begin with the side, so it is added without looking at the text. */
 static void lib_error(const struct api_req *r, struct api_resp *out, const struct vmig_err *e,
                       const char *side)
 {
     const char *msg = e->msg[0] ? e->msg : vmig_strerror(e->code);
     int say_side = side && (e->code == VMIG_E_AUTH || e->code == VMIG_E_CONNECT ||
                             e->code == VMIG_E_TLS || e->code == VMIG_E_UNAVAILABLE ||
-                            e->code == VMIG_E_TIMEOUT) &&
-                   strncmp(msg, side, strlen(side)) != 0;
+                            e->code == VMIG_E_TIMEOUT);
     api_error_facts(r, out, api_status_of(e->code), vmig_code_json_name(e->code), e, "%s%s%s",
                     say_side ? side : "", say_side ? ": " : "", msg);
 }
