@@ -587,6 +587,15 @@ static void final_status_write_fails(void **state)
     snprintf(want, sizeof want, "then `vmigrate jobs resume %s`", id);
     assert_non_null(strstr(err.msg, want));
     assert_string_equal(err.coll, "c0");
+    /* cancelling a pending job: its collections' writes are checked too */
+    char id2[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id2);
+    s->vt = &vt;
+    int immediate = 0;
+    rc = vmig_job_cancel(s, id2, &immediate, &err);
+    s->vt = orig;
+    assert_int_equal(rc, VMIG_E_IO);
+    assert_non_null(strstr(err.msg, "the job store could not be written"));
     vmig_plan_release(&p);
     vmig_store_close(s);
 }
