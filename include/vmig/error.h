@@ -44,7 +44,8 @@ enum vmig_code {
 #define VMIG_ERR_MSG_MAX 1024
 #define VMIG_ERR_COLL_MAX 1024 /* = VMIG_SRC_NAME_MAX: a whole Qdrant collection name */
 #define VMIG_ERR_POINT_MAX 40  /* = VMIG_ID_TEXT_MAX: "18446744073709551615" or a UUID */
-#define VMIG_ERR_FIELD_MAX 256 /* longer field/key names are cut here; the message has them whole */
+#define VMIG_ERR_FIELD_MAX 256 /* longer field/key names are cut here; the message has them whole  \
+                                */
 
 /* What a server's answer said besides its code, decided by the decoder that reads the
  * answer (the only place that may look at a server's reason text). */

@@ -135,7 +135,8 @@ static enum vmig_code store_failed(const struct runctx *c, const char *coll, str
                  "job '%s'%s%.300s%s: the job store could not be written (%.400s): check the free "
                  "disk space and the permissions of the store file (--store / VMIGRATE_STORE) "
                  "and its directory, then `vmigrate jobs resume %s`",
-                 c->id, coll ? ", collection '" : "", coll ? coll : "", coll ? "'" : "", why, c->id);
+                 c->id, coll ? ", collection '" : "", coll ? coll : "", coll ? "'" : "", why,
+                 c->id);
     vmig_err_at(err, coll ? coll : "", "", "");
     return VMIG_E_IO;
 }
@@ -704,7 +705,8 @@ finish:
         /* a collection's final status is not in the store: the run failed */
         *err = c.store_err;
         rc = VMIG_E_IO;
-    } else if (final == VMIG_JOB_SUCCESSFUL) rc = VMIG_OK;
+    } else if (final == VMIG_JOB_SUCCESSFUL)
+        rc = VMIG_OK;
     else if (final == VMIG_JOB_FAILED) {
         *err = first;
         rc = first.code ? first.code : VMIG_E_INTERNAL;

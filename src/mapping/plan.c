@@ -356,9 +356,9 @@ static void check_target(const struct vmig_src_coll *src, const struct vmig_map_
                      tc->since[VMIG_FEAT_SPARSE]);
         newer_target(tc, VMIG_FEAT_SPARSE, way, sizeof way);
         refuse_at(pc, cand[i].src, VMIG_E_SCHEMA,
-               "collection '%s': %s is sparse, but the target, %s, has no sparse vectors%s; "
-               "%s%s",
-               cn, lab, tl, since, skip, way);
+                  "collection '%s': %s is sparse, but the target, %s, has no sparse vectors%s; "
+                  "%s%s",
+                  cn, lab, tl, since, skip, way);
         return;
     }
 }
@@ -380,16 +380,17 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
 
     if (v->multivector) {
         refuse_at(pc, v->name, VMIG_E_SCHEMA,
-               "collection '%s': %s is a multivector (max_sim); Milvus has no equivalent field "
-               "type%s",
-               cn, lab, hint);
+                  "collection '%s': %s is a multivector (max_sim); Milvus has no equivalent field "
+                  "type%s",
+                  cn, lab, hint);
         return 0;
     }
     if (v->datatype == VMIG_DT_OTHER) {
-        refuse_at(pc, v->name, VMIG_E_SCHEMA,
-               "collection '%s': %s has datatype '%s', which vmigrate cannot convert to a Milvus "
-               "vector type%s",
-               cn, lab, v->datatype_name[0] ? v->datatype_name : "unknown", hint);
+        refuse_at(
+            pc, v->name, VMIG_E_SCHEMA,
+            "collection '%s': %s has datatype '%s', which vmigrate cannot convert to a Milvus "
+            "vector type%s",
+            cn, lab, v->datatype_name[0] ? v->datatype_name : "unknown", hint);
         return 0;
     }
     memset(f, 0, sizeof *f);
@@ -416,20 +417,22 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
             f->metric = VMIG_METRIC_L2;
             break;
         case VMIG_DIST_MANHATTAN:
-            refuse_at(pc, v->name, VMIG_E_SCHEMA,
-                   "collection '%s': %s uses Manhattan distance, which Milvus does not support%s",
-                   cn, lab, hint);
+            refuse_at(
+                pc, v->name, VMIG_E_SCHEMA,
+                "collection '%s': %s uses Manhattan distance, which Milvus does not support%s", cn,
+                lab, hint);
             return 0;
         case VMIG_DIST_NONE:
         default:
-            refuse_at(pc, v->name, VMIG_E_SCHEMA, "collection '%s': %s has no distance%s", cn, lab, hint);
+            refuse_at(pc, v->name, VMIG_E_SCHEMA, "collection '%s': %s has no distance%s", cn, lab,
+                      hint);
             return 0;
         }
         if (v->size < 2 || v->size > VMIG_MAX_DIM) {
             refuse_at(pc, v->name, VMIG_E_SCHEMA,
-                   "collection '%s': %s has dimension %u; Milvus vectors need 2 to %d "
-                   "dimensions%s",
-                   cn, lab, (unsigned)v->size, VMIG_MAX_DIM, hint);
+                      "collection '%s': %s has dimension %u; Milvus vectors need 2 to %d "
+                      "dimensions%s",
+                      cn, lab, (unsigned)v->size, VMIG_MAX_DIM, hint);
             return 0;
         }
         f->kind = VMIG_VEC_DENSE;

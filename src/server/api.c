@@ -95,9 +95,8 @@ static void redact_userinfo(struct vmig_buf *b)
 
 /* The error reply; facts (may be NULL) adds the error's subject as "collection",
  * "point" and "field" members, each only when set. */
-static void error_reply(const struct api_req *r, struct api_resp *out, int status,
-                        const char *code, const struct vmig_err *facts, const char *fmt,
-                        va_list ap)
+static void error_reply(const struct api_req *r, struct api_resp *out, int status, const char *code,
+                        const struct vmig_err *facts, const char *fmt, va_list ap)
 {
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_vaddf(&b, fmt, ap);
@@ -139,9 +138,9 @@ static void lib_error(const struct api_req *r, struct api_resp *out, const struc
                       const char *side)
 {
     const char *msg = e->msg[0] ? e->msg : vmig_strerror(e->code);
-    int say_side = side && (e->code == VMIG_E_AUTH || e->code == VMIG_E_CONNECT ||
-                            e->code == VMIG_E_TLS || e->code == VMIG_E_UNAVAILABLE ||
-                            e->code == VMIG_E_TIMEOUT);
+    int say_side =
+        side && (e->code == VMIG_E_AUTH || e->code == VMIG_E_CONNECT || e->code == VMIG_E_TLS ||
+                 e->code == VMIG_E_UNAVAILABLE || e->code == VMIG_E_TIMEOUT);
     api_error_facts(r, out, api_status_of(e->code), vmig_code_json_name(e->code), e, "%s%s%s",
                     say_side ? side : "", say_side ? ": " : "", msg);
 }
@@ -582,8 +581,7 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
     if (!runnable) {
         json_decref(refused);
         if (first)
-            api_error_facts(r, out, 422, vmig_code_json_name(first->code), first, "%s",
-                            first->msg);
+            api_error_facts(r, out, 422, vmig_code_json_name(first->code), first, "%s", first->msg);
         else
             api_error(r, out, 422, "usage", "the plan has no collections to migrate");
         goto out;

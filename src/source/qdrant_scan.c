@@ -366,7 +366,8 @@ static enum vmig_code dense(struct scan *s, size_t c)
     for (;;) {
         ws(s);
         if (*s->p == '[')
-            return data_err(s, src, "%s is a multivector, which cannot be migrated as a dense vector",
+            return data_err(s, src,
+                            "%s is a multivector, which cannot be migrated as a dense vector",
                             vec_label(src, lb, sizeof lb));
         int r = vmig_parse_f32(s->p, s->end, k < dim ? &slot[k] : &dummy, &s->p);
         if (r == -1) return not_a_number(s);
@@ -445,9 +446,10 @@ static enum vmig_code sparse(struct scan *s, size_t c)
                     for (; IS_DIGIT(*p) && v <= UINT32_MAX; p++) v = v * 10 + (uint64_t)(*p - '0');
                     /* Milvus takes sparse indices below 2^32-1 (the largest u32 is reserved) */
                     if (v >= UINT32_MAX)
-                        return data_err(s, src, "%s has index %llu; Milvus sparse indices must be "
-                                        "below 4294967295", vec_label(src, lb, sizeof lb),
-                                        (unsigned long long)v);
+                        return data_err(s, src,
+                                        "%s has index %llu; Milvus sparse indices must be "
+                                        "below 4294967295",
+                                        vec_label(src, lb, sizeof lb), (unsigned long long)v);
                     s->p = p;
                     s->idx[k++] = (uint32_t)v;
                 } else {
@@ -459,7 +461,8 @@ static enum vmig_code sparse(struct scan *s, size_t c)
                                         vec_label(src, lb, sizeof lb));
                     /* Milvus (and Milvus Lite) refuse negative sparse weights */
                     if (s->val[k] < 0)
-                        return data_err(s, src, "%s has a negative value (%g); Milvus sparse vectors "
+                        return data_err(s, src,
+                                        "%s has a negative value (%g); Milvus sparse vectors "
                                         "take only non-negative values",
                                         vec_label(src, lb, sizeof lb), (double)s->val[k]);
                     k++;
@@ -732,10 +735,11 @@ static enum vmig_code payload(struct scan *s)
             if (s->lay->conflict != VMIG_CONFLICT_PREFIX) {
                 char key[VMIG_ERR_FIELD_MAX];
                 snprintf(key, sizeof key, "%.*s", (int)n, a);
-                return data_err(s, key,
-                                "payload key '%.*s' is also the name of a field of the target "
-                                "collection (use --payload-conflict=prefix to store it as payload_<key>)",
-                                (int)n, a);
+                return data_err(
+                    s, key,
+                    "payload key '%.*s' is also the name of a field of the target "
+                    "collection (use --payload-conflict=prefix to store it as payload_<key>)",
+                    (int)n, a);
             }
             const char *pre = s->lay->prefix ? s->lay->prefix : "payload_";
             vmig_qdrant_put_str(m, pre);
@@ -871,7 +875,8 @@ members_done:
     if (!have_payload) vmig_buf_add(&s->b->meta, "{}", 2);
     for (size_t c = 0; c < s->lay->ncols; c++)
         if (!s->lay->col[c].sparse && !(s->seen & (1u << c))) {
-            rc = data_err(s, s->lay->col[c].src, "%s is missing", vec_label(s->lay->col[c].src, lb, sizeof lb));
+            rc = data_err(s, s->lay->col[c].src, "%s is missing",
+                          vec_label(s->lay->col[c].src, lb, sizeof lb));
             goto fail;
         }
     size_t plen = s->b->meta.len - meta0;

@@ -59,11 +59,10 @@ static const char *const sql_text[Q_COUNT] = {
         "SELECT status, created_ms, started_ms, finished_ms, heartbeat_ms, src_url, src_ca_file,"
         " src_insecure, dst_url, dst_db, dst_ca_file, dst_insecure, timeout_ms, secrets_stored,"
         " plan, options, owner_host, owner_pid, cancel_requested, error FROM jobs WHERE id = ?1",
-    [Q_GET_COLLS] =
-        "SELECT idx, source, target, status, phase, total, read, written, bytes, rate,"
-        " started_ms, finished_ms, state, verify, error, error_point, error_field"
-        " FROM job_colls WHERE job_id = ?1"
-        " ORDER BY idx",
+    [Q_GET_COLLS] = "SELECT idx, source, target, status, phase, total, read, written, bytes, rate,"
+                    " started_ms, finished_ms, state, verify, error, error_point, error_field"
+                    " FROM job_colls WHERE job_id = ?1"
+                    " ORDER BY idx",
     [Q_IDS] = "SELECT id FROM jobs ORDER BY created_ms DESC, rowid DESC",
     [Q_IDS_STATUS] = "SELECT id FROM jobs WHERE status = ?1 ORDER BY created_ms DESC, rowid DESC",
     [Q_IDS_OLDEST] = "SELECT id FROM jobs ORDER BY created_ms, rowid",
@@ -160,7 +159,8 @@ static enum vmig_code step_done(struct sqlite_store *s, sqlite3_stmt *q, struct 
 {
     int rc = sqlite3_step(q);
     int ext = sqlite3_extended_errcode(s->db);
-    if (rc != SQLITE_DONE && (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)) {
+    if (rc != SQLITE_DONE &&
+        (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)) {
         /* the key is taken: a code of its own, so callers never read SQLite's text */
         vmig_err_set(err, VMIG_E_EXISTS, "job store: cannot %s: %s", what, sqlite3_errmsg(s->db));
         sqlite3_reset(q);
@@ -671,8 +671,7 @@ out:
 
 static enum vmig_code sq_coll_status(struct vmig_store *st, const char *id, size_t idx,
                                      enum vmig_job_status cst, const struct vmig_err *error,
-                                     int64_t started_ms, int64_t finished_ms,
-                                     struct vmig_err *err)
+                                     int64_t started_ms, int64_t finished_ms, struct vmig_err *err)
 {
     struct sqlite_store *s = SS(st);
     enum vmig_code rc;

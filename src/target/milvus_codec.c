@@ -49,7 +49,8 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
     /* Milvus Lite has no codes of its own for these two (it answers code 1): its reason
      * is read here, once, while decoding, and becomes err->server_reason. */
     enum vmig_server_reason why = VMIG_SR_NONE;
-    if (restarting) why = VMIG_SR_TRANSIENT;
+    if (restarting)
+        why = VMIG_SR_TRANSIENT;
     else if (st->code == 800 || (strstr(reason, "database") && strstr(reason, "not exist")))
         why = VMIG_SR_DB_MISSING;
     else if (strstr(reason, "exist") && !strstr(reason, "not exist"))

@@ -547,8 +547,8 @@ static void run_refused(void **state)
 /* ---- store writes: checked, with codes of their own (issue 10) --------------------------- */
 
 static enum vmig_code (*real_coll_status)(struct vmig_store *, const char *, size_t,
-                                          enum vmig_job_status, const struct vmig_err *,
-                                          int64_t, int64_t, struct vmig_err *);
+                                          enum vmig_job_status, const struct vmig_err *, int64_t,
+                                          int64_t, struct vmig_err *);
 static enum vmig_code failing_coll_status(struct vmig_store *s, const char *id, size_t i,
                                           enum vmig_job_status st, const struct vmig_err *msg,
                                           int64_t started, int64_t ended, struct vmig_err *err)
