@@ -225,6 +225,7 @@ static enum vmig_code map_status(struct vmig_qhttp *h, long st, const char *what
     }
     if (err) err->server_code = (int)st;
     if (coll && st != 404 && st != 401 && st != 403) vmig_err_prefix(err, "collection '%s': ", coll);
+    if (coll && st != 401 && st != 403) vmig_err_at(err, coll, NULL, NULL); /* named above */
     return rc;
 }
 

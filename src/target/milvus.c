@@ -697,19 +697,83 @@ static uint64_t m_faults(struct vmig_target *t)
     return atomic_load(&t->faults);
 }
 
+/* ---- the vtable: every failure is about the target collection it names ---------- */
+
+/* The subject rule of vmig/error.h: each message above names the target collection
+ * (in its `what`), so err->coll says it too, unless the failure named a subject of its
+ * own (a point's write names the point and the collection). */
+static enum vmig_code about(enum vmig_code rc, const char *name, struct vmig_err *err)
+{
+    if (rc && err && !err->coll[0]) vmig_err_at(err, name, NULL, NULL);
+    return rc;
+}
+
+static enum vmig_code v_has_collection(struct vmig_target *t, const char *name, int *exists,
+                                       struct vmig_err *err)
+{
+    return about(m_has_collection(t, name, exists, err), name, err);
+}
+
+static enum vmig_code v_create_collection(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                          struct vmig_err *err)
+{
+    return about(m_create_collection(t, pc, err), pc->target, err);
+}
+
+static enum vmig_code v_drop_collection(struct vmig_target *t, const char *name,
+                                        struct vmig_err *err)
+{
+    return about(m_drop_collection(t, name, err), name, err);
+}
+
+static enum vmig_code v_write(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                              const struct vmig_batch *b, int upsert, struct vmig_err *err)
+{
+    return about(m_write(t, pc, b, upsert, err), pc->target, err);
+}
+
+static enum vmig_code v_flush(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    return about(m_flush(t, name, err), name, err);
+}
+
+static enum vmig_code v_create_indexes(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                       struct vmig_err *err)
+{
+    return about(m_create_indexes(t, pc, err), pc->target, err);
+}
+
+static enum vmig_code v_load(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    return about(m_load(t, name, err), name, err);
+}
+
+static enum vmig_code v_count(struct vmig_target *t, const char *name, uint64_t *n,
+                              struct vmig_err *err)
+{
+    return about(m_count(t, name, n, err), name, err);
+}
+
+static enum vmig_code v_retrieve(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                 const struct vmig_layout *lay, const struct vmig_point_id *ids,
+                                 size_t n, struct vmig_batch *out, struct vmig_err *err)
+{
+    return about(m_retrieve(t, pc, lay, ids, n, out, err), pc->target, err);
+}
+
 const struct vmig_target_vt vmig_target_milvus = {
     .name = "milvus",
     .open = m_open,
     .close = m_close,
     .probe = m_probe,
-    .has_collection = m_has_collection,
-    .create_collection = m_create_collection,
-    .drop_collection = m_drop_collection,
-    .write = m_write,
-    .flush = m_flush,
-    .create_indexes = m_create_indexes,
-    .load = m_load,
-    .count = m_count,
-    .retrieve = m_retrieve,
+    .has_collection = v_has_collection,
+    .create_collection = v_create_collection,
+    .drop_collection = v_drop_collection,
+    .write = v_write,
+    .flush = v_flush,
+    .create_indexes = v_create_indexes,
+    .load = v_load,
+    .count = v_count,
+    .retrieve = v_retrieve,
     .faults = m_faults,
 };

@@ -357,6 +357,7 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
                 rc = vmig_err_set(err, VMIG_E_DATA,
                                   "point id %s does not fit the Int64 primary key of '%s'", t,
                                   pc->target);
+                vmig_err_at(err, pc->target, t, NULL);
                 goto out;
             }
             vmig_buf_addf(&expr, "%" PRIu64, ids[i].num);

@@ -402,6 +402,7 @@ def test_a_failing_point_is_named_in_fields(env):
     assert errs, lines
     pid = errs[0]["point_id"]
     assert pid and f"point {pid} " in errs[0]["message"], errs[0]
+    assert errs[0]["message"].count(f"collection '{bad}':") == 1, errs[0]  # named once
     c = job_json(env, jid)["collections"][0]
     assert c["status"] == "FAILED"
     assert c["error_point"] == pid and c["error_field"], c
