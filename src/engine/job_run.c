@@ -478,6 +478,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
         /* not started: its status stays what it was */
         store_failed(c, pc->source, &e);
         if (c->store_err.code == VMIG_OK) c->store_err = e;
+        if (first->code == VMIG_OK) *first = e;
         return VMIG_JOB_FAILED;
     }
     snprintf(line, sizeof line, "collection '%s' -> '%s': %s", pc->source, pc->target,
@@ -683,6 +684,11 @@ finish:
         pthread_cond_signal(&c.mon_cv);
         pthread_mutex_unlock(&c.mon_mu);
         pthread_join(c.mon, NULL);
+    }
+    if (c.store_err.code && final == VMIG_JOB_SUCCESSFUL) {
+        /* every collection ran, but one's final status is not in the store */
+        final = VMIG_JOB_FAILED;
+        first = c.store_err;
     }
     {
         char line[VMIG_ERR_MSG_MAX + 64];
