@@ -82,7 +82,8 @@ const char *vmig_strerror(enum vmig_code code);
 /* Nonzero for codes a caller may retry with backoff. */
 int vmig_code_is_retryable(enum vmig_code code);
 
-/* Fill err (may be NULL) and return code. The message is printf-formatted. */
+/* Fill err (may be NULL) and return code. The message is printf-formatted. A new
+ * error: the subject and server fields are reset (set them after, with vmig_err_at). */
 enum vmig_code vmig_err_set(struct vmig_err *err, enum vmig_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const char *fmt,

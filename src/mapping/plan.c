@@ -740,8 +740,10 @@ enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
     const char *why;
     shortname(fresh->source, cn);
 
-    if (fresh->refusal.code == VMIG_E_SCHEMA)
-        return vmig_err_set(err, VMIG_E_SCHEMA, "%s", fresh->refusal.msg);
+    if (fresh->refusal.code == VMIG_E_SCHEMA) {
+        if (err) *err = fresh->refusal; /* with its facts */
+        return VMIG_E_SCHEMA;
+    }
     if (strcmp(fresh->source, edited->source) != 0)
         return vmig_err_set(err, VMIG_E_USAGE,
                             "plan for '%s': the plan file is for source collection '%s'", cn,

@@ -46,6 +46,8 @@ enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const ch
                              va_list ap)
 {
     if (err) {
+        /* a new error: no fact of an earlier one may stay with it */
+        vmig_err_clear(err);
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     }

@@ -36,9 +36,13 @@ static void at_sets_and_keeps(void **state)
     assert_string_equal(e.coll, "docs");
     assert_string_equal(e.point, "42");
     assert_string_equal(e.field, "a");
-    /* setting a new message does not invent a subject, nor drop the one set */
+    /* a new error starts without the facts of the old one */
+    e.server_code = 503;
     vmig_err_set(&e, VMIG_E_IO, "disk full");
-    assert_string_equal(e.point, "42");
+    assert_string_equal(e.coll, "");
+    assert_string_equal(e.point, "");
+    assert_string_equal(e.field, "");
+    assert_int_equal(e.server_code, 0);
     vmig_err_at(NULL, "x", "y", "z"); /* NULL err: nothing to do */
 }
 
