@@ -42,10 +42,37 @@ enum vmig_code {
 };
 
 #define VMIG_ERR_MSG_MAX 1024
+#define VMIG_ERR_COLL_MAX 1024 /* = VMIG_SRC_NAME_MAX: a whole Qdrant collection name */
+#define VMIG_ERR_POINT_MAX 40  /* = VMIG_ID_TEXT_MAX: "18446744073709551615" or a UUID */
+#define VMIG_ERR_FIELD_MAX 256 /* longer field/key names are cut here; the message has them whole  \
+                                */
 
+/* What a server's answer said besides its code, decided by the decoder that reads the
+ * answer (the only place that may look at a server's reason text). */
+enum vmig_server_reason {
+    VMIG_SR_NONE = 0,
+    VMIG_SR_EXISTS,     /* the object the request creates exists already */
+    VMIG_SR_DB_MISSING, /* the database the request names does not exist */
+    VMIG_SR_TRANSIENT,  /* the server is restarting / re-registering its nodes */
+};
+
+/*
+ * The facts of an error are fields; nothing reads them back out of msg.
+ *
+ * Subject rule: whoever writes a collection, point id or field into msg sets the
+ * matching field too (vmig_err_at), so msg always names what the fields say. A layer
+ * that adds context reads the fields to decide: vmig_migrate_coll() prefixes
+ * "collection 'SRC': " exactly once, unless coll already is SRC, and leaves with coll
+ * = SRC (the source collection of the plan). vmig_err_prefix() keeps every field.
+ */
 struct vmig_err {
     enum vmig_code code;
-    int remote_status; /* HTTP status or gRPC/Milvus code when known, else 0 */
+    int server_code; /* HTTP status, gRPC status or Milvus code when known, else 0 */
+    int retriable;   /* the server marked the failure retriable (Milvus Status.retriable) */
+    enum vmig_server_reason server_reason;
+    char coll[VMIG_ERR_COLL_MAX];   /* collection the error is about, "" = none */
+    char point[VMIG_ERR_POINT_MAX]; /* point id as text, "" = none */
+    char field[VMIG_ERR_FIELD_MAX]; /* vector / payload field or key, "" = none */
     char msg[VMIG_ERR_MSG_MAX];
 };
 
@@ -55,7 +82,8 @@ const char *vmig_strerror(enum vmig_code code);
 /* Nonzero for codes a caller may retry with backoff. */
 int vmig_code_is_retryable(enum vmig_code code);
 
-/* Fill err (may be NULL) and return code. The message is printf-formatted. */
+/* Fill err (may be NULL) and return code. The message is printf-formatted. A new
+ * error: the subject and server fields are reset (set them after, with vmig_err_at). */
 enum vmig_code vmig_err_set(struct vmig_err *err, enum vmig_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const char *fmt,
@@ -65,14 +93,12 @@ enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const ch
 void vmig_err_prefix(struct vmig_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static inline void vmig_err_clear(struct vmig_err *err)
-{
-    if (err) {
-        err->code = VMIG_OK;
-        err->remote_status = 0;
-        err->msg[0] = '\0';
-    }
-}
+/* Set the subject of err (may be NULL). A NULL argument leaves that field as it is,
+ * "" clears it. Longer names are cut to the field's size. */
+void vmig_err_at(struct vmig_err *err, const char *coll, const char *point, const char *field);
+
+/* Reset err to VMIG_OK with no message, subject or server facts. */
+void vmig_err_clear(struct vmig_err *err);
 
 #ifdef __cplusplus
 }

@@ -89,6 +89,8 @@ struct vmig_job_coll {
     struct vmig_verify_result verify;
     char error[VMIG_ERR_MSG_MAX]; /* "" when none */
     int index_live; /* state.index_* were just asked of the target (vmig_job_index_live) */
+    char error_point[VMIG_ERR_POINT_MAX]; /* the point the error is about, "" = none */
+    char error_field[VMIG_ERR_FIELD_MAX]; /* its vector / payload field, "" = none */
 };
 
 /* A job as stored. Strings are owned (release with vmig_job_release()). */
@@ -145,6 +147,7 @@ struct vmig_job_refusal {
     char source[VMIG_SRC_NAME_MAX];
     enum vmig_code code;
     char message[VMIG_ERR_MSG_MAX];
+    char field[VMIG_ERR_FIELD_MAX]; /* the vector the refusal is about, "" = none */
 };
 
 /* A collection the job holds. */

@@ -260,11 +260,10 @@ static int print_log(void *ud, const struct vmig_job_log *e)
     } else {
         char ts[32];
         fmt_time(e->ts_ms, ts, sizeof ts);
-        int show_point = e->point_id[0] && !strstr(e->msg, e->point_id);
-        printf("%s.%03d %-5s %s%s%s%s%s%s%s\n", ts, (int)(e->ts_ms % 1000), lv[e->level & 3],
-               e->coll[0] ? "[" : "", e->coll, e->coll[0] ? "] " : "", e->msg,
-               show_point ? " (point " : "", show_point ? e->point_id : "",
-               show_point ? ")" : "");
+        /* a line with a point names it in its message (the subject rule of vmig/error.h):
+         * the point column is for --json and filters, never appended here */
+        printf("%s.%03d %-5s %s%s%s%s\n", ts, (int)(e->ts_ms % 1000), lv[e->level & 3],
+               e->coll[0] ? "[" : "", e->coll, e->coll[0] ? "] " : "", e->msg);
     }
     return 0;
 }

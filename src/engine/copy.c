@@ -95,6 +95,7 @@ static void fail_save(struct eng *e)
     struct vmig_err err;
     vmig_err_set(&err, VMIG_E_IO, "cannot save the checkpoint of collection '%s'",
                  e->pc->source);
+    vmig_err_at(&err, e->pc->source, NULL, NULL);
     fail(e, VMIG_E_IO, &err);
 }
 
@@ -328,9 +329,12 @@ static enum vmig_code flush_step(struct eng *e, struct vmig_err *err)
     }
     pthread_mutex_unlock(&e->mu);
     if (rc) return rc;
-    if (moved && vmig_eng_save(e))
-        return vmig_err_set(err, VMIG_E_IO, "cannot save the checkpoint of collection '%s'",
-                            e->pc->source);
+    if (moved && vmig_eng_save(e)) {
+        vmig_err_set(err, VMIG_E_IO, "cannot save the checkpoint of collection '%s'",
+                     e->pc->source);
+        vmig_err_at(err, e->pc->source, NULL, NULL);
+        return VMIG_E_IO;
+    }
     return VMIG_OK;
 }
 
@@ -437,6 +441,7 @@ enum vmig_code vmig_eng_copy(struct eng *e, struct vmig_source *s, struct vmig_e
             rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
                               "the target kept failing during the copy of '%s' (%d passes)",
                               e->pc->source, pass + 1);
+            vmig_err_at(err, e->pc->source, NULL, NULL);
             break;
         }
         vmig_run_log(e->ctx, VMIG_LOG_WARN,

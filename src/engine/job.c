@@ -248,7 +248,7 @@ enum vmig_code vmig_job_create(struct vmig_store *s, const struct vmig_endpoint 
         snprintf(id_out, VMIG_JOB_ID_MAX, "j%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
         nj.id = id_out;
         rc = s->vt->job_insert(s, &nj, err);
-        if (rc == VMIG_OK || !strstr(err->msg, "UNIQUE")) break; /* else: id collision */
+        if (rc != VMIG_E_EXISTS) break; /* else: id collision (the store's key is taken) */
     }
 out:
     vmig_store_blob_release(&nj.src_secret);
@@ -289,9 +289,19 @@ enum vmig_code vmig_job_cancel(struct vmig_store *s, const char *id, int *immedi
     rc = s->vt->job_cancel(s, id, direct ? &ex : NULL, now, &done, err);
     if (rc) goto out;
     if (done == 1) {
-        for (size_t i = 0; i < j.ncolls; i++)
+        for (size_t i = 0; i < j.ncolls && !rc; i++)
             if (j.coll[i].status == VMIG_JOB_PENDING || j.coll[i].status == VMIG_JOB_IN_PROGRESS)
-                s->vt->coll_status(s, id, i, VMIG_JOB_CANCELLED, NULL, 0, now, NULL);
+                rc = s->vt->coll_status(s, id, i, VMIG_JOB_CANCELLED, NULL, 0, now, err);
+        if (rc) { /* the job is Canceled; some collection still says it is not */
+            char why[VMIG_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err->msg);
+            rc = vmig_err_set(err, VMIG_E_IO,
+                              "job '%s' is cancelled, but the job store could not be written "
+                              "for its collections (%.400s): check the free disk space and the "
+                              "permissions of the store file and its directory; `vmigrate jobs "
+                              "resume %s` continues it",
+                              id, why, id);
+        }
         if (immediate) *immediate = 1;
     } else if (done == 0) {
         rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s' changed meanwhile; try again", id);

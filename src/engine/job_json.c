@@ -307,6 +307,8 @@ char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty)
             json_object_set_new(co, "verify", json_null());
         }
         json_object_set_new(co, "error", str_or_null(c->error));
+        json_object_set_new(co, "error_point", str_or_null(c->error_point));
+        json_object_set_new(co, "error_field", str_or_null(c->error_field));
         json_array_append_new(a, co);
         total += c->total ? c->total : c->state.total;
         written += c->state.written > c->written ? c->state.written : c->written;

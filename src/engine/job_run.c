@@ -53,6 +53,7 @@ struct runctx {
     uint64_t last_progress;
     enum vmig_coll_phase last_phase;
     FILE *rejects;
+    struct vmig_err store_err; /* first failed write of a final status (see final_status) */
     /* monitor thread: heartbeat + cancel poll */
     pthread_t mon;
     int mon_started;
@@ -61,36 +62,50 @@ struct runctx {
     int mon_stop;
 };
 
-/* The point id a message names ("point 42 ...", "point 0b1e...-... ..."), if any. */
-static void point_of(const char *msg, char out[VMIG_ID_TEXT_MAX])
-{
-    out[0] = '\0';
-    for (const char *p = msg; (p = strstr(p, "point ")); p += 6) {
-        const char *q = p + 6;
-        if (*q == '\'' || *q == '"') q++;
-        size_t n = strspn(q, "0123456789abcdefABCDEF-");
-        struct vmig_point_id id;
-        if (n && n < VMIG_ID_TEXT_MAX && vmig_point_id_parse(q, n, &id) == 0) {
-            vmig_point_id_format(&id, out);
-            return;
-        }
-    }
-}
-
+/* One line of the job's log. point is the point id the line is about (an error's
+ * err->point, a reject's id), NULL or "" for none; it is never read out of msg.
+ * Best effort: a log line that cannot be stored is not worth failing the job for, and
+ * a store that cannot be written fails the job's status writes, which are checked. */
 static void job_log(struct runctx *c, int level, const char *coll, const char *point,
                     const char *msg)
 {
     struct vmig_buf b = VMIG_BUF_INIT;
-    char pt[VMIG_ID_TEXT_MAX];
     vmig_buf_adds(&b, msg);
     vmig_redact_secret(&b, c->src_secret);
     vmig_redact_secret(&b, c->dst_secret);
-    if (!point) {
-        point_of(b.p, pt);
-        point = pt;
-    }
-    c->s->vt->log_add(c->s, c->id, (int64_t)vmig_wall_ms(), level, coll, point, b.p, NULL);
+    c->s->vt->log_add(c->s, c->id, (int64_t)vmig_wall_ms(), level, coll, point ? point : "", b.p,
+                      NULL);
     vmig_buf_release(&b);
+}
+
+/* err holds a failed store write for the job (coll: its collection, NULL for the
+ * job): rewrite it as the job's error with the way out. */
+static enum vmig_code store_failed(const struct runctx *c, const char *coll, struct vmig_err *err)
+{
+    char why[VMIG_ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", err->msg[0] ? err->msg : vmig_strerror(err->code));
+    vmig_err_set(err, VMIG_E_IO,
+                 "job '%s'%s%.300s%s: the job store could not be written (%.400s): check the free "
+                 "disk space and the permissions of the store file (--store / VMIGRATE_STORE) "
+                 "and its directory, then `vmigrate jobs resume %s`",
+                 c->id, coll ? ", collection '" : "", coll ? coll : "", coll ? "'" : "", why,
+                 c->id);
+    vmig_err_at(err, coll ? coll : "", "", "");
+    return VMIG_E_IO;
+}
+
+/* Write the final status of collection i: checked, the first failure is kept in
+ * c->store_err and ends the run with VMIG_E_IO (a job whose store says In progress
+ * after its run ended would be shown as orphaned, its failure lost). */
+static void final_status(struct runctx *c, size_t i, enum vmig_job_status st,
+                         const struct vmig_err *why, int64_t ended_ms)
+{
+    struct vmig_err e;
+    vmig_err_clear(&e);
+    if (c->s->vt->coll_status(c->s, c->id, i, st, why, 0, ended_ms, &e) == VMIG_OK) return;
+    store_failed(c, c->job.plan.coll[i].source, &e);
+    vmig_run_log(&c->ctx, VMIG_LOG_ERROR, "%s", e.msg);
+    if (c->store_err.code == VMIG_OK) c->store_err = e;
 }
 
 /* The run context's log sink: warnings and errors into the job's log (of the
@@ -288,14 +303,15 @@ static enum vmig_code reserve_targets(struct runctx *c, struct vmig_err *err)
         const char *name = j->plan.coll[i].target;
         int64_t now = (int64_t)vmig_wall_ms();
         enum vmig_code rc = c->s->vt->target_reserve(c->s, c->id, url, db, name, now, holder, err);
-        if (rc) return rc;
+        if (rc) return store_failed(c, j->coll[i].source, err);
         if (strcmp(holder, c->id) == 0) continue;
         vmig_err_set(err, VMIG_E_BUSY,
                      "target collection '%s' (database '%s' at %s) is being written by job %s: "
                      "wait until it ends or cancel it (`vmigrate jobs cancel %s`), or give this "
                      "collection another target name (--target-name) and start a new job",
                      name, db, url, holder, holder);
-        c->s->vt->coll_status(c->s, c->id, i, VMIG_JOB_FAILED, err->msg, 0, now, NULL);
+        vmig_err_at(err, j->coll[i].source, "", "");
+        final_status(c, i, VMIG_JOB_FAILED, err, now);
         job_log(c, VMIG_LOG_ERROR, j->coll[i].source, "", err->msg);
         return VMIG_E_BUSY;
     }
@@ -313,7 +329,7 @@ static enum vmig_code prepare(struct runctx *c, enum mode m, struct vmig_err *er
         rc = s->vt->job_set_plan(s, c->id, pj, oj, err);
         free(pj);
         free(oj);
-        if (rc) return rc;
+        if (rc) return store_failed(c, NULL, err);
     }
     for (size_t i = 0; i < j->ncolls; i++) {
         struct vmig_job_coll *jc = &j->coll[i];
@@ -344,11 +360,11 @@ static enum vmig_code prepare(struct runctx *c, enum mode m, struct vmig_err *er
             rc = s->vt->coll_checkpoint(s, c->id, i, js, err);
             free(js);
             if (!rc) rc = s->vt->coll_progress(s, c->id, i, VMIG_PHASE_PENDING, 0, 0, 0, 0, 0, err);
-            if (rc) return rc;
+            if (rc) return store_failed(c, jc->source, err);
         }
         if (again && jc->status != VMIG_JOB_PENDING) {
             rc = s->vt->coll_status(s, c->id, i, VMIG_JOB_PENDING, NULL, 0, 0, err);
-            if (rc) return rc;
+            if (rc) return store_failed(c, jc->source, err);
             jc->status = VMIG_JOB_PENDING;
         }
     }
@@ -373,10 +389,16 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     int64_t now = (int64_t)vmig_wall_ms();
     if (vmig_run_cancelled(&c->ctx)) {
         fin = c->by_host && c->ro->requeue ? VMIG_JOB_PENDING : VMIG_JOB_CANCELLED;
-        s->vt->coll_status(s, c->id, i, fin, NULL, 0, fin == VMIG_JOB_PENDING ? 0 : now, NULL);
+        final_status(c, i, fin, NULL, fin == VMIG_JOB_PENDING ? 0 : now);
         return fin;
     }
-    s->vt->coll_status(s, c->id, i, VMIG_JOB_IN_PROGRESS, NULL, now, 0, NULL);
+    if (s->vt->coll_status(s, c->id, i, VMIG_JOB_IN_PROGRESS, NULL, now, 0, &e)) {
+        /* not started: its status stays what it was */
+        store_failed(c, pc->source, &e);
+        if (c->store_err.code == VMIG_OK) c->store_err = e;
+        if (first->code == VMIG_OK) *first = e;
+        return VMIG_JOB_FAILED;
+    }
     snprintf(line, sizeof line, "collection '%s' -> '%s': %s", pc->source, pc->target,
              jc->state.nranges || jc->state.created ? "resuming from its checkpoint"
                                                     : "starting");
@@ -402,7 +424,11 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
         mo.hooks.progress = hook_progress;
         mo.hooks.reject = hook_reject;
         rc = vmig_migrate_coll(&c->src, &c->dst, pc, &mo, &jc->state, &vr, &e);
-        /* the final counters (read, bytes) are not all checkpointed by the engine */
+        /* The final counters (read, bytes) are not all checkpointed by the engine. These
+         * three writes are best effort on purpose: the engine's own checkpoints are
+         * checked where they happen (a failed one fails the copy), the counters and the
+         * verify result only inform, and a store that cannot be written fails the final
+         * status write below, which is checked. */
         char *js = vmig_coll_state_to_json(&jc->state);
         s->vt->coll_checkpoint(s, c->id, i, js, NULL);
         free(js);
@@ -424,7 +450,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
                  (unsigned long long)vr.source_count, (unsigned long long)vr.target_count,
                  (unsigned long long)vr.sampled);
         job_log(c, VMIG_LOG_INFO, pc->source, "", line);
-        s->vt->coll_status(s, c->id, i, fin, NULL, 0, now, NULL);
+        final_status(c, i, fin, NULL, now);
         return fin;
     }
     if (rc == VMIG_E_CANCELLED || vmig_run_cancelled(&c->ctx)) {
@@ -433,19 +459,19 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
                  pc->source, fin == VMIG_JOB_PENDING ? "interrupted" : "cancelled",
                  (unsigned long long)jc->state.written, (unsigned long long)jc->state.total);
         job_log(c, VMIG_LOG_INFO, pc->source, "", line);
-        s->vt->coll_status(s, c->id, i, fin, NULL, 0, fin == VMIG_JOB_PENDING ? 0 : now, NULL);
+        final_status(c, i, fin, NULL, fin == VMIG_JOB_PENDING ? 0 : now);
         return fin;
     }
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, e.msg[0] ? e.msg : vmig_strerror(rc));
     vmig_redact_secret(&b, c->src_secret);
     vmig_redact_secret(&b, c->dst_secret);
-    job_log(c, VMIG_LOG_ERROR, pc->source, NULL, b.p);
-    s->vt->coll_status(s, c->id, i, VMIG_JOB_FAILED, b.p, 0, now, NULL);
-    if (first->code == VMIG_OK) {
-        first->code = rc;
-        snprintf(first->msg, sizeof first->msg, "%s", b.p);
-    }
+    if (!e.coll[0]) vmig_err_at(&e, pc->source, NULL, NULL);
+    e.code = rc;
+    snprintf(e.msg, sizeof e.msg, "%s", b.p); /* redacted; the facts stay */
+    job_log(c, VMIG_LOG_ERROR, pc->source, e.point, e.msg);
+    final_status(c, i, VMIG_JOB_FAILED, &e, now);
+    if (first->code == VMIG_OK) *first = e;
     vmig_buf_release(&b);
     return VMIG_JOB_FAILED;
 }
@@ -582,6 +608,11 @@ finish:
         pthread_mutex_unlock(&c.mon_mu);
         pthread_join(c.mon, NULL);
     }
+    if (c.store_err.code && final == VMIG_JOB_SUCCESSFUL) {
+        /* every collection ran, but one's final status is not in the store */
+        final = VMIG_JOB_FAILED;
+        first = c.store_err;
+    }
     {
         char line[VMIG_ERR_MSG_MAX + 64];
         snprintf(line, sizeof line, "job %s", final == VMIG_JOB_PENDING
@@ -595,9 +626,15 @@ finish:
                            (int64_t)vmig_wall_ms(), &fe);
     if (rc) {
         *err = fe;
+        rc = store_failed(&c, NULL, err);
         goto out;
     }
-    if (final == VMIG_JOB_SUCCESSFUL) rc = VMIG_OK;
+    if (c.store_err.code) {
+        /* a collection's final status is not in the store: the run failed */
+        *err = c.store_err;
+        rc = VMIG_E_IO;
+    } else if (final == VMIG_JOB_SUCCESSFUL)
+        rc = VMIG_OK;
     else if (final == VMIG_JOB_FAILED) {
         *err = first;
         rc = first.code ? first.code : VMIG_E_INTERNAL;

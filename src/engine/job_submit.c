@@ -37,6 +37,7 @@ static void split(const struct vmig_plan *plan, struct vmig_plan *run,
             f->code = pc->refusal.code;
             snprintf(f->message, sizeof f->message, "%s",
                      pc->refusal.msg[0] ? pc->refusal.msg : vmig_strerror(pc->refusal.code));
+            snprintf(f->field, sizeof f->field, "%s", pc->refusal.field);
             continue;
         }
         run->coll[run->n++] = *pc;
@@ -67,8 +68,10 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
     split(plan, &run, out);
     if (!run.n) {
         out->none_runnable = 1;
-        if (out->nrefused)
+        if (out->nrefused) {
             rc = vmig_err_set(err, out->refused[0].code, "%s", out->refused[0].message);
+            vmig_err_at(err, out->refused[0].source, NULL, out->refused[0].field);
+        }
         else
             rc = vmig_err_set(err, VMIG_E_USAGE, "the source has no collections to migrate");
         goto out;

@@ -44,9 +44,11 @@ static enum vmig_code mark(struct eng *e, int *flag, struct vmig_err *err)
     pthread_mutex_lock(&e->mu);
     *flag = 1;
     pthread_mutex_unlock(&e->mu);
-    if (vmig_eng_save(e))
-        return vmig_err_set(err, VMIG_E_IO, "cannot save the state of collection '%s'",
-                            e->pc->source);
+    if (vmig_eng_save(e)) {
+        vmig_err_set(err, VMIG_E_IO, "cannot save the state of collection '%s'", e->pc->source);
+        vmig_err_at(err, e->pc->source, NULL, NULL);
+        return VMIG_E_IO;
+    }
     return VMIG_OK;
 }
 
@@ -99,10 +101,12 @@ static enum vmig_code ph_create(struct eng *e, struct vmig_source *s, struct vmi
         /* someone else's collection (another tool, a person, a job of another store):
          * real Milvus answers CreateCollection for an identical one with success, so
          * this must be checked here, never left to the server */
-        return vmig_err_set(err, VMIG_E_EXISTS,
-                            "target collection '%s' already exists and this job did not create "
-                            "it: drop it in Milvus, or give '%s' another name (--target-name)",
-                            pc->target, pc->source);
+        vmig_err_set(err, VMIG_E_EXISTS,
+                     "target collection '%s' already exists and this job did not create it: "
+                     "drop it in Milvus, or give '%s' another name (--target-name)",
+                     pc->target, pc->source);
+        vmig_err_at(err, pc->source, NULL, NULL);
+        return VMIG_E_EXISTS;
     }
     if ((rc = mark(e, &st->creating, err))) return rc;
     if ((rc = e->tvt->create_collection(e->t, pc, err))) return rc;
@@ -283,9 +287,10 @@ out:
     pthread_mutex_destroy(&e.save_mu);
     pthread_cond_destroy(&e.flush_cv);
     if (rc && rc != VMIG_E_CANCELLED) {
-        char quoted[VMIG_SRC_NAME_MAX + 4];
-        snprintf(quoted, sizeof quoted, "'%s'", pc->source);
-        if (!strstr(err->msg, quoted)) vmig_err_prefix(err, "collection '%s': ", pc->source);
+        /* the subject rule of error.h: name the collection once, then say it in err->coll */
+        if (strcmp(err->coll, pc->source) != 0)
+            vmig_err_prefix(err, "collection '%s': ", pc->source);
+        vmig_err_at(err, pc->source, NULL, NULL);
     }
     if (rc && st->created && rc != VMIG_E_VERIFY) {
         /* never leave a half-written collection without saying so */

@@ -176,7 +176,7 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
     sort_rows(&ba, ia, ba.n);
     sort_rows(&bb, ib, bb.n);
     size_t i = 0, j = 0;
-    char why[400];
+    char why[400], diff_point[VMIG_ID_TEXT_MAX] = ""; /* the point of first_diff, if one */
     while (i < ba.n) {
         int c = j < bb.n ? vmig_point_id_cmp(&ba.ids[ia[i]], &bb.ids[ib[j]]) : -1;
         char idt[VMIG_ID_TEXT_MAX];
@@ -185,6 +185,7 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
             if (!vr->first_diff[0]) {
                 vmig_point_id_format(&ba.ids[ia[i]], idt);
                 snprintf(vr->first_diff, sizeof vr->first_diff, "point %s missing in target", idt);
+                snprintf(diff_point, sizeof diff_point, "%s", idt);
             }
             i++;
         } else if (c > 0) {
@@ -197,6 +198,7 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
                 if (!vr->first_diff[0]) {
                     vmig_point_id_format(&ba.ids[ia[i]], idt);
                     snprintf(vr->first_diff, sizeof vr->first_diff, "point %s: %s", idt, why);
+                    snprintf(diff_point, sizeof diff_point, "%s", idt);
                 }
             }
             i++;
@@ -209,9 +211,11 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
                  "count differs: %llu points in source, %llu rows in target%s",
                  (unsigned long long)vr->source_count, (unsigned long long)vr->target_count,
                  rejected ? " (plus rejected points)" : "");
-    if (vr->first_diff[0])
+    if (vr->first_diff[0]) {
         rc = vmig_err_set(err, VMIG_E_VERIFY, "verification of '%s' failed: %s", pc->source,
                           vr->first_diff);
+        vmig_err_at(err, pc->source, diff_point, NULL);
+    }
 out:
     if (s) svt->close(s);
     if (t) tvt->close(t);

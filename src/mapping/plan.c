@@ -138,14 +138,34 @@ enum vmig_code vmig_map_opts_check_unused(const struct vmig_map_opts *o, struct 
 
 /* ---- small helpers ------------------------------------------------------------- */
 
+/* Refuse pc: the refusal is about pc's source collection (its message names it) and,
+ * with refuse_at, about one source vector (field: its Qdrant name, "" = unnamed). */
+static void refuse_v(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
+                     const char *fmt, va_list ap)
+{
+    if (pc->refusal.code != VMIG_OK) return; /* the first problem found is reported */
+    vmig_err_setv(&pc->refusal, code, fmt, ap);
+    vmig_err_at(&pc->refusal, pc->source, NULL, field);
+}
+
 static void refuse(struct vmig_plan_coll *pc, enum vmig_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void refuse(struct vmig_plan_coll *pc, enum vmig_code code, const char *fmt, ...)
 {
-    if (pc->refusal.code != VMIG_OK) return; /* the first problem found is reported */
     va_list ap;
     va_start(ap, fmt);
-    vmig_err_setv(&pc->refusal, code, fmt, ap);
+    refuse_v(pc, NULL, code, fmt, ap);
+    va_end(ap);
+}
+
+static void refuse_at(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void refuse_at(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    refuse_v(pc, field, code, fmt, ap);
     va_end(ap);
 }
 
@@ -335,10 +355,10 @@ static void check_target(const struct vmig_src_coll *src, const struct vmig_map_
             snprintf(since, sizeof since, " (SPARSE_FLOAT_VECTOR arrived in Milvus %s)",
                      tc->since[VMIG_FEAT_SPARSE]);
         newer_target(tc, VMIG_FEAT_SPARSE, way, sizeof way);
-        refuse(pc, VMIG_E_SCHEMA,
-               "collection '%s': %s is sparse, but the target, %s, has no sparse vectors%s; "
-               "%s%s",
-               cn, lab, tl, since, skip, way);
+        refuse_at(pc, cand[i].src, VMIG_E_SCHEMA,
+                  "collection '%s': %s is sparse, but the target, %s, has no sparse vectors%s; "
+                  "%s%s",
+                  cn, lab, tl, since, skip, way);
         return;
     }
 }
@@ -359,17 +379,18 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
         snprintf(hint, sizeof hint, "; use --skip-vector %s.%s to migrate without it", cn, vn);
 
     if (v->multivector) {
-        refuse(pc, VMIG_E_SCHEMA,
-               "collection '%s': %s is a multivector (max_sim); Milvus has no equivalent field "
-               "type%s",
-               cn, lab, hint);
+        refuse_at(pc, v->name, VMIG_E_SCHEMA,
+                  "collection '%s': %s is a multivector (max_sim); Milvus has no equivalent field "
+                  "type%s",
+                  cn, lab, hint);
         return 0;
     }
     if (v->datatype == VMIG_DT_OTHER) {
-        refuse(pc, VMIG_E_SCHEMA,
-               "collection '%s': %s has datatype '%s', which vmigrate cannot convert to a Milvus "
-               "vector type%s",
-               cn, lab, v->datatype_name[0] ? v->datatype_name : "unknown", hint);
+        refuse_at(
+            pc, v->name, VMIG_E_SCHEMA,
+            "collection '%s': %s has datatype '%s', which vmigrate cannot convert to a Milvus "
+            "vector type%s",
+            cn, lab, v->datatype_name[0] ? v->datatype_name : "unknown", hint);
         return 0;
     }
     memset(f, 0, sizeof *f);
@@ -396,20 +417,22 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
             f->metric = VMIG_METRIC_L2;
             break;
         case VMIG_DIST_MANHATTAN:
-            refuse(pc, VMIG_E_SCHEMA,
-                   "collection '%s': %s uses Manhattan distance, which Milvus does not support%s",
-                   cn, lab, hint);
+            refuse_at(
+                pc, v->name, VMIG_E_SCHEMA,
+                "collection '%s': %s uses Manhattan distance, which Milvus does not support%s", cn,
+                lab, hint);
             return 0;
         case VMIG_DIST_NONE:
         default:
-            refuse(pc, VMIG_E_SCHEMA, "collection '%s': %s has no distance%s", cn, lab, hint);
+            refuse_at(pc, v->name, VMIG_E_SCHEMA, "collection '%s': %s has no distance%s", cn, lab,
+                      hint);
             return 0;
         }
         if (v->size < 2 || v->size > VMIG_MAX_DIM) {
-            refuse(pc, VMIG_E_SCHEMA,
-                   "collection '%s': %s has dimension %u; Milvus vectors need 2 to %d "
-                   "dimensions%s",
-                   cn, lab, (unsigned)v->size, VMIG_MAX_DIM, hint);
+            refuse_at(pc, v->name, VMIG_E_SCHEMA,
+                      "collection '%s': %s has dimension %u; Milvus vectors need 2 to %d "
+                      "dimensions%s",
+                      cn, lab, (unsigned)v->size, VMIG_MAX_DIM, hint);
             return 0;
         }
         f->kind = VMIG_VEC_DENSE;
@@ -717,8 +740,10 @@ enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
     const char *why;
     shortname(fresh->source, cn);
 
-    if (fresh->refusal.code == VMIG_E_SCHEMA)
-        return vmig_err_set(err, VMIG_E_SCHEMA, "%s", fresh->refusal.msg);
+    if (fresh->refusal.code == VMIG_E_SCHEMA) {
+        if (err) *err = fresh->refusal; /* with its facts */
+        return VMIG_E_SCHEMA;
+    }
     if (strcmp(fresh->source, edited->source) != 0)
         return vmig_err_set(err, VMIG_E_USAGE,
                             "plan for '%s': the plan file is for source collection '%s'", cn,

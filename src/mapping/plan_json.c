@@ -239,6 +239,7 @@ static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
         json_t *e = json_object();
         json_object_set_new(e, "code", json_string(vmig_code_json_name(pc->refusal.code)));
         json_object_set_new(e, "message", jstr(pc->refusal.msg));
+        if (pc->refusal.field[0]) json_object_set_new(e, "field", jstr(pc->refusal.field));
         json_object_set_new(c, "error", e);
     }
     return c;
@@ -449,7 +450,7 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
                                        NULL};
     static const char *const pk_keys[] = {"name", "type", "max_length", NULL};
     static const char *const pk_types[] = {"Int64", "VarChar"};
-    static const char *const err_keys[] = {"code", "message", NULL};
+    static const char *const err_keys[] = {"code", "message", "field", NULL};
     enum vmig_code rc;
     json_t *a, *v;
     size_t i, pl = strlen(r->path);
@@ -553,9 +554,11 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
         snprintf(r->path + pl, sizeof r->path - pl, ".error");
         if ((rc = check_keys(r, a, err_keys)) ||
             (rc = get_str(r, a, "code", 1, code, sizeof code)) ||
-            (rc = get_str(r, a, "message", 0, pc->refusal.msg, sizeof pc->refusal.msg)))
+            (rc = get_str(r, a, "message", 0, pc->refusal.msg, sizeof pc->refusal.msg)) ||
+            (rc = get_str(r, a, "field", 0, pc->refusal.field, sizeof pc->refusal.field)))
             return rc;
         pc->refusal.code = vmig_code_from_json_name(code);
+        vmig_err_at(&pc->refusal, pc->source, NULL, NULL); /* a refusal is about its collection */
         r->path[pl] = '\0';
     }
     return VMIG_OK;

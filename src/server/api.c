@@ -54,32 +54,56 @@ int api_status_of(enum vmig_code code)
     }
 }
 
-void api_error(const struct api_req *r, struct api_resp *out, int status, const char *code,
-               const char *fmt, ...)
+/* The error reply; facts (may be NULL) adds the error's subject as "collection",
+ * "point" and "field" members, each only when set. */
+static void error_reply(const struct api_req *r, struct api_resp *out, int status, const char *code,
+                        const struct vmig_err *facts, const char *fmt, va_list ap)
 {
     struct vmig_buf b = VMIG_BUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
     vmig_buf_vaddf(&b, fmt, ap);
-    va_end(ap);
     for (size_t i = 0; i < r->nsecrets; i++) vmig_redact_secret(&b, r->secrets[i]);
     vmig_redact_userinfo(&b);
-    resp_obj(out, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", b.p));
+    json_t *e = json_pack("{s:s,s:s}", "code", code, "message", b.p);
+    if (facts && facts->coll[0]) json_object_set_new(e, "collection", json_string(facts->coll));
+    if (facts && facts->point[0]) json_object_set_new(e, "point", json_string(facts->point));
+    if (facts && facts->field[0]) json_object_set_new(e, "field", json_string(facts->field));
+    resp_obj(out, status, json_pack("{s:o}", "error", e));
     vmig_buf_release(&b);
 }
 
-/* A library failure; side ("source"/"target"/NULL) names the server the credentials
- * or connection problem is about when the message does not say it already. */
+void api_error(const struct api_req *r, struct api_resp *out, int status, const char *code,
+               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_reply(r, out, status, code, NULL, fmt, ap);
+    va_end(ap);
+}
+
+static void api_error_facts(const struct api_req *r, struct api_resp *out, int status,
+                            const char *code, const struct vmig_err *facts, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void api_error_facts(const struct api_req *r, struct api_resp *out, int status,
+                            const char *code, const struct vmig_err *facts, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_reply(r, out, status, code, facts, fmt, ap);
+    va_end(ap);
+}
+
+/* A library failure; side ("source"/"target"/NULL: the caller knows which server it
+ * asked) names the server a credentials or connection problem is about. Library
+ * messages never begin with the side, so it is added without looking at the text. */
 static void lib_error(const struct api_req *r, struct api_resp *out, const struct vmig_err *e,
                       const char *side)
 {
     const char *msg = e->msg[0] ? e->msg : vmig_strerror(e->code);
-    int say_side = side && (e->code == VMIG_E_AUTH || e->code == VMIG_E_CONNECT ||
-                            e->code == VMIG_E_TLS || e->code == VMIG_E_UNAVAILABLE ||
-                            e->code == VMIG_E_TIMEOUT) &&
-                   strncmp(msg, side, strlen(side)) != 0;
-    api_error(r, out, api_status_of(e->code), vmig_code_json_name(e->code), "%s%s%s",
-              say_side ? side : "", say_side ? ": " : "", msg);
+    int say_side =
+        side && (e->code == VMIG_E_AUTH || e->code == VMIG_E_CONNECT || e->code == VMIG_E_TLS ||
+                 e->code == VMIG_E_UNAVAILABLE || e->code == VMIG_E_TIMEOUT);
+    api_error_facts(r, out, api_status_of(e->code), vmig_code_json_name(e->code), e, "%s%s%s",
+                    say_side ? side : "", say_side ? ": " : "", msg);
 }
 
 /* ---- reading bodies ----------------------------------------------------------------- */
@@ -510,7 +534,7 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
     rc = vmig_job_submit(r->srv->store, &req, &sub, &err);
     if (rc) {
         if (sub.none_runnable)
-            api_error(r, out, 422, vmig_code_json_name(rc), "%s", err.msg);
+            api_error_facts(r, out, 422, vmig_code_json_name(rc), &err, "%s", err.msg);
         else
             lib_error(r, out, &err, NULL);
         goto out;
@@ -526,10 +550,14 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
         srv_run_job(r->srv, id, VMIG_JOB_RUN, src.secret, dst.secret, NULL, NULL, &claimed, &why);
     }
     json_t *refused = json_array(), *held = json_array();
-    for (size_t i = 0; i < sub.nrefused; i++)
-        json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "source", sub.refused[i].source,
-                                                 "code", vmig_code_json_name(sub.refused[i].code),
-                                                 "message", sub.refused[i].message));
+    for (size_t i = 0; i < sub.nrefused; i++) {
+        json_t *rj = json_pack("{s:s,s:s,s:s}", "source", sub.refused[i].source, "code",
+                               vmig_code_json_name(sub.refused[i].code), "message",
+                               sub.refused[i].message);
+        if (sub.refused[i].field[0])
+            json_object_set_new(rj, "field", json_string(sub.refused[i].field));
+        json_array_append_new(refused, rj);
+    }
     for (size_t i = 0; i < sub.nheld; i++)
         json_array_append_new(held, json_pack("{s:s,s:s,s:I}", "source", sub.held[i].source,
                                               "target", sub.held[i].target, "points",

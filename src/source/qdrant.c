@@ -99,7 +99,7 @@ static enum vmig_code q_probe(struct vmig_source *s, char *version, size_t n,
                                                       sizeof s->version, err);
     if (rc == VMIG_E_NOT_FOUND || rc == VMIG_E_PROTOCOL) {
         /* an HTTP server that is not Qdrant: Milvus's proxy port answers REST too */
-        int st = err ? err->remote_status : 0;
+        int st = err ? err->server_code : 0;
         rc = vmig_err_set(err, VMIG_E_CONNECT,
                           "%s does not answer like Qdrant's REST API (GET / gave %s); give the "
                           "Qdrant REST URL (usually port 6333; 19530 is a Milvus port, 6334 "

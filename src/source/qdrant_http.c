@@ -239,8 +239,9 @@ static enum vmig_code map_status(struct vmig_qhttp *h, long st, const char *what
         rc = vmig_err_set(err, VMIG_E_REMOTE, "%s on %s refused (%ld)%s%s", what, h->url, st,
                           text[0] ? ": " : "", text);
     }
-    if (err) err->remote_status = (int)st;
+    if (err) err->server_code = (int)st;
     if (coll && st != 404 && st != 401 && st != 403) vmig_err_prefix(err, "collection '%s': ", coll);
+    if (coll && st != 401 && st != 403) vmig_err_at(err, coll, NULL, NULL); /* named above */
     return rc;
 }
 

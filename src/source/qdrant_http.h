@@ -28,7 +28,7 @@ void vmig_qhttp_close(struct vmig_qhttp *h);
 /* One request. method "GET" or "POST" (body JSON, may be NULL for GET); path starts
  * with '/'. coll (may be NULL) names the collection in error messages (404 ->
  * "collection 'x' not found on source"). On 2xx the body is in resp (reset first)
- * and VMIG_OK is returned; otherwise err is filled (err->remote_status = HTTP status)
+ * and VMIG_OK is returned; otherwise err is filled (err->server_code = HTTP status)
  * and resp holds whatever body came. */
 enum vmig_code vmig_qhttp_request(struct vmig_qhttp *h, const char *method, const char *path,
                                   const char *body, size_t body_len, const char *coll,

@@ -53,13 +53,17 @@ static inline void ws(struct scan *s)
  * short (a connection dropped mid-body): that is retryable. */
 static enum vmig_code bad(struct scan *s, const char *what)
 {
+    enum vmig_code rc;
     if (s->p >= s->end)
-        return vmig_err_set(s->err, VMIG_E_UNAVAILABLE,
-                            "answer for collection '%s' is truncated at byte %zu",
-                            s->lay->coll, (size_t)(s->end - s->base));
-    return vmig_err_set(s->err, VMIG_E_PROTOCOL,
-                        "malformed answer for collection '%s' at byte %zu: %s",
-                        s->lay->coll, (size_t)(s->p - s->base), what);
+        rc = vmig_err_set(s->err, VMIG_E_UNAVAILABLE,
+                          "answer for collection '%s' is truncated at byte %zu", s->lay->coll,
+                          (size_t)(s->end - s->base));
+    else
+        rc = vmig_err_set(s->err, VMIG_E_PROTOCOL,
+                          "malformed answer for collection '%s' at byte %zu: %s", s->lay->coll,
+                          (size_t)(s->p - s->base), what);
+    vmig_err_at(s->err, s->lay->coll, NULL, NULL);
+    return rc;
 }
 
 static void point_text(struct scan *s, char t[VMIG_ID_TEXT_MAX])
@@ -68,9 +72,12 @@ static void point_text(struct scan *s, char t[VMIG_ID_TEXT_MAX])
     else snprintf(t, VMIG_ID_TEXT_MAX, "?");
 }
 
-static enum vmig_code data_err(struct scan *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static enum vmig_code data_err(struct scan *s, const char *fmt, ...)
+/* A point that cannot be migrated. field: the Qdrant vector name or payload key the
+ * message names (NULL: none; the unnamed vector is ""). The message names the point
+ * and the collection, and so do err->point and err->coll. */
+static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
 {
     char t[VMIG_ID_TEXT_MAX], m[VMIG_ERR_MSG_MAX];
     va_list ap;
@@ -78,8 +85,9 @@ static enum vmig_code data_err(struct scan *s, const char *fmt, ...)
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
     point_text(s, t);
-    return vmig_err_set(s->err, VMIG_E_DATA, "point %s in collection '%s': %s", t, s->lay->coll,
-                        m);
+    vmig_err_set(s->err, VMIG_E_DATA, "point %s in collection '%s': %s", t, s->lay->coll, m);
+    vmig_err_at(s->err, s->lay->coll, s->have_id ? t : "", field);
+    return VMIG_E_DATA;
 }
 
 static const char *vec_label(const char *src, char *buf, size_t n)
@@ -348,7 +356,7 @@ static enum vmig_code dense(struct scan *s, size_t c)
     size_t k = 0;
     float dummy;
     if (*s->p != '[')
-        return data_err(s, "%s is not a dense vector", vec_label(src, lb, sizeof lb));
+        return data_err(s, src, "%s is not a dense vector", vec_label(src, lb, sizeof lb));
     s->p++;
     ws(s);
     if (*s->p == ']') {
@@ -358,12 +366,13 @@ static enum vmig_code dense(struct scan *s, size_t c)
     for (;;) {
         ws(s);
         if (*s->p == '[')
-            return data_err(s, "%s is a multivector, which cannot be migrated as a dense vector",
+            return data_err(s, src,
+                            "%s is a multivector, which cannot be migrated as a dense vector",
                             vec_label(src, lb, sizeof lb));
         int r = vmig_parse_f32(s->p, s->end, k < dim ? &slot[k] : &dummy, &s->p);
         if (r == -1) return not_a_number(s);
         if (r == -2)
-            return data_err(s, "%s has a value outside the float32 range",
+            return data_err(s, src, "%s has a value outside the float32 range",
                             vec_label(src, lb, sizeof lb));
         k++;
         ws(s);
@@ -379,7 +388,7 @@ static enum vmig_code dense(struct scan *s, size_t c)
     }
 done:
     if (k != dim)
-        return data_err(s, "%s has %zu values, expected %u", vec_label(src, lb, sizeof lb), k,
+        return data_err(s, src, "%s has %zu values, expected %u", vec_label(src, lb, sizeof lb), k,
                         dim);
     s->seen |= 1u << c;
     return VMIG_OK;
@@ -399,7 +408,7 @@ static enum vmig_code sparse(struct scan *s, size_t c)
     size_t ni = 0, nv = 0;
     int have_i = 0, have_v = 0;
     if (*s->p != '{')
-        return data_err(s, "%s is not a sparse vector", vec_label(src, lb, sizeof lb));
+        return data_err(s, src, "%s is not a sparse vector", vec_label(src, lb, sizeof lb));
     s->p++;
     ws(s);
     if (*s->p == '}') goto members_done;
@@ -437,9 +446,10 @@ static enum vmig_code sparse(struct scan *s, size_t c)
                     for (; IS_DIGIT(*p) && v <= UINT32_MAX; p++) v = v * 10 + (uint64_t)(*p - '0');
                     /* Milvus takes sparse indices below 2^32-1 (the largest u32 is reserved) */
                     if (v >= UINT32_MAX)
-                        return data_err(s, "%s has index %llu; Milvus sparse indices must be "
-                                        "below 4294967295", vec_label(src, lb, sizeof lb),
-                                        (unsigned long long)v);
+                        return data_err(s, src,
+                                        "%s has index %llu; Milvus sparse indices must be "
+                                        "below 4294967295",
+                                        vec_label(src, lb, sizeof lb), (unsigned long long)v);
                     s->p = p;
                     s->idx[k++] = (uint32_t)v;
                 } else {
@@ -447,11 +457,12 @@ static enum vmig_code sparse(struct scan *s, size_t c)
                     int r = vmig_parse_f32(s->p, s->end, &s->val[k], &s->p);
                     if (r == -1) return not_a_number(s);
                     if (r == -2 || isnan(s->val[k]))
-                        return data_err(s, "%s has a value that is not a finite float32",
+                        return data_err(s, src, "%s has a value that is not a finite float32",
                                         vec_label(src, lb, sizeof lb));
                     /* Milvus (and Milvus Lite) refuse negative sparse weights */
                     if (s->val[k] < 0)
-                        return data_err(s, "%s has a negative value (%g); Milvus sparse vectors "
+                        return data_err(s, src,
+                                        "%s has a negative value (%g); Milvus sparse vectors "
                                         "take only non-negative values",
                                         vec_label(src, lb, sizeof lb), (double)s->val[k]);
                     k++;
@@ -481,7 +492,7 @@ static enum vmig_code sparse(struct scan *s, size_t c)
 members_done:
     s->p++;
     if (!have_i || !have_v || ni != nv)
-        return data_err(s, "%s has %zu indices and %zu values", vec_label(src, lb, sizeof lb),
+        return data_err(s, src, "%s has %zu indices and %zu values", vec_label(src, lb, sizeof lb),
                         have_i ? ni : 0, have_v ? nv : 0);
     /* pack (index << 32 | value bits), sort by index when the server did not */
     xgrow((void **)&s->pairs, &s->paircap, ni + 1, sizeof *s->pairs);
@@ -495,7 +506,7 @@ members_done:
     if (!sorted) qsort(s->pairs, ni, sizeof *s->pairs, pair_cmp);
     for (size_t k = 1; k < ni; k++)
         if (s->pairs[k] >> 32 == s->pairs[k - 1] >> 32)
-            return data_err(s, "%s has index %u twice", vec_label(src, lb, sizeof lb),
+            return data_err(s, src, "%s has index %u twice", vec_label(src, lb, sizeof lb),
                             (unsigned)(s->pairs[k] >> 32));
     struct vmig_buf *d = &s->b->col[c].data;
     vmig_buf_grow(d, ni * 8);
@@ -529,7 +540,7 @@ static enum vmig_code one_vector(struct scan *s, int c)
         return bad(s, "a vector appears twice");
     if (s->lay->col[c].sparse) return sparse(s, (size_t)c);
     if (*s->p == '{')
-        return data_err(s, "%s is sparse on the source but dense in the plan",
+        return data_err(s, s->lay->col[c].src, "%s is sparse on the source but dense in the plan",
                         vec_label(s->lay->col[c].src, lb, sizeof lb));
     return dense(s, (size_t)c);
 }
@@ -603,7 +614,7 @@ static enum vmig_code null_value(struct scan *s, int depth, int *dropped)
     }
     char path[512];
     path_text(s, depth, path, sizeof path);
-    return data_err(s,
+    return data_err(s, path,
                     "payload key '%s' is null; Milvus rejects null JSON values "
                     "(use --null-values=drop or --null-values=keep)",
                     path);
@@ -721,11 +732,15 @@ static enum vmig_code payload(struct scan *s)
         size_t mark = m->len;
         if (!first) vmig_buf_addch(m, ',');
         if (reserved_key(s, a, n, esc)) {
-            if (s->lay->conflict != VMIG_CONFLICT_PREFIX)
-                return data_err(s,
-                                "payload key '%.*s' is also the name of a field of the target "
-                                "collection (use --payload-conflict=prefix to store it as payload_<key>)",
-                                (int)n, a);
+            if (s->lay->conflict != VMIG_CONFLICT_PREFIX) {
+                char key[VMIG_ERR_FIELD_MAX];
+                snprintf(key, sizeof key, "%.*s", (int)n, a);
+                return data_err(
+                    s, key,
+                    "payload key '%.*s' is also the name of a field of the target "
+                    "collection (use --payload-conflict=prefix to store it as payload_<key>)",
+                    (int)n, a);
+            }
             const char *pre = s->lay->prefix ? s->lay->prefix : "payload_";
             vmig_qdrant_put_str(m, pre);
             vmig_buf_setlen(m, m->len - 1); /* reopen the string: prefix + raw key */
@@ -860,7 +875,8 @@ members_done:
     if (!have_payload) vmig_buf_add(&s->b->meta, "{}", 2);
     for (size_t c = 0; c < s->lay->ncols; c++)
         if (!s->lay->col[c].sparse && !(s->seen & (1u << c))) {
-            rc = data_err(s, "%s is missing", vec_label(s->lay->col[c].src, lb, sizeof lb));
+            rc = data_err(s, s->lay->col[c].src, "%s is missing",
+                          vec_label(s->lay->col[c].src, lb, sizeof lb));
             goto fail;
         }
     size_t plen = s->b->meta.len - meta0;
@@ -872,7 +888,7 @@ members_done:
             vmig_batch_drop_row(s->b, why);
             return VMIG_OK;
         }
-        rc = data_err(s, "%s", why);
+        rc = data_err(s, NULL, "%s", why);
         goto fail;
     }
     vmig_batch_end_row(s->b);
@@ -976,6 +992,7 @@ enum vmig_code vmig_qdrant_scan_page(const char *body, size_t len, enum vmig_qdr
         rc = vmig_err_set(err, VMIG_E_PROTOCOL,
                           "malformed answer for collection '%s' at byte %zu: NUL byte",
                           lay->coll, (size_t)(s.p - body));
+        vmig_err_at(err, lay->coll, NULL, NULL);
         goto out;
     }
     ws(&s);
@@ -1030,6 +1047,7 @@ enum vmig_code vmig_qdrant_scan_page(const char *body, size_t len, enum vmig_qdr
         rc = vmig_err_set(err, VMIG_E_PROTOCOL,
                           "the answer for collection '%s' has no %s", lay->coll,
                           have_result ? "'points'" : "'result'");
+        vmig_err_at(err, lay->coll, NULL, NULL);
         goto out;
     }
     if (next) *next = nx;

@@ -59,10 +59,10 @@ static const char *const sql_text[Q_COUNT] = {
         "SELECT status, created_ms, started_ms, finished_ms, heartbeat_ms, src_url, src_ca_file,"
         " src_insecure, dst_url, dst_db, dst_ca_file, dst_insecure, timeout_ms, secrets_stored,"
         " plan, options, owner_host, owner_pid, cancel_requested, error FROM jobs WHERE id = ?1",
-    [Q_GET_COLLS] =
-        "SELECT idx, source, target, status, phase, total, read, written, bytes, rate,"
-        " started_ms, finished_ms, state, verify, error FROM job_colls WHERE job_id = ?1"
-        " ORDER BY idx",
+    [Q_GET_COLLS] = "SELECT idx, source, target, status, phase, total, read, written, bytes, rate,"
+                    " started_ms, finished_ms, state, verify, error, error_point, error_field"
+                    " FROM job_colls WHERE job_id = ?1"
+                    " ORDER BY idx",
     [Q_IDS] = "SELECT id FROM jobs ORDER BY created_ms DESC, rowid DESC",
     [Q_IDS_STATUS] = "SELECT id FROM jobs WHERE status = ?1 ORDER BY created_ms DESC, rowid DESC",
     [Q_IDS_OLDEST] = "SELECT id FROM jobs ORDER BY created_ms, rowid",
@@ -82,7 +82,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_CANCEL_REQ] =
         "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'IN_PROGRESS'",
     [Q_SET_PLAN] = "UPDATE jobs SET plan = ?2, options = ?3 WHERE id = ?1",
-    [Q_COLL_STATUS] = "UPDATE job_colls SET status = ?3, error = ?4,"
+    [Q_COLL_STATUS] = "UPDATE job_colls SET status = ?3, error = ?4, error_point = ?7,"
+                      " error_field = ?8,"
                       " started_ms = COALESCE(?5, started_ms), finished_ms = ?6"
                       " WHERE job_id = ?1 AND idx = ?2",
     [Q_COLL_CHECKPOINT] = "UPDATE job_colls SET state = ?3 WHERE job_id = ?1 AND idx = ?2",
@@ -157,6 +158,14 @@ static enum vmig_code step_done(struct sqlite_store *s, sqlite3_stmt *q, struct 
                                 const char *what)
 {
     int rc = sqlite3_step(q);
+    int ext = sqlite3_extended_errcode(s->db);
+    if (rc != SQLITE_DONE &&
+        (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)) {
+        /* the key is taken: a code of its own, so callers never read SQLite's text */
+        vmig_err_set(err, VMIG_E_EXISTS, "job store: cannot %s: %s", what, sqlite3_errmsg(s->db));
+        sqlite3_reset(q);
+        return VMIG_E_EXISTS;
+    }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) return db_err(s, err, what);
     return VMIG_OK;
@@ -436,6 +445,8 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         (*state_json)[i] = col_dup(q, 12);
         (*verify_json)[i] = col_dup(q, 13);
         col_copy(q, 14, c->error, sizeof c->error);
+        col_copy(q, 15, c->error_point, sizeof c->error_point);
+        col_copy(q, 16, c->error_field, sizeof c->error_field);
         out->ncolls++;
     }
     sqlite3_reset(q);
@@ -659,9 +670,8 @@ out:
 }
 
 static enum vmig_code sq_coll_status(struct vmig_store *st, const char *id, size_t idx,
-                                     enum vmig_job_status cst, const char *error,
-                                     int64_t started_ms, int64_t finished_ms,
-                                     struct vmig_err *err)
+                                     enum vmig_job_status cst, const struct vmig_err *error,
+                                     int64_t started_ms, int64_t finished_ms, struct vmig_err *err)
 {
     struct sqlite_store *s = SS(st);
     enum vmig_code rc;
@@ -674,9 +684,11 @@ static enum vmig_code sq_coll_status(struct vmig_store *st, const char *id, size
     bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)idx);
     bind_text(q, 3, vmig_job_status_name(cst));
-    bind_text(q, 4, error && *error ? error : NULL);
+    bind_text(q, 4, error && error->msg[0] ? error->msg : NULL);
     if (started_ms) sqlite3_bind_int64(q, 5, started_ms);
     if (finished_ms) sqlite3_bind_int64(q, 6, finished_ms);
+    bind_text(q, 7, error && error->point[0] ? error->point : NULL);
+    bind_text(q, 8, error && error->field[0] ? error->field : NULL);
     rc = step_done(s, q, err, "update a job collection");
 out:
     pthread_mutex_unlock(&s->mu);

@@ -46,6 +46,7 @@ struct vmig_store_vt {
     void (*close)(struct vmig_store *s);
     int (*schema_version)(struct vmig_store *s);
 
+    /* VMIG_E_EXISTS when a job with j->id exists already. */
     enum vmig_code (*job_insert)(struct vmig_store *s, const struct vmig_store_new_job *j,
                                  struct vmig_err *err);
     /* Fills everything but the parsed plan/options/state (the runner parses the JSON
@@ -78,8 +79,10 @@ struct vmig_store_vt {
                                    const char *opts_json, struct vmig_err *err);
 
     /* One collection row (idx = plan order). */
+    /* error: the collection's error (its message, point and field are stored), NULL
+     * for none. */
     enum vmig_code (*coll_status)(struct vmig_store *s, const char *id, size_t idx,
-                                  enum vmig_job_status st, const char *error,
+                                  enum vmig_job_status st, const struct vmig_err *error,
                                   int64_t started_ms, int64_t finished_ms, struct vmig_err *err);
     /* The checkpoint: one prepared UPDATE of the state JSON. */
     enum vmig_code (*coll_checkpoint)(struct vmig_store *s, const char *id, size_t idx,

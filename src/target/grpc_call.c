@@ -363,7 +363,7 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
                           g->addr, (int)st, d);
         break;
     }
-    if (err) err->remote_status = (int)st;
+    if (err) err->server_code = (int)st;
     return rc;
 }
 

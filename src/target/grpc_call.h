@@ -46,7 +46,7 @@ int vmig_grpc_timeout_ms(const struct vmig_grpc *g);
  * refused"), DEADLINE_EXCEEDED -> TIMEOUT, RESOURCE_EXHAUSTED -> RATE_LIMIT,
  * UNAUTHENTICATED / PERMISSION_DENIED -> AUTH, UNIMPLEMENTED -> REMOTE (naming the
  * RPC), TLS handshake failures -> TLS, an HTTP/1 server at the address -> CONNECT,
- * others -> REMOTE / PROTOCOL. err->remote_status carries the gRPC status. A
+ * others -> REMOTE / PROTOCOL. err->server_code carries the gRPC status. A
  * cancel of ctx (may be NULL) cancels the call within 100 ms: VMIG_E_CANCELLED. */
 enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
                                const void *req, size_t len, int timeout_ms,

@@ -73,14 +73,12 @@ static enum vmig_code db_missing(const struct vmig_target *t, struct vmig_err *e
 
 /* A request named a database the server does not have: say so with the way out.
  * Real Milvus answers code 800 (merr ErrDatabaseNotFound); Milvus Lite answers code 1
- * with "database '...' does not exist" and has no code of its own for it, so only
- * there the reason is read. */
+ * with "database '...' does not exist": the status decoder marks both as
+ * VMIG_SR_DB_MISSING. */
 static void db_missing_hint(const struct vmig_target *t, struct vmig_err *err)
 {
     if (!t->db[0] || !err || err->code == VMIG_E_CANCELLED) return;
-    int lite =
-        err->remote_status == 1 && strstr(err->msg, "database") && strstr(err->msg, "not exist");
-    if (err->remote_status != 800 && !lite) return;
+    if (err->server_reason != VMIG_SR_DB_MISSING) return;
     db_missing(t, err);
 }
 
@@ -286,7 +284,7 @@ static enum vmig_code check_database(struct vmig_target *t, const struct vmig_re
     enum vmig_code rc = rpc_call(t, "ListDatabases", &req, 0, d_has_db, &c,
                                  "cannot list the databases of Milvus", pol, err);
     vmig_buf_release(&req);
-    if (rc == VMIG_E_REMOTE && err->remote_status == 12 /* gRPC UNIMPLEMENTED */) {
+    if (rc == VMIG_E_REMOTE && err->server_code == 12 /* gRPC UNIMPLEMENTED */) {
         vmig_err_clear(err);
         return VMIG_OK;
     }
@@ -367,7 +365,8 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
         /* an earlier attempt that timed out may have created it */
         struct vmig_err e2;
         vmig_err_clear(&e2);
-        if (!m_has_collection(t, pc->target, &exists, &e2) && exists && strstr(err->msg, "exist")) {
+        if (!m_has_collection(t, pc->target, &exists, &e2) && exists &&
+            err->server_reason == VMIG_SR_EXISTS) {
             vmig_run_log(t->ctx, VMIG_LOG_INFO, "collection '%s' was created by an earlier attempt", pc->target);
             vmig_err_clear(err);
             rc = VMIG_OK;
@@ -517,7 +516,7 @@ static enum vmig_code wait_flushed(struct vmig_target *t, const char *name, stru
     for (;;) {
         int flushed = 0;
         rc = rpc_call(t, "GetFlushState", &req, 0, d_bool, &flushed, what, NULL, err);
-        if (rc == VMIG_E_REMOTE && err->remote_status == 12 /* gRPC UNIMPLEMENTED */) {
+        if (rc == VMIG_E_REMOTE && err->server_code == 12 /* gRPC UNIMPLEMENTED */) {
             vmig_err_clear(err);
             rc = VMIG_OK;
             break;
@@ -552,7 +551,7 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
         }
         /* a resumed job may have created it before it was killed: real Milvus answers an
          * identical CreateIndex with success, Milvus Lite with "already exists" */
-        if (rc == VMIG_E_REMOTE && strstr(err->msg, "already exist")) {
+        if (rc == VMIG_E_REMOTE && err->server_reason == VMIG_SR_EXISTS) {
             vmig_run_log(t->ctx, VMIG_LOG_INFO, "%s: it exists already (an earlier run of this job made it)", what);
             vmig_err_clear(err);
             rc = VMIG_OK;
@@ -674,6 +673,77 @@ static uint64_t m_faults(struct vmig_target *t)
     return atomic_load(&t->faults);
 }
 
+/* ---- the vtable: every failure is about the target collection it names ---------- */
+
+/* The subject rule of vmig/error.h: each message above names the target collection
+ * (in its `what`), so err->coll says it too, unless the failure named a subject of its
+ * own (a point's write names the point and the collection). */
+static enum vmig_code about(enum vmig_code rc, const char *name, struct vmig_err *err)
+{
+    if (rc && err && !err->coll[0]) vmig_err_at(err, name, NULL, NULL);
+    return rc;
+}
+
+static enum vmig_code v_has_collection(struct vmig_target *t, const char *name, int *exists,
+                                       struct vmig_err *err)
+{
+    return about(m_has_collection(t, name, exists, err), name, err);
+}
+
+static enum vmig_code v_create_collection(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                          struct vmig_err *err)
+{
+    return about(m_create_collection(t, pc, err), pc->target, err);
+}
+
+static enum vmig_code v_drop_collection(struct vmig_target *t, const char *name,
+                                        struct vmig_err *err)
+{
+    return about(m_drop_collection(t, name, err), name, err);
+}
+
+static enum vmig_code v_write(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                              const struct vmig_batch *b, int upsert, struct vmig_err *err)
+{
+    return about(m_write(t, pc, b, upsert, err), pc->target, err);
+}
+
+static enum vmig_code v_flush(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    return about(m_flush(t, name, err), name, err);
+}
+
+static enum vmig_code v_create_indexes(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                       struct vmig_err *err)
+{
+    return about(m_create_indexes(t, pc, err), pc->target, err);
+}
+
+static enum vmig_code v_index_progress(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                       uint64_t *indexed, uint64_t *total, int *built,
+                                       struct vmig_err *err)
+{
+    return about(m_index_progress(t, pc, indexed, total, built, err), pc->target, err);
+}
+
+static enum vmig_code v_load(struct vmig_target *t, const char *name, struct vmig_err *err)
+{
+    return about(m_load(t, name, err), name, err);
+}
+
+static enum vmig_code v_count(struct vmig_target *t, const char *name, uint64_t *n,
+                              struct vmig_err *err)
+{
+    return about(m_count(t, name, n, err), name, err);
+}
+
+static enum vmig_code v_retrieve(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                 const struct vmig_layout *lay, const struct vmig_point_id *ids,
+                                 size_t n, struct vmig_batch *out, struct vmig_err *err)
+{
+    return about(m_retrieve(t, pc, lay, ids, n, out, err), pc->target, err);
+}
+
 static const char *const schemes[] = {"http", "https", "tcp", NULL};
 
 const struct vmig_target_vt vmig_target_milvus = {
@@ -682,15 +752,15 @@ const struct vmig_target_vt vmig_target_milvus = {
     .open = m_open,
     .close = m_close,
     .probe = m_probe,
-    .has_collection = m_has_collection,
-    .create_collection = m_create_collection,
-    .drop_collection = m_drop_collection,
-    .write = m_write,
-    .flush = m_flush,
-    .create_indexes = m_create_indexes,
-    .index_progress = m_index_progress,
-    .load = m_load,
-    .count = m_count,
-    .retrieve = m_retrieve,
+    .has_collection = v_has_collection,
+    .create_collection = v_create_collection,
+    .drop_collection = v_drop_collection,
+    .write = v_write,
+    .flush = v_flush,
+    .create_indexes = v_create_indexes,
+    .index_progress = v_index_progress,
+    .load = v_load,
+    .count = v_count,
+    .retrieve = v_retrieve,
     .faults = m_faults,
 };

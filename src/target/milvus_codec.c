@@ -46,6 +46,15 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
     int restarting = 0;
     for (size_t i = 0; i < sizeof transient / sizeof transient[0] && !restarting; i++)
         restarting = strstr(reason, transient[i]) != NULL;
+    /* Milvus Lite has no codes of its own for these two (it answers code 1): its reason
+     * is read here, once, while decoding, and becomes err->server_reason. */
+    enum vmig_server_reason why = VMIG_SR_NONE;
+    if (restarting)
+        why = VMIG_SR_TRANSIENT;
+    else if (st->code == 800 || (strstr(reason, "database") && strstr(reason, "not exist")))
+        why = VMIG_SR_DB_MISSING;
+    else if (strstr(reason, "exist") && !strstr(reason, "not exist"))
+        why = VMIG_SR_EXISTS; /* "already exists", "existed" */
     /* Retry only what the server marks retriable (Status.retriable: not ready,
      * unavailable, rate limits), the rate-limit codes and a 2.3 server re-registering
      * its nodes. Everything else is permanent and fails at once: Milvus Lite answers
@@ -64,7 +73,11 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
         rc = VMIG_E_REMOTE;
     /* the reason is cut so the code at the end always fits in the message */
     vmig_err_set(err, rc, "%s: %.600s (milvus code %d)", what, reason, code);
-    if (err) err->remote_status = code;
+    if (err) {
+        err->server_code = code;
+        err->retriable = st->retriable != 0;
+        err->server_reason = why;
+    }
     return rc;
 }
 
@@ -344,6 +357,7 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
                 rc = vmig_err_set(err, VMIG_E_DATA,
                                   "point id %s does not fit the Int64 primary key of '%s'", t,
                                   pc->target);
+                vmig_err_at(err, pc->target, t, NULL);
                 goto out;
             }
             vmig_buf_addf(&expr, "%" PRIu64, ids[i].num);
@@ -479,6 +493,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                                   "cannot write point %s to collection '%s': the id does not fit "
                                   "the Int64 primary key",
                                   t, pc->target);
+                vmig_err_at(err, pc->target, t, NULL);
                 goto out;
             }
             m->ids[r] = (int64_t)id->num;
@@ -499,6 +514,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                                   "cannot write point %s to collection '%s': the id is longer "
                                   "than the pk max_length %u",
                                   a, pc->target, pc->pk_max_length);
+                vmig_err_at(err, pc->target, a, NULL);
                 goto out;
             }
             m->sids[r] = a;
@@ -570,6 +586,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                               "cannot write point %s to collection '%s': payload is %zu bytes, "
                               "over Milvus's %d-byte limit for the dynamic field",
                               t, pc->target, len, VMIG_JSON_MAX);
+            vmig_err_at(err, pc->target, t, NULL);
             goto out;
         }
         m->json[r].data = (uint8_t *)js;
@@ -603,6 +620,7 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                               "cannot write point %s to collection '%s': one row encodes to %zu "
                               "bytes, over the %zu-byte request limit",
                               t, pc->target, size, max);
+            vmig_err_at(err, pc->target, t, NULL);
             goto out;
         }
         size_t next = (size_t)((double)rows * (double)max / (double)size * 0.9);

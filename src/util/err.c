@@ -1,10 +1,15 @@
 /*
- * err.c - the error type: code names, retry classification, message helpers.
+ * err.c - the error type: code names, retry classification, message and subject
+ * helpers.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "vmig/error.h"
+#include "vmig/types.h"
+
+_Static_assert(VMIG_ERR_COLL_MAX == VMIG_SRC_NAME_MAX, "err.coll holds a source name");
+_Static_assert(VMIG_ERR_POINT_MAX == VMIG_ID_TEXT_MAX, "err.point holds a point id");
 
 const char *vmig_strerror(enum vmig_code code)
 {
@@ -41,6 +46,8 @@ enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const ch
                              va_list ap)
 {
     if (err) {
+        /* a new error: no fact of an earlier one may stay with it */
+        vmig_err_clear(err);
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     }
@@ -66,4 +73,23 @@ void vmig_err_prefix(struct vmig_err *err, const char *fmt, ...)
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
     snprintf(err->msg, sizeof err->msg, "%s%s", pre, old);
+}
+
+void vmig_err_at(struct vmig_err *err, const char *coll, const char *point, const char *field)
+{
+    if (!err) return;
+    if (coll) snprintf(err->coll, sizeof err->coll, "%s", coll);
+    if (point) snprintf(err->point, sizeof err->point, "%s", point);
+    if (field) snprintf(err->field, sizeof err->field, "%s", field);
+}
+
+void vmig_err_clear(struct vmig_err *err)
+{
+    if (!err) return;
+    err->code = VMIG_OK;
+    err->server_code = 0;
+    err->retriable = 0;
+    err->server_reason = VMIG_SR_NONE;
+    err->coll[0] = err->point[0] = err->field[0] = '\0';
+    err->msg[0] = '\0';
 }

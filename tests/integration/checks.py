@@ -129,3 +129,18 @@ def strip_nulls(v):
 
 def is_finite(x):
     return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def null_paths(value, path=""):
+    """The paths of every null in a Qdrant payload, written as vmigrate names them in errors
+    ("a", "meta.nested", "tags[0]")."""
+    if value is None:
+        return {path}
+    out = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out |= null_paths(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out |= null_paths(v, f"{path}[{i}]")
+    return out

@@ -18,7 +18,7 @@ import requests
 from tests.datagen import datagen
 from tests.harness.gates import SourceGate
 from tests.harness.servers import QdrantTestServer
-from tests.integration.checks import REPO, compare
+from tests.integration.checks import REPO, compare, null_paths
 
 QDRANT_KEY = "qk-http-api-Secret-7f3a9c"  # the keyed Qdrant's real key
 WRONG_KEY = "qk-wrong-Secret-0d41e2"
@@ -181,6 +181,40 @@ def test_plan_with_a_refused_collection(env):
     r = env.api("POST", "/jobs", json={"source": env.src, "target": env.dst,
                                        "plan": r.json()})
     assert r.status_code == 422 and r.json()["error"]["code"] == "schema"
+
+
+def test_errors_carry_collection_point_and_field(env):
+    """Issue 10: the facts of an error are JSON members. A job of only a refused collection is a
+    422 naming the collection and the vector; a job failing on a point (a null payload value)
+    names the point in the job's collection (error_point, error_field) and in its log line."""
+    mv = datagen.generate(env.qc, "multivector", name="http_facts_mv")
+    if env.mc.has_collection(mv):
+        env.mc.drop_collection(mv)
+    r = env.api("POST", "/jobs", json={"source": env.src, "target": env.dst,
+                                       "collections": [mv]})
+    assert r.status_code == 422, r.text
+    e = r.json()["error"]
+    assert e["code"] == "schema" and e["collection"] == mv and e["field"] == "colbert", e
+    assert "point" not in e
+    assert not env.mc.has_collection(mv)
+
+    bad = datagen.generate(env.qc, "payload_nulls", name="http_facts_nulls")
+    if env.mc.has_collection(bad):
+        env.mc.drop_collection(bad)
+    r = env.api("POST", "/jobs", json={"source": env.src, "target": env.dst,
+                                       "collections": [bad],
+                                       "options": {"null_values": "fail", "readers": 1}})
+    assert r.status_code == 201, r.text
+    j = wait_job(env, r.json()["id"])
+    assert j["status"] == "FAILED", j
+    c = j["collections"][0]
+    pid = c["error_point"]
+    assert pid and c["error_field"] and f"point {pid} " in c["error"], c
+    (rec,) = env.qc.retrieve(bad, [int(pid)], with_payload=True)
+    assert c["error_field"] in null_paths(rec.payload), (c["error_field"], rec.payload)
+    logs = env.api("GET", f"/jobs/{j['id']}/logs").json()["logs"]
+    errs = [x for x in logs if x["level"] == "error" and x["collection"] == bad]
+    assert errs and errs[0]["point_id"] == pid, logs
 
 
 def test_job_from_an_edited_plan(env):

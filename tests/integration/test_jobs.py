@@ -36,7 +36,7 @@ import pytest
 from tests.datagen import datagen
 from tests.harness.gates import HoldingLedgerProxy, SourceGate
 from tests.harness.milvus_proxy import MilvusLedgerProxy
-from tests.integration.checks import compare, run_vmigrate
+from tests.integration.checks import compare, null_paths, run_vmigrate
 
 PAGE = 500  # small pages: many checkpoints, many moments to be killed at
 ONE = {"": ("vector", "dense")}
@@ -414,6 +414,29 @@ def test_one_of_three_fails_then_retry_with_drop_migrates_only_it(env):
     compare(env.qc, env.mc, a, a, ONE)
     compare(env.qc, env.mc, b, b, ONE)
     compare(env.qc, env.mc, bad, bad, ONE, drop_nulls=True)
+
+
+def test_a_failing_point_is_named_in_fields(env):
+    """A point that cannot be written (a null payload value with --null-values fail) is named
+    in fields, not only in the message (issue 10): the error line of `jobs logs --json` has its
+    id in point_id, `jobs show --json` has it in error_point with the payload key in
+    error_field, and Qdrant confirms that point has a null at that key."""
+    bad = fresh(env, "payload_nulls", name="dg_nulls_facts")
+    jid = create_job(env, [bad], extra=("--readers", "1"))
+    r = vm(env, "jobs", "resume", jid, "-q")
+    assert r.returncode != 0, r.stdout[-2000:]
+    lines = [json.loads(x) for x in vm(env, "jobs", "logs", jid, "--json",
+                                       check=True).stdout.splitlines()]
+    errs = [x for x in lines if x["level"] == "error" and x["collection"] == bad]
+    assert errs, lines
+    pid = errs[0]["point_id"]
+    assert pid and f"point {pid} " in errs[0]["message"], errs[0]
+    assert errs[0]["message"].count(f"collection '{bad}':") == 1, errs[0]  # named once
+    c = job_json(env, jid)["collections"][0]
+    assert c["status"] == "FAILED"
+    assert c["error_point"] == pid and c["error_field"], c
+    (rec,) = env.qc.retrieve(bad, [int(pid)], with_payload=True)
+    assert c["error_field"] in null_paths(rec.payload), (c["error_field"], rec.payload)
 
 
 def test_secrets_never_in_plain_text(env, tmp_path):

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "target/milvus_caps.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "vmig/plan.h"
 
@@ -442,6 +443,38 @@ static void description_url(void **state)
     vmig_map_opts_release(&o);
 }
 
+/* A refusal names its collection and vector in fields, kept through a plan file. */
+static void refusal_subject(void **state)
+{
+    (void)state;
+    struct vmig_src_coll a;
+    struct vmig_map_opts o;
+    struct vmig_plan p;
+    memset(&p, 0, sizeof p);
+    simple_src(&a, "docs");
+    snprintf(a.vec[0].name, sizeof a.vec[0].name, "image");
+    a.vec[0].distance = VMIG_DIST_MANHATTAN;
+    vmig_map_opts_init(&o);
+    p.n = 1;
+    p.coll = xcalloc(1, sizeof *p.coll);
+    vmig_plan_coll_build(&a, &o, &p.coll[0]);
+    assert_int_equal(p.coll[0].refusal.code, VMIG_E_SCHEMA);
+    assert_string_equal(p.coll[0].refusal.coll, "docs");
+    assert_string_equal(p.coll[0].refusal.field, "image");
+    assert_string_equal(p.coll[0].refusal.point, "");
+    char *js = vmig_plan_to_json(&p, 0);
+    struct vmig_plan back;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_plan_from_json(js, &back, &err), VMIG_OK);
+    assert_string_equal(back.coll[0].refusal.coll, "docs");
+    assert_string_equal(back.coll[0].refusal.field, "image");
+    free(js);
+    vmig_plan_release(&back);
+    vmig_plan_release(&p);
+    vmig_map_opts_release(&o);
+}
+
 static void preview(void **state)
 {
     struct vmig_src_coll a;
@@ -541,6 +574,7 @@ int main(void)
         cmocka_unit_test(target_collisions),
         cmocka_unit_test(description_url),
         cmocka_unit_test(preview),
+        cmocka_unit_test(refusal_subject),
         cmocka_unit_test(plan_file_errors),
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], n = nfixed, cap = 64;

@@ -413,7 +413,7 @@ static void status_decoding(void **state)
     assert_int_equal(vmig_milvus_dec_status(nf, sizeof nf, "cannot drop 'c'", &err),
                      VMIG_E_NOT_FOUND);
     assert_string_equal(err.msg, "cannot drop 'c': gone (milvus code 100)");
-    assert_int_equal(err.remote_status, 100);
+    assert_int_equal(err.server_code, 100);
     /* legacy CollectionNotExists */
     pack_status(4, 0, 0, "no such collection", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_NOT_FOUND);
@@ -421,6 +421,8 @@ static void status_decoding(void **state)
     pack_status(1, 65535, 1, "try later", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_UNAVAILABLE);
     assert_true(vmig_code_is_retryable(err.code));
+    assert_int_equal(err.retriable, 1); /* the server's flag, as a field */
+    assert_int_equal(err.server_reason, VMIG_SR_NONE);
     /* rate limit */
     pack_status(0, 8, 1, "rate limit exceeded", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_RATE_LIMIT);
@@ -432,6 +434,9 @@ static void status_decoding(void **state)
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "cannot create 'c'", &err), VMIG_E_REMOTE);
     assert_string_equal(err.msg, "cannot create 'c': invalid parameter: dim (milvus code 1100)");
     assert_false(vmig_code_is_retryable(err.code));
+    assert_int_equal(err.retriable, 0);
+    assert_int_equal(err.server_code, 1100);
+    assert_int_equal(err.server_reason, VMIG_SR_NONE);
     /* a restarted Milvus 2.3 while its nodes re-register: generic code, no retriable flag,
      * yet transient (seen on Flush after a restart) */
     pack_status(1, 65535, 0,
@@ -439,18 +444,26 @@ static void status_decoding(void **state)
                 &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "cannot flush", &err), VMIG_E_UNAVAILABLE);
     assert_true(vmig_code_is_retryable(err.code));
+    assert_int_equal(err.server_reason, VMIG_SR_TRANSIENT);
+    assert_int_equal(err.retriable, 0);
     /* Milvus Lite's code 1 for a missing database or an existing collection: permanent
      * unless flagged retriable (issue 9) */
     pack_status(0, 1, 0, "database 'nosuchdb' does not exist", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_REMOTE);
-    assert_int_equal(err.remote_status, 1);
+    assert_int_equal(err.server_code, 1);
+    assert_int_equal(err.server_reason, VMIG_SR_DB_MISSING); /* decided by the decoder */
     pack_status(0, 1, 0, "collection 'c' already exists", &b);
     assert_false(vmig_code_is_retryable(vmig_milvus_dec_status(b.p, b.len, "x", &err)));
+    assert_int_equal(err.server_reason, VMIG_SR_EXISTS);
+    pack_status(0, 100, 0, "collection not exist[collection=c]", &b);
+    assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_NOT_FOUND);
+    assert_int_equal(err.server_reason, VMIG_SR_NONE); /* "not exist" is no "exists" */
     pack_status(0, 1, 1, "service not ready", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_UNAVAILABLE);
     /* real Milvus: database not found (merr 800) */
     pack_status(1, 800, 0, "database not found[database=nosuchdb]", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_NOT_FOUND);
+    assert_int_equal(err.server_reason, VMIG_SR_DB_MISSING);
     /* a long reason is cut, the code stays in the message */
     char longr[2000];
     memset(longr, 'r', sizeof longr - 1);

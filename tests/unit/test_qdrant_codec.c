@@ -5,6 +5,7 @@
  * retrieve) and the expected batch dump or error; tests/data/qdrant/info/NAME.json
  * hold collection infos with the expected struct vmig_src_coll dump in NAME.expect.
  * Floats are dumped in shortest round-trip form, which names each float32 exactly.
+ * An error is dumped with its subject fields (collection, point, field).
  * VMIG_FIXTURE_REGEN=1 rewrites the expectations (review the diff!).
  */
 #include <setjmp.h>
@@ -174,6 +175,9 @@ static void run_scroll_fixture(const char *path)
                                               fx.kind == VMIG_QDRANT_SCROLL ? &next : NULL, &err);
     if (rc) {
         vmig_buf_addf(&got, "error %d %s\n", (int)rc, err.msg);
+        /* the subject, as fields (never read back out of the message) */
+        vmig_buf_addf(&got, "at collection '%s' point '%s' field '%s'\n", err.coll, err.point,
+                      err.field);
         if (b.n || b.nrejects) vmig_buf_addf(&got, "BATCH NOT RESTORED\n");
     } else {
         dump_batch(&got, &b, fx.kind == VMIG_QDRANT_SCROLL ? &next : NULL);

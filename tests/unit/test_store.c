@@ -161,7 +161,7 @@ static void migrations_apply_once(void **state)
 {
     struct fx *f = *state;
     struct vmig_store *s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 2);
+    assert_int_equal(vmig_store_schema_version(s), 3);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
     struct stat sb;
@@ -171,7 +171,7 @@ static void migrations_apply_once(void **state)
     assert_int_equal(sb.st_mode & 0777, 0700);
     /* idempotent: reopening applies nothing and keeps the data */
     s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 2);
+    assert_int_equal(vmig_store_schema_version(s), 3);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
 
@@ -573,6 +573,118 @@ static void run_refused(void **state)
     vmig_store_close(s);
 }
 
+/* ---- store writes: checked, with codes of their own (issue 10) --------------------------- */
+
+static enum vmig_code (*real_coll_status)(struct vmig_store *, const char *, size_t,
+                                          enum vmig_job_status, const struct vmig_err *, int64_t,
+                                          int64_t, struct vmig_err *);
+static enum vmig_code failing_coll_status(struct vmig_store *s, const char *id, size_t i,
+                                          enum vmig_job_status st, const struct vmig_err *msg,
+                                          int64_t started, int64_t ended, struct vmig_err *err)
+{
+    if (st == VMIG_JOB_IN_PROGRESS || st == VMIG_JOB_PENDING)
+        return real_coll_status(s, id, i, st, msg, started, ended, err);
+    return vmig_err_set(err, VMIG_E_IO, "job store: cannot update a collection: disk I/O error");
+}
+
+static void final_status_write_fails(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 1);
+    vmig_err_set(&p.coll[0].refusal, VMIG_E_SCHEMA, "cannot map 'c0': 5 vectors");
+    char id[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id);
+    /* the same store, whose final collection status writes fail */
+    struct vmig_store_vt vt = *s->vt;
+    const struct vmig_store_vt *orig = s->vt;
+    real_coll_status = orig->coll_status;
+    vt.coll_status = failing_coll_status;
+    s->vt = &vt;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    struct vmig_job_run_opts ro;
+    vmig_job_run_opts_init(&ro);
+    enum vmig_code rc = vmig_job_act(s, id, VMIG_JOB_RUN, NULL, &ro, NULL, &err);
+    s->vt = orig;
+    assert_int_equal(rc, VMIG_E_IO);
+    char want[128];
+    snprintf(want, sizeof want, "job '%s', collection 'c0': the job store could not be written",
+             id);
+    assert_non_null(strstr(err.msg, want));
+    snprintf(want, sizeof want, "then `vmigrate jobs resume %s`", id);
+    assert_non_null(strstr(err.msg, want));
+    assert_string_equal(err.coll, "c0");
+    /* cancelling a pending job: its collections' writes are checked too */
+    char id2[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id2);
+    s->vt = &vt;
+    int immediate = 0;
+    rc = vmig_job_cancel(s, id2, &immediate, &err);
+    s->vt = orig;
+    assert_int_equal(rc, VMIG_E_IO);
+    assert_non_null(strstr(err.msg, "the job store could not be written"));
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+static void coll_error_facts_stored(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 1);
+    char id[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id);
+    struct vmig_err why, err;
+    vmig_err_clear(&err);
+    vmig_err_set(&why, VMIG_E_DATA, "point 42 in collection 'c0': payload key 'a' is null");
+    vmig_err_at(&why, "c0", "42", "a");
+    assert_int_equal(s->vt->coll_status(s, id, 0, VMIG_JOB_FAILED, &why, 0, 5, &err), VMIG_OK);
+    struct vmig_job j;
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_string_equal(j.coll[0].error, why.msg);
+    assert_string_equal(j.coll[0].error_point, "42");
+    assert_string_equal(j.coll[0].error_field, "a");
+    char *js = vmig_job_to_json(&j, 0, 0);
+    assert_non_null(strstr(js, "\"error_point\":\"42\""));
+    assert_non_null(strstr(js, "\"error_field\":\"a\""));
+    free(js);
+    vmig_job_release(&j);
+    /* a status without an error clears them */
+    assert_int_equal(s->vt->coll_status(s, id, 0, VMIG_JOB_PENDING, NULL, 0, 0, &err), VMIG_OK);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_string_equal(j.coll[0].error_point, "");
+    assert_string_equal(j.coll[0].error_field, "");
+    vmig_job_release(&j);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+static void job_insert_taken_id(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_endpoint src, dst;
+    endpoints(&src, &dst, 0);
+    struct vmig_store_new_job nj;
+    memset(&nj, 0, sizeof nj);
+    nj.id = "jdeadbeef";
+    nj.created_ms = 1;
+    nj.src = &src;
+    nj.dst = &dst;
+    nj.plan_json = "{}";
+    nj.opts_json = "{}";
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(s->vt->job_insert(s, &nj, &err), VMIG_OK);
+    /* the job center draws a new id on this code, never on SQLite's words */
+    assert_int_equal(s->vt->job_insert(s, &nj, &err), VMIG_E_EXISTS);
+    assert_int_equal(err.code, VMIG_E_EXISTS);
+    vmig_store_close(s);
+}
+
 /* ---- secrets ------------------------------------------------------------------------------ */
 
 static int file_has(const char *path, const char *needle)
@@ -728,6 +840,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(state_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(job_logs, setup, teardown),
         cmocka_unit_test_setup_teardown(run_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_status_write_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(job_insert_taken_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(coll_error_facts_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(target_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(secrets_encrypted, setup, teardown),
     };
