@@ -34,9 +34,10 @@ struct vmig_range {
 
 #define VMIG_MAX_RANGES 64
 
-/* In the order they run; INDEXING comes last: the collection is loaded and verified
- * (searchable) as soon as the data is in, and the server's index build is waited for
- * only with wait_index (the stored values keep their numbers). */
+/* They run in the order creating, loading (the empty collection), copying, verifying,
+ * indexing: the collection is loaded before the data streams in and verified as soon
+ * as it is in (searchable), and the server's index build is waited for only with
+ * wait_index. The stored values keep their numbers. */
 enum vmig_coll_phase {
     VMIG_PHASE_PENDING = 0,
     VMIG_PHASE_CREATING,
@@ -113,8 +114,8 @@ void vmig_coll_state_init(struct vmig_coll_state *st);
 
 /* Migrate (or resume) one planned collection. st: fresh from vmig_coll_state_init() or
  * as persisted by the checkpoint hook. On VMIG_OK the collection is copied, its indexes
- * defined, loaded and (unless verify_sample < 0) verified, and with wait_index its
- * indexes built; vr receives the verification. */
+ * defined, loaded (before the copy) and (unless verify_sample < 0) verified, and with
+ * wait_index its indexes built; vr receives the verification. */
 enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
                                  const struct vmig_plan_coll *pc,
                                  const struct vmig_migrate_opts *o, struct vmig_coll_state *st,

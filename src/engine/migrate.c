@@ -1,10 +1,12 @@
 /*
  * migrate.c - the migration of one collection as a table of phases: create the
- * target collection (and define its indexes on it while it is empty), copy
- * (engine/copy.c), load, verify, and last the index build, which holds the
- * collection only with wait_index: Milvus loads and searches a collection whose
- * indexes are defined but not yet built, so the data is searchable as soon as it is
- * in. Each phase that finishes is marked in the state and saved in one step, so a
+ * target collection (and define its indexes on it while it is empty), load it while
+ * it is empty (instant; the data then streams into a loaded collection, so nothing
+ * waits for a load of the whole collection at the end, and a resume's Upserts meet
+ * a loaded collection, which real Milvus 2.6 requires), copy (engine/copy.c),
+ * verify, and last the index build, which holds the collection only with
+ * wait_index: Milvus searches a loaded collection whose indexes are defined but not
+ * yet built, so the data is searchable as soon as it is in. Each phase that finishes is marked in the state and saved in one step, so a
  * resumed run skips what is done. The exactness argument: docs/internals/ENGINE.md.
  */
 #include <stdio.h>
@@ -130,18 +132,6 @@ static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_
     enum vmig_code rc = e->svt->count(s, e->pc->source, &total, err);
     if (rc) return rc;
     st->total = total;
-    /* Resuming re-sends pages with Upsert, and real Milvus (2.6) upserts only into a
-     * loaded collection, which needs its indexes defined: load it first then. */
-    int resuming = 0;
-    for (size_t i = 0; i < st->nranges; i++) resuming |= st->range[i].hw_set;
-    if (resuming && !e->o->skip_index) {
-        if (!st->indexed && (rc = e->tvt->create_indexes(e->t, e->pc, err))) return rc;
-        st->indexed = 1;
-        vmig_eng_progress(e, VMIG_PHASE_LOADING, 1);
-        if ((rc = e->tvt->load(e->t, e->pc->target, err))) return rc;
-        if ((rc = mark(e, &st->loaded, err))) return rc;
-        vmig_eng_progress(e, VMIG_PHASE_COPYING, 1);
-    }
     return vmig_eng_copy(e, s, err);
 }
 
@@ -234,8 +224,8 @@ static int *done_loaded(struct vmig_coll_state *st) { return &st->loaded; }
 
 static const struct phase phases[] = {
     {VMIG_PHASE_CREATING, ph_create, skip_create, done_created},
-    {VMIG_PHASE_COPYING, ph_copy, skip_copy, done_copied},
     {VMIG_PHASE_LOADING, ph_load, skip_load, done_loaded},
+    {VMIG_PHASE_COPYING, ph_copy, skip_copy, done_copied},
     {VMIG_PHASE_VERIFYING, ph_verify, skip_verify, NULL},
     {VMIG_PHASE_INDEXING, ph_index, skip_index, NULL},
 };
