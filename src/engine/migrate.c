@@ -1,10 +1,10 @@
 /*
  * migrate.c - the migration of one collection as a table of phases: create the
- * target collection (and define its indexes on it while it is empty), load it while
- * it is empty (instant; the data then streams into a loaded collection, so nothing
- * waits for a load of the whole collection at the end, and a resume's Upserts meet
- * a loaded collection, which real Milvus 2.6 requires), copy (engine/copy.c),
- * verify, and last the index build, which holds the collection only with
+ * target collection (and define its indexes on it while it is empty), ask for its
+ * Load while it is empty (the load goes on while the data streams in, so nothing
+ * waits for a Load of the whole collection at the end; a resume waits for it, its
+ * Upserts need a loaded collection on real Milvus 2.6), copy (engine/copy.c), wait
+ * until loaded, verify, and last the index build, which holds the collection only with
  * wait_index: Milvus searches a loaded collection whose indexes are defined but not
  * yet built, so the data is searchable as soon as it is in. Each phase that finishes is marked in the state and saved in one step, so a
  * resumed run skips what is done. The exactness argument: docs/internals/ENGINE.md.
@@ -135,14 +135,26 @@ static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_
     return vmig_eng_copy(e, s, err);
 }
 
-static enum vmig_code ph_load(struct eng *e, struct vmig_source *s, struct vmig_err *err)
+/* Before the copy: ask for the Load of the (still empty) collection, and let it go on
+ * while the rows stream in. A resume's Upserts need the collection loaded (real Milvus
+ * 2.6), so a resumed copy waits for it here. */
+static enum vmig_code ph_load_ask(struct eng *e, struct vmig_source *s, struct vmig_err *err)
 {
     (void)s;
     enum vmig_code rc = VMIG_OK;
     /* idempotent: defines what is missing (a job resumed from before the create) */
     if (!e->st->indexed && (rc = e->tvt->create_indexes(e->t, e->pc, err))) return rc;
     e->st->indexed = 1;
-    return e->tvt->load(e->t, e->pc->target, err);
+    int resuming = 0;
+    for (size_t i = 0; i < e->st->nranges; i++) resuming |= e->st->range[i].hw_set;
+    return e->tvt->load(e->t, e->pc->target, resuming || e->st->copied, err);
+}
+
+/* After the copy: the Load asked for before it is finished (usually long since). */
+static enum vmig_code ph_load(struct eng *e, struct vmig_source *s, struct vmig_err *err)
+{
+    (void)s;
+    return e->tvt->load(e->t, e->pc->target, 1, err);
 }
 
 static enum vmig_code ph_verify(struct eng *e, struct vmig_source *s, struct vmig_err *err)
@@ -224,8 +236,9 @@ static int *done_loaded(struct vmig_coll_state *st) { return &st->loaded; }
 
 static const struct phase phases[] = {
     {VMIG_PHASE_CREATING, ph_create, skip_create, done_created},
-    {VMIG_PHASE_LOADING, ph_load, skip_load, done_loaded},
+    {VMIG_PHASE_LOADING, ph_load_ask, skip_load, NULL},
     {VMIG_PHASE_COPYING, ph_copy, skip_copy, done_copied},
+    {VMIG_PHASE_LOADING, ph_load, skip_load, done_loaded},
     {VMIG_PHASE_VERIFYING, ph_verify, skip_verify, NULL},
     {VMIG_PHASE_INDEXING, ph_index, skip_index, NULL},
 };

@@ -595,14 +595,16 @@ out:
     return rc;
 }
 
-static enum vmig_code m_load(struct vmig_target *t, const char *name, struct vmig_err *err)
+static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
+                             struct vmig_err *err)
 {
     enum vmig_code rc;
     struct vmig_buf req = VMIG_BUF_INIT;
     char what[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot load collection '%s' on target", name);
     vmig_milvus_enc_load(dbn(t), name, &req);
-    if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, NULL, err)))
+    if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, NULL, err)) ||
+        !wait)
         goto out;
     vmig_milvus_enc_load_state(dbn(t), name, &req);
     struct wait w;
@@ -726,9 +728,10 @@ static enum vmig_code v_index_progress(struct vmig_target *t, const struct vmig_
     return about(m_index_progress(t, pc, indexed, total, built, err), pc->target, err);
 }
 
-static enum vmig_code v_load(struct vmig_target *t, const char *name, struct vmig_err *err)
+static enum vmig_code v_load(struct vmig_target *t, const char *name, int wait,
+                             struct vmig_err *err)
 {
-    return about(m_load(t, name, err), name, err);
+    return about(m_load(t, name, wait, err), name, err);
 }
 
 static enum vmig_code v_count(struct vmig_target *t, const char *name, uint64_t *n,

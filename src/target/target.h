@@ -54,8 +54,10 @@ struct vmig_target_vt {
     enum vmig_code (*index_progress)(struct vmig_target *t, const struct vmig_plan_coll *pc,
                                      uint64_t *indexed, uint64_t *total, int *built,
                                      struct vmig_err *err);
-    /* Load and wait until loaded. */
-    enum vmig_code (*load)(struct vmig_target *t, const char *name, struct vmig_err *err);
+    /* Load; with wait, until loaded (bounded, cancellable). Without, only ask for it
+     * (idempotent: a later call with wait finds it loading or loaded). */
+    enum vmig_code (*load)(struct vmig_target *t, const char *name, int wait,
+                           struct vmig_err *err);
     /* Exact row count (Query count(*) with Strong consistency). */
     enum vmig_code (*count)(struct vmig_target *t, const char *name, uint64_t *n,
                             struct vmig_err *err);

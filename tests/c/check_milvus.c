@@ -185,7 +185,7 @@ static void run(const struct vmig_target_vt *vt, struct vmig_target *t, enum vmi
     CHECK(!rc, "[%s] flush %s", pk, err.msg);
     rc = vt->create_indexes(t, &pc, &err);
     CHECK(!rc, "[%s] create_indexes %s", pk, err.msg);
-    rc = vt->load(t, name, &err);
+    rc = vt->load(t, name, 1, &err);
     CHECK(!rc, "[%s] load %s", pk, err.msg);
     rc = vt->count(t, name, &cnt, &err);
     CHECK(!rc && cnt == 5, "[%s] count(*) = %" PRIu64 " %s", pk, cnt, err.msg);

@@ -522,9 +522,10 @@ static enum vmig_code t_index_progress(struct vmig_target *t, const struct vmig_
     return VMIG_OK;
 }
 
-static enum vmig_code t_load(struct vmig_target *t, const char *name, struct vmig_err *err)
+static enum vmig_code t_load(struct vmig_target *t, const char *name, int wait,
+                             struct vmig_err *err)
 {
-    (void)name;
+    (void)name, (void)wait;
     STEP(t->ctx, "load", err);
     return VMIG_OK;
 }
