@@ -6,6 +6,7 @@
  *   cancel  set it (from any thread, or a signal handler: it is a lock-free atomic)
  *           and every retry back-off and wait of the run ends within 100 ms, every
  *           remote call within its own deadline;
+ *   deadline_ms  a context that ends by itself (a last, bounded call after a cancel);
  *   log     where the run's log lines go (the job's log), NULL = the process-wide
  *           callback of vmig_log_set(). Lines from the engine's reader and writer
  *           threads reach the run that owns them this way.
@@ -16,6 +17,7 @@
 #define VMIG_RUN_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "log.h"
 
@@ -25,6 +27,7 @@ extern "C" {
 
 struct vmig_run_ctx {
     atomic_int cancel;
+    uint64_t deadline_ms; /* also cancelled from this vmig_now_ms() on; 0 = never */
     vmig_log_fn log;   /* NULL = the process log */
     void *log_ud;
     int log_level;     /* most verbose level given to log */

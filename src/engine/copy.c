@@ -303,20 +303,22 @@ static void plan_ranges(struct eng *e, struct vmig_source *s)
     }
 }
 
-/* One durable step: snapshot what is acknowledged, Flush, and if the target met no
- * outage since the last durable step, make the snapshot durable and persist it; else
- * the pass must be repeated. Caller holds no lock. */
-static enum vmig_code flush_step(struct eng *e, struct vmig_err *err)
+/* One durable step: snapshot what is acknowledged, Flush (through t: the run's handle,
+ * or the last flush's own after a cancel), and if the target met no outage since the
+ * last durable step, make the snapshot durable and persist it; else the pass must be
+ * repeated. Caller holds no lock. */
+static enum vmig_code flush_step_on(struct eng *e, struct vmig_target *t, struct vmig_err *err)
 {
     struct vmig_window_pos snap[VMIG_MAX_RANGES];
     pthread_mutex_lock(&e->mu);
     vmig_window_snapshot(&e->win, snap);
     pthread_mutex_unlock(&e->mu);
-    enum vmig_code rc = e->tvt->flush(e->t, e->pc->target, err);
-    uint64_t faults = e->tvt->faults(e->t);
+    enum vmig_code rc = e->tvt->flush(t, e->pc->target, err);
+    int faulted = e->tvt->faults(e->t) != e->faults_at_durable ||
+                  (t != e->t && e->tvt->faults(t) != 0);
     int moved = 0;
     pthread_mutex_lock(&e->mu);
-    if (faults != e->faults_at_durable) {
+    if (faulted) {
         if (!e->need_repair)
             vmig_run_log(e->ctx, VMIG_LOG_WARN,
                          "collection '%s': the target was unavailable during the copy; the "
@@ -336,6 +338,36 @@ static enum vmig_code flush_step(struct eng *e, struct vmig_err *err)
         return VMIG_E_IO;
     }
     return VMIG_OK;
+}
+
+static enum vmig_code flush_step(struct eng *e, struct vmig_err *err)
+{
+    return flush_step_on(e, e->t, err);
+}
+
+#define LAST_FLUSH_MS 1000 /* the bound of the flush that keeps a cancelled run's progress */
+
+/* A cancelled run's last flush: what the target acknowledged becomes durable, so the
+ * resume does not redo it. The run's own handle ends every call on the cancel, so this
+ * one goes through a handle of its own whose context ends by itself within
+ * LAST_FLUSH_MS. Skipped after an outage (nothing since the last durable step counts). */
+static enum vmig_code last_flush(struct eng *e, struct vmig_err *err)
+{
+    if (e->need_repair || e->tvt->faults(e->t) != e->faults_at_durable) return VMIG_OK;
+    struct vmig_run_ctx g;
+    vmig_run_ctx_init(&g);
+    if (e->ctx) {
+        g.log = e->ctx->log;
+        g.log_ud = e->ctx->log_ud;
+        g.log_level = e->ctx->log_level;
+    }
+    g.deadline_ms = vmig_now_ms() + LAST_FLUSH_MS;
+    struct vmig_target *t = NULL;
+    enum vmig_code rc = e->tvt->open(e->dst, &g, &t, err);
+    if (rc) return rc;
+    rc = flush_step_on(e, t, err);
+    e->tvt->close(t);
+    return rc;
 }
 
 static void *flusher_main(void *arg)
@@ -415,7 +447,7 @@ static enum vmig_code copy_pass(struct eng *e, struct vmig_err *err)
         /* the final durable step: everything acknowledged so far */
         struct vmig_err fe;
         vmig_err_clear(&fe);
-        enum vmig_code frc = flush_step(e, &fe);
+        enum vmig_code frc = rc == VMIG_OK ? flush_step(e, &fe) : last_flush(e, &fe);
         if (frc && rc == VMIG_OK) {
             rc = frc;
             *err = fe;

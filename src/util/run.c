@@ -20,7 +20,8 @@ void vmig_run_ctx_init(struct vmig_run_ctx *c)
 
 int vmig_run_cancelled(const struct vmig_run_ctx *c)
 {
-    return c && atomic_load_explicit(&c->cancel, memory_order_relaxed);
+    return c && (atomic_load_explicit(&c->cancel, memory_order_relaxed) ||
+                 (c->deadline_ms && vmig_now_ms() >= c->deadline_ms));
 }
 
 int vmig_run_sleep(const struct vmig_run_ctx *c, int ms)
