@@ -82,11 +82,13 @@ int vmig_index_kind_parse(const char *s, enum vmig_index_kind *out);
 const char *vmig_null_policy_words(char *buf, size_t n);
 const char *vmig_conflict_policy_words(char *buf, size_t n);
 const char *vmig_index_kind_words(char *buf, size_t n);
-/* The first of a face's null, conflict and index words (each may be NULL) that its table
- * does not take: 0 when all are taken, else 1, 2 or 3 (which one) with the words it
- * takes in list, for the face's message naming its flag or field. */
-int vmig_policy_check(const char *nulls, const char *conflict, const char *index, char *list,
-                      size_t n);
+/* A face's null, conflict and index words (each may be NULL: not given), parsed once:
+ * each given word is stored through its out pointer (which may be NULL). 0 when every
+ * given word is taken, else 1, 2 or 3 (which one, nothing stored) with the words its
+ * table takes in list, for the face's message naming its flag or field. */
+int vmig_policy_check(const char *nulls, const char *conflict, const char *index,
+                      enum vmig_null_policy *nulls_out, enum vmig_conflict_policy *conflict_out,
+                      enum vmig_index_kind *index_out, char *list, size_t n);
 
 /* ---- building --------------------------------------------------------------- */
 

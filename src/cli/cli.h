@@ -61,7 +61,7 @@ void cli_error(const struct vmig_err *err);
 struct vmig_map_opts;
 int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo);
 /* --null-values/--payload-conflict/--index are words the library takes; 0 or EXIT_USAGE. */
-int cli_policy_words(const struct cli_opts *o);
+int cli_policy_words(const struct cli_opts *o, struct vmig_map_opts *mo);
 struct vmig_plan;
 int cli_plan(const struct cli_opts *o, struct vmig_map_opts *mo, struct vmig_endpoint *src,
              struct vmig_endpoint *dst, struct vmig_plan *plan);

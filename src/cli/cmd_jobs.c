@@ -349,7 +349,7 @@ void cli_job_run_opts(const struct cli_opts *o, struct vmig_job_run_opts *ro)
 static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *sub,
                     const char *id)
 {
-    int bad = cli_policy_words(o); /* retry's --null-values/--payload-conflict, named */
+    int bad = cli_policy_words(o, NULL); /* retry's --null-values/--payload-conflict, named */
     if (bad) return bad;
     struct cli_ui u;
     cli_ui_init(&u, o);

@@ -53,14 +53,17 @@ void cli_error(const struct vmig_err *err)
     fprintf(stderr, "vmigrate: %s\n", err->msg[0] ? err->msg : vmig_strerror(err->code));
 }
 
-/* --null-values, --payload-conflict and --index name words of the library's tables;
- * 0, or EXIT_USAGE after naming the flag and the words it takes. */
-int cli_policy_words(const struct cli_opts *o)
+/* --null-values, --payload-conflict and --index name words of the library's tables:
+ * stored into mo (may be NULL: only checked); 0, or EXIT_USAGE after naming the flag
+ * and the words it takes. */
+int cli_policy_words(const struct cli_opts *o, struct vmig_map_opts *mo)
 {
     static const char *const flag[] = {"", "--null-values", "--payload-conflict", "--index"};
     const char *given[] = {"", o->null_values, o->payload_conflict, o->index};
     char words[64];
-    int k = vmig_policy_check(o->null_values, o->payload_conflict, o->index, words, sizeof words);
+    int k = vmig_policy_check(o->null_values, o->payload_conflict, o->index,
+                              mo ? &mo->nulls : NULL, mo ? &mo->conflict : NULL,
+                              mo ? &mo->index : NULL, words, sizeof words);
     if (!k) return 0;
     fprintf(stderr, "vmigrate: %s must be %s, not '%s'\n", flag[k], words, given[k]);
     return EXIT_USAGE;
@@ -73,11 +76,8 @@ int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo)
     vmig_map_opts_init(mo);
     mo->source_url = o->source;
     mo->max_vector_fields = o->max_vector_fields;
-    int rc = cli_policy_words(o);
+    int rc = cli_policy_words(o, mo);
     if (rc) return rc;
-    if (o->null_values) vmig_null_policy_parse(o->null_values, &mo->nulls);
-    if (o->payload_conflict) vmig_conflict_policy_parse(o->payload_conflict, &mo->conflict);
-    if (o->index) vmig_index_kind_parse(o->index, &mo->index);
     for (size_t i = 0; i < o->nedits; i++) {
         if (vmig_map_opts_add(mo, o->edit_kind[i], o->edit_val[i], &err)) {
             cli_error(&err);

@@ -329,3 +329,41 @@ enum vmig_code vmig_job_logs(struct vmig_store *s, const char *id, int64_t after
     return s->vt->log_list(s, id, after_seq, limit, fn, ud, err);
 }
 
+
+enum vmig_code vmig_job_secrets_get(struct vmig_store *s, const struct vmig_job *j,
+                                    const char *src_given, const char *dst_given, char **src,
+                                    char **dst, struct vmig_err *err)
+{
+    struct vmig_store_blob bs = {0}, bd = {0};
+    enum vmig_code rc = VMIG_OK;
+    if (src) *src = src_given && *src_given ? xstrdup(src_given) : NULL;
+    if (dst) *dst = dst_given && *dst_given ? xstrdup(dst_given) : NULL;
+    int want_src = src && !*src, want_dst = dst && !*dst;
+    if (j->secrets_stored && (want_src || want_dst)) {
+        rc = s->vt->job_secrets(s, j->id, &bs, &bd, err);
+        if (!rc && want_src && bs.len) rc = vmig_secret_open(&bs, src, err);
+        if (!rc && want_dst && bd.len) rc = vmig_secret_open(&bd, dst, err);
+    }
+    vmig_store_blob_release(&bs);
+    vmig_store_blob_release(&bd);
+    if (rc) vmig_err_prefix(err, "job '%s': ", j->id);
+    return rc;
+}
+
+void vmig_job_endpoints(const struct vmig_job *j, const char *src_secret, const char *dst_secret,
+                        struct vmig_endpoint *src, struct vmig_endpoint *dst)
+{
+    memset(src, 0, sizeof *src);
+    memset(dst, 0, sizeof *dst);
+    src->url = j->src_url;
+    src->secret = src_secret;
+    src->ca_file = j->src_ca_file;
+    src->insecure = j->src_insecure;
+    src->timeout_ms = j->timeout_ms;
+    dst->url = j->dst_url;
+    dst->secret = dst_secret;
+    dst->db = j->dst_db;
+    dst->ca_file = j->dst_ca_file;
+    dst->insecure = j->dst_insecure;
+    dst->timeout_ms = j->timeout_ms;
+}

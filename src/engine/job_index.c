@@ -9,48 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/job_int.h"
 #include "store/store.h"
 #include "vmig/job.h"
 #include "vmig/vmig.h"
-
-/* The target token: the caller's, else the job's stored one (decrypted), else none. */
-static enum vmig_code dst_token(struct vmig_store *s, const struct vmig_job *j, const char *given,
-                                char **out, struct vmig_err *err)
-{
-    *out = NULL;
-    if (given && *given) {
-        *out = strdup(given);
-        if (!*out) abort();
-        return VMIG_OK;
-    }
-    if (!j->secrets_stored) return VMIG_OK;
-    struct vmig_store_blob bs = {0}, bd = {0};
-    enum vmig_code rc = s->vt->job_secrets(s, j->id, &bs, &bd, err);
-    if (!rc && bd.len) rc = vmig_secret_open(&bd, out, err);
-    vmig_store_blob_release(&bs);
-    vmig_store_blob_release(&bd);
-    if (rc) vmig_err_prefix(err, "job '%s': ", j->id);
-    return rc;
-}
 
 enum vmig_code vmig_job_index_live(struct vmig_store *s, struct vmig_job *j, const char *dst_secret,
                                    struct vmig_err *err)
 {
     char *token = NULL;
+    int have_token = 0;
     enum vmig_code rc = VMIG_OK;
+    struct vmig_endpoint src, dst;
     for (size_t i = 0; i < j->ncolls && i < j->plan.n && rc == VMIG_OK; i++) {
         struct vmig_job_coll *c = &j->coll[i];
         /* only what the job finished: a running one reports its own progress */
         if (c->status != VMIG_JOB_SUCCESSFUL || c->state.index_built || !c->state.indexed) continue;
-        if (!token && (rc = dst_token(s, j, dst_secret, &token, err))) break;
-        struct vmig_endpoint dst;
-        memset(&dst, 0, sizeof dst);
-        dst.url = j->dst_url;
-        dst.secret = token;
-        dst.db = j->dst_db;
-        dst.ca_file = j->dst_ca_file;
-        dst.insecure = j->dst_insecure;
-        dst.timeout_ms = j->timeout_ms;
+        if (!have_token) {
+            if ((rc = vmig_job_secrets_get(s, j, NULL, dst_secret, NULL, &token, err))) break;
+            have_token = 1;
+            vmig_job_endpoints(j, NULL, token, &src, &dst);
+        }
         uint64_t rows = 0, total = 0;
         int built = 0;
         rc = vmig_target_index_progress(&dst, &j->plan.coll[i], &rows, &total, &built, err);

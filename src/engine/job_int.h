@@ -14,6 +14,16 @@ void vmig_job_verify_from_json(const char *text, struct vmig_verify_result *vr);
 char *vmig_job_opts_to_json(const struct vmig_job_opts *o);
 void vmig_job_opts_from_json(const char *text, struct vmig_job_opts *o);
 
+/* The job's secrets: the given ones (NULL/"" = none given), else the stored ones
+ * (decrypted), else NULL. *src / *dst are malloc'd; wipe and free them. Either out
+ * pointer may be NULL when that secret is not wanted. */
+enum vmig_code vmig_job_secrets_get(struct vmig_store *s, const struct vmig_job *j,
+                                    const char *src_given, const char *dst_given, char **src,
+                                    char **dst, struct vmig_err *err);
+/* The endpoints a job runs against (strings borrowed from j and the secrets). */
+void vmig_job_endpoints(const struct vmig_job *j, const char *src_secret, const char *dst_secret,
+                        struct vmig_endpoint *src, struct vmig_endpoint *dst);
+
 /* This machine's host name (for job owners). */
 void vmig_job_host_name(char out[256]);
 /* What a claim expects to find unchanged in the store (compare-and-swap). */

@@ -62,19 +62,34 @@ struct runctx {
     int mon_stop;
 };
 
-/* One line of the job's log. point is the point id the line is about (an error's
- * err->point, a reject's id), NULL or "" for none; it is never read out of msg.
- * Best effort: a log line that cannot be stored is not worth failing the job for, and
- * a store that cannot be written fails the job's status writes, which are checked. */
+/* Text leaving the runner (the job's log, the host's sink, a stored error) goes through
+ * here once: the job's secrets (and a token's password alone) become "***". */
+static void redact_job(const struct runctx *c, struct vmig_buf *b)
+{
+    vmig_redact_secret(b, c->src_secret);
+    vmig_redact_secret(b, c->dst_secret);
+}
+
+/* One already redacted line of the job's log. point is the point id the line is about
+ * (an error's err->point, a reject's id), NULL or "" for none; it is never read out of
+ * the text. Best effort: a log line that cannot be stored is not worth failing the job
+ * for, and a store that cannot be written fails the job's status writes, which are
+ * checked. */
+static void store_line(struct runctx *c, int level, const char *coll, const char *point,
+                       const char *redacted)
+{
+    c->s->vt->log_add(c->s, c->id, (int64_t)vmig_wall_ms(), level, coll, point ? point : "",
+                      redacted, NULL);
+}
+
+/* One line of the job's log from raw text. */
 static void job_log(struct runctx *c, int level, const char *coll, const char *point,
                     const char *msg)
 {
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, msg);
-    vmig_redact_secret(&b, c->src_secret);
-    vmig_redact_secret(&b, c->dst_secret);
-    c->s->vt->log_add(c->s, c->id, (int64_t)vmig_wall_ms(), level, coll, point ? point : "", b.p,
-                      NULL);
+    redact_job(c, &b);
+    store_line(c, level, coll, point, b.p);
     vmig_buf_release(&b);
 }
 
@@ -115,11 +130,10 @@ static void run_log(void *ud, int level, const char *msg)
     struct runctx *c = ud;
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, msg);
-    vmig_redact_secret(&b, c->src_secret);
-    vmig_redact_secret(&b, c->dst_secret);
+    redact_job(c, &b);
     if (level <= VMIG_LOG_WARN) {
         const char *coll = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : NULL;
-        job_log(c, level, coll, NULL, b.p);
+        store_line(c, level, coll, NULL, b.p);
     }
     if (c->ro->log && level <= c->ro->log_level) c->ro->log(c->ro->log_ud, level, b.p);
     vmig_buf_release(&b);
@@ -222,19 +236,8 @@ static void runctx_release(struct runctx *c)
 /* Secrets: the host's override, else the stored ones (decrypted). */
 static enum vmig_code load_secrets(struct runctx *c, struct vmig_err *err)
 {
-    struct vmig_store_blob bs = {0}, bd = {0};
-    enum vmig_code rc = VMIG_OK;
-    if (c->ro->src_secret && *c->ro->src_secret) c->src_secret = xstrdup(c->ro->src_secret);
-    if (c->ro->dst_secret && *c->ro->dst_secret) c->dst_secret = xstrdup(c->ro->dst_secret);
-    if (c->job.secrets_stored && (!c->src_secret || !c->dst_secret)) {
-        rc = c->s->vt->job_secrets(c->s, c->id, &bs, &bd, err);
-        if (!rc && !c->src_secret) rc = vmig_secret_open(&bs, &c->src_secret, err);
-        if (!rc && !c->dst_secret) rc = vmig_secret_open(&bd, &c->dst_secret, err);
-    }
-    vmig_store_blob_release(&bs);
-    vmig_store_blob_release(&bd);
-    if (rc) vmig_err_prefix(err, "job '%s': ", c->id);
-    return rc;
+    return vmig_job_secrets_get(c->s, &c->job, c->ro->src_secret, c->ro->dst_secret,
+                                &c->src_secret, &c->dst_secret, err);
 }
 
 /* The public actions, and the worker's own way of taking a PENDING job. */
@@ -266,21 +269,19 @@ static enum vmig_code apply_retry(struct vmig_job *j, const struct vmig_job_retr
                                   struct vmig_err *err)
 {
     if (!ch) return VMIG_OK;
-    int nulls = -1, conflict = -1;
     char words[64];
-    int k = vmig_policy_check(ch->null_values, ch->payload_conflict, NULL, words, sizeof words);
+    enum vmig_null_policy np = VMIG_NULL_FAIL;
+    enum vmig_conflict_policy cp = VMIG_CONFLICT_FAIL;
+    int k = vmig_policy_check(ch->null_values, ch->payload_conflict, NULL, &np, &cp, NULL, words,
+                              sizeof words);
     if (k) /* the faces name their own flag or field first; this is the library's word */
         return vmig_err_set(err, VMIG_E_USAGE, "the retry's %s must be %s, not '%s'",
                             k == 1 ? "null values" : "payload conflict", words,
                             k == 1 ? ch->null_values : ch->payload_conflict);
-    enum vmig_null_policy np;
-    enum vmig_conflict_policy cp;
-    if (!vmig_null_policy_parse(ch->null_values, &np)) nulls = (int)np;
-    if (!vmig_conflict_policy_parse(ch->payload_conflict, &cp)) conflict = (int)cp;
     for (size_t i = 0; i < j->plan.n && i < j->ncolls; i++) {
         if (j->coll[i].status != VMIG_JOB_FAILED) continue;
-        if (nulls >= 0) j->plan.coll[i].null_policy = (enum vmig_null_policy)nulls;
-        if (conflict >= 0) j->plan.coll[i].conflict_policy = (enum vmig_conflict_policy)conflict;
+        if (ch->null_values) j->plan.coll[i].null_policy = np;
+        if (ch->payload_conflict) j->plan.coll[i].conflict_policy = cp;
     }
     if (ch->rejects && *ch->rejects) {
         snprintf(j->opts.rejects, sizeof j->opts.rejects, "%s", ch->rejects);
@@ -464,12 +465,11 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     }
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, e.msg[0] ? e.msg : vmig_strerror(rc));
-    vmig_redact_secret(&b, c->src_secret);
-    vmig_redact_secret(&b, c->dst_secret);
+    redact_job(c, &b);
     if (!e.coll[0]) vmig_err_at(&e, pc->source, NULL, NULL);
     e.code = rc;
     snprintf(e.msg, sizeof e.msg, "%s", b.p); /* redacted; the facts stay */
-    job_log(c, VMIG_LOG_ERROR, pc->source, e.point, e.msg);
+    store_line(c, VMIG_LOG_ERROR, pc->source, e.point, e.msg);
     final_status(c, i, VMIG_JOB_FAILED, &e, now);
     if (first->code == VMIG_OK) *first = e;
     vmig_buf_release(&b);
@@ -528,17 +528,7 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
     }
     rc = load_secrets(&c, err);
     if (rc) goto out;
-    c.src.url = j->src_url;
-    c.src.secret = c.src_secret;
-    c.src.ca_file = j->src_ca_file;
-    c.src.insecure = j->src_insecure;
-    c.src.timeout_ms = j->timeout_ms;
-    c.dst.url = j->dst_url;
-    c.dst.secret = c.dst_secret;
-    c.dst.db = j->dst_db;
-    c.dst.ca_file = j->dst_ca_file;
-    c.dst.insecure = j->dst_insecure;
-    c.dst.timeout_ms = j->timeout_ms;
+    vmig_job_endpoints(j, c.src_secret, c.dst_secret, &c.src, &c.dst);
 
     struct vmig_store_expect ex;
     vmig_job_expect_of(j, &ex);

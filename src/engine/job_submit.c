@@ -73,7 +73,9 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
             vmig_err_at(err, out->refused[0].source, NULL, out->refused[0].field);
         }
         else
-            rc = vmig_err_set(err, VMIG_E_USAGE, "the source has no collections to migrate");
+            rc = vmig_err_set(err, VMIG_E_USAGE, "%s",
+                              req->plan ? "the plan has no collections to migrate"
+                                        : "the source has no collections to migrate");
         goto out;
     }
     rc = vmig_job_create(s, req->src, req->dst, &run, req->opts, req->store_secrets, out->id, err);

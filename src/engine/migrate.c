@@ -17,6 +17,7 @@
 #include "engine/engine_int.h"
 #include "util/log.h"
 #include "util/retry.h"
+#include "util/wait.h"
 #include "vmig/migrate.h"
 
 const char *vmig_phase_name(enum vmig_coll_phase p)
@@ -164,17 +165,13 @@ static enum vmig_code ph_verify(struct eng *e, struct vmig_source *s, struct vmi
                             e->vr, err);
 }
 
-/* Bound of the index wait: --wait-timeout, like every wait on the server. */
-static uint64_t wait_limit_ms(const struct eng *e)
-{
-    return vmig_wait_limit_ms(e->dst);
-}
-
 static enum vmig_code ph_index(struct eng *e, struct vmig_source *s, struct vmig_err *err)
 {
     (void)s;
-    uint64_t start = vmig_now_ms();
-    int pause = 500;
+    char what[VMIG_NAME_MAX + 32], progress[96];
+    snprintf(what, sizeof what, "the index of collection '%s'", e->pc->target);
+    struct vmig_wait w;
+    vmig_wait_init(&w, e->ctx, vmig_wait_limit_ms(e->dst));
     for (;;) {
         uint64_t rows = 0, total = 0;
         int built = 0;
@@ -199,18 +196,10 @@ static enum vmig_code ph_index(struct eng *e, struct vmig_source *s, struct vmig
                          e->pc->target, (unsigned long long)rows, (unsigned long long)total);
             return VMIG_OK;
         }
-        if (vmig_now_ms() - start > wait_limit_ms(e))
-            return vmig_err_set(err, VMIG_E_TIMEOUT,
-                                "the index of collection '%s' is not built after %.0f s (%llu of "
-                                "%llu rows indexed); the collection is loaded and searchable: "
-                                "resume to wait again, or raise --wait-timeout",
-                                e->pc->target, (double)wait_limit_ms(e) / 1000.0,
-                                (unsigned long long)rows, (unsigned long long)total);
-        if (vmig_run_sleep(e->ctx, pause))
-            return vmig_err_set(err, VMIG_E_CANCELLED,
-                                "cancelled while waiting for the index of collection '%s'",
-                                e->pc->target);
-        if (pause < 5000) pause *= 2;
+        /* the collection is loaded and searchable whatever this wait ends with */
+        snprintf(progress, sizeof progress, "%llu of %llu rows indexed", (unsigned long long)rows,
+                 (unsigned long long)total);
+        if ((rc = vmig_wait_next(&w, what, progress, "built", err))) return rc;
     }
 }
 

@@ -139,17 +139,21 @@ POLICY_WORDS(null_policy, enum vmig_null_policy, null_words)
 POLICY_WORDS(conflict_policy, enum vmig_conflict_policy, conflict_words)
 POLICY_WORDS(index_kind, enum vmig_index_kind, index_words)
 
-int vmig_policy_check(const char *nulls, const char *conflict, const char *index, char *list,
-                      size_t n)
+int vmig_policy_check(const char *nulls, const char *conflict, const char *index,
+                      enum vmig_null_policy *nulls_out, enum vmig_conflict_policy *conflict_out,
+                      enum vmig_index_kind *index_out, char *list, size_t n)
 {
     const char *given[] = {nulls, conflict, index};
     const struct word *tabs[] = {null_words, conflict_words, index_words};
-    int v;
+    int v[3] = {0, 0, 0};
     for (int i = 0; i < 3; i++)
-        if (given[i] && word_parse(tabs[i], given[i], &v)) {
+        if (given[i] && word_parse(tabs[i], given[i], &v[i])) {
             word_list(tabs[i], list, n);
             return i + 1;
         }
+    if (nulls && nulls_out) *nulls_out = (enum vmig_null_policy)v[0];
+    if (conflict && conflict_out) *conflict_out = (enum vmig_conflict_policy)v[1];
+    if (index && index_out) *index_out = (enum vmig_index_kind)v[2];
     return 0;
 }
 

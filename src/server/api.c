@@ -237,14 +237,18 @@ static int get_endpoint(struct api_req *r, struct api_resp *out, const char *sid
 }
 
 /* null_values, payload_conflict and index (each may be NULL) name words of the
- * library's tables: 0, or -1 after a 400 naming the field (under path) and the words. */
+ * library's tables, stored into mo (may be NULL: only checked): 0, or -1 after a 400
+ * naming the field (under path) and the words. */
 static int policy_words(const struct api_req *r, struct api_resp *out, const char *path,
-                        const char *nulls, const char *conflict, const char *index)
+                        const char *nulls, const char *conflict, const char *index,
+                        struct vmig_map_opts *mo)
 {
     static const char *const field[] = {"", "null_values", "payload_conflict", "index"};
     const char *given[] = {"", nulls, conflict, index};
     char words[64];
-    int k = vmig_policy_check(nulls, conflict, index, words, sizeof words);
+    int k = vmig_policy_check(nulls, conflict, index, mo ? &mo->nulls : NULL,
+                              mo ? &mo->conflict : NULL, mo ? &mo->index : NULL, words,
+                              sizeof words);
     if (!k) return 0;
     api_error(r, out, 400, "usage", "%s%s must be %s, not '%s'", path, field[k], words, given[k]);
     return -1;
@@ -266,10 +270,7 @@ static int get_map_opts(const struct api_req *r, struct api_resp *out, const cha
         get_ranged(r, out, o, "options.", "max_vector_fields", VMIG_MAX_VECTOR_FIELDS_MIN,
                    VMIG_MAX_VECTOR_FIELDS, &mo->max_vector_fields))
         return -1;
-    if (policy_words(r, out, "options.", nulls, conflict, index)) return -1;
-    if (nulls) vmig_null_policy_parse(nulls, &mo->nulls);
-    if (conflict) vmig_conflict_policy_parse(conflict, &mo->conflict);
-    if (index) vmig_index_kind_parse(index, &mo->index);
+    if (policy_words(r, out, "options.", nulls, conflict, index, mo)) return -1;
     json_t *edits = r->body ? json_object_get(r->body, "edits") : NULL;
     if (edits && !json_is_null(edits)) {
         if (!json_is_array(edits)) {
@@ -707,7 +708,7 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
         r->secrets[r->nsecrets++] = dst_secret;
     if (act == VMIG_JOB_RETRY && (get_str(r, out, r->body, "", "null_values", &nulls) ||
                                   get_str(r, out, r->body, "", "payload_conflict", &conflict) ||
-                                  policy_words(r, out, "", nulls, conflict, NULL)))
+                                  policy_words(r, out, "", nulls, conflict, NULL, NULL)))
         return;
     if (act == VMIG_JOB_RESUME && st == VMIG_JOB_PENDING && !orphaned && !src_secret &&
         !dst_secret) {

@@ -30,13 +30,12 @@
 #include "target/milvus_codec.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/wait.h"
 
 #define WRITE_MAX (VMIG_GRPC_MAX - 4096u) /* headroom for gRPC framing */
 #define SLOW_FACTOR 5                     /* DDL, flush, index, load: 5x the call timeout */
 #define QUERY_BYTES (16u << 20)           /* aim for responses of about this size */
 #define QUERY_MAX_IDS 1024
-#define WAIT_REPORT_MS 10000 /* a wait logs its progress this often */
-#define WAIT_LOUD_MS 60000   /* and as a warning from this long on */
 
 struct vmig_target {
     struct vmig_grpc *g;
@@ -82,12 +81,23 @@ static void db_missing_hint(const struct vmig_target *t, struct vmig_err *err)
     db_missing(t, err);
 }
 
+/* The subject rule of vmig/error.h: a failure about target collection coll (NULL:
+ * none, a server-wide call) says so in err->coll, unless it named a subject of its own
+ * (a point's write names the point and the collection). Every RPC and every vtable
+ * entry that fails outside one (an encoder, a wait) ends through here. */
+static enum vmig_code about(enum vmig_code rc, const char *coll, struct vmig_err *err)
+{
+    if (rc && coll && err && !err->coll[0]) vmig_err_at(err, coll, NULL, NULL);
+    return rc;
+}
+
 /* One RPC with retries: send req to rpc, decode the answer with dec. Transport
  * errors get what as a prefix; decoders put it into their own messages. The first
  * retry of an Insert after a timeout switches to Upsert (see the file comment). */
 static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const struct vmig_buf *req,
                                int timeout_ms, decode_fn dec, void *ctx, const char *what,
-                               const struct vmig_retry_policy *pol, struct vmig_err *err)
+                               const char *coll, const struct vmig_retry_policy *pol,
+                               struct vmig_err *err)
 {
     enum vmig_code rc;
     struct vmig_buf resp;
@@ -120,7 +130,8 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
         rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
     if (rc) db_missing_hint(t, err);
     vmig_buf_release(&resp);
-    return rc;
+    /* the subject rule of vmig/error.h: what names the target collection, so does coll */
+    return about(rc, coll, err);
 }
 
 /* ---- decoders adapted to decode_fn ---- */
@@ -282,7 +293,7 @@ static enum vmig_code check_database(struct vmig_target *t, const struct vmig_re
     struct db_ctx c = {t->db, 0};
     vmig_milvus_enc_empty(&req);
     enum vmig_code rc = rpc_call(t, "ListDatabases", &req, 0, d_has_db, &c,
-                                 "cannot list the databases of Milvus", pol, err);
+                                 "cannot list the databases of Milvus", NULL, pol, err);
     vmig_buf_release(&req);
     if (rc == VMIG_E_REMOTE && err->server_code == 12 /* gRPC UNIMPLEMENTED */) {
         vmig_err_clear(err);
@@ -308,10 +319,10 @@ static enum vmig_code m_probe(struct vmig_target *t, struct vmig_target_caps *ca
     pol.max_total_ms = 10000;
 
     vmig_milvus_enc_empty(&req);
-    rc = rpc_call(t, "GetVersion", &req, 0, d_version, &vc, "cannot get the Milvus version", &pol,
+    rc = rpc_call(t, "GetVersion", &req, 0, d_version, &vc, "cannot get the Milvus version", NULL, &pol,
                   err);
     if (rc) goto out;
-    rc = rpc_call(t, "CheckHealth", &req, 0, d_health, NULL, "Milvus health check failed", &pol,
+    rc = rpc_call(t, "CheckHealth", &req, 0, d_health, NULL, "Milvus health check failed", NULL, &pol,
                   err);
     if (rc) goto out;
     if (t->db[0]) rc = check_database(t, &pol, err);
@@ -330,7 +341,7 @@ static enum vmig_code m_has_collection(struct vmig_target *t, const char *name, 
     snprintf(what, sizeof what, "cannot look up collection '%s' on target", name);
     *exists = 0;
     vmig_milvus_enc_has_collection(dbn(t), name, &req);
-    enum vmig_code rc = rpc_call(t, "HasCollection", &req, 0, d_bool, exists, what, NULL, err);
+    enum vmig_code rc = rpc_call(t, "HasCollection", &req, 0, d_bool, exists, what, name, NULL, err);
     vmig_buf_release(&req);
     return rc;
 }
@@ -351,7 +362,7 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
         goto out;
     }
     uint64_t faults0 = atomic_load(&t->faults);
-    rc = rpc_call(t, "CreateCollection", &req, slow(t), d_status, NULL, what, NULL, err);
+    rc = rpc_call(t, "CreateCollection", &req, slow(t), d_status, NULL, what, pc->target, NULL, err);
     if (rc == VMIG_E_REMOTE && atomic_load(&t->faults) == faults0) {
         /* no attempt of ours met a timeout or an outage: someone else made it meanwhile */
         struct vmig_err e2;
@@ -374,7 +385,7 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
     }
 out:
     vmig_buf_release(&req);
-    return rc;
+    return about(rc, pc->target, err);
 }
 
 static enum vmig_code m_drop_collection(struct vmig_target *t, const char *name,
@@ -385,7 +396,7 @@ static enum vmig_code m_drop_collection(struct vmig_target *t, const char *name,
     snprintf(what, sizeof what, "cannot drop collection '%s' on target", name);
     vmig_milvus_enc_drop_collection(dbn(t), name, &req);
     enum vmig_code rc =
-        rpc_call(t, "DropCollection", &req, slow(t), d_status, NULL, what, NULL, err);
+        rpc_call(t, "DropCollection", &req, slow(t), d_status, NULL, what, name, NULL, err);
     if (rc == VMIG_E_NOT_FOUND) { /* gone already: what the caller wanted */
         vmig_err_clear(err);
         rc = VMIG_OK;
@@ -411,13 +422,13 @@ static enum vmig_code m_write(struct vmig_target *t, const struct vmig_plan_coll
             vmig_run_log(t->ctx, VMIG_LOG_DEBUG, "%s '%s': rows %zu..%zu of %zu in one request (%zu bytes)",
                        upsert ? "upsert" : "insert", pc->target, lo, hi, b->n, req.len);
         struct mut_ctx mc = {upsert, hi - lo};
-        rc = rpc_call(t, upsert ? "Upsert" : "Insert", &req, 0, d_mutation, &mc, what, NULL, err);
+        rc = rpc_call(t, upsert ? "Upsert" : "Insert", &req, 0, d_mutation, &mc, what, pc->target, NULL, err);
         if (rc) goto out;
         lo = hi;
     }
 out:
     vmig_buf_release(&req);
-    return rc;
+    return about(rc, pc->target, err);
 }
 
 static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vmig_err *err)
@@ -427,7 +438,7 @@ static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vm
     snprintf(what, sizeof what, "cannot flush collection '%s' on target", name);
     vmig_milvus_enc_flush(dbn(t), name, &req);
     struct flush_ctx fc = {name, 0, NULL, 0};
-    enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, &fc, what, NULL, err);
+    enum vmig_code rc = rpc_call(t, "Flush", &req, slow(t), d_flush, &fc, what, name, NULL, err);
     vmig_run_log(t->ctx, VMIG_LOG_DEBUG, "flush of '%s': rc %d, flush ts %llu, %zu segments", name, (int)rc,
                (unsigned long long)fc.ts, fc.nseg);
     if (!rc) {
@@ -442,55 +453,6 @@ static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vm
     free(fc.seg);
     vmig_buf_release(&req);
     return rc;
-}
-
-/* Poll pause: 200 ms doubling to 5 s, sliced so a cancel is seen within 100 ms. */
-static int poll_sleep(struct vmig_target *t, int *pause)
-{
-    if (vmig_run_sleep(t->ctx, *pause)) return -1;
-    if (*pause < 5000) *pause *= 2;
-    return 0;
-}
-
-/* One bounded, reported, cancellable wait: every wait on the server (flush, index
- * build, load) polls, then calls wait_next() with what it waits for and how far it
- * got. wait_next() logs that every WAIT_REPORT_MS (as a warning after WAIT_LOUD_MS),
- * fails when the --wait-timeout bound has passed, else sleeps (ends on cancel). */
-struct wait {
-    uint64_t start, reported;
-    int pause, first;
-};
-
-static void wait_init(struct wait *w)
-{
-    w->start = w->reported = vmig_now_ms();
-    w->pause = 200;
-    w->first = 1;
-}
-
-/* what: "the index on field 'v' of collection 'c'"; progress: "12 of 30 rows indexed"
- * (may be empty); undone: "built", "loaded", ... */
-static enum vmig_code wait_next(struct vmig_target *t, struct wait *w, const char *what,
-                                const char *progress, const char *undone, struct vmig_err *err)
-{
-    uint64_t now = vmig_now_ms(), spent = now - w->start;
-    const char *sep = progress[0] ? ", " : "";
-    if (w->first || now - w->reported >= WAIT_REPORT_MS) {
-        vmig_run_log(t->ctx, spent >= WAIT_LOUD_MS ? VMIG_LOG_WARN : VMIG_LOG_INFO,
-             "waiting for %s%s%s, %.0f s of at most %.0f s (--wait-timeout)", what, sep, progress,
-             (double)spent / 1000.0, (double)t->wait_limit_ms / 1000.0);
-        w->reported = now;
-        w->first = 0;
-    }
-    if (spent > t->wait_limit_ms)
-        return vmig_err_set(err, VMIG_E_TIMEOUT,
-                            "%s: not %s after %.0f s%s%s%s; the server may be busy: wait for it "
-                            "and resume, or raise --wait-timeout",
-                            what, undone, (double)t->wait_limit_ms / 1000.0,
-                            progress[0] ? " (" : "", progress, progress[0] ? ")" : "");
-    if (poll_sleep(t, &w->pause))
-        return vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled while waiting", what);
-    return VMIG_OK;
 }
 
 /* Flush returns before the server has sealed and persisted the segments (Milvus 2.3:
@@ -508,24 +470,24 @@ static enum vmig_code wait_flushed(struct vmig_target *t, const char *name, stru
     if (!req.len) return VMIG_OK;
     enum vmig_code rc = VMIG_OK;
     char what[VMIG_NAME_MAX + 64];
-    struct wait w;
-    wait_init(&w);
+    struct vmig_wait w;
+    vmig_wait_init(&w, t->ctx, t->wait_limit_ms);
     char desc[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot wait for the flush of collection '%s'", name);
     snprintf(desc, sizeof desc, "the flush of collection '%s'", name);
     for (;;) {
         int flushed = 0;
-        rc = rpc_call(t, "GetFlushState", &req, 0, d_bool, &flushed, what, NULL, err);
+        rc = rpc_call(t, "GetFlushState", &req, 0, d_bool, &flushed, what, name, NULL, err);
         if (rc == VMIG_E_REMOTE && err->server_code == 12 /* gRPC UNIMPLEMENTED */) {
             vmig_err_clear(err);
             rc = VMIG_OK;
             break;
         }
         if (rc || flushed) break;
-        if ((rc = wait_next(t, &w, desc, "", "done", err))) break;
+        if ((rc = vmig_wait_next(&w, desc, "", "done", err))) break;
     }
     vmig_buf_release(&req);
-    return rc;
+    return about(rc, name, err);
 }
 
 static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_plan_coll *pc,
@@ -540,12 +502,13 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
         snprintf(what, sizeof what, "cannot create index on field '%s' of collection '%s'", field,
                  pc->target);
         if ((rc = vmig_milvus_enc_create_index(dbn(t), pc, f, &req, err))) goto out;
-        rc = rpc_call(t, "CreateIndex", &req, slow(t), d_status, NULL, what, NULL, err);
+        rc = rpc_call(t, "CreateIndex", &req, slow(t), d_status, NULL, what, pc->target, NULL, err);
         /* A busy server (Milvus Lite compacting after a large flush holds the lock
          * CreateIndex needs) can outlast the deadline while the request is still queued
-         * or running: keep waiting through DescribeIndex below instead of failing. */
+         * or running: the index phase reads its state (DescribeIndex) instead of failing. */
         if (rc == VMIG_E_TIMEOUT) {
-            vmig_run_log(t->ctx, VMIG_LOG_WARN, "%s: no answer in time; waiting for the build instead", what);
+            vmig_run_log(t->ctx, VMIG_LOG_WARN,
+                         "%s: no answer in time; its state is read with the index progress", what);
             vmig_err_clear(err);
             rc = VMIG_OK;
         }
@@ -560,7 +523,7 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
     }
 out:
     vmig_buf_release(&req);
-    return rc;
+    return about(rc, pc->target, err);
 }
 
 /* Every build is done when each field's index is Finished (3) with every row indexed;
@@ -582,7 +545,7 @@ static enum vmig_code m_index_progress(struct vmig_target *t, const struct vmig_
                  pc->target);
         vmig_milvus_enc_describe_index(dbn(t), pc->target, field, &req);
         struct index_ctx ic = {field, 0, 0, 0};
-        if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, NULL, err))) goto out;
+        if ((rc = rpc_call(t, "DescribeIndex", &req, 0, d_index, &ic, what, pc->target, NULL, err))) goto out;
         /* Milvus 2.3 reports Finished as soon as the index is defined, with rows still
          * to index (0 of 30000, pending 30000): built is Finished with every row the
          * server counts indexed. */
@@ -592,7 +555,7 @@ static enum vmig_code m_index_progress(struct vmig_target *t, const struct vmig_
     }
 out:
     vmig_buf_release(&req);
-    return rc;
+    return about(rc, pc->target, err);
 }
 
 static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
@@ -603,17 +566,17 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
     char what[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot load collection '%s' on target", name);
     vmig_milvus_enc_load(dbn(t), name, &req);
-    if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, NULL, err)) ||
+    if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, name, NULL, err)) ||
         !wait)
         goto out;
     vmig_milvus_enc_load_state(dbn(t), name, &req);
-    struct wait w;
-    wait_init(&w);
+    struct vmig_wait w;
+    vmig_wait_init(&w, t->ctx, t->wait_limit_ms);
     char desc[VMIG_NAME_MAX + 64];
     snprintf(desc, sizeof desc, "collection '%s' to load", name);
     for (;;) {
         int state = 0;
-        if ((rc = rpc_call(t, "GetLoadState", &req, 0, d_load, &state, what, NULL, err))) goto out;
+        if ((rc = rpc_call(t, "GetLoadState", &req, 0, d_load, &state, what, name, NULL, err))) goto out;
         if (state == VMIG_MLOAD_LOADED) break;
         if (state == VMIG_MLOAD_NOT_EXIST) {
             rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s: collection does not exist", what);
@@ -621,11 +584,11 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
         }
         char progress[32];
         snprintf(progress, sizeof progress, "state %d", state);
-        if ((rc = wait_next(t, &w, desc, progress, "loaded", err))) goto out;
+        if ((rc = vmig_wait_next(&w, desc, progress, "loaded", err))) goto out;
     }
 out:
     vmig_buf_release(&req);
-    return rc;
+    return about(rc, name, err);
 }
 
 static enum vmig_code m_count(struct vmig_target *t, const char *name, uint64_t *n,
@@ -636,7 +599,7 @@ static enum vmig_code m_count(struct vmig_target *t, const char *name, uint64_t 
     snprintf(what, sizeof what, "cannot count rows of collection '%s' on target", name);
     *n = 0;
     vmig_milvus_enc_count(dbn(t), name, &req);
-    enum vmig_code rc = rpc_call(t, "Query", &req, slow(t), d_count, n, what, NULL, err);
+    enum vmig_code rc = rpc_call(t, "Query", &req, slow(t), d_count, n, what, name, NULL, err);
     vmig_buf_release(&req);
     return rc;
 }
@@ -663,88 +626,16 @@ static enum vmig_code m_retrieve(struct vmig_target *t, const struct vmig_plan_c
         size_t k = n - at < chunk ? n - at : chunk;
         if ((rc = vmig_milvus_enc_query_ids(dbn(t), pc, ids + at, k, &req, err))) goto out;
         struct rows_ctx rc_ = {pc, out, out->n};
-        if ((rc = rpc_call(t, "Query", &req, slow(t), d_rows, &rc_, what, NULL, err))) goto out;
+        if ((rc = rpc_call(t, "Query", &req, slow(t), d_rows, &rc_, what, pc->target, NULL, err))) goto out;
     }
 out:
     vmig_buf_release(&req);
-    return rc;
+    return about(rc, pc->target, err);
 }
 
 static uint64_t m_faults(struct vmig_target *t)
 {
     return atomic_load(&t->faults);
-}
-
-/* ---- the vtable: every failure is about the target collection it names ---------- */
-
-/* The subject rule of vmig/error.h: each message above names the target collection
- * (in its `what`), so err->coll says it too, unless the failure named a subject of its
- * own (a point's write names the point and the collection). */
-static enum vmig_code about(enum vmig_code rc, const char *name, struct vmig_err *err)
-{
-    if (rc && err && !err->coll[0]) vmig_err_at(err, name, NULL, NULL);
-    return rc;
-}
-
-static enum vmig_code v_has_collection(struct vmig_target *t, const char *name, int *exists,
-                                       struct vmig_err *err)
-{
-    return about(m_has_collection(t, name, exists, err), name, err);
-}
-
-static enum vmig_code v_create_collection(struct vmig_target *t, const struct vmig_plan_coll *pc,
-                                          struct vmig_err *err)
-{
-    return about(m_create_collection(t, pc, err), pc->target, err);
-}
-
-static enum vmig_code v_drop_collection(struct vmig_target *t, const char *name,
-                                        struct vmig_err *err)
-{
-    return about(m_drop_collection(t, name, err), name, err);
-}
-
-static enum vmig_code v_write(struct vmig_target *t, const struct vmig_plan_coll *pc,
-                              const struct vmig_batch *b, int upsert, struct vmig_err *err)
-{
-    return about(m_write(t, pc, b, upsert, err), pc->target, err);
-}
-
-static enum vmig_code v_flush(struct vmig_target *t, const char *name, struct vmig_err *err)
-{
-    return about(m_flush(t, name, err), name, err);
-}
-
-static enum vmig_code v_create_indexes(struct vmig_target *t, const struct vmig_plan_coll *pc,
-                                       struct vmig_err *err)
-{
-    return about(m_create_indexes(t, pc, err), pc->target, err);
-}
-
-static enum vmig_code v_index_progress(struct vmig_target *t, const struct vmig_plan_coll *pc,
-                                       uint64_t *indexed, uint64_t *total, int *built,
-                                       struct vmig_err *err)
-{
-    return about(m_index_progress(t, pc, indexed, total, built, err), pc->target, err);
-}
-
-static enum vmig_code v_load(struct vmig_target *t, const char *name, int wait,
-                             struct vmig_err *err)
-{
-    return about(m_load(t, name, wait, err), name, err);
-}
-
-static enum vmig_code v_count(struct vmig_target *t, const char *name, uint64_t *n,
-                              struct vmig_err *err)
-{
-    return about(m_count(t, name, n, err), name, err);
-}
-
-static enum vmig_code v_retrieve(struct vmig_target *t, const struct vmig_plan_coll *pc,
-                                 const struct vmig_layout *lay, const struct vmig_point_id *ids,
-                                 size_t n, struct vmig_batch *out, struct vmig_err *err)
-{
-    return about(m_retrieve(t, pc, lay, ids, n, out, err), pc->target, err);
 }
 
 static const char *const schemes[] = {"http", "https", "tcp", NULL};
@@ -755,15 +646,15 @@ const struct vmig_target_vt vmig_target_milvus = {
     .open = m_open,
     .close = m_close,
     .probe = m_probe,
-    .has_collection = v_has_collection,
-    .create_collection = v_create_collection,
-    .drop_collection = v_drop_collection,
-    .write = v_write,
-    .flush = v_flush,
-    .create_indexes = v_create_indexes,
-    .index_progress = v_index_progress,
-    .load = v_load,
-    .count = v_count,
-    .retrieve = v_retrieve,
+    .has_collection = m_has_collection,
+    .create_collection = m_create_collection,
+    .drop_collection = m_drop_collection,
+    .write = m_write,
+    .flush = m_flush,
+    .create_indexes = m_create_indexes,
+    .index_progress = m_index_progress,
+    .load = m_load,
+    .count = m_count,
+    .retrieve = m_retrieve,
     .faults = m_faults,
 };

@@ -46,15 +46,18 @@ enum vmig_code vmig_milvus_status(const Vmig__Milvus__Status *st, const char *wh
     int restarting = 0;
     for (size_t i = 0; i < sizeof transient / sizeof transient[0] && !restarting; i++)
         restarting = strstr(reason, transient[i]) != NULL;
-    /* Milvus Lite has no codes of its own for these two (it answers code 1): its reason
-     * is read here, once, while decoding, and becomes err->server_reason. */
+    /* Milvus Lite has no codes of its own for these two (it answers code 1): only then
+     * its reason is read, once, while decoding, and becomes err->server_reason. Whole
+     * phrases: a reason quotes user names ("collection not found[collection=exist_docs]"). */
     enum vmig_server_reason why = VMIG_SR_NONE;
+    int lite = st->code == 1;
     if (restarting)
         why = VMIG_SR_TRANSIENT;
-    else if (st->code == 800 || (strstr(reason, "database") && strstr(reason, "not exist")))
+    else if (st->code == 800 || (lite && strstr(reason, "database '") &&
+                                 strstr(reason, "' does not exist")))
         why = VMIG_SR_DB_MISSING;
-    else if (strstr(reason, "exist") && !strstr(reason, "not exist"))
-        why = VMIG_SR_EXISTS; /* "already exists", "existed" */
+    else if (lite && strstr(reason, "already exist"))
+        why = VMIG_SR_EXISTS; /* "already exists", "already existed" */
     /* Retry only what the server marks retriable (Status.retriable: not ready,
      * unavailable, rate limits), the rate-limit codes and a 2.3 server re-registering
      * its nodes. Everything else is permanent and fails at once: Milvus Lite answers

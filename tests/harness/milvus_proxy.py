@@ -33,6 +33,7 @@ class MilvusLedgerProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self.rows = collections.defaultdict(collections.Counter)  # coll -> pk -> rows
         self.calls = collections.Counter()
+        self.stall_index = False  # DescribeIndex answers "InProgress, 0 rows indexed"
         self._mu = threading.Lock()
         self._chan = grpc.insecure_channel(backend, options=_OPTS)
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=_OPTS)
@@ -56,8 +57,21 @@ class MilvusLedgerProxy:
             resp = call(req, metadata=meta, timeout=left if left and left < 1e6 else None)
         except grpc.RpcError as e:
             ctx.abort(e.code(), e.details() or "")
-        self._account(method.rsplit("/", 1)[-1], req, resp)
+        rpc = method.rsplit("/", 1)[-1]
+        self._account(rpc, req, resp)
+        if rpc == "DescribeIndex" and self.stall_index:
+            resp = self._stalled_index(resp)
         return resp
+
+    def _stalled_index(self, resp: bytes) -> bytes:
+        """The answer of a server whose index build does not move: every index InProgress
+        with none of its rows indexed (the counts of rows stay Milvus's own)."""
+        r = self._pb.DescribeIndexResponse.FromString(resp)
+        for d in r.index_descriptions:
+            d.pending_index_rows = d.total_rows
+            d.indexed_rows = 0
+            d.state = self._common.IndexState.InProgress
+        return r.SerializeToString()
 
     def _pks(self, fields):
         for fd in fields:

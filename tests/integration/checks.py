@@ -131,6 +131,21 @@ def is_finite(x):
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
+def first_null_path(value, path=""):
+    """The first null of a Qdrant payload in document order (the order the scanner reads it),
+    named as null_paths names them; None when there is none."""
+    if value is None:
+        return path
+    items = value.items() if isinstance(value, dict) else \
+        ((f"[{i}]", v) for i, v in enumerate(value)) if isinstance(value, list) else ()
+    for k, v in items:
+        sub = (f"{path}{k}" if k.startswith("[") else f"{path}.{k}" if path else k)
+        hit = first_null_path(v, sub)
+        if hit is not None:
+            return hit
+    return None
+
+
 def null_paths(value, path=""):
     """The paths of every null in a Qdrant payload, written as vmigrate names them in errors
     ("a", "meta.nested", "tags[0]")."""

@@ -18,7 +18,7 @@ import requests
 from tests.datagen import datagen
 from tests.harness.gates import SourceGate
 from tests.harness.servers import QdrantTestServer
-from tests.integration.checks import REPO, compare, null_paths
+from tests.integration.checks import REPO, compare, first_null_path, null_paths
 
 QDRANT_KEY = "qk-http-api-Secret-7f3a9c"  # the keyed Qdrant's real key
 WRONG_KEY = "qk-wrong-Secret-0d41e2"
@@ -212,6 +212,13 @@ def test_errors_carry_collection_point_and_field(env):
     assert pid and c["error_field"] and f"point {pid} " in c["error"], c
     (rec,) = env.qc.retrieve(bad, [int(pid)], with_payload=True)
     assert c["error_field"] in null_paths(rec.payload), (c["error_field"], rec.payload)
+    # one reader, every point has a null: the first point Qdrant scrolls, its first null
+    (first,), _ = env.qc.scroll(bad, limit=1, with_payload=True)
+    assert int(pid) == first.id and c["error_field"] == first_null_path(first.payload), \
+        (pid, c["error_field"], first.id, first.payload)
+    got = env.mc.query(bad, filter="", output_fields=["count(*)"],
+                       consistency_level="Strong")[0]["count(*)"]
+    assert got == 0, got  # nothing of the failing page reached Milvus
     logs = env.api("GET", f"/jobs/{j['id']}/logs").json()["logs"]
     errs = [x for x in logs if x["level"] == "error" and x["collection"] == bad]
     assert errs and errs[0]["point_id"] == pid, logs

@@ -19,6 +19,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.harness.milvus_proxy import MilvusLedgerProxy
 from tests.integration.checks import run_vmigrate
 from tests.integration.test_http_api import Serve, call, wait_job
 
@@ -237,3 +238,69 @@ def test_api_job_fields_and_wait_index_option(env):
                 assert gc["index_rows"] <= gc["index_total"] or gc["index_total"] == 0, gc
     finally:
         srv.stop()
+
+
+def test_a_build_that_does_not_move(env):
+    """A server whose index build does not move (a proxy answers DescribeIndex with 0 rows
+    indexed, InProgress): without --wait-index the job still ends SUCCESSFUL, loaded and
+    searchable, with index_built false - it did not wait; `--refresh-index` then asks Milvus
+    (index_live) and reports the build once it moves. With --wait-index the job stays in its
+    indexing phase for as long as the build does not move, and ends once it does, with every
+    row indexed as pymilvus reads it."""
+    import subprocess
+    dst, held = "idx_stalled", "idx_stalled_wait"
+    drop(env, dst)
+    drop(env, held)
+    with MilvusLedgerProxy(f"127.0.0.1:{env.m.port}") as px:
+        px.stall_index = True
+        p = vm(env, "migrate", "--source", env.q.url, "--target", px.url, "-c", env.small,
+               "--target-name", f"{env.small}={dst}", "--index", "hnsw")
+        assert p.returncode == 0, p.stderr[-3000:]
+        jid = re.search(r"vmigrate: job (\S+) ", p.stderr).group(1)
+        c = job_json(env, jid)["collections"][0]
+        assert c["status"] == "SUCCESSFUL" and not c["index_built"] and c["index_rows"] == 0, c
+        assert c["index_total"] == SMALL, c
+        assert_searchable(env, dst, SMALL, env.small)
+        c = json.loads(vm(env, "jobs", "show", jid, "--json", "--refresh-index",
+                          check=True).stdout)["collections"][0]
+        assert c["index_live"] is True and not c["index_built"], c
+
+        # --wait-index: held in the indexing phase while the build does not move
+        e = dict(os.environ, **env.env)
+        w = subprocess.Popen([env.bin, "migrate", "--source", env.q.url, "--target", px.url,
+                              "-c", env.small, "--target-name", f"{env.small}={held}",
+                              "--index", "hnsw", "--wait-index", "--store", env.store, "-q"],
+                             env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + WAIT_S
+            while True:
+                jobs = json.loads(vm(env, "jobs", "--json", check=True).stdout)
+                mine = [j for j in jobs if j["collections"][0]["target"] == held]
+                if mine:
+                    c = job_json(env, mine[0]["id"])["collections"][0]
+                    if c["phase"] == "indexing" and c["index_total"] == SMALL:
+                        break
+                assert w.poll() is None, f"the job ended while the build did not move: " \
+                                         f"{w.stderr.read()[-2000:]}"
+                assert time.monotonic() < deadline, "the job never reached its index wait"
+                time.sleep(0.2)
+            assert job_json(env, mine[0]["id"])["status"] == "IN_PROGRESS"
+            assert_searchable(env, held, SMALL, env.small)  # loaded while it waits
+            px.stall_index = False  # the build moves: the job ends once it is done
+            assert w.wait(timeout=WAIT_S) == 0, w.stderr.read()[-3000:]
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        c = job_json(env, mine[0]["id"])["collections"][0]
+        assert c["status"] == "SUCCESSFUL" and c["index_built"] and c["index_rows"] == SMALL, c
+        assert live_progress(env, held) == (SMALL, SMALL)
+        # and the first job's build, asked again now that it moves
+        while True:
+            c = json.loads(vm(env, "jobs", "show", jid, "--json", "--refresh-index",
+                              check=True).stdout)["collections"][0]
+            if c["index_built"]:
+                break
+            assert time.monotonic() < deadline, f"the build of {dst} never ended: {c}"
+            time.sleep(0.5)
+        assert live_progress(env, dst) == (SMALL, SMALL)

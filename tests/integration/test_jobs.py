@@ -36,7 +36,7 @@ import pytest
 from tests.datagen import datagen
 from tests.harness.gates import HoldingLedgerProxy, SourceGate
 from tests.harness.milvus_proxy import MilvusLedgerProxy
-from tests.integration.checks import compare, null_paths, run_vmigrate
+from tests.integration.checks import compare, first_null_path, null_paths, run_vmigrate
 
 PAGE = 500  # small pages: many checkpoints, many moments to be killed at
 ONE = {"": ("vector", "dense")}
@@ -437,6 +437,15 @@ def test_a_failing_point_is_named_in_fields(env):
     assert c["error_point"] == pid and c["error_field"], c
     (rec,) = env.qc.retrieve(bad, [int(pid)], with_payload=True)
     assert c["error_field"] in null_paths(rec.payload), (c["error_field"], rec.payload)
+    # every point has a null: with one reader the failing point is the first one Qdrant
+    # scrolls, and its key the first null of that point's payload, as qdrant-client reads it
+    (first,), _ = env.qc.scroll(bad, limit=1, with_payload=True)
+    assert int(pid) == first.id, (pid, first.id)
+    assert c["error_field"] == first_null_path(first.payload), (c["error_field"], first.payload)
+    # nothing of the failing page reached Milvus
+    got = env.mc.query(bad, filter="", output_fields=["count(*)"],
+                       consistency_level="Strong")[0]["count(*)"]
+    assert got == 0, got
 
 
 def test_secrets_never_in_plain_text(env, tmp_path):

@@ -126,9 +126,11 @@ def test_cli_foreground_runs_only_what_is_not_refused(qdrant, milvus, qdrant_cli
     assert not milvus_client.has_collection(bad)
 
 
-def test_every_collection_refused_creates_no_job(qdrant, milvus, qdrant_client, vmigrate_bin,
-                                                 serve, tmp_path):
+def test_every_collection_refused_creates_no_job(qdrant, milvus, qdrant_client, milvus_client,
+                                                 vmigrate_bin, serve, tmp_path):
     bad = datagen.generate(qdrant_client, "manhattan", name="submit_only_bad")
+    if milvus_client.has_collection(bad):
+        milvus_client.drop_collection(bad)
     store, env = str(tmp_path / "none.db"), cli_env(tmp_path)
     p = run_vmigrate(vmigrate_bin, "migrate", "--detach", "--source", qdrant.url, "--target",
                      milvus.url, "-c", bad, "--store", store, env=env)
@@ -140,6 +142,7 @@ def test_every_collection_refused_creates_no_job(qdrant, milvus, qdrant_client, 
                                      "target": {"url": milvus.url}, "collections": [bad]})
     assert r.status_code == 422 and r.json()["error"]["code"] == "schema", r.text
     assert {j["id"] for j in api(serve, "GET", "/jobs").json()["jobs"]} == before
+    assert not milvus_client.has_collection(bad)  # neither face created anything
 
 
 def test_actions_on_a_running_job_answer_409_from_the_claim(qdrant, milvus, qdrant_client,

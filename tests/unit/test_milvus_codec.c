@@ -458,6 +458,16 @@ static void status_decoding(void **state)
     pack_status(0, 100, 0, "collection not exist[collection=c]", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_NOT_FOUND);
     assert_int_equal(err.server_reason, VMIG_SR_NONE); /* "not exist" is no "exists" */
+    /* reasons quote user names: only Lite's code 1 is read, and only whole phrases */
+    pack_status(0, 100, 0, "collection not found[collection=already_existing_docs]", &b);
+    vmig_milvus_dec_status(b.p, b.len, "x", &err);
+    assert_int_equal(err.server_reason, VMIG_SR_NONE);
+    pack_status(0, 1, 0, "collection 'exist_docs' not found", &b);
+    vmig_milvus_dec_status(b.p, b.len, "x", &err);
+    assert_int_equal(err.server_reason, VMIG_SR_NONE);
+    pack_status(0, 65535, 0, "database 'nosuchdb' does not exist", &b);
+    vmig_milvus_dec_status(b.p, b.len, "x", &err);
+    assert_int_equal(err.server_reason, VMIG_SR_NONE);
     pack_status(0, 1, 1, "service not ready", &b);
     assert_int_equal(vmig_milvus_dec_status(b.p, b.len, "x", &err), VMIG_E_UNAVAILABLE);
     /* real Milvus: database not found (merr 800) */
