@@ -56,6 +56,31 @@ enum vmig_server_reason {
     VMIG_SR_TRANSIENT,  /* the server is restarting / re-registering its nodes */
 };
 
+/* The way out of an error, decided where the error is found, worded by each face:
+ * the CLI names its flag or command, the API answers the word (vmig_fix_name) and a
+ * plain-language hint (vmig_fix_hint), the console offers the control. A message in
+ * msg says what was wrong and where, never a face's flag. The list is append-only;
+ * the JSON words are part of the HTTP API. */
+enum vmig_fix {
+    VMIG_FIX_NONE = 0,
+    VMIG_FIX_NULL_VALUES,      /* "null_values": a payload value is null: drop or keep nulls */
+    VMIG_FIX_PAYLOAD_CONFLICT, /* "payload_conflict": a payload key is a field's name: prefix it */
+    VMIG_FIX_TARGET_NAME,      /* "target_name": the target collection exists / name invalid */
+    VMIG_FIX_SKIP_VECTOR,      /* "skip_vector": vector err.field cannot be mapped: leave it out */
+    VMIG_FIX_VECTOR_LIMIT,     /* "vector_limit": too many vectors: skip some or raise the limit */
+    VMIG_FIX_RENAME_FIELD,     /* "rename_field": field err.field collides or is not a valid name */
+    VMIG_FIX_DESCRIPTION,      /* "description": the description is too long */
+    VMIG_FIX_REJECTS,          /* "rejects": a point is too large: set aside in a rejects file */
+    VMIG_FIX_RESUME,           /* "resume": transient or interrupted: resume the job */
+    VMIG_FIX_WAIT_TIMEOUT,     /* "wait_timeout": a server-side wait ran out: resume or wait longer */
+    VMIG_FIX_CREDENTIALS,      /* "credentials": check the API key / token */
+    VMIG_FIX_TLS,              /* "tls": trust the server's CA certificate (or insecure, tests) */
+    VMIG_FIX_ENDPOINT,         /* "endpoint": the URL / port / protocol is wrong or down */
+    VMIG_FIX_DATABASE,         /* "database": the Milvus database does not exist */
+    VMIG_FIX_BUSY,             /* "busy": job err.fix_arg writes the target: wait, cancel it, rename */
+};
+#define VMIG_ERR_FIX_ARG_MAX 64 /* a job id */
+
 /*
  * The facts of an error are fields; nothing reads them back out of msg.
  *
@@ -73,6 +98,8 @@ struct vmig_err {
     char coll[VMIG_ERR_COLL_MAX];   /* collection the error is about, "" = none */
     char point[VMIG_ERR_POINT_MAX]; /* point id as text, "" = none */
     char field[VMIG_ERR_FIELD_MAX]; /* vector / payload field or key, "" = none */
+    enum vmig_fix fix;                  /* the way out, VMIG_FIX_NONE = none known */
+    char fix_arg[VMIG_ERR_FIX_ARG_MAX]; /* what the fix needs beyond the subject (busy: holder) */
     char msg[VMIG_ERR_MSG_MAX];
 };
 
@@ -96,6 +123,17 @@ void vmig_err_prefix(struct vmig_err *err, const char *fmt, ...)
 /* Set the subject of err (may be NULL). A NULL argument leaves that field as it is,
  * "" clears it. Longer names are cut to the field's size. */
 void vmig_err_at(struct vmig_err *err, const char *coll, const char *point, const char *field);
+
+/* Set the way out (err may be NULL; arg NULL = none). Returns err->code. */
+enum vmig_code vmig_err_fix(struct vmig_err *err, enum vmig_fix fix, const char *arg);
+
+/* The fix's JSON word ("null_values", ...; "" for none) and back (unknown = NONE). */
+const char *vmig_fix_name(enum vmig_fix fix);
+enum vmig_fix vmig_fix_from_name(const char *name);
+
+/* The way out in plain words for a face without flags (the console, API answers):
+ * "Retry with null values dropped or kept". "" for none. */
+const char *vmig_fix_hint(enum vmig_fix fix);
 
 /* Reset err to VMIG_OK with no message, subject or server facts. */
 void vmig_err_clear(struct vmig_err *err);

@@ -91,5 +91,59 @@ void vmig_err_clear(struct vmig_err *err)
     err->retriable = 0;
     err->server_reason = VMIG_SR_NONE;
     err->coll[0] = err->point[0] = err->field[0] = '\0';
+    err->fix = VMIG_FIX_NONE;
+    err->fix_arg[0] = '\0';
     err->msg[0] = '\0';
+}
+
+enum vmig_code vmig_err_fix(struct vmig_err *err, enum vmig_fix fix, const char *arg)
+{
+    if (!err) return VMIG_OK;
+    err->fix = fix;
+    snprintf(err->fix_arg, sizeof err->fix_arg, "%s", arg ? arg : "");
+    return err->code;
+}
+
+static const struct {
+    const char *name, *hint;
+} fixes[] = {
+    [VMIG_FIX_NONE] = {"", ""},
+    [VMIG_FIX_NULL_VALUES] = {"null_values", "Retry with null values dropped or kept"},
+    [VMIG_FIX_PAYLOAD_CONFLICT] = {"payload_conflict",
+                                   "Retry with conflicting payload keys stored as payload_<key>"},
+    [VMIG_FIX_TARGET_NAME] = {"target_name", "Give the target collection another name"},
+    [VMIG_FIX_SKIP_VECTOR] = {"skip_vector", "Leave this vector out of the migration"},
+    [VMIG_FIX_VECTOR_LIMIT] = {"vector_limit",
+                               "Leave some vectors out, or raise the vector limit to what your "
+                               "Milvus cluster allows"},
+    [VMIG_FIX_RENAME_FIELD] = {"rename_field", "Rename the field"},
+    [VMIG_FIX_DESCRIPTION] = {"description", "Shorten the description"},
+    [VMIG_FIX_REJECTS] = {"rejects", "Retry with oversized points set aside in a rejects file"},
+    [VMIG_FIX_RESUME] = {"resume", "Resume the job"},
+    [VMIG_FIX_WAIT_TIMEOUT] = {"wait_timeout", "Resume the job, or allow the server more time"},
+    [VMIG_FIX_CREDENTIALS] = {"credentials", "Check the API key or token"},
+    [VMIG_FIX_TLS] = {"tls", "Give the server's CA certificate (or allow an untrusted one for a "
+                             "test server)"},
+    [VMIG_FIX_ENDPOINT] = {"endpoint", "Check the URL, port and protocol, and that the server "
+                                       "runs"},
+    [VMIG_FIX_DATABASE] = {"database", "Create the database in Milvus, or choose another one"},
+    [VMIG_FIX_BUSY] = {"busy", "Wait for the other job to end or cancel it, or give the target "
+                               "collection another name"},
+};
+
+const char *vmig_fix_name(enum vmig_fix fix)
+{
+    return (unsigned)fix < sizeof fixes / sizeof *fixes ? fixes[fix].name : "";
+}
+
+enum vmig_fix vmig_fix_from_name(const char *name)
+{
+    for (size_t i = 1; name && *name && i < sizeof fixes / sizeof *fixes; i++)
+        if (strcmp(fixes[i].name, name) == 0) return (enum vmig_fix)i;
+    return VMIG_FIX_NONE;
+}
+
+const char *vmig_fix_hint(enum vmig_fix fix)
+{
+    return (unsigned)fix < sizeof fixes / sizeof *fixes ? fixes[fix].hint : "";
 }
