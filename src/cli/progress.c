@@ -91,9 +91,12 @@ static void compose(char *line, int cols, int pad, const char *name, double pct,
     int namew = (int)strlen(name);
     int cap = cols / 4 > NAME_MAX_COLS ? NAME_MAX_COLS : cols / 4 < 8 ? 8 : cols / 4;
     if (namew > cap) namew = cap;
-    if (namew + 1 + (int)strlen(tail) + 12 > cols) tail = short_tail;
+    /* what gives way first on a narrow terminal: the bar (at least 8 wide or none),
+     * then the rate and ETA (short_tail) */
+    if (namew + (int)strlen(tail) > cols) tail = short_tail;
     int barw = cols - namew - (int)strlen(tail) - 3; /* " [" "]" */
     if (barw > 30) barw = 30;
+    if (barw < 8) barw = 0;
     int k;
     if ((int)strlen(name) > namew) { /* head~tail: names that share a prefix stay apart */
         int tailw = namew / 3, headw = namew - tailw - 1;
@@ -102,7 +105,7 @@ static void compose(char *line, int cols, int pad, const char *name, double pct,
     } else {
         k = snprintf(line, (size_t)cols + 1, "%-*s", namew, name);
     }
-    if (barw >= 5 && pct >= 0) {
+    if (barw && pct >= 0) {
         char bar[32];
         int fill = (int)(pct * barw / 100);
         for (int i = 0; i < barw; i++)
@@ -165,11 +168,15 @@ void cli_on_progress(void *ud, const struct vmig_progress *p)
         char eta[32], pcts[16] = "--";
         fmt_eta(p->eta_s, eta, sizeof eta);
         if (pct >= 0) snprintf(pcts, sizeof pcts, "%.1f%%", pct);
-        snprintf(tail, sizeof tail, " %llu/%llu %6s %7.0f pts/s ETA %-6s %s",
-                 (unsigned long long)p->written, (unsigned long long)p->total, pcts,
-                 p->points_per_s, eta, vmig_phase_name(p->phase));
-        snprintf(short_tail, sizeof short_tail, " %llu/%llu %s %s", (unsigned long long)p->written,
-                 (unsigned long long)p->total, pcts, vmig_phase_name(p->phase));
+        /* fixed widths on a terminal: the bar keeps its size from one redraw to the next */
+        char tot[24];
+        int tw = snprintf(tot, sizeof tot, "%llu", (unsigned long long)p->total);
+        int phw = u->tty ? 9 : 0; /* "verifying" */
+        snprintf(tail, sizeof tail, " %*llu/%s %6s %6.0f/s ETA %-6s %-*s", tw,
+                 (unsigned long long)p->written, tot, pcts, p->points_per_s, eta, phw,
+                 vmig_phase_name(p->phase));
+        snprintf(short_tail, sizeof short_tail, " %*llu/%s %6s %-*s", tw,
+                 (unsigned long long)p->written, tot, pcts, phw, vmig_phase_name(p->phase));
         compose(line, cols, u->tty, p->coll, pct, tail, short_tail);
     }
     if (u->tty) {
