@@ -150,3 +150,16 @@ def test_api_checks_answer_plain_words_and_the_fix(api):
     fixes.append(e)
     for e in fixes:
         assert e.get("fix") == "endpoint", e
+
+
+def test_cli_milvus_no_answer(vmigrate_bin, qdrant):
+    s = Silent()
+    try:
+        p = run_vmigrate(vmigrate_bin, "plan", "--all", "--source", qdrant.url, "--target",
+                         f"http://127.0.0.1:{s.port}", "--timeout", "1")
+    finally:
+        s.close()
+    assert p.returncode == 3, p.stderr
+    e = last_error(p.stderr)
+    assert f"cannot reach Milvus at 127.0.0.1:{s.port}: no answer" in e, e
+    plain(p.stderr)
