@@ -100,8 +100,13 @@ static void compose(char *line, int cols, int pad, const char *name, double pct,
     int k;
     if ((int)strlen(name) > namew) { /* head~tail: names that share a prefix stay apart */
         int tailw = namew / 3, headw = namew - tailw - 1;
-        k = snprintf(line, (size_t)cols + 1, "%.*s~%s", headw, name,
-                     name + strlen(name) - (size_t)tailw);
+        const char *end = name + strlen(name) - tailw;
+        /* cut between UTF-8 characters, never inside one */
+        while (headw > 0 && ((unsigned char)name[headw] & 0xC0) == 0x80)
+            headw--;
+        while (*end && ((unsigned char)*end & 0xC0) == 0x80)
+            end++;
+        k = snprintf(line, (size_t)cols + 1, "%.*s~%s", headw, name, end);
     } else {
         k = snprintf(line, (size_t)cols + 1, "%-*s", namew, name);
     }
