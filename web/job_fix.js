@@ -80,7 +80,7 @@ const FIXES = {
     });
     return [f.el, h('div', { class: 'actions' }, button('Retry with this vector limit', () => {
       const v = f.value();
-      if (v) act(`Retry with a limit of ${v} vectors`, 'retry', forColl(c, { max_vector_fields: Number(v) }));
+      if (v) act(`Retry with a limit of ${v} vectors`, 'retry', { max_vector_fields: Number(v) }); // one limit: the server's
     }, 'primary'))];
   },
   rejects: (c, act) => {
@@ -117,8 +117,7 @@ export function fixCard(c, job, act) {
       h('div', { class: 'actions' }, button('Retry', () => act('Retry', 'retry', {})))];
   }
   return h('section', { class: 'card fix', 'aria-labelledby': titleId },
-    h('h4', { id: titleId }, `Fix ${c.source}`),
-    c.error ? h('p', { class: 'error' }, c.error) : null,
+    h('h4', { id: titleId }, `Fix ${c.source}`), // its error is on its row above
     hint(c), body);
 }
 

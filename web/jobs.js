@@ -273,11 +273,11 @@ export function showJobDetail(el, id) {
 
   /** The message of the last action, from the job as it is now (never a bare "done."). */
   function renderActionMsg(j) {
-    const p = pending;
-    if (!p) {
-      if (j.cancel_requested && isActive(j)) say('muted', 'Cancelling… the job stops at its next checkpoint.');
-      return;
+    if (!pending && j.cancel_requested && isActive(j)) { // cancelled elsewhere (CLI, another page)
+      pending = { verb: 'cancel', label: 'Cancel', before: {}, seen: true, error: null };
     }
+    const p = pending;
+    if (!p) return;
     if (p.error) { say('error', `${p.label} failed: ${p.error}`, 'alert'); return; }
     if (p.verb === 'verify') { // its answer is drawn when it arrives
       if (busy) say('muted', DOING.verify);

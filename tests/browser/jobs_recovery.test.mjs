@@ -66,6 +66,7 @@ const FAILS = {
   lim: { error: 'the collection has 5 vector fields, Milvus allows 4', error_code: 'schema', error_fix: 'vector_limit', error_fix_arg: '', error_hint: 'Leave some vectors out, or raise the vector limit', cure: { max_vector_fields: 6 } },
   nam: { error: "target collection 'nam' already exists in Milvus", error_code: 'exists', error_fix: 'target_name', error_hint: 'Give the target collection another name', cure: { target_name: 'nam_v2' } },
   rej: { error: "point 9: payload is 70000 bytes, over Milvus's 65536-byte JSON limit", error_code: 'data', error_fix: 'rejects', error_hint: 'Retry with oversized points set aside in a rejects file', cure: { rejects: '/tmp/vmig-rejects.jsonl' }, after: { rejected: 2 } },
+  wt: { error: "Milvus did not finish loading 'wt' within 600 s", error_code: 'timeout', error_fix: 'wait_timeout', error_hint: 'Resume the job, or allow the server more time', cure: { resumed: true } },
   bus: { error: "target collection 'bus' is being written by job jholder1", error_code: 'busy', error_fix: 'busy', error_fix_arg: 'jholder1', error_hint: 'Wait for the other job to end or cancel it, or give the target collection another name', cure: { plain: true } },
 };
 
@@ -84,6 +85,7 @@ test('mock: each failed collection offers exactly the fixes of its error, in pla
       lim: ['Retry with this vector limit'],
       nam: ['Retry under this name'],
       rej: ['Retry, setting such points aside'],
+      wt: ['Resume'],
       bus: ['Retry'],
     };
     for (const [s, buttons] of Object.entries(want)) {
@@ -125,7 +127,7 @@ test('mock: each failed collection offers exactly the fixes of its error, in pla
     await limit.fill('6');
     await card('lim').getByRole('button', { name: 'Retry with this vector limit' }).click();
     await card('lim').waitFor({ state: 'detached' });
-    assert.deepEqual(retries(id).pop().body, { collections: { lim: { max_vector_fields: 6 } } });
+    assert.deepEqual(retries(id).pop().body, { max_vector_fields: 6 });
 
     const name = card('nam').getByLabel('New target collection name');
     await name.fill('2bad');
@@ -144,6 +146,11 @@ test('mock: each failed collection offers exactly the fixes of its error, in pla
     await card('rej').waitFor({ state: 'detached' });
     assert.deepEqual(retries(id).pop().body, { rejects: '/tmp/vmig-rejects.jsonl' });
     await page.getByRole('row').filter({ hasText: 'rej → rej' }).getByText('2 points set aside (rejects file)').waitFor();
+
+    await card('wt').getByRole('button', { name: 'Resume' }).click();
+    await card('wt').waitFor({ state: 'detached' });
+    await page.getByRole('alert').filter({ hasText: 'Resume: the job failed again' }).waitFor();
+    assert.ok(mock.requests.some((r) => r.method === 'POST' && r.url === `/api/v1/jobs/${id}/resume`));
 
     await card('bus').getByRole('button', { name: 'Retry' }).click();
     await badge(page).filter({ hasText: 'Successful' }).waitFor();
@@ -188,6 +195,26 @@ test('mock: Cancel says "Cancelling…" until the job is really cancelled; Resum
     mock.setSpeed(100000);
     await badge(page).filter({ hasText: 'Successful' }).waitFor();
     await actionMsg(page).locator('.ok').filter({ hasText: 'Resume: the job is Successful.' }).waitFor();
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    mock.holdCancel(false);
+    mock.setSpeed(4000);
+    await context.close();
+  }
+});
+
+test('mock: a cancel asked elsewhere (the CLI, another page) is followed the same way', { timeout: 60_000 }, async () => {
+  mock.setSpeed(20);
+  const id = await mockJob([{ source: 'elsewhere', n: 5000 }]);
+  const { context, page, pageErrors } = await openPage(browser, `${mock.url}/#/jobs/${id}`);
+  try {
+    await badge(page).filter({ hasText: 'In Progress' }).waitFor();
+    mock.holdCancel(true);
+    await fetch(`${mock.url}/api/v1/jobs/${id}/cancel`, { method: 'POST' });
+    await actionMsg(page).getByText('Cancelling…').waitFor();
+    mock.holdCancel(false);
+    await badge(page).filter({ hasText: 'Canceled' }).waitFor();
+    await actionMsg(page).getByText(/^Cancelled: the job has stopped/).waitFor();
     assert.deepEqual(pageErrors, []);
   } finally {
     mock.holdCancel(false);
@@ -269,6 +296,7 @@ real(`real: a job failed on payload nulls is fixed from the console alone${note 
     await card.waitFor();
     assert.equal(await page.getByRole('region', { name: `Fix ${REAL.sibling}` }).count(), 0);
     assert.doesNotMatch(await card.innerText(), /--[a-z]/, 'no CLI flag in the console');
+    assert.doesNotMatch(await page.getByRole('row').filter({ hasText: `${REAL.nulls} → ` }).innerText(), /--[a-z]/);
     await shoot(page, 'real-nulls-failed');
     await card.getByRole('button', { name: 'Retry with nulls dropped' }).click();
     await badge(page).filter({ hasText: /^(Successful|Failed)$/ }).waitFor({ timeout: 300_000 });

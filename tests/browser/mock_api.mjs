@@ -4,7 +4,8 @@
 // a clock. It records every request (method, url, body) so tests can check where secrets go.
 // A job's collection given `fail` ({at, error, error_code, error_fix, error_fix_arg,
 // error_field, error_hint, cure, after}) fails once `at` of its points are written, until a
-// retry's changes include every member of `cure` ({plain: true}: a retry without changes);
+// retry's changes include every member of `cure` ({plain: true}: a retry without changes,
+// {resumed: true}: a resume);
 // `after` is merged into its state when it then succeeds. `drift` rows go missing from what
 // POST /jobs/{id}/verify counts. holdCancel(true) keeps a cancelled job running (cancel_requested) until
 // holdCancel(false), as a runner that has not reached its next checkpoint yet.
@@ -292,12 +293,13 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
             if (a === 'restart') { c.written = 0; c.verify = null; c.state.created = false; c.state.loaded = false; }
             if (c.status !== 'SUCCESSFUL' || a === 'restart') {
               if (a === 'retry') {
-                const ch = { null_values: body.null_values, payload_conflict: body.payload_conflict, rejects: body.rejects, ...(body.collections?.[c.source] || {}) };
+                const ch = { null_values: body.null_values, payload_conflict: body.payload_conflict, rejects: body.rejects, max_vector_fields: body.max_vector_fields, index: body.index, ...(body.collections?.[c.source] || {}) };
                 for (const [k, v] of Object.entries(ch)) if (v !== undefined) c.changes[k] = v;
                 if (ch.target_name) c.target = ch.target_name;
                 c.retried = (c.retried || 0) + 1;
                 if (!Object.keys(body).length) c.changes.plain = true; // a retry without changes
               }
+              if (a === 'resume') c.changes.resumed = true;
               c.status = 'PENDING'; c.phase = 'pending';
               for (const k of ['error', 'error_code', 'error_fix', 'error_fix_arg', 'error_field', 'error_point', 'error_hint']) c[k] = null;
             }
