@@ -269,7 +269,12 @@ export function showJobDetail(el, id) {
     }
   }
 
-  const say = (cls, text, role = 'status') => mount(actionMsg, h('p', { role, class: cls }, text));
+  // redrawn only when it changes: a live region re-announces what is mounted again
+  const say = (cls, text, role = 'status') => {
+    const p = actionMsg.firstElementChild;
+    if (p && p.textContent === text && p.className === cls) return;
+    mount(actionMsg, h('p', { role, class: cls }, text));
+  };
 
   /** The message of the last action, from the job as it is now (never a bare "done."). */
   function renderActionMsg(j) {
