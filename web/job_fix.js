@@ -140,7 +140,8 @@ export function verdictText(v) {
     h('strong', null, same ? 'Same' : 'Different'),
     ` when verified again: ${fmtInt(v.target_count)} of ${fmtInt(v.source_count)} points`,
     v.sampled ? `, ${fmtInt(v.sampled)} sampled: ${fmtInt(v.missing)} missing, ${fmtInt(v.vector_diffs)} vector and ${fmtInt(v.payload_diffs)} payload differences` : '',
-    v.at_ms ? h('span', { class: 'muted' }, ` (${fmtTime(v.at_ms)})`) : null);
+    v.at_ms ? h('span', { class: 'muted' }, ` (${fmtTime(v.at_ms)})`) : null,
+    v.error ? h('div', { class: 'small' }, v.error) : null);
 }
 
 /** The Milvus collections a restart drops: those this job created. */

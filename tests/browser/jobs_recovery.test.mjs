@@ -304,8 +304,19 @@ real(`real: a job failed on payload nulls is fixed from the console alone${note 
     assert.equal(await badge(page).innerText(), 'Successful', await actionMsg(page).innerText());
     const row = page.getByRole('row').filter({ hasText: `${REAL.nulls} → ` });
     await row.getByText(/[\d,]+ null values? dropped/).waitFor();
-    await page.locator('.milvus-facts').filter({ hasText: 'loaded: searchable' }).first().waitFor();
+    for (const c of [REAL.sibling, REAL.nulls]) {
+      await page.getByRole('row').filter({ hasText: `${c} → ` }).locator('.milvus-facts').filter({ hasText: /rows\s*loaded: searchable$/ }).waitFor();
+    }
     await shoot(page, 'real-nulls-fixed');
+    // Verify again: Milvus compared with Qdrant once more, both the same
+    await page.getByRole('button', { name: 'Verify again' }).click();
+    await page.locator('.step-msg .ok').filter({ hasText: 'Verified again: all 2 collections are the same as in Qdrant.' }).waitFor({ timeout: 120_000 });
+    for (const [c, n] of [[REAL.sibling, REAL.sibling_n], [REAL.nulls, REAL.nulls_n]]) {
+      const row = page.getByRole('row').filter({ hasText: `${c} → ` });
+      await row.getByText(new RegExp(`^Same when verified again: ${n} of ${n} points`)).waitFor();
+      await row.locator('.milvus-facts').filter({ hasText: new RegExp(`^${n} rows`) }).waitFor();
+    }
+    await shoot(page, 'real-verified-again');
     assert.deepEqual(pageErrors, []);
   } finally {
     await context.close();

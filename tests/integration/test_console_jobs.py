@@ -16,6 +16,7 @@ import shutil
 import subprocess
 
 import pytest
+import requests
 
 from tests.datagen import datagen
 from tests.harness.gates import SourceGate
@@ -43,8 +44,17 @@ def stack(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_f
 
 
 def post(srv, path, body):
-    import requests
     return requests.post(srv.url + "/api/v1" + path, json=body, timeout=300)
+
+
+class Api:
+    """What test_http_api.wait_job needs of its env: .api(method, path)."""
+
+    def __init__(self, srv):
+        self.srv = srv
+
+    def api(self, method, path, **kw):
+        return requests.request(method, self.srv.url + "/api/v1" + path, timeout=300, **kw)
 
 
 def fresh(qc, mc, shape, name, n=None):
@@ -55,7 +65,7 @@ def fresh(qc, mc, shape, name, n=None):
 
 
 def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, milvus, qdrant_client,
-                                                              milvus_client, vmigrate_bin):
+                                                              milvus_client):
     _require()
     qc, mc = qdrant_client, milvus_client
     sibling = fresh(qc, mc, "ids_int", "cj_sibling")
@@ -69,7 +79,7 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
                               "options": {"null_values": "fail", "readers": 1}})
     assert r.status_code == 201, r.text
     jid = r.json()["id"]
-    j = wait_job(stack_env(stack), jid)
+    j = wait_job(Api(stack), jid)
     st = {c["source"]: c for c in j["collections"]}
     assert j["status"] == "FAILED", j
     assert st[sibling]["status"] == "SUCCESSFUL" and st[nulls]["status"] == "FAILED", st
@@ -87,6 +97,7 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
         os.makedirs(shots, exist_ok=True)
         done_file = os.path.join(stack.dir, "nulls.done")
         info = {"console": stack.url, "nulls_job": jid, "nulls": nulls, "sibling": sibling,
+                "nulls_n": n_nulls, "sibling_n": n_sib,
                 "slow_job": slow_jid, "slow": slow, "done_file": done_file}
         env = dict(os.environ, VMIG_CONSOLE_JOBS=json.dumps(info), VMIG_SCREENSHOTS=shots,
                    CHROMIUM=CHROMIUM)
@@ -107,7 +118,7 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
 
     # the nulls job: fixed from the console, data read back with pymilvus
     assert os.path.exists(done_file)
-    j = wait_job(stack_env(stack), jid)
+    j = wait_job(Api(stack), jid)
     st = {c["source"]: c for c in j["collections"]}
     assert j["status"] == "SUCCESSFUL", j
     assert st[nulls]["state"]["nulls_dropped"] > 0, st[nulls]["state"]
@@ -120,17 +131,7 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
     assert plan[nulls]["null_values"] == "drop" and plan[sibling]["null_values"] == "fail"
 
     # the cancelled job: cancelled for real, before its copy could end
-    j = wait_job(stack_env(stack), slow_jid)
+    j = wait_job(Api(stack), slow_jid)
     assert j["status"] == "CANCELLED", j
     assert count(mc, slow) < qc.count(slow, exact=True).count
 
-
-def stack_env(srv):
-    """What test_http_api.wait_job needs: .api(method, path)."""
-    import requests
-
-    class E:
-        @staticmethod
-        def api(method, path, **kw):
-            return requests.request(method, srv.url + "/api/v1" + path, timeout=300, **kw)
-    return E
