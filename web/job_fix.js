@@ -39,6 +39,15 @@ function field(label, value, { type = 'text', check = () => null, help } = {}) {
   };
 }
 
+/** A new target name for the collection and its retry button. */
+function rename(c, act, cls = '') {
+  const f = field('New target collection name', `${c.target}_2`, { check: (v) => nameError(v) || (v === c.target ? 'This is the name that failed.' : null) });
+  return [f.el, h('div', { class: 'actions' }, button('Retry under this name', () => {
+    const v = f.value();
+    if (v) act(`Retry as ${v}`, 'retry', forColl(c, { target_name: v }));
+  }, cls))];
+}
+
 /** The controls of one fix word: a list of nodes. act(label, verb, call) runs a button. */
 const FIXES = {
   null_values: (c, act) => [
@@ -58,13 +67,7 @@ const FIXES = {
       button('Retry with conflicting keys prefixed', () => act('Retry with conflicting keys prefixed', 'retry', forColl(c, { payload_conflict: 'prefix' })), 'primary')),
     h('p', { class: 'hint' }, 'Such keys are stored as payload_<key>.'),
   ],
-  target_name: (c, act) => {
-    const f = field('New target collection name', `${c.target}_2`, { check: (v) => nameError(v) || (v === c.target ? 'This is the name that failed.' : null) });
-    return [f.el, h('div', { class: 'actions' }, button('Retry under this name', () => {
-      const v = f.value();
-      if (v) act(`Retry as ${v}`, 'retry', forColl(c, { target_name: v }));
-    }, 'primary'))];
-  },
+  target_name: (c, act) => rename(c, act, 'primary'),
   skip_vector: (c, act) => (c.error_field ? [
     h('div', { class: 'actions' }, button(`Retry without the vector “${c.error_field}”`,
       () => act(`Retry without the vector ${c.error_field}`, 'retry', forColl(c, { skip_vectors: [c.error_field] })), 'primary')),
@@ -98,6 +101,8 @@ const FIXES = {
     c.error_fix_arg ? h('p', null, 'The job ', h('a', { href: `#/jobs/${encodeURIComponent(c.error_fix_arg)}` }, c.error_fix_arg),
       ` is writing the target collection “${c.target}”. Once it has ended (or you cancelled it), retry.`) : null,
     h('div', { class: 'actions' }, button('Retry', () => act('Retry', 'retry', {}))),
+    h('p', null, 'Or copy into another collection:'),
+    rename(c, act),
   ],
 };
 FIXES.wait_timeout = FIXES.resume;

@@ -87,6 +87,10 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
     assert count(mc, sibling) == n_sib
     sib_done = st[sibling]["finished_ms"]
 
+    # POST /jobs/{id}/verify ("Verify again") lands with the CLI's verify --job: a GET on a
+    # route that exists is a 405, on one that does not a 404
+    has_verify = requests.get(f"{stack.url}/api/v1/jobs/{jid}/verify", timeout=60).status_code == 405
+
     with SourceGate(qdrant.url, mode="ends", page_delay_s=0.05) as gate:
         r = post(stack, "/jobs", {"source": {"url": gate.url}, "target": {"url": milvus.url},
                                   "collections": [slow], "options": {"page_size": 500}})
@@ -98,7 +102,8 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
         done_file = os.path.join(stack.dir, "nulls.done")
         info = {"console": stack.url, "nulls_job": jid, "nulls": nulls, "sibling": sibling,
                 "nulls_n": n_nulls, "sibling_n": n_sib,
-                "slow_job": slow_jid, "slow": slow, "done_file": done_file}
+                "slow_job": slow_jid, "slow": slow, "done_file": done_file,
+                "verify": has_verify}
         env = dict(os.environ, VMIG_CONSOLE_JOBS=json.dumps(info), VMIG_SCREENSHOTS=shots,
                    CHROMIUM=CHROMIUM)
         try:
@@ -112,7 +117,10 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
         out = p.stdout
         assert p.returncode == 0 and "# fail 0" in out, \
             f"exit {p.returncode}\n{out[-8000:]}\n--- stderr:\n{p.stderr[-3000:]}"
-        assert "# skipped 0" in out, out[-3000:]  # the real-stack tests ran
+        # the real-stack tests ran (Verify again only where the server has its endpoint)
+        assert f"# skipped {0 if has_verify else 1}" in out, out[-3000:]
+        if not has_verify:
+            print("NOTE: this vmigrate serve has no POST /jobs/{id}/verify: Verify again not run")
         print(out[-1500:])
         gate.set_mode("open")
 
