@@ -225,7 +225,7 @@ export function showJobDetail(el, id) {
       mount(actions, avail.map(([a, label]) => h('button', {
         type: 'button', class: a === 'cancel' || a === 'restart' ? 'danger' : '',
         disabled: busy || (a === 'cancel' && cancelling),
-        onclick: () => act(a, label),
+        onclick: () => act(a, a === 'retry' ? 'Retry' : label), // "Retry failed: …" would read as its error
       }, label)));
     }
     renderActionMsg(j);

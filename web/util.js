@@ -57,6 +57,13 @@ export function fmtDuration(ms) {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
+/** "about 3 min left" for `left` points at `rate` points/s; '' when it cannot be told. */
+export function fmtEta(left, rate) {
+  if (!(rate > 0) || !(left > 0)) return '';
+  const s = left / rate;
+  return `about ${s < 1 ? '1 s' : fmtDuration(s * 1000)} left`;
+}
+
 // ---- Milvus names ---------------------------------------------------------------------
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -119,11 +126,4 @@ export function progress(written, total, label) {
       'aria-valuetext': valueText || text,
     }, h('div', { class: 'progress-fill', style: `width:${pct}%` })),
     h('span', { class: 'progress-text' }, text));
-}
-
-/** "about 3 min left" for `left` points at `rate` points/s; '' when it cannot be told. */
-export function fmtEta(left, rate) {
-  if (!(rate > 0) || !(left > 0)) return '';
-  const s = left / rate;
-  return `about ${s < 1 ? '1 s' : fmtDuration(s * 1000)} left`;
 }

@@ -167,6 +167,26 @@ test('mock: each failed collection offers exactly the fixes of its error, in pla
   }
 });
 
+test('mock: Retry failed, Resume and Restart that fail again say so, never a green "done."', { timeout: 60_000 }, async () => {
+  const id = await mockJob([{ source: 'ok1', n: 30 }, { source: 'again', n: 30, fail: FAILS.nul }]);
+  const { context, page, pageErrors } = await openPage(browser, `${mock.url}/#/jobs/${id}`);
+  try {
+    await badge(page).filter({ hasText: 'Failed' }).waitFor();
+    for (const [button, said] of [['Retry failed', 'Retry'], ['Resume', 'Resume'], ['Restart', 'Restart']]) {
+      const asked = mock.requests.length;
+      if (button === 'Restart') page.once('dialog', (d) => d.accept());
+      await page.getByRole('button', { name: button, exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: `${said}: the job failed again.` }).waitFor();
+      assert.ok(mock.requests.slice(asked).some((r) => r.method === 'POST'), `${button} was asked`);
+      assert.equal(await page.locator('.step-msg .ok').count(), 0, `${button}: no green message`);
+      assert.doesNotMatch(await actionMsg(page).innerText(), /done/);
+    }
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('mock: Cancel says "Cancelling…" until the job is really cancelled; Resume follows the job to its end', { timeout: 60_000 }, async () => {
   mock.setSpeed(20);
   const id = await mockJob([{ source: 'slow', n: 5000 }]);
