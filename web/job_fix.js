@@ -48,7 +48,7 @@ function rename(c, act, cls = '') {
   }, cls))];
 }
 
-/** The controls of one fix word: a list of nodes. act(label, verb, call) runs a button. */
+/** The controls of one fix word: a list of nodes; act(label, verb, changes) runs a button. */
 const FIXES = {
   null_values: (c, act) => [
     h('p', null, c.error_field
