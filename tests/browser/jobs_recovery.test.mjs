@@ -289,6 +289,7 @@ test('mock: after success, Verify again and the Milvus facts; Restart names what
     await page.getByRole('button', { name: 'Verify again' }).click();
     await page.getByRole('alert').filter({ hasText: 'Verified again: vb_t differs from Qdrant.' }).waitFor();
     await vb.getByText(/^Different when verified again: 20 of 25 points/).waitFor();
+    await vb.getByText("collection 'vb_t': 20 points in Milvus, 25 in Qdrant").waitFor();
     await vb.locator('.milvus-facts').filter({ hasText: /^20 rows/ }).waitFor();
     await shoot(page, 'verified-again');
 

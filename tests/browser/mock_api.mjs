@@ -273,7 +273,8 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
           return send(res, 200, {
             collections: done.map((c) => {
               const target = c.written - (c.drift || 0);
-              return { source: c.source, target: c.target, verdict: target === c.total ? 'same' : 'different', source_count: c.total, target_count: target, sampled: Math.min(100, c.total), missing: c.total - target, vector_diffs: 0, payload_diffs: 0 };
+              return { source: c.source, target: c.target, verdict: target === c.total ? 'same' : 'different', source_count: c.total, target_count: target, sampled: Math.min(100, c.total), missing: c.total - target, vector_diffs: 0, payload_diffs: 0,
+                error: target === c.total ? null : `collection '${c.target}': ${target} points in Milvus, ${c.total} in Qdrant` };
             }),
           });
         }
