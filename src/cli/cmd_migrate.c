@@ -5,12 +5,17 @@
  * summary (a table, or JSON with --json). vmig_job_submit() decides what goes into
  * the job: refused collections are reported (exit code of the first one) and left
  * out of it; the others go on. A plan with nothing to migrate creates no job.
+ * With --json stdout always gets one document once the plan was asked for: the job
+ * (when one was created) with "refused" (each left-out collection, its error's code,
+ * message, field and fix word) and "failure" (why the run or the plan failed, null
+ * when it did not).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "util/buf.h"
 #include "vmig/job.h"
 #include "vmig/vmig.h"
 
@@ -18,7 +23,7 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "vmigrate: cannot read plan file '%s'\n", path);
+        cli_usage_error("cannot read plan file '%s'", path);
         return EXIT_USAGE;
     }
     char *text = NULL;
@@ -42,20 +47,55 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
     enum vmig_code code = vmig_plan_from_json(text, plan, &err);
     free(text);
     if (code) {
-        fprintf(stderr, "vmigrate: plan file '%s': %s\n", path, err.msg);
+        cli_usage_error("plan file '%s': %s", path, err.msg);
         return EXIT_USAGE;
     }
     return 0;
 }
 
+/* The --json document: the job's JSON (j NULL: "id": null) with "refused" and
+ * "failure" added. */
+static void print_json(const struct vmig_job *j, const struct vmig_job_submitted *sub,
+                       const struct vmig_err *failure)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    if (j) {
+        char *js = vmig_job_to_json(j, 0, 0);
+        size_t n = strlen(js);
+        while (n && js[n - 1] != '}')
+            n--; /* reopen the object to add members */
+        if (n) vmig_buf_add(&b, js, n - 1);
+        vmig_buf_adds(&b, n > 2 ? "," : n ? "" : "{");
+        free(js);
+    } else {
+        vmig_buf_adds(&b, "{\"id\":null,");
+    }
+    vmig_buf_adds(&b, "\"refused\":[");
+    for (size_t i = 0; i < sub->nrefused; i++) {
+        const struct vmig_job_refusal *f = &sub->refused[i];
+        struct vmig_err e;
+        vmig_err_set(&e, f->code, "%s", f->message);
+        vmig_err_at(&e, f->source, NULL, f->field);
+        vmig_err_fix(&e, f->fix, f->fix_arg);
+        vmig_buf_adds(&b, i ? ",{\"source\":" : "{\"source\":");
+        vmig_buf_add_json_str(&b, f->source);
+        vmig_buf_adds(&b, ",\"error\":");
+        cli_json_err_obj(&b, &e);
+        vmig_buf_adds(&b, "}");
+    }
+    vmig_buf_adds(&b, "],\"failure\":");
+    if (failure && failure->code)
+        cli_json_err_obj(&b, failure);
+    else
+        vmig_buf_adds(&b, "null");
+    vmig_buf_adds(&b, "}\n");
+    fputs(b.p, stdout);
+    vmig_buf_release(&b);
+    cli_json_done = 1;
+}
+
 static void print_summary(const struct cli_opts *o, const struct vmig_job *j)
 {
-    if (o->json) {
-        char *js = vmig_job_to_json(j, 0, 0);
-        printf("%s\n", js);
-        free(js);
-        return;
-    }
     for (size_t i = 0; i < j->ncolls; i++) {
         const struct vmig_job_coll *c = &j->coll[i];
         if (o->quiet && c->status == VMIG_JOB_SUCCESSFUL) continue; /* quiet: failures only */
@@ -100,8 +140,8 @@ int cmd_migrate(struct cli_opts *o)
     int rc = cli_need(o, 1, 1);
     if (rc) return rc;
     if (!o->plan_file && !o->ncolls && !o->all) {
-        fprintf(stderr, "vmigrate migrate: name collections with -c NAME, or use --all or "
-                        "--plan FILE\n");
+        cli_usage_error_in("migrate", "name collections with -c NAME, or use --all or "
+                                      "--plan FILE");
         return EXIT_USAGE;
     }
     struct vmig_map_opts mo;
@@ -159,6 +199,7 @@ int cmd_migrate(struct cli_opts *o)
     }
     if (code) {
         if (!sub.none_runnable || !sub.nrefused) cli_error(&err); /* else the refusals said it */
+        if (o->json) print_json(NULL, &sub, &err);
         rc = cli_exit_code(code);
         goto done;
     }
@@ -168,8 +209,15 @@ int cmd_migrate(struct cli_opts *o)
                 sub.nheld == 1 ? "" : "s", (unsigned long long)sub.points,
                 sub.nrefused ? " (not the refused ones above)" : "");
     if (o->detach) {
-        if (o->json) printf("{\"id\":\"%s\",\"status\":\"PENDING\"}\n", id);
-        else printf("%s\n", id);
+        struct vmig_job j;
+        if (o->json && vmig_job_get(store, id, &j, &err) == VMIG_OK) {
+            print_json(&j, &sub, NULL);
+            vmig_job_release(&j);
+        } else if (o->json) {
+            print_json(NULL, &sub, &err);
+        } else {
+            printf("%s\n", id);
+        }
         if (!o->quiet)
             fprintf(stderr, "vmigrate: job %s created (Pending); `vmigrate worker` runs it\n", id);
         rc = first_refusal; /* the job exists; the refusals still say so */
@@ -193,14 +241,21 @@ int cmd_migrate(struct cli_opts *o)
     struct vmig_job j;
     struct vmig_err e2;
     vmig_err_clear(&e2);
-    if (vmig_job_get(store, id, &j, &e2) == VMIG_OK) {
-        print_summary(o, &j);
-        vmig_job_release(&j);
+    int got = vmig_job_get(store, id, &j, &e2) == VMIG_OK;
+    if (got && !o->json) print_summary(o, &j);
+    if (code) {
+        /* -q hides progress, never why the job failed. A collection's error names the
+         * collection, not the job: say which job; the job's own messages name it. */
+        if (err.coll[0] && code != VMIG_E_CANCELLED) {
+            char ctx[VMIG_JOB_ID_MAX + 8];
+            snprintf(ctx, sizeof ctx, "job %s", id);
+            cli_error_ctx(ctx, &err);
+        } else {
+            cli_error(&err);
+        }
     }
-    if (code) { /* -q hides progress, never why the job failed */
-        fprintf(stderr, "vmigrate: job %s: ", id);
-        cli_error(&err);
-    }
+    if (o->json) print_json(got ? &j : NULL, &sub, code ? &err : NULL);
+    if (got) vmig_job_release(&j);
     rc = cli_exit_code(code);
     if (rc == EXIT_OK && first_refusal) rc = first_refusal;
 done:
