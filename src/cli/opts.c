@@ -184,7 +184,7 @@ static int sub_takes(const struct opt *op, const char *cmd, const char *sub)
 }
 
 /* An unknown option: say so, with the options of cmd nearest to it. */
-static int unknown_option(const char *cmd, const char *a)
+static int unknown_option(const char *cmd, const char *a, const struct opt *other)
 {
     const char *names[sizeof table / sizeof *table];
     size_t n = 0;
@@ -194,8 +194,18 @@ static int unknown_option(const char *cmd, const char *a)
     const char *eq = strchr(a, '=');
     size_t len = eq ? (size_t)(eq - a) : strlen(a);
     snprintf(word, sizeof word, "%.*s", (int)len, a);
-    if (word[0] == '-' && word[1] == '-' &&
-        cli_suggest(word + 2, names, n, "--", near, sizeof near))
+    if (other) { /* an option of other commands */
+        char by[128];
+        size_t k = 0;
+        for (const char *p = other->cmds; *p && k + 3 < sizeof by; p++) {
+            if (*p == ' ') by[k++] = ',';
+            by[k++] = *p;
+        }
+        by[k] = '\0';
+        cli_usage_error_in(cmd, "option '%s' is for %s, not %s (see vmigrate %s --help)", word, by,
+                           cmd, cmd);
+    } else if (word[0] == '-' && word[1] == '-' &&
+               cli_suggest(word + 2, names, n, "--", near, sizeof near))
         cli_usage_error_in(cmd, "unknown option '%s'; did you mean %s? (see vmigrate %s --help)",
                            word, near, cmd);
     else
@@ -317,7 +327,7 @@ int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
             o->args[o->nargs++] = a;
             continue;
         }
-        if (!op || !takes(op, cmd)) return unknown_option(cmd, a);
+        if (!op || !takes(op, cmd)) return unknown_option(cmd, a, op);
         if (op->type != T_FLAG && !val) {
             if (i + 1 >= argc) {
                 cli_usage_error_in(cmd, "option --%s needs a value (%s)", op->name, op->meta);

@@ -62,6 +62,8 @@ def one_prefix_per_line(stderr):
     (["migrate", "--null-value", "drop"], "did you mean '--null-values'?"),
     (["migrate", "--null-value=drop"], "did you mean '--null-values'?"),
     (["hlep"], "did you mean 'help'?"),
+    (["jobs", "--follw"], "did you mean '--follow'?"),
+    (["verify", "--all"], "option '--all' is for plan, migrate, not verify"),
 ])
 def test_a_mistyped_word_gets_a_suggestion(vmigrate_bin, args, suggestion):
     p = plain(vmigrate_bin, *args)
@@ -158,7 +160,12 @@ def test_jobs_take_unique_id_prefixes(env):
     assert row[ja].rstrip().endswith(f"{IDS} -> prefix_a"), row[ja]
     assert row[jb].rstrip().endswith(f"{IDS} -> prefix_b"), row[jb]
     assert "COLLECTIONS" in lines[0]
-    assert vm(env, "jobs", "cancel", jb).returncode == 0
+    # restart by a prefix of the other job runs that one
+    pb = shortest_unique_prefix(jb, ja)
+    r = vm(env, "jobs", "restart", pb, "-q")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"job {jb}: Successful"
+    assert env.mc.query("prefix_b", filter="", output_fields=["count(*)"])[0]["count(*)"] == 300
 
 
 def test_a_failed_run_says_it_with_one_prefix(env):
@@ -220,6 +227,11 @@ def test_json_for_a_bad_command_line_and_an_unknown_job(env):
     assert e["code"] == "not_found" and "jnosuchjob" in e["message"]
     p = run_vmigrate(env.bin, "migrat", "--json")
     assert p.returncode == 2 and "did you mean" in json.loads(p.stdout)["error"]["message"]
+    # a server that cannot be reached: the error document, exit 3
+    p = run_vmigrate(env.bin, "collections", "--source", "http://127.0.0.1:1", "--timeout", "1",
+                     "--json")
+    assert p.returncode == 3
+    assert json.loads(p.stdout)["error"]["code"] in ("unavailable", "connect")
 
 
 # ---- verify --job ---------------------------------------------------------------------------------
