@@ -12,11 +12,14 @@ databases; none of these held before this change.
 
 import json
 import os
+import subprocess
+import time
 
 import pytest
 import requests
 
 from tests.datagen import datagen
+from tests.harness.gates import SourceGate
 from tests.integration.checks import run_vmigrate
 from tests.integration.test_http_api import Serve
 
@@ -177,6 +180,37 @@ def test_a_failed_run_says_it_with_one_prefix(env):
     assert "vmigrate: job j" in last and ": vmigrate:" not in last
 
 
+def test_a_cancelled_migration_says_it_once(env):
+    """`jobs cancel` of a foreground migrate: before, "vmigrate: job J: vmigrate: job 'J'
+    cancelled". The gate refuses every page, so the job is still copying when it is cancelled,
+    however fast the machine is."""
+    with SourceGate(env.q.url, mode="all") as gate:
+        args = [env.bin, "migrate", "--source", gate.url, "--target", env.m.url, "-c", IDS,
+                "--target-name", f"{IDS}=cancelled_once", "--store", env.store, "--json"]
+        before = {j["id"] for j in json.loads(vm(env, "jobs", "--json", check=True).stdout)}
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0", **env.env))
+        try:
+            deadline, jid = time.monotonic() + 300, None
+            while jid is None and time.monotonic() < deadline and p.poll() is None:
+                jobs = json.loads(vm(env, "jobs", "--json", check=True).stdout)
+                new = [j for j in jobs if j["id"] not in before and j["status"] == "IN_PROGRESS"]
+                jid = new[0]["id"] if new else None
+                time.sleep(0.1)
+            assert jid, f"no running job appeared (exit {p.poll()})"
+            vm(env, "jobs", "cancel", jid[:7], check=True)
+            out, err = p.communicate(timeout=300)
+        finally:
+            if p.poll() is None:
+                p.kill()
+    assert p.returncode == 130, err
+    one_prefix_per_line(err)
+    assert f"vmigrate: job '{jid}' cancelled" in err
+    doc = json.loads(out)
+    assert doc["id"] == jid and doc["status"] == "CANCELLED"
+    assert doc["failure"]["code"] == "cancelled"
+
+
 # ---- --json: always one document ----------------------------------------------------------------
 
 def test_json_when_every_collection_is_refused(env):
@@ -284,5 +318,14 @@ def test_verify_job_uses_the_jobs_plan(env, tmp_path):
         assert c["verdict"] == "different" and c["vector_diffs"] == 1 and c["sampled"] == 300
         r = requests.post(f"{srv.url}/api/v1/jobs/jnosuch/verify", json={}, timeout=60)
         assert r.status_code == 404
+        # the target collection dropped: different, saying why
+        env.mc.drop_collection("verify_renamed")
+        r = requests.post(f"{srv.url}/api/v1/jobs/{jid}/verify", json={}, timeout=300)
+        assert r.status_code == 200, r.text
+        c = r.json()["collections"][0]
+        assert c["verdict"] == "different" and "verify_renamed" in c["error"], c
+        p = run("verify", "--job", jid)
+        assert p.returncode != 0 and "verify_renamed" in p.stderr, p.stderr
+        one_prefix_per_line(p.stderr)
     finally:
         srv.stop()
