@@ -179,6 +179,7 @@ static int run(int argc, char **argv)
     int rc = cli_parse(c->name, argc - 2, argv + 2, &o);
     if (rc) return rc;
     if (o.help) return help(c, c->subs && o.nargs ? o.args[0] : NULL);
+    if (c->subs && o.nargs && !find_sub(c, o.args[0])) return EXIT_USAGE;
     vmig_log_set(cli_log_stderr, NULL, o.verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN);
     if (o.wait_timeout_s > 0) vmig_wait_default_s = o.wait_timeout_s;
     struct sigaction sa;
