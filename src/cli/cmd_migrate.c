@@ -10,6 +10,7 @@
  * message, field and fix word) and "failure" (why the run or the plan failed, null
  * when it did not).
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,42 +56,45 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
 
 /* The --json document: the job's JSON (j NULL: "id": null) with "refused" and
  * "failure" added. */
+static json_t *err_json(const struct vmig_err *e)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    cli_json_err_obj(&b, e);
+    json_t *o = json_loads(b.p, 0, NULL);
+    vmig_buf_release(&b);
+    return o ? o : json_null();
+}
+
 static void print_json(const struct vmig_job *j, const struct vmig_job_submitted *sub,
                        const struct vmig_err *failure)
 {
-    struct vmig_buf b = VMIG_BUF_INIT;
+    json_t *doc = NULL;
     if (j) {
         char *js = vmig_job_to_json(j, 0, 0);
-        size_t n = strlen(js);
-        while (n && js[n - 1] != '}')
-            n--; /* reopen the object to add members */
-        if (n) vmig_buf_add(&b, js, n - 1);
-        vmig_buf_adds(&b, n > 2 ? "," : n ? "" : "{");
+        doc = json_loads(js, 0, NULL);
         free(js);
-    } else {
-        vmig_buf_adds(&b, "{\"id\":null,");
     }
-    vmig_buf_adds(&b, "\"refused\":[");
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_pack("{s:n}", "id");
+    }
+    json_t *refused = json_array();
     for (size_t i = 0; i < sub->nrefused; i++) {
         const struct vmig_job_refusal *f = &sub->refused[i];
         struct vmig_err e;
         vmig_err_set(&e, f->code, "%s", f->message);
         vmig_err_at(&e, f->source, NULL, f->field);
         vmig_err_fix(&e, f->fix, f->fix_arg);
-        vmig_buf_adds(&b, i ? ",{\"source\":" : "{\"source\":");
-        vmig_buf_add_json_str(&b, f->source);
-        vmig_buf_adds(&b, ",\"error\":");
-        cli_json_err_obj(&b, &e);
-        vmig_buf_adds(&b, "}");
+        json_array_append_new(refused,
+                              json_pack("{s:s,s:o}", "source", f->source, "error", err_json(&e)));
     }
-    vmig_buf_adds(&b, "],\"failure\":");
-    if (failure && failure->code)
-        cli_json_err_obj(&b, failure);
-    else
-        vmig_buf_adds(&b, "null");
-    vmig_buf_adds(&b, "}\n");
-    fputs(b.p, stdout);
-    vmig_buf_release(&b);
+    json_object_set_new(doc, "refused", refused);
+    json_object_set_new(doc, "failure", failure && failure->code ? err_json(failure) : json_null());
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (!text) abort();
+    printf("%s\n", text);
+    free(text);
     cli_json_done = 1;
 }
 
