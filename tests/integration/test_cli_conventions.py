@@ -226,6 +226,13 @@ def test_json_when_every_collection_is_refused(env):
     assert not env.mc.has_collection(MANHATTAN)
 
 
+def test_plan_json_with_a_refusal_is_one_document(env):
+    p = run_vmigrate(env.bin, "plan", *env.base, "-c", IDS, "-c", MANHATTAN, "--json")
+    assert p.returncode == 4, p.stderr
+    plan = json.loads(p.stdout)  # one document: the plan, its refusal inside
+    assert [c["source"] for c in plan["collections"]] == [IDS, MANHATTAN]
+
+
 def test_json_when_one_is_refused_and_one_runs(env):
     p = vm(env, "migrate", *env.base, "-c", IDS, "-c", MANHATTAN, "--target-name",
            f"{IDS}=json_mixed", "--json")
