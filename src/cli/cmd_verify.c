@@ -50,10 +50,11 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
 /* verify --job ID: the job's plan, endpoints and secrets (flags override stored ones) */
 static int verify_job(struct cli_opts *o)
 {
-    if (o->ncolls || o->nedits || o->source || o->target) {
-        cli_usage_error_in("verify", "--job takes the collections, names and endpoints from "
-                                     "the job; leave out -c, --source, --target and the "
-                                     "mapping edits");
+    /* the endpoints are the job's too; --source/--target (maybe from VMIGRATE_SOURCE /
+     * VMIGRATE_TARGET) are not used */
+    if (o->ncolls || o->nedits) {
+        cli_usage_error_in("verify", "--job takes the collections and their names from the "
+                                     "job's plan; leave out -c and the mapping edits");
         return EXIT_USAGE;
     }
     struct vmig_store *s = NULL;

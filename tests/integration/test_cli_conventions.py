@@ -300,6 +300,12 @@ def test_verify_job_uses_the_jobs_plan(env, tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == (f"{IDS} -> verify_renamed: source 300, target 300, sampled 300: "
                                 "SAME")
+    # the job's endpoints, whatever VMIGRATE_SOURCE says; -c is the job's business
+    q = run_vmigrate(env.bin, "verify", "--job", jid, "--store", store,
+                     env=dict(e, VMIGRATE_SOURCE="http://127.0.0.1:1"))
+    assert q.returncode == 0 and q.stdout.endswith("SAME\n"), q.stderr
+    q = run("verify", "--job", jid, "-c", IDS)
+    assert q.returncode == 2 and "leave out -c" in q.stderr
     v = json.loads(run("verify", "--job", jid, "--json").stdout)
     assert v[0]["verdict"] == "same" and v[0]["target"] == "verify_renamed"
     assert v[0]["source_count"] == v[0]["target_count"] == 300 and v[0]["sampled"] == 100
