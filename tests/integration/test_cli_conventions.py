@@ -342,3 +342,20 @@ def test_verify_job_uses_the_jobs_plan(env, tmp_path):
         one_prefix_per_line(p.stderr)
     finally:
         srv.stop()
+
+
+@pytest.mark.targets("lite")  # four vector fields: more than Milvus 2.3 holds
+def test_verify_job_knows_the_skipped_vector(env, qdrant_client):
+    four = datagen.generate(qdrant_client, "four_vectors")
+    p = vm(env, "migrate", *env.base, "-c", four, "--target-name", f"{four}=verify_skipped",
+           "--skip-vector", f"{four}.d", "--json")
+    assert p.returncode == 0, p.stderr
+    jid = json.loads(p.stdout)["id"]
+    fields = {f["name"] for f in env.mc.describe_collection("verify_skipped")["fields"]}
+    assert {"a", "b", "c"} <= fields and "d" not in fields
+    # the edits not repeated: verify -c does not know them
+    p = vm(env, "verify", *env.base, "-c", four, "--target-name", f"{four}=verify_skipped")
+    assert p.returncode != 0 and "SAME" not in p.stdout
+    p = vm(env, "verify", "--job", jid, "--sample", "100")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip().endswith("sampled 100: SAME")
