@@ -26,20 +26,19 @@ const struct cli_sub cli_jobs_subs[] = {
      "one job: per collection its status, phase, progress, verification and error, and the "
      "job's last errors and warnings"},
     {"logs", "logs ID [--json] [--follow]",
-     "the job's log, oldest first (--follow: until the "
-     "job ends)"},
+     "the job's log, oldest first (--follow: until the job ends)"},
     {"cancel", "cancel ID",
-     "cancel a job: a pending one at once, a running one at its next "
-     "checkpoint (resume continues from it)"},
+     "cancel a job: a pending one at once, a running one at its next checkpoint (resume "
+     "continues from it)"},
     {"resume", "resume ID",
-     "run every collection of the job that is not done, from its "
-     "checkpoint (also starts a pending job)"},
+     "run every collection of the job that is not done, from its checkpoint (also starts a "
+     "pending job)"},
     {"retry", "retry ID [--null-values W] [--payload-conflict W] [--rejects FILE]",
      "run the failed collections of the job again, from their checkpoints, with changed "
      "options"},
     {"restart", "restart ID",
-     "run the whole job over: drops the target collections it "
-     "created and copies everything again"},
+     "run the whole job over: drops the target collections it created and copies everything "
+     "again"},
 };
 const size_t cli_jobs_nsubs = sizeof cli_jobs_subs / sizeof *cli_jobs_subs;
 
@@ -90,8 +89,8 @@ static int jobs_list(const struct cli_opts *o, struct vmig_store *s)
         enum vmig_job_status st;
         if (vmig_job_status_parse(o->status, &st)) {
             cli_usage_error_in("jobs",
-                               "--status must be pending, in_progress, successful, "
-                               "failed or cancelled, not '%s'",
+                               "--status must be pending, in_progress, successful, failed or "
+                               "cancelled, not '%s'",
                                o->status);
             return EXIT_USAGE;
         }
@@ -194,8 +193,7 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
     int rc = EXIT_OK;
     /* the live build, or (when Milvus cannot be asked) the stored one and the reason */
     if (o->refresh_index && vmig_job_index_live(s, &j, o->token, &err)) {
-        cli_error_ctx("cannot ask Milvus for the live index build (shown: as the job last saw "
-                      "it)",
+        cli_error_ctx("cannot ask Milvus for the live index build (shown: as the job last saw it)",
                       &err);
         rc = cli_exit_code(err.code);
     }
