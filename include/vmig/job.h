@@ -210,6 +210,37 @@ void vmig_job_list_free(struct vmig_job *jobs, size_t n);
 enum vmig_code vmig_job_cancel(struct vmig_store *s, const char *id, int *immediate,
                                struct vmig_err *err);
 
+/* The whole id of the job whose id is or begins with prefix (a unique prefix, as git
+ * takes abbreviated object names): a whole id is taken as it is. VMIG_E_NOT_FOUND when
+ * no job id begins with it; VMIG_E_USAGE when several do (the message names them). */
+enum vmig_code vmig_job_resolve(struct vmig_store *s, const char *prefix,
+                                char id_out[VMIG_JOB_ID_MAX], struct vmig_err *err);
+
+/* One collection of a job, verified again (vmig_job_verify). */
+struct vmig_job_verify_coll {
+    char source[VMIG_SRC_NAME_MAX];
+    char target[VMIG_NAME_MAX];
+    enum vmig_code code; /* VMIG_OK: same; VMIG_E_VERIFY: different; else not verified */
+    struct vmig_verify_result result;
+    struct vmig_err err; /* why, when code is not VMIG_OK */
+};
+struct vmig_job_verified {
+    size_t n;
+    struct vmig_job_verify_coll *coll; /* owned, plan order */
+};
+void vmig_job_verified_release(struct vmig_job_verified *v);
+
+/* Verify every collection of job id again against its source with the job's own plan
+ * (target names, renames, skipped vectors, payload rules), endpoints and secrets (the
+ * given ones, NULL = stored or none). sample < 0 = the job's verify_sample (default
+ * 100). Nothing is stored. Returns VMIG_OK when every collection is the same; else the
+ * first collection's code and error (VMIG_E_VERIFY for a difference), with out filled
+ * for each collection; or a failure to read the job or its secrets, with out empty.
+ * out is always initialised (release it). */
+enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char *src_secret,
+                               const char *dst_secret, int sample, const struct vmig_run_ctx *ctx,
+                               struct vmig_job_verified *out, struct vmig_err *err);
+
 /* ---- the log -------------------------------------------------------------------------- */
 
 struct vmig_job_log {

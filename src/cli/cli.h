@@ -47,21 +47,57 @@ struct cli_opts {
     const char *listen, *api_token, *web_root; /* serve */
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
+    const char *job; /* verify --job ID: verify with the job's plan */
 };
 
 /* Parse argv (after the subcommand name) for `cmd`. Returns 0, or EXIT_USAGE after
  * printing the problem. */
 int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o);
-void cli_usage(FILE *f, const char *cmd);
+/* The options of cmd (of its subcommand sub when not NULL: `jobs show`), one a line. */
+void cli_usage(FILE *f, const char *cmd, const char *sub);
+
+/* A subcommand of a command with subcommands (`jobs show`): its usage and summary. */
+struct cli_sub {
+    const char *name, *usage, *summary;
+};
+extern const struct cli_sub cli_jobs_subs[]; /* cmd_jobs.c */
+extern const size_t cli_jobs_nsubs;
+
+/* "Did you mean" (suggest.c): the edit distance of two words (swapping two neighbours
+ * is one edit), and the candidates near word written as "'a' or 'b'" (each prefixed
+ * with pre) into out; 0 when none is near. */
+size_t cli_edit_distance(const char *a, const char *b);
+int cli_suggest(const char *word, const char *const *cand, size_t n, const char *pre, char *out,
+                size_t outlen);
 
 /* Endpoints from options + environment (QDRANT_API_KEY, MILVUS_TOKEN). */
 void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct vmig_endpoint *dst);
 int cli_exit_code(enum vmig_code rc);
-/* Print err with the way out in the CLI's words (hint.c); inside job `job` (may be
- * NULL) the way out is a `vmigrate jobs …` command on it. */
+/* Print err and, on a "hint:" line, the way out in the CLI's words (hint.c); inside
+ * job `job` (may be NULL) the way out is a `vmigrate jobs …` command on it. */
 void cli_error(const struct vmig_err *err);
 void cli_error_job(const struct vmig_err *err, const char *job);
+/* The same with both: ctx before the message ("job ID"), job for the way out. */
+void cli_error_in(const char *ctx, const char *job, const struct vmig_err *err);
 void cli_fix_hint(const struct vmig_err *err, const char *job, char *out, size_t n);
+/* "vmigrate: MESSAGE" (with ctx: "vmigrate: CTX: MESSAGE") is the one prefix of every
+ * message. The first error printed is kept for --json (cli_json_error). */
+void cli_error_ctx(const char *ctx, const struct vmig_err *err);
+/* A bad command line: "vmigrate: MESSAGE" on stderr, kept as a usage error. */
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, about a command: "vmigrate CMD: MESSAGE" (cmd "jobs show"). */
+void cli_usage_error_in(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* --json: a command sets cli_json_done once its document is on stdout; when it ends
+ * without one, main prints the error document {"error":{...}} (cli_json_error) of
+ * the first error kept, so --json always answers with one JSON document. */
+extern int cli_json_done;
+void cli_json_error(FILE *f, const struct vmig_err *err);
+const struct vmig_err *cli_first_error(void);
+/* The error as a JSON object: code, message, collection, point, field, fix, fix_arg
+ * (null when unset). */
+struct vmig_buf;
+void cli_json_err_obj(struct vmig_buf *b, const struct vmig_err *err);
 struct vmig_map_opts;
 int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo);
 /* --null-values/--payload-conflict/--index are words the library takes; 0 or EXIT_USAGE. */
@@ -70,6 +106,10 @@ struct vmig_plan;
 int cli_plan(const struct cli_opts *o, struct vmig_map_opts *mo, struct vmig_endpoint *src,
              struct vmig_endpoint *dst, struct vmig_plan *plan);
 int cli_need(const struct cli_opts *o, int source, int target);
+struct vmig_store;
+/* The whole job id of a given id or unique prefix (vmig_job_resolve); 0, or the exit
+ * code after printing why. */
+int cli_job_id(struct vmig_store *s, const char *given, char *id_out);
 void cli_json_str(FILE *f, const char *s);
 
 /* The CLI's run context: SIGINT sets its cancel flag (cli_cancel); commands that

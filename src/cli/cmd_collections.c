@@ -43,6 +43,7 @@ int cmd_collections(struct cli_opts *o)
             free(j);
         }
         printf("]\n");
+        cli_json_done = 1;
     } else {
         printf("%-32s %12s  %-6s  %s\n", "COLLECTION", "POINTS~", "STATUS", "VECTORS");
         for (size_t i = 0; i < n; i++) {

@@ -3,7 +3,8 @@
  * (a table, or --json), shows one job's per-collection progress, verification and
  * last errors, prints its log (--follow keeps reading until the job ends), and
  * cancels, resumes, retries or restarts it. The three runs happen in the foreground
- * with progress on stderr; Ctrl-C stops them with a consistent checkpoint.
+ * with progress on stderr; Ctrl-C stops them with a consistent checkpoint. A job is
+ * named by its id or a unique prefix of it (vmig_job_resolve).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +17,33 @@
 #include "util/retry.h"
 #include "vmig/job.h"
 #include "vmig/vmig.h"
+
+const struct cli_sub cli_jobs_subs[] = {
+    {"list", "[list] [--status S] [--json]",
+     "list the jobs, newest first: status, times, progress, endpoints and the collections of "
+     "each (source -> target)"},
+    {"show", "show ID [--json] [--refresh-index]",
+     "one job: per collection its status, phase, progress, verification and error, and the "
+     "job's last errors and warnings"},
+    {"logs", "logs ID [--json] [--follow]",
+     "the job's log, oldest first (--follow: until the job ends)"},
+    {"cancel", "cancel ID",
+     "cancel a job: a pending one at once, a running one at its next checkpoint (resume "
+     "continues from it)"},
+    {"resume", "resume ID",
+     "run every collection of the job that is not done, from its checkpoint (also starts a "
+     "pending job)"},
+    {"retry",
+     "retry ID [--null-values W] [--payload-conflict W] [--rejects FILE] [--target-name SRC=NEW] "
+     "[--skip-vector SRC.VECTOR] [--index W] [--max-vector-fields N]",
+     "run the failed and cancelled collections of the job again with the changes given (never "
+     "the successful ones): policies go on from the checkpoint, a new target name, vector or "
+     "index makes the collection again (dropping the one this job created)"},
+    {"restart", "restart ID",
+     "run the whole job over: drops the target collections it created and copies everything "
+     "again"},
+};
+const size_t cli_jobs_nsubs = sizeof cli_jobs_subs / sizeof *cli_jobs_subs;
 
 static void fmt_time(int64_t ms, char *out, size_t n)
 {
@@ -63,9 +91,10 @@ static int jobs_list(const struct cli_opts *o, struct vmig_store *s)
     if (o->status) {
         enum vmig_job_status st;
         if (vmig_job_status_parse(o->status, &st)) {
-            fprintf(stderr, "vmigrate jobs: --status must be pending, in_progress, successful, "
-                            "failed or cancelled, not '%s'\n",
-                    o->status);
+            cli_usage_error_in("jobs",
+                               "--status must be pending, in_progress, successful, failed or "
+                               "cancelled, not '%s'",
+                               o->status);
             return EXIT_USAGE;
         }
         status = (int)st;
@@ -86,12 +115,20 @@ static int jobs_list(const struct cli_opts *o, struct vmig_store *s)
             free(js);
         }
         printf("]\n");
+        cli_json_done = 1;
     } else if (!n) {
         fprintf(stderr, "no jobs%s%s\n", o->status ? " with status " : "",
                 o->status ? o->status : "");
     } else {
-        printf("%-10s %-12s %-19s %-19s %5s  %-24s %s\n", "ID", "STATUS", "CREATED", "FINISHED",
-               "COLLS", "PROGRESS", "SOURCE -> TARGET");
+        /* the endpoints column as wide as its widest row, the collections last */
+        int ew = (int)strlen("ENDPOINTS");
+        for (size_t i = 0; i < n; i++) {
+            size_t w = strlen(jobs[i].src_url ? jobs[i].src_url : "") +
+                       strlen(jobs[i].dst_url ? jobs[i].dst_url : "") + 4;
+            if ((int)w > ew) ew = (int)w;
+        }
+        printf("%-10s %-12s %-19s %-19s %-24s %-*s  %s\n", "ID", "STATUS", "CREATED", "FINISHED",
+               "PROGRESS", ew, "ENDPOINTS", "COLLECTIONS (SOURCE -> TARGET)");
         for (size_t i = 0; i < n; i++) {
             const struct vmig_job *j = &jobs[i];
             uint64_t w = 0, t = 0;
@@ -99,14 +136,22 @@ static int jobs_list(const struct cli_opts *o, struct vmig_store *s)
                 w += coll_written(&j->coll[k]);
                 t += coll_total(&j->coll[k]);
             }
-            char cr[32], fin[32], prog[48];
+            char cr[32], fin[32], prog[48], ends[2 * VMIG_PATH_MAX];
             fmt_time(j->created_ms, cr, sizeof cr);
             fmt_time(j->finished_ms, fin, sizeof fin);
             snprintf(prog, sizeof prog, "%llu/%llu (%.0f%%)", (unsigned long long)w,
                      (unsigned long long)t, t ? 100.0 * (double)w / (double)t : 0.0);
-            printf("%-10s %-12s %-19s %-19s %5zu  %-24s %s -> %s\n", j->id,
-                   j->orphaned ? "Orphaned" : vmig_job_status_label(j->status), cr, fin,
-                   j->ncolls, prog, j->src_url ? j->src_url : "", j->dst_url ? j->dst_url : "");
+            snprintf(ends, sizeof ends, "%s -> %s", j->src_url ? j->src_url : "",
+                     j->dst_url ? j->dst_url : "");
+            printf("%-10s %-12s %-19s %-19s %-24s %-*s  ", j->id,
+                   j->orphaned ? "Orphaned" : vmig_job_status_label(j->status), cr, fin, prog, ew,
+                   ends);
+            for (size_t k = 0; k < j->ncolls; k++) {
+                const struct vmig_job_coll *c = &j->coll[k];
+                printf("%s%s", k ? ", " : "", c->source);
+                if (strcmp(c->source, c->target) != 0) printf(" -> %s", c->target);
+            }
+            printf("%s\n", j->ncolls ? "" : "(none)");
         }
     }
     vmig_job_list_free(jobs, n);
@@ -151,15 +196,15 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
     int rc = EXIT_OK;
     /* the live build, or (when Milvus cannot be asked) the stored one and the reason */
     if (o->refresh_index && vmig_job_index_live(s, &j, o->token, &err)) {
-        fprintf(stderr, "vmigrate jobs show: cannot ask Milvus for the live index build (shown: "
-                        "as the job last saw it): ");
-        cli_error(&err);
+        cli_error_ctx("cannot ask Milvus for the live index build (shown: as the job last saw it)",
+                      &err);
         rc = cli_exit_code(err.code);
     }
     if (o->json) {
         char *js = vmig_job_to_json(&j, 1, 1);
         printf("%s\n", js);
         free(js);
+        cli_json_done = 1;
         vmig_job_release(&j);
         return rc;
     }
@@ -247,6 +292,7 @@ static int print_log(void *ud, const struct vmig_job_log *e)
     static const char *lv[] = {"error", "warn", "info", "debug"};
     p->last = e->seq;
     if (p->o->json) {
+        cli_json_done = 1; /* JSON lines: one document per log line */
         printf("{\"seq\":%lld,\"ts_ms\":%lld,\"level\":\"%s\",\"collection\":",
                (long long)e->seq, (long long)e->ts_ms, lv[e->level & 3]);
         if (e->coll[0]) cli_json_str(stdout, e->coll);
@@ -327,8 +373,12 @@ static int jobs_cancel(const struct cli_opts *o, struct vmig_store *s, const cha
         cli_error(&err);
         return EXIT_FAILED;
     }
-    if (o->json) printf("{\"id\":\"%s\",\"status\":\"%s\"}\n", id, vmig_job_status_name(j.status));
-    else printf("job %s: %s\n", id, status_label(&j));
+    if (o->json) {
+        printf("{\"id\":\"%s\",\"status\":\"%s\"}\n", id, vmig_job_status_name(j.status));
+        cli_json_done = 1;
+    } else {
+        printf("job %s: %s\n", id, status_label(&j));
+    }
     vmig_job_release(&j);
     return EXIT_OK;
 }
@@ -389,6 +439,7 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
             char *js = vmig_job_to_json(&j, 0, 0);
             printf("%s\n", js);
             free(js);
+            cli_json_done = 1;
         } else {
             printf("job %s: %s\n", id, status_label(&j));
         }
@@ -400,34 +451,30 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
 
 int cmd_jobs(struct cli_opts *o)
 {
-    const char *sub = o->nargs ? o->args[0] : "list";
-    static const char *const with_id[] = {"show", "logs", "cancel", "resume", "retry", "restart"};
-    int needs_id = 0, known = !strcmp(sub, "list");
-    for (size_t i = 0; i < sizeof with_id / sizeof *with_id; i++)
-        if (!strcmp(sub, with_id[i])) needs_id = known = 1;
-    if (!known) {
-        fprintf(stderr, "vmigrate jobs: unknown subcommand '%s' (list, show, logs, cancel, "
-                        "resume, retry, restart)\n",
-                sub);
-        return EXIT_USAGE;
-    }
+    const char *sub = o->nargs ? o->args[0] : "list"; /* main checked it is one of ours */
+    int needs_id = strcmp(sub, "list") != 0;
     if (needs_id && o->nargs != 2) {
-        fprintf(stderr, "vmigrate jobs %s: give one job id (see `vmigrate jobs`)\n", sub);
+        char where[32];
+        snprintf(where, sizeof where, "jobs %s", sub);
+        cli_usage_error_in(where, "give one job id, or a unique beginning of it (see `vmigrate "
+                                  "jobs`)");
         return EXIT_USAGE;
     }
     if (!needs_id && o->nargs > 1) {
-        fprintf(stderr, "vmigrate jobs: unexpected argument '%s'\n", o->args[1]);
+        cli_usage_error_in("jobs", "unexpected argument '%s'", o->args[1]);
         return EXIT_USAGE;
     }
     struct vmig_store *s = NULL;
     int rc = open_store(o, &s);
     if (rc) return rc;
-    const char *id = needs_id ? o->args[1] : NULL;
+    char id[VMIG_JOB_ID_MAX] = "";
+    if (needs_id && (rc = cli_job_id(s, o->args[1], id))) goto out;
     if (!strcmp(sub, "list")) rc = jobs_list(o, s);
     else if (!strcmp(sub, "show")) rc = jobs_show(o, s, id);
     else if (!strcmp(sub, "logs")) rc = jobs_logs(o, s, id);
     else if (!strcmp(sub, "cancel")) rc = jobs_cancel(o, s, id);
     else rc = jobs_run(o, s, sub, id);
+out:
     vmig_store_close(s);
     return rc;
 }

@@ -5,12 +5,18 @@
  * summary (a table, or JSON with --json). vmig_job_submit() decides what goes into
  * the job: refused collections are reported (exit code of the first one) and left
  * out of it; the others go on. A plan with nothing to migrate creates no job.
+ * With --json stdout always gets one document once the plan was asked for: the job
+ * (when one was created) with "refused" (each left-out collection, its error's code,
+ * message, field and fix word) and "failure" (why the run or the plan failed, null
+ * when it did not).
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "util/buf.h"
 #include "vmig/job.h"
 #include "vmig/vmig.h"
 
@@ -18,7 +24,7 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "vmigrate: cannot read plan file '%s'\n", path);
+        cli_usage_error("cannot read plan file '%s'", path);
         return EXIT_USAGE;
     }
     char *text = NULL;
@@ -42,20 +48,58 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
     enum vmig_code code = vmig_plan_from_json(text, plan, &err);
     free(text);
     if (code) {
-        fprintf(stderr, "vmigrate: plan file '%s': %s\n", path, err.msg);
+        cli_usage_error("plan file '%s': %s", path, err.msg);
         return EXIT_USAGE;
     }
     return 0;
 }
 
+/* The --json document: the job's JSON (j NULL: "id": null) with "refused" and
+ * "failure" added. */
+static json_t *err_json(const struct vmig_err *e)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    cli_json_err_obj(&b, e);
+    json_t *o = json_loads(b.p, 0, NULL);
+    vmig_buf_release(&b);
+    return o ? o : json_null();
+}
+
+static void print_json(const struct vmig_job *j, const struct vmig_job_submitted *sub,
+                       const struct vmig_err *failure)
+{
+    json_t *doc = NULL;
+    if (j) {
+        char *js = vmig_job_to_json(j, 0, 0);
+        doc = json_loads(js, 0, NULL);
+        free(js);
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_pack("{s:n}", "id");
+    }
+    json_t *refused = json_array();
+    for (size_t i = 0; i < sub->nrefused; i++) {
+        const struct vmig_job_refusal *f = &sub->refused[i];
+        struct vmig_err e;
+        vmig_err_set(&e, f->code, "%s", f->message);
+        vmig_err_at(&e, f->source, NULL, f->field);
+        vmig_err_fix(&e, f->fix, f->fix_arg);
+        json_array_append_new(refused,
+                              json_pack("{s:s,s:o}", "source", f->source, "error", err_json(&e)));
+    }
+    json_object_set_new(doc, "refused", refused);
+    json_object_set_new(doc, "failure", failure && failure->code ? err_json(failure) : json_null());
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (!text) abort();
+    printf("%s\n", text);
+    free(text);
+    cli_json_done = 1;
+}
+
 static void print_summary(const struct cli_opts *o, const struct vmig_job *j)
 {
-    if (o->json) {
-        char *js = vmig_job_to_json(j, 0, 0);
-        printf("%s\n", js);
-        free(js);
-        return;
-    }
     for (size_t i = 0; i < j->ncolls; i++) {
         const struct vmig_job_coll *c = &j->coll[i];
         if (o->quiet && c->status == VMIG_JOB_SUCCESSFUL) continue; /* quiet: failures only */
@@ -100,8 +144,8 @@ int cmd_migrate(struct cli_opts *o)
     int rc = cli_need(o, 1, 1);
     if (rc) return rc;
     if (!o->plan_file && !o->ncolls && !o->all) {
-        fprintf(stderr, "vmigrate migrate: name collections with -c NAME, or use --all or "
-                        "--plan FILE\n");
+        cli_usage_error_in("migrate", "name collections with -c NAME, or use --all or "
+                                      "--plan FILE");
         return EXIT_USAGE;
     }
     struct vmig_map_opts mo;
@@ -161,6 +205,7 @@ int cmd_migrate(struct cli_opts *o)
     }
     if (code) {
         if (!sub.none_runnable || !sub.nrefused) cli_error(&err); /* else the refusals said it */
+        if (o->json) print_json(NULL, &sub, &err);
         rc = cli_exit_code(code);
         goto done;
     }
@@ -170,8 +215,15 @@ int cmd_migrate(struct cli_opts *o)
                 sub.nheld == 1 ? "" : "s", (unsigned long long)sub.points,
                 sub.nrefused ? " (not the refused ones above)" : "");
     if (o->detach) {
-        if (o->json) printf("{\"id\":\"%s\",\"status\":\"PENDING\"}\n", id);
-        else printf("%s\n", id);
+        struct vmig_job j;
+        if (o->json && vmig_job_get(store, id, &j, &err) == VMIG_OK) {
+            print_json(&j, &sub, NULL);
+            vmig_job_release(&j);
+        } else if (o->json) {
+            print_json(NULL, &sub, &err);
+        } else {
+            printf("%s\n", id);
+        }
         if (!o->quiet)
             fprintf(stderr, "vmigrate: job %s created (Pending); `vmigrate worker` runs it\n", id);
         rc = first_refusal; /* the job exists; the refusals still say so */
@@ -195,14 +247,21 @@ int cmd_migrate(struct cli_opts *o)
     struct vmig_job j;
     struct vmig_err e2;
     vmig_err_clear(&e2);
-    if (vmig_job_get(store, id, &j, &e2) == VMIG_OK) {
-        print_summary(o, &j);
-        vmig_job_release(&j);
+    int got = vmig_job_get(store, id, &j, &e2) == VMIG_OK;
+    if (got && !o->json) print_summary(o, &j);
+    if (code) {
+        /* -q hides progress, never why the job failed. A collection's error names the
+         * collection, not the job: say which job; the job's own messages name it. */
+        if (err.coll[0] && code != VMIG_E_CANCELLED) {
+            char ctx[VMIG_JOB_ID_MAX + 8];
+            snprintf(ctx, sizeof ctx, "job %s", id);
+            cli_error_in(ctx, id, &err);
+        } else {
+            cli_error_job(&err, id);
+        }
     }
-    if (code) { /* -q hides progress, never why the job failed */
-        fprintf(stderr, "vmigrate: job %s failed:\n", id);
-        cli_error_job(&err, id);
-    }
+    if (o->json) print_json(got ? &j : NULL, &sub, code ? &err : NULL);
+    if (got) vmig_job_release(&j);
     rc = cli_exit_code(code);
     if (rc == EXIT_OK && first_refusal) rc = first_refusal;
 done:

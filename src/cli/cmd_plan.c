@@ -26,6 +26,7 @@ int cmd_plan(struct cli_opts *o)
         char *j = vmig_plan_to_json(&plan, 1);
         printf("%s\n", j);
         free(j);
+        cli_json_done = 1; /* refusals are in the plan's document */
     } else {
         struct vmig_buf b = VMIG_BUF_INIT;
         for (size_t i = 0; i < plan.n; i++) {

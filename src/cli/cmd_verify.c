@@ -1,20 +1,103 @@
 /*
  * cmd_verify.c - `vmigrate verify`: compare migrated collections with their
- * sources (exact counts, N sampled points bit-exact). The plan is rebuilt with
- * the same edits so field names match what migrate created.
+ * sources (exact counts, N sampled points bit-exact). With --job ID the job's own
+ * plan, endpoints and stored secrets are used (vmig_job_verify), so the target names,
+ * renames and skipped vectors it migrated with are known; with -c the plan is
+ * rebuilt from the same edits given again, so field names match what migrate created.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
+#include "vmig/job.h"
 #include "vmig/vmig.h"
+
+static void print_one(const struct cli_opts *o, int first, const char *source, const char *target,
+                      enum vmig_code code, const struct vmig_verify_result *vr,
+                      const struct vmig_err *err)
+{
+    if (!o->json) {
+        printf("%s -> %s: source %llu, target %llu, sampled %llu: %s\n", source, target,
+               (unsigned long long)vr->source_count, (unsigned long long)vr->target_count,
+               (unsigned long long)vr->sampled,
+               !code                   ? "SAME"
+               : code == VMIG_E_VERIFY ? "DIFFERENT"
+                                       : "NOT VERIFIED");
+        if (code) cli_error(err);
+        return;
+    }
+    printf("%s{\"collection\":", first ? "" : ",");
+    cli_json_str(stdout, source);
+    printf(",\"target\":");
+    cli_json_str(stdout, target);
+    printf(",\"ok\":%s,\"verdict\":%s,\"source_count\":%llu,\"target_count\":%llu,"
+           "\"sampled\":%llu,\"missing\":%llu,\"vector_diffs\":%llu,\"payload_diffs\":%llu,"
+           "\"error\":",
+           code ? "false" : "true",
+           !code                   ? "\"same\""
+           : code == VMIG_E_VERIFY ? "\"different\""
+                                   : "null",
+           (unsigned long long)vr->source_count, (unsigned long long)vr->target_count,
+           (unsigned long long)vr->sampled, (unsigned long long)vr->missing,
+           (unsigned long long)vr->vector_diffs, (unsigned long long)vr->payload_diffs);
+    if (code)
+        cli_json_str(stdout, err->msg);
+    else
+        printf("null");
+    printf("}");
+}
+
+/* verify --job ID: the job's plan, endpoints and secrets (flags override stored ones) */
+static int verify_job(struct cli_opts *o)
+{
+    /* the endpoints are the job's too; --source/--target (maybe from VMIGRATE_SOURCE /
+     * VMIGRATE_TARGET) are not used */
+    if (o->ncolls || o->nedits) {
+        cli_usage_error_in("verify", "--job takes the collections and their names from the "
+                                     "job's plan; leave out -c and the mapping edits");
+        return EXIT_USAGE;
+    }
+    struct vmig_store *s = NULL;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_store_open(o->store, &s, &err)) {
+        cli_error(&err);
+        return EXIT_FAILED;
+    }
+    char id[VMIG_JOB_ID_MAX];
+    int rc = cli_job_id(s, o->job, id);
+    if (rc) {
+        vmig_store_close(s);
+        return rc;
+    }
+    struct vmig_job_verified v;
+    enum vmig_code code =
+        vmig_job_verify(s, id, o->api_key, o->token, o->sample, &cli_run, &v, &err);
+    vmig_store_close(s);
+    if (!v.n && code) {
+        cli_error(&err);
+        return cli_exit_code(code);
+    }
+    if (o->json) printf("[");
+    for (size_t i = 0; i < v.n; i++)
+        print_one(o, i == 0, v.coll[i].source, v.coll[i].target, v.coll[i].code, &v.coll[i].result,
+                  &v.coll[i].err);
+    if (o->json) {
+        printf("]\n");
+        cli_json_done = 1;
+    }
+    vmig_job_verified_release(&v);
+    return cli_exit_code(code);
+}
 
 int cmd_verify(struct cli_opts *o)
 {
+    if (o->job) return verify_job(o);
     int rc = cli_need(o, 1, 1);
     if (rc) return rc;
     if (!o->ncolls) {
-        fprintf(stderr, "vmigrate verify: name the collection(s) with -c NAME\n");
+        cli_usage_error_in("verify", "name the collection(s) with -c NAME, or give the job "
+                                     "that migrated them with --job ID");
         return EXIT_USAGE;
     }
     struct vmig_map_opts mo;
@@ -25,6 +108,7 @@ int cmd_verify(struct cli_opts *o)
     rc = cli_plan(o, &mo, &src, &dst, &plan);
     if (rc) goto done;
     int sample = o->sample >= 0 ? o->sample : 100;
+    size_t shown = 0;
     if (o->json) printf("[");
     for (size_t i = 0; i < plan.n; i++) {
         struct vmig_plan_coll *pc = &plan.coll[i];
@@ -36,31 +120,13 @@ int cmd_verify(struct cli_opts *o)
             continue;
         }
         code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_run, &vr, &err);
-        if (o->json) {
-            printf("%s{\"collection\":", i ? "," : "");
-            cli_json_str(stdout, pc->source);
-            printf(",\"target\":");
-            cli_json_str(stdout, pc->target);
-            printf(",\"ok\":%s,\"source_count\":%llu,\"target_count\":%llu,\"sampled\":%llu,"
-                   "\"missing\":%llu,\"vector_diffs\":%llu,\"payload_diffs\":%llu,\"error\":",
-                   code ? "false" : "true", (unsigned long long)vr.source_count,
-                   (unsigned long long)vr.target_count, (unsigned long long)vr.sampled,
-                   (unsigned long long)vr.missing, (unsigned long long)vr.vector_diffs,
-                   (unsigned long long)vr.payload_diffs);
-            if (code) cli_json_str(stdout, err.msg);
-            else printf("null");
-            printf("}");
-        } else {
-            printf("%s -> %s: source %llu, target %llu, sampled %llu: %s\n", pc->source, pc->target,
-                   (unsigned long long)vr.source_count, (unsigned long long)vr.target_count,
-                   (unsigned long long)vr.sampled, code ? "DIFFERENT" : "identical");
-        }
-        if (code) {
-            if (!o->json) cli_error(&err);
-            rc = cli_exit_code(code);
-        }
+        print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err);
+        if (code) rc = cli_exit_code(code);
     }
-    if (o->json) printf("]\n");
+    if (o->json) {
+        printf("]\n");
+        cli_json_done = 1;
+    }
 done:
     vmig_plan_release(&plan);
     vmig_map_opts_release(&mo);

@@ -1,14 +1,21 @@
 /*
  * common.c - what every subcommand shares: endpoints from options and the
- * environment, mapping options from flags, error printing and exit-code mapping.
+ * environment, mapping options from flags, error printing (one "vmigrate: " prefix,
+ * the first error kept for the --json error document), job ids from unique prefixes
+ * and exit-code mapping.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "util/buf.h"
+#include "vmig/job.h"
 #include "vmig/vmig.h"
+
+int cli_json_done;
+static struct vmig_err first_err; /* the first error printed, for --json */
 
 void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct vmig_endpoint *dst)
 {
@@ -48,6 +55,116 @@ int cli_exit_code(enum vmig_code rc)
     }
 }
 
+void cli_error_in(const char *ctx, const char *job, const struct vmig_err *err)
+{
+    char hint[512];
+    cli_fix_hint(err, job, hint, sizeof hint);
+    fprintf(stderr, "vmigrate: %s%s%s\n", ctx ? ctx : "", ctx ? ": " : "",
+            err->msg[0] ? err->msg : vmig_strerror(err->code));
+    /* the way out on a line of its own, as git prints its hints */
+    if (hint[0]) fprintf(stderr, "hint: %s\n", hint);
+    if (first_err.code) return;
+    first_err = *err;
+    if (ctx && err->msg[0]) vmig_err_prefix(&first_err, "%s: ", ctx);
+}
+
+void cli_error_ctx(const char *ctx, const struct vmig_err *err)
+{
+    cli_error_in(ctx, NULL, err);
+}
+
+void cli_error(const struct vmig_err *err)
+{
+    cli_error_in(NULL, NULL, err);
+}
+
+void cli_error_job(const struct vmig_err *err, const char *job)
+{
+    cli_error_in(NULL, job, err);
+}
+
+static void usage_errorv(const char *cmd, const char *fmt, va_list ap)
+{
+    struct vmig_err e;
+    vmig_err_setv(&e, VMIG_E_USAGE, fmt, ap);
+    fprintf(stderr, "vmigrate%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", e.msg);
+    if (!first_err.code) first_err = e;
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usage_errorv(NULL, fmt, ap);
+    va_end(ap);
+}
+
+void cli_usage_error_in(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usage_errorv(cmd, fmt, ap);
+    va_end(ap);
+}
+
+const struct vmig_err *cli_first_error(void)
+{
+    return &first_err;
+}
+
+static void json_str_or_null(struct vmig_buf *b, const char *s)
+{
+    if (s && *s)
+        vmig_buf_add_json_str(b, s);
+    else
+        vmig_buf_adds(b, "null");
+}
+
+void cli_json_err_obj(struct vmig_buf *b, const struct vmig_err *err)
+{
+    vmig_buf_adds(b, "{\"code\":");
+    vmig_buf_add_json_str(b, vmig_code_json_name(err->code));
+    vmig_buf_adds(b, ",\"message\":");
+    vmig_buf_add_json_str(b, err->msg[0] ? err->msg : vmig_strerror(err->code));
+    vmig_buf_adds(b, ",\"collection\":");
+    json_str_or_null(b, err->coll);
+    vmig_buf_adds(b, ",\"point\":");
+    json_str_or_null(b, err->point);
+    vmig_buf_adds(b, ",\"field\":");
+    json_str_or_null(b, err->field);
+    vmig_buf_adds(b, ",\"fix\":");
+    json_str_or_null(b, vmig_fix_name(err->fix));
+    vmig_buf_adds(b, ",\"fix_arg\":");
+    json_str_or_null(b, err->fix_arg);
+    vmig_buf_adds(b, "}");
+}
+
+void cli_json_error(FILE *f, const struct vmig_err *err)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    vmig_buf_adds(&b, "{\"error\":");
+    cli_json_err_obj(&b, err);
+    vmig_buf_adds(&b, "}\n");
+    fputs(b.p, f);
+    vmig_buf_release(&b);
+    cli_json_done = 1;
+}
+
+int cli_job_id(struct vmig_store *s, const char *given, char *id_out)
+{
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    enum vmig_code rc = vmig_job_resolve(s, given, id_out, &err);
+    if (!rc) return 0;
+    int named_wrong = rc == VMIG_E_NOT_FOUND || rc == VMIG_E_USAGE;
+    if (named_wrong) {
+        size_t n = strlen(err.msg);
+        snprintf(err.msg + n, sizeof err.msg - n, " (`vmigrate jobs` lists the jobs)");
+    }
+    cli_error(&err);
+    return named_wrong ? EXIT_USAGE : cli_exit_code(rc);
+}
+
 /* --null-values, --payload-conflict and --index name words of the library's tables:
  * stored into mo (may be NULL: only checked); 0, or EXIT_USAGE after naming the flag
  * and the words it takes. */
@@ -60,7 +177,7 @@ int cli_policy_words(const struct cli_opts *o, struct vmig_map_opts *mo)
                               mo ? &mo->nulls : NULL, mo ? &mo->conflict : NULL,
                               mo ? &mo->index : NULL, words, sizeof words);
     if (!k) return 0;
-    fprintf(stderr, "vmigrate: %s must be %s, not '%s'\n", flag[k], words, given[k]);
+    cli_usage_error("%s must be %s, not '%s'", flag[k], words, given[k]);
     return EXIT_USAGE;
 }
 
@@ -85,13 +202,13 @@ int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo)
 int cli_need(const struct cli_opts *o, int source, int target)
 {
     if (source && !o->source) {
-        fprintf(stderr, "vmigrate: --source URL is required (the Qdrant REST endpoint, e.g. "
-                        "http://localhost:6333)\n");
+        cli_usage_error("--source URL is required (the Qdrant REST endpoint, e.g. "
+                        "http://localhost:6333)");
         return EXIT_USAGE;
     }
     if (target && !o->target) {
-        fprintf(stderr, "vmigrate: --target URL is required (the Milvus endpoint, e.g. "
-                        "http://localhost:19530)\n");
+        cli_usage_error("--target URL is required (the Milvus endpoint, e.g. "
+                        "http://localhost:19530)");
         return EXIT_USAGE;
     }
     return 0;

@@ -114,17 +114,3 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
     }
     }
 }
-
-void cli_error_job(const struct vmig_err *err, const char *job)
-{
-    char hint[512];
-    cli_fix_hint(err, job, hint, sizeof hint);
-    /* the way out on a line of its own, as git prints its hints */
-    fprintf(stderr, "vmigrate: %s\n", err->msg[0] ? err->msg : vmig_strerror(err->code));
-    if (hint[0]) fprintf(stderr, "hint: %s\n", hint);
-}
-
-void cli_error(const struct vmig_err *err)
-{
-    cli_error_job(err, NULL);
-}

@@ -2,7 +2,8 @@
  * opts.c - the CLI's one option table (curl's tool_getparam, Redis's
  * static_configs): each entry gives the flag, its type, the field it fills, the
  * environment variable that supplies it, the subcommands that take it and its help
- * line. Parsing, environment fallback and --help are all driven from it. Numbers
+ * line. Parsing, environment fallback, --help (per subcommand: `jobs show --help`)
+ * and "did you mean" for a mistyped option are all driven from it. Numbers
  * are checked against the ranges of vmig/inputs.h (the HTTP API uses the same),
  * URLs against credentials written into them, keys and tokens against control
  * characters.
@@ -87,7 +88,10 @@ static const struct opt table[] = {
      "is loaded and verified; the build goes on in the server)"},
     {"sample", 0, T_INT, F(sample), NULL, "migrate verify", "N",
      "points compared bit-exactly by verification (default 100)"},
-    {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate jobs worker serve", "PATH",
+    {"job", 0, T_STR, F(job), NULL, "verify", "ID",
+     "verify with the plan of job ID (its target names, renames, skipped vectors) and its "
+     "endpoints and stored secrets; a unique prefix of the id is enough"},
+    {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate verify jobs worker serve", "PATH",
      "job store (default $XDG_DATA_HOME/vmigrate/vmigrate.db)"},
     {"status", 0, T_STR, F(status), NULL, "jobs", "S",
      "list only jobs with this status: pending, in_progress, successful, failed, cancelled"},
@@ -130,6 +134,26 @@ static const struct range {
     {"concurrency", VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},
 };
 
+/* Options of `jobs` that only some of its subcommands take (for their --help); every
+ * other option of `jobs` is one of each of them. */
+static const struct {
+    const char *name, *subs;
+} jobs_only[] = {
+    {"status", "list"},
+    {"refresh-index", "show"},
+    {"follow", "logs"},
+    {"api-key", "resume retry restart"},
+    {"token", "show resume retry restart"},
+    {"wait-timeout", "resume retry restart"},
+    {"null-values", "retry"},
+    {"payload-conflict", "retry"},
+    {"rejects", "retry"},
+    {"target-name", "retry"},
+    {"skip-vector", "retry"},
+    {"max-vector-fields", "retry"},
+    {"index", "retry"},
+};
+
 static const struct range *range_of(const struct opt *op)
 {
     for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++)
@@ -146,6 +170,50 @@ static int takes(const struct opt *op, const char *cmd)
     return 0;
 }
 
+/* Whether subcommand sub of cmd (NULL: any) takes op, which cmd takes. */
+static int sub_takes(const struct opt *op, const char *cmd, const char *sub)
+{
+    if (!sub || strcmp(cmd, "jobs") != 0) return 1;
+    for (size_t i = 0; i < sizeof jobs_only / sizeof *jobs_only; i++) {
+        if (strcmp(jobs_only[i].name, op->name) != 0) continue;
+        size_t n = strlen(sub);
+        for (const char *p = jobs_only[i].subs; (p = strstr(p, sub)); p += n)
+            if ((p == jobs_only[i].subs || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* An unknown option: say so, with the options of cmd nearest to it. */
+static int unknown_option(const char *cmd, const char *a, const struct opt *other)
+{
+    const char *names[sizeof table / sizeof *table];
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof table / sizeof *table; k++)
+        if (takes(&table[k], cmd)) names[n++] = table[k].name;
+    char word[64], near[256];
+    const char *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    snprintf(word, sizeof word, "%.*s", (int)len, a);
+    if (other) { /* an option of other commands */
+        char by[128];
+        size_t k = 0;
+        for (const char *p = other->cmds; *p && k + 3 < sizeof by; p++) {
+            if (*p == ' ') by[k++] = ',';
+            by[k++] = *p;
+        }
+        by[k] = '\0';
+        cli_usage_error_in(cmd, "option '%s' is for %s, not %s (see vmigrate %s --help)", word, by,
+                           cmd, cmd);
+    } else if (word[0] == '-' && word[1] == '-' &&
+               cli_suggest(word + 2, names, n, "--", near, sizeof near))
+        cli_usage_error_in(cmd, "unknown option '%s'; did you mean %s? (see vmigrate %s --help)",
+                           word, near, cmd);
+    else
+        cli_usage_error_in(cmd, "unknown option '%s' (see vmigrate %s --help)", word, cmd);
+    return EXIT_USAGE;
+}
+
 static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
 {
     char *base = (char *)o;
@@ -158,8 +226,8 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
         errno = 0;
         long v = strtol(val, &end, 10);
         if (!*val || *end || errno || v < rg->min || v > rg->max) {
-            fprintf(stderr, "vmigrate: --%s takes a whole number from %d to %d, not '%s'\n",
-                    op->name, rg->min, rg->max, val);
+            cli_usage_error("--%s takes a whole number from %d to %d, not '%s'", op->name, rg->min,
+                            rg->max, val);
             return EXIT_USAGE;
         }
         *(int *)(void *)(base + op->off) = (int)v;
@@ -168,28 +236,25 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
     case T_COLL:
         for (size_t i = 0; i < o->ncolls; i++)
             if (strcmp(o->colls[i], val) == 0) {
-                fprintf(stderr,
-                        "vmigrate: collection '%s' is named twice with -c; drop the "
-                        "duplicate\n",
-                        val);
+                cli_usage_error("collection '%s' is named twice with -c; drop the "
+                                "duplicate",
+                                val);
                 return EXIT_USAGE;
             }
         if (o->ncolls == CLI_MAX_LIST) {
-            fprintf(stderr,
-                    "vmigrate: at most %d -c options in one command; use --all, or "
-                    "several commands\n",
-                    CLI_MAX_LIST);
+            cli_usage_error("at most %d -c options in one command; use --all, or "
+                            "several commands",
+                            CLI_MAX_LIST);
             return EXIT_USAGE;
         }
         o->colls[o->ncolls++] = val;
         return 0;
     case T_EDIT:
         if (o->nedits == CLI_MAX_LIST) {
-            fprintf(stderr,
-                    "vmigrate: at most %d mapping edits (--%s and the like) in one "
-                    "command; edit a plan file instead (vmigrate plan --json, then "
-                    "migrate --plan FILE)\n",
-                    CLI_MAX_LIST, op->name);
+            cli_usage_error("at most %d mapping edits (--%s and the like) in one "
+                            "command; edit a plan file instead (vmigrate plan --json, then "
+                            "migrate --plan FILE)",
+                            CLI_MAX_LIST, op->name);
             return EXIT_USAGE;
         }
         o->edit_kind[o->nedits] = op->name;
@@ -206,17 +271,13 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
 static int check_inputs(const char *cmd, const struct cli_opts *o)
 {
     if (vmig_url_has_credentials(o->source)) {
-        fprintf(stderr,
-                "vmigrate %s: --source URL must not contain credentials (user:password@); "
-                "pass the Qdrant API key with QDRANT_API_KEY or --api-key\n",
-                cmd);
+        cli_usage_error_in(cmd, "--source URL must not contain credentials (user:password@); "
+                                "pass the Qdrant API key with QDRANT_API_KEY or --api-key");
         return EXIT_USAGE;
     }
     if (vmig_url_has_credentials(o->target)) {
-        fprintf(stderr,
-                "vmigrate %s: --target URL must not contain credentials (user:password@); "
-                "pass them with MILVUS_TOKEN or --token (user:password)\n",
-                cmd);
+        cli_usage_error_in(cmd, "--target URL must not contain credentials (user:password@); "
+                                "pass them with MILVUS_TOKEN or --token (user:password)");
         return EXIT_USAGE;
     }
     static const struct {
@@ -230,11 +291,11 @@ static int check_inputs(const char *cmd, const struct cli_opts *o)
     for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
         const char *v = *(const char *const *)(const void *)((const char *)o + secrets[i].off);
         if (vmig_secret_has_control(v)) {
-            fprintf(stderr,
-                    "vmigrate %s: %s contains a control character (CR, LF, tab or "
-                    "another byte below 0x20 or 0x7f); give the key exactly, without "
-                    "line breaks\n",
-                    cmd, secrets[i].what);
+            cli_usage_error_in(cmd,
+                               "%s contains a control character (CR, LF, tab or "
+                               "another byte below 0x20 or 0x7f); give the key exactly, without "
+                               "line breaks",
+                               secrets[i].what);
             return EXIT_USAGE;
         }
     }
@@ -261,21 +322,16 @@ int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
                 if (table[k].shortc == a[1]) op = &table[k];
         } else {
             if (o->nargs == sizeof o->args / sizeof *o->args) {
-                fprintf(stderr, "vmigrate %s: too many arguments\n", cmd);
+                cli_usage_error_in(cmd, "too many arguments");
                 return EXIT_USAGE;
             }
             o->args[o->nargs++] = a;
             continue;
         }
-        if (!op || !takes(op, cmd)) {
-            fprintf(stderr, "vmigrate %s: unknown option '%s' (see vmigrate %s --help)\n", cmd, a,
-                    cmd);
-            return EXIT_USAGE;
-        }
+        if (!op || !takes(op, cmd)) return unknown_option(cmd, a, op);
         if (op->type != T_FLAG && !val) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "vmigrate %s: option --%s needs a value (%s)\n", cmd, op->name,
-                        op->meta);
+                cli_usage_error_in(cmd, "option --%s needs a value (%s)", op->name, op->meta);
                 return EXIT_USAGE;
             }
             val = argv[++i];
@@ -294,12 +350,12 @@ int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
     return check_inputs(cmd, o);
 }
 
-void cli_usage(FILE *f, const char *cmd)
+void cli_usage(FILE *f, const char *cmd, const char *sub)
 {
     size_t n = sizeof table / sizeof *table;
     for (size_t k = 0; k < n; k++) {
         const struct opt *op = &table[k];
-        if (!takes(op, cmd)) continue;
+        if (!takes(op, cmd) || !sub_takes(op, cmd, sub)) continue;
         char left[64];
         if (op->shortc)
             snprintf(left, sizeof left, "-%c, --%s%s%s", op->shortc, op->name, op->meta ? " " : "",

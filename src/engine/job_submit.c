@@ -41,6 +41,7 @@ static void split(const struct vmig_plan *plan, struct vmig_plan *run,
                      pc->refusal.msg[0] ? pc->refusal.msg : vmig_strerror(pc->refusal.code));
             snprintf(f->field, sizeof f->field, "%s", pc->refusal.field);
             f->fix = pc->refusal.fix;
+            snprintf(f->fix_arg, sizeof f->fix_arg, "%s", pc->refusal.fix_arg);
             continue;
         }
         run->coll[run->n++] = *pc;

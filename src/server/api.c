@@ -846,6 +846,61 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
     job_resp(r, out, 202, id);
 }
 
+/* POST /jobs/{id}/verify: verify the job's collections again with its own plan (target
+ * names, renames, skipped vectors), endpoints and stored secrets; body (all optional):
+ * {"sample":N,"source":{"api_key"},"target":{"token"}}. 200 with a verdict per collection
+ * ("different" also when the target collection is gone); a failure to reach a server or
+ * read the job answers as an error. */
+static void h_job_verify(struct api_req *r, struct api_resp *out, const char *id)
+{
+    const char *src_secret = NULL, *dst_secret = NULL;
+    int bad, sample = -1;
+    json_t *so = get_obj(r, out, "source", &bad);
+    if (bad) return;
+    json_t *to = get_obj(r, out, "target", &bad);
+    if (bad) return;
+    if (get_str(r, out, so, "source.", "api_key", &src_secret) ||
+        get_str(r, out, to, "target.", "token", &dst_secret) ||
+        get_int(r, out, r->body, "", "sample", VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX, &sample))
+        return;
+    if (src_secret && *src_secret && r->nsecrets < SRV_MAX_SECRETS)
+        r->secrets[r->nsecrets++] = src_secret;
+    if (dst_secret && *dst_secret && r->nsecrets < SRV_MAX_SECRETS)
+        r->secrets[r->nsecrets++] = dst_secret;
+    struct vmig_job_verified v;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    enum vmig_code rc =
+        vmig_job_verify(r->srv->store, id, src_secret, dst_secret, sample, NULL, &v, &err);
+    json_t *a = json_array();
+    for (size_t i = 0; i < v.n && a; i++) {
+        const struct vmig_job_verify_coll *c = &v.coll[i];
+        if (c->code && c->code != VMIG_E_VERIFY && c->code != VMIG_E_NOT_FOUND) {
+            err = c->err; /* not verified: the server could not be asked */
+            json_decref(a);
+            a = NULL;
+            break;
+        }
+        const struct vmig_verify_result *vr = &c->result;
+        json_array_append_new(
+            a, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "source", c->source, "target",
+                         c->target, "verdict", c->code ? "different" : "same", "source_count",
+                         (json_int_t)vr->source_count, "target_count", (json_int_t)vr->target_count,
+                         "sampled", (json_int_t)vr->sampled, "missing", (json_int_t)vr->missing,
+                         "vector_diffs", (json_int_t)vr->vector_diffs, "payload_diffs",
+                         (json_int_t)vr->payload_diffs, "error",
+                         c->code ? json_string(c->err.msg) : json_null()));
+    }
+    size_t n = v.n;
+    vmig_job_verified_release(&v);
+    if (!a || (rc && !n)) {
+        if (a) json_decref(a);
+        lib_error(r, out, &err, NULL);
+        return;
+    }
+    resp_obj(out, 200, json_pack("{s:o}", "collections", a));
+}
+
 /* ?index=live asks Milvus for the live index build of the finished collections (the job
  * stored how far it was when it ended) */
 static void h_job_get(struct api_req *r, struct api_resp *out, const char *id)
@@ -914,7 +969,8 @@ void api_handle(struct api_req *r, struct api_resp *out)
         const char *need = !alen || !strcmp(action, "logs") ? "GET" : "POST";
         enum vmig_job_action act;
         int runs = !vmig_job_action_parse(action, &act) && act != VMIG_JOB_RUN;
-        int known = !alen || !strcmp(action, "logs") || !strcmp(action, "cancel") || runs;
+        int known = !alen || !strcmp(action, "logs") || !strcmp(action, "cancel") ||
+                    !strcmp(action, "verify") || runs;
         if (!known) {
             api_error(r, out, 404, "not_found", "unknown job action '%s'", action);
             return;
@@ -927,6 +983,8 @@ void api_handle(struct api_req *r, struct api_resp *out)
         if (!alen) h_job_get(r, out, id);
         else if (!strcmp(action, "logs")) h_job_logs(r, out, id);
         else if (!strcmp(action, "cancel")) h_job_cancel(r, out, id);
+        else if (!strcmp(action, "verify"))
+            h_job_verify(r, out, id);
         else h_job_run(r, out, id, act);
         return;
     }
