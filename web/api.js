@@ -60,8 +60,9 @@ export const api = {
   checkSource: (source) => call('POST', '/source/check', { source }),
   checkTarget: (target) => call('POST', '/target/check', { target }),
   collections: (source) => call('POST', '/source/collections', { source }),
-  plan: (source, target, collections, options) =>
-    call('POST', '/plan', { source, target, collections, options, edits: [] }),
+  /** edits: [{kind: 'target-name'|'skip-vector'|..., value}] as the CLI's flags take them. */
+  plan: (source, target, collections, options, edits = []) =>
+    call('POST', '/plan', { source, target, collections, options, edits }),
   createJob: (source, target, plan, options) => call('POST', '/jobs', { source, target, plan, options }),
   jobs: (status) => call('GET', `/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`),
   job: (id) => call('GET', `/jobs/${encodeURIComponent(id)}`),
