@@ -91,6 +91,9 @@ struct vmig_job_coll {
     int index_live; /* state.index_* were just asked of the target (vmig_job_index_live) */
     char error_point[VMIG_ERR_POINT_MAX]; /* the point the error is about, "" = none */
     char error_field[VMIG_ERR_FIELD_MAX]; /* its vector / payload field, "" = none */
+    enum vmig_code error_code;              /* the error's code, VMIG_OK = none */
+    enum vmig_fix error_fix;                /* its way out (error.h), for each face to word */
+    char error_fix_arg[VMIG_ERR_FIX_ARG_MAX];
 };
 
 /* A job as stored. Strings are owned (release with vmig_job_release()). */
@@ -108,6 +111,8 @@ struct vmig_job {
     int cancel_requested;
     int orphaned; /* IN_PROGRESS but its process is gone: resumable */
     char error[VMIG_ERR_MSG_MAX];
+    int64_t run_ms;         /* time spent running, summed over the runs that ended */
+    int64_t run_started_ms; /* the running run's claim, 0 = not running */
     size_t ncolls;
     struct vmig_job_coll *coll; /* owned, plan order */
 };
@@ -148,6 +153,7 @@ struct vmig_job_refusal {
     enum vmig_code code;
     char message[VMIG_ERR_MSG_MAX];
     char field[VMIG_ERR_FIELD_MAX]; /* the vector the refusal is about, "" = none */
+    enum vmig_fix fix;              /* its way out, for the face to word */
 };
 
 /* A collection the job holds. */
@@ -272,10 +278,22 @@ int vmig_job_action_parse(const char *s, enum vmig_job_action *out);
 
 /* Changed per-collection options for a retry; NULL members keep the plan's value. Words
  * as vmig_null_policy_parse() / vmig_conflict_policy_parse() take them. */
+/* A retry's changes to the job's failed and cancelled collections (the successful
+ * ones are never touched). NULL / 0 = unchanged. The words apply to every retried
+ * collection; each edit names one: edit_kind[i] is "target-name", "skip-vector",
+ * "index", "null-values", "payload-conflict" or "max-vector-fields" (vmig_plan_coll_edit)
+ * and edit_val[i] "SRC=VALUE", or for "skip-vector" also "SRC.VECTOR" / "VECTOR" (every
+ * retried collection that has it). A change to the target collection itself (name,
+ * vectors, index) makes it again: dropped first when this job created it. */
 struct vmig_job_retry_opts {
     const char *null_values;      /* "fail" | "drop" | "keep" */
     const char *payload_conflict; /* "fail" | "prefix" */
     const char *rejects;          /* rejects file: turns reject_oversize on */
+    const char *index;            /* "auto" | "hnsw" */
+    int max_vector_fields;        /* a limit the retried collections' vectors must fit */
+    size_t nedits;
+    const char *const *edit_kind;
+    const char *const *edit_val;
 };
 
 /* Do action on job id until the run ends. ch: for VMIG_JOB_RETRY (NULL = no changes;

@@ -121,6 +121,15 @@ int vmig_field_name_is_valid(const char *name);
 /* NULL when valid, else the violated rule as a phrase ("must start with a letter or
  * '_'"), for messages. field selects the field-name rule. */
 const char *vmig_name_problem(const char *name, int field);
+
+/* One change to a planned collection (plan_edit.c), as a retry makes it: kind
+ * "target-name" (value: the new name), "skip-vector" (the source vector), "index",
+ * "null-values", "payload-conflict" (a policy word) or "max-vector-fields" (a number
+ * the plan's vectors must fit). *schema is set to 1 when the change alters the target
+ * collection itself (name, fields, index), left alone otherwise. VMIG_E_USAGE (or
+ * VMIG_E_SCHEMA) naming the collection and what is wrong; pc unchanged then. */
+enum vmig_code vmig_plan_coll_edit(struct vmig_plan_coll *pc, const char *kind, const char *value,
+                                   int *schema, struct vmig_err *err);
 /* Make a valid name: each invalid character (a whole UTF-8 sequence counts as one)
  * becomes '_', a leading digit gets a '_' prefix, "" becomes "_", the result is cut
  * to 255 bytes. */

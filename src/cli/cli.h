@@ -57,7 +57,11 @@ void cli_usage(FILE *f, const char *cmd);
 /* Endpoints from options + environment (QDRANT_API_KEY, MILVUS_TOKEN). */
 void cli_endpoints(const struct cli_opts *o, struct vmig_endpoint *src, struct vmig_endpoint *dst);
 int cli_exit_code(enum vmig_code rc);
+/* Print err with the way out in the CLI's words (hint.c); inside job `job` (may be
+ * NULL) the way out is a `vmigrate jobs …` command on it. */
 void cli_error(const struct vmig_err *err);
+void cli_error_job(const struct vmig_err *err, const char *job);
+void cli_fix_hint(const struct vmig_err *err, const char *job, char *out, size_t n);
 struct vmig_map_opts;
 int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo);
 /* --null-values/--payload-conflict/--index are words the library takes; 0 or EXIT_USAGE. */

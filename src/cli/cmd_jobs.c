@@ -361,7 +361,24 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
     vmig_err_clear(&err);
     enum vmig_job_action act = VMIG_JOB_RESTART;
     vmig_job_action_parse(sub, &act); /* "resume", "retry" or "restart" */
-    struct vmig_job_retry_opts ch = {o->null_values, o->payload_conflict, o->rejects};
+    /* retry's changes: the words, the vector limit and the target-name / skip-vector edits */
+    struct vmig_job_retry_opts ch = {.null_values = o->null_values,
+                                     .payload_conflict = o->payload_conflict,
+                                     .rejects = o->rejects,
+                                     .index = o->index,
+                                     .max_vector_fields = o->max_vector_fields,
+                                     .nedits = o->nedits,
+                                     .edit_kind = o->edit_kind,
+                                     .edit_val = o->edit_val};
+    for (size_t i = 0; i < o->nedits; i++)
+        if (act != VMIG_JOB_RETRY || (strcmp(o->edit_kind[i], "target-name") != 0 &&
+                                      strcmp(o->edit_kind[i], "skip-vector") != 0)) {
+            fprintf(stderr, "vmigrate: `jobs %s` takes no --%s (a retry takes --target-name and "
+                            "--skip-vector; other plan edits need a new job: `vmigrate plan`)\n",
+                    sub, o->edit_kind[i]);
+            cli_ui_release(&u);
+            return EXIT_USAGE;
+        }
     enum vmig_code rc = vmig_job_act(s, id, act, &ch, &ro, NULL, &err);
     cli_ui_release(&u);
     struct vmig_job j;
@@ -377,7 +394,7 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
         }
         vmig_job_release(&j);
     }
-    if (rc) cli_error(&err);
+    if (rc) cli_error_job(&err, id);
     return cli_exit_code(rc);
 }
 

@@ -154,6 +154,8 @@ int cmd_migrate(struct cli_opts *o)
     for (size_t i = 0; i < sub.nrefused; i++) {
         struct vmig_err why;
         vmig_err_set(&why, sub.refused[i].code, "%s", sub.refused[i].message);
+        vmig_err_at(&why, sub.refused[i].source, NULL, sub.refused[i].field);
+        vmig_err_fix(&why, sub.refused[i].fix, NULL);
         cli_error(&why);
         if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(sub.refused[i].code);
     }
@@ -198,8 +200,8 @@ int cmd_migrate(struct cli_opts *o)
         vmig_job_release(&j);
     }
     if (code) { /* -q hides progress, never why the job failed */
-        fprintf(stderr, "vmigrate: job %s: ", id);
-        cli_error(&err);
+        fprintf(stderr, "vmigrate: job %s failed:\n", id);
+        cli_error_job(&err, id);
     }
     rc = cli_exit_code(code);
     if (rc == EXIT_OK && first_refusal) rc = first_refusal;

@@ -32,6 +32,9 @@ int cmd_plan(struct cli_opts *o)
             vmig_buf_reset(&b);
             vmig_plan_coll_describe(&plan.coll[i], &b);
             printf("%s%s", i ? "\n" : "", b.p);
+            char hint[512];
+            cli_fix_hint(&plan.coll[i].refusal, NULL, hint, sizeof hint);
+            if (plan.coll[i].refusal.code && hint[0]) printf("  way out: %s\n", hint);
         }
         vmig_buf_release(&b);
     }

@@ -48,11 +48,6 @@ int cli_exit_code(enum vmig_code rc)
     }
 }
 
-void cli_error(const struct vmig_err *err)
-{
-    fprintf(stderr, "vmigrate: %s\n", err->msg[0] ? err->msg : vmig_strerror(err->code));
-}
-
 /* --null-values, --payload-conflict and --index name words of the library's tables:
  * stored into mo (may be NULL: only checked); 0, or EXIT_USAGE after naming the flag
  * and the words it takes. */

@@ -1,5 +1,5 @@
 /*
- * job_int.h - what the job center's files (job.c, job_json.c, job_run.c) share
+ * job_int.h - what the job center's files (job.c, job_json.c, job_run.c, job_retry.c) share
  * privately: the JSON forms of stored columns and a few helpers.
  */
 #ifndef VMIG_JOB_INT_H
@@ -23,6 +23,12 @@ enum vmig_code vmig_job_secrets_get(struct vmig_store *s, const struct vmig_job 
 /* The endpoints a job runs against (strings borrowed from j and the secrets). */
 void vmig_job_endpoints(const struct vmig_job *j, const char *src_secret, const char *dst_secret,
                         struct vmig_endpoint *src, struct vmig_endpoint *dst);
+
+/* A retry's changes (job_retry.c) applied to j's plan and options before the claim:
+ * only to FAILED and CANCELLED collections; remake[i] (j->ncolls bytes, zeroed) is set
+ * for a collection whose target collection changes and must be made again. */
+enum vmig_code vmig_job_retry_apply(struct vmig_job *j, const struct vmig_job_retry_opts *ch,
+                                    unsigned char *remake, struct vmig_err *err);
 
 /* This machine's host name (for job owners). */
 void vmig_job_host_name(char out[256]);

@@ -271,6 +271,15 @@ char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty)
     json_object_set_new(o, "cancel_requested", json_boolean(j->cancel_requested));
     json_object_set_new(o, "orphaned", json_boolean(j->orphaned));
     json_object_set_new(o, "error", str_or_null(j->error));
+    {
+        /* the running run counts until now (an orphaned one until its last heartbeat) */
+        int64_t run = j->run_ms;
+        if (j->status == VMIG_JOB_IN_PROGRESS && j->run_started_ms) {
+            int64_t end = j->orphaned && j->heartbeat_ms ? j->heartbeat_ms : (int64_t)vmig_wall_ms();
+            if (end > j->run_started_ms) run += end - j->run_started_ms;
+        }
+        json_object_set_new(o, "run_ms", json_integer((json_int_t)run));
+    }
     uint64_t total = 0, written = 0;
     json_t *a = json_array();
     for (size_t i = 0; i < j->ncolls; i++) {
@@ -309,6 +318,14 @@ char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty)
         json_object_set_new(co, "error", str_or_null(c->error));
         json_object_set_new(co, "error_point", str_or_null(c->error_point));
         json_object_set_new(co, "error_field", str_or_null(c->error_field));
+        json_object_set_new(co, "error_code", c->error_code
+                                                  ? json_string(vmig_code_json_name(c->error_code))
+                                                  : json_null());
+        json_object_set_new(co, "error_fix",
+                            c->error_fix ? json_string(vmig_fix_name(c->error_fix)) : json_null());
+        json_object_set_new(co, "error_fix_arg", str_or_null(c->error_fix_arg));
+        json_object_set_new(co, "error_hint",
+                            c->error_fix ? json_string(vmig_fix_hint(c->error_fix)) : json_null());
         json_array_append_new(a, co);
         total += c->total ? c->total : c->state.total;
         written += c->state.written > c->written ? c->state.written : c->written;

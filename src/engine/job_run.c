@@ -54,6 +54,7 @@ struct runctx {
     enum vmig_coll_phase last_phase;
     FILE *rejects;
     struct vmig_err store_err; /* first failed write of a final status (see final_status) */
+    unsigned char *remake;     /* per collection: a retry changed its target (job_retry.c) */
     /* monitor thread: heartbeat + cancel poll */
     pthread_t mon;
     int mon_started;
@@ -115,8 +116,14 @@ static enum vmig_code store_failed(const struct runctx *c, const char *coll, str
 static void final_status(struct runctx *c, size_t i, enum vmig_job_status st,
                          const struct vmig_err *why, int64_t ended_ms)
 {
-    struct vmig_err e;
+    struct vmig_err e, w;
     vmig_err_clear(&e);
+    if (why && !why->fix && (vmig_code_is_retryable(why->code) || why->code == VMIG_E_CANCELLED)) {
+        /* a server that was down or slow, a cancel: the same job goes on where it stopped */
+        w = *why;
+        vmig_err_fix(&w, VMIG_FIX_RESUME, NULL);
+        why = &w;
+    }
     if (c->s->vt->coll_status(c->s, c->id, i, st, why, 0, ended_ms, &e) == VMIG_OK) return;
     store_failed(c, c->job.plan.coll[i].source, &e);
     vmig_run_log(&c->ctx, VMIG_LOG_ERROR, "%s", e.msg);
@@ -222,6 +229,7 @@ static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *
 
 static void runctx_release(struct runctx *c)
 {
+    free(c->remake);
     if (c->src_secret) sodium_memzero(c->src_secret, strlen(c->src_secret));
     if (c->dst_secret) sodium_memzero(c->dst_secret, strlen(c->dst_secret));
     free(c->src_secret);
@@ -259,35 +267,10 @@ static int claimable(const struct vmig_job *j, enum mode m)
     case M_RESUME:
         return j->status == VMIG_JOB_PENDING || j->status == VMIG_JOB_FAILED ||
                j->status == VMIG_JOB_CANCELLED;
-    case M_RETRY: return j->status == VMIG_JOB_FAILED;
+    case M_RETRY: return j->status == VMIG_JOB_FAILED || j->status == VMIG_JOB_CANCELLED;
     case M_RESTART: return 1;
     }
     return 0;
-}
-
-static enum vmig_code apply_retry(struct vmig_job *j, const struct vmig_job_retry_opts *ch,
-                                  struct vmig_err *err)
-{
-    if (!ch) return VMIG_OK;
-    char words[64];
-    enum vmig_null_policy np = VMIG_NULL_FAIL;
-    enum vmig_conflict_policy cp = VMIG_CONFLICT_FAIL;
-    int k = vmig_policy_check(ch->null_values, ch->payload_conflict, NULL, &np, &cp, NULL, words,
-                              sizeof words);
-    if (k) /* the faces name their own flag or field first; this is the library's word */
-        return vmig_err_set(err, VMIG_E_USAGE, "the retry's %s must be %s, not '%s'",
-                            k == 1 ? "null values" : "payload conflict", words,
-                            k == 1 ? ch->null_values : ch->payload_conflict);
-    for (size_t i = 0; i < j->plan.n && i < j->ncolls; i++) {
-        if (j->coll[i].status != VMIG_JOB_FAILED) continue;
-        if (ch->null_values) j->plan.coll[i].null_policy = np;
-        if (ch->payload_conflict) j->plan.coll[i].conflict_policy = cp;
-    }
-    if (ch->rejects && *ch->rejects) {
-        snprintf(j->opts.rejects, sizeof j->opts.rejects, "%s", ch->rejects);
-        j->opts.reject_oversize = 1;
-    }
-    return VMIG_OK;
 }
 
 /* After the claim, before anything touches the target: reserve every target
@@ -307,15 +290,58 @@ static enum vmig_code reserve_targets(struct runctx *c, struct vmig_err *err)
         if (rc) return store_failed(c, j->coll[i].source, err);
         if (strcmp(holder, c->id) == 0) continue;
         vmig_err_set(err, VMIG_E_BUSY,
-                     "target collection '%s' (database '%s' at %s) is being written by job %s: "
-                     "wait until it ends or cancel it (`vmigrate jobs cancel %s`), or give this "
-                     "collection another target name (--target-name) and start a new job",
-                     name, db, url, holder, holder);
+                     "target collection '%s' (database '%s' at %s) is being written by job %s",
+                     name, db, url, holder);
         vmig_err_at(err, j->coll[i].source, "", "");
+        vmig_err_fix(err, VMIG_FIX_BUSY, holder);
         final_status(c, i, VMIG_JOB_FAILED, err, now);
         job_log(c, VMIG_LOG_ERROR, j->coll[i].source, "", err->msg);
         return VMIG_E_BUSY;
     }
+    return VMIG_OK;
+}
+
+/* Collection i starts again from nothing: the target collection this job created
+ * (under the name it had: a retry may have renamed it) is dropped, the checkpoint
+ * and progress reset, the new target name stored. */
+static enum vmig_code make_anew(struct runctx *c, size_t i, const char *why, struct vmig_err *err)
+{
+    struct vmig_job *j = &c->job;
+    struct vmig_store *s = c->s;
+    struct vmig_job_coll *jc = &j->coll[i];
+    const char *old = jc->target[0] ? jc->target : j->plan.coll[i].target;
+    enum vmig_code rc;
+    char line[VMIG_ERR_MSG_MAX];
+    if (jc->state.created) {
+        /* only what this job created: state.created is set by the engine right after
+         * its own CreateCollection succeeded */
+        struct vmig_err e;
+        vmig_err_clear(&e);
+        rc = vmig_target_drop(&c->dst, old, &e);
+        if (rc && rc != VMIG_E_NOT_FOUND) {
+            *err = e;
+            vmig_err_prefix(err, "%s: cannot drop '%s': ", why, old);
+            vmig_err_at(err, jc->source, NULL, NULL);
+            return rc;
+        }
+        snprintf(line, sizeof line, "%s: dropped target collection '%s' (created by this job)",
+                 why, old);
+        job_log(c, VMIG_LOG_INFO, jc->source, "", line);
+    }
+    if (strcmp(old, j->plan.coll[i].target) != 0) {
+        snprintf(line, sizeof line, "%s: the target collection is now '%s' (was '%s')", why,
+                 j->plan.coll[i].target, old);
+        job_log(c, VMIG_LOG_INFO, jc->source, "", line);
+        if ((rc = s->vt->coll_target(s, c->id, i, j->plan.coll[i].target, err)))
+            return store_failed(c, jc->source, err);
+        snprintf(jc->target, sizeof jc->target, "%s", j->plan.coll[i].target);
+    }
+    vmig_coll_state_init(&jc->state);
+    char *js = vmig_coll_state_to_json(&jc->state);
+    rc = s->vt->coll_checkpoint(s, c->id, i, js, err);
+    free(js);
+    if (!rc) rc = s->vt->coll_progress(s, c->id, i, VMIG_PHASE_PENDING, 0, 0, 0, 0, 0, err);
+    if (rc) return store_failed(c, jc->source, err);
     return VMIG_OK;
 }
 
@@ -334,35 +360,13 @@ static enum vmig_code prepare(struct runctx *c, enum mode m, struct vmig_err *er
     }
     for (size_t i = 0; i < j->ncolls; i++) {
         struct vmig_job_coll *jc = &j->coll[i];
-        int again = 0;
+        int again = 0, anew = 0;
         if (m == M_RESUME) again = jc->status != VMIG_JOB_SUCCESSFUL;
-        else if (m == M_RETRY) again = jc->status == VMIG_JOB_FAILED;
-        else if (m == M_RESTART) {
-            again = 1;
-            if (jc->state.created && i < j->plan.n) {
-                /* only what this job created: state.created is set by the engine
-                 * right after its own CreateCollection succeeded */
-                struct vmig_err e;
-                vmig_err_clear(&e);
-                char line[VMIG_ERR_MSG_MAX];
-                rc = vmig_target_drop(&c->dst, j->plan.coll[i].target, &e);
-                if (rc && rc != VMIG_E_NOT_FOUND) {
-                    *err = e;
-                    vmig_err_prefix(err, "restart: cannot drop '%s': ", j->plan.coll[i].target);
-                    return rc;
-                }
-                rc = VMIG_OK;
-                snprintf(line, sizeof line, "restart: dropped target collection '%s'",
-                         j->plan.coll[i].target);
-                job_log(c, VMIG_LOG_INFO, jc->source, "", line);
-            }
-            vmig_coll_state_init(&jc->state);
-            char *js = vmig_coll_state_to_json(&jc->state);
-            rc = s->vt->coll_checkpoint(s, c->id, i, js, err);
-            free(js);
-            if (!rc) rc = s->vt->coll_progress(s, c->id, i, VMIG_PHASE_PENDING, 0, 0, 0, 0, 0, err);
-            if (rc) return store_failed(c, jc->source, err);
-        }
+        else if (m == M_RETRY)
+            again = jc->status == VMIG_JOB_FAILED || jc->status == VMIG_JOB_CANCELLED,
+            anew = again && c->remake && c->remake[i];
+        else if (m == M_RESTART) again = anew = 1;
+        if (anew && (rc = make_anew(c, i, m == M_RESTART ? "restart" : "retry", err))) return rc;
         if (again && jc->status != VMIG_JOB_PENDING) {
             rc = s->vt->coll_status(s, c->id, i, VMIG_JOB_PENDING, NULL, 0, 0, err);
             if (rc) return store_failed(c, jc->source, err);
@@ -514,7 +518,8 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
         else
             rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s' is %s: nothing to %s", id,
                               vmig_job_status_label(j->status),
-                              m == M_RETRY ? "retry (only failed jobs are retried)" : "run");
+                              m == M_RETRY ? "retry (failed and cancelled jobs are retried)"
+                                           : "run");
         goto out;
     }
     if (j->plan.n != j->ncolls) {
@@ -523,7 +528,8 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
         goto out;
     }
     if (m == M_RETRY) {
-        rc = apply_retry(j, ch, err);
+        c.remake = xcalloc(j->ncolls + 1, 1);
+        rc = vmig_job_retry_apply(j, ch, c.remake, err);
         if (rc) goto out;
     }
     rc = load_secrets(&c, err);

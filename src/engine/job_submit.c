@@ -38,6 +38,7 @@ static void split(const struct vmig_plan *plan, struct vmig_plan *run,
             snprintf(f->message, sizeof f->message, "%s",
                      pc->refusal.msg[0] ? pc->refusal.msg : vmig_strerror(pc->refusal.code));
             snprintf(f->field, sizeof f->field, "%s", pc->refusal.field);
+            f->fix = pc->refusal.fix;
             continue;
         }
         run->coll[run->n++] = *pc;
@@ -71,6 +72,7 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
         if (out->nrefused) {
             rc = vmig_err_set(err, out->refused[0].code, "%s", out->refused[0].message);
             vmig_err_at(err, out->refused[0].source, NULL, out->refused[0].field);
+            vmig_err_fix(err, out->refused[0].fix, NULL);
         }
         else
             rc = vmig_err_set(err, VMIG_E_USAGE, "%s",

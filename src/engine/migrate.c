@@ -105,10 +105,10 @@ static enum vmig_code ph_create(struct eng *e, struct vmig_source *s, struct vmi
          * real Milvus answers CreateCollection for an identical one with success, so
          * this must be checked here, never left to the server */
         vmig_err_set(err, VMIG_E_EXISTS,
-                     "target collection '%s' already exists and this job did not create it: "
-                     "drop it in Milvus, or give '%s' another name (--target-name)",
-                     pc->target, pc->source);
+                     "target collection '%s' already exists and this job did not create it",
+                     pc->target);
         vmig_err_at(err, pc->source, NULL, NULL);
+        vmig_err_fix(err, VMIG_FIX_TARGET_NAME, NULL);
         return VMIG_E_EXISTS;
     }
     if ((rc = mark(e, &st->creating, err))) return rc;

@@ -140,32 +140,37 @@ enum vmig_code vmig_map_opts_check_unused(const struct vmig_map_opts *o, struct 
 
 /* Refuse pc: the refusal is about pc's source collection (its message names it) and,
  * with refuse_at, about one source vector (field: its Qdrant name, "" = unnamed). */
+/* A refusal says what and where; its way out is the fix fact, worded by each face
+ * (a flag in the CLI, a control in the console). */
 static void refuse_v(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
-                     const char *fmt, va_list ap)
+                     enum vmig_fix fix, const char *fmt, va_list ap)
 {
     if (pc->refusal.code != VMIG_OK) return; /* the first problem found is reported */
     vmig_err_setv(&pc->refusal, code, fmt, ap);
     vmig_err_at(&pc->refusal, pc->source, NULL, field);
+    vmig_err_fix(&pc->refusal, fix, NULL);
 }
 
-static void refuse(struct vmig_plan_coll *pc, enum vmig_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void refuse(struct vmig_plan_coll *pc, enum vmig_code code, const char *fmt, ...)
+static void refuse(struct vmig_plan_coll *pc, enum vmig_code code, enum vmig_fix fix,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void refuse(struct vmig_plan_coll *pc, enum vmig_code code, enum vmig_fix fix,
+                   const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    refuse_v(pc, NULL, code, fmt, ap);
+    refuse_v(pc, NULL, code, fix, fmt, ap);
     va_end(ap);
 }
 
 static void refuse_at(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                      enum vmig_fix fix, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 static void refuse_at(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
-                      const char *fmt, ...)
+                      enum vmig_fix fix, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    refuse_v(pc, field, code, fmt, ap);
+    refuse_v(pc, field, code, fix, fmt, ap);
     va_end(ap);
 }
 
@@ -329,16 +334,16 @@ static void check_target(const struct vmig_src_coll *src, const struct vmig_map_
             vmig_name_shorten(cand[i].src, v, sizeof v);
             vmig_buf_addf(&names, "%s%s", i ? ", " : "", v);
             if (i != (keep == ncand ? 0 : keep))
-                vmig_buf_addf(&skips, " --skip-vector %s.%s", cn, v);
+                vmig_buf_addf(&skips, "%s%s", skips.len ? ", " : "", v);
         }
         char since[64] = "";
         if (tc->since[VMIG_FEAT_MULTI_VECTOR][0])
             snprintf(since, sizeof since, " (several arrived in Milvus %s)",
                      tc->since[VMIG_FEAT_MULTI_VECTOR]);
         newer_target(tc, VMIG_FEAT_MULTI_VECTOR, way, sizeof way);
-        refuse(pc, VMIG_E_SCHEMA,
+        refuse(pc, VMIG_E_SCHEMA, VMIG_FIX_VECTOR_LIMIT,
                "collection '%s' has %zu vector fields (%s), but the target, %s, holds one "
-               "vector field per collection%s; keep one with%s, or %s",
+               "vector field per collection%s; keep one (leave out %s), or %s",
                cn, ncand, names.p, tl, since, skips.p, way);
         vmig_buf_release(&names);
         vmig_buf_release(&skips);
@@ -350,12 +355,13 @@ static void check_target(const struct vmig_src_coll *src, const struct vmig_map_
         vmig_name_shorten(cand[i].src, v, sizeof v);
         vec_label(cand[i].src, lab, sizeof lab);
         char since[64] = "";
-        if (keep != ncand) snprintf(skip, sizeof skip, "use --skip-vector %s.%s, or ", cn, v);
+        if (keep != ncand) snprintf(skip, sizeof skip, "leave it out, or ");
         if (tc->since[VMIG_FEAT_SPARSE][0])
             snprintf(since, sizeof since, " (SPARSE_FLOAT_VECTOR arrived in Milvus %s)",
                      tc->since[VMIG_FEAT_SPARSE]);
         newer_target(tc, VMIG_FEAT_SPARSE, way, sizeof way);
         refuse_at(pc, cand[i].src, VMIG_E_SCHEMA,
+                  keep != ncand ? VMIG_FIX_SKIP_VECTOR : VMIG_FIX_NONE,
                   "collection '%s': %s is sparse, but the target, %s, has no sparse vectors%s; "
                   "%s%s",
                   cn, lab, tl, since, skip, way);
@@ -375,11 +381,11 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
     vec_label(v->name, lab, sizeof lab);
     shortname(src->name, cn);
     shortname(v->name, vn);
-    if (v->name[0])
-        snprintf(hint, sizeof hint, "; use --skip-vector %s.%s to migrate without it", cn, vn);
+    enum vmig_fix skip = v->name[0] ? VMIG_FIX_SKIP_VECTOR : VMIG_FIX_NONE;
+    if (v->name[0]) snprintf(hint, sizeof hint, "; it can be left out of the migration");
 
     if (v->multivector) {
-        refuse_at(pc, v->name, VMIG_E_SCHEMA,
+        refuse_at(pc, v->name, VMIG_E_SCHEMA, skip,
                   "collection '%s': %s is a multivector (max_sim); Milvus has no equivalent field "
                   "type%s",
                   cn, lab, hint);
@@ -387,7 +393,7 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
     }
     if (v->datatype == VMIG_DT_OTHER) {
         refuse_at(
-            pc, v->name, VMIG_E_SCHEMA,
+            pc, v->name, VMIG_E_SCHEMA, skip,
             "collection '%s': %s has datatype '%s', which vmigrate cannot convert to a Milvus "
             "vector type%s",
             cn, lab, v->datatype_name[0] ? v->datatype_name : "unknown", hint);
@@ -418,18 +424,18 @@ static int map_vector(const struct vmig_src_coll *src, const struct vmig_src_vec
             break;
         case VMIG_DIST_MANHATTAN:
             refuse_at(
-                pc, v->name, VMIG_E_SCHEMA,
+                pc, v->name, VMIG_E_SCHEMA, skip,
                 "collection '%s': %s uses Manhattan distance, which Milvus does not support%s", cn,
                 lab, hint);
             return 0;
         case VMIG_DIST_NONE:
         default:
-            refuse_at(pc, v->name, VMIG_E_SCHEMA, "collection '%s': %s has no distance%s", cn, lab,
+            refuse_at(pc, v->name, VMIG_E_SCHEMA, skip, "collection '%s': %s has no distance%s", cn, lab,
                       hint);
             return 0;
         }
         if (v->size < 2 || v->size > VMIG_MAX_DIM) {
-            refuse_at(pc, v->name, VMIG_E_SCHEMA,
+            refuse_at(pc, v->name, VMIG_E_SCHEMA, skip,
                       "collection '%s': %s has dimension %u; Milvus vectors need 2 to %d "
                       "dimensions%s",
                       cn, lab, (unsigned)v->size, VMIG_MAX_DIM, hint);
@@ -541,7 +547,8 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
     vmig_err_clear(&pc->refusal);
 
     if (o->max_vector_fields < 0 || o->max_vector_fields > VMIG_MAX_VECTOR_FIELDS)
-        refuse(pc, VMIG_E_USAGE, "--max-vector-fields must be between 1 and %d, got %d",
+        refuse(pc, VMIG_E_USAGE, VMIG_FIX_VECTOR_LIMIT,
+               "the vector limit must be between 1 and %d, got %d",
                VMIG_MAX_VECTOR_FIELDS, o->max_vector_fields);
 
     /* target collection and description */
@@ -574,7 +581,7 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
 
     /* vectors */
     if (src->too_many_vectors)
-        refuse(pc, VMIG_E_SCHEMA,
+        refuse(pc, VMIG_E_SCHEMA, VMIG_FIX_NONE,
                "collection '%s' has more than %d vectors; Milvus allows at most %d per collection",
                cn, VMIG_SRC_MAX_VECTORS, maxf);
     for (size_t i = 0; i < src->nvec && i < VMIG_SRC_MAX_VECTORS; i++) {
@@ -587,10 +594,10 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
     }
     check_target(src, o, cand, ncand, pc);
     if (ncand == 0 && !src->too_many_vectors) {
-        refuse(pc, VMIG_E_SCHEMA,
+        refuse(pc, VMIG_E_SCHEMA, pc->nskipped ? VMIG_FIX_SKIP_VECTOR : VMIG_FIX_NONE,
                "collection '%s' has no vector field to migrate%s; Milvus needs at least one "
                "vector field per collection",
-               cn, pc->nskipped ? " (all were skipped with --skip-vector)" : "");
+               cn, pc->nskipped ? " (all were left out)" : "");
     } else if (ncand > (size_t)maxf) {
         struct vmig_buf names = VMIG_BUF_INIT;
         for (size_t i = 0; i < ncand; i++) {
@@ -598,14 +605,11 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
             vmig_name_shorten(cand[i].src, s, sizeof s);
             vmig_buf_addf(&names, "%s%s", i ? ", " : "", s);
         }
-        refuse(pc, VMIG_E_SCHEMA,
-               "collection '%s' has %zu vector fields (%s); Milvus allows at most %d per "
-               "collection (use --skip-vector%s)",
-               cn, ncand, names.p, maxf,
-               maxf < VMIG_MAX_VECTOR_FIELDS
-                   ? ", or --max-vector-fields N if your cluster's proxy.maxVectorFieldNum is "
-                     "higher"
-                   : "");
+        refuse(pc, VMIG_E_SCHEMA, VMIG_FIX_VECTOR_LIMIT,
+               "collection '%s' has %zu vector fields (%s); %s allows at most %d per "
+               "collection",
+               cn, ncand, names.p,
+               maxf < VMIG_MAX_VECTOR_FIELDS ? "the vector limit" : "Milvus", maxf);
         vmig_buf_release(&names);
     }
     pc->nfields = ncand < VMIG_MAX_VECTOR_FIELDS ? ncand : VMIG_MAX_VECTOR_FIELDS;
@@ -627,7 +631,7 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
             snprintf(lab, sizeof lab, "the primary key");
         const char *why = vmig_name_problem(ed->value, 1);
         if (why) {
-            refuse(pc, VMIG_E_USAGE,
+            refuse(pc, VMIG_E_USAGE, VMIG_FIX_RENAME_FIELD,
                    "collection '%s': cannot rename %s to '%s': a Milvus field name %s", cn, lab,
                    shortname(ed->value, tmp), why);
             continue;
@@ -644,9 +648,9 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
         char la[SHORT + 16], lb[SHORT + 16];
         field_label(pc, da, la, sizeof la);
         field_label(pc, db, lb, sizeof lb);
-        refuse(pc, VMIG_E_USAGE,
+        refuse(pc, VMIG_E_USAGE, VMIG_FIX_RENAME_FIELD,
                "collection '%s': field name '%s' is given to both %s and %s; field names must be "
-               "unique within a collection (use --rename)",
+               "unique within a collection",
                cn, shortname(pc->field[db].dst, tmp), la, lb);
     }
     for (size_t i = 0; i < pc->nfields; i++) {
@@ -665,8 +669,8 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
         mark_used(ed);
         const char *why = vmig_name_problem(ed->value, 0);
         if (why)
-            refuse(pc, VMIG_E_USAGE,
-                   "collection '%s': --target-name '%s' is not valid: a Milvus collection name %s",
+            refuse(pc, VMIG_E_USAGE, VMIG_FIX_TARGET_NAME,
+                   "collection '%s': target name '%s' is not valid: a Milvus collection name %s",
                    cn, shortname(ed->value, tmp), why);
         else
             snprintf(pc->target, sizeof pc->target, "%s", ed->value);
@@ -675,7 +679,8 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
     if (ed) {
         mark_used(ed);
         if (strlen(ed->value) >= sizeof pc->description)
-            refuse(pc, VMIG_E_USAGE, "collection '%s': --description is longer than %zu bytes", cn,
+            refuse(pc, VMIG_E_USAGE, VMIG_FIX_DESCRIPTION,
+                   "collection '%s': the description is longer than %zu bytes", cn,
                    sizeof pc->description - 1);
         else
             snprintf(pc->description, sizeof pc->description, "%s", ed->value);
@@ -688,10 +693,9 @@ void vmig_plan_coll_set_target_exists(struct vmig_plan_coll *pc, int exists)
     char t[SHORT], s[SHORT];
     pc->target_exists = exists != 0;
     if (exists)
-        refuse(pc, VMIG_E_EXISTS,
-               "target collection '%s' already exists in Milvus (use --target-name %s=NEW, or "
-               "drop it)",
-               shortname(pc->target, t), shortname(pc->source, s));
+        refuse(pc, VMIG_E_EXISTS, VMIG_FIX_TARGET_NAME,
+               "collection '%s': target collection '%s' already exists in Milvus",
+               shortname(pc->source, s), shortname(pc->target, t));
 }
 
 enum vmig_code vmig_plan_check_targets(struct vmig_plan *p)
@@ -705,14 +709,12 @@ enum vmig_code vmig_plan_check_targets(struct vmig_plan *p)
             shortname(a->source, sa);
             shortname(b->source, sb);
             shortname(a->target, t);
-            refuse(a, VMIG_E_SCHEMA,
-                   "collections '%s' and '%s' would both become Milvus collection '%s' (use "
-                   "--target-name %s=NEW)",
-                   sa, sb, t, sb);
-            refuse(b, VMIG_E_SCHEMA,
-                   "collections '%s' and '%s' would both become Milvus collection '%s' (use "
-                   "--target-name %s=NEW)",
-                   sa, sb, t, sb);
+            refuse(a, VMIG_E_SCHEMA, VMIG_FIX_TARGET_NAME,
+                   "collections '%s' and '%s' would both become Milvus collection '%s'", sa, sb,
+                   t);
+            refuse(b, VMIG_E_SCHEMA, VMIG_FIX_TARGET_NAME,
+                   "collections '%s' and '%s' would both become Milvus collection '%s'", sa, sb,
+                   t);
         }
     for (size_t i = 0; i < p->n && first == VMIG_OK; i++)
         first = p->coll[i].refusal.code;

@@ -67,6 +67,11 @@ static void error_reply(const struct api_req *r, struct api_resp *out, int statu
     if (facts && facts->coll[0]) json_object_set_new(e, "collection", json_string(facts->coll));
     if (facts && facts->point[0]) json_object_set_new(e, "point", json_string(facts->point));
     if (facts && facts->field[0]) json_object_set_new(e, "field", json_string(facts->field));
+    if (facts && facts->fix) { /* the way out: a word for the console's control, plain words */
+        json_object_set_new(e, "fix", json_string(vmig_fix_name(facts->fix)));
+        json_object_set_new(e, "hint", json_string(vmig_fix_hint(facts->fix)));
+        if (facts->fix_arg[0]) json_object_set_new(e, "fix_arg", json_string(facts->fix_arg));
+    }
     resp_obj(out, status, json_pack("{s:o}", "error", e));
     vmig_buf_release(&b);
 }
@@ -575,7 +580,7 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
         int claimed = 0;
         struct vmig_err why;
         vmig_err_clear(&why);
-        srv_run_job(r->srv, id, VMIG_JOB_RUN, src.secret, dst.secret, NULL, NULL, &claimed, &why);
+        srv_run_job(r->srv, id, VMIG_JOB_RUN, src.secret, dst.secret, NULL, &claimed, &why);
     }
     json_t *refused = json_array(), *held = json_array();
     for (size_t i = 0; i < sub.nrefused; i++) {
@@ -584,6 +589,10 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
                                sub.refused[i].message);
         if (sub.refused[i].field[0])
             json_object_set_new(rj, "field", json_string(sub.refused[i].field));
+        if (sub.refused[i].fix) {
+            json_object_set_new(rj, "fix", json_string(vmig_fix_name(sub.refused[i].fix)));
+            json_object_set_new(rj, "hint", json_string(vmig_fix_hint(sub.refused[i].fix)));
+        }
         json_array_append_new(refused, rj);
     }
     for (size_t i = 0; i < sub.nheld; i++)
@@ -704,6 +713,103 @@ static void h_job_cancel(struct api_req *r, struct api_resp *out, const char *id
     job_resp(r, out, immediate ? 200 : 202, id);
 }
 
+/* A retry's changes from its body (the contract in docs/openapi.yaml): the words for
+ * every retried collection, and per collection ("collections": {"SRC": {...}}) its
+ * target_name, skip_vectors, null_values, payload_conflict, index, as the library's
+ * edits "SRC=VALUE" / "SRC.VECTOR" (the strings it makes are owned[]). */
+#define RETRY_MAX_EDITS 256
+struct retry_body {
+    struct vmig_job_retry_opts ch;
+    const char *kind[RETRY_MAX_EDITS], *val[RETRY_MAX_EDITS];
+    size_t n;
+};
+
+static void retry_body_release(struct retry_body *b)
+{
+    for (size_t i = 0; i < b->n; i++) free((char *)b->val[i]);
+}
+
+static int retry_edit(const struct api_req *r, struct api_resp *out, struct retry_body *b,
+                      const char *kind, const char *src, char sep, const char *value)
+{
+    if (b->n == RETRY_MAX_EDITS) {
+        api_error(r, out, 400, "usage", "collections: at most %d changes", RETRY_MAX_EDITS);
+        return -1;
+    }
+    struct vmig_buf v = VMIG_BUF_INIT;
+    vmig_buf_addf(&v, "%s%c%s", src, sep, value);
+    b->kind[b->n] = kind;
+    b->val[b->n++] = v.p; /* owned now */
+    return 0;
+}
+
+static int retry_body(const struct api_req *r, struct api_resp *out, struct retry_body *b)
+{
+    static const char *const keys[][2] = {{"target_name", "target-name"},
+                                          {"null_values", "null-values"},
+                                          {"payload_conflict", "payload-conflict"},
+                                          {"index", "index"}};
+    memset(b, 0, sizeof *b);
+    struct vmig_job_retry_opts *ch = &b->ch;
+    if (get_str(r, out, r->body, "", "null_values", &ch->null_values) ||
+        get_str(r, out, r->body, "", "payload_conflict", &ch->payload_conflict) ||
+        get_str(r, out, r->body, "", "index", &ch->index) ||
+        get_str(r, out, r->body, "", "rejects", &ch->rejects) ||
+        get_int(r, out, r->body, "", "max_vector_fields", VMIG_MAX_VECTOR_FIELDS_MIN,
+                VMIG_MAX_VECTOR_FIELDS, &ch->max_vector_fields) ||
+        policy_words(r, out, "", ch->null_values, ch->payload_conflict, ch->index, NULL))
+        return -1;
+    int bad;
+    json_t *cs = get_obj(r, out, "collections", &bad), *co;
+    if (bad) return -1;
+    const char *src;
+    json_object_foreach(cs, src, co) {
+        char path[VMIG_SRC_NAME_MAX + 32];
+        snprintf(path, sizeof path, "collections.%s.", src);
+        if (!json_is_object(co)) {
+            api_error(r, out, 400, "usage", "collections.%s must be an object", src);
+            return -1;
+        }
+        const char *k;
+        json_t *x;
+        json_object_foreach(co, k, x) {
+            size_t i = 0;
+            while (i < sizeof keys / sizeof *keys && strcmp(keys[i][0], k) != 0) i++;
+            if (strcmp(k, "skip_vectors") == 0) {
+                size_t n;
+                json_t *v;
+                if (!json_is_array(x)) {
+                    api_error(r, out, 400, "usage", "%sskip_vectors must be a list of names", path);
+                    return -1;
+                }
+                json_array_foreach(x, n, v) {
+                    if (!json_is_string(v)) {
+                        api_error(r, out, 400, "usage", "%sskip_vectors[%zu] must be a string",
+                                  path, n);
+                        return -1;
+                    }
+                    if (retry_edit(r, out, b, "skip-vector", src, '.', json_string_value(v)))
+                        return -1;
+                }
+            } else if (i < sizeof keys / sizeof *keys) {
+                const char *v;
+                if (get_str(r, out, co, path, k, &v)) return -1;
+                if (v && retry_edit(r, out, b, keys[i][1], src, '=', v)) return -1;
+            } else {
+                api_error(r, out, 400, "usage",
+                          "%s%s is not a retry change (target_name, skip_vectors, null_values, "
+                          "payload_conflict, index)",
+                          path, k);
+                return -1;
+            }
+        }
+    }
+    ch->nedits = b->n;
+    ch->edit_kind = b->kind;
+    ch->edit_val = b->val;
+    return 0;
+}
+
 /* resume / retry / restart: run in a thread of the server, answer once it has claimed
  * the job (202 with the job), or with why it did not (nothing ran). */
 static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
@@ -720,7 +826,9 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
     int orphaned = j.orphaned;
     vmig_job_release(&j);
     /* optional secrets for jobs created with store_secrets false (or rotated keys) */
-    const char *src_secret = NULL, *dst_secret = NULL, *nulls = NULL, *conflict = NULL;
+    const char *src_secret = NULL, *dst_secret = NULL;
+    struct retry_body rb;
+    memset(&rb, 0, sizeof rb);
     int bad;
     json_t *so = get_obj(r, out, "source", &bad);
     if (bad) return;
@@ -733,10 +841,10 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
         r->secrets[r->nsecrets++] = src_secret;
     if (dst_secret && *dst_secret && r->nsecrets < SRV_MAX_SECRETS)
         r->secrets[r->nsecrets++] = dst_secret;
-    if (act == VMIG_JOB_RETRY && (get_str(r, out, r->body, "", "null_values", &nulls) ||
-                                  get_str(r, out, r->body, "", "payload_conflict", &conflict) ||
-                                  policy_words(r, out, "", nulls, conflict, NULL, NULL)))
+    if (act == VMIG_JOB_RETRY && retry_body(r, out, &rb)) {
+        retry_body_release(&rb);
         return;
+    }
     if (act == VMIG_JOB_RESUME && st == VMIG_JOB_PENDING && !orphaned && !src_secret &&
         !dst_secret) {
         job_resp(r, out, 202, id); /* already queued: the worker takes it */
@@ -744,7 +852,9 @@ static void h_job_run(struct api_req *r, struct api_resp *out, const char *id,
     }
     int claimed = 0;
     vmig_err_clear(&err);
-    if (srv_run_job(r->srv, id, act, src_secret, dst_secret, nulls, conflict, &claimed, &err)) {
+    int started = srv_run_job(r->srv, id, act, src_secret, dst_secret, &rb.ch, &claimed, &err);
+    retry_body_release(&rb); /* copied by the runner */
+    if (started) {
         api_error(r, out, 500, "internal", "cannot start a thread for job '%s'", id);
         return;
     }

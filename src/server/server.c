@@ -218,8 +218,17 @@ static void runner_free(struct srv_runner *ru)
 {
     wipe_free(ru->src_secret);
     wipe_free(ru->dst_secret);
-    free(ru->null_values);
-    free(ru->payload_conflict);
+    struct vmig_job_retry_opts *c = &ru->ch;
+    free((char *)c->null_values);
+    free((char *)c->payload_conflict);
+    free((char *)c->rejects);
+    free((char *)c->index);
+    for (size_t i = 0; i < c->nedits; i++) {
+        free((char *)c->edit_kind[i]);
+        free((char *)c->edit_val[i]);
+    }
+    free((void *)c->edit_kind);
+    free((void *)c->edit_val);
     free(ru);
 }
 
@@ -257,8 +266,7 @@ static void *runner_main(void *arg)
     vmig_err_clear(&err);
     ro.on_claim = on_claim;
     ro.claim_ud = ru;
-    struct vmig_job_retry_opts ch = {ru->null_values, ru->payload_conflict, NULL};
-    enum vmig_code rc = vmig_job_act(s->store, ru->id, ru->action, &ch, &ro, NULL, &err);
+    enum vmig_code rc = vmig_job_act(s->store, ru->id, ru->action, &ru->ch, &ro, NULL, &err);
     if (rc && rc != VMIG_E_CANCELLED && s->cfg->log) {
         char line[VMIG_ERR_MSG_MAX + 64];
         snprintf(line, sizeof line, "serve: job %s (%s): %s", ru->id,
@@ -299,8 +307,8 @@ static char *dup_or_null(const char *p)
 }
 
 int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, const char *src_secret,
-                const char *dst_secret, const char *null_values, const char *payload_conflict,
-                int *claimed, struct vmig_err *why)
+                const char *dst_secret, const struct vmig_job_retry_opts *ch, int *claimed,
+                struct vmig_err *why)
 {
     struct srv_runner *ru = calloc(1, sizeof *ru);
     if (!ru) abort();
@@ -309,8 +317,23 @@ int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, cons
     ru->action = action;
     ru->src_secret = dup_or_null(src_secret);
     ru->dst_secret = dup_or_null(dst_secret);
-    ru->null_values = dup_or_null(null_values);
-    ru->payload_conflict = dup_or_null(payload_conflict);
+    if (ch) { /* the request's body goes away when the answer is sent */
+        struct vmig_job_retry_opts *c = &ru->ch;
+        c->null_values = dup_or_null(ch->null_values);
+        c->payload_conflict = dup_or_null(ch->payload_conflict);
+        c->rejects = dup_or_null(ch->rejects);
+        c->index = dup_or_null(ch->index);
+        c->max_vector_fields = ch->max_vector_fields;
+        const char **k = calloc(ch->nedits + 1, sizeof *k), **v = calloc(ch->nedits + 1, sizeof *v);
+        if (!k || !v) abort();
+        for (size_t i = 0; i < ch->nedits; i++) {
+            k[i] = dup_or_null(ch->edit_kind[i]);
+            v[i] = dup_or_null(ch->edit_val[i]);
+        }
+        c->edit_kind = k;
+        c->edit_val = v;
+        c->nedits = ch->nedits;
+    }
     pthread_mutex_lock(&s->mu);
     reap_locked(s);
     if (pthread_create(&ru->th, NULL, runner_main, ru) != 0) {

@@ -47,7 +47,7 @@ struct srv_runner {
     char id[VMIG_JOB_ID_MAX];
     enum vmig_job_action action;
     char *src_secret, *dst_secret; /* owned, wiped when freed; NULL = stored ones */
-    char *null_values, *payload_conflict;
+    struct vmig_job_retry_opts ch; /* owned copy (srv_retry_copy) */
     struct srv *srv;
 };
 
@@ -95,7 +95,7 @@ const char *srv_query(const struct api_req *r, const char *key);
  * on_claim hook). 0 with *claimed set (when 0, why says what refused it; nothing ran),
  * or -1 when no thread could be started. */
 int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, const char *src_secret,
-                const char *dst_secret, const char *null_values, const char *payload_conflict,
+                const char *dst_secret, const struct vmig_job_retry_opts *ch,
                 int *claimed, struct vmig_err *why);
 
 /* Static files (files.c): find the web root (cfg->web_root, or web/ next to the

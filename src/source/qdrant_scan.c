@@ -614,10 +614,8 @@ static enum vmig_code null_value(struct scan *s, int depth, int *dropped)
     }
     char path[512];
     path_text(s, depth, path, sizeof path);
-    return data_err(s, path,
-                    "payload key '%s' is null; Milvus rejects null JSON values "
-                    "(use --null-values=drop or --null-values=keep)",
-                    path);
+    data_err(s, path, "payload key '%s' is null; Milvus rejects null JSON values", path);
+    return vmig_err_fix(s->err, VMIG_FIX_NULL_VALUES, NULL);
 }
 
 /* Copy one value into meta (strings and numbers byte-exact), applying the null
@@ -735,11 +733,11 @@ static enum vmig_code payload(struct scan *s)
             if (s->lay->conflict != VMIG_CONFLICT_PREFIX) {
                 char key[VMIG_ERR_FIELD_MAX];
                 snprintf(key, sizeof key, "%.*s", (int)n, a);
-                return data_err(
-                    s, key,
-                    "payload key '%.*s' is also the name of a field of the target "
-                    "collection (use --payload-conflict=prefix to store it as payload_<key>)",
-                    (int)n, a);
+                data_err(s, key,
+                         "payload key '%.*s' is also the name of a field of the target "
+                         "collection",
+                         (int)n, a);
+                return vmig_err_fix(s->err, VMIG_FIX_PAYLOAD_CONFLICT, NULL);
             }
             const char *pre = s->lay->prefix ? s->lay->prefix : "payload_";
             vmig_qdrant_put_str(m, pre);
@@ -889,6 +887,7 @@ members_done:
             return VMIG_OK;
         }
         rc = data_err(s, NULL, "%s", why);
+        vmig_err_fix(s->err, VMIG_FIX_REJECTS, NULL);
         goto fail;
     }
     vmig_batch_end_row(s->b);

@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "store_migrations.h"
 #include "util/alloc.h"
+#include "vmig/plan.h"
 
 enum {
     Q_INSERT_JOB,
@@ -41,6 +42,7 @@ enum {
     Q_COLL_CHECKPOINT,
     Q_COLL_PROGRESS,
     Q_COLL_VERIFY,
+    Q_COLL_TARGET,
     Q_LOG_ADD,
     Q_LOG_LIST,
     Q_LEASE_TAKE,
@@ -58,9 +60,11 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_GET_JOB] =
         "SELECT status, created_ms, started_ms, finished_ms, heartbeat_ms, src_url, src_ca_file,"
         " src_insecure, dst_url, dst_db, dst_ca_file, dst_insecure, timeout_ms, secrets_stored,"
-        " plan, options, owner_host, owner_pid, cancel_requested, error FROM jobs WHERE id = ?1",
+        " plan, options, owner_host, owner_pid, cancel_requested, error, run_ms, run_started_ms"
+        " FROM jobs WHERE id = ?1",
     [Q_GET_COLLS] = "SELECT idx, source, target, status, phase, total, read, written, bytes, rate,"
-                    " started_ms, finished_ms, state, verify, error, error_point, error_field"
+                    " started_ms, finished_ms, state, verify, error, error_point, error_field,"
+                    " error_code, error_fix, error_fix_arg"
                     " FROM job_colls WHERE job_id = ?1"
                     " ORDER BY idx",
     [Q_IDS] = "SELECT id FROM jobs ORDER BY created_ms DESC, rowid DESC",
@@ -70,11 +74,17 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SECRETS] = "SELECT src_secret, dst_secret FROM jobs WHERE id = ?1",
     [Q_CLAIM] = "UPDATE jobs SET status = 'IN_PROGRESS', owner_host = ?1, owner_pid = ?2,"
                 " heartbeat_ms = ?3, started_ms = COALESCE(started_ms, ?3), finished_ms = NULL,"
+                /* a died run counts until its last heartbeat */
+                " run_ms = run_ms + CASE WHEN status = 'IN_PROGRESS' AND run_started_ms IS NOT"
+                " NULL THEN MAX(0, COALESCE(heartbeat_ms, run_started_ms) - run_started_ms)"
+                " ELSE 0 END, run_started_ms = ?3,"
                 " cancel_requested = 0, error = NULL WHERE id = ?4 AND status = ?5 AND"
                 " COALESCE(owner_pid, 0) = ?6 AND COALESCE(heartbeat_ms, 0) = ?7",
     [Q_HEARTBEAT] = "UPDATE jobs SET heartbeat_ms = ?2 WHERE id = ?1",
     [Q_CANCEL_FLAG] = "SELECT cancel_requested FROM jobs WHERE id = ?1",
     [Q_FINISH] = "UPDATE jobs SET status = ?2, error = ?3, finished_ms = ?4,"
+                 " run_ms = run_ms + CASE WHEN status = 'IN_PROGRESS' AND run_started_ms IS NOT"
+                 " NULL THEN MAX(0, ?4 - run_started_ms) ELSE 0 END, run_started_ms = NULL,"
                  " cancel_requested = 0 WHERE id = ?1",
     [Q_CANCEL_CAS] = "UPDATE jobs SET status = 'CANCELLED', finished_ms = ?2, cancel_requested = 0"
                      " WHERE id = ?1 AND status = ?3 AND COALESCE(owner_pid, 0) = ?4 AND"
@@ -83,13 +93,14 @@ static const char *const sql_text[Q_COUNT] = {
         "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'IN_PROGRESS'",
     [Q_SET_PLAN] = "UPDATE jobs SET plan = ?2, options = ?3 WHERE id = ?1",
     [Q_COLL_STATUS] = "UPDATE job_colls SET status = ?3, error = ?4, error_point = ?7,"
-                      " error_field = ?8,"
+                      " error_field = ?8, error_code = ?9, error_fix = ?10, error_fix_arg = ?11,"
                       " started_ms = COALESCE(?5, started_ms), finished_ms = ?6"
                       " WHERE job_id = ?1 AND idx = ?2",
     [Q_COLL_CHECKPOINT] = "UPDATE job_colls SET state = ?3 WHERE job_id = ?1 AND idx = ?2",
     [Q_COLL_PROGRESS] = "UPDATE job_colls SET phase = ?3, total = ?4, read = ?5, written = ?6,"
                         " bytes = ?7, rate = ?8 WHERE job_id = ?1 AND idx = ?2",
     [Q_COLL_VERIFY] = "UPDATE job_colls SET verify = ?3 WHERE job_id = ?1 AND idx = ?2",
+    [Q_COLL_TARGET] = "UPDATE job_colls SET target = ?3 WHERE job_id = ?1 AND idx = ?2",
     [Q_LOG_ADD] = "INSERT INTO job_logs (job_id, ts_ms, level, collection, point_id, message)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_LOG_LIST] = "SELECT seq, ts_ms, level, collection, point_id, message FROM job_logs"
@@ -415,6 +426,8 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
     out->owner_pid = sqlite3_column_int(q, 17);
     out->cancel_requested = sqlite3_column_int(q, 18);
     col_copy(q, 19, out->error, sizeof out->error);
+    out->run_ms = sqlite3_column_int64(q, 20);
+    out->run_started_ms = sqlite3_column_int64(q, 21);
     sqlite3_reset(q);
 
     q = stmt(s, Q_GET_COLLS, err);
@@ -447,6 +460,12 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         col_copy(q, 14, c->error, sizeof c->error);
         col_copy(q, 15, c->error_point, sizeof c->error_point);
         col_copy(q, 16, c->error_field, sizeof c->error_field);
+        char word[32];
+        col_copy(q, 17, word, sizeof word);
+        c->error_code = word[0] ? vmig_code_from_json_name(word) : VMIG_OK;
+        col_copy(q, 18, word, sizeof word);
+        c->error_fix = vmig_fix_from_name(word);
+        col_copy(q, 19, c->error_fix_arg, sizeof c->error_fix_arg);
         out->ncolls++;
     }
     sqlite3_reset(q);
@@ -689,6 +708,9 @@ static enum vmig_code sq_coll_status(struct vmig_store *st, const char *id, size
     if (finished_ms) sqlite3_bind_int64(q, 6, finished_ms);
     bind_text(q, 7, error && error->point[0] ? error->point : NULL);
     bind_text(q, 8, error && error->field[0] ? error->field : NULL);
+    bind_text(q, 9, error && error->code ? vmig_code_json_name(error->code) : NULL);
+    bind_text(q, 10, error && error->fix ? vmig_fix_name(error->fix) : NULL);
+    bind_text(q, 11, error && error->fix_arg[0] ? error->fix_arg : NULL);
     rc = step_done(s, q, err, "update a job collection");
 out:
     pthread_mutex_unlock(&s->mu);
@@ -709,7 +731,9 @@ static enum vmig_code sq_coll_text(struct vmig_store *st, int k, const char *id,
     bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)idx);
     bind_text(q, 3, text);
-    rc = step_done(s, q, err, k == Q_COLL_CHECKPOINT ? "save a checkpoint" : "save verification");
+    rc = step_done(s, q, err, k == Q_COLL_CHECKPOINT ? "save a checkpoint"
+                              : k == Q_COLL_VERIFY   ? "save verification"
+                                                     : "save a target name");
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -725,6 +749,12 @@ static enum vmig_code sq_coll_verify(struct vmig_store *st, const char *id, size
                                      const char *verify_json, struct vmig_err *err)
 {
     return sq_coll_text(st, Q_COLL_VERIFY, id, idx, verify_json, err);
+}
+
+static enum vmig_code sq_coll_target(struct vmig_store *st, const char *id, size_t idx,
+                                     const char *target, struct vmig_err *err)
+{
+    return sq_coll_text(st, Q_COLL_TARGET, id, idx, target, err);
 }
 
 static enum vmig_code sq_coll_progress(struct vmig_store *st, const char *id, size_t idx,
@@ -896,6 +926,7 @@ static const struct vmig_store_vt sqlite_vt = {
     .coll_checkpoint = sq_coll_checkpoint,
     .coll_progress = sq_coll_progress,
     .coll_verify = sq_coll_verify,
+    .coll_target = sq_coll_target,
     .log_add = sq_log_add,
     .log_list = sq_log_list,
     .target_reserve = sq_target_reserve,

@@ -93,6 +93,9 @@ struct vmig_store_vt {
                                     struct vmig_err *err);
     enum vmig_code (*coll_verify)(struct vmig_store *s, const char *id, size_t idx,
                                   const char *verify_json, struct vmig_err *err);
+    /* A retry gave the collection another target name (the plan says it too). */
+    enum vmig_code (*coll_target)(struct vmig_store *s, const char *id, size_t idx,
+                                  const char *target, struct vmig_err *err);
 
     enum vmig_code (*log_add)(struct vmig_store *s, const char *id, int64_t ts_ms, int level,
                               const char *coll, const char *point_id, const char *msg,

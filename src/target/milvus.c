@@ -63,10 +63,10 @@ static enum vmig_code db_missing(const struct vmig_target *t, struct vmig_err *e
 {
     size_t n = strlen(err->msg);
     snprintf(err->msg + n, sizeof err->msg - n,
-             "%sdatabase '%s' does not exist on Milvus at %s: create it first, or pass --db "
-             "with an existing database",
-             n ? "; " : "", t->db, vmig_grpc_address(t->g));
+             "%sdatabase '%s' does not exist on Milvus at %s", n ? "; " : "", t->db,
+             vmig_grpc_address(t->g));
     err->code = VMIG_E_NOT_FOUND;
+    vmig_err_fix(err, VMIG_FIX_DATABASE, NULL);
     return VMIG_E_NOT_FOUND;
 }
 
@@ -358,7 +358,8 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
     if ((rc = vmig_milvus_enc_create_collection(dbn(t), pc, &req, err))) goto out;
     if ((rc = m_has_collection(t, pc->target, &exists, err))) goto out;
     if (exists) {
-        rc = vmig_err_set(err, VMIG_E_EXISTS, "%s: already exists (use --target-name)", what);
+        rc = vmig_err_set(err, VMIG_E_EXISTS, "%s: already exists", what);
+        vmig_err_fix(err, VMIG_FIX_TARGET_NAME, NULL);
         goto out;
     }
     uint64_t faults0 = atomic_load(&t->faults);
@@ -367,11 +368,11 @@ static enum vmig_code m_create_collection(struct vmig_target *t, const struct vm
         /* no attempt of ours met a timeout or an outage: someone else made it meanwhile */
         struct vmig_err e2;
         vmig_err_clear(&e2);
-        if (!m_has_collection(t, pc->target, &exists, &e2) && exists)
+        if (!m_has_collection(t, pc->target, &exists, &e2) && exists) {
             rc = vmig_err_set(err, VMIG_E_EXISTS,
-                              "%s: already exists (created by someone else meanwhile; use "
-                              "--target-name)",
-                              what);
+                              "%s: already exists (created by someone else meanwhile)", what);
+            vmig_err_fix(err, VMIG_FIX_TARGET_NAME, NULL);
+        }
     } else if (rc == VMIG_E_REMOTE) {
         /* an earlier attempt that timed out may have created it */
         struct vmig_err e2;

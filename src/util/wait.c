@@ -3,6 +3,8 @@
  */
 #include "util/wait.h"
 
+#include <stddef.h>
+
 #include "util/retry.h"
 
 #define WAIT_REPORT_MS 10000 /* a wait logs its progress this often */
@@ -29,12 +31,12 @@ enum vmig_code vmig_wait_next(struct vmig_wait *w, const char *what, const char 
         w->reported = now;
         w->first = 0;
     }
-    if (spent > w->limit_ms)
-        return vmig_err_set(err, VMIG_E_TIMEOUT,
-                            "%s: not %s after %.0f s%s%s%s; the server may be busy: wait for it "
-                            "and resume, or raise --wait-timeout",
-                            what, undone, (double)w->limit_ms / 1000.0, progress[0] ? " (" : "",
-                            progress, progress[0] ? ")" : "");
+    if (spent > w->limit_ms) {
+        vmig_err_set(err, VMIG_E_TIMEOUT, "%s: not %s after %.0f s%s%s%s; the server may be busy",
+                     what, undone, (double)w->limit_ms / 1000.0, progress[0] ? " (" : "", progress,
+                     progress[0] ? ")" : "");
+        return vmig_err_fix(err, VMIG_FIX_WAIT_TIMEOUT, NULL);
+    }
     if (vmig_run_sleep(w->ctx, w->pause))
         return vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled while waiting", what);
     if (w->pause < 5000) w->pause *= 2;

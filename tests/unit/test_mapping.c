@@ -108,15 +108,26 @@ static int match(json_t *expect, json_t *actual, const char *path)
 }
 
 /* {"code":"schema","message_contains":"..."} against a code and message */
-static int match_error(json_t *want, enum vmig_code code, const char *msg, const char *what)
+/* want: {"code", "message_contains", "fix"} (each optional; fix is the way out's word) */
+static int match_error_fix(json_t *want, enum vmig_code code, enum vmig_fix fix, const char *msg,
+                           const char *what)
 {
     const char *wc = json_string_value(json_object_get(want, "code"));
     const char *wm = json_string_value(json_object_get(want, "message_contains"));
+    const char *wf = json_string_value(json_object_get(want, "fix"));
     if (wc && strcmp(wc, vmig_code_json_name(code)) != 0)
         return report("%s: expected code %s, got %s: %s", what, wc, vmig_code_json_name(code), msg);
+    if (wf && strcmp(wf, vmig_fix_name(fix)) != 0)
+        return report("%s: expected the way out '%s', got '%s': %s", what, wf, vmig_fix_name(fix),
+                      msg);
     if (wm && !strstr(msg, wm))
         return report("%s: message '%s' does not contain '%s'", what, msg, wm);
     return 0;
+}
+
+static int match_error(json_t *want, enum vmig_code code, const char *msg, const char *what)
+{
+    return match_error_fix(want, code, VMIG_FIX_NONE, msg, what);
 }
 
 static void strarr_add(struct vmig_map_opts *o, json_t *opts, const char *key, const char *kind)
@@ -229,7 +240,7 @@ static void run_case(void **state)
         if (pc.refusal.code == VMIG_OK)
             bad |= report("%s: expected a refusal", dc->name);
         else
-            bad |= match_error(j, pc.refusal.code, pc.refusal.msg, dc->name);
+            bad |= match_error_fix(j, pc.refusal.code, pc.refusal.fix, pc.refusal.msg, dc->name);
     } else if (pc.refusal.code != VMIG_OK) {
         bad |= report("%s: unexpected refusal (%s): %s", dc->name,
                       vmig_code_json_name(pc.refusal.code), pc.refusal.msg);

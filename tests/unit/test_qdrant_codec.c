@@ -176,8 +176,8 @@ static void run_scroll_fixture(const char *path)
     if (rc) {
         vmig_buf_addf(&got, "error %d %s\n", (int)rc, err.msg);
         /* the subject, as fields (never read back out of the message) */
-        vmig_buf_addf(&got, "at collection '%s' point '%s' field '%s'\n", err.coll, err.point,
-                      err.field);
+        vmig_buf_addf(&got, "at collection '%s' point '%s' field '%s'%s%s\n", err.coll, err.point,
+                      err.field, err.fix ? " way out " : "", vmig_fix_name(err.fix));
         if (b.n || b.nrejects) vmig_buf_addf(&got, "BATCH NOT RESTORED\n");
     } else {
         dump_batch(&got, &b, fx.kind == VMIG_QDRANT_SCROLL ? &next : NULL);

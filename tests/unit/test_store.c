@@ -161,7 +161,7 @@ static void migrations_apply_once(void **state)
 {
     struct fx *f = *state;
     struct vmig_store *s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 3);
+    assert_int_equal(vmig_store_schema_version(s), 4);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
     struct stat sb;
@@ -171,7 +171,7 @@ static void migrations_apply_once(void **state)
     assert_int_equal(sb.st_mode & 0777, 0700);
     /* idempotent: reopening applies nothing and keeps the data */
     s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 3);
+    assert_int_equal(vmig_store_schema_version(s), 4);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
 
@@ -561,12 +561,12 @@ static void run_refused(void **state)
     assert_non_null(strstr(err.msg, "jobs resume"));
     ro.on_claim = NULL;
     assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, NULL, &ro, NULL, &err), VMIG_E_SCHEMA);
-    struct vmig_job_retry_opts ch = {"drop", NULL, NULL};
+    struct vmig_job_retry_opts ch = {.null_values = "drop"};
     assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, &ch, &ro, NULL, &err), VMIG_E_SCHEMA);
     assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
     assert_int_equal(j.plan.coll[0].null_policy, VMIG_NULL_DROP);
     vmig_job_release(&j);
-    struct vmig_job_retry_opts bad = {"sometimes", NULL, NULL};
+    struct vmig_job_retry_opts bad = {.null_values = "sometimes"};
     assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RETRY, &bad, &ro, NULL, &err), VMIG_E_USAGE);
     assert_int_equal(vmig_job_act(s, id, VMIG_JOB_RESUME, NULL, &ro, NULL, &err), VMIG_E_SCHEMA);
     vmig_plan_release(&p);
