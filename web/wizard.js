@@ -369,9 +369,9 @@ function fixWords(c, fix) {
   const vec = c.error.field ? `vector ${c.error.field}` : 'the vector';
   switch (fix) {
     case 'target_name': return 'Give the Milvus collection another name below, or leave this collection out.';
-    case 'skip_vector': return c.error.field
+    case 'skip_vector': return c.error.field && canChooseVectors(c)
       ? `Leave ${vec} out (untick it under “Vectors to copy”), or leave this collection out.`
-      : 'Leave this collection out: its only vector cannot be held by Milvus.';
+      : 'Leave this collection out: Milvus cannot hold its only vector.';
     case 'vector_limit': return 'Untick vectors under “Vectors to copy” until it fits, raise the vector limit if your Milvus allows more vector fields per collection (its proxy.maxVectorFieldNum), or leave this collection out.';
     case 'rename_field': return 'Change the field name below.';
     case 'description': return 'Shorten the description below.';
@@ -588,11 +588,14 @@ function hnswInput(label, v, key, coll, errKey, revalidate) {
   ];
 }
 
+const namedVectors = (c) => ((state.collections || []).find((x) => x.name === c.source)?.vectors || []).filter((v) => v.name);
+/** Vectors can be chosen when there are two named ones (or one was left out already). */
+const canChooseVectors = (c) => namedVectors(c).length >= 2 || (c.skipped_vectors || []).length > 0;
+
 /** "Vectors to copy": one checkbox per named source vector (the CLI's --skip-vector). */
 function vectorChoice(c) {
-  const src = (state.collections || []).find((x) => x.name === c.source);
-  const named = (src?.vectors || []).filter((v) => v.name);
-  if (named.length < 2 && !(c.skipped_vectors || []).length) return null;
+  if (!canChooseVectors(c)) return null;
+  const named = namedVectors(c);
   const skips = state.skips.get(c.source) || new Set();
   return h('fieldset', { class: 'vector-choice' },
     h('legend', null, 'Vectors to copy'),
