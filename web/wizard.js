@@ -459,21 +459,16 @@ function schemaStep() {
   async function checkAndGo() {
     next.disabled = true;
     mount(checkMsg, h('p', { role: 'status', class: 'muted' }, 'Checking the target names against Milvus…'));
-    const wanted = new Set(cols.filter(migratable).map((c) => c.source));
+    let lost;
     try {
-      await replan();
+      lost = await recheck();
     } catch (e) {
       next.disabled = false;
       mount(checkMsg, h('p', { role: 'alert', class: 'error' }, `Cannot check the plan: ${e.message}`));
       return;
     }
-    const lost = state.plan.collections.filter((c) => wanted.has(c.source) && !migratable(c));
-    if (!lost.length) {
-      go('migrate');
-      return;
-    }
-    state.schemaNotice = `${lost.map((c) => c.source).join(', ')} cannot be migrated as planned: see ${lost.length === 1 ? 'its card' : 'their cards'} below. Nothing was started.`;
-    render();
+    if (!lost.length) go('migrate');
+    else backToSchema(lost);
   }
 
   for (const c of cols) cards.append(collectionCard(c, revalidate, cols));
@@ -493,6 +488,20 @@ function schemaStep() {
     checkMsg,
     h('div', { class: 'actions bottom' },
       h('button', { type: 'button', onclick: () => go('select') }, 'Back'), next));
+}
+
+/** Plan again and return the collections that were to be migrated and no longer can be (a
+ *  target name taken in Milvus meanwhile); state.plan is the new plan, edits kept. */
+async function recheck() {
+  const wanted = new Set(state.plan.collections.filter(migratable).map((c) => c.source));
+  await replan();
+  return state.plan.collections.filter((c) => wanted.has(c.source) && !migratable(c));
+}
+
+/** Show the schema step with the collections that cannot be migrated as planned. */
+function backToSchema(lost) {
+  state.schemaNotice = `${lost.map((c) => c.source).join(', ')} cannot be migrated as planned: see ${lost.length === 1 ? 'its card' : 'their cards'} below. Nothing was started.`;
+  go('schema');
 }
 
 /** Re-plan after a change that alters the schema (skipped vectors, the vector limit, the
@@ -778,7 +787,16 @@ function migrateStep() {
       start.disabled = true;
       mount(msg, h('p', { role: 'status', class: 'muted' }, 'Creating the job…'));
       try {
-        const job = await api.createJob(endpoint('source'), endpoint('target'), planToSend(cols), jobOptions());
+        // the names were checked on the schema step; a target may have appeared since: a
+        // collection is never left out of the job unless the user chose so
+        const wanted = new Set(cols.map((c) => c.source));
+        const lost = await recheck();
+        if (lost.length) {
+          backToSchema(lost);
+          return;
+        }
+        const run = state.plan.collections.filter((c) => wanted.has(c.source) && migratable(c));
+        const job = await api.createJob(endpoint('source'), endpoint('target'), planToSend(run), jobOptions());
         // a fresh wizard for the next migration; the connection settings stay
         state.plan = null;
         state.selected.clear();

@@ -9,7 +9,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { launch, openPage, screenshotter } from './browser.mjs';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PYTHON = fs.existsSync(path.join(REPO, '.venv/bin/python')) ? path.join(REPO, '.venv/bin/python') : 'python3';
 
 const ENV = process.env.VMIG_WIZARD ? JSON.parse(process.env.VMIG_WIZARD) : null;
 const SKIP = ENV ? false : 'needs the stack of tests/integration/test_console_wizard.py ($VMIG_WIZARD)';
@@ -52,6 +59,15 @@ async function migrate(page, name, { beforeStart } = {}) {
   console.log(`WIZARD_JOB ${JSON.stringify({ test: name, id, status: job.status })}`);
   assert.equal(job.status, 'SUCCESSFUL', JSON.stringify(job.collections?.map((c) => [c.source, c.status, c.error])));
   return job;
+}
+
+/** Create a collection in Milvus behind the console's back (pymilvus), as another user would. */
+function createInMilvus(name) {
+  const py = 'import sys; from pymilvus import MilvusClient; MilvusClient(uri=sys.argv[1]).create_collection(sys.argv[2], dimension=8)';
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, ['-c', py, ENV.milvus, name], { timeout: 120_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`pymilvus: ${stderr}`)) : resolve()));
+  });
 }
 
 async function plainRefusal(card) {
@@ -172,6 +188,39 @@ test('plan edits: null values dropped, HNSW parameters, rejects file', { skip: S
         await page.getByLabel('Rejects file').fill(ENV.rejects);
       },
     });
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a target created while reviewing: refused on Start, not dropped from the job', { skip: SKIP, timeout: 300_000 }, async () => {
+  const { context, page, pageErrors } = await openPage(browser, ENV.console);
+  try {
+    await connect(page);
+    await toSchema(page, ['dg_ids_int', 'dg_uint8']);
+    await page.getByRole('region', { name: 'dg_ids_int' }).getByLabel('Target collection name').fill('wiz_late');
+    await page.getByRole('region', { name: 'dg_uint8' }).getByLabel('Target collection name').fill('wiz_sibling');
+    await page.getByText('2 collections will be migrated.').waitFor();
+    await page.getByRole('button', { name: 'Next: review and migrate' }).click();
+    await page.getByRole('heading', { name: 'Migrate' }).waitFor({ timeout: 60_000 });
+    await createInMilvus('wiz_late');
+    await page.getByRole('button', { name: 'Start migration' }).click();
+    // back on the schema step, the collection refused with its way out; no job was created
+    await page.getByRole('heading', { name: 'Schema' }).waitFor({ timeout: 60_000 });
+    const card = page.getByRole('region', { name: 'dg_ids_int' });
+    await card.getByRole('alert').filter({ hasText: "'wiz_late' already exists" }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'dg_ids_int cannot be migrated as planned' }).waitFor();
+    await plainRefusal(card);
+    await shoot(page, 'late-refused');
+    const jobs = await (await fetch(`${ENV.console}/api/v1/jobs`)).json();
+    assert.equal(jobs.jobs.filter((j) => (j.collections || []).some((c) => c.target === 'wiz_sibling')).length, 0,
+      'a job was created without the refused collection');
+    assert.equal(await page.getByRole('region', { name: 'dg_uint8' }).getByLabel('Target collection name').inputValue(), 'wiz_sibling');
+    await card.getByLabel('Target collection name').fill('wiz_late_2');
+    await page.getByText('2 collections will be migrated.').waitFor();
+    const job = await migrate(page, 'late');
+    assert.deepEqual(job.plan.collections.map((c) => c.target).sort(), ['wiz_late_2', 'wiz_sibling']);
     assert.deepEqual(pageErrors, []);
   } finally {
     await context.close();

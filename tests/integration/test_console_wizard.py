@@ -9,6 +9,8 @@ has ended, then checks with pymilvus what landed in Milvus:
 - a target that exists: no stale "Target exists" after a valid rename, a new name that exists
   too is refused on the schema step (no job), and the renamed target lands with every point; a
   stale "Fix the connection errors" goes once both sides are green;
+- a target created in Milvus while the user reviews: Start goes back to the schema step with it
+  refused (no job without it), and after a rename both collections land;
 - the other plan edits of the CLI: null values dropped, HNSW M / ef_construct, a rejects file.
 """
 
@@ -34,7 +36,7 @@ FIVE = {v: (v, "dense") for v in "abcde"}
 def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_factory):
     _require()
     for shape, n in [("five_vectors", None), ("single_cosine_768", 60), ("payload_nulls", None),
-                     ("payload_big", None)]:
+                     ("payload_big", None), ("ids_int", 80), ("uint8", 40)]:
         datagen.generate(qdrant_client, shape, n=n)
     # taken names: the source's own name (refused when planned) and one the user picks later
     for name in ("dg_single_cosine_768", "wiz_taken"):
@@ -115,3 +117,11 @@ def test_plan_edits_nulls_hnsw_rejects(env):
     assert len(lines) == 1 and "65536" in lines[0]["reason"], lines
     compare(env.qc, env.mc, "dg_payload_big", "dg_payload_big", {"": ("vector", "dense")},
             expect_missing={lines[0]["id"]})
+
+
+def test_target_created_while_reviewing(env):
+    job = walk(env, "a target created while reviewing")
+    assert sorted(c["target"] for c in job["collections"]) == ["wiz_late_2", "wiz_sibling"]
+    assert compare(env.qc, env.mc, "dg_ids_int", "wiz_late_2", {"": ("vector", "dense")}) == 80
+    assert compare(env.qc, env.mc, "dg_uint8", "wiz_sibling", {"": ("vector", "dense")}) == 40
+    assert target_rows(env.mc, "wiz_late") == []  # created behind the console's back, untouched
