@@ -25,7 +25,7 @@ const state = {
   filter: '',
   plan: null,                            // {collections: [...]} as returned by POST /plan (edited in place)
   // the CLI's plan options: --null-values, --payload-conflict, --index, --max-vector-fields
-  options: { null_values: 'fail', payload_conflict: 'fail', index: 'auto', max_vector_fields: DEFAULT_VECTOR_LIMIT },
+  options: { null_values: 'fail', payload_conflict: 'fail', payload_prefix: 'payload_', index: 'auto', max_vector_fields: DEFAULT_VECTOR_LIMIT },
   skips: new Map(),                      // source collection -> Set of vector names left out (--skip-vector)
   jobOptions: { verify_sample: 100, store_secrets: true, wait_index: false, rejects_on: false, rejects: '' },
 };
@@ -320,6 +320,7 @@ async function replan() {
     const old = before.get(c.source);
     c._auto_target = renamed.has(c.source) ? old._auto_target : c.target;
     c._exists_name = c.error?.code === 'exists' ? c.target : null;
+    if (c.payload_conflict === 'prefix') c.payload_prefix = state.options.payload_prefix;
     keepEdits(old, c);
   }
   state.plan = plan;
@@ -355,14 +356,18 @@ function fixOf(c) {
   if (!e) return null;
   if (e.fix) return e.fix;
   if (e.code === 'exists') return 'target_name';
-  const src = (state.collections || []).find((x) => x.name === c.source);
-  const kept = (src?.vectors || []).filter((v) => !(state.skips.get(c.source) || new Set()).has(v.name));
-  if (e.code === 'schema' && kept.length > vectorLimit()) return 'vector_limit';
+  if (e.code === 'schema' && keptVectors(c) > vectorLimit()) return 'vector_limit';
   if (e.code === 'schema' && e.field) return 'skip_vector';
   return null;
 }
 
 const vectorLimit = () => state.options.max_vector_fields || DEFAULT_VECTOR_LIMIT;
+/** How many of the source collection's vectors are not left out. */
+const keptVectors = (c) => {
+  const src = (state.collections || []).find((x) => x.name === c.source);
+  const skips = state.skips.get(c.source) || new Set();
+  return (src?.vectors || []).filter((v) => !skips.has(v.name)).length;
+};
 
 /** What the user can do about a refusal, in the console's words (its controls, no CLI flags). */
 function fixWords(c, fix) {
@@ -417,6 +422,9 @@ function validate() {
     }
   }
   dupes(targets, (t, others) => `"${t.name}" is also the target of ${others.map((o) => o.coll).join(', ')}.`);
+  if (state.options.payload_conflict === 'prefix' && !state.options.payload_prefix) {
+    errs.push({ coll: '', key: 'prefix', message: 'A prefix is required (e.g. payload_).' });
+  }
   return errs;
 }
 
@@ -429,7 +437,7 @@ function schemaStep() {
 
   function revalidate() {
     const errs = validate();
-    for (const msgEl of cards.querySelectorAll('[data-err]')) {
+    for (const msgEl of [...cards.querySelectorAll('[data-err]'), ...(opts ? opts.querySelectorAll('[data-err]') : [])]) {
       const [coll, key] = JSON.parse(msgEl.dataset.err);
       const e = errs.find((x) => x.coll === coll && x.key === key);
       msgEl.textContent = e ? e.message : '';
@@ -471,7 +479,8 @@ function schemaStep() {
     else backToSchema(lost);
   }
 
-  for (const c of cols) cards.append(collectionCard(c, revalidate, cols));
+  for (const c of cols) cards.append(collectionCard(c, revalidate));
+  const opts = optionsPanel(cols, revalidate);
   const notice = state.schemaNotice;
   state.schemaNotice = null;
   const leftOut = (state.leftOut || []).filter((n) => !state.selected.has(n));
@@ -480,7 +489,7 @@ function schemaStep() {
     h('h2', { id: 'step-title', tabindex: -1 }, 'Schema'),
     h('p', { class: 'lead' }, 'The Milvus collection planned for each Qdrant collection. Names are editable; types, dimensions and metrics follow the source.'),
     notice ? h('p', { role: 'alert', class: 'error notice' }, notice) : null,
-    optionsPanel(cols),
+    opts,
     cards,
     leftOut.length ? h('p', { class: 'muted left-out' }, `Left out of this migration: ${leftOut.join(', ')}. `,
       h('button', { type: 'button', class: 'link', onclick: () => putBack(leftOut) }, 'Put them back')) : null,
@@ -528,7 +537,7 @@ function putBack(names) {
   replanAndShow();
 }
 
-function optionsPanel(cols) {
+function optionsPanel(cols, revalidate) {
   const sel = (label, key, choices, apply, after) => {
     const id = uid();
     return h('div', { class: 'field' },
@@ -551,8 +560,9 @@ function optionsPanel(cols) {
         ['fail', 'Fail the point (default)'], ['drop', 'Drop the key'], ['keep', 'Keep null']],
       (c, v) => { c.null_values = v; }),
       sel('Payload key equal to a field name', 'payload_conflict', [
-        ['fail', 'Fail the point (default)'], ['prefix', 'Prefix it with payload_']],
-      (c, v) => { c.payload_conflict = v; }),
+        ['fail', 'Fail the point (default)'], ['prefix', 'Prefix it']],
+      (c, v) => { c.payload_conflict = v; if (v === 'prefix') c.payload_prefix = state.options.payload_prefix; }, () => render()),
+      state.options.payload_conflict === 'prefix' ? prefixField(cols, revalidate) : null,
       sel('Vector index', 'index', [
         ['auto', 'AUTOINDEX (default)'], ['hnsw', 'HNSW with Qdrant’s m / ef_construct']],
       (c, v) => { c.index = v === 'hnsw' ? 'HNSW' : 'AUTOINDEX'; }, () => render()),
@@ -568,6 +578,23 @@ function optionsPanel(cols) {
           },
         }),
         h('p', { id: limitHint, class: 'hint' }, `${DEFAULT_VECTOR_LIMIT} by default; up to ${MAX_VECTOR_LIMIT} if your Milvus allows more (its proxy.maxVectorFieldNum).`))));
+}
+
+/** The prefix given to a payload key equal to a field name (the plan's payload_prefix). */
+function prefixField(cols, revalidate) {
+  const id = uid();
+  const errId = uid('err');
+  return h('div', { class: 'field' },
+    h('label', { for: id }, 'Prefix for such payload keys'),
+    h('input', {
+      id, type: 'text', value: state.options.payload_prefix, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': errId,
+      oninput: (e) => {
+        state.options.payload_prefix = e.target.value;
+        for (const c of cols) c.payload_prefix = e.target.value;
+        revalidate();
+      },
+    }),
+    h('p', { id: errId, class: 'field-error', 'data-err': JSON.stringify(['', 'prefix']), 'data-for': id }));
 }
 
 /** An input bound to obj[key] with an inline validation message (data-err = [coll, key]). */
@@ -626,8 +653,7 @@ function vectorChoice(c) {
 
 function refusalBanner(c) {
   const fix = fixOf(c);
-  const src = (state.collections || []).find((x) => x.name === c.source);
-  const kept = (src?.vectors || []).filter((v) => !(state.skips.get(c.source) || new Set()).has(v.name)).length;
+  const kept = keptVectors(c);
   const title = c.error.code === 'exists' ? 'Target exists: ' : 'Cannot be migrated: ';
   return h('div', { role: 'alert', class: 'refusal', 'data-refusal': '1' },
     h('p', null, h('strong', null, title), c.error.message),

@@ -168,12 +168,16 @@ test('target exists: no stale messages, a taken new name refused before the job,
   }
 });
 
-test('plan edits: null values dropped, HNSW parameters, rejects file', { skip: SKIP, timeout: 300_000 }, async () => {
+test('plan edits: null values dropped, payload keys prefixed, HNSW parameters, rejects file', { skip: SKIP, timeout: 300_000 }, async () => {
   const { context, page, pageErrors } = await openPage(browser, ENV.console);
   try {
     await connect(page);
-    await toSchema(page, ['dg_payload_nulls', 'dg_payload_big']);
+    await toSchema(page, ['dg_payload_nulls', 'dg_payload_big', 'wiz_conflict']);
     await page.getByLabel('Null values in payloads').selectOption('drop');
+    await page.getByLabel('Payload key equal to a field name').selectOption('prefix');
+    await page.getByLabel('Prefix for such payload keys').fill('');
+    await page.getByText('A prefix is required').waitFor();
+    await page.getByLabel('Prefix for such payload keys').fill('qd_');
     await page.getByLabel('Vector index').selectOption('hnsw');
     const nulls = page.getByRole('region', { name: 'dg_payload_nulls' });
     await nulls.getByLabel('HNSW M for the unnamed vector').fill('1');

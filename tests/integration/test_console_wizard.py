@@ -11,7 +11,8 @@ has ended, then checks with pymilvus what landed in Milvus:
   stale "Fix the connection errors" goes once both sides are green;
 - a target created in Milvus while the user reviews: Start goes back to the schema step with it
   refused (no job without it), and after a rename both collections land;
-- the other plan edits of the CLI: null values dropped, HNSW M / ef_construct, a rejects file.
+- the other plan edits of the CLI: null values dropped, payload keys equal to a field name
+  prefixed, HNSW M / ef_construct, a rejects file.
 """
 
 import json
@@ -38,6 +39,13 @@ def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_fac
     for shape, n in [("five_vectors", None), ("single_cosine_768", 60), ("payload_nulls", None),
                      ("payload_big", None), ("ids_int", 80), ("uint8", 40)]:
         datagen.generate(qdrant_client, shape, n=n)
+    # payload keys equal to the schema's field names ("id", "vector"): the conflict policy
+    from qdrant_client import models
+    qdrant_client.create_collection(
+        "wiz_conflict", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
+    qdrant_client.upsert("wiz_conflict", [
+        models.PointStruct(id=i, vector=[0.5 * i, 1.0, 2.0, 3.0],
+                           payload={"id": f"p{i}", "vector": i, "k": i}) for i in range(1, 11)])
     # taken names: the source's own name (refused when planned) and one the user picks later
     for name in ("dg_single_cosine_768", "wiz_taken"):
         milvus_client.create_collection(name, dimension=8)
@@ -104,8 +112,12 @@ def test_exists_then_renamed(env):
     assert not env.mc.has_collection("wiz_fresh")
 
 
-def test_plan_edits_nulls_hnsw_rejects(env):
+def test_plan_edits_nulls_prefix_hnsw_rejects(env):
     walk(env, "plan edits")
+    rows = target_rows(env.mc, "wiz_conflict")
+    assert sorted(r["id"] for r in rows) == list(range(1, 11))
+    for r in rows:
+        assert (r["qd_id"], r["qd_vector"], r["k"]) == (f"p{r['id']}", r["id"], r["id"]), r
     idx = env.mc.describe_index("dg_payload_nulls", "vector")
     params = {**idx, **idx.get("params", {})}
     assert idx["index_type"] == "HNSW", idx
