@@ -117,7 +117,9 @@ def test_sixteen_jobs_one_target_across_workers_and_the_api(env):
             for j in ended:
                 v = jobs[j]
                 assert v["status"] == "FAILED", v
-                assert winner in v["error"] and "--target-name" in v["error"], v["error"]
+                assert winner in v["error"], v["error"]
+                (c,) = v["collections"]
+                assert c["error_fix"] == "busy" and c["error_fix_arg"] == winner, c
                 assert v["written"] == 0, v
             px.hold()
             while show(env, winner)["status"] not in TERMINAL:
@@ -160,7 +162,7 @@ def test_job_never_writes_into_a_collection_it_did_not_create(env):
     assert r.returncode != 0
     j = show(env, jid)
     assert j["status"] == "FAILED" and "did not create it" in (j.get("error") or ""), j
-    assert "--target-name" in j["error"]
+    assert [c["error_fix"] for c in j["collections"]] == ["target_name"], j
     idx = env.mc.prepare_index_params()
     idx.add_index(field_name="vector", index_type="FLAT", metric_type="COSINE")
     env.mc.create_index(target, idx)
