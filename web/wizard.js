@@ -319,6 +319,7 @@ async function replan() {
   for (const c of plan.collections) {
     const old = before.get(c.source);
     c._auto_target = renamed.has(c.source) ? old._auto_target : c.target;
+    c._auto_description = c.description; // no description edit is sent: this is the default
     c._exists_name = c.error?.code === 'exists' ? c.target : null;
     if (c.payload_conflict === 'prefix') c.payload_prefix = state.options.payload_prefix;
     keepEdits(old, c);
@@ -332,7 +333,7 @@ async function replan() {
 function keepEdits(old, c) {
   if (!old) return;
   if (old.target !== old._auto_target) c.target = old.target; // also a name still being typed
-  c.description = old.description;
+  if (old.description !== old._auto_description) c.description = old.description;
   if (old.primary_key && c.primary_key) c.primary_key.name = old.primary_key.name;
   for (const v of c.vectors || []) {
     const o = (old.vectors || []).find((x) => x.source === v.source);

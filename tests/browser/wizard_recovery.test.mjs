@@ -107,6 +107,12 @@ test('five vectors: raise the vector limit', { skip: SKIP, timeout: 300_000 }, a
     await toSchema(page, ['dg_five_vectors']);
     const card = page.getByRole('region', { name: 'dg_five_vectors' });
     await plainRefusal(card);
+    // leaving it out is a choice the user makes, and can undo
+    await card.getByRole('button', { name: 'Leave this collection out' }).click();
+    await page.getByText('Left out of this migration: dg_five_vectors.').waitFor();
+    assert.equal(await card.count(), 0);
+    await page.getByRole('button', { name: 'Put them back' }).click();
+    await card.getByText('Refused').waitFor();
     await card.getByRole('button', { name: 'Raise the vector limit to 5' }).click();
     await card.getByLabel('Target collection name').fill('wiz_five_all');
     assert.equal(await page.getByLabel('Vector fields per collection').inputValue(), '5');
