@@ -18,6 +18,7 @@ has ended, then checks with pymilvus what landed in Milvus:
 import json
 import os
 import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -139,3 +140,24 @@ def test_target_created_while_reviewing(env):
     assert compare(env.qc, env.mc, "dg_ids_int", "wiz_late_2", {"": ("vector", "dense")}) == 80
     assert compare(env.qc, env.mc, "dg_uint8", "wiz_sibling", {"": ("vector", "dense")}) == 40
     assert target_rows(env.mc, "wiz_late") == []  # created behind the console's back, untouched
+
+
+def test_jobs_api_rejects_must_be_absolute(env):
+    """POST /jobs options.rejects (the console's rejects file) is a path on the server's machine:
+    a relative one is refused naming the field, and no job is created."""
+    before = _get(env, "/api/v1/jobs")["jobs"]
+    body = {"source": {"url": env.info["qdrant"]}, "target": {"url": env.info["milvus"]},
+            "collections": ["dg_payload_big"], "options": {"rejects": "rejects.jsonl"}}
+    req = urllib.request.Request(f"{env.serve.url}/api/v1/jobs", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req)
+    err = json.loads(e.value.read())["error"]
+    assert e.value.code == 400 and err["code"] == "usage", err
+    assert "options.rejects" in err["message"] and "absolute path" in err["message"], err
+    assert len(_get(env, "/api/v1/jobs")["jobs"]) == len(before)
+
+
+def _get(env, path):
+    with urllib.request.urlopen(f"{env.serve.url}{path}") as r:
+        return json.loads(r.read())
