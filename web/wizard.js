@@ -801,6 +801,19 @@ function jobOptions() {
   return o;
 }
 
+/** The plan options in words, for the review. */
+function planFacts(cols) {
+  const o = state.options;
+  const facts = [
+    { fail: 'Null payload values fail the point', drop: 'Null payload values dropped', keep: 'Null payload values kept' }[o.null_values],
+    o.payload_conflict === 'prefix' ? `Payload keys equal to a field name prefixed with ${o.payload_prefix}` : 'Payload keys equal to a field name fail the point',
+    o.index === 'hnsw' ? 'HNSW index' : 'AUTOINDEX',
+  ];
+  if (o.max_vector_fields !== DEFAULT_VECTOR_LIMIT) facts.push(`Up to ${o.max_vector_fields} vector fields per collection`);
+  for (const c of cols) if ((c.skipped_vectors || []).length) facts.push(`${c.source}: vectors left out: ${c.skipped_vectors.join(', ')}`);
+  return facts;
+}
+
 function migrateStep() {
   const cols = state.plan.collections.filter(migratable);
   const notMigrated = state.plan.collections.filter((c) => !migratable(c));
@@ -860,6 +873,7 @@ function migrateStep() {
         h('td', null, c.source), h('td', null, h('strong', null, c.target)),
         h('td', { class: 'num' }, fmtInt(c.source_count)),
         h('td', null, [c.primary_key.name, ...c.vectors.map((v) => v.field)].join(', ')))))),
+    h('ul', { class: 'facts plan-options', 'aria-label': 'Plan options' }, planFacts(cols).map((f) => h('li', null, f))),
     notMigrated.length
       ? h('div', { class: 'panel not-migrated', role: 'note', 'aria-label': 'Not migrated' },
         h('p', null, h('strong', null, 'Not in this job (refused): '), notMigrated.map((c) => c.source).join(', '),

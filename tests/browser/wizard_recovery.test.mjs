@@ -92,7 +92,9 @@ test('five vectors: leave one vector out', { skip: SKIP, timeout: 300_000 }, asy
     assert.equal(await card.getByText('Refused').count(), 0);
     await page.getByText('1 collection will be migrated.').waitFor();
     await card.getByText('Skipped vectors: e').waitFor();
-    const job = await migrate(page, 'five-skip');
+    const job = await migrate(page, 'five-skip', {
+      beforeStart: () => page.getByRole('list', { name: 'Plan options' }).getByText('dg_five_vectors: vectors left out: e').waitFor(),
+    });
     assert.deepEqual(job.plan.collections[0].skipped_vectors, ['e']);
     assert.deepEqual(pageErrors, []);
   } finally {
@@ -194,6 +196,10 @@ test('plan edits: null values dropped, payload keys prefixed, HNSW parameters, r
     await shoot(page, 'edits-schema');
     await migrate(page, 'edits', {
       beforeStart: async () => {
+        const facts = page.getByRole('list', { name: 'Plan options' });
+        for (const f of ['Null payload values dropped', 'Payload keys equal to a field name prefixed with qd_', 'HNSW index']) {
+          await facts.getByText(f).waitFor();
+        }
         await page.getByLabel('Set aside points Milvus cannot take (payload over 64 KiB) and go on').check();
         await page.getByLabel('Rejects file').fill(ENV.rejects);
       },
