@@ -300,12 +300,16 @@ function planOptions() {
  *  chose (so the plan says whether that name exists in Milvus). */
 function planEdits(names, before) {
   const edits = [];
+  const renamed = new Set();
   for (const n of names) {
     for (const v of state.skips.get(n) || []) edits.push({ kind: 'skip-vector', value: `${n}.${v}` });
     const old = before.get(n);
-    if (old && old.target !== old._auto_target && !nameError(old.target)) edits.push({ kind: 'target-name', value: `${n}=${old.target}` });
+    if (old && old.target !== old._auto_target && !nameError(old.target)) {
+      edits.push({ kind: 'target-name', value: `${n}=${old.target}` });
+      renamed.add(n);
+    }
   }
-  return edits;
+  return { edits, renamed };
 }
 
 /** Plan the selected collections again (after a change of selection, skipped vectors or the
@@ -313,9 +317,8 @@ function planEdits(names, before) {
 async function replan() {
   const names = (state.collections || []).map((c) => c.name).filter((n) => state.selected.has(n));
   const before = new Map((state.plan?.collections || []).map((c) => [c.source, c]));
-  const edits = planEdits(names, before);
+  const { edits, renamed } = planEdits(names, before);
   const plan = await api.plan(endpoint('source'), endpoint('target'), names, planOptions(), edits);
-  const renamed = new Set(edits.filter((e) => e.kind === 'target-name').map((e) => e.value.slice(0, e.value.indexOf('='))));
   for (const c of plan.collections) {
     const old = before.get(c.source);
     c._auto_target = renamed.has(c.source) ? old._auto_target : c.target;
@@ -339,7 +342,7 @@ function keepEdits(old, c) {
     const o = (old.vectors || []).find((x) => x.source === v.source);
     if (!o) continue;
     v.field = o.field;
-    if (o.hnsw && v.hnsw) v.hnsw = { ...o.hnsw };
+    if (o.hnsw && v.type === 'FLOAT_VECTOR') v.hnsw = { ...o.hnsw };
   }
 }
 

@@ -42,6 +42,8 @@ def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_fac
         datagen.generate(qdrant_client, shape, n=n)
     # payload keys equal to the schema's field names ("id", "vector"): the conflict policy
     from qdrant_client import models
+    if qdrant_client.collection_exists("wiz_conflict"):  # the Qdrant server serves both targets
+        qdrant_client.delete_collection("wiz_conflict")
     qdrant_client.create_collection(
         "wiz_conflict", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
     qdrant_client.upsert("wiz_conflict", [
