@@ -78,6 +78,7 @@ enum vmig_fix {
     VMIG_FIX_ENDPOINT,         /* "endpoint": the URL / port / protocol is wrong or down */
     VMIG_FIX_DATABASE,         /* "database": the Milvus database does not exist */
     VMIG_FIX_BUSY,             /* "busy": job err.fix_arg writes the target: wait, cancel it, rename */
+    VMIG_FIX_JOB,              /* "job": the target was made by job err.fix_arg: continue that job */
 };
 #define VMIG_ERR_FIX_ARG_MAX 64 /* a job id */
 

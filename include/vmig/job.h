@@ -150,10 +150,12 @@ struct vmig_job_request {
 /* A collection left out of the job, and why (from its plan's refusal). */
 struct vmig_job_refusal {
     char source[VMIG_SRC_NAME_MAX];
+    char target[VMIG_NAME_MAX]; /* the planned target collection */
     enum vmig_code code;
     char message[VMIG_ERR_MSG_MAX];
     char field[VMIG_ERR_FIELD_MAX]; /* the vector the refusal is about, "" = none */
     enum vmig_fix fix;              /* its way out, for the face to word */
+    char fix_arg[VMIG_ERR_FIX_ARG_MAX]; /* VMIG_FIX_JOB: the job that created the target */
 };
 
 /* A collection the job holds. */

@@ -155,7 +155,7 @@ int cmd_migrate(struct cli_opts *o)
         struct vmig_err why;
         vmig_err_set(&why, sub.refused[i].code, "%s", sub.refused[i].message);
         vmig_err_at(&why, sub.refused[i].source, NULL, sub.refused[i].field);
-        vmig_err_fix(&why, sub.refused[i].fix, NULL);
+        vmig_err_fix(&why, sub.refused[i].fix, sub.refused[i].fix_arg);
         cli_error(&why);
         if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(sub.refused[i].code);
     }

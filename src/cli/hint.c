@@ -27,28 +27,28 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
     case VMIG_FIX_NONE: break;
     case VMIG_FIX_NULL_VALUES:
         if (in_job)
-            snprintf(out, n, "retry with `%s --null-values drop` (or `keep`)", retry);
+            snprintf(out, n, "drop the nulls (or keep them): `%s --null-values drop`", retry);
         else
             snprintf(out, n, "use --null-values drop (or keep)");
         break;
     case VMIG_FIX_PAYLOAD_CONFLICT:
         if (in_job)
-            snprintf(out, n, "retry with `%s --payload-conflict prefix` (stores it as payload_KEY)",
+            snprintf(out, n, "store such keys as payload_KEY: `%s --payload-conflict prefix`",
                      retry);
         else
             snprintf(out, n, "use --payload-conflict prefix to store it as payload_KEY");
         break;
     case VMIG_FIX_TARGET_NAME:
         if (in_job)
-            snprintf(out, n, "retry with `%s --target-name '%s=NEW'`, or drop it in Milvus and "
-                             "`vmigrate jobs retry %s`",
+            snprintf(out, n, "write it under another name: `%s --target-name '%s=NEW'`, or drop "
+                             "it in Milvus and run `vmigrate jobs retry %s`",
                      retry, c, job);
         else
             snprintf(out, n, "use --target-name '%s=NEW', or drop it in Milvus", c);
         break;
     case VMIG_FIX_SKIP_VECTOR:
         if (in_job)
-            snprintf(out, n, "retry without it: `%s --skip-vector '%s.%s'`", retry, c, f);
+            snprintf(out, n, "leave it out: `%s --skip-vector '%s.%s'`", retry, c, f);
         else
             snprintf(out, n, "use --skip-vector '%s.%s' to migrate without it", c, f);
         break;
@@ -64,7 +64,7 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
     case VMIG_FIX_DESCRIPTION: snprintf(out, n, "give a shorter --description"); break;
     case VMIG_FIX_REJECTS:
         if (in_job)
-            snprintf(out, n, "retry with `%s --rejects FILE` to set such points aside", retry);
+            snprintf(out, n, "set such points aside: `%s --rejects FILE`", retry);
         else
             snprintf(out, n, "use --rejects FILE to set such points aside and go on");
         break;
@@ -95,6 +95,14 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
     case VMIG_FIX_DATABASE:
         snprintf(out, n, "create the database in Milvus first, or pass --db NAME");
         break;
+    case VMIG_FIX_JOB: {
+        const char *h = e->fix_arg[0] ? e->fix_arg : "ID";
+        snprintf(out, n,
+                 "continue that job: `vmigrate jobs retry %s` (with the changes it needs, e.g. "
+                 "--null-values drop) or `vmigrate jobs resume %s`; or use --target-name '%s=NEW'",
+                 h, h, c);
+        break;
+    }
     case VMIG_FIX_BUSY: {
         const char *h = e->fix_arg[0] ? e->fix_arg : "ID";
         int k = snprintf(out, n, "wait until job %s ends or cancel it (`vmigrate jobs cancel %s`)",
@@ -111,8 +119,9 @@ void cli_error_job(const struct vmig_err *err, const char *job)
 {
     char hint[512];
     cli_fix_hint(err, job, hint, sizeof hint);
-    fprintf(stderr, "vmigrate: %s%s%s\n", err->msg[0] ? err->msg : vmig_strerror(err->code),
-            hint[0] ? "; " : "", hint);
+    /* the way out on a line of its own, as git prints its hints */
+    fprintf(stderr, "vmigrate: %s\n", err->msg[0] ? err->msg : vmig_strerror(err->code));
+    if (hint[0]) fprintf(stderr, "hint: %s\n", hint);
 }
 
 void cli_error(const struct vmig_err *err)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "util/alloc.h"
 #include "vmig/job.h"
 #include "vmig/plan.h"
@@ -34,6 +35,7 @@ static void split(const struct vmig_plan *plan, struct vmig_plan *run,
         if (pc->refusal.code) {
             struct vmig_job_refusal *f = &out->refused[out->nrefused++];
             snprintf(f->source, sizeof f->source, "%s", pc->source);
+            snprintf(f->target, sizeof f->target, "%s", pc->target);
             f->code = pc->refusal.code;
             snprintf(f->message, sizeof f->message, "%s",
                      pc->refusal.msg[0] ? pc->refusal.msg : vmig_strerror(pc->refusal.code));
@@ -47,6 +49,35 @@ static void split(const struct vmig_plan *plan, struct vmig_plan *run,
         snprintf(h->target, sizeof h->target, "%s", pc->target);
         h->points = pc->source_count;
         out->points += pc->source_count;
+    }
+}
+
+/* A target that exists because a job of this store made it (a failed or cancelled job
+ * keeps its half-written collection): the way out is that job, not a new one. */
+static void made_by_jobs(struct vmig_store *s, const struct vmig_job_request *req,
+                         struct vmig_job_submitted *out)
+{
+    const char *url = req->dst && req->dst->url ? req->dst->url : "";
+    const char *db = req->dst && req->dst->db && req->dst->db[0] ? req->dst->db : "default";
+    for (size_t i = 0; i < out->nrefused; i++) {
+        struct vmig_job_refusal *f = &out->refused[i];
+        if (f->code != VMIG_E_EXISTS || !f->target[0]) continue;
+        char holder[VMIG_JOB_ID_MAX];
+        struct vmig_err e;
+        vmig_err_clear(&e);
+        if (s->vt->target_holder(s, url, db, f->target, holder, &e) || !holder[0]) continue;
+        struct vmig_job j;
+        if (vmig_job_get(s, holder, &j, &e)) continue;
+        for (size_t k = 0; k < j.ncolls; k++) {
+            if (strcmp(j.coll[k].target, f->target) != 0 || !j.coll[k].state.created) continue;
+            size_t n = strlen(f->message);
+            snprintf(f->message + n, sizeof f->message - n, "; job %s (%s) created it", holder,
+                     vmig_job_status_label(j.status));
+            f->fix = VMIG_FIX_JOB;
+            snprintf(f->fix_arg, sizeof f->fix_arg, "%s", holder);
+            break;
+        }
+        vmig_job_release(&j);
     }
 }
 
@@ -67,12 +98,13 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
     }
     if (rc) goto out;
     split(plan, &run, out);
+    made_by_jobs(s, req, out);
     if (!run.n) {
         out->none_runnable = 1;
         if (out->nrefused) {
             rc = vmig_err_set(err, out->refused[0].code, "%s", out->refused[0].message);
             vmig_err_at(err, out->refused[0].source, NULL, out->refused[0].field);
-            vmig_err_fix(err, out->refused[0].fix, NULL);
+            vmig_err_fix(err, out->refused[0].fix, out->refused[0].fix_arg);
         }
         else
             rc = vmig_err_set(err, VMIG_E_USAGE, "%s",

@@ -592,6 +592,8 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
         if (sub.refused[i].fix) {
             json_object_set_new(rj, "fix", json_string(vmig_fix_name(sub.refused[i].fix)));
             json_object_set_new(rj, "hint", json_string(vmig_fix_hint(sub.refused[i].fix)));
+            if (sub.refused[i].fix_arg[0])
+                json_object_set_new(rj, "fix_arg", json_string(sub.refused[i].fix_arg));
         }
         json_array_append_new(refused, rj);
     }

@@ -757,6 +757,33 @@ static enum vmig_code sq_coll_target(struct vmig_store *st, const char *id, size
     return sq_coll_text(st, Q_COLL_TARGET, id, idx, target, err);
 }
 
+static enum vmig_code sq_target_holder(struct vmig_store *st, const char *endpoint,
+                                      const char *db, const char *name,
+                                      char holder[VMIG_JOB_ID_MAX], struct vmig_err *err)
+{
+    struct sqlite_store *s = SS(st);
+    enum vmig_code rc = VMIG_OK;
+    holder[0] = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = stmt(s, Q_LEASE_HOLDER, err);
+    if (!q) {
+        rc = VMIG_E_IO;
+        goto out;
+    }
+    bind_text(q, 1, endpoint);
+    bind_text(q, 2, db);
+    bind_text(q, 3, name);
+    int r = sqlite3_step(q);
+    if (r == SQLITE_ROW && sqlite3_column_text(q, 0))
+        snprintf(holder, VMIG_JOB_ID_MAX, "%s", (const char *)sqlite3_column_text(q, 0));
+    else if (r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = db_err(s, err, "read a target reservation");
+    sqlite3_reset(q);
+out:
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 static enum vmig_code sq_coll_progress(struct vmig_store *st, const char *id, size_t idx,
                                        enum vmig_coll_phase phase, uint64_t total, uint64_t read,
                                        uint64_t written, uint64_t bytes, double rate,
@@ -927,6 +954,7 @@ static const struct vmig_store_vt sqlite_vt = {
     .coll_progress = sq_coll_progress,
     .coll_verify = sq_coll_verify,
     .coll_target = sq_coll_target,
+    .target_holder = sq_target_holder,
     .log_add = sq_log_add,
     .log_list = sq_log_list,
     .target_reserve = sq_target_reserve,

@@ -110,6 +110,10 @@ struct vmig_store_vt {
     enum vmig_code (*target_reserve)(struct vmig_store *s, const char *id, const char *endpoint,
                                      const char *db, const char *name, int64_t now_ms,
                                      char holder[VMIG_JOB_ID_MAX], struct vmig_err *err);
+    /* The job that last reserved the target collection, whatever its state ("" = none). */
+    enum vmig_code (*target_holder)(struct vmig_store *s, const char *endpoint, const char *db,
+                                    const char *name, char holder[VMIG_JOB_ID_MAX],
+                                    struct vmig_err *err);
 };
 
 /* Every store starts with this; the implementation's struct embeds it first. */

@@ -129,6 +129,8 @@ static const struct {
     [VMIG_FIX_DATABASE] = {"database", "Create the database in Milvus, or choose another one"},
     [VMIG_FIX_BUSY] = {"busy", "Wait for the other job to end or cancel it, or give the target "
                                "collection another name"},
+    [VMIG_FIX_JOB] = {"job", "Continue the job that created it (Retry or Resume it), or give the "
+                             "target collection another name"},
 };
 
 const char *vmig_fix_name(enum vmig_fix fix)

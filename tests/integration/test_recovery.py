@@ -123,3 +123,22 @@ def test_a_retry_refuses_to_touch_a_collection_that_succeeded(env):
     assert f"collection '{ok}' of job {jid} is Successful" in r.stderr, r.stderr
     assert not env.mc.has_collection("elsewhere")
     assert colls(env, jid)[bad]["status"] == "FAILED"  # nothing ran
+
+
+def test_a_new_migration_onto_a_failed_jobs_collection_points_to_that_job(env):
+    """The trap of problem 2: after a failure, a new `migrate` meets the collection the failed
+    job created. The refusal names that job and the retry that continues it; following it
+    (with the change the failure needed) migrates everything, once."""
+    bad = fresh(env, "payload_nulls")
+    jid = create_job(env, [bad])
+    assert vm(env, "jobs", "resume", jid).returncode != 0
+    assert env.mc.has_collection(bad)
+    p = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", bad,
+           "--null-values", "drop")
+    assert p.returncode == 4, p.stderr[-3000:]
+    assert f"job {jid} (Failed) created it" in p.stderr, p.stderr
+    argv = suggested(p.stderr)
+    assert argv[:3] == ["jobs", "retry", jid], argv
+    r = vm(env, *argv, "--null-values", "drop")
+    assert r.returncode == 0, r.stderr[-3000:]
+    compare(env.qc, env.mc, bad, bad, ONE, drop_nulls=True)

@@ -580,6 +580,56 @@ static void policy_words(void **state)
 
 /* ---- runner ------------------------------------------------------------------------- */
 
+/* a retry's changes to a planned collection (plan_edit.c): which ones remake the target */
+static void retry_edits(void **state)
+{
+    (void)state;
+    static struct vmig_plan_coll pc;
+    memset(&pc, 0, sizeof pc);
+    snprintf(pc.source, sizeof pc.source, "docs");
+    snprintf(pc.target, sizeof pc.target, "docs");
+    pc.nfields = 2;
+    snprintf(pc.field[0].src, sizeof pc.field[0].src, "text");
+    snprintf(pc.field[1].src, sizeof pc.field[1].src, "image");
+    struct vmig_err err;
+    int schema = 0;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_plan_coll_edit(&pc, "null-values", "drop", &schema, &err), VMIG_OK);
+    assert_int_equal(pc.null_policy, VMIG_NULL_DROP);
+    assert_int_equal(vmig_plan_coll_edit(&pc, "payload-conflict", "prefix", &schema, &err),
+                     VMIG_OK);
+    assert_int_equal(vmig_plan_coll_edit(&pc, "target-name", "docs", &schema, &err), VMIG_OK);
+    assert_int_equal(schema, 0); /* policies and the same name: the checkpoint stays */
+    assert_int_equal(vmig_plan_coll_edit(&pc, "null-values", "often", &schema, &err),
+                     VMIG_E_USAGE);
+    assert_non_null(strstr(err.msg, "fail, drop or keep"));
+    assert_int_equal(vmig_plan_coll_edit(&pc, "target-name", "docs-v2", &schema, &err),
+                     VMIG_E_USAGE);
+    assert_int_equal(err.fix, VMIG_FIX_TARGET_NAME);
+    assert_string_equal(pc.target, "docs");
+    assert_int_equal(vmig_plan_coll_edit(&pc, "max-vector-fields", "1", &schema, &err),
+                     VMIG_E_SCHEMA);
+    assert_int_equal(err.fix, VMIG_FIX_SKIP_VECTOR);
+    assert_int_equal(schema, 0);
+    assert_int_equal(vmig_plan_coll_edit(&pc, "skip-vector", "image", &schema, &err), VMIG_OK);
+    assert_int_equal(schema, 1);
+    assert_int_equal(pc.nfields, 1);
+    assert_string_equal(pc.field[0].src, "text");
+    assert_int_equal(pc.nskipped, 1);
+    assert_string_equal(pc.skipped[0], "image");
+    assert_int_equal(vmig_plan_coll_edit(&pc, "max-vector-fields", "1", &schema, &err), VMIG_OK);
+    assert_int_equal(vmig_plan_coll_edit(&pc, "skip-vector", "text", &schema, &err), VMIG_E_USAGE);
+    assert_non_null(strstr(err.msg, "only vector field"));
+    assert_int_equal(vmig_plan_coll_edit(&pc, "skip-vector", "audio", &schema, &err),
+                     VMIG_E_USAGE);
+    assert_string_equal(err.field, "audio");
+    schema = 0;
+    assert_int_equal(vmig_plan_coll_edit(&pc, "target-name", "docs_v2", &schema, &err), VMIG_OK);
+    assert_int_equal(schema, 1);
+    assert_string_equal(pc.target, "docs_v2");
+    assert_int_equal(vmig_plan_coll_edit(&pc, "rename", "x=y", &schema, &err), VMIG_E_USAGE);
+}
+
 int main(void)
 {
     const char *root = getenv("VMIG_SOURCE_DIR");
@@ -595,6 +645,7 @@ int main(void)
         cmocka_unit_test(preview),
         cmocka_unit_test(refusal_subject),
         cmocka_unit_test(plan_file_errors),
+        cmocka_unit_test(retry_edits),
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], n = nfixed, cap = 64;
     struct CMUnitTest *tests = calloc(cap, sizeof *tests);
