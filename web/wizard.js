@@ -378,13 +378,14 @@ function fixWords(c, fix) {
   const vec = c.error.field ? `vector ${c.error.field}` : 'the vector';
   switch (fix) {
     case 'target_name': return 'Give the Milvus collection another name below, or leave this collection out.';
+    case 'job': return 'A job of this console created it: continue that job (Retry or Resume on its page), give the Milvus collection another name below, or leave this collection out.';
     case 'skip_vector': return c.error.field && canChooseVectors(c)
       ? `Leave ${vec} out (untick it under “Vectors to copy”), or leave this collection out.`
       : 'Leave this collection out: Milvus cannot hold its only vector.';
     case 'vector_limit': return 'Untick vectors under “Vectors to copy” until it fits, raise the vector limit if your Milvus allows more vector fields per collection (its proxy.maxVectorFieldNum), or leave this collection out.';
     case 'rename_field': return 'Change the field name below.';
     case 'description': return 'Shorten the description below.';
-    default: return c.error.hint || 'Leave this collection out to migrate the others.';
+    default: return c.error.hint ? `${c.error.hint}.` : 'Leave this collection out to migrate the others.';
   }
 }
 
@@ -663,6 +664,7 @@ function refusalBanner(c) {
     h('p', null, h('strong', null, title), c.error.message),
     h('p', { class: 'fix' }, fixWords(c, fix)),
     h('div', { class: 'actions' },
+      fix === 'job' && c.error.fix_arg ? jobLink(c.error.fix_arg) : null,
       fix === 'vector_limit' && kept <= MAX_VECTOR_LIMIT && kept > vectorLimit()
         ? h('button', {
           type: 'button',
@@ -676,7 +678,7 @@ function collectionCard(c, revalidate) {
   const titleId = uid('coll');
   const src = (state.collections || []).find((x) => x.name === c.source);
   const fix = fixOf(c);
-  const editable = !c.error || ['target_name', 'rename_field', 'description'].includes(fix);
+  const editable = !c.error || ['target_name', 'job', 'rename_field', 'description'].includes(fix);
   const head = h('h3', { id: titleId }, c.source);
   const count = h('p', { class: 'muted' }, `${fmtInt(c.source_count)} points in Qdrant`);
 
@@ -774,7 +776,7 @@ function createdResult(job) {
     h('p', null, `Job ${job.id} created. It holds ${n} collection${n === 1 ? '' : 's'}, ${fmtInt(job.points || 0)} points.`),
     h('p', { class: 'error' }, `Not in the job (refused when it was created):`),
     h('ul', null, job.refused.map((r) => h('li', null, h('strong', null, r.source), `: ${r.message} (${r.code})`,
-      r.hint ? ` ${r.hint}` : null))),
+      r.hint ? ` ${r.hint}.` : null, r.fix === 'job' && r.fix_arg ? [' ', jobLink(r.fix_arg)] : null))),
     h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'button primary' }, 'Open the job'));
 }
 
@@ -817,6 +819,9 @@ function planFacts(cols) {
   return facts;
 }
 
+/** A link to the job that holds the way out (the fix "job": the job that created a target). */
+const jobLink = (id) => h('a', { href: `#/jobs/${encodeURIComponent(id)}` }, `Open job ${id}`);
+
 function migrateStep() {
   const cols = state.plan.collections.filter(migratable);
   const notMigrated = state.plan.collections.filter((c) => !migratable(c));
@@ -857,7 +862,8 @@ function migrateStep() {
         msg.querySelector('a').focus();
       } catch (e) {
         start.disabled = false;
-        mount(msg, h('p', { role: 'alert', class: 'error' }, `Cannot start the migration: ${e.message}`));
+        mount(msg, h('p', { role: 'alert', class: 'error' }, `Cannot start the migration: ${e.message}`,
+          e.hint ? ` ${e.hint}.` : null, e.fix === 'job' && e.fixArg ? [' ', jobLink(e.fixArg)] : null));
       }
     },
   }, 'Start migration');
