@@ -1,6 +1,12 @@
 # Thin wrapper over CMake presets. `make` builds both presets (dev = ASan/UBSan,
-# release = optimised); `make test` runs every test; `make bench` the benchmarks.
-.PHONY: all dev release test unit bench fmt clean
+# release = optimised); `make test` runs every test; `make bench` the benchmarks;
+# `make install PREFIX=DIR` builds the release preset and installs it (binary, web
+# console, man page) under DIR (default /usr/local; DESTDIR is honoured; BUILD=dev
+# installs the dev build instead).
+.PHONY: all dev release test unit bench fmt clean install
+
+PREFIX ?= /usr/local
+BUILD ?= release
 
 all: dev release
 
@@ -20,6 +26,9 @@ unit: dev
 
 bench: release
 	@bench/run
+
+install: $(BUILD)
+	@cmake --install build/$(BUILD) --prefix "$(PREFIX)"
 
 fmt:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -76,4 +76,10 @@ export const api = {
   jobIndexLive: (id) => call('GET', `/jobs/${encodeURIComponent(id)}?index=live`),
   logs: (id, after) => call('GET', `/jobs/${encodeURIComponent(id)}/logs?after=${after || 0}`),
   action: (id, action) => call('POST', `/jobs/${encodeURIComponent(id)}/${action}`, {}),
+  /** Retry the failed and cancelled collections with changes: {null_values, payload_conflict,
+   *  rejects, max_vector_fields, index, collections: {SRC: {target_name, skip_vectors,
+   *  null_values, payload_conflict, index}}}. */
+  retry: (id, changes) => call('POST', `/jobs/${encodeURIComponent(id)}/retry`, changes || {}),
+  /** Compare the finished collections again: {collections: [{source, target, verdict, ...}]}. */
+  verify: (id) => call('POST', `/jobs/${encodeURIComponent(id)}/verify`, {}),
 };

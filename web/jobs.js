@@ -1,9 +1,13 @@
 // jobs.js - the Jobs page: the job list (status badges, per-collection progress bars,
 // auto-refresh every second while a job runs) and one job's detail view (per-collection
-// status, phase, verification, the log tail read incrementally, Cancel/Resume/Retry/Restart).
+// status, phase, progress with its ETA and dropped/rejected counts, verification, the log
+// tail read incrementally, Cancel/Resume/Retry/Restart/Verify again with messages that follow
+// the job's real state, the fix cards of failed collections and the facts of the Milvus
+// collections (job_fix.js).
 
 import { api } from './api.js';
-import { h, mount, fmtInt, fmtRate, fmtTime, fmtDuration, badge, progress, isActive, STATUS_LABEL } from './util.js';
+import { h, mount, fmtInt, fmtRate, fmtTime, fmtDuration, fmtEta, badge, progress, isActive, STATUS_LABEL } from './util.js';
+import { fixCard, milvusFacts, verdictText, restartDrops } from './job_fix.js';
 
 const FAST_MS = 1000; // while anything runs
 const SLOW_MS = 5000; // otherwise (jobs started from the CLI still show up)
@@ -31,9 +35,24 @@ const jobLabel = (j) => (j.orphaned ? 'Orphaned' : j.label || STATUS_LABEL[j.sta
 const jobBadge = (j) => badge(j.orphaned ? 'orphaned' : j.status, jobLabel(j));
 const rateOf = (c) => c.points_per_s ?? c.rate ?? 0;
 
+/** Time the job spent running (run_ms: time sat cancelled or failed does not count); jobs
+ *  of an older server without it: started to finished. */
 function duration(j) {
+  if (j.run_ms !== null && j.run_ms !== undefined) return fmtDuration(j.run_ms);
   if (!j.started_ms) return '—';
   return fmtDuration((j.finished_ms || Date.now()) - j.started_ms);
+}
+
+/** "about 2 min left" while the collection copies; ''. */
+const etaOf = (c) => (c.status === 'IN_PROGRESS' ? fmtEta((c.total || 0) - (c.written || 0), rateOf(c)) : '');
+
+/** Dropped nulls and points set aside, from the collection's stored state. */
+function countsText(c) {
+  const st = c.state || {};
+  const parts = [];
+  if (st.nulls_dropped) parts.push(`${fmtInt(st.nulls_dropped)} null value${st.nulls_dropped === 1 ? '' : 's'} dropped`);
+  if (st.rejected) parts.push(`${fmtInt(st.rejected)} point${st.rejected === 1 ? '' : 's'} set aside (rejects file)`);
+  return parts.join(', ');
 }
 
 // ---- list ------------------------------------------------------------------------------
@@ -82,7 +101,7 @@ export function showJobList(el) {
         h('div', { class: 'coll-line' },
           h('span', null, c.source, ' → ', h('strong', null, c.target)), ' ',
           badge(c.status, c.label), ' ',
-          h('span', { class: 'muted' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : ''), ' ',
+          h('span', { class: 'muted' }, c.status === 'IN_PROGRESS' ? [fmtRate(rateOf(c)), etaOf(c) ? ` · ${etaOf(c)}` : ''] : ''), ' ',
           indexText(c) ? h('span', { class: 'muted index-state' }, `index ${indexText(c)}`) : null),
         progress(c.written || 0, c.total || 0, `${c.source} progress`))))),
       h('td', null, fmtTime(j.created_ms)),
@@ -100,14 +119,22 @@ export function showJobList(el) {
 
 const ACTIONS = [
   ['cancel', 'Cancel', (j) => (j.status === 'PENDING' || j.status === 'IN_PROGRESS')],
+  ['verify', 'Verify again', (j) => j.status === 'SUCCESSFUL' && !j.orphaned],
   ['resume', 'Resume', (j) => j.orphaned || j.status === 'FAILED' || j.status === 'CANCELLED'],
   ['retry', 'Retry failed', (j) => j.status === 'FAILED' && !j.orphaned],
   ['restart', 'Restart', (j) => j.orphaned || j.status === 'FAILED' || j.status === 'CANCELLED' || j.status === 'SUCCESSFUL'],
 ];
 const CONFIRM = {
-  cancel: 'Cancel this job? Its checkpoints are kept; you can resume it later.',
-  restart: 'Restart this job from scratch? The Milvus collections it created are dropped first.',
+  cancel: () => 'Cancel this job? Its checkpoints are kept; you can resume it later.',
+  restart: (j) => {
+    const drops = restartDrops(j);
+    return drops.length
+      ? `Restart this job from scratch? These Milvus collections are dropped and copied again: ${drops.join(', ')}.`
+      : 'Restart this job from scratch? It created no Milvus collection, so none is dropped.';
+  },
 };
+// what a button's message says while the job has not yet moved
+const DOING = { cancel: 'Cancelling…', resume: 'Resuming…', retry: 'Retrying…', restart: 'Restarting…', verify: 'Verifying…' };
 
 function verifyText(v) {
   if (!v) return h('span', { class: 'muted' }, '—');
@@ -142,6 +169,8 @@ export function showJobDetail(el, id) {
   const actionMsg = h('div', { class: 'step-msg' });
   const facts = h('div');
   const collTable = h('tbody');
+  const fixes = h('div', { class: 'fixes' });
+  const again = new Map(); // source collection -> its latest "Verify again" answer
   const indexMsg = h('div', { class: 'step-msg' });
   const indexBtn = h('button', { type: 'button', style: 'display: none', onclick: () => askIndex() },
     'Ask Milvus for the index build now');
@@ -153,6 +182,9 @@ export function showJobDetail(el, id) {
   let job = null;
   let actionsKey = '';
   let busy = false;
+  // the last action asked for: {verb, label, before: the job's status/run when asked, seen:
+  // the job has moved since, error}; its message is drawn from the job's real state
+  let pending = null;
 
   mount(el, h('section', { 'aria-labelledby': 'job-title' },
     h('p', null, h('a', { href: '#/jobs' }, '← All jobs')),
@@ -160,9 +192,11 @@ export function showJobDetail(el, id) {
     h('h3', null, 'Collections'),
     h('table', { class: 'grid' },
       h('caption', { class: 'sr-only' }, 'Collections of this job'),
-      h('thead', null, h('tr', null, ['Collection', 'Status', 'Phase', 'Progress', 'Index', 'Verification'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', null, h('tr', null, ['Collection', 'Status', 'Phase', 'Progress', 'Index', 'In Milvus', 'Verification'].map((t) => h('th', { scope: 'col' }, t)))),
       collTable),
+    fixes,
     h('div', { class: 'actions' }, indexBtn), indexMsg,
+
     h('div', { class: 'title-row' },
       h('h3', null, 'Log'),
       h('div', { class: 'field check' }, onlyProblems, h('label', { for: 'log-problems' }, 'Errors and warnings only'))),
@@ -184,16 +218,22 @@ export function showJobDetail(el, id) {
     mount(head, h('div', { class: 'title-row start' },
       h('h2', { id: 'job-title', tabindex: -1 }, `Job ${j.id}`), jobBadge(j)));
     const avail = ACTIONS.filter(([, , when]) => when(j));
-    const key = avail.map(([a]) => a).join(',') + (busy ? '*' : '');
+    const cancelling = !!j.cancel_requested && isActive(j);
+    const key = avail.map(([a]) => a).join(',') + (busy ? '*' : '') + (cancelling ? '!' : '');
     if (key !== actionsKey) {
       actionsKey = key;
       mount(actions, avail.map(([a, label]) => h('button', {
-        type: 'button', class: a === 'cancel' || a === 'restart' ? 'danger' : '', disabled: busy,
-        onclick: () => act(a, label),
+        type: 'button', class: a === 'cancel' || a === 'restart' ? 'danger' : '',
+        disabled: busy || (a === 'cancel' && cancelling),
+        onclick: () => act(a, a === 'retry' ? 'Retry' : label), // "Retry failed: …" would read as its error
       }, label)));
     }
+    renderActionMsg(j);
     const totalW = j.written ?? (j.collections || []).reduce((s, c) => s + (c.written || 0), 0);
     const totalT = j.total ?? (j.collections || []).reduce((s, c) => s + (c.total || 0), 0);
+    const running = (j.collections || []).filter((c) => c.status === 'IN_PROGRESS');
+    const jobEta = j.status === 'IN_PROGRESS' ? fmtEta(totalT - totalW, running.reduce((s, c) => s + rateOf(c), 0)) : '';
+    const counts = (j.collections || []).map((c) => (countsText(c) ? `${c.source}: ${countsText(c)}` : '')).filter(Boolean);
     mount(facts,
       j.error ? h('div', { role: 'alert', class: 'refusal' }, h('strong', null, 'Error: '), j.error) : null,
       j.orphaned ? h('p', { class: 'error' }, 'The process running this job is gone. Resume it to continue from its checkpoints.') : null,
@@ -204,7 +244,9 @@ export function showJobDetail(el, id) {
         h('dt', null, 'Started'), h('dd', null, fmtTime(j.started_ms)),
         h('dt', null, 'Finished'), h('dd', null, fmtTime(j.finished_ms)),
         h('dt', null, 'Duration'), h('dd', null, duration(j)),
-        h('dt', null, 'Progress'), h('dd', null, progress(totalW, totalT, 'Job progress'))));
+        h('dt', null, 'Progress'), h('dd', null, progress(totalW, totalT, 'Job progress'),
+          jobEta ? h('div', { class: 'muted small eta' }, jobEta) : null),
+        counts.length ? [h('dt', null, 'Dropped, set aside'), h('dd', null, counts.join('; '))] : null));
     const colls = (j.collections || []).map((c) => (live.has(c.target) && !c.index_built
       ? { ...c, ...live.get(c.target) } : c));
     indexBtn.style.display = colls.some(indexTrailing) ? '' : 'none'; // the stylesheet styles buttons' display
@@ -214,9 +256,58 @@ export function showJobDetail(el, id) {
         c.error ? h('div', { class: 'error small' }, c.error) : null),
       h('td', null, c.phase || '—'),
       h('td', null, progress(c.written || 0, c.total || 0, `${c.source} progress`),
-        h('div', { class: 'muted small' }, c.status === 'IN_PROGRESS' ? fmtRate(rateOf(c)) : '')),
+        h('div', { class: 'muted small' }, c.status === 'IN_PROGRESS' ? [fmtRate(rateOf(c)), etaOf(c) ? ` · ${etaOf(c)}` : ''] : ''),
+        countsText(c) ? h('div', { class: 'small counts' }, countsText(c)) : null),
       h('td', { class: 'index-state' }, indexText(c) || h('span', { class: 'muted' }, '—')),
-      h('td', null, verifyText(c.verify)))));
+      h('td', null, milvusFacts(c, again.get(c.source)) || h('span', { class: 'muted' }, '—')),
+      h('td', null, verifyText(c.verify), verdictText(again.get(c.source))))));
+    // the fix cards keep what is typed in them: redrawn only when the failures change
+    const fixKey = JSON.stringify(colls.map((c) => [c.source, c.status, c.error, c.error_fix, c.error_fix_arg, j.status, busy]));
+    if (fixKey !== fixes.dataset.key) {
+      fixes.dataset.key = fixKey;
+      mount(fixes, busy ? null : colls.map((c) => fixCard(c, j, (label, verb, changes) => act(verb, label, changes))));
+    }
+  }
+
+  // redrawn only when it changes: a live region re-announces what is mounted again
+  const say = (cls, text, role = 'status') => {
+    const p = actionMsg.firstElementChild;
+    if (p && p.textContent === text && p.className === cls) return;
+    mount(actionMsg, h('p', { role, class: cls }, text));
+  };
+
+  /** The message of the last action, from the job as it is now (never a bare "done."). */
+  function renderActionMsg(j) {
+    if (!pending && j.cancel_requested && isActive(j)) { // cancelled elsewhere (CLI, another page)
+      pending = { verb: 'cancel', label: 'Cancel', before: {}, seen: true, error: null };
+    }
+    const p = pending;
+    if (!p) return;
+    if (p.error) { say('error', `${p.label} failed: ${p.error}`, 'alert'); return; }
+    if (p.verb === 'verify') { // its answer is drawn when it arrives
+      if (busy) say('muted', DOING.verify);
+      return;
+    }
+    const moved = p.seen || isActive(j) || j.status !== p.before.status ||
+      j.finished_ms !== p.before.finished_ms || j.started_ms !== p.before.started_ms;
+    if (moved) p.seen = true;
+    const state = jobLabel(j);
+    if (p.verb === 'cancel') {
+      if (j.status === 'CANCELLED') say('ok', 'Cancelled: the job has stopped. What it wrote is kept; Resume continues from there.');
+      else if (isActive(j)) say('muted', 'Cancelling… the job stops at its next checkpoint.');
+      else say('muted', `The job ended ${state} before the cancel reached it.`);
+      return;
+    }
+    if (!p.seen || busy) { say('muted', DOING[p.verb] || `${p.label}…`); return; }
+    if (isActive(j)) {
+      say('muted', `${p.label}: the job is ${state}, ${fmtInt(j.written || 0)} of ${fmtInt(j.total || 0)} points written.`);
+    } else if (j.status === 'SUCCESSFUL') {
+      say('ok', `${p.label}: the job is Successful.`);
+    } else if (j.status === 'FAILED') {
+      say('error', `${p.label}: the job failed again. What failed, and what can fix it, is shown below.`, 'alert');
+    } else {
+      say('muted', `${p.label}: the job is ${state}.`);
+    }
   }
 
   async function askIndex() {
@@ -235,17 +326,35 @@ export function showJobDetail(el, id) {
     if (job) render();
   }
 
-  async function act(action, label) {
-    if (CONFIRM[action] && !window.confirm(CONFIRM[action])) return;
+  async function verifyAgain() {
+    try {
+      const r = await api.verify(id);
+      const at = Date.now();
+      const got = r.collections || [];
+      for (const v of got) again.set(v.source, { ...v, at_ms: at });
+      const diff = got.filter((v) => v.verdict !== 'same').map((v) => v.target);
+      if (diff.length) say('error', `Verified again: ${diff.join(', ')} differ${diff.length === 1 ? 's' : ''} from Qdrant.`, 'alert');
+      else say('ok', `Verified again: ${got.length === 1 ? 'the collection is' : `all ${got.length} collections are`} the same as in Qdrant.`);
+    } catch (e) {
+      pending.error = e.message;
+    }
+    askIndex(); // the index state, as Milvus has it now
+  }
+
+  async function act(action, label, changes) {
+    if (CONFIRM[action] && !window.confirm(CONFIRM[action](job))) return;
+    pending = { verb: action, label, before: { status: job.status, finished_ms: job.finished_ms, started_ms: job.started_ms }, seen: false, error: null };
     busy = true;
     render();
-    mount(actionMsg, h('p', { role: 'status', class: 'muted' }, `${label}…`));
-    try {
-      const r = await api.action(id, action);
-      if (r && r.id) job = r;
-      mount(actionMsg, h('p', { role: 'status', class: 'ok' }, `${label}: done.`));
-    } catch (e) {
-      mount(actionMsg, h('p', { role: 'alert', class: 'error' }, `${label} failed: ${e.message}`));
+    if (action === 'verify') {
+      await verifyAgain();
+    } else {
+      try {
+        const r = action === 'retry' ? await api.retry(id, changes || {}) : await api.action(id, action);
+        if (r && r.id) job = r;
+      } catch (e) {
+        pending.error = e.message;
+      }
     }
     busy = false;
     render();

@@ -57,6 +57,13 @@ export function fmtDuration(ms) {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
+/** "about 3 min left" for `left` points at `rate` points/s; '' when it cannot be told. */
+export function fmtEta(left, rate) {
+  if (!(rate > 0) || !(left > 0)) return '';
+  const s = left / rate;
+  return `about ${s < 1 ? '1 s' : fmtDuration(s * 1000)} left`;
+}
+
 // ---- Milvus names ---------------------------------------------------------------------
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -97,17 +104,28 @@ export function badge(status, label, extra) {
   return h('span', { class: `badge badge-${String(status).toLowerCase()}` }, text, extra ? ` · ${extra}` : null);
 }
 
-/** A labelled progress bar with "written / total (pct %)". */
+/** A labelled progress bar with "written / total (pct %)". A total of 0 is no
+ *  percentage: "nothing to copy" when nothing was written, else the count alone (the
+ *  total is not known yet), with an empty bar either way. */
 export function progress(written, total, label) {
-  const pct = total ? Math.min(100, (100 * written) / total) : (written ? 100 : 0);
-  const pctText = `${pct >= 99.95 || pct === 0 ? pct.toFixed(0) : pct.toFixed(1)}%`;
+  let pct = 0;
+  let text;
+  let valueText;
+  if (total) {
+    pct = Math.min(100, (100 * written) / total);
+    const pctText = `${pct >= 99.95 || pct === 0 ? pct.toFixed(0) : pct.toFixed(1)}%`;
+    text = `${fmtInt(written)} / ${fmtInt(total)} (${pctText})`;
+    valueText = `${fmtInt(written)} of ${fmtInt(total)} points (${pctText})`;
+  } else {
+    text = written ? `${fmtInt(written)} points written` : '0 points: nothing to copy';
+  }
   return h('div', { class: 'progress-wrap' },
     h('div', {
       class: 'progress', role: 'progressbar', 'aria-label': label,
-      'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(pct),
-      'aria-valuetext': `${fmtInt(written)} of ${fmtInt(total)} points (${pctText})`,
+      'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': total ? Math.round(pct) : null,
+      'aria-valuetext': valueText || text,
     }, h('div', { class: 'progress-fill', style: `width:${pct}%` })),
-    h('span', { class: 'progress-text' }, `${fmtInt(written)} / ${fmtInt(total)} (${pctText})`));
+    h('span', { class: 'progress-text' }, text));
 }
 
 /** null when v is empty (left to the default) or a whole number in lo..hi, else why not. */

@@ -84,6 +84,8 @@ struct cli_ui {
     int tty, drawn;
     pthread_mutex_t mu;
     uint64_t last_line;
+    int last_phase;      /* of the last line printed, -1 = none */
+    char last_coll[256]; /* collection of the last line printed (drawn on a TTY) */
 };
 void cli_ui_init(struct cli_ui *u, const struct cli_opts *o);
 void cli_ui_release(struct cli_ui *u);

@@ -13,6 +13,10 @@
 #include "util/retry.h"
 #include "vmig/vmig.h"
 
+#ifndef VMIG_COMMIT /* set by CMakeLists.txt from git at configure time */
+#define VMIG_COMMIT "unknown"
+#endif
+
 struct vmig_run_ctx cli_run;
 
 struct cmd {
@@ -78,7 +82,7 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("vmigrate %s\n", vmig_version());
+        printf("vmigrate %s (commit %s)\n", vmig_version(), VMIG_COMMIT);
         return EXIT_OK;
     }
     const struct cmd *c = NULL;

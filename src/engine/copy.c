@@ -345,7 +345,8 @@ static enum vmig_code flush_step(struct eng *e, struct vmig_err *err)
     return flush_step_on(e, e->t, err);
 }
 
-#define LAST_FLUSH_MS 1000 /* the bound of the flush that keeps a cancelled run's progress */
+#define LAST_FLUSH_MS 5000 /* the bound of the flush that keeps a cancelled run's progress: a new
+                            * handle and a Flush of what was acknowledged, on a loaded machine */
 
 /* A cancelled run's last flush: what the target acknowledged becomes durable, so the
  * resume does not redo it. The run's own handle ends every call on the cancel, so this

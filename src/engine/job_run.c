@@ -37,6 +37,7 @@
 
 #define HEARTBEAT_MS 500 /* heartbeat + cancel poll period */
 #define PROGRESS_MS 500  /* progress rows written at most twice a second */
+#define NOTE_MS 10000    /* a progress line in the job's log this often within a phase */
 /* ---- the runner ------------------------------------------------------------------- */
 
 struct runctx {
@@ -53,6 +54,11 @@ struct runctx {
     uint64_t last_progress;
     enum vmig_coll_phase last_phase;
     FILE *rejects;
+    /* the job's log of phases and progress (note_phase, note_progress), under mu */
+    size_t note_cur;
+    int note_phase; /* -1 = none yet */
+    uint64_t note_ms;
+    struct vmig_progress note;
     struct vmig_err store_err; /* first failed write of a final status (see final_status) */
     unsigned char *remake;     /* per collection: a retry changed its target (job_retry.c) */
     /* monitor thread: heartbeat + cancel poll */
@@ -83,7 +89,9 @@ static void store_line(struct runctx *c, int level, const char *coll, const char
                       redacted, NULL);
 }
 
-/* One line of the job's log from raw text. */
+/* One line of the job's log from raw text. Its info lines (start, phases, progress, end)
+ * also go to a host that asked for info (the worker prints them as they happen), named
+ * by the job's id. */
 static void job_log(struct runctx *c, int level, const char *coll, const char *point,
                     const char *msg)
 {
@@ -91,6 +99,15 @@ static void job_log(struct runctx *c, int level, const char *coll, const char *p
     vmig_buf_adds(&b, msg);
     redact_job(c, &b);
     store_line(c, level, coll, point, b.p);
+    if (level == VMIG_LOG_INFO && c->ro->log && c->ro->log_level >= VMIG_LOG_INFO) {
+        struct vmig_buf h = VMIG_BUF_INIT;
+        if (!strncmp(b.p, "job ", 4))
+            vmig_buf_addf(&h, "job %s %s", c->id, b.p + 4);
+        else
+            vmig_buf_addf(&h, "job %s: %s", c->id, b.p);
+        c->ro->log(c->ro->log_ud, level, h.p);
+        vmig_buf_release(&h);
+    }
     vmig_buf_release(&b);
 }
 
@@ -118,12 +135,16 @@ static void final_status(struct runctx *c, size_t i, enum vmig_job_status st,
 {
     struct vmig_err e, w;
     vmig_err_clear(&e);
-    if (why && !why->fix && (vmig_code_is_retryable(why->code) || why->code == VMIG_E_CANCELLED)) {
-        /* a server that was down or slow, a cancel: the same job goes on where it stopped */
+    if (why && (vmig_code_is_retryable(why->code) || (!why->fix && why->code == VMIG_E_CANCELLED))) {
+        /* a server that went down or stayed slow past the retries, a cancel: the job's
+         * endpoints are fixed, so the way out is to go on where it stopped */
         w = *why;
         vmig_err_fix(&w, VMIG_FIX_RESUME, NULL);
         why = &w;
     }
+    pthread_mutex_lock(&c->mu);
+    c->note_phase = -1; /* its run ended: no more progress lines of it */
+    pthread_mutex_unlock(&c->mu);
     if (c->s->vt->coll_status(c->s, c->id, i, st, why, 0, ended_ms, &e) == VMIG_OK) return;
     store_failed(c, c->job.plan.coll[i].source, &e);
     vmig_run_log(&c->ctx, VMIG_LOG_ERROR, "%s", e.msg);
@@ -144,6 +165,77 @@ static void run_log(void *ud, int level, const char *msg)
     }
     if (c->ro->log && level <= c->ro->log_level) c->ro->log(c->ro->log_ud, level, b.p);
     vmig_buf_release(&b);
+}
+
+/* The job's log line of a phase just entered (DONE has its own line in run_coll). */
+static void note_phase(struct runctx *c, const struct vmig_progress *p)
+{
+    char line[VMIG_SRC_NAME_MAX + 160];
+    const char *src = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : p->coll;
+    const char *dst = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].target : "";
+    switch (p->phase) {
+    case VMIG_PHASE_CREATING:
+        snprintf(line, sizeof line, "collection '%s': creating the target collection '%s'", src,
+                 dst);
+        break;
+    case VMIG_PHASE_LOADING:
+        snprintf(line, sizeof line, "collection '%s': loading the target collection '%s'", src,
+                 dst);
+        break;
+    case VMIG_PHASE_COPYING:
+        snprintf(line, sizeof line, "collection '%s': copying (%llu of %llu points written)", src,
+                 (unsigned long long)p->written, (unsigned long long)p->total);
+        break;
+    case VMIG_PHASE_VERIFYING:
+        snprintf(line, sizeof line, "collection '%s': verifying (%llu points written)", src,
+                 (unsigned long long)p->written);
+        break;
+    case VMIG_PHASE_INDEXING:
+        snprintf(line, sizeof line, "collection '%s': indexing (%llu of %llu rows indexed)", src,
+                 (unsigned long long)p->index_rows, (unsigned long long)p->index_total);
+        break;
+    default:
+        return;
+    }
+    job_log(c, VMIG_LOG_INFO, src, "", line);
+}
+
+/* The job's periodic progress line of the phase it is in. */
+static void note_progress(struct runctx *c, const struct vmig_progress *p)
+{
+    char line[VMIG_SRC_NAME_MAX + 160], left[48] = "";
+    const char *src = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : "";
+    if (p->phase == VMIG_PHASE_COPYING) {
+        if (p->eta_s >= 0) snprintf(left, sizeof left, ", about %.0f s left", p->eta_s);
+        snprintf(line, sizeof line,
+                 "collection '%s': copying: %llu of %llu points written (%.1f %%), %.0f "
+                 "points/s%s",
+                 src, (unsigned long long)p->written, (unsigned long long)p->total,
+                 p->total ? 100.0 * (double)p->written / (double)p->total : 0.0, p->points_per_s,
+                 left);
+    } else if (p->phase == VMIG_PHASE_INDEXING) {
+        snprintf(line, sizeof line, "collection '%s': indexing: %llu of %llu rows indexed", src,
+                 (unsigned long long)p->index_rows, (unsigned long long)p->index_total);
+    } else {
+        snprintf(line, sizeof line, "collection '%s': still %s", src, vmig_phase_name(p->phase));
+    }
+    job_log(c, VMIG_LOG_INFO, src, "", line);
+}
+
+/* Every heartbeat: a progress line when the phase has gone on NOTE_MS since the last one. */
+static void note_tick(struct runctx *c)
+{
+    struct vmig_progress p;
+    int due = 0;
+    uint64_t now = vmig_now_ms();
+    pthread_mutex_lock(&c->mu);
+    if (c->note_phase >= 0 && c->note_phase != VMIG_PHASE_DONE && now - c->note_ms >= NOTE_MS) {
+        due = 1;
+        c->note_ms = now;
+        p = c->note;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (due && !vmig_run_cancelled(&c->ctx)) note_progress(c, &p);
 }
 
 static void *monitor_main(void *arg)
@@ -169,6 +261,7 @@ static void *monitor_main(void *arg)
             c->by_host = 1;
             atomic_store(&c->ctx.cancel, 1);
         }
+        note_tick(c);
         pthread_mutex_lock(&c->mon_mu);
     }
     pthread_mutex_unlock(&c->mon_mu);
@@ -195,7 +288,16 @@ static void hook_progress(void *ud, const struct vmig_progress *p)
         c->last_progress = now;
         c->last_phase = p->phase;
     }
+    int entered = c->note_cur != c->cur || c->note_phase != (int)p->phase;
+    c->note = *p;
+    c->note.coll = NULL; /* the engine's; note_* name the plan's collection */
+    if (entered) {
+        c->note_cur = c->cur;
+        c->note_phase = (int)p->phase;
+        c->note_ms = now;
+    }
     pthread_mutex_unlock(&c->mu);
+    if (entered) note_phase(c, p);
     if (write)
         c->s->vt->coll_progress(c->s, c->id, c->cur, p->phase, p->total, p->read, p->written,
                                 p->bytes, p->points_per_s, NULL);
@@ -500,6 +602,8 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
     }
     c.s = s;
     c.ro = ro;
+    c.note_phase = -1;
+    c.note_cur = (size_t)-1;
     vmig_run_ctx_init(&c.ctx);
     c.ctx.log = run_log;
     c.ctx.log_ud = &c;

@@ -1,8 +1,10 @@
 /*
  * files.c - the web console's static files for `vmigrate serve`: index.html at /,
  * other files by path under the web root with their Content-Type. The web root is
- * --web-root, else web/ of the repository the executable was built in
- * (/proc/self/exe is build/<preset>/vmigrate, so ../../web), else ./web. Paths are
+ * --web-root, else where an installed binary's console is (/proc/self/exe is
+ * PREFIX/bin/vmigrate: ../share/vmigrate/web, as CMakeLists.txt installs it), else web/
+ * of the repository the executable was built in (build/<preset>/vmigrate: ../../web),
+ * else ./web; a directory without index.html is no console. Paths are
  * resolved with realpath() and must stay inside the root (no traversal, no symlink
  * escapes); only regular files are served.
  */
@@ -36,15 +38,16 @@ void files_find_root(struct srv *s)
             exe[len] = '\0';
             char *slash = strrchr(exe, '/');
             if (slash) *slash = '\0';
-            snprintf(cand[n++], PATH_MAX, "%s/../../web", exe);
             snprintf(cand[n++], PATH_MAX, "%s/../share/vmigrate/web", exe);
+            snprintf(cand[n++], PATH_MAX, "%s/../../web", exe);
         }
         snprintf(cand[n++], PATH_MAX, "web");
     }
     s->web_root[0] = '\0';
     for (int i = 0; i < n; i++) {
-        char real[PATH_MAX];
-        if (is_dir(cand[i]) && realpath(cand[i], real)) {
+        char real[PATH_MAX], index[PATH_MAX + 16];
+        snprintf(index, sizeof index, "%s/index.html", cand[i]);
+        if (is_dir(cand[i]) && access(index, R_OK) == 0 && realpath(cand[i], real)) {
             snprintf(s->web_root, sizeof s->web_root, "%s", real);
             return;
         }

@@ -13,6 +13,7 @@
 #include "qdrant_http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,10 @@ static enum vmig_code map_status(struct vmig_qhttp *h, long st, const char *what
                           text[0] ? ": " : "", text);
     }
     if (err) err->server_code = (int)st;
+    if (st == 401 || st == 403)
+        vmig_err_fix(err, VMIG_FIX_CREDENTIALS, NULL);
+    else if (st == 404 && !coll)
+        vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
     if (coll && st != 404 && st != 401 && st != 403) vmig_err_prefix(err, "collection '%s': ", coll);
     if (coll && st != 401 && st != 403) vmig_err_at(err, coll, NULL, NULL); /* named above */
     return rc;
@@ -267,45 +272,127 @@ static int speaks_tls(const struct vmig_qhttp *h)
     return yes;
 }
 
+/* The URL's host and port (the scheme's default when the URL names none), for the
+ * plain-words messages of map_curl. */
+static void host_port(const struct vmig_qhttp *h, char *host, size_t hn, long *port)
+{
+    CURLU *u = curl_url();
+    char *hp = NULL, *pp = NULL;
+    *port = 0;
+    snprintf(host, hn, "?");
+    if (u && curl_url_set(u, CURLUPART_URL, h->url, 0) == CURLUE_OK) {
+        if (curl_url_get(u, CURLUPART_HOST, &hp, 0) == CURLUE_OK) snprintf(host, hn, "%s", hp);
+        if (curl_url_get(u, CURLUPART_PORT, &pp, CURLU_DEFAULT_PORT) == CURLUE_OK) *port = atol(pp);
+    }
+    curl_free(hp);
+    curl_free(pp);
+    curl_url_cleanup(u);
+}
+
+/* A failed transfer in plain words: what could not be reached, why (refused, a name that
+ * does not resolve, no answer, TLS, the wrong protocol) and the question that leads out;
+ * the fact of the way out in err->fix. curl's own text is read here only, never shown. */
 static enum vmig_code map_curl(struct vmig_qhttp *h, CURLcode cc, const char *what,
                                struct vmig_err *err)
 {
     const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+    char host[256];
+    long port, oserr = 0;
+    curl_off_t connect_us = 0;
+    host_port(h, host, sizeof host, &port);
+    curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &oserr);
+    curl_easy_getinfo(h->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+    enum vmig_code rc;
+    /* the request, as a reader knows it: the probe's GET / is the first one */
+    const char *req = strcmp(what, "GET /") == 0 ? "the first request" : what;
     /* http:// to a TLS port: the server closes (curl: empty reply) or answers with a TLS
      * record (alert 0x15 / handshake 0x16, version 0x03 0x..) that curl cannot read */
     int tls_bytes = h->resp && h->resp->len >= 2 &&
                     (h->resp->p[0] == 0x15 || h->resp->p[0] == 0x16) && h->resp->p[1] == 0x03;
     if ((cc == CURLE_GOT_NOTHING || cc == CURLE_WEIRD_SERVER_REPLY ||
          cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_RECV_ERROR || tls_bytes) &&
-        strncmp(h->url, "http://", 7) == 0 && (tls_bytes || speaks_tls(h)))
-        return vmig_err_set(err, VMIG_E_CONNECT,
-                            "%s on %s: the server at %s seems to speak TLS: use https://%s", what,
-                            h->url, h->url, h->url + 7);
+        strncmp(h->url, "http://", 7) == 0 && (tls_bytes || speaks_tls(h))) {
+        rc = vmig_err_set(err, VMIG_E_CONNECT,
+                          "cannot talk to Qdrant at %s: the server at %s seems to speak TLS: use "
+                          "https://%s",
+                          h->url, h->url, h->url + 7);
+        return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
+    }
     switch (cc) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_HTTP2:
         if (strstr(detail, "HTTP/0.9") || cc == CURLE_WEIRD_SERVER_REPLY || cc == CURLE_HTTP2 ||
-            (h->resp && h->resp->len >= 3 && memcmp(h->resp->p, "\0\0", 2) == 0))
-            return vmig_err_set(err, VMIG_E_CONNECT,
-                                "%s on %s: the server did not answer HTTP/1.1 (%s); it looks "
-                                "like a gRPC port (Qdrant's REST API is usually on 6333, gRPC "
-                                "on 6334)",
-                                what, h->url, detail);
+            (h->resp && h->resp->len >= 3 && memcmp(h->resp->p, "\0\0", 2) == 0)) {
+            rc = vmig_err_set(err, VMIG_E_CONNECT,
+                              "cannot talk to Qdrant at %s: the server answers, but not with "
+                              "HTTP/1.1; port %ld looks like a gRPC port (Qdrant's REST API is "
+                              "usually on 6333, gRPC on 6334)",
+                              h->url, port);
+            return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
+        }
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
-        return vmig_err_set(err, VMIG_E_CONNECT, "cannot reach Qdrant at %s: %s", h->url, detail);
+        rc = vmig_err_set(err, VMIG_E_CONNECT,
+                          "cannot reach Qdrant at %s: the host name '%s' is not known (is it "
+                          "spelled right, and does this machine's DNS know it?)",
+                          h->url, host);
+        return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
     case CURLE_COULDNT_CONNECT:
+        if (oserr == ECONNREFUSED || oserr == 0)
+            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                              "cannot reach Qdrant at %s: connection refused (is the server "
+                              "running, and is %ld its REST port?)",
+                              h->url, port);
+        else if (oserr == EHOSTUNREACH || oserr == ENETUNREACH)
+            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                              "cannot reach Qdrant at %s: no route to host %s (is the address "
+                              "right, and is this machine on its network?)",
+                              h->url, host);
+        else if (oserr == ETIMEDOUT)
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                              "cannot reach Qdrant at %s: no answer to the connection (is the "
+                              "address right, and does a firewall let port %ld through?)",
+                              h->url, port);
+        else
+            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                              "cannot reach Qdrant at %s: %s (is the server running, and is %ld "
+                              "its REST port?)",
+                              h->url, strerror((int)oserr), port);
+        return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
+        rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                          "Qdrant at %s: the connection broke before the answer to %s was "
+                          "complete (the server closed it or restarted)",
+                          h->url, req);
+        return vmig_err_fix(err, VMIG_FIX_RESUME, NULL), rc;
     case CURLE_BAD_CONTENT_ENCODING:
+        return vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                            "%s on Qdrant at %s: the answer's compression could not be read", what,
+                            h->url);
     case CURLE_COULDNT_RESOLVE_PROXY:
-        return vmig_err_set(err, VMIG_E_UNAVAILABLE, "%s on %s failed: %s", what, h->url, detail);
+        rc = vmig_err_set(err, VMIG_E_CONNECT,
+                          "cannot reach Qdrant at %s: the proxy's host name (https_proxy / "
+                          "http_proxy) is not known",
+                          h->url);
+        return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
     case CURLE_OPERATION_TIMEDOUT:
-        return vmig_err_set(err, VMIG_E_TIMEOUT, "%s on %s timed out after %ld ms: %s", what,
-                            h->url, h->timeout_ms, detail);
+        if (connect_us == 0) {
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                              "cannot reach Qdrant at %s: no answer to the connection within "
+                              "%.0f s (is the address right, and does a firewall let port %ld "
+                              "through?)",
+                              h->url, (double)(h->timeout_ms < 10000 ? h->timeout_ms : 10000) / 1e3,
+                              port);
+            return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
+        }
+        return vmig_err_set(err, VMIG_E_TIMEOUT,
+                            "Qdrant at %s: no answer within %.1f s to %s (is the server "
+                            "overloaded, and is %ld its REST port?)",
+                            h->url, (double)h->timeout_ms / 1e3, req, port);
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -317,10 +404,29 @@ static enum vmig_code map_curl(struct vmig_qhttp *h, CURLcode cc, const char *wh
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_SSL_ENGINE_INITFAILED:
     case CURLE_SSL_SHUTDOWN_FAILED:
-        return vmig_err_set(err, VMIG_E_TLS,
-                            "TLS handshake with %s failed: %s; use --ca-file or --insecure for "
-                            "self-signed certificates",
-                            h->url, detail);
+        if (strstr(detail, "wrong version number") || strstr(detail, "packet length too long")) {
+            rc = vmig_err_set(err, VMIG_E_CONNECT,
+                              "cannot talk to Qdrant at %s over TLS: the server does not speak "
+                              "TLS (use http://%s)",
+                              h->url, strncmp(h->url, "https://", 8) ? h->url : h->url + 8);
+            return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
+        }
+        if (cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM)
+            rc = vmig_err_set(err, VMIG_E_TLS,
+                              "cannot reach Qdrant at %s securely: the CA certificate file "
+                              "cannot be read or is not a PEM certificate",
+                              h->url);
+        else {
+            const char *why = detail;
+            if (!strncmp(why, "SSL certificate problem: ", 25)) why += 25;
+            rc =
+                vmig_err_set(err, VMIG_E_TLS, "cannot reach Qdrant at %s securely: %s (%s)", h->url,
+                             cc == CURLE_PEER_FAILED_VERIFICATION || strstr(detail, "certificate")
+                                 ? "its TLS certificate is not trusted"
+                                 : "the TLS handshake failed",
+                             why);
+        }
+        return vmig_err_fix(err, VMIG_FIX_TLS, NULL), rc;
     case CURLE_ABORTED_BY_CALLBACK:
         return vmig_err_set(err, VMIG_E_CANCELLED, "%s on %s: cancelled", what, h->url);
     case CURLE_WRITE_ERROR:

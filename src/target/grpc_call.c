@@ -291,36 +291,63 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
     char both[700];
     snprintf(both, sizeof both, "%s %s", d ? d : "", e ? e : "");
     if (!d || !*d) d = vmig_strerror(VMIG_E_REMOTE);
+    const char *colon = strrchr(g->addr, ':'), *port = colon ? colon + 1 : g->addr;
 
     switch (st) {
     case GRPC_STATUS_UNAVAILABLE:
-        if (has(both, "http1.x") || has(both, "HTTP/1") || has(both, "parsing HTTP/2"))
+        /* the transport's words are read here only; the message says what it means */
+        if (has(both, "http1.x") || has(both, "HTTP/1") || has(both, "parsing HTTP/2")) {
             rc = vmig_err_set(err, VMIG_E_CONNECT,
-                              "cannot talk to %s at %s: it answers, but not with gRPC (an HTTP "
-                              "port? %s's gRPC port is usually 19530)",
-                              k, g->addr, k);
-        else if (has(both, "andshake") || has(both, "SSL") || has(both, "ssl") ||
-                 has(both, "certificate") || has(both, "TLS"))
-            rc = vmig_err_set(
-                err, VMIG_E_TLS, "cannot reach %s at %s: TLS handshake failed%s (%s)", k, g->addr,
-                has(both, "wrong version number") ? ": the server does not speak TLS (use http://)"
-                : has(both, "verify failed")
-                    ? ": certificate not trusted (use --ca-file with its CA certificate, or "
-                      "--insecure for a test server)"
-                    : "",
-                d);
-        else if (has(both, "Connection refused") || has(both, "connection refused"))
-            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "cannot reach %s at %s: connection refused",
-                              k, g->addr);
-        else if (has(both, "DNS") || has(both, "resolve") || has(both, "not known"))
-            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "cannot reach %s at %s: host name not found",
-                              k, g->addr);
-        else if (has(both, "Socket closed") || has(both, "reset") || has(both, "EOF"))
+                              "cannot talk to %s at %s: the server answers, but not with gRPC "
+                              "(port %s looks like an HTTP port; %s's gRPC port is usually "
+                              "19530)",
+                              k, g->addr, port, k);
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        } else if (has(both, "wrong version number") || has(both, "packet length too long")) {
+            rc = vmig_err_set(err, VMIG_E_CONNECT,
+                              "cannot talk to %s at %s over TLS: the server does not speak TLS "
+                              "(use http://%s)",
+                              k, g->addr, g->addr);
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        } else if (has(both, "andshake") || has(both, "SSL") || has(both, "ssl") ||
+                   has(both, "certificate") || has(both, "TLS")) {
+            rc = vmig_err_set(err, VMIG_E_TLS, "cannot reach %s at %s securely: %s", k, g->addr,
+                              has(both, "verify failed") || has(both, "certificate")
+                                  ? "its TLS certificate is not trusted"
+                                  : "the TLS handshake failed");
+            vmig_err_fix(err, VMIG_FIX_TLS, NULL);
+        } else if (has(both, "Connection refused") || has(both, "connection refused")) {
             rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
-                              "cannot reach %s at %s: connection closed by the server%s", k,
-                              g->addr, g->tls ? "" : " (a TLS-only endpoint? use https://)");
-        else
-            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "cannot reach %s at %s: %s", k, g->addr, d);
+                              "cannot reach %s at %s: connection refused (is the server running, "
+                              "and is %s its gRPC port?)",
+                              k, g->addr, port);
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        } else if (has(both, "DNS") || has(both, "resolve") || has(both, "not known")) {
+            rc = vmig_err_set(err, VMIG_E_CONNECT,
+                              "cannot reach %s at %s: the host name '%.*s' is not known (is it "
+                              "spelled right, and does this machine's DNS know it?)",
+                              k, g->addr, (int)(port - 1 - g->addr), g->addr);
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        } else if (has(both, "No route") || has(both, "unreachable")) {
+            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                              "cannot reach %s at %s: no route to the host (is the address "
+                              "right, and is this machine on its network?)",
+                              k, g->addr);
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        } else if (has(both, "Socket closed") || has(both, "reset") || has(both, "EOF")) {
+            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                              "cannot reach %s at %s: the server closed the connection%s", k,
+                              g->addr,
+                              g->tls ? " (is the server running, and is this its gRPC port?)"
+                                     : " (a TLS-only endpoint? use https://)");
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        } else {
+            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                              "cannot reach %s at %s: the server is unavailable (is it running, "
+                              "and is %s its gRPC port?)",
+                              k, g->addr, port);
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        }
         break;
     case GRPC_STATUS_CANCELLED: /* we never cancel calls: the server did (shutting down) */
     case GRPC_STATUS_ABORTED:
@@ -328,8 +355,18 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
                           k, g->addr, st == GRPC_STATUS_CANCELLED ? "cancelled" : "aborted", d);
         break;
     case GRPC_STATUS_DEADLINE_EXCEEDED:
-        rc = vmig_err_set(err, VMIG_E_TIMEOUT, "%s on %s at %s timed out after %d ms", rpc, k,
-                          g->addr, timeout_ms);
+        if (grpc_channel_check_connectivity_state(g->ch, 0) != GRPC_CHANNEL_READY) {
+            /* never connected: the address does not answer at all */
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                              "cannot reach %s at %s: no answer to the connection within %.1f s "
+                              "(is the address right, and does a firewall let port %s through?)",
+                              k, g->addr, timeout_ms / 1000.0, port);
+            vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        } else
+            rc = vmig_err_set(err, VMIG_E_TIMEOUT,
+                              "%s on %s at %s: no answer within %.1f s (the server is busy or "
+                              "stalled)",
+                              rpc, k, g->addr, timeout_ms / 1000.0);
         break;
     case GRPC_STATUS_RESOURCE_EXHAUSTED:
         if (has(both, "larger than max"))
@@ -343,10 +380,11 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
     case GRPC_STATUS_PERMISSION_DENIED:
         rc = vmig_err_set(
             err, VMIG_E_AUTH,
-            "%s on %s at %s: authentication failed (%s): %s; check the token "
-            "(--token or MILVUS_TOKEN: user:password or a Zilliz API key)",
+            "%s on %s at %s: authentication failed (%s): %s; check the token (user:password or "
+            "a Zilliz API key)",
             rpc, k, g->addr,
             st == GRPC_STATUS_UNAUTHENTICATED ? "not authenticated" : "permission denied", d);
+        vmig_err_fix(err, VMIG_FIX_CREDENTIALS, NULL);
         break;
     case GRPC_STATUS_UNIMPLEMENTED:
         rc = vmig_err_set(err, VMIG_E_REMOTE,

@@ -5,7 +5,9 @@
  */
 #include "retry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -64,9 +66,12 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     int out_of_time = r->p.max_total_ms > 0 && spent >= (uint64_t)r->p.max_total_ms;
     int cancelled = vmig_run_cancelled(r->ctx);
     if (out_of_attempts || out_of_time || cancelled) {
-        if (!cancelled && err)
-            vmig_err_prefix(err, "gave up after %d attempts in %.1f s: ", r->attempt,
-                            (double)spent / 1000.0);
+        if (!cancelled && err && r->attempt > 1) {
+            /* the failure's own words first: what could not be reached and why */
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len, "; tried %d times in %.1f s",
+                     r->attempt, (double)spent / 1000.0);
+        }
         return 0;
     }
     long cap = (long)r->p.base_ms << (r->attempt < 16 ? r->attempt : 16);
@@ -75,7 +80,10 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     if (r->p.max_total_ms > 0 && spent + (uint64_t)sleep > (uint64_t)r->p.max_total_ms)
         sleep = (int)((uint64_t)r->p.max_total_ms - spent);
     /* the message names the call already when the caller prefixed it (the usual case) */
-    vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s (%s); retry %d in %d ms",
-                 err && err->msg[0] ? err->msg : what, vmig_strerror(rc), r->attempt, sleep);
+    if (err && err->msg[0])
+        vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s; retry %d in %d ms", err->msg, r->attempt, sleep);
+    else
+        vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s (%s); retry %d in %d ms", what, vmig_strerror(rc),
+                     r->attempt, sleep);
     return !vmig_run_sleep(r->ctx, sleep);
 }

@@ -2,6 +2,13 @@
 // (tests/browser/ui_mock.test.mjs): serves web/ and implements the /api/v1 contract with
 // canned Qdrant collections, plans made like vmigrate makes them, and jobs that progress on
 // a clock. It records every request (method, url, body) so tests can check where secrets go.
+// A job's collection given `fail` ({at, error, error_code, error_fix, error_fix_arg,
+// error_field, error_hint, cure, after}) fails once `at` of its points are written, until a
+// retry's changes include every member of `cure` ({plain: true}: a retry without changes,
+// {resumed: true}: a resume);
+// `after` is merged into its state when it then succeeds. `drift` rows go missing from what
+// POST /jobs/{id}/verify counts. holdCancel(true) keeps a cancelled job running (cancel_requested) until
+// holdCancel(false), as a runner that has not reached its next checkpoint yet.
 //
 //   node tests/browser/mock_api.mjs [port]     # run it by hand, then open the printed URL
 
@@ -78,6 +85,7 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
   const jobs = new Map();
   let seq = 0;
   let speed = pointsPerSecond;
+  let cancelHeld = false;
 
   function checkSource(src) {
     if (!src || !src.url) return { code: 'usage', message: 'source.url is required' };
@@ -102,6 +110,14 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
       log(j, 'info', null, 'job started');
     }
     if (j.status !== 'IN_PROGRESS') return;
+    j.run_ms += now - j.last_ms;
+    if (j.cancel_requested && !cancelHeld) {
+      j.status = 'CANCELLED';
+      j.finished_ms = now;
+      for (const c of j.collections) if (c.status === 'IN_PROGRESS' || c.status === 'PENDING') { c.status = 'CANCELLED'; c.points_per_s = 0; }
+      log(j, 'warn', null, 'job cancelled');
+      return;
+    }
     let budget = Math.round(((now - j.last_ms) / 1000) * speed);
     j.last_ms = now;
     for (const c of j.collections) {
@@ -109,10 +125,22 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
       c.status = 'IN_PROGRESS';
       c.phase = 'copying';
       c.points_per_s = speed;
-      const n = Math.min(budget, c.total - c.written);
+      c.state.created = true;
+      const f = c.fail && !Object.entries(c.fail.cure || {}).every(([k, v]) => JSON.stringify(c.changes[k]) === JSON.stringify(v));
+      const stop = f ? Math.floor(c.total * (c.fail.at ?? 0.5)) : c.total;
+      const n = Math.max(0, Math.min(budget, stop - c.written));
       c.written += n;
       budget -= n;
+      if (f && c.written >= stop) {
+        c.status = 'FAILED';
+        c.points_per_s = 0;
+        for (const k of ['error', 'error_code', 'error_fix', 'error_fix_arg', 'error_field', 'error_hint']) c[k] = c.fail[k] ?? null;
+        log(j, 'error', c.source, c.error);
+        continue;
+      }
       if (c.written >= c.total) {
+        if (c.fail) Object.assign(c.state, c.fail.after || {});
+        c.state.loaded = true;
         if (c.source === 'fail_me') {
           c.status = 'FAILED';
           c.error = 'point 7: payload key "id" equals a schema field';
@@ -148,7 +176,7 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
       ...rest, label: LABEL[j.status],
       total: j.collections.reduce((s, c) => s + c.total, 0),
       written: j.collections.reduce((s, c) => s + c.written, 0),
-      collections: j.collections.map((c) => ({ ...c, label: LABEL[c.status] })),
+      collections: j.collections.map(({ fail, changes, drift, retried, ...c }) => ({ ...c, label: LABEL[c.status], state: { ...c.state } })), // eslint-disable-line no-unused-vars
     };
     if (withPlan) out.plan = plan;
     return out;
@@ -202,8 +230,12 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
         source: { url: body.source.url, ca_file: null, insecure: false },
         target: { url: body.target.url, db: body.target.db || 'default', ca_file: null, insecure: false },
         secrets_stored: !!body.options?.store_secrets, options: body.options || {}, owner: null,
-        cancel_requested: false, orphaned: false, error: null, plan: body.plan, logs: [],
-        collections: cols.map((c) => ({ source: c.source, target: c.target, status: 'PENDING', phase: 'pending', total: c.source_count || 0, read: 0, written: 0, bytes: 0, points_per_s: 0, started_ms: null, finished_ms: null, index_built: false, index_rows: 0, index_total: 0, verify: null, error: null })),
+        cancel_requested: false, orphaned: false, error: null, plan: body.plan, logs: [], run_ms: 0,
+        collections: cols.map((c) => ({
+          source: c.source, target: c.target, status: 'PENDING', phase: 'pending', total: c.source_count || 0, read: 0, written: 0, bytes: 0, points_per_s: 0, started_ms: null, finished_ms: null, index_built: false, index_rows: 0, index_total: 0, verify: null,
+          error: null, error_code: null, error_fix: null, error_fix_arg: null, error_field: null, error_point: null, error_hint: null,
+          state: { created: false, loaded: false, nulls_dropped: 0, rejected: 0 }, changes: {},
+        })),
       };
       jobs.set(id, j);
       log(j, 'info', null, `job created: ${cols.length} collection(s)`);
@@ -215,7 +247,7 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
       const list = [...jobs.values()].reverse().map((j) => jobJson(j, false)).filter((j) => !st || j.status === st);
       return send(res, 200, { jobs: list });
     }
-    const m = p.match(/^\/api\/v1\/jobs\/([^/]+)(?:\/(logs|cancel|resume|retry|restart))?$/);
+    const m = p.match(/^\/api\/v1\/jobs\/([^/]+)(?:\/(logs|cancel|resume|retry|restart|verify))?$/);
     if (m) {
       const j = jobs.get(decodeURIComponent(m[1]));
       if (!j) return err(res, 404, 'not_found', `no job '${m[1]}'`);
@@ -235,18 +267,45 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
       if (req.method === 'POST' && m[2]) {
         advance(j);
         const a = m[2];
+        if (a === 'verify') {
+          const done = j.collections.filter((c) => c.status === 'SUCCESSFUL');
+          if (!done.length) return err(res, 409, 'usage', `job '${j.id}' has no finished collection to verify`);
+          return send(res, 200, {
+            collections: done.map((c) => {
+              const target = c.written - (c.drift || 0);
+              return { source: c.source, target: c.target, verdict: target === c.total ? 'same' : 'different', source_count: c.total, target_count: target, sampled: Math.min(100, c.total), missing: c.total - target, vector_diffs: 0, payload_diffs: 0,
+                error: target === c.total ? null : `collection '${c.target}': ${target} points in Milvus, ${c.total} in Qdrant` };
+            }),
+          });
+        }
         if (a === 'cancel') {
           if (j.status !== 'PENDING' && j.status !== 'IN_PROGRESS') return err(res, 409, 'usage', `job '${j.id}' has already ended (${LABEL[j.status]})`);
-          j.status = 'CANCELLED';
-          j.finished_ms = Date.now();
-          for (const c of j.collections) if (c.status === 'IN_PROGRESS' || c.status === 'PENDING') { c.status = 'CANCELLED'; c.points_per_s = 0; }
-          log(j, 'warn', null, 'job cancelled');
-        } else {
-          if (j.status === 'IN_PROGRESS' || (a === 'retry' && j.status !== 'FAILED')) return err(res, 409, 'usage', `job '${j.id}' is ${LABEL[j.status]}: nothing to ${a}`);
-          for (const c of j.collections) {
-            if (a === 'restart') { c.written = 0; c.verify = null; }
-            if (c.status !== 'SUCCESSFUL' || a === 'restart') { c.status = 'PENDING'; c.error = null; c.phase = 'pending'; }
+          j.cancel_requested = true;
+          if (j.status === 'PENDING') {
+            j.status = 'IN_PROGRESS'; // ends at the next advance()
+            j.last_ms = Date.now();
           }
+          advance(j);
+          return send(res, j.status === 'CANCELLED' ? 200 : 202, jobJson(j, false));
+        } else {
+          if (j.status === 'IN_PROGRESS' || (a === 'retry' && j.status !== 'FAILED' && j.status !== 'CANCELLED')) return err(res, 409, 'usage', `job '${j.id}' is ${LABEL[j.status]}: nothing to ${a}`);
+          if (a === 'retry') j.retries = (j.retries || []).concat([body]);
+          for (const c of j.collections) {
+            if (a === 'restart') { c.written = 0; c.verify = null; c.state.created = false; c.state.loaded = false; }
+            if (c.status !== 'SUCCESSFUL' || a === 'restart') {
+              if (a === 'retry') {
+                const ch = { null_values: body.null_values, payload_conflict: body.payload_conflict, rejects: body.rejects, max_vector_fields: body.max_vector_fields, index: body.index, ...(body.collections?.[c.source] || {}) };
+                for (const [k, v] of Object.entries(ch)) if (v !== undefined) c.changes[k] = v;
+                if (ch.target_name) c.target = ch.target_name;
+                c.retried = (c.retried || 0) + 1;
+                if (!Object.keys(body).length) c.changes.plain = true; // a retry without changes
+              }
+              if (a === 'resume') c.changes.resumed = true;
+              c.status = 'PENDING'; c.phase = 'pending';
+              for (const k of ['error', 'error_code', 'error_fix', 'error_fix_arg', 'error_field', 'error_point', 'error_hint']) c[k] = null;
+            }
+          }
+          j.cancel_requested = false;
           j.status = 'PENDING';
           j.finished_ms = null;
           log(j, 'info', null, `job ${a}ed`);
@@ -287,6 +346,7 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
         url: `http://127.0.0.1:${server.address().port}`,
         requests, jobs,
         setSpeed: (pps) => { speed = pps; },
+        holdCancel: (on) => { cancelHeld = !!on; },
         close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
       });
     });
