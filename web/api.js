@@ -4,10 +4,15 @@
 // the token entered in the console is kept in memory and sent as a Bearer header.
 
 export class ApiError extends Error {
-  constructor(code, message, status) {
+  /** fix: the way out as the server's word ("target_name", "job", ...) or null; fixArg what it
+   *  needs (a job id for "job"); hint: the server's plain words for it. */
+  constructor(code, message, status, { fix = null, fixArg = null, hint = null } = {}) {
     super(message);
     this.code = code;
     this.status = status;
+    this.fix = fix;
+    this.fixArg = fixArg;
+    this.hint = hint;
   }
 }
 
@@ -49,7 +54,8 @@ async function call(method, path, body) {
       throw new ApiError('api_token', 'vmigrate serve needs its API token (enter it at the top of the page).', 401);
     }
     throw new ApiError(e?.code || `http_${res.status}`,
-      e?.message || `${method} ${path} failed: HTTP ${res.status}`, res.status);
+      e?.message || `${method} ${path} failed: HTTP ${res.status}`, res.status,
+      { fix: e?.fix || null, fixArg: e?.fix_arg || null, hint: e?.hint || null });
   }
   if (data === null) throw new ApiError('bad_response', `${method} ${path}: the server sent no JSON`, res.status);
   return data;
@@ -60,8 +66,9 @@ export const api = {
   checkSource: (source) => call('POST', '/source/check', { source }),
   checkTarget: (target) => call('POST', '/target/check', { target }),
   collections: (source) => call('POST', '/source/collections', { source }),
-  plan: (source, target, collections, options) =>
-    call('POST', '/plan', { source, target, collections, options, edits: [] }),
+  /** edits: [{kind: 'target-name'|'skip-vector'|..., value}] as the CLI's flags take them. */
+  plan: (source, target, collections, options, edits = []) =>
+    call('POST', '/plan', { source, target, collections, options, edits }),
   createJob: (source, target, plan, options) => call('POST', '/jobs', { source, target, plan, options }),
   jobs: (status) => call('GET', `/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`),
   job: (id) => call('GET', `/jobs/${encodeURIComponent(id)}`),

@@ -127,3 +127,11 @@ export function progress(written, total, label) {
     }, h('div', { class: 'progress-fill', style: `width:${pct}%` })),
     h('span', { class: 'progress-text' }, text));
 }
+
+/** null when v is empty (left to the default) or a whole number in lo..hi, else why not. */
+export function intError(v, lo, hi) {
+  if (v === null || v === undefined || v === '') return null;
+  if (!Number.isInteger(Number(v))) return 'A whole number is needed.';
+  if (Number(v) < lo || Number(v) > hi) return `From ${lo} to ${hi}.`;
+  return null;
+}

@@ -470,6 +470,32 @@ static void job_resp(struct api_req *r, struct api_resp *out, int status, const 
     job_resp_index(r, out, status, id, 0);
 }
 
+/* options.rejects (the CLI's --rejects FILE): points Milvus cannot take are set aside in
+ * that file, on the machine running the server, and the copy goes on. An absolute path:
+ * the server's working directory is nothing the caller knows. */
+static int get_rejects(const struct api_req *r, struct api_resp *out, json_t *o,
+                       struct vmig_job_opts *jo)
+{
+    const char *path;
+    if (get_str(r, out, o, "options.", "rejects", &path)) return -1;
+    if (!path || !*path) return 0;
+    if (path[0] != '/') {
+        api_error(r, out, 400, "usage",
+                  "options.rejects must be an absolute path on the machine running vmigrate "
+                  "serve, not '%s'",
+                  path);
+        return -1;
+    }
+    if (strlen(path) >= sizeof jo->rejects) {
+        api_error(r, out, 400, "usage", "options.rejects is longer than %zu bytes",
+                  sizeof jo->rejects - 1);
+        return -1;
+    }
+    jo->reject_oversize = 1;
+    snprintf(jo->rejects, sizeof jo->rejects, "%s", path);
+    return 0;
+}
+
 static void h_jobs_create(struct api_req *r, struct api_resp *out)
 {
     struct vmig_endpoint src, dst;
@@ -502,7 +528,8 @@ static void h_jobs_create(struct api_req *r, struct api_resp *out)
         get_ranged(r, out, o, "options.", "page_size", VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX,
                    &page) ||
         get_bool(r, out, o, "options.", "store_secrets", &store_secrets) ||
-        get_bool(r, out, o, "options.", "wait_index", &jo.wait_index))
+        get_bool(r, out, o, "options.", "wait_index", &jo.wait_index) ||
+        get_rejects(r, out, o, &jo))
         goto out;
     jo.page_limit = (uint32_t)page;
     if (probe_both(r, out, &src, &dst)) goto out;
