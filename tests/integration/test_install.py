@@ -11,7 +11,6 @@ release build here would only repeat the compile.
 
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
