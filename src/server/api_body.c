@@ -1,0 +1,243 @@
+/*
+ * api_body.c - reading the HTTP API's request bodies: typed members, endpoints (their
+ * secrets remembered for redaction), the mapping options and edits, collection names.
+ * Each reader answers the 400 naming the member (with its path) and returns -1.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/api_int.h"
+#include "util/buf.h"
+#include "util/redact.h"
+#include "vmig/inputs.h"
+#include "vmig/vmig.h"
+
+/* Optional string member: 0 (*v NULL when absent or null), -1 after the error reply. */
+int api_get_str(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                const char *key, const char **v)
+{
+    *v = NULL;
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_string(x)) {
+        api_error(r, out, 400, "usage", "%s%s must be a string", path, key);
+        return -1;
+    }
+    *v = json_string_value(x);
+    return 0;
+}
+
+int api_get_bool(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                 const char *key, int *v)
+{
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_boolean(x)) {
+        api_error(r, out, 400, "usage", "%s%s must be true or false", path, key);
+        return -1;
+    }
+    *v = json_is_true(x);
+    return 0;
+}
+
+int api_get_int(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                const char *key, int lo, int hi, int *v)
+{
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi) {
+        api_error(r, out, 400, "usage", "%s%s must be an integer from %d to %d", path, key, lo, hi);
+        return -1;
+    }
+    *v = (int)json_integer_value(x);
+    return 0;
+}
+
+/* An option with a range from vmig/inputs.h (the CLI flag takes the same); 0 is also
+ * accepted and means the default, as documented for these fields. */
+int api_get_ranged(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
+                   const char *key, int lo, int hi, int *v)
+{
+    json_t *x = o ? json_object_get(o, key) : NULL;
+    if (!x || json_is_null(x)) return 0;
+    if (json_is_integer(x) && json_integer_value(x) == 0) {
+        *v = 0;
+        return 0;
+    }
+    if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi) {
+        api_error(r, out, 400, "usage", "%s%s must be an integer from %d to %d (0 = default)", path,
+                  key, lo, hi);
+        return -1;
+    }
+    *v = (int)json_integer_value(x);
+    return 0;
+}
+
+json_t *api_get_obj(const struct api_req *r, struct api_resp *out, const char *key, int *bad)
+{
+    json_t *x = r->body ? json_object_get(r->body, key) : NULL;
+    *bad = 0;
+    if (!x || json_is_null(x)) return NULL;
+    if (!json_is_object(x)) {
+        api_error(r, out, 400, "usage", "%s must be an object", key);
+        *bad = 1;
+        return NULL;
+    }
+    return x;
+}
+
+/* Fill ep from body[side] ({"url","api_key"|"token","db","ca_file","insecure"}); the
+ * strings stay borrowed from the body. The secret is remembered for redaction. */
+int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
+                     struct vmig_endpoint *ep)
+{
+    int target = strcmp(side, "target") == 0, bad;
+    char path[16];
+    memset(ep, 0, sizeof *ep);
+    json_t *o = api_get_obj(r, out, side, &bad);
+    if (bad) return -1;
+    if (!o) {
+        api_error(r, out, 400, "usage", "%s is required: {\"url\": \"%s\", ...}", side,
+                  target ? "http://localhost:19530" : "http://localhost:6333");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s.", side);
+    const char *secret_field = target ? "token" : "api_key";
+    if (api_get_str(r, out, o, path, secret_field, &ep->secret)) return -1;
+    if (vmig_secret_has_control(ep->secret)) { /* would be sent as a header: injection */
+        api_error(r, out, 400, "usage",
+                  "%s.%s contains a control character (CR, LF, tab or another byte below "
+                  "0x20 or 0x7f); give the key exactly, without line breaks",
+                  side, secret_field);
+        return -1;
+    }
+    if (ep->secret && *ep->secret && r->nsecrets < SRV_MAX_SECRETS)
+        r->secrets[r->nsecrets++] = ep->secret;
+    if (api_get_str(r, out, o, path, "url", &ep->url) ||
+        api_get_str(r, out, o, path, "ca_file", &ep->ca_file) ||
+        api_get_bool(r, out, o, path, "insecure", &ep->insecure))
+        return -1;
+    if (target && api_get_str(r, out, o, path, "db", &ep->db)) return -1;
+    int timeout_s = 0;
+    if (api_get_ranged(r, out, o, path, "timeout_s", VMIG_TIMEOUT_MIN, VMIG_TIMEOUT_MAX,
+                       &timeout_s))
+        return -1;
+    ep->timeout_ms = timeout_s * 1000;
+    if (!ep->url || !*ep->url) {
+        api_error(r, out, 400, "usage", "%s.url is required (e.g. %s)", side,
+                  target ? "http://localhost:19530" : "http://localhost:6333");
+        return -1;
+    }
+    /* credentials inside the URL would be stored with a job and echoed in messages */
+    if (vmig_url_has_credentials(ep->url)) {
+        api_error(r, out, 400, "usage", "%s.url must not contain credentials: give them as %s.%s",
+                  side, side, secret_field);
+        return -1;
+    }
+    if (ep->secret && !*ep->secret) ep->secret = NULL;
+    if (ep->db && !*ep->db) ep->db = NULL;
+    if (ep->ca_file && !*ep->ca_file) ep->ca_file = NULL;
+    return 0;
+}
+
+/* null_values, payload_conflict and index (each may be NULL) name words of the
+ * library's tables, stored into mo (may be NULL: only checked): 0, or -1 after a 400
+ * naming the field (under path) and the words. */
+int api_policy_words(const struct api_req *r, struct api_resp *out, const char *path,
+                     const char *nulls, const char *conflict, const char *index,
+                     struct vmig_map_opts *mo)
+{
+    static const char *const field[] = {"", "null_values", "payload_conflict", "index"};
+    const char *given[] = {"", nulls, conflict, index};
+    char words[64];
+    int k =
+        vmig_policy_check(nulls, conflict, index, mo ? &mo->nulls : NULL, mo ? &mo->conflict : NULL,
+                          mo ? &mo->index : NULL, words, sizeof words);
+    if (!k) return 0;
+    api_error(r, out, 400, "usage", "%s%s must be %s, not '%s'", path, field[k], words, given[k]);
+    return -1;
+}
+
+/* Mapping options and edits from body.options / body.edits. mo is initialised here. */
+int api_get_map_opts(const struct api_req *r, struct api_resp *out, const char *source_url,
+                     struct vmig_map_opts *mo)
+{
+    int bad;
+    vmig_map_opts_init(mo);
+    mo->source_url = source_url;
+    json_t *o = api_get_obj(r, out, "options", &bad);
+    if (bad) return -1;
+    const char *nulls, *conflict, *index;
+    if (api_get_str(r, out, o, "options.", "null_values", &nulls) ||
+        api_get_str(r, out, o, "options.", "payload_conflict", &conflict) ||
+        api_get_str(r, out, o, "options.", "index", &index) ||
+        api_get_ranged(r, out, o, "options.", "max_vector_fields", VMIG_MAX_VECTOR_FIELDS_MIN,
+                       VMIG_MAX_VECTOR_FIELDS, &mo->max_vector_fields))
+        return -1;
+    if (api_policy_words(r, out, "options.", nulls, conflict, index, mo)) return -1;
+    json_t *edits = r->body ? json_object_get(r->body, "edits") : NULL;
+    if (edits && !json_is_null(edits)) {
+        if (!json_is_array(edits)) {
+            api_error(r, out, 400, "usage", "edits must be an array of {\"kind\", \"value\"}");
+            return -1;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(edits, i, e)
+        {
+            const char *kind = json_string_value(json_object_get(e, "kind"));
+            const char *value = json_string_value(json_object_get(e, "value"));
+            if (!json_is_object(e) || !kind || !value) {
+                api_error(r, out, 400, "usage",
+                          "edits[%zu] must be {\"kind\": \"target-name|description|rename|"
+                          "skip-vector\", \"value\": \"...\"}",
+                          i);
+                return -1;
+            }
+            struct vmig_err err;
+            vmig_err_clear(&err);
+            if (vmig_map_opts_add(mo, kind, value, &err)) {
+                api_error(r, out, 400, "usage", "edits[%zu]: %s", i, err.msg);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* body.collections: array of names (absent or empty = all). names is malloc'd. */
+int api_get_names(const struct api_req *r, struct api_resp *out, const char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    json_t *a = r->body ? json_object_get(r->body, "collections") : NULL;
+    if (!a || json_is_null(a)) return 0;
+    if (!json_is_array(a)) {
+        api_error(r, out, 400, "usage", "collections must be an array of collection names");
+        return -1;
+    }
+    *names = calloc(json_array_size(a) + 1, sizeof **names);
+    if (!*names) abort();
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || !*json_string_value(v)) {
+            api_error(r, out, 400, "usage", "collections[%zu] must be a non-empty string", i);
+            return -1;
+        }
+        for (size_t k = 0; k < *n; k++)
+            if (strcmp((*names)[k], json_string_value(v)) == 0) {
+                api_error(r, out, 400, "usage",
+                          "collections[%zu]: '%s' is named twice (also collections[%zu]); drop "
+                          "the duplicate",
+                          i, json_string_value(v), k);
+                return -1;
+            }
+        (*names)[(*n)++] = json_string_value(v);
+    }
+    return 0;
+}
