@@ -187,6 +187,13 @@ void vmig_job_submitted_release(struct vmig_job_submitted *r);
 enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_request *req,
                                struct vmig_job_submitted *out, struct vmig_err *err);
 
+/* A collection refused because its target exists, where a job of store s created that
+ * target (a failed or cancelled job keeps what it half wrote): its refusal names the
+ * job and its way out becomes VMIG_FIX_JOB (fix_arg: the job). vmig_job_submit does it;
+ * a face showing a plan (the API's POST /plan) calls it. s may be NULL (nothing done). */
+void vmig_job_plan_made_by(struct vmig_store *s, const struct vmig_endpoint *dst,
+                           struct vmig_plan *plan);
+
 /* Ask the target for the live index build of the job's finished collections whose
  * index was not built when the job ended (without wait_index the server goes on
  * building it): their state.index_* are replaced in j (index_live set), nothing is

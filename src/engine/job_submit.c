@@ -55,27 +55,27 @@ static void split(const struct vmig_plan *plan, struct vmig_plan *run,
 
 /* A target that exists because a job of this store made it (a failed or cancelled job
  * keeps its half-written collection): the way out is that job, not a new one. */
-static void made_by_jobs(struct vmig_store *s, const struct vmig_job_request *req,
-                         struct vmig_job_submitted *out)
+void vmig_job_plan_made_by(struct vmig_store *s, const struct vmig_endpoint *dst,
+                           struct vmig_plan *plan)
 {
-    const char *url = req->dst && req->dst->url ? req->dst->url : "";
-    const char *db = req->dst && req->dst->db && req->dst->db[0] ? req->dst->db : "default";
-    for (size_t i = 0; i < out->nrefused; i++) {
-        struct vmig_job_refusal *f = &out->refused[i];
-        if (f->code != VMIG_E_EXISTS || !f->target[0]) continue;
+    const char *url = dst && dst->url ? dst->url : "";
+    const char *db = dst && dst->db && dst->db[0] ? dst->db : "default";
+    for (size_t i = 0; s && i < plan->n; i++) {
+        struct vmig_err *f = &plan->coll[i].refusal;
+        const char *target = plan->coll[i].target;
+        if (f->code != VMIG_E_EXISTS || !target[0] || f->fix == VMIG_FIX_JOB) continue;
         char holder[VMIG_JOB_ID_MAX];
         struct vmig_err e;
         vmig_err_clear(&e);
-        if (s->vt->target_holder(s, url, db, f->target, holder, &e) || !holder[0]) continue;
+        if (s->vt->target_holder(s, url, db, target, holder, &e) || !holder[0]) continue;
         struct vmig_job j;
         if (vmig_job_get(s, holder, &j, &e)) continue;
         for (size_t k = 0; k < j.ncolls; k++) {
-            if (strcmp(j.coll[k].target, f->target) != 0 || !j.coll[k].state.created) continue;
-            size_t n = strlen(f->message);
-            snprintf(f->message + n, sizeof f->message - n, "; job %s (%s) created it", holder,
+            if (strcmp(j.coll[k].target, target) != 0 || !j.coll[k].state.created) continue;
+            size_t n = strlen(f->msg);
+            snprintf(f->msg + n, sizeof f->msg - n, "; job %s (%s) created it", holder,
                      vmig_job_status_label(j.status));
-            f->fix = VMIG_FIX_JOB;
-            snprintf(f->fix_arg, sizeof f->fix_arg, "%s", holder);
+            vmig_err_fix(f, VMIG_FIX_JOB, holder);
             break;
         }
         vmig_job_release(&j);
@@ -98,8 +98,8 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
         rc = vmig_plan_make(req->src, req->dst, req->names, req->nnames, req->mo, plan, err);
     }
     if (rc) goto out;
+    vmig_job_plan_made_by(s, req->dst, plan);
     split(plan, &run, out);
-    made_by_jobs(s, req, out);
     if (!run.n) {
         out->none_runnable = 1;
         if (out->nrefused) {

@@ -247,6 +247,8 @@ static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
         if (pc->refusal.fix) {
             json_object_set_new(e, "fix", json_string(vmig_fix_name(pc->refusal.fix)));
             json_object_set_new(e, "hint", json_string(vmig_fix_hint(pc->refusal.fix)));
+            if (pc->refusal.fix_arg[0])
+                json_object_set_new(e, "fix_arg", jstr(pc->refusal.fix_arg));
         }
         json_object_set_new(c, "error", e);
     }
@@ -458,7 +460,8 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
                                        NULL};
     static const char *const pk_keys[] = {"name", "type", "max_length", NULL};
     static const char *const pk_types[] = {"Int64", "VarChar"};
-    static const char *const err_keys[] = {"code", "message", "field", "fix", "hint", NULL};
+    static const char *const err_keys[] = {"code", "message", "field", "fix",
+                                           "hint", "fix_arg", NULL};
     enum vmig_code rc;
     json_t *a, *v;
     size_t i, pl = strlen(r->path);
@@ -557,7 +560,7 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
     a = json_object_get(c, "error");
     vmig_err_clear(&pc->refusal);
     if (a && !json_is_null(a)) {
-        char code[32], fix[32] = "", hint[256];
+        char code[32], fix[32] = "", hint[256], arg[VMIG_ERR_FIX_ARG_MAX] = "";
         if (!json_is_object(a)) return bad(r, "error", "must be null or an object");
         snprintf(r->path + pl, sizeof r->path - pl, ".error");
         if ((rc = check_keys(r, a, err_keys)) ||
@@ -565,10 +568,11 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
             (rc = get_str(r, a, "message", 0, pc->refusal.msg, sizeof pc->refusal.msg)) ||
             (rc = get_str(r, a, "field", 0, pc->refusal.field, sizeof pc->refusal.field)) ||
             (rc = get_str(r, a, "fix", 0, fix, sizeof fix)) ||
-            (rc = get_str(r, a, "hint", 0, hint, sizeof hint)))
+            (rc = get_str(r, a, "hint", 0, hint, sizeof hint)) ||
+            (rc = get_str(r, a, "fix_arg", 0, arg, sizeof arg)))
             return rc;
         pc->refusal.code = vmig_code_from_json_name(code);
-        pc->refusal.fix = vmig_fix_from_name(fix); /* the hint is shown only: words follow fix */
+        vmig_err_fix(&pc->refusal, vmig_fix_from_name(fix), arg); /* the hint is shown only */
         vmig_err_at(&pc->refusal, pc->source, NULL, NULL); /* a refusal is about its collection */
         r->path[pl] = '\0';
     }

@@ -86,8 +86,8 @@ void api_error(const struct api_req *r, struct api_resp *out, int status, const 
     va_end(ap);
 }
 
-void api_error_facts(const struct api_req *r, struct api_resp *out, int status,
-                            const char *code, const struct vmig_err *facts, const char *fmt, ...)
+void api_error_facts(const struct api_req *r, struct api_resp *out, int status, const char *code,
+                     const struct vmig_err *facts, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -99,7 +99,7 @@ void api_error_facts(const struct api_req *r, struct api_resp *out, int status,
  * asked) names the server a credentials or connection problem is about. Library
  * messages never begin with the side, so it is added without looking at the text. */
 void api_lib_error(const struct api_req *r, struct api_resp *out, const struct vmig_err *e,
-                      const char *side)
+                   const char *side)
 {
     const char *msg = e->msg[0] ? e->msg : vmig_strerror(e->code);
     int say_side =
@@ -137,8 +137,8 @@ static void h_check(struct api_req *r, struct api_resp *out, const char *side)
         return;
     }
     api_resp_obj(out, 200,
-             json_pack("{s:b,s:s,s:s,s:s,s:b}", "ok", 1, "version", caps.version, "product",
-                       caps.product, "release", caps.release, "known", caps.known));
+                 json_pack("{s:b,s:s,s:s,s:s,s:b}", "ok", 1, "version", caps.version, "product",
+                           caps.product, "release", caps.release, "known", caps.known));
 }
 
 static void h_collections(struct api_req *r, struct api_resp *out)
@@ -169,8 +169,8 @@ out:
 
 /* Probe both servers first, so a connection or credentials problem is reported with
  * the side it is about (the session calls' own messages do not always say). */
-int api_probe_both(const struct api_req *r, struct api_resp *out,
-                      const struct vmig_endpoint *src, const struct vmig_endpoint *dst)
+int api_probe_both(const struct api_req *r, struct api_resp *out, const struct vmig_endpoint *src,
+                   const struct vmig_endpoint *dst)
 {
     char ver[64];
     struct vmig_err err;
@@ -208,6 +208,7 @@ static void h_plan(struct api_req *r, struct api_resp *out)
         api_lib_error(r, out, &err, NULL);
         goto out;
     }
+    vmig_job_plan_made_by(r->srv->store, &dst, &plan); /* "job J created it": continue J */
     api_resp_text(out, 200, vmig_plan_to_json(&plan, 0));
 out:
     vmig_plan_release(&plan);
@@ -281,12 +282,16 @@ void api_handle(struct api_req *r, struct api_resp *out)
                       alen ? "/" : "", action);
             return;
         }
-        if (!alen) api_job_get(r, out, id);
-        else if (!strcmp(action, "logs")) api_job_logs(r, out, id);
-        else if (!strcmp(action, "cancel")) api_job_cancel(r, out, id);
+        if (!alen)
+            api_job_get(r, out, id);
+        else if (!strcmp(action, "logs"))
+            api_job_logs(r, out, id);
+        else if (!strcmp(action, "cancel"))
+            api_job_cancel(r, out, id);
         else if (!strcmp(action, "verify"))
             api_job_verify(r, out, id);
-        else api_job_run(r, out, id, act);
+        else
+            api_job_run(r, out, id, act);
         return;
     }
     if (path_known) api_error(r, out, 405, "usage", "method %s not allowed here", r->method);

@@ -7,12 +7,14 @@ qdrant-client that the job then holds exactly the source. On the real Milvus 2.3
 had succeeded was not written again by the retry.
 """
 
+import os
 import re
 import shlex
+import time
 
 import pytest
 
-from tests.integration.checks import compare
+from tests.integration.checks import compare, run_vmigrate
 from tests.integration.test_jobs import ONE, create_job, env, fresh, job_json, vm  # noqa: F401
 
 RETRY = re.compile(r"`(vmigrate jobs retry [^`]+)`")
@@ -141,4 +143,37 @@ def test_a_new_migration_onto_a_failed_jobs_collection_points_to_that_job(env):
     assert argv[:3] == ["jobs", "retry", jid], argv
     r = vm(env, *argv, "--null-values", "drop")
     assert r.returncode == 0, r.stderr[-3000:]
+    compare(env.qc, env.mc, bad, bad, ONE, drop_nulls=True)
+
+
+def test_the_api_plan_names_the_job_that_made_the_target(env):
+    """The console's preview (POST /plan) of a collection whose target a failed job of the
+    server's store created names that job (fix "job", fix_arg the job) instead of a bare
+    "exists"; the job's own retry through the API then migrates it."""
+    from tests.integration.test_http_api import Serve, call
+    store = os.path.join(env.dir, "vm.db")  # the store Serve uses
+    bad = fresh(env, "payload_nulls")
+    p = run_vmigrate(env.bin, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", bad,
+                     "--store", store, env=env.env)
+    assert p.returncode == 1, p.stderr[-3000:]
+    jid = suggested(p.stderr)[2]
+    srv = Serve(env.bin, env.dir)
+    try:
+        api = lambda m, path, **kw: call(srv.url, m, "/api/v1" + path, **kw)  # noqa: E731
+        ends = {"source": {"url": env.q.url}, "target": {"url": env.m.url}}
+        r = api("POST", "/plan", json=dict(ends, collections=[bad]))
+        assert r.status_code == 200, r.text
+        (c,) = r.json()["collections"]
+        e = c["error"]
+        assert e["code"] == "exists" and e["fix"] == "job" and e["fix_arg"] == jid, e
+        assert f"job {jid} (Failed) created it" in e["message"] and "--" not in e["hint"]
+        r = api("POST", f"/jobs/{jid}/retry", json={"collections": {bad: {"null_values": "drop"}}})
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 600
+        while api("GET", f"/jobs/{jid}").json()["status"] not in ("SUCCESSFUL", "FAILED"):
+            assert time.monotonic() < deadline, "the retry did not end"
+            time.sleep(0.2)
+        assert api("GET", f"/jobs/{jid}").json()["status"] == "SUCCESSFUL"
+    finally:
+        srv.stop()
     compare(env.qc, env.mc, bad, bad, ONE, drop_nulls=True)
