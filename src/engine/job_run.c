@@ -5,7 +5,8 @@
  * through vmig_migrate_coll() with hooks that persist the checkpoint state, the
  * progress and the log, polls the store for a cancel request while it runs, and
  * sets the final status. Resume, retry and restart are the same run after a
- * different preparation of the collections. The worker loop claims PENDING jobs.
+ * different preparation of the collections (job_prepare.c); the worker loop that
+ * claims PENDING jobs is job_worker.c.
  *
  * Logging and cancel: each run has its own run context (vmig/run.h), handed to the
  * engine and through it to every connector, retry and wait. Its log sink writes the
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "engine/job_int.h"
+#include "engine/job_run_int.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -39,35 +41,6 @@
 #define PROGRESS_MS 500  /* progress rows written at most twice a second */
 #define NOTE_MS 10000    /* a progress line in the job's log this often within a phase */
 /* ---- the runner ------------------------------------------------------------------- */
-
-struct runctx {
-    struct vmig_store *s;
-    char id[VMIG_JOB_ID_MAX];
-    struct vmig_job job;
-    const struct vmig_job_run_opts *ro;
-    struct vmig_endpoint src, dst;
-    char *src_secret, *dst_secret; /* owned, wiped on release */
-    struct vmig_run_ctx ctx;       /* the engine's cancel flag and log sink */
-    int by_host;                   /* cancel came from ro->cancel (monitor thread) */
-    size_t cur;                    /* collection being run */
-    pthread_mutex_t mu;            /* progress throttle, rejects file */
-    uint64_t last_progress;
-    enum vmig_coll_phase last_phase;
-    FILE *rejects;
-    /* the job's log of phases and progress (note_phase, note_progress), under mu */
-    size_t note_cur;
-    int note_phase; /* -1 = none yet */
-    uint64_t note_ms;
-    struct vmig_progress note;
-    struct vmig_err store_err; /* first failed write of a final status (see final_status) */
-    unsigned char *remake;     /* per collection: a retry changed its target (job_retry.c) */
-    /* monitor thread: heartbeat + cancel poll */
-    pthread_t mon;
-    int mon_started;
-    pthread_mutex_t mon_mu;
-    pthread_cond_t mon_cv;
-    int mon_stop;
-};
 
 /* Text leaving the runner (the job's log, the host's sink, a stored error) goes through
  * here once: the job's secrets (and a token's password alone) become "***". */
@@ -92,8 +65,8 @@ static void store_line(struct runctx *c, int level, const char *coll, const char
 /* One line of the job's log from raw text. Its info lines (start, phases, progress, end)
  * also go to a host that asked for info (the worker prints them as they happen), named
  * by the job's id. */
-static void job_log(struct runctx *c, int level, const char *coll, const char *point,
-                    const char *msg)
+void vmig_runner_log(struct runctx *c, int level, const char *coll, const char *point,
+                     const char *msg)
 {
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_adds(&b, msg);
@@ -113,7 +86,8 @@ static void job_log(struct runctx *c, int level, const char *coll, const char *p
 
 /* err holds a failed store write for the job (coll: its collection, NULL for the
  * job): rewrite it as the job's error with the way out. */
-static enum vmig_code store_failed(const struct runctx *c, const char *coll, struct vmig_err *err)
+enum vmig_code vmig_runner_store_failed(const struct runctx *c, const char *coll,
+                                        struct vmig_err *err)
 {
     char why[VMIG_ERR_MSG_MAX];
     snprintf(why, sizeof why, "%s", err->msg[0] ? err->msg : vmig_strerror(err->code));
@@ -130,8 +104,8 @@ static enum vmig_code store_failed(const struct runctx *c, const char *coll, str
 /* Write the final status of collection i: checked, the first failure is kept in
  * c->store_err and ends the run with VMIG_E_IO (a job whose store says In progress
  * after its run ended would be shown as orphaned, its failure lost). */
-static void final_status(struct runctx *c, size_t i, enum vmig_job_status st,
-                         const struct vmig_err *why, int64_t ended_ms)
+void vmig_runner_final_status(struct runctx *c, size_t i, enum vmig_job_status st,
+                              const struct vmig_err *why, int64_t ended_ms)
 {
     struct vmig_err e, w;
     vmig_err_clear(&e);
@@ -146,7 +120,7 @@ static void final_status(struct runctx *c, size_t i, enum vmig_job_status st,
     c->note_phase = -1; /* its run ended: no more progress lines of it */
     pthread_mutex_unlock(&c->mu);
     if (c->s->vt->coll_status(c->s, c->id, i, st, why, 0, ended_ms, &e) == VMIG_OK) return;
-    store_failed(c, c->job.plan.coll[i].source, &e);
+    vmig_runner_store_failed(c, c->job.plan.coll[i].source, &e);
     vmig_run_log(&c->ctx, VMIG_LOG_ERROR, "%s", e.msg);
     if (c->store_err.code == VMIG_OK) c->store_err = e;
 }
@@ -197,7 +171,7 @@ static void note_phase(struct runctx *c, const struct vmig_progress *p)
     default:
         return;
     }
-    job_log(c, VMIG_LOG_INFO, src, "", line);
+    vmig_runner_log(c, VMIG_LOG_INFO, src, "", line);
 }
 
 /* The job's periodic progress line of the phase it is in. */
@@ -219,7 +193,7 @@ static void note_progress(struct runctx *c, const struct vmig_progress *p)
     } else {
         snprintf(line, sizeof line, "collection '%s': still %s", src, vmig_phase_name(p->phase));
     }
-    job_log(c, VMIG_LOG_INFO, src, "", line);
+    vmig_runner_log(c, VMIG_LOG_INFO, src, "", line);
 }
 
 /* Every heartbeat: a progress line when the phase has gone on NOTE_MS since the last one. */
@@ -325,7 +299,7 @@ static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *
     pthread_mutex_unlock(&c->mu);
     vmig_buf_release(&ln);
     snprintf(line, sizeof line, "point %s rejected: %s", idt, reason);
-    job_log(c, VMIG_LOG_WARN, coll, idt, line);
+    vmig_runner_log(c, VMIG_LOG_WARN, coll, idt, line);
     if (c->ro->hooks.reject) c->ro->hooks.reject(c->ro->hooks.ud, coll, id, reason);
 }
 
@@ -350,134 +324,6 @@ static enum vmig_code load_secrets(struct runctx *c, struct vmig_err *err)
                                 &c->src_secret, &c->dst_secret, err);
 }
 
-/* The public actions, and the worker's own way of taking a PENDING job. */
-enum mode {
-    M_RUN = VMIG_JOB_RUN,
-    M_RESUME = VMIG_JOB_RESUME,
-    M_RETRY = VMIG_JOB_RETRY,
-    M_RESTART = VMIG_JOB_RESTART,
-    M_WORKER
-};
-
-/* May mode take a job in this state? */
-static int claimable(const struct vmig_job *j, enum mode m)
-{
-    if (j->status == VMIG_JOB_IN_PROGRESS) return j->orphaned;
-    switch (m) {
-    case M_RUN:
-    case M_WORKER: return j->status == VMIG_JOB_PENDING;
-    case M_RESUME:
-        return j->status == VMIG_JOB_PENDING || j->status == VMIG_JOB_FAILED ||
-               j->status == VMIG_JOB_CANCELLED;
-    case M_RETRY: return j->status == VMIG_JOB_FAILED || j->status == VMIG_JOB_CANCELLED;
-    case M_RESTART: return 1;
-    }
-    return 0;
-}
-
-/* After the claim, before anything touches the target: reserve every target
- * collection of the job in the store, so that one (endpoint, database, name) is
- * written by one active job at a time. A collection another active job holds fails
- * this job at once, naming the holder. */
-static enum vmig_code reserve_targets(struct runctx *c, struct vmig_err *err)
-{
-    struct vmig_job *j = &c->job;
-    const char *db = j->dst_db && j->dst_db[0] ? j->dst_db : "default";
-    const char *url = j->dst_url ? j->dst_url : "";
-    for (size_t i = 0; i < j->ncolls && i < j->plan.n; i++) {
-        char holder[VMIG_JOB_ID_MAX];
-        const char *name = j->plan.coll[i].target;
-        int64_t now = (int64_t)vmig_wall_ms();
-        enum vmig_code rc = c->s->vt->target_reserve(c->s, c->id, url, db, name, now, holder, err);
-        if (rc) return store_failed(c, j->coll[i].source, err);
-        if (strcmp(holder, c->id) == 0) continue;
-        vmig_err_set(err, VMIG_E_BUSY,
-                     "target collection '%s' (database '%s' at %s) is being written by job %s",
-                     name, db, url, holder);
-        vmig_err_at(err, j->coll[i].source, "", "");
-        vmig_err_fix(err, VMIG_FIX_BUSY, holder);
-        final_status(c, i, VMIG_JOB_FAILED, err, now);
-        job_log(c, VMIG_LOG_ERROR, j->coll[i].source, "", err->msg);
-        return VMIG_E_BUSY;
-    }
-    return VMIG_OK;
-}
-
-/* Collection i starts again from nothing: the target collection this job created
- * (under the name it had: a retry may have renamed it) is dropped, the checkpoint
- * and progress reset, the new target name stored. */
-static enum vmig_code make_anew(struct runctx *c, size_t i, const char *why, struct vmig_err *err)
-{
-    struct vmig_job *j = &c->job;
-    struct vmig_store *s = c->s;
-    struct vmig_job_coll *jc = &j->coll[i];
-    const char *old = jc->target[0] ? jc->target : j->plan.coll[i].target;
-    enum vmig_code rc;
-    char line[VMIG_ERR_MSG_MAX];
-    if (jc->state.created) {
-        /* only what this job created: state.created is set by the engine right after
-         * its own CreateCollection succeeded */
-        struct vmig_err e;
-        vmig_err_clear(&e);
-        rc = vmig_target_drop(&c->dst, old, &e);
-        if (rc && rc != VMIG_E_NOT_FOUND) {
-            *err = e;
-            vmig_err_prefix(err, "%s: cannot drop '%s': ", why, old);
-            vmig_err_at(err, jc->source, NULL, NULL);
-            return rc;
-        }
-        snprintf(line, sizeof line, "%s: dropped target collection '%s' (created by this job)",
-                 why, old);
-        job_log(c, VMIG_LOG_INFO, jc->source, "", line);
-    }
-    if (strcmp(old, j->plan.coll[i].target) != 0) {
-        snprintf(line, sizeof line, "%s: the target collection is now '%s' (was '%s')", why,
-                 j->plan.coll[i].target, old);
-        job_log(c, VMIG_LOG_INFO, jc->source, "", line);
-        if ((rc = s->vt->coll_target(s, c->id, i, j->plan.coll[i].target, err)))
-            return store_failed(c, jc->source, err);
-        snprintf(jc->target, sizeof jc->target, "%s", j->plan.coll[i].target);
-    }
-    vmig_coll_state_init(&jc->state);
-    char *js = vmig_coll_state_to_json(&jc->state);
-    rc = s->vt->coll_checkpoint(s, c->id, i, js, err);
-    free(js);
-    if (!rc) rc = s->vt->coll_progress(s, c->id, i, VMIG_PHASE_PENDING, 0, 0, 0, 0, 0, err);
-    if (rc) return store_failed(c, jc->source, err);
-    return VMIG_OK;
-}
-
-/* After the claim: set which collections run, per mode. */
-static enum vmig_code prepare(struct runctx *c, enum mode m, struct vmig_err *err)
-{
-    struct vmig_job *j = &c->job;
-    struct vmig_store *s = c->s;
-    enum vmig_code rc = VMIG_OK;
-    if (m == M_RETRY) {
-        char *pj = vmig_plan_to_json(&j->plan, 0), *oj = vmig_job_opts_to_json(&j->opts);
-        rc = s->vt->job_set_plan(s, c->id, pj, oj, err);
-        free(pj);
-        free(oj);
-        if (rc) return store_failed(c, NULL, err);
-    }
-    for (size_t i = 0; i < j->ncolls; i++) {
-        struct vmig_job_coll *jc = &j->coll[i];
-        int again = 0, anew = 0;
-        if (m == M_RESUME) again = jc->status != VMIG_JOB_SUCCESSFUL;
-        else if (m == M_RETRY)
-            again = jc->status == VMIG_JOB_FAILED || jc->status == VMIG_JOB_CANCELLED,
-            anew = again && c->remake && c->remake[i];
-        else if (m == M_RESTART) again = anew = 1;
-        if (anew && (rc = make_anew(c, i, m == M_RESTART ? "restart" : "retry", err))) return rc;
-        if (again && jc->status != VMIG_JOB_PENDING) {
-            rc = s->vt->coll_status(s, c->id, i, VMIG_JOB_PENDING, NULL, 0, 0, err);
-            if (rc) return store_failed(c, jc->source, err);
-            jc->status = VMIG_JOB_PENDING;
-        }
-    }
-    return VMIG_OK;
-}
-
 /* Run one collection; returns its final status. */
 static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err *first)
 {
@@ -496,12 +342,12 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     int64_t now = (int64_t)vmig_wall_ms();
     if (vmig_run_cancelled(&c->ctx)) {
         fin = c->by_host && c->ro->requeue ? VMIG_JOB_PENDING : VMIG_JOB_CANCELLED;
-        final_status(c, i, fin, NULL, fin == VMIG_JOB_PENDING ? 0 : now);
+        vmig_runner_final_status(c, i, fin, NULL, fin == VMIG_JOB_PENDING ? 0 : now);
         return fin;
     }
     if (s->vt->coll_status(s, c->id, i, VMIG_JOB_IN_PROGRESS, NULL, now, 0, &e)) {
         /* not started: its status stays what it was */
-        store_failed(c, pc->source, &e);
+        vmig_runner_store_failed(c, pc->source, &e);
         if (c->store_err.code == VMIG_OK) c->store_err = e;
         if (first->code == VMIG_OK) *first = e;
         return VMIG_JOB_FAILED;
@@ -509,7 +355,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     snprintf(line, sizeof line, "collection '%s' -> '%s': %s", pc->source, pc->target,
              jc->state.nranges || jc->state.created ? "resuming from its checkpoint"
                                                     : "starting");
-    job_log(c, VMIG_LOG_INFO, pc->source, "", line);
+    vmig_runner_log(c, VMIG_LOG_INFO, pc->source, "", line);
 
     enum vmig_code rc;
     if (pc->refusal.code != VMIG_OK) {
@@ -556,8 +402,8 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
                  pc->source, (unsigned long long)jc->state.written,
                  (unsigned long long)vr.source_count, (unsigned long long)vr.target_count,
                  (unsigned long long)vr.sampled);
-        job_log(c, VMIG_LOG_INFO, pc->source, "", line);
-        final_status(c, i, fin, NULL, now);
+        vmig_runner_log(c, VMIG_LOG_INFO, pc->source, "", line);
+        vmig_runner_final_status(c, i, fin, NULL, now);
         return fin;
     }
     if (rc == VMIG_E_CANCELLED || vmig_run_cancelled(&c->ctx)) {
@@ -565,8 +411,8 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
         snprintf(line, sizeof line, "collection '%s': %s at %llu of %llu points (checkpoint kept)",
                  pc->source, fin == VMIG_JOB_PENDING ? "interrupted" : "cancelled",
                  (unsigned long long)jc->state.written, (unsigned long long)jc->state.total);
-        job_log(c, VMIG_LOG_INFO, pc->source, "", line);
-        final_status(c, i, fin, NULL, fin == VMIG_JOB_PENDING ? 0 : now);
+        vmig_runner_log(c, VMIG_LOG_INFO, pc->source, "", line);
+        vmig_runner_final_status(c, i, fin, NULL, fin == VMIG_JOB_PENDING ? 0 : now);
         return fin;
     }
     struct vmig_buf b = VMIG_BUF_INIT;
@@ -576,7 +422,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
     e.code = rc;
     snprintf(e.msg, sizeof e.msg, "%s", b.p); /* redacted; the facts stay */
     store_line(c, VMIG_LOG_ERROR, pc->source, e.point, e.msg);
-    final_status(c, i, VMIG_JOB_FAILED, &e, now);
+    vmig_runner_final_status(c, i, VMIG_JOB_FAILED, &e, now);
     if (first->code == VMIG_OK) *first = e;
     vmig_buf_release(&b);
     return VMIG_JOB_FAILED;
@@ -584,7 +430,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
 
 /* Claim id for mode m and run it. *claimed (may be NULL) tells whether it was taken;
  * when it was not, VMIG_E_USAGE explains why. */
-static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m,
+enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m,
                                const struct vmig_job_retry_opts *ch,
                                const struct vmig_job_run_opts *ro, int *claimed,
                                struct vmig_err *err)
@@ -612,7 +458,7 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
     enum vmig_code rc = vmig_job_get(s, id, &c.job, err);
     if (rc) goto out;
     struct vmig_job *j = &c.job;
-    if (!claimable(j, m)) {
+    if (!vmig_runner_claimable(j, m)) {
         if (j->status == VMIG_JOB_IN_PROGRESS)
             rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s' is running (pid %d on %s)", id,
                               j->owner_pid, j->owner_host);
@@ -665,13 +511,13 @@ static enum vmig_code run_mode(struct vmig_store *s, const char *id, enum mode m
         snprintf(line, sizeof line, "job %s%s (pid %d on %s)", verbs[m],
                  ex.status == VMIG_JOB_IN_PROGRESS ? " after its process died" : "",
                  (int)getpid(), host);
-        job_log(&c, VMIG_LOG_INFO, NULL, "", line);
+        vmig_runner_log(&c, VMIG_LOG_INFO, NULL, "", line);
     }
     struct vmig_err first;
     vmig_err_clear(&first);
     enum vmig_job_status final;
-    rc = reserve_targets(&c, err);
-    if (!rc) rc = prepare(&c, m, err);
+    rc = vmig_runner_reserve(&c, err);
+    if (!rc) rc = vmig_runner_prepare(&c, m, err);
     if (rc) {
         first = *err;
         final = VMIG_JOB_FAILED;
@@ -718,7 +564,8 @@ finish:
         snprintf(line, sizeof line, "job %s", final == VMIG_JOB_PENDING
                                                   ? "interrupted; back to Pending"
                                                   : vmig_job_status_label(final));
-        job_log(&c, final == VMIG_JOB_FAILED ? VMIG_LOG_ERROR : VMIG_LOG_INFO, NULL, "", line);
+        vmig_runner_log(&c, final == VMIG_JOB_FAILED ? VMIG_LOG_ERROR : VMIG_LOG_INFO, NULL, "",
+                        line);
     }
     struct vmig_err fe;
     vmig_err_clear(&fe);
@@ -726,7 +573,7 @@ finish:
                            (int64_t)vmig_wall_ms(), &fe);
     if (rc) {
         *err = fe;
-        rc = store_failed(&c, NULL, err);
+        rc = vmig_runner_store_failed(&c, NULL, err);
         goto out;
     }
     if (c.store_err.code) {
@@ -780,83 +627,10 @@ enum vmig_code vmig_job_act(struct vmig_store *s, const char *id, enum vmig_job_
     if ((unsigned)action > VMIG_JOB_RESTART)
         rc = vmig_err_set(err, VMIG_E_USAGE, "job '%s': unknown action %d", id, (int)action);
     else
-        rc =
-            run_mode(s, id, (enum mode)action, action == VMIG_JOB_RETRY ? ch : NULL, ro, &got, err);
+        rc = vmig_runner_run(s, id, (enum mode)action, action == VMIG_JOB_RETRY ? ch : NULL, ro,
+                             &got, err);
     /* claimed runs heard it from run_mode right after the claim; a refusal ends there */
     if (!got && ro && ro->on_claim) ro->on_claim(ro->claim_ud, 0, err);
     if (claimed) *claimed = got;
     return rc;
-}
-
-/* ---- the worker ------------------------------------------------------------------------ */
-
-struct worker {
-    struct vmig_store *s;
-    struct vmig_job_run_opts ro; /* cancel = stop, requeue */
-    const atomic_int *stop;
-};
-
-/* Try the oldest claimable job once; 1 when one ran. */
-static int work_once(struct worker *w)
-{
-    char (*ids)[VMIG_JOB_ID_MAX] = NULL;
-    size_t n = 0;
-    int ran = 0;
-    struct vmig_err e;
-    vmig_err_clear(&e);
-    for (int pass = 0; pass < 2 && !ran; pass++) {
-        /* PENDING first, then IN_PROGRESS ones whose process died */
-        int st = pass == 0 ? VMIG_JOB_PENDING : VMIG_JOB_IN_PROGRESS;
-        if (w->s->vt->job_ids(w->s, st, 1, &ids, &n, &e)) return 0;
-        for (size_t i = 0; i < n && !ran && !atomic_load(w->stop); i++) {
-            if (pass == 1) {
-                struct vmig_job j;
-                if (vmig_job_get(w->s, ids[i], &j, &e)) continue;
-                int orphan = j.orphaned;
-                vmig_job_release(&j);
-                if (!orphan) continue;
-            }
-            int claimed = 0;
-            vmig_err_clear(&e);
-            run_mode(w->s, ids[i], pass == 0 ? M_WORKER : M_RESUME, NULL, &w->ro, &claimed, &e);
-            ran = claimed;
-        }
-        free(ids);
-        ids = NULL;
-    }
-    return ran;
-}
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    while (!atomic_load(w->stop)) {
-        if (work_once(w)) continue;
-        for (int i = 0; i < 10 && !atomic_load(w->stop); i++) vmig_sleep_ms(100);
-    }
-    return NULL;
-}
-
-enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
-                               const struct vmig_job_run_opts *ro, const atomic_int *stop,
-                               struct vmig_err *err)
-{
-    struct worker w;
-    memset(&w, 0, sizeof w);
-    w.s = s;
-    if (ro) w.ro = *ro;
-    else vmig_job_run_opts_init(&w.ro);
-    w.ro.cancel = stop;
-    w.ro.requeue = 1;
-    w.ro.on_claim = NULL; /* the worker claims for itself; no caller waits on it */
-    w.stop = stop;
-    if (concurrency < 1) concurrency = 1;
-    if (concurrency > 64) concurrency = 64;
-    pthread_t th[64];
-    int started = 0;
-    for (int i = 0; i < concurrency; i++)
-        if (pthread_create(&th[started], NULL, worker_main, &w) == 0) started++;
-    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
-    if (!started) return vmig_err_set(err, VMIG_E_INTERNAL, "cannot start worker threads");
-    return VMIG_OK;
 }

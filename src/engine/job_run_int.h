@@ -1,0 +1,78 @@
+/*
+ * job_run_int.h - what the job runner's files share: the run of one job (struct
+ * runctx: the claimed job, its endpoints and secrets, the run context, the monitor),
+ * the modes a job is taken in, and the runner's helpers. job_run.c runs the job;
+ * job_prepare.c decides what runs (claim rules, target reservations, what a resume,
+ * retry or restart does to each collection); job_worker.c is the worker loop.
+ */
+#ifndef VMIG_JOB_RUN_INT_H
+#define VMIG_JOB_RUN_INT_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "engine/job_int.h"
+#include "vmig/job.h"
+#include "vmig/run.h"
+
+struct runctx {
+    struct vmig_store *s;
+    char id[VMIG_JOB_ID_MAX];
+    struct vmig_job job;
+    const struct vmig_job_run_opts *ro;
+    struct vmig_endpoint src, dst;
+    char *src_secret, *dst_secret; /* owned, wiped on release */
+    struct vmig_run_ctx ctx;       /* the engine's cancel flag and log sink */
+    int by_host;                   /* cancel came from ro->cancel (monitor thread) */
+    size_t cur;                    /* collection being run */
+    pthread_mutex_t mu;            /* progress throttle, rejects file */
+    uint64_t last_progress;
+    enum vmig_coll_phase last_phase;
+    FILE *rejects;
+    /* the job's log of phases and progress (note_phase, note_progress), under mu */
+    size_t note_cur;
+    int note_phase; /* -1 = none yet */
+    uint64_t note_ms;
+    struct vmig_progress note;
+    struct vmig_err store_err; /* first failed write of a final status (see final_status) */
+    unsigned char *remake;     /* per collection: a retry changed its target (job_retry.c) */
+    /* monitor thread: heartbeat + cancel poll */
+    pthread_t mon;
+    int mon_started;
+    pthread_mutex_t mon_mu;
+    pthread_cond_t mon_cv;
+    int mon_stop;
+};
+
+/* The public actions, and the worker's own way of taking a PENDING job. */
+enum mode {
+    M_RUN = VMIG_JOB_RUN,
+    M_RESUME = VMIG_JOB_RESUME,
+    M_RETRY = VMIG_JOB_RETRY,
+    M_RESTART = VMIG_JOB_RESTART,
+    M_WORKER
+};
+
+/* One line of the job's log from raw text (redacted of the job's secrets). */
+void vmig_runner_log(struct runctx *c, int level, const char *coll, const char *point,
+                     const char *msg);
+/* err holds a failed store write for the job (coll: its collection, NULL for the
+ * job): rewrite it as the job's error with the way out. */
+enum vmig_code vmig_runner_store_failed(const struct runctx *c, const char *coll,
+                                        struct vmig_err *err);
+/* Write the final status of collection i (checked; see job_run.c). */
+void vmig_runner_final_status(struct runctx *c, size_t i, enum vmig_job_status st,
+                              const struct vmig_err *why, int64_t ended_ms);
+/* Claim id for mode m and run it (job_run.c). */
+enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m,
+                               const struct vmig_job_retry_opts *ch,
+                               const struct vmig_job_run_opts *ro, int *claimed,
+                               struct vmig_err *err);
+
+/* job_prepare.c: may mode m take a job in this state; reserve the job's target
+ * collections; set which collections run in mode m (and make anew what changed). */
+int vmig_runner_claimable(const struct vmig_job *j, enum mode m);
+enum vmig_code vmig_runner_reserve(struct runctx *c, struct vmig_err *err);
+enum vmig_code vmig_runner_prepare(struct runctx *c, enum mode m, struct vmig_err *err);
+
+#endif
