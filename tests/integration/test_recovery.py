@@ -7,6 +7,7 @@ qdrant-client that the job then holds exactly the source. On the real Milvus 2.3
 had succeeded was not written again by the retry.
 """
 
+import json
 import os
 import re
 import shlex
@@ -177,3 +178,42 @@ def test_the_api_plan_names_the_job_that_made_the_target(env):
     finally:
         srv.stop()
     compare(env.qc, env.mc, bad, bad, ONE, drop_nulls=True)
+
+
+def test_the_suggested_prefix_fixes_a_payload_key_named_like_a_field(env):
+    """A payload key 'id' (the primary key's name): the suggested retry stores it as payload_id."""
+    from qdrant_client import models
+    name = "rec_conflict"
+    if env.qc.collection_exists(name):
+        env.qc.delete_collection(name)
+    if env.mc.has_collection(name):
+        env.mc.drop_collection(name)
+    env.qc.create_collection(name, vectors_config=models.VectorParams(
+        size=4, distance=models.Distance.DOT))
+    env.qc.upsert(name, [models.PointStruct(id=i, vector=[0.25 * i, 1.0, -0.5, 2.0],
+                                            payload={"id": f"doc-{i}", "n": i})
+                         for i in range(1, 41)], wait=True)
+    p = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", name)
+    assert p.returncode == 1, p.stderr[-3000:]
+    argv = suggested(p.stderr)
+    assert "--payload-conflict" in argv, argv
+    assert colls(env, argv[2])[name]["error_fix"] == "payload_conflict"
+    r = vm(env, *argv)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = env.mc.query(name, filter="id >= 0", output_fields=["*"], consistency_level="Strong")
+    assert sorted((r["id"], r["payload_id"], r["n"]) for r in rows) == \
+        [(i, f"doc-{i}", i) for i in range(1, 41)]
+
+
+def test_the_suggested_rejects_file_sets_oversized_points_aside(env, tmp_path):
+    big = fresh(env, "payload_big")
+    p = vm(env, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", big)
+    assert p.returncode == 1, p.stderr[-3000:]
+    rejects = str(tmp_path / "rejects.jsonl")
+    argv = [rejects if a == "FILE" else a for a in suggested(p.stderr)]
+    assert "--rejects" in argv and rejects in argv, argv
+    r = vm(env, *argv)
+    assert r.returncode == 0, r.stderr[-3000:]
+    set_aside = [json.loads(x)["id"] for x in open(rejects)]
+    assert set_aside, "nothing in the rejects file"
+    compare(env.qc, env.mc, big, big, ONE, expect_missing=set(set_aside))
