@@ -122,8 +122,8 @@ enum vmig_code vmig_job_retry_apply(struct vmig_job *j, const struct vmig_job_re
             rc = skip(j, val, remake, err);
             continue;
         }
-        int i;
-        const char *value;
+        int i = 0;
+        const char *value = NULL;
         rc = edit_target(j, kind, val, &i, &value, err);
         if (!rc && !retried(j, (size_t)i)) rc = not_retried(j, (size_t)i, err);
         if (!rc) rc = edit(j, (size_t)i, kind, value, remake, err);
