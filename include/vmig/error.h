@@ -80,7 +80,7 @@ enum vmig_fix {
     VMIG_FIX_BUSY,             /* "busy": job err.fix_arg writes the target: wait, cancel it, rename */
     VMIG_FIX_JOB,              /* "job": the target was made by job err.fix_arg: continue that job */
 };
-#define VMIG_ERR_FIX_ARG_MAX 64 /* a job id */
+#define VMIG_ERR_FIX_ARG_MAX 16 /* = VMIG_JOB_ID_MAX: the only fix_arg is a job id */
 
 /*
  * The facts of an error are fields; nothing reads them back out of msg.
@@ -119,6 +119,11 @@ enum vmig_code vmig_err_setv(struct vmig_err *err, enum vmig_code code, const ch
 
 /* Prepend context ("collection 'docs': ") to an already set message. */
 void vmig_err_prefix(struct vmig_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Append context ("; tried 3 times in 1.0 s") to the message; an empty message is
+ * first the code's description, so the text never begins with the suffix. */
+void vmig_err_suffix(struct vmig_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Set the subject of err (may be NULL). A NULL argument leaves that field as it is,

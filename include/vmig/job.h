@@ -151,11 +151,7 @@ struct vmig_job_request {
 struct vmig_job_refusal {
     char source[VMIG_SRC_NAME_MAX];
     char target[VMIG_NAME_MAX]; /* the planned target collection */
-    enum vmig_code code;
-    char message[VMIG_ERR_MSG_MAX];
-    char field[VMIG_ERR_FIELD_MAX]; /* the vector the refusal is about, "" = none */
-    enum vmig_fix fix;              /* its way out, for the face to word */
-    char fix_arg[VMIG_ERR_FIX_ARG_MAX]; /* VMIG_FIX_JOB: the job that created the target */
+    struct vmig_err err;        /* the plan's refusal: code, message, field, fix (+ fix_arg) */
 };
 
 /* A collection the job holds. */

@@ -48,11 +48,16 @@ struct cli_opts {
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
     const char *job; /* verify --job ID: verify with the job's plan */
+    const char *given[64]; /* long names of the options on the command line (not env) */
+    size_t ngiven;
 };
 
 /* Parse argv (after the subcommand name) for `cmd`. Returns 0, or EXIT_USAGE after
  * printing the problem. */
 int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o);
+/* The options given that subcommand sub of cmd does not take (`jobs resume
+ * --null-values`): 0, or EXIT_USAGE after naming the first and who takes it. */
+int cli_check_sub_opts(const char *cmd, const char *sub, const struct cli_opts *o);
 /* The options of cmd (of its subcommand sub when not NULL: `jobs show`), one a line. */
 void cli_usage(FILE *f, const char *cmd, const char *sub);
 
@@ -96,8 +101,8 @@ void cli_json_error(FILE *f, const struct vmig_err *err);
 const struct vmig_err *cli_first_error(void);
 /* The error as a JSON object: code, message, collection, point, field, fix, fix_arg
  * (null when unset). */
-struct vmig_buf;
-void cli_json_err_obj(struct vmig_buf *b, const struct vmig_err *err);
+struct json_t;
+struct json_t *cli_err_json(const struct vmig_err *err);
 struct vmig_map_opts;
 int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo);
 /* --null-values/--payload-conflict/--index are words the library takes; 0 or EXIT_USAGE. */
@@ -110,6 +115,9 @@ struct vmig_store;
 /* The whole job id of a given id or unique prefix (vmig_job_resolve); 0, or the exit
  * code after printing why. */
 int cli_job_id(struct vmig_store *s, const char *given, char *id_out);
+/* Open the job store of --store / VMIGRATE_STORE / the default: 0, or the exit code
+ * after printing why. */
+int cli_store_open(const struct cli_opts *o, struct vmig_store **s);
 void cli_json_str(FILE *f, const char *s);
 
 /* The CLI's run context: SIGINT sets its cancel flag (cli_cancel); commands that

@@ -72,17 +72,6 @@ static const char *status_label(const struct vmig_job *j)
     return j->orphaned ? "In Progress (orphaned: resume it)" : vmig_job_status_label(j->status);
 }
 
-static int open_store(const struct cli_opts *o, struct vmig_store **s)
-{
-    struct vmig_err err;
-    vmig_err_clear(&err);
-    if (vmig_store_open(o->store, s, &err)) {
-        cli_error(&err);
-        return EXIT_FAILED;
-    }
-    return 0;
-}
-
 /* ---- list ---------------------------------------------------------------------------- */
 
 static int jobs_list(const struct cli_opts *o, struct vmig_store *s)
@@ -420,15 +409,6 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
                                      .nedits = o->nedits,
                                      .edit_kind = o->edit_kind,
                                      .edit_val = o->edit_val};
-    for (size_t i = 0; i < o->nedits; i++)
-        if (act != VMIG_JOB_RETRY || (strcmp(o->edit_kind[i], "target-name") != 0 &&
-                                      strcmp(o->edit_kind[i], "skip-vector") != 0)) {
-            fprintf(stderr, "vmigrate: `jobs %s` takes no --%s (a retry takes --target-name and "
-                            "--skip-vector; other plan edits need a new job: `vmigrate plan`)\n",
-                    sub, o->edit_kind[i]);
-            cli_ui_release(&u);
-            return EXIT_USAGE;
-        }
     enum vmig_code rc = vmig_job_act(s, id, act, &ch, &ro, NULL, &err);
     cli_ui_release(&u);
     struct vmig_job j;
@@ -465,7 +445,7 @@ int cmd_jobs(struct cli_opts *o)
         return EXIT_USAGE;
     }
     struct vmig_store *s = NULL;
-    int rc = open_store(o, &s);
+    int rc = cli_store_open(o, &s);
     if (rc) return rc;
     char id[VMIG_JOB_ID_MAX] = "";
     if (needs_id && (rc = cli_job_id(s, o->args[1], id))) goto out;

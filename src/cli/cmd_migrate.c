@@ -56,15 +56,6 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
 
 /* The --json document: the job's JSON (j NULL: "id": null) with "refused" and
  * "failure" added. */
-static json_t *err_json(const struct vmig_err *e)
-{
-    struct vmig_buf b = VMIG_BUF_INIT;
-    cli_json_err_obj(&b, e);
-    json_t *o = json_loads(b.p, 0, NULL);
-    vmig_buf_release(&b);
-    return o ? o : json_null();
-}
-
 static void print_json(const struct vmig_job *j, const struct vmig_job_submitted *sub,
                        const struct vmig_err *failure)
 {
@@ -81,15 +72,12 @@ static void print_json(const struct vmig_job *j, const struct vmig_job_submitted
     json_t *refused = json_array();
     for (size_t i = 0; i < sub->nrefused; i++) {
         const struct vmig_job_refusal *f = &sub->refused[i];
-        struct vmig_err e;
-        vmig_err_set(&e, f->code, "%s", f->message);
-        vmig_err_at(&e, f->source, NULL, f->field);
-        vmig_err_fix(&e, f->fix, f->fix_arg);
-        json_array_append_new(refused,
-                              json_pack("{s:s,s:o}", "source", f->source, "error", err_json(&e)));
+        json_array_append_new(
+            refused, json_pack("{s:s,s:o}", "source", f->source, "error", cli_err_json(&f->err)));
     }
     json_object_set_new(doc, "refused", refused);
-    json_object_set_new(doc, "failure", failure && failure->code ? err_json(failure) : json_null());
+    json_object_set_new(doc, "failure",
+                        failure && failure->code ? cli_err_json(failure) : json_null());
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (!text) abort();
@@ -197,11 +185,9 @@ int cmd_migrate(struct cli_opts *o)
     code = vmig_job_submit(store, &req, &sub, &err);
     for (size_t i = 0; i < sub.nrefused; i++) {
         struct vmig_err why;
-        vmig_err_set(&why, sub.refused[i].code, "%s", sub.refused[i].message);
-        vmig_err_at(&why, sub.refused[i].source, NULL, sub.refused[i].field);
-        vmig_err_fix(&why, sub.refused[i].fix, sub.refused[i].fix_arg);
+        why = sub.refused[i].err;
         cli_error(&why);
-        if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(sub.refused[i].code);
+        if (first_refusal == EXIT_OK) first_refusal = cli_exit_code(why.code);
     }
     if (code) {
         if (!sub.none_runnable || !sub.nrefused) cli_error(&err); /* else the refusals said it */

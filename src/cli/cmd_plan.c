@@ -35,7 +35,7 @@ int cmd_plan(struct cli_opts *o)
             printf("%s%s", i ? "\n" : "", b.p);
             char hint[512];
             cli_fix_hint(&plan.coll[i].refusal, NULL, hint, sizeof hint);
-            if (plan.coll[i].refusal.code && hint[0]) printf("  way out: %s\n", hint);
+            if (plan.coll[i].refusal.code && hint[0]) printf("  hint: %s\n", hint);
         }
         vmig_buf_release(&b);
     }

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "vmig/job.h"
@@ -60,12 +61,10 @@ static int verify_job(struct cli_opts *o)
     struct vmig_store *s = NULL;
     struct vmig_err err;
     vmig_err_clear(&err);
-    if (vmig_store_open(o->store, &s, &err)) {
-        cli_error(&err);
-        return EXIT_FAILED;
-    }
+    int rc = cli_store_open(o, &s);
+    if (rc) return rc;
     char id[VMIG_JOB_ID_MAX];
-    int rc = cli_job_id(s, o->job, id);
+    rc = cli_job_id(s, o->job, id);
     if (rc) {
         vmig_store_close(s);
         return rc;
@@ -117,6 +116,11 @@ int cmd_verify(struct cli_opts *o)
         if (pc->refusal.code && pc->refusal.code != VMIG_E_EXISTS) {
             cli_error(&pc->refusal);
             rc = cli_exit_code(pc->refusal.code);
+            if (o->json) { /* a row of its own: --json still names every collection */
+                memset(&vr, 0, sizeof vr);
+                print_one(o, shown++ == 0, pc->source, pc->target, pc->refusal.code, &vr,
+                          &pc->refusal);
+            }
             continue;
         }
         code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_run, &vr, &err);

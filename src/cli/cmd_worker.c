@@ -36,10 +36,8 @@ int cmd_worker(struct cli_opts *o)
     struct vmig_store *s = NULL;
     struct vmig_err err;
     vmig_err_clear(&err);
-    if (vmig_store_open(o->store, &s, &err)) {
-        cli_error(&err);
-        return EXIT_FAILED;
-    }
+    int orc = cli_store_open(o, &s);
+    if (orc) return orc;
     struct vmig_job_run_opts ro;
     cli_job_run_opts(o, &ro);
     ro.log = worker_log;

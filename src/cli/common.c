@@ -5,6 +5,7 @@
  * and exit-code mapping.
  */
 #include <stdarg.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,42 +113,47 @@ const struct vmig_err *cli_first_error(void)
     return &first_err;
 }
 
-static void json_str_or_null(struct vmig_buf *b, const char *s)
+/* A string member, null when unset (or, never expected, not UTF-8). */
+static json_t *str_or_null(const char *s)
 {
-    if (s && *s)
-        vmig_buf_add_json_str(b, s);
-    else
-        vmig_buf_adds(b, "null");
+    json_t *j = s && *s ? json_string(s) : NULL;
+    return j ? j : json_null();
 }
 
-void cli_json_err_obj(struct vmig_buf *b, const struct vmig_err *err)
+json_t *cli_err_json(const struct vmig_err *err)
 {
-    vmig_buf_adds(b, "{\"code\":");
-    vmig_buf_add_json_str(b, vmig_code_json_name(err->code));
-    vmig_buf_adds(b, ",\"message\":");
-    vmig_buf_add_json_str(b, err->msg[0] ? err->msg : vmig_strerror(err->code));
-    vmig_buf_adds(b, ",\"collection\":");
-    json_str_or_null(b, err->coll);
-    vmig_buf_adds(b, ",\"point\":");
-    json_str_or_null(b, err->point);
-    vmig_buf_adds(b, ",\"field\":");
-    json_str_or_null(b, err->field);
-    vmig_buf_adds(b, ",\"fix\":");
-    json_str_or_null(b, vmig_fix_name(err->fix));
-    vmig_buf_adds(b, ",\"fix_arg\":");
-    json_str_or_null(b, err->fix_arg);
-    vmig_buf_adds(b, "}");
+    json_t *o = json_object();
+    json_object_set_new(o, "code", json_string(vmig_code_json_name(err->code)));
+    json_object_set_new(o, "message",
+                        str_or_null(err->msg[0] ? err->msg : vmig_strerror(err->code)));
+    json_object_set_new(o, "collection", str_or_null(err->coll));
+    json_object_set_new(o, "point", str_or_null(err->point));
+    json_object_set_new(o, "field", str_or_null(err->field));
+    json_object_set_new(o, "fix", str_or_null(vmig_fix_name(err->fix)));
+    json_object_set_new(o, "fix_arg", str_or_null(err->fix_arg));
+    return o;
 }
 
 void cli_json_error(FILE *f, const struct vmig_err *err)
 {
-    struct vmig_buf b = VMIG_BUF_INIT;
-    vmig_buf_adds(&b, "{\"error\":");
-    cli_json_err_obj(&b, err);
-    vmig_buf_adds(&b, "}\n");
-    fputs(b.p, f);
-    vmig_buf_release(&b);
+    json_t *doc = json_pack("{s:o}", "error", cli_err_json(err));
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (!text) abort();
+    fprintf(f, "%s\n", text);
+    free(text);
     cli_json_done = 1;
+}
+
+int cli_store_open(const struct cli_opts *o, struct vmig_store **s)
+{
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    if (vmig_store_open(o->store, s, &err)) {
+        cli_error(&err);
+        return EXIT_FAILED;
+    }
+    return 0;
 }
 
 int cli_job_id(struct vmig_store *s, const char *given, char *id_out)
@@ -157,10 +163,7 @@ int cli_job_id(struct vmig_store *s, const char *given, char *id_out)
     enum vmig_code rc = vmig_job_resolve(s, given, id_out, &err);
     if (!rc) return 0;
     int named_wrong = rc == VMIG_E_NOT_FOUND || rc == VMIG_E_USAGE;
-    if (named_wrong) {
-        size_t n = strlen(err.msg);
-        snprintf(err.msg + n, sizeof err.msg - n, " (`vmigrate jobs` lists the jobs)");
-    }
+    if (named_wrong) vmig_err_suffix(&err, " (`vmigrate jobs` lists the jobs)");
     cli_error(&err);
     return named_wrong ? EXIT_USAGE : cli_exit_code(rc);
 }

@@ -184,6 +184,7 @@ static int run(int argc, char **argv)
     if (rc) return rc;
     if (o.help) return help(c, c->subs && o.nargs ? o.args[0] : NULL);
     if (c->subs && o.nargs && !find_sub(c, o.args[0])) return EXIT_USAGE;
+    if (c->subs && (rc = cli_check_sub_opts(c->name, o.nargs ? o.args[0] : "list", &o))) return rc;
     vmig_log_set(cli_log_stderr, NULL, o.verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN);
     if (o.wait_timeout_s > 0) vmig_wait_default_s = o.wait_timeout_s;
     struct sigaction sa;

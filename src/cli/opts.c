@@ -134,8 +134,8 @@ static const struct range {
     {"concurrency", VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},
 };
 
-/* Options of `jobs` that only some of its subcommands take (for their --help); every
- * other option of `jobs` is one of each of them. */
+/* Options of `jobs` that only some of its subcommands take (their --help, and the
+ * check that refuses them elsewhere); every other option of `jobs` is one of each. */
 static const struct {
     const char *name, *subs;
 } jobs_only[] = {
@@ -161,27 +161,39 @@ static const struct range *range_of(const struct opt *op)
     abort(); /* a T_INT option without a range: a bug in this file */
 }
 
+/* Whether w is one of the space-separated words of list. */
+static int word_in(const char *list, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = list; n && (p = strstr(p, w)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    return 0;
+}
+
 static int takes(const struct opt *op, const char *cmd)
 {
-    if (strcmp(op->cmds, "*") == 0) return 1;
-    size_t n = strlen(cmd);
-    for (const char *p = op->cmds; (p = strstr(p, cmd)); p += n)
-        if ((p == op->cmds || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
-    return 0;
+    return strcmp(op->cmds, "*") == 0 || word_in(op->cmds, cmd);
 }
 
 /* Whether subcommand sub of cmd (NULL: any) takes op, which cmd takes. */
 static int sub_takes(const struct opt *op, const char *cmd, const char *sub)
 {
     if (!sub || strcmp(cmd, "jobs") != 0) return 1;
-    for (size_t i = 0; i < sizeof jobs_only / sizeof *jobs_only; i++) {
-        if (strcmp(jobs_only[i].name, op->name) != 0) continue;
-        size_t n = strlen(sub);
-        for (const char *p = jobs_only[i].subs; (p = strstr(p, sub)); p += n)
-            if ((p == jobs_only[i].subs || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
-        return 0;
-    }
+    for (size_t i = 0; i < sizeof jobs_only / sizeof *jobs_only; i++)
+        if (strcmp(jobs_only[i].name, op->name) == 0) return word_in(jobs_only[i].subs, sub);
     return 1;
+}
+
+int cli_check_sub_opts(const char *cmd, const char *sub, const struct cli_opts *o)
+{
+    for (size_t i = 0; i < o->ngiven; i++)
+        for (size_t k = 0; k < sizeof jobs_only / sizeof *jobs_only && !strcmp(cmd, "jobs"); k++)
+            if (!strcmp(jobs_only[k].name, o->given[i]) && !word_in(jobs_only[k].subs, sub)) {
+                cli_usage_error_in(cmd, "`jobs %s` takes no --%s (an option of jobs %s)", sub,
+                                   o->given[i], jobs_only[k].subs);
+                return EXIT_USAGE;
+            }
+    return 0;
 }
 
 /* An unknown option: say so, with the options of cmd nearest to it. */
@@ -338,6 +350,7 @@ int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
         }
         int rc = set_opt(o, op, val);
         if (rc) return rc;
+        if (o->ngiven < sizeof o->given / sizeof *o->given) o->given[o->ngiven++] = op->name;
     }
     /* environment fallback for what the command line did not give */
     for (size_t k = 0; k < n; k++) {

@@ -24,6 +24,8 @@
 #include "vmig/plan.h"
 #include "vmig/vmig.h"
 
+_Static_assert(VMIG_ERR_FIX_ARG_MAX == VMIG_JOB_ID_MAX, "err.fix_arg holds a job id");
+
 #define STALE_MS 30000 /* a heartbeat this old means the owner is gone */
 /* ---- statuses ------------------------------------------------------------------ */
 
@@ -329,6 +331,12 @@ enum vmig_code vmig_job_logs(struct vmig_store *s, const char *id, int64_t after
     return s->vt->log_list(s, id, after_seq, limit, fn, ud, err);
 }
 
+void vmig_job_secret_free(char *secret)
+{
+    if (!secret) return;
+    sodium_memzero(secret, strlen(secret));
+    free(secret);
+}
 
 enum vmig_code vmig_job_secrets_get(struct vmig_store *s, const struct vmig_job *j,
                                     const char *src_given, const char *dst_given, char **src,

@@ -5,7 +5,6 @@
  * stored (or given) token, for `jobs show --refresh-index` and GET /jobs/{id}?index=live.
  * Nothing is written to the store: the answer is for showing only.
  */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,9 +41,6 @@ enum vmig_code vmig_job_index_live(struct vmig_store *s, struct vmig_job *j, con
         c->state.index_built = built;
         c->index_live = 1;
     }
-    if (token) {
-        sodium_memzero(token, strlen(token));
-        free(token);
-    }
+    vmig_job_secret_free(token);
     return rc;
 }

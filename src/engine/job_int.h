@@ -20,6 +20,8 @@ void vmig_job_opts_from_json(const char *text, struct vmig_job_opts *o);
 enum vmig_code vmig_job_secrets_get(struct vmig_store *s, const struct vmig_job *j,
                                     const char *src_given, const char *dst_given, char **src,
                                     char **dst, struct vmig_err *err);
+/* Wipe and free a secret vmig_job_secrets_get() gave (NULL is fine). */
+void vmig_job_secret_free(char *secret);
 /* The endpoints a job runs against (strings borrowed from j and the secrets). */
 void vmig_job_endpoints(const struct vmig_job *j, const char *src_secret, const char *dst_secret,
                         struct vmig_endpoint *src, struct vmig_endpoint *dst);

@@ -39,19 +39,56 @@ int vmig_runner_claimable(const struct vmig_job *j, enum mode m)
 /* After the claim, before anything touches the target: reserve every target
  * collection of the job in the store, so that one (endpoint, database, name) is
  * written by one active job at a time. A collection another active job holds fails
- * this job at once, naming the holder. */
-enum vmig_code vmig_runner_reserve(struct runctx *c, struct vmig_err *err)
+ * this job at once, naming the holder. A collection that succeeded is not run again
+ * (but by a restart): it is neither reserved nor failed for another job's hold. */
+/* Reserve target collection name of the job's Milvus for this job (target_reserve). */
+static enum vmig_code reserve(struct runctx *c, const char *name, int64_t now,
+                              char holder[VMIG_JOB_ID_MAX], struct vmig_err *err)
+{
+    const struct vmig_job *j = &c->job;
+    const char *db = j->dst_db && j->dst_db[0] ? j->dst_db : "default";
+    return c->s->vt->target_reserve(c->s, c->id, j->dst_url ? j->dst_url : "", db, name, now,
+                                    holder, err);
+}
+
+/* This job created collection i's target under name, but another job reserved name
+ * since (this job's collection was dropped by hand and another made one of the same
+ * name): it is not this job's to drop or to write any more. state.created is cleared,
+ * so nothing drops it and the copy meets it as someone else's. */
+static enum vmig_code disown(struct runctx *c, size_t i, const char *name, const char *why,
+                             struct vmig_err *err)
+{
+    const struct vmig_job *j = &c->job;
+    const char *db = j->dst_db && j->dst_db[0] ? j->dst_db : "default";
+    char holder[VMIG_JOB_ID_MAX], line[VMIG_ERR_MSG_MAX];
+    enum vmig_code rc =
+        c->s->vt->target_holder(c->s, j->dst_url ? j->dst_url : "", db, name, holder, err);
+    if (rc) return vmig_runner_store_failed(c, j->coll[i].source, err);
+    if (!holder[0] || strcmp(holder, c->id) == 0) return VMIG_OK;
+    snprintf(line, sizeof line,
+             "%s: '%s' was reserved by job %s since this job created it: not this job's any "
+             "more, left as it is",
+             why, name, holder);
+    vmig_runner_log(c, VMIG_LOG_WARN, j->coll[i].source, "", line);
+    c->job.coll[i].state.created = 0;
+    return VMIG_OK;
+}
+
+enum vmig_code vmig_runner_reserve(struct runctx *c, enum mode m, struct vmig_err *err)
 {
     struct vmig_job *j = &c->job;
-    const char *db = j->dst_db && j->dst_db[0] ? j->dst_db : "default";
-    const char *url = j->dst_url ? j->dst_url : "";
     for (size_t i = 0; i < j->ncolls && i < j->plan.n; i++) {
+        if (m != M_RESTART && j->coll[i].status == VMIG_JOB_SUCCESSFUL) continue;
         char holder[VMIG_JOB_ID_MAX];
         const char *name = j->plan.coll[i].target;
         int64_t now = (int64_t)vmig_wall_ms();
-        enum vmig_code rc = c->s->vt->target_reserve(c->s, c->id, url, db, name, now, holder, err);
+        enum vmig_code rc = VMIG_OK;
+        if (j->coll[i].state.created && (rc = disown(c, i, name, "reserve", err))) return rc;
+        rc = reserve(c, name, now, holder, err);
         if (rc) return vmig_runner_store_failed(c, j->coll[i].source, err);
         if (strcmp(holder, c->id) == 0) continue;
+        const char *db = j->dst_db && j->dst_db[0] ? j->dst_db : "default";
+        const char *url = j->dst_url ? j->dst_url : "";
         vmig_err_set(err, VMIG_E_BUSY,
                      "target collection '%s' (database '%s' at %s) is being written by job %s",
                      name, db, url, holder);
@@ -75,6 +112,9 @@ static enum vmig_code make_anew(struct runctx *c, size_t i, const char *why, str
     const char *old = jc->target[0] ? jc->target : j->plan.coll[i].target;
     enum vmig_code rc;
     char line[VMIG_ERR_MSG_MAX];
+    if (jc->state.created && strcmp(old, j->plan.coll[i].target) != 0 &&
+        (rc = disown(c, i, old, why, err)))
+        return rc;
     if (jc->state.created) {
         /* only what this job created: state.created is set by the engine right after
          * its own CreateCollection succeeded */

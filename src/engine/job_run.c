@@ -18,7 +18,6 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,9 +108,11 @@ void vmig_runner_final_status(struct runctx *c, size_t i, enum vmig_job_status s
 {
     struct vmig_err e, w;
     vmig_err_clear(&e);
-    if (why && (vmig_code_is_retryable(why->code) || (!why->fix && why->code == VMIG_E_CANCELLED))) {
+    if (why && (why->fix == VMIG_FIX_NONE || why->fix == VMIG_FIX_ENDPOINT) &&
+        (vmig_code_is_retryable(why->code) || why->code == VMIG_E_CANCELLED)) {
         /* a server that went down or stayed slow past the retries, a cancel: the job's
-         * endpoints are fixed, so the way out is to go on where it stopped */
+         * endpoints are fixed, so the way out is to go on where it stopped (a wait that
+         * ran out keeps its own: resume, or allow more time) */
         w = *why;
         vmig_err_fix(&w, VMIG_FIX_RESUME, NULL);
         why = &w;
@@ -142,11 +143,11 @@ static void run_log(void *ud, int level, const char *msg)
 }
 
 /* The job's log line of a phase just entered (DONE has its own line in run_coll). */
-static void note_phase(struct runctx *c, const struct vmig_progress *p)
+static void note_phase(struct runctx *c, size_t i, const struct vmig_progress *p)
 {
     char line[VMIG_SRC_NAME_MAX + 160];
-    const char *src = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : p->coll;
-    const char *dst = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].target : "";
+    const char *src = i < c->job.plan.n ? c->job.plan.coll[i].source : p->coll;
+    const char *dst = i < c->job.plan.n ? c->job.plan.coll[i].target : "";
     switch (p->phase) {
     case VMIG_PHASE_CREATING:
         snprintf(line, sizeof line, "collection '%s': creating the target collection '%s'", src,
@@ -175,10 +176,10 @@ static void note_phase(struct runctx *c, const struct vmig_progress *p)
 }
 
 /* The job's periodic progress line of the phase it is in. */
-static void note_progress(struct runctx *c, const struct vmig_progress *p)
+static void note_progress(struct runctx *c, size_t i, const struct vmig_progress *p)
 {
     char line[VMIG_SRC_NAME_MAX + 160], left[48] = "";
-    const char *src = c->cur < c->job.plan.n ? c->job.plan.coll[c->cur].source : "";
+    const char *src = i < c->job.plan.n ? c->job.plan.coll[i].source : "";
     if (p->phase == VMIG_PHASE_COPYING) {
         if (p->eta_s >= 0) snprintf(left, sizeof left, ", about %.0f s left", p->eta_s);
         snprintf(line, sizeof line,
@@ -200,16 +201,18 @@ static void note_progress(struct runctx *c, const struct vmig_progress *p)
 static void note_tick(struct runctx *c)
 {
     struct vmig_progress p;
+    size_t i = 0;
     int due = 0;
     uint64_t now = vmig_now_ms();
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->mu); /* the monitor's copy of what the engine's threads last said */
     if (c->note_phase >= 0 && c->note_phase != VMIG_PHASE_DONE && now - c->note_ms >= NOTE_MS) {
         due = 1;
         c->note_ms = now;
         p = c->note;
+        i = c->note_cur;
     }
     pthread_mutex_unlock(&c->mu);
-    if (due && !vmig_run_cancelled(&c->ctx)) note_progress(c, &p);
+    if (due && !vmig_run_cancelled(&c->ctx)) note_progress(c, i, &p);
 }
 
 static void *monitor_main(void *arg)
@@ -271,7 +274,7 @@ static void hook_progress(void *ud, const struct vmig_progress *p)
         c->note_ms = now;
     }
     pthread_mutex_unlock(&c->mu);
-    if (entered) note_phase(c, p);
+    if (entered) note_phase(c, c->cur, p);
     if (write)
         c->s->vt->coll_progress(c->s, c->id, c->cur, p->phase, p->total, p->read, p->written,
                                 p->bytes, p->points_per_s, NULL);
@@ -291,12 +294,10 @@ static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *
     else vmig_buf_addf(&ln, ",\"id\":\"%s\",\"reason\":", idt);
     vmig_buf_add_json_str(&ln, reason);
     vmig_buf_adds(&ln, "}\n");
-    pthread_mutex_lock(&c->mu);
-    if (c->rejects) {
+    if (c->rejects) { /* one fputs per line: stdio locks the stream, lines never interleave */
         fputs(ln.p, c->rejects);
         fflush(c->rejects);
     }
-    pthread_mutex_unlock(&c->mu);
     vmig_buf_release(&ln);
     snprintf(line, sizeof line, "point %s rejected: %s", idt, reason);
     vmig_runner_log(c, VMIG_LOG_WARN, coll, idt, line);
@@ -306,10 +307,8 @@ static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *
 static void runctx_release(struct runctx *c)
 {
     free(c->remake);
-    if (c->src_secret) sodium_memzero(c->src_secret, strlen(c->src_secret));
-    if (c->dst_secret) sodium_memzero(c->dst_secret, strlen(c->dst_secret));
-    free(c->src_secret);
-    free(c->dst_secret);
+    vmig_job_secret_free(c->src_secret);
+    vmig_job_secret_free(c->dst_secret);
     if (c->rejects) fclose(c->rejects);
     vmig_job_release(&c->job);
     pthread_mutex_destroy(&c->mu);
@@ -516,7 +515,7 @@ enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m
     struct vmig_err first;
     vmig_err_clear(&first);
     enum vmig_job_status final;
-    rc = vmig_runner_reserve(&c, err);
+    rc = vmig_runner_reserve(&c, m, err);
     if (!rc) rc = vmig_runner_prepare(&c, m, err);
     if (rc) {
         first = *err;

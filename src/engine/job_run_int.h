@@ -25,7 +25,7 @@ struct runctx {
     struct vmig_run_ctx ctx;       /* the engine's cancel flag and log sink */
     int by_host;                   /* cancel came from ro->cancel (monitor thread) */
     size_t cur;                    /* collection being run */
-    pthread_mutex_t mu;            /* progress throttle, rejects file */
+    pthread_mutex_t mu;            /* progress throttle, the notes below */
     uint64_t last_progress;
     enum vmig_coll_phase last_phase;
     FILE *rejects;
@@ -72,7 +72,7 @@ enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m
 /* job_prepare.c: may mode m take a job in this state; reserve the job's target
  * collections; set which collections run in mode m (and make anew what changed). */
 int vmig_runner_claimable(const struct vmig_job *j, enum mode m);
-enum vmig_code vmig_runner_reserve(struct runctx *c, struct vmig_err *err);
+enum vmig_code vmig_runner_reserve(struct runctx *c, enum mode m, struct vmig_err *err);
 enum vmig_code vmig_runner_prepare(struct runctx *c, enum mode m, struct vmig_err *err);
 
 #endif

@@ -36,12 +36,9 @@ static void split(const struct vmig_plan *plan, struct vmig_plan *run,
             struct vmig_job_refusal *f = &out->refused[out->nrefused++];
             snprintf(f->source, sizeof f->source, "%s", pc->source);
             snprintf(f->target, sizeof f->target, "%s", pc->target);
-            f->code = pc->refusal.code;
-            snprintf(f->message, sizeof f->message, "%s",
-                     pc->refusal.msg[0] ? pc->refusal.msg : vmig_strerror(pc->refusal.code));
-            snprintf(f->field, sizeof f->field, "%s", pc->refusal.field);
-            f->fix = pc->refusal.fix;
-            snprintf(f->fix_arg, sizeof f->fix_arg, "%s", pc->refusal.fix_arg);
+            f->err = pc->refusal;
+            if (!f->err.msg[0])
+                snprintf(f->err.msg, sizeof f->err.msg, "%s", vmig_strerror(f->err.code));
             continue;
         }
         run->coll[run->n++] = *pc;
@@ -60,6 +57,8 @@ void vmig_job_plan_made_by(struct vmig_store *s, const struct vmig_endpoint *dst
 {
     const char *url = dst && dst->url ? dst->url : "";
     const char *db = dst && dst->db && dst->db[0] ? dst->db : "default";
+    struct vmig_job j; /* the last holder's job, loaded once for its collections */
+    int loaded = 0;
     for (size_t i = 0; s && i < plan->n; i++) {
         struct vmig_err *f = &plan->coll[i].refusal;
         const char *target = plan->coll[i].target;
@@ -68,18 +67,19 @@ void vmig_job_plan_made_by(struct vmig_store *s, const struct vmig_endpoint *dst
         struct vmig_err e;
         vmig_err_clear(&e);
         if (s->vt->target_holder(s, url, db, target, holder, &e) || !holder[0]) continue;
-        struct vmig_job j;
-        if (vmig_job_get(s, holder, &j, &e)) continue;
+        if (!loaded || strcmp(j.id, holder) != 0) {
+            if (loaded) vmig_job_release(&j);
+            loaded = vmig_job_get(s, holder, &j, &e) == VMIG_OK;
+            if (!loaded) continue;
+        }
         for (size_t k = 0; k < j.ncolls; k++) {
             if (strcmp(j.coll[k].target, target) != 0 || !j.coll[k].state.created) continue;
-            size_t n = strlen(f->msg);
-            snprintf(f->msg + n, sizeof f->msg - n, "; job %s (%s) created it", holder,
-                     vmig_job_status_label(j.status));
+            vmig_err_suffix(f, "; job %s (%s) created it", holder, vmig_job_status_label(j.status));
             vmig_err_fix(f, VMIG_FIX_JOB, holder);
             break;
         }
-        vmig_job_release(&j);
     }
+    if (loaded) vmig_job_release(&j);
 }
 
 enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_request *req,
@@ -103,9 +103,8 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
     if (!run.n) {
         out->none_runnable = 1;
         if (out->nrefused) {
-            rc = vmig_err_set(err, out->refused[0].code, "%s", out->refused[0].message);
-            vmig_err_at(err, out->refused[0].source, NULL, out->refused[0].field);
-            vmig_err_fix(err, out->refused[0].fix, out->refused[0].fix_arg);
+            *err = out->refused[0].err;
+            rc = err->code;
         }
         else
             rc = vmig_err_set(err, VMIG_E_USAGE, "%s",

@@ -5,7 +5,7 @@
  * flags would not know them). The job's endpoints and stored (or given) secrets are
  * used; nothing is written to the store: the answer is for showing only.
  */
-#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +20,6 @@ void vmig_job_verified_release(struct vmig_job_verified *v)
 {
     free(v->coll);
     memset(v, 0, sizeof *v);
-}
-
-static void wipe(char *secret)
-{
-    if (!secret) return;
-    sodium_memzero(secret, strlen(secret));
-    free(secret);
 }
 
 enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char *src_secret,
@@ -61,8 +54,8 @@ enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char 
     }
     rc = first;
 out:
-    wipe(ssec);
-    wipe(dsec);
+    vmig_job_secret_free(ssec);
+    vmig_job_secret_free(dsec);
     vmig_job_release(&j);
     return rc;
 }

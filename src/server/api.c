@@ -55,6 +55,18 @@ int api_status_of(enum vmig_code code)
     }
 }
 
+json_t *api_msg_json(const struct api_req *r, const char *msg)
+{
+    struct vmig_buf b = VMIG_BUF_INIT;
+    vmig_buf_adds(&b, msg);
+    for (size_t i = 0; i < r->nsecrets; i++)
+        vmig_redact_secret(&b, r->secrets[i]);
+    vmig_redact_userinfo(&b);
+    json_t *j = json_string(b.p);
+    vmig_buf_release(&b);
+    return j ? j : json_string("(message not UTF-8)");
+}
+
 /* The error reply; facts (may be NULL) adds the error's subject as "collection",
  * "point" and "field" members, each only when set. */
 static void error_reply(const struct api_req *r, struct api_resp *out, int status, const char *code,
@@ -62,9 +74,7 @@ static void error_reply(const struct api_req *r, struct api_resp *out, int statu
 {
     struct vmig_buf b = VMIG_BUF_INIT;
     vmig_buf_vaddf(&b, fmt, ap);
-    for (size_t i = 0; i < r->nsecrets; i++) vmig_redact_secret(&b, r->secrets[i]);
-    vmig_redact_userinfo(&b);
-    json_t *e = json_pack("{s:s,s:s}", "code", code, "message", b.p);
+    json_t *e = json_pack("{s:s,s:o}", "code", code, "message", api_msg_json(r, b.p));
     if (facts && facts->coll[0]) json_object_set_new(e, "collection", json_string(facts->coll));
     if (facts && facts->point[0]) json_object_set_new(e, "point", json_string(facts->point));
     if (facts && facts->field[0]) json_object_set_new(e, "field", json_string(facts->field));

@@ -91,6 +91,37 @@ json_t *api_get_obj(const struct api_req *r, struct api_resp *out, const char *k
 
 /* Fill ep from body[side] ({"url","api_key"|"token","db","ca_file","insecure"}); the
  * strings stay borrowed from the body. The secret is remembered for redaction. */
+/* body[side].api_key (source) or .token (target): checked (it is sent as a header) and
+ * remembered for redaction. */
+static int get_secret(struct api_req *r, struct api_resp *out, json_t *o, const char *side,
+                      const char **v)
+{
+    char path[16];
+    snprintf(path, sizeof path, "%s.", side);
+    const char *field = strcmp(side, "target") == 0 ? "token" : "api_key";
+    if (api_get_str(r, out, o, path, field, v)) return -1;
+    if (vmig_secret_has_control(*v)) { /* would be sent as a header: injection */
+        api_error(r, out, 400, "usage",
+                  "%s.%s contains a control character (CR, LF, tab or another byte below "
+                  "0x20 or 0x7f); give the key exactly, without line breaks",
+                  side, field);
+        return -1;
+    }
+    if (*v && **v && r->nsecrets < SRV_MAX_SECRETS) r->secrets[r->nsecrets++] = *v;
+    return 0;
+}
+
+int api_get_secrets(struct api_req *r, struct api_resp *out, const char **src, const char **dst)
+{
+    int bad;
+    *src = *dst = NULL;
+    json_t *so = api_get_obj(r, out, "source", &bad);
+    if (bad) return -1;
+    json_t *to = api_get_obj(r, out, "target", &bad);
+    if (bad) return -1;
+    return get_secret(r, out, so, "source", src) || get_secret(r, out, to, "target", dst) ? -1 : 0;
+}
+
 int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
                      struct vmig_endpoint *ep)
 {
@@ -105,17 +136,7 @@ int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
         return -1;
     }
     snprintf(path, sizeof path, "%s.", side);
-    const char *secret_field = target ? "token" : "api_key";
-    if (api_get_str(r, out, o, path, secret_field, &ep->secret)) return -1;
-    if (vmig_secret_has_control(ep->secret)) { /* would be sent as a header: injection */
-        api_error(r, out, 400, "usage",
-                  "%s.%s contains a control character (CR, LF, tab or another byte below "
-                  "0x20 or 0x7f); give the key exactly, without line breaks",
-                  side, secret_field);
-        return -1;
-    }
-    if (ep->secret && *ep->secret && r->nsecrets < SRV_MAX_SECRETS)
-        r->secrets[r->nsecrets++] = ep->secret;
+    if (get_secret(r, out, o, side, &ep->secret)) return -1;
     if (api_get_str(r, out, o, path, "url", &ep->url) ||
         api_get_str(r, out, o, path, "ca_file", &ep->ca_file) ||
         api_get_bool(r, out, o, path, "insecure", &ep->insecure))
@@ -134,7 +155,7 @@ int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
     /* credentials inside the URL would be stored with a job and echoed in messages */
     if (vmig_url_has_credentials(ep->url)) {
         api_error(r, out, 400, "usage", "%s.url must not contain credentials: give them as %s.%s",
-                  side, side, secret_field);
+                  side, side, target ? "token" : "api_key");
         return -1;
     }
     if (ep->secret && !*ep->secret) ep->secret = NULL;

@@ -16,6 +16,8 @@ void api_resp_text(struct api_resp *out, int status, char *text);
 void api_resp_obj(struct api_resp *out, int status, json_t *o);
 void api_lib_error(const struct api_req *r, struct api_resp *out, const struct vmig_err *e,
                    const char *side);
+/* A message of a 200 answer (a verdict's error): redacted as error answers are. */
+json_t *api_msg_json(const struct api_req *r, const char *msg);
 /* An error answer with the facts of facts (collection, point, field, fix; may be NULL). */
 void api_error_facts(const struct api_req *r, struct api_resp *out, int status, const char *code,
                      const struct vmig_err *facts, const char *fmt, ...)
@@ -32,6 +34,8 @@ int api_get_int(const struct api_req *r, struct api_resp *out, json_t *o, const 
                 const char *key, int lo, int hi, int *v);
 int api_get_ranged(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
                    const char *key, int lo, int hi, int *v);
+/* The optional run secrets of a job action: body.source.api_key, body.target.token. */
+int api_get_secrets(struct api_req *r, struct api_resp *out, const char **src, const char **dst);
 json_t *api_get_obj(const struct api_req *r, struct api_resp *out, const char *key, int *bad);
 int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
                      struct vmig_endpoint *ep);

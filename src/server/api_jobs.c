@@ -157,16 +157,14 @@ void api_jobs_create(struct api_req *r, struct api_resp *out)
     }
     json_t *refused = json_array(), *held = json_array();
     for (size_t i = 0; i < sub.nrefused; i++) {
-        json_t *rj =
-            json_pack("{s:s,s:s,s:s}", "source", sub.refused[i].source, "code",
-                      vmig_code_json_name(sub.refused[i].code), "message", sub.refused[i].message);
-        if (sub.refused[i].field[0])
-            json_object_set_new(rj, "field", json_string(sub.refused[i].field));
-        if (sub.refused[i].fix) {
-            json_object_set_new(rj, "fix", json_string(vmig_fix_name(sub.refused[i].fix)));
-            json_object_set_new(rj, "hint", json_string(vmig_fix_hint(sub.refused[i].fix)));
-            if (sub.refused[i].fix_arg[0])
-                json_object_set_new(rj, "fix_arg", json_string(sub.refused[i].fix_arg));
+        const struct vmig_err *e = &sub.refused[i].err;
+        json_t *rj = json_pack("{s:s,s:s,s:s}", "source", sub.refused[i].source, "code",
+                               vmig_code_json_name(e->code), "message", e->msg);
+        if (e->field[0]) json_object_set_new(rj, "field", json_string(e->field));
+        if (e->fix) {
+            json_object_set_new(rj, "fix", json_string(vmig_fix_name(e->fix)));
+            json_object_set_new(rj, "hint", json_string(vmig_fix_hint(e->fix)));
+            if (e->fix_arg[0]) json_object_set_new(rj, "fix_arg", json_string(e->fix_arg));
         }
         json_array_append_new(refused, rj);
     }
@@ -405,21 +403,10 @@ void api_job_run(struct api_req *r, struct api_resp *out, const char *id, enum v
     int orphaned = j.orphaned;
     vmig_job_release(&j);
     /* optional secrets for jobs created with store_secrets false (or rotated keys) */
-    const char *src_secret = NULL, *dst_secret = NULL;
+    const char *src_secret, *dst_secret;
     struct retry_body rb;
     memset(&rb, 0, sizeof rb);
-    int bad;
-    json_t *so = api_get_obj(r, out, "source", &bad);
-    if (bad) return;
-    json_t *to = api_get_obj(r, out, "target", &bad);
-    if (bad) return;
-    if (api_get_str(r, out, so, "source.", "api_key", &src_secret) ||
-        api_get_str(r, out, to, "target.", "token", &dst_secret))
-        return;
-    if (src_secret && *src_secret && r->nsecrets < SRV_MAX_SECRETS)
-        r->secrets[r->nsecrets++] = src_secret;
-    if (dst_secret && *dst_secret && r->nsecrets < SRV_MAX_SECRETS)
-        r->secrets[r->nsecrets++] = dst_secret;
+    if (api_get_secrets(r, out, &src_secret, &dst_secret)) return;
     if (act == VMIG_JOB_RETRY && retry_body(r, out, &rb)) {
         retry_body_release(&rb);
         return;
@@ -457,20 +444,11 @@ void api_job_run(struct api_req *r, struct api_resp *out, const char *id, enum v
  * read the job answers as an error. */
 void api_job_verify(struct api_req *r, struct api_resp *out, const char *id)
 {
-    const char *src_secret = NULL, *dst_secret = NULL;
-    int bad, sample = -1;
-    json_t *so = api_get_obj(r, out, "source", &bad);
-    if (bad) return;
-    json_t *to = api_get_obj(r, out, "target", &bad);
-    if (bad) return;
-    if (api_get_str(r, out, so, "source.", "api_key", &src_secret) ||
-        api_get_str(r, out, to, "target.", "token", &dst_secret) ||
+    const char *src_secret, *dst_secret;
+    int sample = -1;
+    if (api_get_secrets(r, out, &src_secret, &dst_secret) ||
         api_get_int(r, out, r->body, "", "sample", VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX, &sample))
         return;
-    if (src_secret && *src_secret && r->nsecrets < SRV_MAX_SECRETS)
-        r->secrets[r->nsecrets++] = src_secret;
-    if (dst_secret && *dst_secret && r->nsecrets < SRV_MAX_SECRETS)
-        r->secrets[r->nsecrets++] = dst_secret;
     struct vmig_job_verified v;
     struct vmig_err err;
     vmig_err_clear(&err);
@@ -493,7 +471,7 @@ void api_job_verify(struct api_req *r, struct api_resp *out, const char *id)
                          "sampled", (json_int_t)vr->sampled, "missing", (json_int_t)vr->missing,
                          "vector_diffs", (json_int_t)vr->vector_diffs, "payload_diffs",
                          (json_int_t)vr->payload_diffs, "error",
-                         c->code ? json_string(c->err.msg) : json_null()));
+                         c->code ? api_msg_json(r, c->err.msg) : json_null()));
     }
     size_t n = v.n;
     vmig_job_verified_release(&v);

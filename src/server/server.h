@@ -47,7 +47,7 @@ struct srv_runner {
     char id[VMIG_JOB_ID_MAX];
     enum vmig_job_action action;
     char *src_secret, *dst_secret; /* owned, wiped when freed; NULL = stored ones */
-    struct vmig_job_retry_opts ch; /* owned copy (srv_retry_copy) */
+    struct vmig_job_retry_opts ch; /* owned copy (srv_run_job copies, runner_free frees) */
     struct srv *srv;
 };
 

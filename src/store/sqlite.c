@@ -50,6 +50,14 @@ enum {
     Q_COUNT
 };
 
+/* A job's run time: the run that ends (the job is IN_PROGRESS with a claim time) adds
+ * its length up to end, never negative; a died run ends at its last heartbeat. One
+ * fold for the claim (of an orphan), the finish and the cancel of an orphan. */
+#define RUN_ADD(end)                                                                         \
+    " run_ms = run_ms + CASE WHEN status = 'IN_PROGRESS' AND run_started_ms IS NOT NULL"    \
+    " THEN MAX(0, " end " - run_started_ms) ELSE 0 END"
+#define RUN_DIED "COALESCE(heartbeat_ms, run_started_ms)"
+
 static const char *const sql_text[Q_COUNT] = {
     [Q_INSERT_JOB] =
         "INSERT INTO jobs (id, created_ms, status, src_url, src_ca_file, src_insecure, dst_url,"
@@ -74,19 +82,15 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SECRETS] = "SELECT src_secret, dst_secret FROM jobs WHERE id = ?1",
     [Q_CLAIM] = "UPDATE jobs SET status = 'IN_PROGRESS', owner_host = ?1, owner_pid = ?2,"
                 " heartbeat_ms = ?3, started_ms = COALESCE(started_ms, ?3), finished_ms = NULL,"
-                /* a died run counts until its last heartbeat */
-                " run_ms = run_ms + CASE WHEN status = 'IN_PROGRESS' AND run_started_ms IS NOT"
-                " NULL THEN MAX(0, COALESCE(heartbeat_ms, run_started_ms) - run_started_ms)"
-                " ELSE 0 END, run_started_ms = ?3,"
+                RUN_ADD(RUN_DIED) ", run_started_ms = ?3," /* a died run, to its heartbeat */
                 " cancel_requested = 0, error = NULL WHERE id = ?4 AND status = ?5 AND"
                 " COALESCE(owner_pid, 0) = ?6 AND COALESCE(heartbeat_ms, 0) = ?7",
     [Q_HEARTBEAT] = "UPDATE jobs SET heartbeat_ms = ?2 WHERE id = ?1",
     [Q_CANCEL_FLAG] = "SELECT cancel_requested FROM jobs WHERE id = ?1",
-    [Q_FINISH] = "UPDATE jobs SET status = ?2, error = ?3, finished_ms = ?4,"
-                 " run_ms = run_ms + CASE WHEN status = 'IN_PROGRESS' AND run_started_ms IS NOT"
-                 " NULL THEN MAX(0, ?4 - run_started_ms) ELSE 0 END, run_started_ms = NULL,"
-                 " cancel_requested = 0 WHERE id = ?1",
-    [Q_CANCEL_CAS] = "UPDATE jobs SET status = 'CANCELLED', finished_ms = ?2, cancel_requested = 0"
+    [Q_FINISH] = "UPDATE jobs SET status = ?2, error = ?3, finished_ms = ?4," RUN_ADD("?5")
+                 ", run_started_ms = NULL, cancel_requested = 0 WHERE id = ?1",
+    [Q_CANCEL_CAS] = "UPDATE jobs SET status = 'CANCELLED', finished_ms = ?2, cancel_requested = 0,"
+                     RUN_ADD(RUN_DIED) ", run_started_ms = NULL"
                      " WHERE id = ?1 AND status = ?3 AND COALESCE(owner_pid, 0) = ?4 AND"
                      " COALESCE(heartbeat_ms, 0) = ?5",
     [Q_CANCEL_REQ] =
@@ -621,6 +625,7 @@ static enum vmig_code sq_job_finish(struct vmig_store *st, const char *id,
     bind_text(q, 3, error && *error ? error : NULL);
     if (jst == VMIG_JOB_PENDING || jst == VMIG_JOB_IN_PROGRESS) sqlite3_bind_null(q, 4);
     else sqlite3_bind_int64(q, 4, now_ms);
+    sqlite3_bind_int64(q, 5, now_ms); /* the run ends now, whatever the job's state after it */
     rc = step_done(s, q, err, "finish a job");
 out:
     pthread_mutex_unlock(&s->mu);
@@ -757,29 +762,34 @@ static enum vmig_code sq_coll_target(struct vmig_store *st, const char *id, size
     return sq_coll_text(st, Q_COLL_TARGET, id, idx, target, err);
 }
 
-static enum vmig_code sq_target_holder(struct vmig_store *st, const char *endpoint,
-                                      const char *db, const char *name,
-                                      char holder[VMIG_JOB_ID_MAX], struct vmig_err *err)
+/* The job that last reserved (endpoint, db, name), "" = none; s->mu is held. */
+static enum vmig_code read_holder(struct sqlite_store *s, const char *endpoint, const char *db,
+                                  const char *name, char holder[VMIG_JOB_ID_MAX],
+                                  struct vmig_err *err)
 {
-    struct sqlite_store *s = SS(st);
-    enum vmig_code rc = VMIG_OK;
     holder[0] = 0;
-    pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = stmt(s, Q_LEASE_HOLDER, err);
-    if (!q) {
-        rc = VMIG_E_IO;
-        goto out;
-    }
+    if (!q) return VMIG_E_IO;
     bind_text(q, 1, endpoint);
     bind_text(q, 2, db);
     bind_text(q, 3, name);
+    enum vmig_code rc = VMIG_OK;
     int r = sqlite3_step(q);
     if (r == SQLITE_ROW && sqlite3_column_text(q, 0))
         snprintf(holder, VMIG_JOB_ID_MAX, "%s", (const char *)sqlite3_column_text(q, 0));
     else if (r != SQLITE_DONE && r != SQLITE_ROW)
         rc = db_err(s, err, "read a target reservation");
     sqlite3_reset(q);
-out:
+    return rc;
+}
+
+static enum vmig_code sq_target_holder(struct vmig_store *st, const char *endpoint,
+                                      const char *db, const char *name,
+                                      char holder[VMIG_JOB_ID_MAX], struct vmig_err *err)
+{
+    struct sqlite_store *s = SS(st);
+    pthread_mutex_lock(&s->mu);
+    enum vmig_code rc = read_holder(s, endpoint, db, name, holder, err);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -914,17 +924,8 @@ static enum vmig_code sq_target_reserve(struct vmig_store *st, const char *id, c
     sqlite3_bind_int64(q, 5, now_ms);
     rc = step_done(s, q, err, "reserve a target collection");
     if (rc) goto out;
-    q = stmt(s, Q_LEASE_HOLDER, err);
-    if (!q) {
-        rc = VMIG_E_IO;
-        goto out;
-    }
-    bind_text(q, 1, endpoint);
-    bind_text(q, 2, db);
-    bind_text(q, 3, name);
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        snprintf(holder, VMIG_JOB_ID_MAX, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_reset(q);
+    rc = read_holder(s, endpoint, db, name, holder, err);
+    if (rc) goto out;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         rc = db_err(s, err, "commit a target reservation");
         goto out;

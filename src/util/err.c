@@ -75,6 +75,17 @@ void vmig_err_prefix(struct vmig_err *err, const char *fmt, ...)
     snprintf(err->msg, sizeof err->msg, "%s%s", pre, old);
 }
 
+void vmig_err_suffix(struct vmig_err *err, const char *fmt, ...)
+{
+    if (!err) return;
+    if (!err->msg[0]) snprintf(err->msg, sizeof err->msg, "%s", vmig_strerror(err->code));
+    size_t len = strlen(err->msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + len, sizeof err->msg - len, fmt, ap);
+    va_end(ap);
+}
+
 void vmig_err_at(struct vmig_err *err, const char *coll, const char *point, const char *field)
 {
     if (!err) return;

@@ -68,9 +68,7 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     if (out_of_attempts || out_of_time || cancelled) {
         if (!cancelled && err && r->attempt > 1) {
             /* the failure's own words first: what could not be reached and why */
-            size_t len = strlen(err->msg);
-            snprintf(err->msg + len, sizeof err->msg - len, "; tried %d times in %.1f s",
-                     r->attempt, (double)spent / 1000.0);
+            vmig_err_suffix(err, "; tried %d times in %.1f s", r->attempt, (double)spent / 1000.0);
         }
         return 0;
     }

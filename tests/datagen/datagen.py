@@ -45,6 +45,8 @@ SHAPES = {
     "ids_big": dict(vectors=D(8, "Euclid"), n=300, ids="big", payload="small"),
     "payload_rich": dict(vectors=D(8, "Dot"), n=100, ids="int", payload="rich"),
     "payload_nulls": dict(vectors=D(8, "Dot"), n=100, ids="int", payload="nulls"),
+    # payload keys named like the Milvus schema's fields ("id", "vector"): the conflict policy
+    "payload_conflict": dict(vectors=D(4, "Dot"), n=40, ids="int", payload="conflict"),
     "payload_big": dict(vectors=D(8, "Dot"), n=20, ids="int", payload="big"),
     "empty": dict(vectors=D(8, "Cosine"), n=0, ids="int", payload="small"),
     "paging_100k": dict(vectors=D(8, "Euclid"), n=100_000, ids="int", payload="small"),
@@ -162,7 +164,8 @@ def _big_payload(i, rng):
 
 
 PAYLOADS = {"mixed": _mixed_payload, "rich": _rich_payload, "nulls": _nulls_payload,
-            "big": _big_payload, "small": lambda i, rng: {"i": int(i), "g": int(i % 7)}}
+            "big": _big_payload,
+            "conflict": lambda i, rng: {"id": f"p{i}", "vector": int(i), "k": int(i)}, "small": lambda i, rng: {"i": int(i), "g": int(i % 7)}}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,6 +49,21 @@ def source_points(qc, coll):
             return out
 
 
+def fresh_source(qc, mc, shape, n=None, name=None):
+    """(Re)generate a shape's source collection and drop any target of the same name."""
+    from tests.datagen import datagen
+    coll = datagen.generate(qc, shape, n=n, name=name)
+    if mc.has_collection(coll):
+        mc.drop_collection(coll)
+    return coll
+
+
+def strong_count(mc, coll):
+    """count(*) of a Milvus collection read with Strong consistency (every write seen)."""
+    return mc.query(coll, filter="", output_fields=["count(*)"],
+                    consistency_level="Strong")[0]["count(*)"]
+
+
 def target_rows(mc, coll, pk="id"):
     """All rows of a Milvus collection through pymilvus, as a list (duplicates kept)."""
     rows = []

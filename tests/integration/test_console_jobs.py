@@ -18,21 +18,15 @@ import subprocess
 import pytest
 import requests
 
-from tests.datagen import datagen
 from tests.harness.gates import SourceGate
-from tests.integration.checks import REPO, compare
+from tests.integration.checks import REPO, compare, fresh_source, strong_count
 from tests.integration.test_console_browser import CHROMIUM, _require
 from tests.integration.test_http_api import Serve, wait_job
+from tests.integration.test_jobs import ONE
 
 pytestmark = pytest.mark.targets("milvus23")
 
-ONE = {"": ("vector", "dense")}
 TIMEOUT_S = 1200
-
-
-def count(mc, coll):
-    return mc.query(coll, filter="", output_fields=["count(*)"],
-                    consistency_level="Strong")[0]["count(*)"]
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +51,13 @@ class Api:
         return requests.request(method, self.srv.url + "/api/v1" + path, timeout=300, **kw)
 
 
-def fresh(qc, mc, shape, name, n=None):
-    coll = datagen.generate(qc, shape, n=n, name=name)
-    if mc.has_collection(coll):
-        mc.drop_collection(coll)
-    return coll
-
-
 def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, milvus, qdrant_client,
                                                               milvus_client):
     _require()
     qc, mc = qdrant_client, milvus_client
-    sibling = fresh(qc, mc, "ids_int", "cj_sibling")
-    nulls = fresh(qc, mc, "payload_nulls", "cj_nulls")
-    slow = fresh(qc, mc, "paging_100k", "cj_slow", n=20_000)
+    sibling = fresh_source(qc, mc, "ids_int", name="cj_sibling")
+    nulls = fresh_source(qc, mc, "payload_nulls", name="cj_nulls")
+    slow = fresh_source(qc, mc, "paging_100k", name="cj_slow", n=20_000)
     n_sib = qc.count(sibling, exact=True).count
     n_nulls = qc.count(nulls, exact=True).count
 
@@ -84,7 +71,7 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
     assert j["status"] == "FAILED", j
     assert st[sibling]["status"] == "SUCCESSFUL" and st[nulls]["status"] == "FAILED", st
     assert st[nulls]["error_fix"] == "null_values", st[nulls]
-    assert count(mc, sibling) == n_sib
+    assert strong_count(mc, sibling) == n_sib
     sib_done = st[sibling]["finished_ms"]
 
     # POST /jobs/{id}/verify ("Verify again") lands with the CLI's verify --job: a GET on a
@@ -131,8 +118,8 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
     assert j["status"] == "SUCCESSFUL", j
     assert st[nulls]["state"]["nulls_dropped"] > 0, st[nulls]["state"]
     assert st[sibling]["finished_ms"] == sib_done  # the sibling was not run again
-    assert count(mc, sibling) == n_sib, "the sibling's rows were written twice"
-    assert count(mc, nulls) == n_nulls
+    assert strong_count(mc, sibling) == n_sib, "the sibling's rows were written twice"
+    assert strong_count(mc, nulls) == n_nulls
     compare(qc, mc, sibling, sibling, ONE)
     compare(qc, mc, nulls, nulls, ONE, drop_nulls=True)
     plan = {c["source"]: c for c in j["plan"]["collections"]}
@@ -141,5 +128,5 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
     # the cancelled job: cancelled for real, before its copy could end
     j = wait_job(Api(stack), slow_jid)
     assert j["status"] == "CANCELLED", j
-    assert count(mc, slow) < qc.count(slow, exact=True).count
+    assert strong_count(mc, slow) < qc.count(slow, exact=True).count
 

@@ -26,7 +26,7 @@ import pytest
 from tests.browser.stack import VmigrateServe
 from tests.datagen import datagen
 from tests.harness.servers import free_port
-from tests.integration.checks import compare, target_rows
+from tests.integration.checks import compare, strong_count, target_rows
 from tests.integration.test_console_browser import CHROMIUM, REPO, _require
 
 LITE_ONLY = pytest.mark.targets("lite")  # five vector fields in one collection (2.3 holds one)
@@ -41,14 +41,7 @@ def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_fac
                      ("payload_big", None), ("ids_int", 80), ("uint8", 40)]:
         datagen.generate(qdrant_client, shape, n=n)
     # payload keys equal to the schema's field names ("id", "vector"): the conflict policy
-    from qdrant_client import models
-    if qdrant_client.collection_exists("wiz_conflict"):  # the Qdrant server serves both targets
-        qdrant_client.delete_collection("wiz_conflict")
-    qdrant_client.create_collection(
-        "wiz_conflict", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
-    qdrant_client.upsert("wiz_conflict", [
-        models.PointStruct(id=i, vector=[0.5 * i, 1.0, 2.0, 3.0],
-                           payload={"id": f"p{i}", "vector": i, "k": i}) for i in range(1, 11)])
+    datagen.generate(qdrant_client, "payload_conflict", n=10, name="wiz_conflict")
     # taken names: the source's own name (refused when planned) and one the user picks later
     for name in ("dg_single_cosine_768", "wiz_taken"):
         milvus_client.create_collection(name, dimension=8)
@@ -113,7 +106,7 @@ def test_exists_then_renamed(env):
                    {"": ("vector", "dense")}) == 60
     # the collections that existed are untouched, and nothing went under the first new name
     for name in ("dg_single_cosine_768", "wiz_taken"):
-        assert target_rows(env.mc, name) == [], name
+        assert strong_count(env.mc, name) == 0, name
     assert not env.mc.has_collection("wiz_fresh")
 
 
@@ -141,7 +134,7 @@ def test_target_created_while_reviewing(env):
     assert sorted(c["target"] for c in job["collections"]) == ["wiz_late_2", "wiz_sibling"]
     assert compare(env.qc, env.mc, "dg_ids_int", "wiz_late_2", {"": ("vector", "dense")}) == 80
     assert compare(env.qc, env.mc, "dg_uint8", "wiz_sibling", {"": ("vector", "dense")}) == 40
-    assert target_rows(env.mc, "wiz_late") == []  # created behind the console's back, untouched
+    assert strong_count(env.mc, "wiz_late") == 0  # created behind the console's back, untouched
 
 
 def test_jobs_api_rejects_must_be_absolute(env):

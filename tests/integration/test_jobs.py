@@ -36,7 +36,8 @@ import pytest
 from tests.datagen import datagen
 from tests.harness.gates import HoldingLedgerProxy, SourceGate
 from tests.harness.milvus_proxy import MilvusLedgerProxy
-from tests.integration.checks import compare, first_null_path, null_paths, run_vmigrate
+from tests.integration.checks import (compare, first_null_path, fresh_source, null_paths,
+                                      run_vmigrate)
 
 PAGE = 500  # small pages: many checkpoints, many moments to be killed at
 ONE = {"": ("vector", "dense")}
@@ -138,10 +139,7 @@ def kill(p):
 
 def fresh(env, shape, n=None, name=None):
     """(Re)generate a source collection and drop any target of the same name."""
-    coll = datagen.generate(env.qc, shape, n=n, name=name)
-    if env.mc.has_collection(coll):
-        env.mc.drop_collection(coll)
-    return coll
+    return fresh_source(env.qc, env.mc, shape, n=n, name=name)
 
 
 def wait_milvus_healthy(env, timeout=WAIT_S):

@@ -340,6 +340,59 @@ static void claim_cancel_orphan(void **state)
 
 /* ---- state JSON ------------------------------------------------------------------------ */
 
+/* A job's run time (migration 004): each run adds its length, a requeue to PENDING too
+ * (the worker's stop), a died run counts until its last heartbeat, time between runs
+ * never counts. */
+static void run_time_folds(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 1);
+    char id[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    struct vmig_job j;
+    int got = 0;
+    struct vmig_store_expect ex = {VMIG_JOB_PENDING, 0, 0};
+    assert_int_equal(s->vt->job_claim(s, id, &ex, "h", 7, 1000, &got, &err), VMIG_OK);
+    assert_int_equal(got, 1);
+    /* the worker stops: back to PENDING after 250 ms of running */
+    assert_int_equal(s->vt->job_finish(s, id, VMIG_JOB_PENDING, NULL, 1250, &err), VMIG_OK);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.status, VMIG_JOB_PENDING);
+    assert_int_equal(j.run_ms, 250);
+    assert_int_equal(j.run_started_ms, 0);
+    /* 10 s later a second run of 500 ms ends FAILED */
+    struct vmig_store_expect ex2 = {VMIG_JOB_PENDING, j.owner_pid, j.heartbeat_ms};
+    vmig_job_release(&j);
+    assert_int_equal(s->vt->job_claim(s, id, &ex2, "h", 7, 11250, &got, &err), VMIG_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(s->vt->job_finish(s, id, VMIG_JOB_FAILED, "x", 11750, &err), VMIG_OK);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.run_ms, 750);
+    vmig_job_release(&j);
+    /* a third run dies; its heartbeat was at +300 ms; a claim of the orphan counts that */
+    struct vmig_store_expect fx3 = {VMIG_JOB_FAILED, 7, 0};
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    fx3.heartbeat_ms = j.heartbeat_ms;
+    vmig_job_release(&j);
+    assert_int_equal(s->vt->job_claim(s, id, &fx3, "h", 8, 20000, &got, &err), VMIG_OK);
+    assert_int_equal(got, 1);
+    int req = 0;
+    assert_int_equal(s->vt->job_heartbeat(s, id, 20300, &req, &err), VMIG_OK);
+    struct vmig_store_expect ex4 = {VMIG_JOB_IN_PROGRESS, 8, 20300};
+    assert_int_equal(s->vt->job_claim(s, id, &ex4, "h", 9, 90000, &got, &err), VMIG_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.run_ms, 1050);
+    assert_int_equal(j.run_started_ms, 90000);
+    vmig_job_release(&j);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
 static void assert_id_equal(const struct vmig_point_id *a, const struct vmig_point_id *b)
 {
     assert_int_equal(a->kind, b->kind);
@@ -837,6 +890,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(migrations_apply_once, setup, teardown),
         cmocka_unit_test_setup_teardown(job_create_get_list, setup, teardown),
         cmocka_unit_test_setup_teardown(claim_cancel_orphan, setup, teardown),
+        cmocka_unit_test_setup_teardown(run_time_folds, setup, teardown),
         cmocka_unit_test_setup_teardown(state_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(job_logs, setup, teardown),
         cmocka_unit_test_setup_teardown(run_refused, setup, teardown),
