@@ -95,6 +95,7 @@ struct vmig_err {
     enum vmig_code code;
     int server_code; /* HTTP status, gRPC status or Milvus code when known, else 0 */
     int retriable;   /* the server marked the failure retriable (Milvus Status.retriable) */
+    int retry_after_ms; /* the server said when to ask again (Retry-After, retry-after), 0 = not */
     enum vmig_server_reason server_reason;
     char coll[VMIG_ERR_COLL_MAX];   /* collection the error is about, "" = none */
     char point[VMIG_ERR_POINT_MAX]; /* point id as text, "" = none */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "vmig/error.h"
+
 /* Numeric option ranges, inclusive. The CLI flag and the HTTP API field named in
  * each comment take exactly this range (docs/user/cli.md, docs/user/http-api.md). */
 #define VMIG_READERS_MIN 1 /* --readers, options.readers */
@@ -38,6 +40,14 @@ static inline int vmig_url_has_credentials(const char *url)
     auth = auth ? auth + 3 : url;
     return auth[strcspn(auth, "/?#@")] == '@';
 }
+
+/* The source URL that reads url over protocol ("rest" or "grpc"; NULL or "" = as
+ * the URL says) into out[n]: http(s):// <-> grpc(s)://, a bare host:port gets the
+ * scheme (source/registry.c). VMIG_E_USAGE for another protocol word. The faces call
+ * it for --source-protocol / source.protocol, so the URL alone carries the choice
+ * after (the store, retries, the registry). */
+enum vmig_code vmig_source_url_for(const char *url, const char *protocol, char *out, size_t n,
+                                   struct vmig_err *err);
 
 /* Whether a key or token holds a control character (any byte < 0x20, or 0x7f). */
 static inline int vmig_secret_has_control(const char *s)

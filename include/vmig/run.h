@@ -25,15 +25,26 @@
 extern "C" {
 #endif
 
+/* What the run's remote calls met, counted by the retry policy (util/retry.c) and
+ * read by the engine for its progress: waits a server asked for (rate limits). */
+struct vmig_run_stats {
+    atomic_uint_least64_t throttled;    /* throttled answers (HTTP 429, RESOURCE_EXHAUSTED) */
+    atomic_uint_least64_t throttled_ms; /* time spent waiting on them */
+};
+
 struct vmig_run_ctx {
     atomic_int cancel;
     uint64_t deadline_ms; /* also cancelled from this vmig_now_ms() on; 0 = never */
     vmig_log_fn log;   /* NULL = the process log */
     void *log_ud;
     int log_level;     /* most verbose level given to log */
+    /* counters of the run: points at own after vmig_run_ctx_init (a const context
+     * still counts), so a context is never copied by value */
+    struct vmig_run_stats *stats;
+    struct vmig_run_stats own;
 };
 
-/* Not cancelled, process log. */
+/* Not cancelled, process log, counters at zero. */
 void vmig_run_ctx_init(struct vmig_run_ctx *c);
 /* Nonzero once the run is cancelled (c may be NULL). */
 int vmig_run_cancelled(const struct vmig_run_ctx *c);

@@ -85,6 +85,9 @@ struct vmig_src_coll {
     int hnsw_m, hnsw_ef;  /* collection HNSW config, -1 when absent */
     char status[16];      /* green / yellow / grey / red */
     uint64_t points_approx;
+    /* strict mode (config.strict_mode_config when enabled), 0 = no limit: the largest
+     * page a read may ask for, and read requests per minute the server allows */
+    uint32_t max_query_limit, read_rate_limit;
     /* facts about ids, filled by probes (scroll is ordered by id): */
     int ids_probed;
     int has_big_ids; /* some integer id >= 2^63 */

@@ -29,6 +29,8 @@ enum {
 
 struct cli_opts {
     const char *source, *target, *api_key, *token, *db, *ca_file, *source_ca_file;
+    const char *source_protocol; /* --source-protocol: source rewritten into source_url */
+    char source_url[2048];
     int insecure, json, all, help, source_compression;
     const char *colls[CLI_MAX_LIST];
     size_t ncolls;

@@ -142,6 +142,22 @@ int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
         api_get_bool(r, out, o, path, "insecure", &ep->insecure))
         return -1;
     if (target && api_get_str(r, out, o, path, "db", &ep->db)) return -1;
+    const char *proto = NULL;
+    if (!target && api_get_str(r, out, o, path, "protocol", &proto)) return -1;
+    if (proto && *proto) { /* the URL carries the choice from here on (the job stores it) */
+        char url[2048];
+        struct vmig_err err;
+        vmig_err_clear(&err);
+        if (vmig_source_url_for(ep->url, proto, url, sizeof url, &err)) {
+            api_error(r, out, 400, "usage", "source.protocol must be rest or grpc, not '%s'",
+                      proto);
+            return -1;
+        }
+        if (ep->url) {
+            json_object_set_new(o, "url", json_string(url));
+            ep->url = json_string_value(json_object_get(o, "url"));
+        }
+    }
     int timeout_s = 0;
     if (api_get_ranged(r, out, o, path, "timeout_s", VMIG_TIMEOUT_MIN, VMIG_TIMEOUT_MAX,
                        &timeout_s))

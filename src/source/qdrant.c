@@ -54,8 +54,7 @@ static void q_close(struct vmig_source *s)
 }
 
 /* One request with retries for retryable codes; the answer lands in s->resp. A 429
- * with Retry-After waits at least that long (capped at 30 s) before the policy's
- * own jittered backoff. */
+ * waits as long as its Retry-After says (util/retry.c). */
 static enum vmig_code call(struct vmig_source *s, const struct vmig_retry_policy *pol,
                            const char *method, const struct vmig_buf *path, const char *body,
                            size_t body_len, const char *coll, struct vmig_err *err)
@@ -68,10 +67,6 @@ static enum vmig_code call(struct vmig_source *s, const struct vmig_retry_policy
     do {
         vmig_err_clear(err);
         rc = vmig_qhttp_request(s->http, method, path->p, body, body_len, coll, &s->resp, err);
-        if (rc == VMIG_E_RATE_LIMIT) {
-            int ra = vmig_qhttp_retry_after(s->http);
-            if (ra > 0) vmig_run_sleep(s->ctx, (ra > 30 ? 30 : ra) * 1000);
-        }
     } while (vmig_retry_again(&r, rc, err, what));
     return rc;
 }

@@ -203,6 +203,12 @@ enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *
     json_t *h = json_object_get(config, "hnsw_config");
     out->hnsw_m = int_or(h, "m", -1);
     out->hnsw_ef = int_or(h, "ef_construct", -1);
+    json_t *strict = json_object_get(config, "strict_mode_config");
+    if (json_is_true(json_object_get(strict, "enabled"))) {
+        int ql = int_or(strict, "max_query_limit", 0), rl = int_or(strict, "read_rate_limit", 0);
+        out->max_query_limit = ql > 0 ? (uint32_t)ql : 0;
+        out->read_rate_limit = rl > 0 ? (uint32_t)rl : 0;
+    }
 
     json_t *vectors = json_object_get(params, "vectors");
     if (json_is_object(vectors) && json_object_get(vectors, "size")) {

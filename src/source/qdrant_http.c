@@ -182,7 +182,6 @@ void vmig_qhttp_close(struct vmig_qhttp *h)
     free(h);
 }
 
-int vmig_qhttp_retry_after(const struct vmig_qhttp *h) { return h ? h->retry_after : 0; }
 const char *vmig_qhttp_url(const struct vmig_qhttp *h) { return h->url; }
 
 void vmig_qhttp_escape(struct vmig_buf *out, const char *s)
@@ -233,6 +232,7 @@ static enum vmig_code map_status(struct vmig_qhttp *h, long st, const char *what
     } else if (st == 429) {
         rc = vmig_err_set(err, VMIG_E_RATE_LIMIT, "%s on %s: rate limited by Qdrant (429)%s%s",
                           what, h->url, text[0] ? ": " : "", text);
+        if (err) err->retry_after_ms = h->retry_after * 1000;
     } else if (st == 500 || st == 502 || st == 503) {
         rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "%s on %s: Qdrant unavailable (%ld)%s%s", what,
                           h->url, st, text[0] ? ": " : "", text);

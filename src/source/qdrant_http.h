@@ -34,9 +34,6 @@ enum vmig_code vmig_qhttp_request(struct vmig_qhttp *h, const char *method, cons
                                   const char *body, size_t body_len, const char *coll,
                                   struct vmig_buf *resp, struct vmig_err *err);
 
-/* Seconds from the Retry-After header of the last answer (0 when absent). */
-int vmig_qhttp_retry_after(const struct vmig_qhttp *h);
-
 /* The base URL (no trailing slash), for messages. */
 const char *vmig_qhttp_url(const struct vmig_qhttp *h);
 

@@ -1,9 +1,9 @@
 /*
  * source.h - the source connector interface: a const vtable per connector
  * (curl's vtls pattern), chosen for an endpoint by vmig_source_for() from the
- * registry (source/registry.c). Only Qdrant over REST exists today
- * (source/qdrant*.c); a new source implements these calls and adds itself to the
- * registry's table.
+ * registry (source/registry.c) by the URL's scheme: Qdrant over REST for http(s)://
+ * (source/qdrant.c), over gRPC for grpc(s):// (source/qdrant_grpc.c). A new source
+ * implements these calls and adds itself to the registry's table.
  *
  * A struct vmig_source handle is NOT thread-safe: the engine opens one per reader
  * thread (opening is cheap: no network I/O happens in open).
@@ -31,7 +31,7 @@ struct vmig_read_req {
 };
 
 struct vmig_source_vt {
-    const char *name; /* "qdrant" */
+    const char *name; /* "qdrant", "qdrant-grpc" */
     const char *const *schemes; /* URL schemes it serves ("http", "https"), NULL-ended */
     /* ctx (may be NULL) outlives the handle: its cancel ends retries and waits, its
      * log receives the handle's log lines. */
@@ -66,7 +66,8 @@ struct vmig_source_vt {
                                  struct vmig_batch *out, struct vmig_err *err);
 };
 
-extern const struct vmig_source_vt vmig_source_qdrant;
+extern const struct vmig_source_vt vmig_source_qdrant;      /* REST: http, https */
+extern const struct vmig_source_vt vmig_source_qdrant_grpc; /* gRPC: grpc, grpcs */
 
 /* The connector for ep's URL scheme; the default one (REST) when no connector claims
  * the scheme (its open() then says which URLs it takes). Never NULL. */

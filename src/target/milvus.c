@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "target/grpc_call.h"
+#include "util/grpc_call.h"
 #include "target/milvus_caps.h"
 #include "target/milvus_codec.h"
 #include "util/alloc.h"
@@ -233,6 +233,21 @@ static int slow(const struct vmig_target *t)
     return vmig_grpc_timeout_ms(t->g) * SLOW_FACTOR;
 }
 
+
+static const char *const plain_schemes[] = {"http", "tcp", NULL};
+static const char *const tls_schemes[] = {"https", NULL};
+static const struct vmig_grpc_cfg grpc_cfg = {
+    .kind = "Milvus",
+    .plain_schemes = plain_schemes,
+    .tls_schemes = tls_schemes,
+    .plain_port = VMIG_MILVUS_PORT,
+    .tls_port = 443,
+    .secret_md = "authorization",
+    .secret_base64 = 1,
+    .auth_hint = "the token (user:password or a Zilliz API key)",
+    .http_hint = "Milvus's gRPC port is usually 19530",
+};
+
 static enum vmig_code m_open(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
                              struct vmig_target **out, struct vmig_err *err)
 {
@@ -253,7 +268,7 @@ static enum vmig_code m_open(const struct vmig_endpoint *ep, const struct vmig_r
     t->wait_limit_ms = vmig_wait_limit_ms(ep);
     t->ctx = ctx;
     pthread_mutex_init(&t->mu, NULL);
-    rc = vmig_grpc_open(ep, VMIG_MILVUS_PORT, "Milvus", &t->g, err);
+    rc = vmig_grpc_open(ep, &grpc_cfg, &t->g, err);
     if (rc) goto out;
     *out = t;
     t = NULL;

@@ -52,16 +52,50 @@ void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p,
     if (r->p.base_ms <= 0) r->p.base_ms = 200;
     if (r->p.max_ms <= 0) r->p.max_ms = 10000;
     r->attempt = 0;
+    r->throttled = 0;
+    r->throttled_ms = 0;
     r->start_ms = vmig_now_ms();
     r->seed = (unsigned)(r->start_ms ^ (uintptr_t)r);
+}
+
+/* A throttled answer: wait what the server asked (or back off), count it. */
+static int throttle(struct vmig_retry *r, struct vmig_err *err, const char *what)
+{
+    if (vmig_run_cancelled(r->ctx)) return 0;
+    if (r->throttled_ms >= VMIG_THROTTLE_MAX_MS) {
+        if (err)
+            vmig_err_suffix(err, "; throttled %d times over %.0f s", r->throttled,
+                            (double)r->throttled_ms / 1000.0);
+        return 0;
+    }
+    r->throttled++;
+    int wait = err ? err->retry_after_ms : 0;
+    if (wait <= 0) {
+        long cap = (long)r->p.base_ms << (r->throttled < 16 ? r->throttled : 16);
+        if (cap > r->p.max_ms) cap = r->p.max_ms;
+        wait = (int)(cap / 2 + rand_r(&r->seed) % (unsigned)(cap / 2 + 1));
+    }
+    if (wait > VMIG_THROTTLE_WAIT_MAX_MS) wait = VMIG_THROTTLE_WAIT_MAX_MS;
+    if (r->ctx && r->ctx->stats) {
+        atomic_fetch_add(&r->ctx->stats->throttled, 1);
+        atomic_fetch_add(&r->ctx->stats->throttled_ms, (uint64_t)wait);
+    }
+    vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s; throttled (%d in a row): waiting %.1f s%s",
+                 err && err->msg[0] ? err->msg : what, r->throttled, wait / 1000.0,
+                 err && err->retry_after_ms > 0 ? " as the server asked" : "");
+    uint64_t t0 = vmig_now_ms();
+    int cancelled = vmig_run_sleep(r->ctx, wait);
+    r->throttled_ms += vmig_now_ms() - t0;
+    return !cancelled;
 }
 
 int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *err,
                      const char *what)
 {
     if (rc == VMIG_OK || !vmig_code_is_retryable(rc)) return 0;
+    if (rc == VMIG_E_RATE_LIMIT) return throttle(r, err, what);
     r->attempt++;
-    uint64_t spent = vmig_now_ms() - r->start_ms;
+    uint64_t spent = vmig_now_ms() - r->start_ms - r->throttled_ms;
     int out_of_attempts = r->p.max_attempts > 0 && r->attempt >= r->p.max_attempts;
     int out_of_time = r->p.max_total_ms > 0 && spent >= (uint64_t)r->p.max_total_ms;
     int cancelled = vmig_run_cancelled(r->ctx);

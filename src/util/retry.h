@@ -26,6 +26,8 @@ struct vmig_retry_policy {
 struct vmig_retry {
     struct vmig_retry_policy p;
     int attempt;
+    int throttled;        /* rate-limited answers so far (not attempts: the server is up) */
+    uint64_t throttled_ms; /* time waited on them, not billed to max_total_ms */
     uint64_t start_ms;
     unsigned seed;
     const struct vmig_run_ctx *ctx; /* cancel + log (may be NULL) */
@@ -46,7 +48,13 @@ void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p /*
                       const struct vmig_run_ctx *ctx);
 /* After a call returned rc: nonzero when the caller should try again (it already
  * slept). Zero when rc is OK, not retryable, the run is cancelled, or the budget is
- * spent; in the last case err's message is extended with the number of attempts. */
+ * spent; in the last case err's message is extended with the number of attempts.
+ * A rate limit (VMIG_E_RATE_LIMIT) is pacing, not failure: it waits what the server
+ * asked (err->retry_after_ms, else the backoff), counts in the run's stats and log,
+ * and neither uses an attempt nor the time budget, up to VMIG_THROTTLE_MAX_MS of
+ * throttling in a row. */
+#define VMIG_THROTTLE_MAX_MS (3600u * 1000u)
+#define VMIG_THROTTLE_WAIT_MAX_MS 120000 /* longest single wait a server may ask */
 int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *err,
                      const char *what);
 

@@ -15,6 +15,9 @@ void vmig_run_ctx_init(struct vmig_run_ctx *c)
 {
     memset(c, 0, sizeof *c);
     atomic_init(&c->cancel, 0);
+    atomic_init(&c->own.throttled, 0);
+    atomic_init(&c->own.throttled_ms, 0);
+    c->stats = &c->own;
     c->log_level = VMIG_LOG_WARN;
 }
 

@@ -1,6 +1,6 @@
 /*
  * grpc_call.c - gRPC transport on the gRPC C core library (libgrpc 1.51): one
- * channel per target handle, one completion queue per call, one batch of six ops
+ * channel per connector handle, one completion queue per call, one batch of six ops
  * per unary call. The channel multiplexes every writer thread's calls over one
  * HTTP/2 connection and reconnects by itself; retries are the connector's job
  * (util/retry.h), so gRPC's own retry machinery is switched off.
@@ -30,11 +30,11 @@
 struct vmig_grpc {
     grpc_channel *ch;
     char addr[300]; /* host:port */
-    char kind[32];  /* "Milvus" */
+    struct vmig_grpc_cfg cfg; /* static strings of the connector */
     int tls;
     int timeout_ms;
     size_t nmd;
-    grpc_metadata md[2]; /* authorization, dbname */
+    grpc_metadata md[2]; /* the secret, dbname */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -88,30 +88,39 @@ static int read_file(const char *path, struct vmig_buf *out)
     return rc;
 }
 
+/* Length of "scheme://" when url starts with one of schemes, else 0. */
+static size_t scheme_len(const char *url, const char *const *schemes)
+{
+    for (size_t i = 0; schemes && schemes[i]; i++) {
+        size_t n = strlen(schemes[i]);
+        if (!strncmp(url, schemes[i], n) && !strncmp(url + n, "://", 3)) return n + 3;
+    }
+    return 0;
+}
+
 /* Split a URL into scheme flag, host and port. host_out gets "host" or "[v6]". */
-static enum vmig_code parse_url(const char *url, int plain_port, int *tls, char *host, size_t hostn,
-                                int *port, struct vmig_err *err)
+static enum vmig_code parse_url(const char *url, const struct vmig_grpc_cfg *c, int *tls,
+                                char *host, size_t hostn, int *port, struct vmig_err *err)
 {
     const char *p = url, *end;
+    size_t sl;
     *tls = 0;
-    if (!url || !*url) return vmig_err_set(err, VMIG_E_USAGE, "no target URL given");
-    if (!strncmp(p, "https://", 8)) {
+    if (!url || !*url) return vmig_err_set(err, VMIG_E_USAGE, "no %s URL given", c->kind);
+    if ((sl = scheme_len(p, c->tls_schemes)) > 0) {
         *tls = 1;
-        p += 8;
-    } else if (!strncmp(p, "http://", 7)) {
-        p += 7;
-    } else if (!strncmp(p, "tcp://", 6)) {
-        p += 6;
+        p += sl;
+    } else if ((sl = scheme_len(p, c->plain_schemes)) > 0) {
+        p += sl;
     } else if (strstr(p, "://")) {
         return vmig_err_set(err, VMIG_E_USAGE,
-                            "unsupported target URL '%s': use http://host:port or "
-                            "https://host[:port]",
-                            url);
+                            "unsupported %s URL '%s': use %s://host:port or %s://host[:port]",
+                            c->kind, url, c->plain_schemes[0], c->tls_schemes[0]);
     }
     end = p + strcspn(p, "/?#");
     if (memchr(p, '@', (size_t)(end - p)))
         return vmig_err_set(err, VMIG_E_USAGE,
-                            "target URL must not carry credentials; pass the token separately");
+                            "%s URL must not carry credentials; pass the secret separately",
+                            c->kind);
     const char *colon = NULL;
     if (*p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
@@ -119,21 +128,21 @@ static enum vmig_code parse_url(const char *url, int plain_port, int *tls, char 
         if (rb + 1 < end && rb[1] == ':')
             colon = rb + 1;
         else if (rb + 1 != end)
-            return vmig_err_set(err, VMIG_E_USAGE, "bad target URL '%s'", url);
+            return vmig_err_set(err, VMIG_E_USAGE, "bad %s URL '%s'", c->kind, url);
     } else {
         colon = memchr(p, ':', (size_t)(end - p));
     }
     const char *hend = colon ? colon : end;
     if (hend == p || (size_t)(hend - p) >= hostn)
-        return vmig_err_set(err, VMIG_E_USAGE, "bad host in target URL '%s'", url);
+        return vmig_err_set(err, VMIG_E_USAGE, "bad host in %s URL '%s'", c->kind, url);
     memcpy(host, p, (size_t)(hend - p));
     host[hend - p] = '\0';
-    *port = *tls ? 443 : plain_port;
+    *port = *tls ? c->tls_port : c->plain_port;
     if (colon) {
         char *e = NULL;
         long v = strtol(colon + 1, &e, 10);
         if (e != end || v <= 0 || v > 65535)
-            return vmig_err_set(err, VMIG_E_USAGE, "bad port in target URL '%s'", url);
+            return vmig_err_set(err, VMIG_E_USAGE, "bad port in %s URL '%s'", c->kind, url);
         *port = (int)v;
     }
     return VMIG_OK;
@@ -175,8 +184,8 @@ out:
     return creds;
 }
 
-enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
-                              const char *server_kind, struct vmig_grpc **out, struct vmig_err *err)
+enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, const struct vmig_grpc_cfg *cfg,
+                              struct vmig_grpc **out, struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     struct vmig_grpc *g = NULL;
@@ -187,23 +196,27 @@ enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
     *out = NULL;
     pthread_once(&init_once, global_init);
     g = xcalloc(1, sizeof *g);
-    snprintf(g->kind, sizeof g->kind, "%s", server_kind ? server_kind : "server");
+    g->cfg = *cfg;
     g->timeout_ms = ep->timeout_ms > 0 ? ep->timeout_ms : VMIG_GRPC_DEFAULT_TIMEOUT_MS;
-    rc = parse_url(ep->url, plain_port, &g->tls, host, sizeof host, &port, err);
+    rc = parse_url(ep->url, cfg, &g->tls, host, sizeof host, &port, err);
     if (rc) goto out;
     snprintf(g->addr, sizeof g->addr, "%s:%d", host, port);
     snprintf(target, sizeof target, "dns:///%s:%d", host, port);
 
     if (ep->secret && *ep->secret) {
         size_t n = strlen(ep->secret);
+        const char *v = ep->secret;
         size_t bn = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-        b64 = xmalloc(bn);
-        sodium_bin2base64(b64, bn, (const unsigned char *)ep->secret, n,
-                          sodium_base64_VARIANT_ORIGINAL);
-        g->md[g->nmd].key = grpc_slice_from_static_string("authorization");
-        g->md[g->nmd].value = grpc_slice_from_copied_string(b64);
+        if (cfg->secret_base64) {
+            b64 = xmalloc(bn);
+            sodium_bin2base64(b64, bn, (const unsigned char *)ep->secret, n,
+                              sodium_base64_VARIANT_ORIGINAL);
+            v = b64;
+        }
+        g->md[g->nmd].key = grpc_slice_from_static_string(cfg->secret_md);
+        g->md[g->nmd].value = grpc_slice_from_copied_string(v);
         g->nmd++;
-        sodium_memzero(b64, bn);
+        if (b64) sodium_memzero(b64, bn);
     }
     if (ep->db && *ep->db) {
         g->md[g->nmd].key = grpc_slice_from_static_string("dbname");
@@ -287,7 +300,7 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
                                  const char *d, const char *e, int timeout_ms, struct vmig_err *err)
 {
     enum vmig_code rc;
-    const char *k = g->kind;
+    const char *k = g->cfg.kind;
     char both[700];
     snprintf(both, sizeof both, "%s %s", d ? d : "", e ? e : "");
     if (!d || !*d) d = vmig_strerror(VMIG_E_REMOTE);
@@ -299,15 +312,14 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
         if (has(both, "http1.x") || has(both, "HTTP/1") || has(both, "parsing HTTP/2")) {
             rc = vmig_err_set(err, VMIG_E_CONNECT,
                               "cannot talk to %s at %s: the server answers, but not with gRPC "
-                              "(port %s looks like an HTTP port; %s's gRPC port is usually "
-                              "19530)",
-                              k, g->addr, port, k);
+                              "(port %s looks like an HTTP port; %s)",
+                              k, g->addr, port, g->cfg.http_hint);
             vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
         } else if (has(both, "wrong version number") || has(both, "packet length too long")) {
             rc = vmig_err_set(err, VMIG_E_CONNECT,
                               "cannot talk to %s at %s over TLS: the server does not speak TLS "
-                              "(use http://%s)",
-                              k, g->addr, g->addr);
+                              "(use %s://%s)",
+                              k, g->addr, g->cfg.plain_schemes[0], g->addr);
             vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
         } else if (has(both, "andshake") || has(both, "SSL") || has(both, "ssl") ||
                    has(both, "certificate") || has(both, "TLS")) {
@@ -339,7 +351,9 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
                               "cannot reach %s at %s: the server closed the connection%s", k,
                               g->addr,
                               g->tls ? " (is the server running, and is this its gRPC port?)"
-                                     : " (a TLS-only endpoint? use https://)");
+                                     : g->cfg.tls_schemes[0][0] == 'g'
+                                         ? " (a TLS-only endpoint? use grpcs://)"
+                                         : " (a TLS-only endpoint? use https://)");
             vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
         } else {
             rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
@@ -380,16 +394,19 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
     case GRPC_STATUS_PERMISSION_DENIED:
         rc = vmig_err_set(
             err, VMIG_E_AUTH,
-            "%s on %s at %s: authentication failed (%s): %s; check the token (user:password or "
-            "a Zilliz API key)",
-            rpc, k, g->addr,
-            st == GRPC_STATUS_UNAUTHENTICATED ? "not authenticated" : "permission denied", d);
+            "%s on %s at %s: authentication failed (%s): %s; check %s", rpc, k, g->addr,
+            st == GRPC_STATUS_UNAUTHENTICATED ? "not authenticated" : "permission denied", d,
+            g->cfg.auth_hint);
         vmig_err_fix(err, VMIG_FIX_CREDENTIALS, NULL);
         break;
     case GRPC_STATUS_UNIMPLEMENTED:
         rc = vmig_err_set(err, VMIG_E_REMOTE,
                           "%s at %s does not implement %s (not a %s server, or too old): %s", k,
                           g->addr, rpc, k, d);
+        break;
+    case GRPC_STATUS_NOT_FOUND:
+        rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s on %s at %s: not found: %s", rpc, k, g->addr,
+                          d);
         break;
     case GRPC_STATUS_INTERNAL:
     case GRPC_STATUS_DATA_LOSS:
@@ -403,6 +420,24 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
     }
     if (err) err->server_code = (int)st;
     return rc;
+}
+
+/* The `retry-after` metadata of a throttled call (seconds, as Qdrant sends it), in ms. */
+static int retry_after_ms(const grpc_metadata_array *md)
+{
+    for (size_t i = 0; i < md->count; i++) {
+        const grpc_slice *k = &md->metadata[i].key, *v = &md->metadata[i].value;
+        char num[24];
+        size_t n = GRPC_SLICE_LENGTH(*v);
+        if (GRPC_SLICE_LENGTH(*k) != 11 || memcmp(GRPC_SLICE_START_PTR(*k), "retry-after", 11))
+            continue;
+        if (n == 0 || n >= sizeof num) return 0;
+        memcpy(num, GRPC_SLICE_START_PTR(*v), n);
+        num[n] = '\0';
+        double s = strtod(num, NULL);
+        return s > 0 && s < 86400 ? (int)(s * 1000) : 0;
+    }
+    return 0;
 }
 
 enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const char *rpc,
@@ -482,7 +517,7 @@ enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const ch
         }
     }
     if (cancelled && status != GRPC_STATUS_OK) {
-        rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s on %s at %s: cancelled", rpc, g->kind,
+        rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s on %s at %s: cancelled", rpc, g->cfg.kind,
                           g->addr);
         goto out;
     }
@@ -495,11 +530,12 @@ enum vmig_code vmig_grpc_unary(struct vmig_grpc *g, const char *method, const ch
         vmig_run_log(ctx, VMIG_LOG_DEBUG, "grpc %s -> status %d: %s [%s]", rpc, (int)status, dstr,
                      errstr ? errstr : "");
         rc = map_status(g, rpc, status, dstr, errstr, timeout_ms, err);
+        if (rc == VMIG_E_RATE_LIMIT && err) err->retry_after_ms = retry_after_ms(&trail_md);
         goto out;
     }
     if (!recv) {
-        rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s on %s at %s: no response message", rpc, g->kind,
-                          g->addr);
+        rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s on %s at %s: no response message", rpc,
+                          g->cfg.kind, g->addr);
         goto out;
     }
     grpc_byte_buffer_reader rd;

@@ -1,9 +1,10 @@
 /*
- * grpc_call.h - the gRPC transport of the Milvus target: one channel per handle
- * (plaintext h2c for http://, TLS for https://), unary calls with per-call
- * metadata (authorization, dbname) and deadline, and gRPC statuses mapped to
- * enum vmig_code. Knows nothing about protobuf or Milvus messages: it moves
- * encoded bytes (codec: milvus_codec.h, scheduling: milvus.c).
+ * grpc_call.h - the gRPC transport of every gRPC connector (the Milvus target, the
+ * Qdrant gRPC source): one channel per handle (plaintext h2c or TLS, chosen by the
+ * URL's scheme), unary calls with per-call metadata (the secret, Milvus's dbname)
+ * and deadline, and gRPC statuses mapped to enum vmig_code in the server's words
+ * (struct vmig_grpc_cfg). Knows nothing about protobuf or any server's messages: it
+ * moves encoded bytes (codecs: milvus_codec.h, qdrant_grpc_codec.h).
  *
  * Thread safety: a struct vmig_grpc may be shared by any number of threads; each
  * call creates its own completion queue (pluck), so threads never share one.
@@ -23,14 +24,23 @@
 
 struct vmig_grpc;
 
-/* Parse ep->url (http://host[:port], https://host[:port], tcp://, or bare host:port),
- * create the channel and the metadata. plain_port is the default port for http
- * (19530 for Milvus); https defaults to 443. server_kind names the server in messages
- * ("Milvus"). ep strings are copied; the token is base64-encoded for the
- * `authorization` header and never appears in a message. */
-enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, int plain_port,
-                              const char *server_kind, struct vmig_grpc **out,
-                              struct vmig_err *err);
+/* What differs between the servers a channel talks to. */
+struct vmig_grpc_cfg {
+    const char *kind;                 /* names the server in messages: "Milvus" */
+    const char *const *plain_schemes; /* URL schemes for h2c, NULL-ended; [0] in messages */
+    const char *const *tls_schemes;   /* URL schemes for TLS, NULL-ended; [0] in messages */
+    int plain_port, tls_port;         /* ports when the URL has none */
+    const char *secret_md;            /* metadata key carrying ep->secret ("authorization") */
+    int secret_base64;                /* send the secret base64-encoded (Milvus's token) */
+    const char *auth_hint;            /* what the secret is, for a refused one */
+    const char *http_hint;            /* an HTTP/1 server answered: what to give instead */
+};
+
+/* Parse ep->url (a scheme of cfg's, or bare host:port = plaintext), create the
+ * channel and the metadata (the secret under cfg->secret_md, Milvus's dbname). ep
+ * strings are copied; the secret never appears in a message. */
+enum vmig_code vmig_grpc_open(const struct vmig_endpoint *ep, const struct vmig_grpc_cfg *cfg,
+                              struct vmig_grpc **out, struct vmig_err *err);
 void vmig_grpc_close(struct vmig_grpc *g);
 
 /* "host:port" as connected to (for messages). */
@@ -43,7 +53,8 @@ int vmig_grpc_timeout_ms(const struct vmig_grpc *g);
  * (0 = the endpoint's timeout), and replace resp's contents with the response
  * message. rpc is the short name used in messages ("GetVersion"). gRPC statuses map
  * to codes: UNAVAILABLE -> VMIG_E_UNAVAILABLE ("cannot reach Milvus at h:p: connection
- * refused"), DEADLINE_EXCEEDED -> TIMEOUT, RESOURCE_EXHAUSTED -> RATE_LIMIT,
+ * refused"), DEADLINE_EXCEEDED -> TIMEOUT, RESOURCE_EXHAUSTED -> RATE_LIMIT (with the
+ * server's `retry-after` metadata in err->retry_after_ms), NOT_FOUND -> NOT_FOUND,
  * UNAUTHENTICATED / PERMISSION_DENIED -> AUTH, UNIMPLEMENTED -> REMOTE (naming the
  * RPC), TLS handshake failures -> TLS, an HTTP/1 server at the address -> CONNECT,
  * others -> REMOTE / PROTOCOL. err->server_code carries the gRPC status. A

@@ -1,0 +1,839 @@
+/*
+ * qdrant_grpc_codec.c - Qdrant's gRPC messages to and from vmigrate's structures;
+ * see qdrant_grpc_codec.h. protobuf-c unpacks a whole answer (packed floats are a
+ * copy, not a parse); this file walks it into the batch. The rules and the words of
+ * every data error are the REST scanner's (qdrant_scan.c), so a collection fails
+ * the same way whichever API it is read through.
+ */
+#include "qdrant_grpc_codec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qdrant.pb-c.h"
+#include "source/qdrant_codec.h"
+#include "util/alloc.h"
+
+#define MAX_DEPTH 128
+
+/* ======================================================================
+ * requests
+ * ====================================================================== */
+
+/* Pack any message into out (replacing its contents). */
+static void pack(struct vmig_buf *out, const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    vmig_buf_reset(out);
+    vmig_buf_grow(out, n);
+    protobuf_c_message_pack(m, (uint8_t *)out->p);
+    vmig_buf_setlen(out, n);
+}
+
+/* id -> PointId; uuid_text (VMIG_ID_TEXT_MAX) holds a UUID's text. */
+static void set_id(Vmig__Qdrant__PointId *m, const struct vmig_point_id *id, char *uuid_text)
+{
+    vmig__qdrant__point_id__init(m);
+    if (id->kind == VMIG_ID_UUID) {
+        vmig_point_id_format(id, uuid_text);
+        m->point_id_options_case = VMIG__QDRANT__POINT_ID__POINT_ID_OPTIONS_UUID;
+        m->uuid = uuid_text;
+    } else {
+        m->point_id_options_case = VMIG__QDRANT__POINT_ID__POINT_ID_OPTIONS_NUM;
+        m->num = id->num;
+    }
+}
+
+/* The vectors to send: lay's names, or none. names has room for lay->ncols. */
+static void set_vectors(Vmig__Qdrant__WithVectorsSelector *w, Vmig__Qdrant__VectorsSelector *sel,
+                        char **names, const struct vmig_layout *lay, int none)
+{
+    vmig__qdrant__with_vectors_selector__init(w);
+    if (none || !lay || !lay->ncols) {
+        w->selector_options_case = VMIG__QDRANT__WITH_VECTORS_SELECTOR__SELECTOR_OPTIONS_ENABLE;
+        w->enable = 0;
+        return;
+    }
+    if (lay->unnamed) { /* the unnamed vector has no name to select by */
+        w->selector_options_case = VMIG__QDRANT__WITH_VECTORS_SELECTOR__SELECTOR_OPTIONS_ENABLE;
+        w->enable = 1;
+        return;
+    }
+    vmig__qdrant__vectors_selector__init(sel);
+    for (size_t c = 0; c < lay->ncols; c++) names[c] = (char *)lay->col[c].src;
+    sel->n_names = lay->ncols;
+    sel->names = names;
+    w->selector_options_case = VMIG__QDRANT__WITH_VECTORS_SELECTOR__SELECTOR_OPTIONS_INCLUDE;
+    w->include = sel;
+}
+
+static void set_payload(Vmig__Qdrant__WithPayloadSelector *w, int on)
+{
+    vmig__qdrant__with_payload_selector__init(w);
+    w->selector_options_case = VMIG__QDRANT__WITH_PAYLOAD_SELECTOR__SELECTOR_OPTIONS_ENABLE;
+    w->enable = on ? 1 : 0;
+}
+
+void vmig_qgrpc_enc_scroll(struct vmig_buf *out, const struct vmig_read_req *req)
+{
+    Vmig__Qdrant__ScrollPoints m;
+    Vmig__Qdrant__PointId off;
+    Vmig__Qdrant__Filter f;
+    Vmig__Qdrant__Condition cond, *conds[1] = {&cond};
+    Vmig__Qdrant__SliceCondition slice;
+    Vmig__Qdrant__WithPayloadSelector wp;
+    Vmig__Qdrant__WithVectorsSelector wv;
+    Vmig__Qdrant__VectorsSelector sel;
+    char *names[VMIG_MAX_VECTOR_FIELDS];
+    char uuid[VMIG_ID_TEXT_MAX];
+
+    vmig__qdrant__scroll_points__init(&m);
+    m.collection_name = (char *)req->coll;
+    m.limit = req->limit ? req->limit : 100;
+    if (req->offset.kind != VMIG_ID_NONE) {
+        set_id(&off, &req->offset, uuid);
+        m.offset = &off;
+    }
+    if (req->slice_total > 0) {
+        vmig__qdrant__filter__init(&f);
+        vmig__qdrant__condition__init(&cond);
+        vmig__qdrant__slice_condition__init(&slice);
+        slice.total = req->slice_total;
+        slice.index = req->slice_index;
+        cond.condition_one_of_case = VMIG__QDRANT__CONDITION__CONDITION_ONE_OF_SLICE;
+        cond.slice = &slice;
+        f.n_must = 1;
+        f.must = conds;
+        m.filter = &f;
+    }
+    set_payload(&wp, !req->ids_only);
+    m.with_payload = &wp;
+    set_vectors(&wv, &sel, names, req->layout, req->ids_only);
+    m.with_vectors = &wv;
+    pack(out, &m.base);
+}
+
+void vmig_qgrpc_enc_get(struct vmig_buf *out, const char *coll, const struct vmig_layout *lay,
+                        const struct vmig_point_id *ids, size_t n)
+{
+    Vmig__Qdrant__GetPoints m;
+    Vmig__Qdrant__WithPayloadSelector wp;
+    Vmig__Qdrant__WithVectorsSelector wv;
+    Vmig__Qdrant__VectorsSelector sel;
+    char *names[VMIG_MAX_VECTOR_FIELDS];
+    Vmig__Qdrant__PointId *pid = xcalloc(n ? n : 1, sizeof *pid);
+    Vmig__Qdrant__PointId **pids = xcalloc(n ? n : 1, sizeof *pids);
+    char (*uuids)[VMIG_ID_TEXT_MAX] = xcalloc(n ? n : 1, VMIG_ID_TEXT_MAX);
+
+    vmig__qdrant__get_points__init(&m);
+    m.collection_name = (char *)coll;
+    for (size_t i = 0; i < n; i++) {
+        set_id(&pid[i], &ids[i], uuids[i]);
+        pids[i] = &pid[i];
+    }
+    m.n_ids = n;
+    m.ids = pids;
+    set_payload(&wp, 1);
+    m.with_payload = &wp;
+    set_vectors(&wv, &sel, names, lay, 0);
+    m.with_vectors = &wv;
+    pack(out, &m.base);
+    free(pid);
+    free(pids);
+    free(uuids);
+}
+
+void vmig_qgrpc_enc_count(struct vmig_buf *out, const char *coll)
+{
+    Vmig__Qdrant__CountPoints m;
+    vmig__qdrant__count_points__init(&m);
+    m.collection_name = (char *)coll;
+    m.exact = 1;
+    pack(out, &m.base);
+}
+
+void vmig_qgrpc_enc_info(struct vmig_buf *out, const char *coll)
+{
+    Vmig__Qdrant__GetCollectionInfoRequest m;
+    vmig__qdrant__get_collection_info_request__init(&m);
+    m.collection_name = (char *)coll;
+    pack(out, &m.base);
+}
+
+void vmig_qgrpc_enc_sample(struct vmig_buf *out, const char *coll, size_t n)
+{
+    Vmig__Qdrant__QueryPoints m;
+    Vmig__Qdrant__Query q;
+    Vmig__Qdrant__WithPayloadSelector wp;
+    Vmig__Qdrant__WithVectorsSelector wv;
+    vmig__qdrant__query_points__init(&m);
+    vmig__qdrant__query__init(&q);
+    q.variant_case = VMIG__QDRANT__QUERY__VARIANT_SAMPLE;
+    q.sample = 0; /* Sample.Random */
+    m.collection_name = (char *)coll;
+    m.query = &q;
+    m.limit = n;
+    set_payload(&wp, 0);
+    m.with_payload = &wp;
+    set_vectors(&wv, NULL, NULL, NULL, 1);
+    m.with_vectors = &wv;
+    pack(out, &m.base);
+}
+
+/* ======================================================================
+ * small answers
+ * ====================================================================== */
+
+static enum vmig_code malformed(struct vmig_err *err, const char *what, const char *coll)
+{
+    enum vmig_code rc;
+    if (coll) {
+        rc = vmig_err_set(err, VMIG_E_PROTOCOL,
+                          "malformed gRPC answer (%s) for collection '%s': not the message "
+                          "Qdrant sends",
+                          what, coll);
+        vmig_err_at(err, coll, NULL, NULL);
+    } else {
+        rc = vmig_err_set(err, VMIG_E_PROTOCOL,
+                          "malformed gRPC answer (%s): not the message Qdrant sends", what);
+    }
+    return rc;
+}
+
+enum vmig_code vmig_qgrpc_parse_health(const void *msg, size_t len, char *version, size_t n,
+                                       struct vmig_err *err)
+{
+    Vmig__Qdrant__HealthCheckReply *r = vmig__qdrant__health_check_reply__unpack(NULL, len, msg);
+    if (!r || !r->version || !r->version[0]) {
+        if (r) vmig__qdrant__health_check_reply__free_unpacked(r, NULL);
+        return malformed(err, "health check", NULL);
+    }
+    snprintf(version, n, "%s", r->version);
+    vmig__qdrant__health_check_reply__free_unpacked(r, NULL);
+    return VMIG_OK;
+}
+
+enum vmig_code vmig_qgrpc_parse_list(const void *msg, size_t len, char ***names, size_t *n,
+                                     struct vmig_err *err)
+{
+    Vmig__Qdrant__ListCollectionsResponse *r =
+        vmig__qdrant__list_collections_response__unpack(NULL, len, msg);
+    *names = NULL;
+    *n = 0;
+    if (!r) return malformed(err, "collection list", NULL);
+    *names = xcalloc(r->n_collections ? r->n_collections : 1, sizeof **names);
+    for (size_t i = 0; i < r->n_collections; i++)
+        (*names)[(*n)++] = xstrdup(r->collections[i]->name ? r->collections[i]->name : "");
+    vmig__qdrant__list_collections_response__free_unpacked(r, NULL);
+    return VMIG_OK;
+}
+
+enum vmig_code vmig_qgrpc_parse_count(const void *msg, size_t len, uint64_t *count,
+                                      struct vmig_err *err)
+{
+    Vmig__Qdrant__CountResponse *r = vmig__qdrant__count_response__unpack(NULL, len, msg);
+    if (!r || !r->result) {
+        if (r) vmig__qdrant__count_response__free_unpacked(r, NULL);
+        return malformed(err, "count", NULL);
+    }
+    *count = r->result->count;
+    vmig__qdrant__count_response__free_unpacked(r, NULL);
+    return VMIG_OK;
+}
+
+static enum vmig_distance distance_of(int d)
+{
+    switch (d) {
+    case 1: return VMIG_DIST_COSINE;
+    case 2: return VMIG_DIST_EUCLID;
+    case 3: return VMIG_DIST_DOT;
+    case 4: return VMIG_DIST_MANHATTAN;
+    default: return VMIG_DIST_NONE;
+    }
+}
+
+/* Datatype enum -> the REST name and our kind (Default = float32). */
+static void set_datatype(struct vmig_src_vector *v, int dt)
+{
+    static const char *const names[] = {"float32", "float32", "uint8", "float16",
+                                        "turbo4",  "turbo8",  "turbo16"};
+    if (dt >= 0 && dt < (int)(sizeof names / sizeof *names))
+        snprintf(v->datatype_name, sizeof v->datatype_name, "%s", names[dt]);
+    else
+        snprintf(v->datatype_name, sizeof v->datatype_name, "datatype %d", dt);
+    v->datatype = dt <= 1 ? VMIG_DT_FLOAT32 : dt == 2 ? VMIG_DT_UINT8 : dt == 3 ? VMIG_DT_FLOAT16
+                                                                              : VMIG_DT_OTHER;
+}
+
+static struct vmig_src_vector *add_vec(struct vmig_src_coll *c, const char *name)
+{
+    if (c->nvec >= VMIG_SRC_MAX_VECTORS) {
+        c->too_many_vectors = 1;
+        return NULL;
+    }
+    struct vmig_src_vector *v = &c->vec[c->nvec++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    v->hnsw_m = v->hnsw_ef = -1;
+    set_datatype(v, 0);
+    return v;
+}
+
+static int hnsw_or(uint64_t v) { return v > 0 && v < 1000000 ? (int)v : -1; }
+
+static void dense_params(struct vmig_src_vector *v, const Vmig__Qdrant__VectorParams *p)
+{
+    if (!v || !p) return;
+    v->size = p->size > 0 && p->size <= UINT32_MAX ? (uint32_t)p->size : 0;
+    v->distance = distance_of(p->distance);
+    if (p->hnsw_config) {
+        v->hnsw_m = hnsw_or(p->hnsw_config->m);
+        v->hnsw_ef = hnsw_or(p->hnsw_config->ef_construct);
+    }
+    set_datatype(v, p->datatype);
+    v->multivector = p->multivector_config != NULL;
+}
+
+enum vmig_code vmig_qgrpc_parse_info(const void *msg, size_t len, const char *coll,
+                                     struct vmig_src_coll *out, struct vmig_err *err)
+{
+    static const char *const status[] = {"", "green", "yellow", "red", "grey"};
+    Vmig__Qdrant__GetCollectionInfoResponse *r =
+        vmig__qdrant__get_collection_info_response__unpack(NULL, len, msg);
+    if (!r) return malformed(err, "collection info", coll);
+    const Vmig__Qdrant__CollectionInfo *ci = r->result;
+    const Vmig__Qdrant__CollectionConfig *cfg = ci ? ci->config : NULL;
+    const Vmig__Qdrant__CollectionParams *params = cfg ? cfg->params : NULL;
+    if (!params) {
+        vmig__qdrant__get_collection_info_response__free_unpacked(r, NULL);
+        vmig_err_set(err, VMIG_E_PROTOCOL, "the info of collection '%s' has no config.params",
+                     coll);
+        vmig_err_at(err, coll, NULL, NULL);
+        return VMIG_E_PROTOCOL;
+    }
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", coll);
+    snprintf(out->status, sizeof out->status, "%s",
+             ci->status >= 0 && ci->status <= 4 ? status[ci->status] : "");
+    out->points_approx = ci->points_count;
+    out->hnsw_m = out->hnsw_ef = -1;
+    if (cfg->hnsw_config) {
+        out->hnsw_m = hnsw_or(cfg->hnsw_config->m);
+        out->hnsw_ef = hnsw_or(cfg->hnsw_config->ef_construct);
+    }
+    if (cfg->strict_mode_config && cfg->strict_mode_config->enabled) {
+        out->max_query_limit = cfg->strict_mode_config->max_query_limit;
+        out->read_rate_limit = cfg->strict_mode_config->read_rate_limit;
+    }
+    const Vmig__Qdrant__VectorsConfig *vc = params->vectors_config;
+    if (vc && vc->config_case == VMIG__QDRANT__VECTORS_CONFIG__CONFIG_PARAMS) {
+        out->unnamed = 1;
+        dense_params(add_vec(out, ""), vc->params);
+    } else if (vc && vc->config_case == VMIG__QDRANT__VECTORS_CONFIG__CONFIG_PARAMS_MAP &&
+               vc->params_map) {
+        for (size_t i = 0; i < vc->params_map->n_map; i++) {
+            struct vmig_src_vector *v = add_vec(out, vc->params_map->map[i]->key);
+            if (!v) break;
+            dense_params(v, vc->params_map->map[i]->value);
+        }
+    }
+    if (params->sparse_vectors_config) {
+        for (size_t i = 0; i < params->sparse_vectors_config->n_map; i++) {
+            const Vmig__Qdrant__SparseVectorConfig__MapEntry *e =
+                params->sparse_vectors_config->map[i];
+            struct vmig_src_vector *v = add_vec(out, e->key);
+            if (!v) break;
+            v->sparse = 1;
+            v->sparse_idf = e->value && e->value->modifier == 1;
+            if (e->value && e->value->index) set_datatype(v, e->value->index->datatype);
+        }
+    }
+    if (out->unnamed && out->nvec != 1) out->unnamed = 0;
+    vmig__qdrant__get_collection_info_response__free_unpacked(r, NULL);
+    return VMIG_OK;
+}
+
+/* ======================================================================
+ * pages
+ * ====================================================================== */
+
+struct pathseg {
+    const char *key; /* NULL for an array element */
+    size_t index;
+};
+
+struct scan {
+    const struct vmig_layout *lay;
+    struct vmig_batch *b;
+    struct vmig_err *err;
+    struct vmig_point_id id;
+    int have_id;
+    unsigned seen;
+    uint64_t *pairs;
+    size_t paircap;
+    struct pathseg path[MAX_DEPTH + 2];
+};
+
+/* A point that cannot be migrated, in the REST scanner's words. */
+static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
+{
+    char t[VMIG_ID_TEXT_MAX], m[VMIG_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    if (s->have_id) vmig_point_id_format(&s->id, t);
+    else snprintf(t, sizeof t, "?");
+    vmig_err_set(s->err, VMIG_E_DATA, "point %s in collection '%s': %s", t, s->lay->coll, m);
+    vmig_err_at(s->err, s->lay->coll, s->have_id ? t : "", field);
+    return VMIG_E_DATA;
+}
+
+static const char *vec_label(const char *src, char *buf, size_t n)
+{
+    if (!src[0]) snprintf(buf, n, "the unnamed vector");
+    else snprintf(buf, n, "vector '%s'", src);
+    return buf;
+}
+
+static enum vmig_code bad(struct scan *s, const char *what)
+{
+    enum vmig_code rc = vmig_err_set(s->err, VMIG_E_PROTOCOL,
+                                     "malformed gRPC answer for collection '%s': %s", s->lay->coll,
+                                     what);
+    vmig_err_at(s->err, s->lay->coll, NULL, NULL);
+    return rc;
+}
+
+static enum vmig_code point_id(struct scan *s, const Vmig__Qdrant__PointId *p,
+                               struct vmig_point_id *id)
+{
+    memset(id, 0, sizeof *id);
+    if (!p) return bad(s, "a point without an id");
+    if (p->point_id_options_case == VMIG__QDRANT__POINT_ID__POINT_ID_OPTIONS_NUM) {
+        id->kind = VMIG_ID_NUM;
+        id->num = p->num;
+        return VMIG_OK;
+    }
+    if (p->point_id_options_case == VMIG__QDRANT__POINT_ID__POINT_ID_OPTIONS_UUID && p->uuid &&
+        vmig_point_id_parse(p->uuid, strlen(p->uuid), id) == 0 && id->kind == VMIG_ID_UUID)
+        return VMIG_OK;
+    return bad(s, "a point id that is neither an integer nor a UUID");
+}
+
+/* ---- vectors ---------------------------------------------------------- */
+
+static int pair_cmp(const void *x, const void *y)
+{
+    uint32_t a = (uint32_t)(*(const uint64_t *)x >> 32), b = (uint32_t)(*(const uint64_t *)y >> 32);
+    return a < b ? -1 : a > b;
+}
+
+static enum vmig_code sparse(struct scan *s, size_t c, const uint32_t *idx, size_t ni,
+                             const float *val, size_t nv)
+{
+    char lb[VMIG_SRC_NAME_MAX + 32];
+    const char *src = s->lay->col[c].src;
+    if (ni != nv)
+        return data_err(s, src, "%s has %zu indices and %zu values", vec_label(src, lb, sizeof lb),
+                        ni, nv);
+    xgrow((void **)&s->pairs, &s->paircap, ni + 1, sizeof *s->pairs);
+    int sorted = 1;
+    for (size_t k = 0; k < ni; k++) {
+        uint32_t bits;
+        /* Milvus takes sparse indices below 2^32-1 (the largest u32 is reserved) */
+        if (idx[k] == UINT32_MAX)
+            return data_err(s, src,
+                            "%s has index %llu; Milvus sparse indices must be below 4294967295",
+                            vec_label(src, lb, sizeof lb), (unsigned long long)idx[k]);
+        if (!isfinite(val[k]))
+            return data_err(s, src, "%s has a value that is not a finite float32",
+                            vec_label(src, lb, sizeof lb));
+        if (val[k] < 0)
+            return data_err(s, src,
+                            "%s has a negative value (%g); Milvus sparse vectors take only "
+                            "non-negative values",
+                            vec_label(src, lb, sizeof lb), (double)val[k]);
+        memcpy(&bits, &val[k], 4);
+        s->pairs[k] = (uint64_t)idx[k] << 32 | bits;
+        if (k && idx[k] <= idx[k - 1]) sorted = 0;
+    }
+    if (!sorted) qsort(s->pairs, ni, sizeof *s->pairs, pair_cmp);
+    for (size_t k = 1; k < ni; k++)
+        if (s->pairs[k] >> 32 == s->pairs[k - 1] >> 32)
+            return data_err(s, src, "%s has index %u twice", vec_label(src, lb, sizeof lb),
+                            (unsigned)(s->pairs[k] >> 32));
+    struct vmig_buf *d = &s->b->col[c].data;
+    vmig_buf_grow(d, ni * 8);
+    unsigned char *o = (unsigned char *)d->p + d->len;
+    for (size_t k = 0; k < ni; k++) {
+        uint32_t i = (uint32_t)(s->pairs[k] >> 32), v = (uint32_t)s->pairs[k];
+        o[0] = (unsigned char)i, o[1] = (unsigned char)(i >> 8), o[2] = (unsigned char)(i >> 16),
+        o[3] = (unsigned char)(i >> 24);
+        o[4] = (unsigned char)v, o[5] = (unsigned char)(v >> 8), o[6] = (unsigned char)(v >> 16),
+        o[7] = (unsigned char)(v >> 24);
+        o += 8;
+    }
+    vmig_buf_setlen(d, d->len + ni * 8);
+    s->seen |= 1u << c;
+    return VMIG_OK;
+}
+
+static enum vmig_code dense(struct scan *s, size_t c, const float *v, size_t n)
+{
+    char lb[VMIG_SRC_NAME_MAX + 32];
+    const char *src = s->lay->col[c].src;
+    uint32_t dim = s->lay->col[c].dim;
+    if (n != dim)
+        return data_err(s, src, "%s has %zu values, expected %u", vec_label(src, lb, sizeof lb), n,
+                        dim);
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite(v[k]))
+            return data_err(s, src, "%s has a value outside the float32 range",
+                            vec_label(src, lb, sizeof lb));
+    memcpy(vmig_batch_dense(s->b, c), v, n * sizeof *v);
+    s->seen |= 1u << c;
+    return VMIG_OK;
+}
+
+/* One vector of the point into column c (-1: not migrated), in either wire format. */
+static enum vmig_code one_vector(struct scan *s, int c, const Vmig__Qdrant__VectorOutput *vo)
+{
+    char lb[VMIG_SRC_NAME_MAX + 32];
+    if (c < 0 || !vo) return VMIG_OK;
+    const char *src = s->lay->col[c].src;
+    if (s->seen & (1u << c)) return bad(s, "a vector appears twice");
+    const float *data = vo->data;
+    size_t n = vo->n_data;
+    int is_sparse = 0, is_multi = 0;
+    const uint32_t *idx = NULL;
+    size_t ni = 0;
+    switch (vo->vector_case) { /* 1.17 and later: only the oneof */
+    case VMIG__QDRANT__VECTOR_OUTPUT__VECTOR_DENSE:
+        data = vo->dense ? vo->dense->data : NULL;
+        n = vo->dense ? vo->dense->n_data : 0;
+        break;
+    case VMIG__QDRANT__VECTOR_OUTPUT__VECTOR_SPARSE:
+        is_sparse = 1;
+        data = vo->sparse ? vo->sparse->values : NULL;
+        n = vo->sparse ? vo->sparse->n_values : 0;
+        idx = vo->sparse ? vo->sparse->indices : NULL;
+        ni = vo->sparse ? vo->sparse->n_indices : 0;
+        break;
+    case VMIG__QDRANT__VECTOR_OUTPUT__VECTOR_MULTI_DENSE:
+        is_multi = 1;
+        break;
+    default: /* up to 1.16: the deprecated fields */
+        if (vo->indices) {
+            is_sparse = 1;
+            idx = vo->indices->data;
+            ni = vo->indices->n_data;
+        } else if (vo->vectors_count > 0) {
+            is_multi = 1;
+        }
+        break;
+    }
+    if (s->lay->col[c].sparse) {
+        if (is_multi || (!is_sparse && n > 0))
+            return data_err(s, src, "%s is not a sparse vector", vec_label(src, lb, sizeof lb));
+        if (!is_sparse) return VMIG_OK; /* an empty placeholder: absent */
+        return sparse(s, (size_t)c, idx, ni, data, n);
+    }
+    if (is_multi)
+        return data_err(s, src, "%s is a multivector, which cannot be migrated as a dense vector",
+                        vec_label(src, lb, sizeof lb));
+    if (is_sparse)
+        return data_err(s, src, "%s is sparse on the source but dense in the plan",
+                        vec_label(src, lb, sizeof lb));
+    if (n == 0) return VMIG_OK; /* the empty dense placeholder: absent */
+    return dense(s, (size_t)c, data, n);
+}
+
+static int find_col(struct scan *s, const char *name)
+{
+    for (size_t c = 0; c < s->lay->ncols; c++)
+        if (!strcmp(s->lay->col[c].src, name)) return (int)c;
+    return -1;
+}
+
+static enum vmig_code vectors(struct scan *s, const Vmig__Qdrant__VectorsOutput *vs)
+{
+    enum vmig_code rc;
+    if (!vs || !s->lay->ncols) return VMIG_OK;
+    if (vs->vectors_options_case == VMIG__QDRANT__VECTORS_OUTPUT__VECTORS_OPTIONS_VECTOR)
+        return one_vector(s, find_col(s, ""), vs->vector);
+    if (vs->vectors_options_case != VMIG__QDRANT__VECTORS_OUTPUT__VECTORS_OPTIONS_VECTORS ||
+        !vs->vectors)
+        return VMIG_OK;
+    for (size_t i = 0; i < vs->vectors->n_vectors; i++) {
+        const Vmig__Qdrant__NamedVectorsOutput__VectorsEntry *e = vs->vectors->vectors[i];
+        if ((rc = one_vector(s, find_col(s, e->key ? e->key : ""), e->value))) return rc;
+    }
+    return VMIG_OK;
+}
+
+/* ---- payload ---------------------------------------------------------- */
+
+int vmig_qgrpc_put_double(struct vmig_buf *out, double v)
+{
+    char t[40];
+    if (!isfinite(v)) return -1;
+    /* the shortest text that reads back as v, as Qdrant's REST answers print it */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v) break;
+    }
+    vmig_buf_adds(out, t);
+    if (!strpbrk(t, ".eE")) vmig_buf_adds(out, ".0"); /* stays a float in Milvus's JSON */
+    return 0;
+}
+
+static void path_text(struct scan *s, int depth, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int d = 1; d <= depth && o + 1 < cap; d++) {
+        const struct pathseg *g = &s->path[d];
+        int w;
+        if (g->key) w = snprintf(out + o, cap - o, "%s%s", d > 1 ? "." : "", g->key);
+        else w = snprintf(out + o, cap - o, "[%zu]", g->index);
+        if (w < 0) break;
+        o += (size_t)w;
+        if (o >= cap) o = cap - 1;
+    }
+}
+
+/* An entry of a map<string, Value>: the three map entry types share this shape, read
+ * through their own types by the callers. */
+struct kv {
+    const char *key;
+    const Vmig__Qdrant__Value *value;
+};
+
+static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int depth, int *dropped);
+
+/* An object (depth 0: the payload itself, with the top-level key rules). */
+static enum vmig_code object(struct scan *s, const struct kv *e, size_t n, int depth)
+{
+    enum vmig_code rc;
+    struct vmig_buf *m = &s->b->meta;
+    int first = 1;
+    vmig_buf_addch(m, '{');
+    for (size_t i = 0; i < n; i++) {
+        const char *key = e[i].key ? e[i].key : "";
+        size_t mark = m->len;
+        if (!first) vmig_buf_addch(m, ',');
+        int reserved = 0;
+        if (depth == 0) {
+            reserved = !strcmp(key, "$meta");
+            for (size_t r = 0; !reserved && r < s->lay->nreserved; r++)
+                reserved = s->lay->reserved[r] && !strcmp(key, s->lay->reserved[r]);
+        }
+        if (reserved) {
+            if (s->lay->conflict != VMIG_CONFLICT_PREFIX) {
+                data_err(s, key,
+                         "payload key '%s' is also the name of a field of the target collection",
+                         key);
+                return vmig_err_fix(s->err, VMIG_FIX_PAYLOAD_CONFLICT, NULL);
+            }
+            char pk[VMIG_SRC_NAME_MAX + 64];
+            snprintf(pk, sizeof pk, "%s%s", s->lay->prefix ? s->lay->prefix : "payload_", key);
+            vmig_buf_add_json_str(m, pk);
+        } else {
+            vmig_buf_add_json_str(m, key);
+        }
+        vmig_buf_addch(m, ':');
+        s->path[depth + 1] = (struct pathseg){key, 0};
+        int d;
+        if ((rc = value(s, e[i].value, depth + 1, &d))) return rc;
+        if (d) vmig_buf_setlen(m, mark); /* a dropped null leaves no trace */
+        else first = 0;
+    }
+    vmig_buf_addch(m, '}');
+    return VMIG_OK;
+}
+
+static enum vmig_code null_value(struct scan *s, int depth, int *dropped)
+{
+    if (s->lay->nulls == VMIG_NULL_DROP) {
+        s->b->nulls_dropped++;
+        *dropped = 1;
+        return VMIG_OK;
+    }
+    if (s->lay->nulls == VMIG_NULL_KEEP) {
+        vmig_buf_add(&s->b->meta, "null", 4);
+        return VMIG_OK;
+    }
+    char path[512];
+    path_text(s, depth, path, sizeof path);
+    data_err(s, path, "payload key '%s' is null; Milvus rejects null JSON values", path);
+    return vmig_err_fix(s->err, VMIG_FIX_NULL_VALUES, NULL);
+}
+
+/* One Value into meta; depth counts containers above it, path[depth] names it. */
+static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int depth, int *dropped)
+{
+    enum vmig_code rc;
+    struct vmig_buf *m = &s->b->meta;
+    *dropped = 0;
+    if (depth > MAX_DEPTH) return bad(s, "a payload nested deeper than 128 levels");
+    switch (v ? v->kind_case : VMIG__QDRANT__VALUE__KIND_NULL_VALUE) {
+    case VMIG__QDRANT__VALUE__KIND__NOT_SET: /* prost leaves an unset kind for JSON null too */
+    case VMIG__QDRANT__VALUE__KIND_NULL_VALUE:
+        return null_value(s, depth, dropped);
+    case VMIG__QDRANT__VALUE__KIND_DOUBLE_VALUE:
+        if (vmig_qgrpc_put_double(m, v->double_value) < 0) {
+            char path[512];
+            path_text(s, depth, path, sizeof path);
+            return data_err(s, path, "payload key '%s' is not a finite number", path);
+        }
+        return VMIG_OK;
+    case VMIG__QDRANT__VALUE__KIND_INTEGER_VALUE:
+        vmig_buf_addf(m, "%lld", (long long)v->integer_value);
+        return VMIG_OK;
+    case VMIG__QDRANT__VALUE__KIND_STRING_VALUE:
+        vmig_buf_add_json_str(m, v->string_value ? v->string_value : "");
+        return VMIG_OK;
+    case VMIG__QDRANT__VALUE__KIND_BOOL_VALUE:
+        vmig_buf_adds(m, v->bool_value ? "true" : "false");
+        return VMIG_OK;
+    case VMIG__QDRANT__VALUE__KIND_STRUCT_VALUE: {
+        const Vmig__Qdrant__Struct *st = v->struct_value;
+        size_t n = st ? st->n_fields : 0;
+        struct kv *e = xcalloc(n ? n : 1, sizeof *e);
+        for (size_t i = 0; i < n; i++) e[i] = (struct kv){st->fields[i]->key, st->fields[i]->value};
+        rc = object(s, e, n, depth);
+        free(e);
+        return rc;
+    }
+    case VMIG__QDRANT__VALUE__KIND_LIST_VALUE: {
+        const Vmig__Qdrant__ListValue *l = v->list_value;
+        int first = 1;
+        vmig_buf_addch(m, '[');
+        for (size_t i = 0; l && i < l->n_values; i++) {
+            size_t mark = m->len;
+            int d;
+            if (!first) vmig_buf_addch(m, ',');
+            s->path[depth + 1] = (struct pathseg){NULL, i};
+            if ((rc = value(s, l->values[i], depth + 1, &d))) return rc;
+            if (d) vmig_buf_setlen(m, mark);
+            else first = 0;
+        }
+        vmig_buf_addch(m, ']');
+        return VMIG_OK;
+    }
+    default:
+        return bad(s, "a payload value of an unknown kind");
+    }
+}
+
+/* ---- points ------------------------------------------------------------ */
+
+static enum vmig_code point(struct scan *s, const Vmig__Qdrant__PointId *pid, const struct kv *pl,
+                            size_t npl, const Vmig__Qdrant__VectorsOutput *vs)
+{
+    static const struct vmig_point_id none = {0};
+    char lb[VMIG_SRC_NAME_MAX + 32];
+    enum vmig_code rc;
+    s->have_id = 0;
+    s->seen = 0;
+    if ((rc = point_id(s, pid, &s->id))) return rc;
+    s->have_id = 1;
+    vmig_batch_begin_row(s->b, &none);
+    s->b->ids[s->b->n] = s->id;
+    size_t meta0 = s->b->meta.len;
+    if ((rc = vectors(s, vs))) goto fail;
+    if ((rc = object(s, pl, npl, 0))) goto fail;
+    for (size_t c = 0; c < s->lay->ncols; c++)
+        if (!s->lay->col[c].sparse && !(s->seen & (1u << c))) {
+            rc = data_err(s, s->lay->col[c].src, "%s is missing",
+                          vec_label(s->lay->col[c].src, lb, sizeof lb));
+            goto fail;
+        }
+    size_t plen = s->b->meta.len - meta0;
+    if (plen > VMIG_JSON_MAX) {
+        char why[128];
+        snprintf(why, sizeof why, "payload is %zu bytes, over Milvus's %d-byte JSON limit", plen,
+                 VMIG_JSON_MAX);
+        if (s->lay->reject_oversize) {
+            vmig_batch_drop_row(s->b, why);
+            return VMIG_OK;
+        }
+        rc = data_err(s, NULL, "%s", why);
+        vmig_err_fix(s->err, VMIG_FIX_REJECTS, NULL);
+        goto fail;
+    }
+    vmig_batch_end_row(s->b);
+    return VMIG_OK;
+fail:
+    vmig_batch_drop_row(s->b, NULL);
+    return rc;
+}
+
+/* The payload entries of a point as struct kv (scratch grown in *e). */
+#define PAYLOAD_KV(e, cap, pt)                                                                  \
+    do {                                                                                        \
+        xgrow((void **)&(e), &(cap), (pt)->n_payload + 1, sizeof *(e));                         \
+        for (size_t k_ = 0; k_ < (pt)->n_payload; k_++)                                         \
+            (e)[k_] = (struct kv){(pt)->payload[k_]->key, (pt)->payload[k_]->value};            \
+    } while (0)
+
+enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc_page kind,
+                                    const struct vmig_layout *lay, struct vmig_batch *b,
+                                    struct vmig_point_id *next, struct vmig_err *err)
+{
+    enum vmig_code rc = VMIG_OK;
+    struct scan s;
+    size_t n0 = b->n, rej0 = b->nrejects;
+    uint64_t nul0 = b->nulls_dropped;
+    struct kv *e = NULL;
+    size_t ecap = 0;
+    memset(&s, 0, sizeof s);
+    s.lay = lay;
+    s.b = b;
+    s.err = err;
+    if (next) memset(next, 0, sizeof *next);
+    if (kind == VMIG_QGRPC_SCROLL) {
+        Vmig__Qdrant__ScrollResponse *r = vmig__qdrant__scroll_response__unpack(NULL, len, msg);
+        if (!r) return malformed(err, "scroll", lay->coll);
+        for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
+            const Vmig__Qdrant__RetrievedPoint *pt = r->result[i];
+            PAYLOAD_KV(e, ecap, pt);
+            rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
+        }
+        if (rc == VMIG_OK && next && r->next_page_offset)
+            rc = point_id(&s, r->next_page_offset, next);
+        vmig__qdrant__scroll_response__free_unpacked(r, NULL);
+    } else if (kind == VMIG_QGRPC_GET) {
+        Vmig__Qdrant__GetResponse *r = vmig__qdrant__get_response__unpack(NULL, len, msg);
+        if (!r) return malformed(err, "get", lay->coll);
+        for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
+            const Vmig__Qdrant__RetrievedPoint *pt = r->result[i];
+            PAYLOAD_KV(e, ecap, pt);
+            rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
+        }
+        vmig__qdrant__get_response__free_unpacked(r, NULL);
+    } else {
+        Vmig__Qdrant__QueryResponse *r = vmig__qdrant__query_response__unpack(NULL, len, msg);
+        if (!r) return malformed(err, "query", lay->coll);
+        for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
+            const Vmig__Qdrant__ScoredPoint *pt = r->result[i];
+            PAYLOAD_KV(e, ecap, pt);
+            rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
+        }
+        vmig__qdrant__query_response__free_unpacked(r, NULL);
+    }
+    if (rc != VMIG_OK) {
+        vmig_batch_truncate(b, n0);
+        b->nrejects = rej0;
+        b->nulls_dropped = nul0;
+        if (next) memset(next, 0, sizeof *next);
+    }
+    free(e);
+    free(s.pairs);
+    return rc;
+}
