@@ -79,6 +79,9 @@ struct vmig_progress {
     double points_per_s; /* over this run */
     double eta_s;        /* -1 unknown */
     uint64_t index_rows, index_total; /* INDEXING: rows the server has indexed, of total */
+    /* rate limits met in this collection's run (HTTP 429 / RESOURCE_EXHAUSTED answers
+     * and the time waited on them, by source and target): paced, not failed */
+    uint64_t throttled, throttled_ms;
 };
 
 struct vmig_migrate_hooks {

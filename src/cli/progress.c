@@ -138,10 +138,12 @@ void cli_on_progress(void *ud, const struct vmig_progress *p)
         cli_json_str(stderr, p->coll);
         fprintf(stderr,
                 ",\"phase\":\"%s\",\"written\":%llu,\"read\":%llu,\"total\":%llu,"
-                "\"points_per_s\":%.0f,\"eta_s\":%.0f,\"index_rows\":%llu,\"index_total\":%llu}\n",
+                "\"points_per_s\":%.0f,\"eta_s\":%.0f,\"index_rows\":%llu,\"index_total\":%llu,"
+                "\"throttled\":%llu,\"throttled_ms\":%llu}\n",
                 vmig_phase_name(p->phase), (unsigned long long)p->written,
                 (unsigned long long)p->read, (unsigned long long)p->total, p->points_per_s,
-                p->eta_s, (unsigned long long)p->index_rows, (unsigned long long)p->index_total);
+                p->eta_s, (unsigned long long)p->index_rows, (unsigned long long)p->index_total,
+                (unsigned long long)p->throttled, (unsigned long long)p->throttled_ms);
         pthread_mutex_unlock(&u->mu);
         return;
     }
@@ -177,9 +179,12 @@ void cli_on_progress(void *ud, const struct vmig_progress *p)
         char tot[24];
         int tw = snprintf(tot, sizeof tot, "%llu", (unsigned long long)p->total);
         int phw = u->tty ? 9 : 0; /* "verifying" */
-        snprintf(tail, sizeof tail, " %*llu/%s %6s %6.0f/s ETA %-6s %-*s", tw,
+        char thr[40] = "";
+        if (p->throttled) /* rate-limited by a server: paced, said so */
+            snprintf(thr, sizeof thr, " throttled %llux", (unsigned long long)p->throttled);
+        snprintf(tail, sizeof tail, " %*llu/%s %6s %6.0f/s ETA %-6s %-*s%s", tw,
                  (unsigned long long)p->written, tot, pcts, p->points_per_s, eta, phw,
-                 vmig_phase_name(p->phase));
+                 vmig_phase_name(p->phase), thr);
         snprintf(short_tail, sizeof short_tail, " %*llu/%s %6s %-*s", tw,
                  (unsigned long long)p->written, tot, pcts, phw, vmig_phase_name(p->phase));
         compose(line, cols, u->tty, p->coll, pct, tail, short_tail);

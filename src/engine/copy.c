@@ -70,6 +70,10 @@ void vmig_eng_progress(struct eng *e, enum vmig_coll_phase phase, int force)
     double secs = (double)(now - e->t0) / 1000.0;
     p.points_per_s = secs > 0 ? (double)e->run_written / secs : 0;
     pthread_mutex_unlock(&e->mu);
+    if (e->ctx && e->ctx->stats) {
+        p.throttled = atomic_load(&e->ctx->stats->throttled) - e->throttled0;
+        p.throttled_ms = atomic_load(&e->ctx->stats->throttled_ms) - e->throttled_ms0;
+    }
     p.eta_s = -1;
     if (p.points_per_s > 0 && p.total >= p.written)
         p.eta_s = (double)(p.total - p.written) / p.points_per_s;
@@ -99,15 +103,34 @@ static void fail_save(struct eng *e)
     fail(e, VMIG_E_IO, &err);
 }
 
+/* Points per page: the fixed --page-size, or sized by bytes; never above the source's
+ * strict-mode max_query_limit. */
+static uint32_t within_strict(const struct eng *e, uint32_t lim)
+{
+    return e->max_query_limit && lim > e->max_query_limit ? e->max_query_limit : lim;
+}
+
 static uint32_t limit_for(const struct eng *e, size_t per_point)
 {
     size_t lim = e->o->page_bytes / per_point;
-    return (uint32_t)(lim < 16 ? 16 : lim > 4096 ? 4096 : lim);
+    return within_strict(e, (uint32_t)(lim < 16 ? 16 : lim > 4096 ? 4096 : lim));
+}
+
+/* Under a strict-mode read rate, wait for this reader's turn (readers share one
+ * pace); 0, or nonzero when the run was cancelled meanwhile. */
+static int pace(struct eng *e)
+{
+    if (!e->read_gap_ms) return 0;
+    pthread_mutex_lock(&e->mu);
+    uint64_t now = vmig_now_ms(), at = e->next_read_ms > now ? e->next_read_ms : now;
+    e->next_read_ms = at + e->read_gap_ms;
+    pthread_mutex_unlock(&e->mu);
+    return at > now ? vmig_run_sleep(e->ctx, (int)(at - now)) : 0;
 }
 
 static uint32_t initial_limit(const struct eng *e)
 {
-    if (e->o->page_limit) return e->o->page_limit;
+    if (e->o->page_limit) return within_strict(e, e->o->page_limit);
     /* JSON weighs ~12.5 bytes per float; sparse and payload guessed at 2 KiB */
     size_t per_point = 64 + 2048;
     for (size_t c = 0; c < e->lay.ncols; c++)
@@ -162,6 +185,10 @@ static void *reader_main(void *arg)
             struct vmig_point_id next = {0};
             size_t page_bytes = 0;
             vmig_err_clear(&err);
+            if (pace(e)) {
+                vmig_queue_push(&e->pool, pg);
+                goto out;
+            }
             rc = e->svt->read(s, &req, &pg->b, &next, &page_bytes, &err);
             if (rc) {
                 vmig_queue_push(&e->pool, pg);

@@ -178,16 +178,19 @@ static void note_phase(struct runctx *c, size_t i, const struct vmig_progress *p
 /* The job's periodic progress line of the phase it is in. */
 static void note_progress(struct runctx *c, size_t i, const struct vmig_progress *p)
 {
-    char line[VMIG_SRC_NAME_MAX + 160], left[48] = "";
+    char line[VMIG_SRC_NAME_MAX + 240], left[48] = "", thr[96] = "";
     const char *src = i < c->job.plan.n ? c->job.plan.coll[i].source : "";
     if (p->phase == VMIG_PHASE_COPYING) {
         if (p->eta_s >= 0) snprintf(left, sizeof left, ", about %.0f s left", p->eta_s);
+        if (p->throttled)
+            snprintf(thr, sizeof thr, "; rate-limited %llu times so far (%.0f s waited, paced)",
+                     (unsigned long long)p->throttled, (double)p->throttled_ms / 1000.0);
         snprintf(line, sizeof line,
                  "collection '%s': copying: %llu of %llu points written (%.1f %%), %.0f "
-                 "points/s%s",
+                 "points/s%s%s",
                  src, (unsigned long long)p->written, (unsigned long long)p->total,
                  p->total ? 100.0 * (double)p->written / (double)p->total : 0.0, p->points_per_s,
-                 left);
+                 left, thr);
     } else if (p->phase == VMIG_PHASE_INDEXING) {
         snprintf(line, sizeof line, "collection '%s': indexing: %llu of %llu rows indexed", src,
                  (unsigned long long)p->index_rows, (unsigned long long)p->index_total);

@@ -130,9 +130,27 @@ static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_
 {
     struct vmig_coll_state *st = e->st;
     uint64_t total = 0;
+    struct vmig_src_coll sc;
     enum vmig_code rc = e->svt->count(s, e->pc->source, &total, err);
     if (rc) return rc;
     st->total = total;
+    /* strict mode as it is now (it may have changed since the plan): page sizes and
+     * the pace of reads stay within what the server allows */
+    if ((rc = e->svt->describe(s, e->pc->source, &sc, err))) return rc;
+    e->max_query_limit = sc.max_query_limit;
+    if (sc.read_rate_limit > 0) {
+        /* 10 % below the limit: other clients of the cluster read too */
+        e->read_gap_ms = (60000u * 10u + sc.read_rate_limit * 9u - 1) / (sc.read_rate_limit * 9u);
+        vmig_run_log(e->ctx, VMIG_LOG_INFO,
+                     "collection '%s': the source allows %u reads per minute (strict mode): "
+                     "one read every %llu ms",
+                     e->pc->source, sc.read_rate_limit, (unsigned long long)e->read_gap_ms);
+    }
+    if (sc.max_query_limit > 0)
+        vmig_run_log(e->ctx, VMIG_LOG_INFO,
+                     "collection '%s': the source allows pages of at most %u points (strict "
+                     "mode)",
+                     e->pc->source, sc.max_query_limit);
     return vmig_eng_copy(e, s, err);
 }
 
@@ -249,6 +267,10 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
     e.svt = vmig_source_for(src);
     e.tvt = vmig_target_for(dst);
     e.t0 = vmig_now_ms();
+    if (e.ctx && e.ctx->stats) {
+        e.throttled0 = atomic_load(&e.ctx->stats->throttled);
+        e.throttled_ms0 = atomic_load(&e.ctx->stats->throttled_ms);
+    }
     pthread_mutex_init(&e.mu, NULL);
     pthread_mutex_init(&e.save_mu, NULL);
     pthread_cond_init(&e.flush_cv, NULL);
