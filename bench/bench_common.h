@@ -85,7 +85,7 @@ static inline void bench_die(const char *what, const struct vmig_err *e)
 static inline void bench_plan(const struct bench_opts *o, const struct vmig_endpoint *src,
                        struct vmig_plan_coll *pc, uint64_t *count, int *has_slices)
 {
-    const struct vmig_source_vt *svt = &vmig_source_qdrant;
+    const struct vmig_source_vt *svt = vmig_source_for(src);
     struct vmig_source *s = NULL;
     struct vmig_src_coll sc;
     struct vmig_map_opts mo;

@@ -29,7 +29,7 @@ struct reader {
 static void *reader_main(void *arg)
 {
     struct reader *r = arg;
-    const struct vmig_source_vt *svt = &vmig_source_qdrant;
+    const struct vmig_source_vt *svt = vmig_source_for(r->src);
     struct vmig_source *s = NULL;
     struct vmig_batch b;
     vmig_batch_init(&b, r->lay);

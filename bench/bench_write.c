@@ -60,7 +60,7 @@ static struct vmig_batch *read_all(const struct bench_opts *o, const struct vmig
                                    const struct vmig_plan_coll *pc,
                                    const struct vmig_layout *lay, size_t *nb)
 {
-    const struct vmig_source_vt *svt = &vmig_source_qdrant;
+    const struct vmig_source_vt *svt = vmig_source_for(src);
     struct vmig_source *s = NULL;
     struct vmig_err e;
     struct vmig_batch *v = NULL;

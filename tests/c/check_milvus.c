@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "target/grpc_call.h"
+#include "util/grpc_call.h"
 #include "vmig/log.h"
 #include "target/milvus.h"
 #include "target/target.h"

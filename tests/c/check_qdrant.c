@@ -1,5 +1,6 @@
 /*
- * check_qdrant.c - live check of the Qdrant source connector against a running
+ * check_qdrant.c - live check of a Qdrant source connector (REST for http(s)://, gRPC
+ * for grpc(s)://, as the registry picks) against a running
  * server, run by the integration tests: probe, list, describe and exact-count every
  * collection, then scroll each one to the end (sliced when the server supports it
  * and CHECK_SLICES=N is set) with all its vectors, and compare the rows read with
@@ -16,9 +17,10 @@
 #include "source/source.h"
 #include "util/retry.h"
 
+static const struct vmig_source_vt *vt; /* the connector the URL's scheme picks */
+
 static int check_coll(struct vmig_source *s, const char *name, int slices)
 {
-    const struct vmig_source_vt *vt = &vmig_source_qdrant;
     struct vmig_src_coll info;
     struct vmig_err err;
     struct vmig_layout lay;
@@ -95,7 +97,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: check_qdrant URL [API_KEY]\n");
         return 2;
     }
-    const struct vmig_source_vt *vt = &vmig_source_qdrant;
     struct vmig_endpoint ep = {0};
     struct vmig_source *s = NULL;
     struct vmig_err err;
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
     size_t n = 0;
     int fails = 0;
     ep.url = argv[1];
+    vt = vmig_source_for(&ep);
     ep.secret = argc > 2 ? argv[2] : NULL;
     ep.insecure = getenv("CHECK_INSECURE") && atoi(getenv("CHECK_INSECURE"));
     ep.ca_file = getenv("CHECK_CA_FILE");
