@@ -403,16 +403,22 @@ def _wait_group_gone(proc, timeout):
 
 
 class QdrantTestServer(_Process):
-    """tests/qdrant_server on 127.0.0.1:port, optional API key, TLS and fault injection.
+    """tests/qdrant_server on 127.0.0.1:port, optional API key, TLS and fault injection, with
+    its gRPC face always on a second free port (grpc_port, grpc_url).
 
     faults: dict with any of p503, delay (fraction), delay_s (seconds), cut, seed; or None.
     extra_args: further server flags (e.g. ["--eager-vector-cache"]).
+    grpc_vectors: None (by version: new from 1.17.0), "old" or "new" (--grpc-vectors).
+    grpc_empty_dense: empty dense placeholders for missing named vectors (--grpc-empty-dense).
+    version: the Qdrant version the server reports and emulates (--version).
+    rate_window_s: the strict-mode read rate limit window in seconds (--rate-window-s).
     """
 
     name = "qdrant-test-server"
 
     def __init__(self, data_dir=None, port=None, api_key=None, tls=False, faults=None,
-                 extra_args=None):
+                 extra_args=None, grpc_vectors=None, grpc_empty_dense=False, version=None,
+                 rate_window_s=None, grpc_port=None):
         super().__init__(data_dir, port)
         self.api_key = api_key
         self.tls = tls
@@ -420,10 +426,28 @@ class QdrantTestServer(_Process):
         self.extra_args = list(extra_args or [])
         self.scheme = "https" if tls else "http"
         self.cert_path = os.path.join(self.data_dir, "cert.pem") if tls else None
+        self.grpc_port = grpc_port or free_port()
+        self.grpc_vectors = grpc_vectors
+        self.grpc_empty_dense = grpc_empty_dense
+        self.version = version
+        self.rate_window_s = rate_window_s
+
+    @property
+    def grpc_url(self) -> str:
+        return f"{'grpcs' if self.tls else 'grpc'}://{self.host}:{self.grpc_port}"
 
     def command(self):
         cmd = [PYTHON, "-m", "tests.qdrant_server", "--host", self.host, "--port",
-               str(self.port), "--data-dir", os.path.join(self.data_dir, "storage")]
+               str(self.port), "--data-dir", os.path.join(self.data_dir, "storage"),
+               "--grpc-port", str(self.grpc_port)]
+        if self.grpc_vectors:
+            cmd += ["--grpc-vectors", self.grpc_vectors]
+        if self.grpc_empty_dense:
+            cmd.append("--grpc-empty-dense")
+        if self.version:
+            cmd += ["--version", self.version]
+        if self.rate_window_s is not None:
+            cmd += ["--rate-window-s", str(self.rate_window_s)]
         if self.api_key:
             cmd += ["--api-key", self.api_key]
         if self.tls:
@@ -442,7 +466,16 @@ class QdrantTestServer(_Process):
     def ready(self) -> bool:
         if not _tcp_open(self.host, self.port):
             return False
-        return b"listening on" in self.log_since_start()
+        return b"listening on http" in self.log_since_start()
+
+    def stats(self, reset=False):
+        """The test-only counters (GET /__test/stats; reset=True: DELETE, then zero)."""
+        import requests
+        r = requests.request("DELETE" if reset else "GET", self.url + "/__test/stats",
+                             headers=self.auth_headers(), verify=self.cert_path or True,
+                             timeout=10)
+        r.raise_for_status()
+        return r.json()["result"]
 
     def set_faults(self, p503=0.0, delay=0.0, delay_s=0.0, cut=0.0, seed=0):
         """Change fault injection at run time (test-only endpoint PUT /__test/faults)."""

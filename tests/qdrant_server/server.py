@@ -65,10 +65,11 @@ VECTOR_PARAM_ORDER = ("size", "distance", "hnsw_config", "quantization_config", 
 class ApiError(Exception):
     """An error answered with Qdrant's JSON error envelope."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def not_found(name: str) -> ApiError:
@@ -378,8 +379,28 @@ def normalize_create_request(body):
         "wal_config": {**DEFAULT_WAL, **(body.get("wal_config") or {})},
         "quantization_config": body.get("quantization_config"),
         "metadata": body.get("metadata"),
+        "strict_mode_config": _check_strict_mode(body.get("strict_mode_config")),
     }
     return cfg, edge_config(cfg)
+
+
+STRICT_INT_FIELDS = ("max_query_limit", "max_timeout", "read_rate_limit", "write_rate_limit",
+                     "upsert_max_batchsize", "search_max_batchsize", "filter_max_conditions",
+                     "condition_max_size", "max_points_count", "search_max_hnsw_ef")
+
+
+def _check_strict_mode(sm):
+    """The create body's strict_mode_config: kept as given (known keys checked), shown in the
+    collection info; max_query_limit and read_rate_limit are enforced (see check_read)."""
+    if sm is None:
+        return None
+    if not isinstance(sm, dict):
+        raise format_error("invalid type: expected struct StrictModeConfig")
+    for k in STRICT_INT_FIELDS:
+        v = sm.get(k)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            raise format_error(f"strict_mode_config.{k}: invalid value: {v!r}, expected usize")
+    return {k: v for k, v in sm.items() if v is not None}
 
 
 def _edge_vector_params(p):
@@ -423,6 +444,12 @@ class Collection:
         self.cache_limit = cache_limit
         self.op_id = 0
         self.cache_cold = True            # see ep_scroll: cold pages are read in one call
+        self.gcache = {}                  # id key -> protobuf bytes of its VectorsOutput (gRPC)
+        self.gcache_bytes = 0
+        self.gcache_cold = True
+        self.rate_lock = threading.Lock()  # read rate limit window (strict mode), both faces
+        self.rate_start = 0.0
+        self.rate_count = 0
 
     def info_json(self):
         info = self.shard.info()
@@ -437,6 +464,8 @@ class Collection:
                   "optimizer_config": self.cfg["optimizer_config"],
                   "wal_config": self.cfg["wal_config"],
                   "quantization_config": self.cfg["quantization_config"]}
+        if self.cfg.get("strict_mode_config") is not None:
+            config["strict_mode_config"] = self.cfg["strict_mode_config"]
         if self.cfg.get("metadata") is not None:
             config["metadata"] = self.cfg["metadata"]
         return {"status": "green", "optimizer_status": "ok",
@@ -461,11 +490,58 @@ class Collection:
         if keys is None:
             self.cache.clear()
             self.cache_bytes = 0
+            self.gcache.clear()
+            self.gcache_bytes = 0
             return
         for k in keys:
             txt = self.cache.pop(k, None)
             if txt is not None:
                 self.cache_bytes -= len(txt)
+            b = self.gcache.pop(k, None)
+            if b is not None:
+                self.gcache_bytes -= len(b)
+
+    def gcache_store(self, generation, items):
+        with self.lock:
+            if generation != self.generation:
+                return
+            for k, b in items:
+                if self.gcache_bytes + len(b) > self.cache_limit:
+                    return
+                if k not in self.gcache:
+                    self.gcache[k] = b
+                    self.gcache_bytes += len(b)
+
+    def check_read(self, face, limit=None):
+        """Strict mode for one read request (both faces): the limit against max_query_limit
+        (Qdrant's check_limit_opt wording, a BadRequest), then the collection's read rate
+        limit: at most read_rate_limit reads per window (RATE_WINDOW_S seconds, 60 as in
+        Qdrant's per-minute limit), beyond that 429 / RESOURCE_EXHAUSTED with the seconds
+        until the window ends. Qdrant uses a token bucket; a fixed window is enough to test
+        that a client paces itself."""
+        sm = self.cfg.get("strict_mode_config")
+        if not sm or not sm.get("enabled"):
+            return
+        mx = sm.get("max_query_limit")
+        if mx is not None and limit is not None and limit > mx:
+            STATS.add_strict(face)
+            raise ApiError(400, f'Bad request: Limit exceeded {limit} > {mx} for "limit". '
+                                f'Help: Reduce the "limit" parameter to or below {mx}.')
+        rl = sm.get("read_rate_limit")
+        if rl is None:
+            return
+        now = time.monotonic()
+        with self.rate_lock:
+            if now - self.rate_start >= RATE_WINDOW_S:
+                self.rate_start, self.rate_count = now, 0
+            if self.rate_count < rl:
+                self.rate_count += 1
+                return
+            wait = max(1, int(-(-(self.rate_start + RATE_WINDOW_S - now) // 1)))
+        STATS.add_throttled(face)
+        raise ApiError(429, "Rate limiting exceeded: Read rate limit exceeded: Operation "
+                            f"requires 1 tokens but only 0.0 were available. Retry after "
+                            f"{wait}s", headers={"Retry-After": str(wait)})
 
     def full_vectors(self, records):
         """JSON of all vectors for records (with_vector=true), through the cache."""
@@ -782,8 +858,51 @@ def ep_get_point(store, coll, pid_text):
 # HTTP layer
 # ---------------------------------------------------------------------------------------------
 
+RATE_WINDOW_S = 60.0  # --rate-window-s
+
+
+class Stats:
+    """Test-only counters per face (GET/DELETE /__test/stats): requests answered, response
+    bytes sent (REST: body bytes as sent; gRPC: serialized message + 5 framing bytes), reads
+    throttled by the strict-mode rate limit and requests refused by max_query_limit."""
+
+    FACES = ("rest", "grpc")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.data = {f: {"requests": 0, "response_bytes": 0, "throttled": 0,
+                             "strict_rejected": 0} for f in self.FACES}
+
+    def add(self, face, nbytes):
+        with self.lock:
+            d = self.data[face]
+            d["requests"] += 1
+            d["response_bytes"] += nbytes
+
+    def add_throttled(self, face):
+        with self.lock:
+            self.data[face]["throttled"] += 1
+
+    def add_strict(self, face):
+        with self.lock:
+            self.data[face]["strict_rejected"] += 1
+
+    def as_dict(self):
+        with self.lock:
+            out = {f: dict(v) for f, v in self.data.items()}
+        out["throttled"] = sum(out[f]["throttled"] for f in self.FACES)
+        return out
+
+
+STATS = Stats()
+
+
 class Faults:
-    """Deterministic fault injection for /collections/* routes."""
+    """Deterministic fault injection for /collections/* routes (REST) and the gRPC face."""
 
     def __init__(self, p503=0.0, delay=0.0, delay_s=0.0, cut=0.0, seed=0):
         self.lock = threading.Lock()
@@ -840,6 +959,24 @@ ROUTES = [
 POINT_ENDPOINTS = {"query": ep_query, "upsert": ep_upsert, "delete_points": ep_delete_points, "scroll": ep_scroll,
                    "count": ep_count, "retrieve": ep_retrieve}
 OPEN_PATHS = ("/", "/healthz", "/readyz", "/livez")
+READ_ENDPOINTS = ("scroll", "count", "retrieve", "query")
+
+
+def read_limit(name, body):
+    """The `limit` a read request asks for, for strict mode (None: not limited): scroll's
+    default 10, query's limit, the number of ids a retrieve asks for."""
+    if not isinstance(body, dict):
+        body = {}
+    if name == "scroll":
+        lim = body.get("limit", 10)
+        return lim if isinstance(lim, int) else None
+    if name == "query":
+        lim = body.get("limit", 10)
+        return lim if isinstance(lim, int) else None
+    if name == "retrieve":
+        ids = body.get("ids")
+        return len(ids) if isinstance(ids, list) else None
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -886,8 +1023,9 @@ class Handler(BaseHTTPRequestHandler):
             raw = gzip.decompress(raw)
         return raw
 
-    def send(self, status, body: bytes, ctype="application/json", fault=None):
-        headers = [("Content-Type", ctype)]
+    def send(self, status, body: bytes, ctype="application/json", fault=None, extra=None,
+             count=True):
+        headers = [("Content-Type", ctype)] + list((extra or {}).items())
         if (body and len(body) > 1024 and self.server.cfg.compress and fault != "cut"
                 and "gzip" in self.headers.get("Accept-Encoding", "")):
             body = gzip.compress(body, compresslevel=1)
@@ -897,6 +1035,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if count:
+            STATS.add("rest", len(body))
         if fault == "cut":
             # Promise the whole body, deliver half, then drop the connection.
             self.wfile.write(body[: len(body) // 2])
@@ -910,18 +1050,18 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def send_result(self, result, t0, fault=None):
+    def send_result(self, result, t0, fault=None, count=True):
         elapsed = time.perf_counter() - t0
         if isinstance(result, Raw):
             body = (b'{"result":' + bytes(result) + b',"status":"ok","time":' +
                     orjson.dumps(elapsed) + b"}")
         else:
             body = orjson.dumps({"result": result, "status": "ok", "time": elapsed})
-        self.send(200, body, fault=fault)
+        self.send(200, body, fault=fault, count=count)
 
-    def send_error_json(self, status, message, t0):
+    def send_error_json(self, status, message, t0, extra=None):
         body = orjson.dumps({"status": {"error": message}, "time": time.perf_counter() - t0})
-        self.send(status, body)
+        self.send(status, body, extra=extra)
 
     def check_auth(self, path) -> bool:
         key = self.server.cfg.api_key
@@ -970,7 +1110,12 @@ class Handler(BaseHTTPRequestHandler):
                     self.server.faults.set(float(b.get("p503", 0)), float(b.get("delay", 0)),
                                            float(b.get("delay_s", 0)), float(b.get("cut", 0)),
                                            int(b.get("seed", 0)))
-                self.send_result(self.server.faults.as_dict(), t0)
+                self.send_result(self.server.faults.as_dict(), t0, count=False)
+                return
+            if path == "/__test/stats":  # test-only counters (benchmark), not part of Qdrant
+                if method == "DELETE":
+                    STATS.reset()
+                self.send_result(STATS.as_dict(), t0, count=False)
                 return
             for m, rx, name in ROUTES:
                 if m == method:
@@ -993,7 +1138,7 @@ class Handler(BaseHTTPRequestHandler):
             result = self.route(name, args, raw, query, store)
             self.send_result(result, t0, fault=fault)
         except ApiError as exc:
-            self.send_error_json(exc.status, exc.message, t0)
+            self.send_error_json(exc.status, exc.message, t0, extra=exc.headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:  # noqa: BLE001
@@ -1026,8 +1171,11 @@ class Handler(BaseHTTPRequestHandler):
                                       "state": "Active"}],
                     "remote_shards": [], "shard_transfers": []}
         if name == "get_point":
+            coll.check_read("rest")
             return ep_get_point(store, coll, args[1])
         body = decode_json(raw) if raw else None
+        if name in READ_ENDPOINTS:
+            coll.check_read("rest", read_limit(name, body))
         if name in ("upsert", "retrieve", "delete_points") and body is None:
             raise format_error("EOF while parsing a value at line 1 column 0")
         return POINT_ENDPOINTS[name](store, coll, body, query)
@@ -1099,8 +1247,21 @@ def main(argv=None):
     ap.add_argument("--version", dest="server_version", default=VERSION,
                     help="the Qdrant version to report and emulate (before 1.19: no slice "
                          "filter condition)")
+    ap.add_argument("--grpc-port", type=int, default=None,
+                    help="also serve Qdrant's gRPC API on this port (0 picks a free port)")
+    ap.add_argument("--grpc-vectors", choices=("old", "new"), default=None,
+                    help="gRPC vector wire format: old = deprecated data/indices/vectors_count "
+                         "(Qdrant < 1.17), new = the dense/sparse/multi_dense oneof "
+                         "(default: by --version)")
+    ap.add_argument("--grpc-empty-dense", action="store_true",
+                    help="gRPC: send an empty dense placeholder for each configured dense "
+                         "vector a point lacks (as Qdrant does for hybrid collections)")
+    ap.add_argument("--rate-window-s", type=float, default=60.0,
+                    help="strict mode: the window of read_rate_limit, in seconds")
     cfg = ap.parse_args(argv)
     set_version(cfg.server_version)
+    global RATE_WINDOW_S
+    RATE_WINDOW_S = cfg.rate_window_s
 
     delay, delay_s = 0.0, 0.0
     if cfg.fault_delay:
@@ -1129,6 +1290,18 @@ def main(argv=None):
 
     server = Server((cfg.host, cfg.port), cfg, store, faults, ssl_ctx)
     port = server.server_address[1]
+    grpc_server = None
+    if cfg.grpc_port is not None:
+        from tests.qdrant_server import grpc_face
+        fmt = cfg.grpc_vectors or ("new" if VERSION_TUPLE >= (1, 17, 0) else "old")
+        grpc_server, gport = grpc_face.start(
+            cfg.host, cfg.grpc_port, store, faults, api_key=cfg.api_key, vectors=fmt,
+            empty_dense=cfg.grpc_empty_dense, tls_files=(cert, key) if cfg.tls else None)
+        if not gport:
+            raise SystemExit(f"cannot bind the gRPC port {cfg.host}:{cfg.grpc_port}")
+        gscheme = "grpcs" if cfg.tls else "grpc"
+        print(f"qdrant-test-server grpc listening on {gscheme}://{cfg.host}:{gport} "
+              f"(vectors={fmt}{', empty-dense' if cfg.grpc_empty_dense else ''})", flush=True)
 
     def stop(_signum, _frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -1140,6 +1313,8 @@ def main(argv=None):
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        if grpc_server is not None:
+            grpc_server.stop(grace=1).wait(5)
         server.server_close()
         store.close()
         if tmp_dir:
