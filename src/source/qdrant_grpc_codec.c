@@ -582,8 +582,9 @@ int vmig_qgrpc_put_double(struct vmig_buf *out, double v)
 {
     char t[40];
     if (!isfinite(v)) return -1;
-    /* the shortest text that reads back as v, as Qdrant's REST answers print it */
-    for (int prec = 15; prec <= 17; prec++) {
+    /* the shortest text that reads back as v, as Qdrant's REST answers print it (and
+     * as Milvus gives it back): 5e-324, not 4.94065645841247e-324 */
+    for (int prec = 1; prec <= 17; prec++) {
         snprintf(t, sizeof t, "%.*g", prec, v);
         if (strtod(t, NULL) == v) break;
     }

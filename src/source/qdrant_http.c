@@ -326,8 +326,9 @@ static enum vmig_code map_curl(struct vmig_qhttp *h, CURLcode cc, const char *wh
             (h->resp && h->resp->len >= 3 && memcmp(h->resp->p, "\0\0", 2) == 0)) {
             rc = vmig_err_set(err, VMIG_E_CONNECT,
                               "cannot talk to Qdrant at %s: the server answers, but not with "
-                              "HTTP/1.1; port %ld looks like a gRPC port: read it over gRPC "
-                              "with %s://%s:%ld, or give the REST port (usually 6333)",
+                              "HTTP/1.1; port %ld looks like a gRPC port (Qdrant's REST API is "
+                              "usually on 6333, gRPC on 6334): to read Qdrant over gRPC give "
+                              "%s://%s:%ld",
                               h->url, port, strncmp(h->url, "https", 5) ? "grpc" : "grpcs", host,
                               port);
             return vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL), rc;
