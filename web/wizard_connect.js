@@ -37,7 +37,7 @@ function endpointPanel(side) {
   const reset = () => { state.check[side] = null; showCheck(statusEl, side); };
   const fields = isSrc
     ? [
-      textField('Qdrant URL', ep, 'url', { placeholder: 'http://localhost:6333', hint: 'The REST endpoint (port 6333 by default).', onchange: reset }),
+      textField('Qdrant URL', ep, 'url', { placeholder: 'http://localhost:6333', hint: 'REST (http(s)://host:6333) or gRPC (grpc(s)://host:6334: about 3× fewer bytes for dense vectors, faster over the internet).', onchange: reset }),
       textField('Qdrant API key', ep, 'api_key', { type: 'password', hint: 'Leave empty if the server has no key.', onchange: reset }),
     ]
     : [

@@ -34,7 +34,6 @@ SHAPES = {
                      "sparse": ("sparse", "sparse")}, False, True),
     "four_vectors": ({k: (k, "dense") for k in "abcd"}, False, True),
     "sparse_only": ({"text": ("text", "sparse")}, False, True),
-    "manhattan": ({"": ("vector", "dense")}, False, False),
     "float16": ({"": ("vector", "dense")}, False, False),
     "uint8": ({"": ("vector", "dense")}, False, False),
     "ids_int": ({"": ("vector", "dense")}, False, False),
@@ -53,7 +52,7 @@ def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin, tmp_path_fac
     old = QdrantTestServer(version="1.16.0", grpc_vectors="old")
     old.start()
     oc = qdrant_client_for(old)
-    for s in list(SHAPES) + ["paging_100k", "multivector"]:
+    for s in list(SHAPES) + ["paging_100k", "multivector", "manhattan"]:
         n = 20000 if s == "paging_100k" else None
         datagen.generate(qdrant_client, s, n=n)
         datagen.generate(oc, s, n=n)
@@ -103,6 +102,21 @@ def test_shape_migrates_exactly_over_grpc(env, shape, fmt):
     n = compare(qc, env.mc, coll, target, fields, pk_varchar=varchar)
     assert env.mc.get_collection_stats(target)["row_count"] == n
     drop(env, target)
+
+
+@pytest.mark.parametrize("shape", ["manhattan", "multivector"])
+def test_a_refused_shape_is_refused_alike(env, shape):
+    """What cannot be migrated is refused in the same words over both protocols, and nothing
+    is created."""
+    coll = name(shape)
+    drop(env, coll)
+    errs = []
+    for url in (env.q.url, env.q.grpc_url, env.old.grpc_url):
+        p = migrate(env, url, "-c", coll)
+        assert p.returncode == 4, p.stderr[-2000:]
+        errs.append([ln for ln in p.stderr.splitlines() if ln.startswith("vmigrate:")])
+    assert errs[0] and errs[0] == errs[1] == errs[2], errs
+    assert not env.mc.has_collection(coll)
 
 
 def test_rest_and_grpc_targets_hold_identical_rows(env):
