@@ -20,7 +20,8 @@ from concurrent import futures
 import grpc
 import numpy as np
 import qdrant_edge as qe
-from qdrant_client.grpc import (collections_pb2, json_with_int_pb2, points_pb2, qdrant_pb2)
+from qdrant_client.grpc import (collections_pb2, json_with_int_pb2, points_pb2, qdrant_common_pb2,
+                                qdrant_pb2)
 
 from tests.qdrant_server import server as S
 
@@ -347,6 +348,12 @@ class GrpcFace:
                     trailers = (("retry-after", exc.headers["Retry-After"]),)
                     context.set_trailing_metadata(trailers)
                 context.abort(GRPC_CODES.get(exc.status, grpc.StatusCode.INTERNAL), exc.message)
+            except Exception as exc:  # noqa: BLE001 - as the REST face's 500
+                if isinstance(exc, grpc.RpcError) or type(exc).__name__ == "_AbortError":
+                    raise
+                import traceback
+                traceback.print_exc()
+                context.abort(grpc.StatusCode.INTERNAL, f"Service internal error: {exc}")
 
         return grpc.unary_unary_rpc_method_handler(
             handler, request_deserializer=req_cls.FromString,
@@ -418,7 +425,7 @@ class GrpcFace:
         pick = random.sample(ids, min(limit, len(ids)))
         res = []
         for i in pick:
-            p = points_pb2.PointId.FromString(point_id(i if isinstance(i, int) else str(i)))
+            p = qdrant_common_pb2.PointId.FromString(point_id(i))
             res.append(points_pb2.ScoredPoint(id=p, score=0.0, version=0))
         return points_pb2.QueryResponse(result=res, time=time.perf_counter() - t0)
 
