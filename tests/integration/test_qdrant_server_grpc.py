@@ -227,6 +227,15 @@ def test_faults_and_stats(served):
         with pytest.raises(Exception) as ei:
             gc.count(name)
         assert "UNAVAILABLE" in str(ei.value) or "injected fault" in str(ei.value)
+        q.set_faults(cut=1.0)
+        with grpc.insecure_channel(f"127.0.0.1:{q.grpc_port}") as ch:
+            with pytest.raises(grpc.RpcError) as ei:
+                stub_call(ch, "/qdrant.Points/Count", points_pb2.CountPoints(
+                    collection_name=name), points_pb2.CountResponse)
+            assert ei.value.code() == grpc.StatusCode.INTERNAL
+            # HealthCheck is outside fault injection, as REST's `/`
+            stub_call(ch, "/qdrant.Qdrant/HealthCheck", qdrant_pb2.HealthCheckRequest(),
+                      qdrant_pb2.HealthCheckReply)
     finally:
         q.set_faults()
     assert gc.count(name).count == 200
@@ -308,7 +317,14 @@ def test_old_format_by_version(secure):
                                   with_vectors=points_pb2.WithVectorsSelector(enable=True))
     p = stub_call(q.channel, "/qdrant.Points/Scroll", req, points_pb2.ScrollResponse,
                   metadata=(("api-key", "k3y"),)).result[0]
-    assert list(p.vectors.vector.data) == [1, 2, 3] and p.vectors.vector.WhichOneof("vector") is None
+    assert list(p.vectors.vector.data) == [1, 2, 3]
+    assert p.vectors.vector.WhichOneof("vector") is None
+    # no slice condition before 1.19, as over REST
+    req.filter.must.add().slice.total = 2
+    with pytest.raises(grpc.RpcError) as ei:
+        stub_call(q.channel, "/qdrant.Points/Scroll", req, points_pb2.ScrollResponse,
+                  metadata=(("api-key", "k3y"),))
+    assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     rc.close()
 
 

@@ -117,9 +117,10 @@ class VectorCodec:
 
     def sparse(self, sv) -> bytes:
         vals, idx = f32(list(sv.values)), u32_packed(sv.indices)
-        if self.old:
-            return (ld(b"\x0a", vals) if vals else b"") + ld(b"\x12", ld(b"\x0a", idx) if idx else b"")
-        return ld(T_SPARSE, (ld(b"\x0a", vals) if vals else b"") + (ld(b"\x12", idx) if idx else b""))
+        data = ld(b"\x0a", vals) if vals else b""
+        if self.old:  # values in data, indices in SparseIndices{data}
+            return data + ld(b"\x12", ld(b"\x0a", idx) if idx else b"")
+        return ld(T_SPARSE, data + (ld(b"\x12", idx) if idx else b""))
 
     def multi(self, rows) -> bytes:
         arr = np.asarray(rows, dtype="<f4")
