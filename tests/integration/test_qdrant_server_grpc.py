@@ -13,11 +13,12 @@ import numpy as np
 import orjson
 import pytest
 import requests
-from qdrant_client import QdrantClient, models
+from qdrant_client import models
 from qdrant_client.grpc import collections_pb2, points_pb2, qdrant_common_pb2, qdrant_pb2
 
 from tests.datagen import generate
 from tests.harness import QdrantTestServer, qdrant_client_for
+from tests.harness.servers import qdrant_grpc_client_for
 from tests.qdrant_server import grpc_face
 
 SHAPES = ["single_cosine_768", "named_mixed", "sparse_only", "multivector", "ids_uuid",
@@ -30,18 +31,13 @@ def stub_call(channel, method, req, resp_cls, metadata=None):
     return fn(req, metadata=metadata, timeout=30)
 
 
-def grpc_client(q, **kw):
-    return QdrantClient(host=q.host, port=q.port, grpc_port=q.grpc_port, prefer_grpc=True,
-                        timeout=30, **kw)
-
-
 @pytest.fixture(scope="module", params=["new", "old"])
 def served(request):
     """A server per vector format with the shapes loaded: (server, REST client, gRPC client,
     {shape: collection})."""
     with QdrantTestServer(grpc_vectors=request.param) as q:
         rc = qdrant_client_for(q)
-        gc = grpc_client(q)
+        gc = qdrant_grpc_client_for(q)
         names = {s: generate(rc, s, seed=7) for s in SHAPES}
         q.fmt = request.param
         yield q, rc, gc, names
@@ -103,6 +99,26 @@ def test_scroll_count_retrieve_same(served, shape):
         assert a == b and len(a) == len(ids)
 
 
+def test_collection_config_details(served):
+    """Per-vector hnsw / datatype / multivector, sparse index and idf modifier, as REST."""
+    q, rc, gc, names = served
+    name = "grpc_cfg_" + q.fmt
+    requests.put(f"{q.url}/collections/{name}", json={
+        "vectors": {"a": {"size": 8, "distance": "Cosine", "datatype": "float16",
+                          "hnsw_config": {"m": 32, "ef_construct": 64}, "on_disk": True},
+                    "m": {"size": 4, "distance": "Dot", "datatype": "uint8",
+                          "multivector_config": {"comparator": "max_sim"}}},
+        "sparse_vectors": {"s": {"modifier": "idf", "index": {"full_scan_threshold": 500,
+                                                               "on_disk": False}}},
+        "hnsw_config": {"m": 8}}).raise_for_status()
+    a, b = rc.get_collection(name), gc.get_collection(name)
+    assert a.config.params.vectors == b.config.params.vectors
+    assert a.config.params.sparse_vectors == b.config.params.sparse_vectors
+    assert b.config.params.sparse_vectors["s"].modifier == models.Modifier.IDF
+    assert b.config.params.vectors["a"].hnsw_config.m == 32
+    assert a.config.hnsw_config == b.config.hnsw_config and b.config.hnsw_config.m == 8
+
+
 def test_has_id_filter_and_named_selection(served):
     q, rc, gc, names = served
     name = names["named_mixed"]
@@ -112,6 +128,7 @@ def test_has_id_filter_and_named_selection(served):
     b, _ = gc.scroll(name, **kw)
     assert [rec(r) for r in a] == [rec(r) for r in b] and len(a) == 4
     assert all(set(r.vector) == {"dense32"} for r in b)
+    assert rc.count(name, count_filter=flt).count == gc.count(name, count_filter=flt).count == 4
 
 
 def test_slice_filter_over_raw_stub(served):
@@ -353,6 +370,11 @@ def test_strict_mode(strict):
                   collections_pb2.GetCollectionInfoResponse)
     smc = g.result.config.strict_mode_config
     assert (smc.enabled, smc.max_query_limit, smc.read_rate_limit) == (True, 50, 3)
+    rc, gc = qdrant_client_for(q), qdrant_grpc_client_for(q)
+    assert rc.get_collection("sm").config.strict_mode_config == \
+        gc.get_collection("sm").config.strict_mode_config
+    rc.close()
+    gc.close()
     text = ('Bad request: Limit exceeded 51 > 50 for "limit". Help: Reduce the "limit" '
             'parameter to or below 50.')
     r = requests.post(f"{q.url}/collections/sm/points/scroll", json={"limit": 51})

@@ -582,6 +582,14 @@ def collection_info(coll):
         for n, p in cfg["sparse_vectors"].items():
             sp = params.sparse_vectors_config.map[n]
             sp.SetInParent()
+            idx = p.get("index") or {}
+            if isinstance(idx, dict) and idx:
+                if idx.get("full_scan_threshold") is not None:
+                    sp.index.full_scan_threshold = idx["full_scan_threshold"]
+                if idx.get("on_disk") is not None:
+                    sp.index.on_disk = bool(idx["on_disk"])
+                if idx.get("datatype") in DTYPE:
+                    sp.index.datatype = DTYPE[idx["datatype"]]
             if p.get("modifier") == "idf":
                 sp.modifier = 1
             elif p.get("modifier") == "none":
