@@ -503,6 +503,17 @@ def qdrant_client_for(server: QdrantTestServer, **kw):
     return QdrantClient(**opts)
 
 
+def qdrant_grpc_client_for(server: QdrantTestServer, **kw):
+    """The official qdrant-client over the test server's gRPC face (prefer_grpc=True, API key
+    applied). Not for TLS servers: qdrant-client's gRPC channel takes no CA file; use a raw
+    grpc.secure_channel with server.cert_path there."""
+    from qdrant_client import QdrantClient
+    opts = dict(host=server.host, port=server.port, grpc_port=server.grpc_port,
+                prefer_grpc=True, api_key=server.api_key, timeout=60)
+    opts.update(kw)
+    return QdrantClient(**opts)
+
+
 def milvus_client_for(server, **kw):
     """The official pymilvus MilvusClient pointed at a MilvusLite or MilvusServer (token and
     CA certificate applied)."""

@@ -20,7 +20,8 @@ from concurrent import futures
 import grpc
 import numpy as np
 import qdrant_edge as qe
-from qdrant_client.grpc import (collections_pb2, json_with_int_pb2, points_pb2, qdrant_pb2)
+from qdrant_client.grpc import (collections_pb2, json_with_int_pb2, points_pb2, qdrant_common_pb2,
+                                qdrant_pb2)
 
 from tests.qdrant_server import server as S
 
@@ -116,9 +117,10 @@ class VectorCodec:
 
     def sparse(self, sv) -> bytes:
         vals, idx = f32(list(sv.values)), u32_packed(sv.indices)
-        if self.old:
-            return (ld(b"\x0a", vals) if vals else b"") + ld(b"\x12", ld(b"\x0a", idx) if idx else b"")
-        return ld(T_SPARSE, (ld(b"\x0a", vals) if vals else b"") + (ld(b"\x12", idx) if idx else b""))
+        data = ld(b"\x0a", vals) if vals else b""
+        if self.old:  # values in data, indices in SparseIndices{data}
+            return data + ld(b"\x12", ld(b"\x0a", idx) if idx else b"")
+        return ld(T_SPARSE, data + (ld(b"\x12", idx) if idx else b""))
 
     def multi(self, rows) -> bytes:
         arr = np.asarray(rows, dtype="<f4")
@@ -347,6 +349,12 @@ class GrpcFace:
                     trailers = (("retry-after", exc.headers["Retry-After"]),)
                     context.set_trailing_metadata(trailers)
                 context.abort(GRPC_CODES.get(exc.status, grpc.StatusCode.INTERNAL), exc.message)
+            except Exception as exc:  # noqa: BLE001 - as the REST face's 500
+                if isinstance(exc, grpc.RpcError) or type(exc).__name__ == "_AbortError":
+                    raise
+                import traceback
+                traceback.print_exc()
+                context.abort(grpc.StatusCode.INTERNAL, f"Service internal error: {exc}")
 
         return grpc.unary_unary_rpc_method_handler(
             handler, request_deserializer=req_cls.FromString,
@@ -418,7 +426,7 @@ class GrpcFace:
         pick = random.sample(ids, min(limit, len(ids)))
         res = []
         for i in pick:
-            p = points_pb2.PointId.FromString(point_id(i if isinstance(i, int) else str(i)))
+            p = qdrant_common_pb2.PointId.FromString(point_id(i))
             res.append(points_pb2.ScoredPoint(id=p, score=0.0, version=0))
         return points_pb2.QueryResponse(result=res, time=time.perf_counter() - t0)
 
@@ -574,6 +582,14 @@ def collection_info(coll):
         for n, p in cfg["sparse_vectors"].items():
             sp = params.sparse_vectors_config.map[n]
             sp.SetInParent()
+            idx = p.get("index") or {}
+            if isinstance(idx, dict) and idx:
+                if idx.get("full_scan_threshold") is not None:
+                    sp.index.full_scan_threshold = idx["full_scan_threshold"]
+                if idx.get("on_disk") is not None:
+                    sp.index.on_disk = bool(idx["on_disk"])
+                if idx.get("datatype") in DTYPE:
+                    sp.index.datatype = DTYPE[idx["datatype"]]
             if p.get("modifier") == "idf":
                 sp.modifier = 1
             elif p.get("modifier") == "none":

@@ -1218,6 +1218,24 @@ def make_cert(cert_dir):
     return cert, key
 
 
+def bare_stub_packages():
+    """Make `qdrant_client.grpc.*_pb2` importable without running qdrant_client's package
+    __init__ (which imports the whole client, about a second per server start). Only for this
+    server process, which uses nothing else of qdrant_client."""
+    if "qdrant_client" in sys.modules:
+        return
+    import importlib.util
+    import types
+    spec = importlib.util.find_spec("qdrant_client")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    root = list(spec.submodule_search_locations)[0]
+    for name, path in (("qdrant_client", root), ("qdrant_client.grpc", os.path.join(root, "grpc"))):
+        mod = types.ModuleType(name)
+        mod.__path__ = [path]
+        sys.modules[name] = mod
+
+
 def parse_fraction(text, flag):
     f = float(text)
     if not 0.0 <= f <= 1.0:
@@ -1292,6 +1310,7 @@ def main(argv=None):
     port = server.server_address[1]
     grpc_server = None
     if cfg.grpc_port is not None:
+        bare_stub_packages()
         from tests.qdrant_server import grpc_face
         fmt = cfg.grpc_vectors or ("new" if VERSION_TUPLE >= (1, 17, 0) else "old")
         grpc_server, gport = grpc_face.start(
