@@ -103,17 +103,12 @@ static void fail_save(struct eng *e)
     fail(e, VMIG_E_IO, &err);
 }
 
-/* Points per page: the fixed --page-size, or sized by bytes; never above the source's
- * strict-mode max_query_limit. */
-static uint32_t within_strict(const struct eng *e, uint32_t lim)
-{
-    return e->max_query_limit && lim > e->max_query_limit ? e->max_query_limit : lim;
-}
-
+/* Points per page, sized by bytes (the source connector keeps it within the
+ * collection's strict-mode max_query_limit). */
 static uint32_t limit_for(const struct eng *e, size_t per_point)
 {
     size_t lim = e->o->page_bytes / per_point;
-    return within_strict(e, (uint32_t)(lim < 16 ? 16 : lim > 4096 ? 4096 : lim));
+    return (uint32_t)(lim < 16 ? 16 : lim > 4096 ? 4096 : lim);
 }
 
 /* Under a strict-mode read rate, wait for this reader's turn (readers share one
@@ -130,7 +125,7 @@ static int pace(struct eng *e)
 
 static uint32_t initial_limit(const struct eng *e)
 {
-    if (e->o->page_limit) return within_strict(e, e->o->page_limit);
+    if (e->o->page_limit) return e->o->page_limit;
     /* JSON weighs ~12.5 bytes per float; sparse and payload guessed at 2 KiB */
     size_t per_point = 64 + 2048;
     for (size_t c = 0; c < e->lay.ncols; c++)

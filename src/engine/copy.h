@@ -45,10 +45,9 @@ struct eng {
     int copy_finished; /* readers and writers of this pass are done */
     int need_repair;   /* the target had an outage since the last durable flush */
     uint64_t faults_at_durable;
-    /* the source's strict mode, read when the copy starts (0 = no limit): pages stay
-     * within max_query_limit; reads of all readers are spaced read_gap_ms apart */
-    uint32_t max_query_limit;
-    uint64_t read_gap_ms, next_read_ms; /* next_read_ms under mu */
+    /* the source's strict-mode read rate, read when the copy starts: reads of all
+     * readers are spaced read_gap_ms apart (0 = no limit); next_read_ms under mu */
+    uint64_t read_gap_ms, next_read_ms;
     uint64_t throttled0, throttled_ms0; /* the run's stats when this collection began */
 };
 

@@ -137,7 +137,6 @@ static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_
     /* strict mode as it is now (it may have changed since the plan): page sizes and
      * the pace of reads stay within what the server allows */
     if ((rc = e->svt->describe(s, e->pc->source, &sc, err))) return rc;
-    e->max_query_limit = sc.max_query_limit;
     if (sc.read_rate_limit > 0) {
         /* 10 % below the limit: other clients of the cluster read too */
         e->read_gap_ms = (60000u * 10u + sc.read_rate_limit * 9u - 1) / (sc.read_rate_limit * 9u);

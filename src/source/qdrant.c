@@ -23,6 +23,11 @@ struct vmig_source {
     struct vmig_buf resp;
     struct vmig_buf req;
     const struct vmig_run_ctx *ctx; /* the run's cancel and log (may be NULL) */
+    /* the strict-mode page limit of cap_coll (0 = none), asked once per handle and
+     * collection: every read, retrieve and sample stays within it */
+    char cap_coll[VMIG_SRC_NAME_MAX];
+    int cap_known;
+    uint32_t cap;
 };
 
 static enum vmig_code q_open(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
@@ -153,30 +158,54 @@ static enum vmig_code probe_first(struct vmig_source *s, const char *coll, const
     return rc;
 }
 
+/* The collection's configuration (no id probes); remembers its page limit. */
+static enum vmig_code info(struct vmig_source *s, const char *coll, struct vmig_src_coll *out,
+                           struct vmig_err *err)
+{
+    struct vmig_buf path = VMIG_BUF_INIT;
+    coll_path(&path, coll, "");
+    enum vmig_code rc = call(s, NULL, "GET", &path, NULL, 0, coll, err);
+    if (rc == VMIG_OK) rc = vmig_qdrant_parse_info(s->resp.p, s->resp.len, coll, out, err);
+    vmig_buf_release(&path);
+    if (rc == VMIG_OK) {
+        snprintf(s->cap_coll, sizeof s->cap_coll, "%s", coll);
+        s->cap = out->max_query_limit;
+        s->cap_known = 1;
+    }
+    return rc;
+}
+
+/* n capped by the collection's strict-mode page limit (asked on first use). */
+static enum vmig_code capped(struct vmig_source *s, const char *coll, uint32_t n, uint32_t *out,
+                             struct vmig_err *err)
+{
+    if (!s->cap_known || strcmp(s->cap_coll, coll) != 0) {
+        struct vmig_src_coll sc;
+        enum vmig_code rc = info(s, coll, &sc, err);
+        if (rc) return rc;
+    }
+    *out = s->cap && n > s->cap ? s->cap : n;
+    return VMIG_OK;
+}
+
 static enum vmig_code q_describe(struct vmig_source *s, const char *coll,
                                  struct vmig_src_coll *out, struct vmig_err *err)
 {
-    struct vmig_buf path = VMIG_BUF_INIT;
     struct vmig_point_id id;
-    enum vmig_code rc;
-    coll_path(&path, coll, "");
-    rc = call(s, NULL, "GET", &path, NULL, 0, coll, err);
-    if (rc == VMIG_OK) rc = vmig_qdrant_parse_info(s->resp.p, s->resp.len, coll, out, err);
-    if (rc != VMIG_OK) goto out;
+    enum vmig_code rc = info(s, coll, out, err);
+    if (rc != VMIG_OK) return rc;
     /* Scroll is ordered by id, integers (as u64) before UUIDs: the first point at or
      * after 2^63 is a big integer id if any exists, else the first UUID if any. */
-    if ((rc = probe_first(s, coll, "9223372036854775808", &id, err)) != VMIG_OK) goto out;
+    if ((rc = probe_first(s, coll, "9223372036854775808", &id, err)) != VMIG_OK) return rc;
     out->has_big_ids = id.kind == VMIG_ID_NUM;
     out->has_uuids = id.kind == VMIG_ID_UUID;
     if (!out->has_uuids) {
         rc = probe_first(s, coll, "\"00000000-0000-0000-0000-000000000000\"", &id, err);
-        if (rc != VMIG_OK) goto out;
+        if (rc != VMIG_OK) return rc;
         out->has_uuids = id.kind == VMIG_ID_UUID;
     }
     out->ids_probed = 1;
-out:
-    vmig_buf_release(&path);
-    return rc;
+    return VMIG_OK;
 }
 
 static enum vmig_code q_count(struct vmig_source *s, const char *coll, uint64_t *n,
@@ -217,9 +246,11 @@ static enum vmig_code q_read(struct vmig_source *s, const struct vmig_read_req *
     enum vmig_code rc;
     struct vmig_retry r;
     char what[160];
+    uint32_t limit;
+    if ((rc = capped(s, req->coll, req->limit ? req->limit : 100, &limit, err))) return rc;
     coll_path(&path, req->coll, "/points/scroll");
     vmig_buf_reset(body);
-    vmig_buf_addf(body, "{\"limit\":%u,\"with_payload\":%s,", req->limit ? req->limit : 100,
+    vmig_buf_addf(body, "{\"limit\":%u,\"with_payload\":%s,", limit,
                   req->ids_only ? "false" : "true");
     if (req->ids_only) vmig_buf_adds(body, "\"with_vector\":false");
     else put_with_vector(body, req->layout);
@@ -245,9 +276,10 @@ static enum vmig_code q_read(struct vmig_source *s, const struct vmig_read_req *
     return rc;
 }
 
-static enum vmig_code q_retrieve(struct vmig_source *s, const char *coll,
-                                 const struct vmig_layout *lay, const struct vmig_point_id *ids,
-                                 size_t n, struct vmig_batch *out, struct vmig_err *err)
+static enum vmig_code retrieve_some(struct vmig_source *s, const char *coll,
+                                    const struct vmig_layout *lay,
+                                    const struct vmig_point_id *ids, size_t n,
+                                    struct vmig_batch *out, struct vmig_err *err)
 {
     struct vmig_buf path = VMIG_BUF_INIT;
     struct vmig_buf *body = &s->req;
@@ -276,6 +308,18 @@ static enum vmig_code q_retrieve(struct vmig_source *s, const char *coll,
     return rc;
 }
 
+/* Points by id, in calls of at most the collection's page limit. */
+static enum vmig_code q_retrieve(struct vmig_source *s, const char *coll,
+                                 const struct vmig_layout *lay, const struct vmig_point_id *ids,
+                                 size_t n, struct vmig_batch *out, struct vmig_err *err)
+{
+    uint32_t per;
+    enum vmig_code rc = capped(s, coll, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, &per, err);
+    for (size_t off = 0; rc == VMIG_OK && off < n; off += per)
+        rc = retrieve_some(s, coll, lay, ids + off, n - off < per ? n - off : per, out, err);
+    return rc;
+}
+
 static int q_has_slices(struct vmig_source *s) { return s && s->slices; }
 
 /* Random ids (the `sample` query, Qdrant >= 1.11), for splitting the id space of a
@@ -286,6 +330,10 @@ static enum vmig_code q_sample_ids(struct vmig_source *s, const char *coll, size
     struct vmig_buf path = VMIG_BUF_INIT;
     struct vmig_buf *body = &s->req;
     struct vmig_layout lay;
+    uint32_t lim;
+    enum vmig_code rc = capped(s, coll, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, &lim, err);
+    if (rc) return rc;
+    n = lim;
     memset(&lay, 0, sizeof lay);
     lay.coll = coll;
     coll_path(&path, coll, "/points/query");
@@ -293,7 +341,7 @@ static enum vmig_code q_sample_ids(struct vmig_source *s, const char *coll, size
     vmig_buf_addf(body, "{\"query\":{\"sample\":\"random\"},\"limit\":%zu,"
                         "\"with_payload\":false,\"with_vector\":false}",
                   n);
-    enum vmig_code rc = call(s, NULL, "POST", &path, body->p, body->len, coll, err);
+    rc = call(s, NULL, "POST", &path, body->p, body->len, coll, err);
     if (rc == VMIG_OK)
         rc = vmig_qdrant_scan_page(s->resp.p, s->resp.len, VMIG_QDRANT_SCROLL, &lay, out, NULL,
                                    err);

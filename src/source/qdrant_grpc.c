@@ -25,6 +25,11 @@ struct vmig_source {
     int slices; /* server >= 1.19.0, known after probe */
     struct vmig_buf req, resp;
     const struct vmig_run_ctx *ctx;
+    /* the strict-mode page limit of cap_coll (0 = none), asked once per handle and
+     * collection: every read, retrieve and sample stays within it */
+    char cap_coll[VMIG_SRC_NAME_MAX];
+    int cap_known;
+    uint32_t cap;
 };
 
 static const char *const plain_schemes[] = {"grpc", "http", NULL};
@@ -126,13 +131,45 @@ static enum vmig_code g_list(struct vmig_source *s, char ***names, size_t *n,
     return rc;
 }
 
+/* The collection's configuration; remembers its page limit. */
+static enum vmig_code info(struct vmig_source *s, const char *coll, struct vmig_src_coll *out,
+                           struct vmig_err *err)
+{
+    vmig_qgrpc_enc_info(&s->req, coll);
+    enum vmig_code rc = call(s, NULL, "/qdrant.Collections/Get", "Collections.Get", coll, err);
+    if (rc == VMIG_OK) rc = vmig_qgrpc_parse_info(s->resp.p, s->resp.len, coll, out, err);
+    if (rc == VMIG_OK) {
+        snprintf(s->cap_coll, sizeof s->cap_coll, "%s", coll);
+        s->cap = out->max_query_limit;
+        s->cap_known = 1;
+    }
+    return rc;
+}
+
+/* n capped by the collection's strict-mode page limit (asked on first use). */
+static enum vmig_code capped(struct vmig_source *s, const char *coll, size_t n, uint32_t *out,
+                             struct vmig_err *err)
+{
+    if (!s->cap_known || strcmp(s->cap_coll, coll) != 0) {
+        struct vmig_src_coll sc;
+        enum vmig_code rc = info(s, coll, &sc, err);
+        if (rc) return rc;
+    }
+    if (n > UINT32_MAX) n = UINT32_MAX;
+    *out = s->cap && n > s->cap ? s->cap : (uint32_t)n;
+    return VMIG_OK;
+}
+
 /* One scroll of the given request into b. */
 static enum vmig_code scroll(struct vmig_source *s, const struct vmig_read_req *req,
                              struct vmig_batch *b, struct vmig_point_id *next, size_t *page_bytes,
                              struct vmig_err *err)
 {
-    vmig_qgrpc_enc_scroll(&s->req, req);
-    enum vmig_code rc = call(s, NULL, "/qdrant.Points/Scroll", "Scroll", req->coll, err);
+    struct vmig_read_req r = *req;
+    enum vmig_code rc = capped(s, req->coll, req->limit ? req->limit : 100, &r.limit, err);
+    if (rc) return rc;
+    vmig_qgrpc_enc_scroll(&s->req, &r);
+    rc = call(s, NULL, "/qdrant.Points/Scroll", "Scroll", req->coll, err);
     if (rc != VMIG_OK) return rc;
     if (page_bytes) *page_bytes = s->resp.len;
     return vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_SCROLL, req->layout, b, next,
@@ -167,10 +204,7 @@ static enum vmig_code g_describe(struct vmig_source *s, const char *coll,
                                  struct vmig_src_coll *out, struct vmig_err *err)
 {
     struct vmig_point_id id, at = {0};
-    enum vmig_code rc;
-    vmig_qgrpc_enc_info(&s->req, coll);
-    rc = call(s, NULL, "/qdrant.Collections/Get", "Collections.Get", coll, err);
-    if (rc == VMIG_OK) rc = vmig_qgrpc_parse_info(s->resp.p, s->resp.len, coll, out, err);
+    enum vmig_code rc = info(s, coll, out, err);
     if (rc != VMIG_OK) return rc;
     /* Scroll is ordered by id, integers (as u64) before UUIDs: the first point at or
      * after 2^63 is a big integer id if any exists, else the first UUID if any. */
@@ -209,10 +243,15 @@ static enum vmig_code g_retrieve(struct vmig_source *s, const char *coll,
                                  const struct vmig_layout *lay, const struct vmig_point_id *ids,
                                  size_t n, struct vmig_batch *out, struct vmig_err *err)
 {
-    vmig_qgrpc_enc_get(&s->req, coll, lay, ids, n);
-    enum vmig_code rc = call(s, NULL, "/qdrant.Points/Get", "Get", coll, err);
-    if (rc == VMIG_OK)
-        rc = vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_GET, lay, out, NULL, err);
+    uint32_t per; /* in calls of at most the collection's page limit */
+    enum vmig_code rc = capped(s, coll, n, &per, err);
+    for (size_t off = 0; rc == VMIG_OK && off < n; off += per) {
+        vmig_qgrpc_enc_get(&s->req, coll, lay, ids + off, n - off < per ? n - off : per);
+        rc = call(s, NULL, "/qdrant.Points/Get", "Get", coll, err);
+        if (rc == VMIG_OK)
+            rc = vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_GET, lay, out, NULL,
+                                      err);
+    }
     return rc;
 }
 
@@ -225,8 +264,11 @@ static enum vmig_code g_sample_ids(struct vmig_source *s, const char *coll, size
     memset(&lay, 0, sizeof lay);
     lay.coll = coll;
     lay.nulls = VMIG_NULL_KEEP;
-    vmig_qgrpc_enc_sample(&s->req, coll, n);
-    enum vmig_code rc = call(s, NULL, "/qdrant.Points/Query", "Query", coll, err);
+    uint32_t lim;
+    enum vmig_code rc = capped(s, coll, n, &lim, err);
+    if (rc) return rc;
+    vmig_qgrpc_enc_sample(&s->req, coll, lim);
+    rc = call(s, NULL, "/qdrant.Points/Query", "Query", coll, err);
     if (rc == VMIG_OK)
         rc = vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_QUERY, &lay, out, NULL, err);
     return rc;

@@ -486,6 +486,15 @@ class QdrantTestServer(_Process):
         r.raise_for_status()
         return r.json()["result"]
 
+    def throttle_pages(self, n, retry_after_s=1):
+        """Answer the next n page reads (either face) as rate-limited, with Retry-After
+        retry_after_s (test-only PUT /__test/faults {"throttle_pages": n})."""
+        import requests
+        r = requests.put(self.url + "/__test/faults",
+                         json={"throttle_pages": n, "retry_after_s": retry_after_s},
+                         headers=self.auth_headers(), verify=self.cert_path or True, timeout=10)
+        r.raise_for_status()
+
     def auth_headers(self):
         return {"api-key": self.api_key} if self.api_key else {}
 

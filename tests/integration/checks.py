@@ -36,11 +36,11 @@ def run_vmigrate(binary, *args, env=None, timeout=600, check=False):
     return p
 
 
-def source_points(qc, coll):
+def source_points(qc, coll, page=256):
     """All points of a Qdrant collection through qdrant-client: {id: Record}."""
     out, offset = {}, None
     while True:
-        recs, offset = qc.scroll(coll, limit=256, offset=offset, with_payload=True,
+        recs, offset = qc.scroll(coll, limit=page, offset=offset, with_payload=True,
                                  with_vectors=True)
         for r in recs:
             assert r.id not in out, f"source returned id {r.id} twice"
@@ -97,12 +97,12 @@ def canon(v):
 
 
 def compare(qc, mc, src_coll, dst_coll, vector_fields, pk="id", pk_varchar=False,
-            drop_nulls=False, expect_missing=()):
+            drop_nulls=False, expect_missing=(), src_page=256):
     """Assert the Milvus collection holds exactly the Qdrant collection.
 
     vector_fields: {qdrant vector name ('' = unnamed): (milvus field, 'dense'|'sparse')}.
     """
-    src = source_points(qc, src_coll)
+    src = source_points(qc, src_coll, page=src_page)
     rows = target_rows(mc, dst_coll, pk)
     seen = {}
     for row in rows:

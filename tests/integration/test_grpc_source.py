@@ -266,3 +266,41 @@ def test_api_key_and_tls_over_grpc(env):
     finally:
         drop(env, name("ids_uuid"))
         srv.stop()
+
+
+@pytest.mark.parametrize("proto", ["rest", "grpc"])
+def test_strict_mode_is_paced_not_failed(env, proto):
+    """A collection in strict mode (pages of at most 50 points, a read rate limit) on a server
+    that answers four page reads as rate-limited (429 with Retry-After / RESOURCE_EXHAUSTED with
+    retry-after), as a cluster under other clients' load does: the migration keeps every page
+    within the limit (the server refuses larger ones), waits what the server asks, says so in
+    its progress and log, and lands every point."""
+    from qdrant_client import models
+    coll = "strict_paced"
+    qc = env.qc
+    if qc.collection_exists(coll):
+        qc.delete_collection(coll)
+    qc.create_collection(coll, vectors_config=models.VectorParams(size=8,
+                                                                  distance=models.Distance.DOT),
+                         strict_mode_config=models.StrictModeConfig(
+                             enabled=True, max_query_limit=50, read_rate_limit=6000))
+    rng = random.Random(5)
+    qc.upsert(coll, [models.PointStruct(id=i, vector=[rng.random() for _ in range(8)],
+                                        payload={"i": i, "t": f"p{i}"}) for i in range(1000)],
+              wait=True)
+    drop(env, coll)
+    env.q.stats(reset=True)
+    env.q.throttle_pages(4, retry_after_s=1)
+    url = env.q.url if proto == "rest" else env.q.grpc_url
+    p = migrate(env, url, "-c", coll, "--json")
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert json.loads(p.stdout)["collections"][0]["status"] == "SUCCESSFUL", p.stderr[-3000:]
+    assert compare(qc, env.mc, coll, coll, {"": ("vector", "dense")}, src_page=50) == 1000
+    st = env.q.stats()[proto]
+    assert st["throttled"] == 4 and st["strict_rejected"] == 0, st
+    events = [json.loads(ln) for ln in p.stderr.splitlines() if ln.startswith('{"event":"progress"')]
+    assert max(e.get("throttled", 0) for e in events) >= 1, events[-3:]
+    assert max(e.get("throttled_ms", 0) for e in events) >= 1000, events[-3:]
+    assert "throttled" in p.stderr and "as the server asked" in p.stderr, p.stderr[-3000:]
+    drop(env, coll)
+    qc.delete_collection(coll)

@@ -519,6 +519,12 @@ class Collection:
         Qdrant's per-minute limit), beyond that 429 / RESOURCE_EXHAUSTED with the seconds
         until the window ends. Qdrant uses a token bucket; a fixed window is enough to test
         that a client paces itself."""
+        wait = THROTTLE.take(limit)
+        if wait:
+            STATS.add_throttled(face)
+            raise ApiError(429, "Rate limiting exceeded: Read rate limit exceeded: Operation "
+                                f"requires 1 tokens but only 0.0 were available. Retry after "
+                                f"{wait}s", headers={"Retry-After": str(wait)})
         sm = self.cfg.get("strict_mode_config")
         if not sm or not sm.get("enabled"):
             return
@@ -901,6 +907,31 @@ class Stats:
 STATS = Stats()
 
 
+class Throttle:
+    """Test-only: answer the next `pages` page reads (a scroll, query or get asking for more
+    than one point, on either face) as rate-limited (429 / RESOURCE_EXHAUSTED, Retry-After
+    retry_after_s), as a strict-mode server under other clients' load does; set by PUT
+    /__test/faults {"throttle_pages": N, "retry_after_s": S}. Id probes (limit 1) pass."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pages, self.retry_after_s = 0, 1
+
+    def set(self, pages, retry_after_s=1):
+        with self.lock:
+            self.pages, self.retry_after_s = int(pages), int(retry_after_s)
+
+    def take(self, limit):
+        with self.lock:
+            if self.pages <= 0 or limit is None or limit <= 1:
+                return 0
+            self.pages -= 1
+            return self.retry_after_s
+
+
+THROTTLE = Throttle()
+
+
 class Faults:
     """Deterministic fault injection for /collections/* routes (REST) and the gRPC face."""
 
@@ -1107,6 +1138,8 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/__test/faults":  # test-only control endpoint, not part of Qdrant
                 if method in ("PUT", "POST"):
                     b = decode_json(raw) if raw else {}
+                    if "throttle_pages" in b:
+                        THROTTLE.set(b["throttle_pages"], b.get("retry_after_s", 1))
                     self.server.faults.set(float(b.get("p503", 0)), float(b.get("delay", 0)),
                                            float(b.get("delay_s", 0)), float(b.get("cut", 0)),
                                            int(b.get("seed", 0)))
