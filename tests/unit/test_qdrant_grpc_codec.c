@@ -545,7 +545,7 @@ static void mutation_fuzz(void **state)
     for (int f = OLD; f <= NEW; f++) {
         struct vmig_buf msg = VMIG_BUF_INIT;
         assert_int_equal(page(&msg, json, sizeof json - 1, 0, &lay, (enum fmt)f), 0);
-        for (int it = 0; it < 20000; it++, n++) {
+        for (int it = 0; it < 10000; it++, n++) {
             struct vmig_buf m = VMIG_BUF_INIT;
             vmig_buf_add(&m, msg.p, msg.len);
             int edits = 1 + (int)(rand_r(&seed) % 4);
