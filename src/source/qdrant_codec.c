@@ -138,7 +138,7 @@ static enum vmig_distance distance_of(const char *s)
     return VMIG_DIST_NONE;
 }
 
-static void set_datatype(struct vmig_src_vector *v, const char *dt)
+void vmig_qdrant_set_datatype(struct vmig_src_vector *v, const char *dt)
 {
     if (!dt) dt = "float32";
     snprintf(v->datatype_name, sizeof v->datatype_name, "%s", dt);
@@ -148,7 +148,7 @@ static void set_datatype(struct vmig_src_vector *v, const char *dt)
     else v->datatype = VMIG_DT_OTHER;
 }
 
-static struct vmig_src_vector *add_vec(struct vmig_src_coll *c, const char *name)
+struct vmig_src_vector *vmig_qdrant_add_vec(struct vmig_src_coll *c, const char *name)
 {
     if (c->nvec >= VMIG_SRC_MAX_VECTORS) {
         c->too_many_vectors = 1;
@@ -158,7 +158,7 @@ static struct vmig_src_vector *add_vec(struct vmig_src_coll *c, const char *name
     memset(v, 0, sizeof *v);
     snprintf(v->name, sizeof v->name, "%s", name);
     v->hnsw_m = v->hnsw_ef = -1;
-    set_datatype(v, NULL);
+    vmig_qdrant_set_datatype(v, NULL);
     return v;
 }
 
@@ -172,7 +172,7 @@ static void dense_params(struct vmig_src_vector *v, json_t *p)
     json_t *h = json_object_get(p, "hnsw_config");
     v->hnsw_m = int_or(h, "m", -1);
     v->hnsw_ef = int_or(h, "ef_construct", -1);
-    set_datatype(v, json_string_value(json_object_get(p, "datatype")));
+    vmig_qdrant_set_datatype(v, json_string_value(json_object_get(p, "datatype")));
     json_t *mv = json_object_get(p, "multivector_config");
     v->multivector = mv && !json_is_null(mv);
 }
@@ -213,13 +213,13 @@ enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *
     json_t *vectors = json_object_get(params, "vectors");
     if (json_is_object(vectors) && json_object_get(vectors, "size")) {
         out->unnamed = 1;
-        dense_params(add_vec(out, ""), vectors);
+        dense_params(vmig_qdrant_add_vec(out, ""), vectors);
     } else if (json_is_object(vectors)) {
         const char *name;
         json_t *p;
         json_object_foreach(vectors, name, p)
         {
-            struct vmig_src_vector *v = add_vec(out, name);
+            struct vmig_src_vector *v = vmig_qdrant_add_vec(out, name);
             if (!v) break;
             if (json_is_object(p)) dense_params(v, p);
         }
@@ -230,13 +230,13 @@ enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *
         json_t *p;
         json_object_foreach(sparse, name, p)
         {
-            struct vmig_src_vector *v = add_vec(out, name);
+            struct vmig_src_vector *v = vmig_qdrant_add_vec(out, name);
             if (!v) break;
             v->sparse = 1;
             const char *mod = json_string_value(json_object_get(p, "modifier"));
             v->sparse_idf = mod && !strcmp(mod, "idf");
             json_t *idx = json_object_get(p, "index");
-            set_datatype(v, json_string_value(json_object_get(idx, "datatype")));
+            vmig_qdrant_set_datatype(v, json_string_value(json_object_get(idx, "datatype")));
         }
     }
     /* a sparse-only collection is not the unnamed form even if "vectors" were odd */

@@ -33,6 +33,11 @@ enum vmig_code vmig_qdrant_parse_count(const char *body, size_t len, uint64_t *c
 /* GET /collections/{name} -> out (name copied from coll). Id facts are left unprobed. */
 enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *coll,
                                       struct vmig_src_coll *out, struct vmig_err *err);
+/* A vector of the collection's config: the next slot of c named name (float32, no
+ * HNSW override), or NULL with c->too_many_vectors set when c is full. */
+struct vmig_src_vector *vmig_qdrant_add_vec(struct vmig_src_coll *c, const char *name);
+/* v's datatype from Qdrant's name for it (NULL = "float32"). */
+void vmig_qdrant_set_datatype(struct vmig_src_vector *v, const char *dt);
 /* The text of status.error in an error envelope, or NULL (for error messages). */
 char *vmig_qdrant_error_text(const char *body, size_t len);
 
@@ -49,6 +54,38 @@ enum vmig_qdrant_page { VMIG_QDRANT_SCROLL = 0, VMIG_QDRANT_RETRIEVE = 1 };
 enum vmig_code vmig_qdrant_scan_page(const char *body, size_t len, enum vmig_qdrant_page kind,
                                      const struct vmig_layout *lay, struct vmig_batch *b,
                                      struct vmig_point_id *next, struct vmig_err *err);
+
+/* ---- the rules of one point, shared by the REST scanner and the gRPC codec
+ * (qdrant_point.c), so a point fails in the same words over either API ---- */
+
+/* "the unnamed vector" or "vector 'NAME'" into buf. */
+const char *vmig_qdrant_vec_label(const char *src, char *buf, size_t n);
+/* A point that cannot be migrated: "point ID in collection 'C': ..." (id NULL: "?"),
+ * with err->coll, err->point and err->field (the vector or payload key, may be NULL)
+ * set. Returns VMIG_E_DATA. */
+enum vmig_code vmig_qdrant_point_err(struct vmig_err *err, const struct vmig_layout *lay,
+                                     const struct vmig_point_id *id, const char *field,
+                                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Scratch a decoder keeps across points. */
+struct vmig_qdrant_scratch {
+    uint64_t *pairs;
+    size_t paircap;
+};
+/* Check a sparse vector (as many indices as values, indices below 2^32-1 and each
+ * once, finite non-negative values), sort it by index and append it to column c of
+ * the open row. */
+enum vmig_code vmig_qdrant_put_sparse(struct vmig_qdrant_scratch *sc, struct vmig_batch *b,
+                                      size_t c, const uint32_t *idx, size_t ni,
+                                      const float *val, size_t nv, struct vmig_err *err,
+                                      const struct vmig_layout *lay,
+                                      const struct vmig_point_id *id);
+/* Close the open row: each dense column of lay written (bit c of seen), the payload
+ * (meta from meta0) within Milvus's 64 KiB - else a reject (lay->reject_oversize, the
+ * row dropped, VMIG_OK) or an error naming the way out (the row left open: the
+ * caller drops it). */
+enum vmig_code vmig_qdrant_close_row(struct vmig_batch *b, const struct vmig_layout *lay,
+                                     unsigned seen, size_t meta0, const struct vmig_point_id *id,
+                                     struct vmig_err *err);
 
 /* Append a point id as JSON (number or quoted UUID) - for request bodies. */
 void vmig_qdrant_put_id(struct vmig_buf *out, const struct vmig_point_id *id);

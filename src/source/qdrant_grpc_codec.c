@@ -254,32 +254,18 @@ static enum vmig_distance distance_of(int d)
     }
 }
 
-/* Datatype enum -> the REST name and our kind (Default = float32). */
+/* Datatype enum -> the name REST gives it (Default = float32). */
 static void set_datatype(struct vmig_src_vector *v, int dt)
 {
     static const char *const names[] = {"float32", "float32", "uint8", "float16",
                                         "turbo4",  "turbo8",  "turbo16"};
-    if (dt >= 0 && dt < (int)(sizeof names / sizeof *names))
-        snprintf(v->datatype_name, sizeof v->datatype_name, "%s", names[dt]);
-    else
-        snprintf(v->datatype_name, sizeof v->datatype_name, "datatype %d", dt);
-    v->datatype = dt <= 1 ? VMIG_DT_FLOAT32 : dt == 2 ? VMIG_DT_UINT8 : dt == 3 ? VMIG_DT_FLOAT16
-                                                                              : VMIG_DT_OTHER;
+    char other[32];
+    snprintf(other, sizeof other, "datatype %d", dt);
+    vmig_qdrant_set_datatype(v, dt >= 0 && dt < (int)(sizeof names / sizeof *names) ? names[dt]
+                                                                                  : other);
 }
 
-static struct vmig_src_vector *add_vec(struct vmig_src_coll *c, const char *name)
-{
-    if (c->nvec >= VMIG_SRC_MAX_VECTORS) {
-        c->too_many_vectors = 1;
-        return NULL;
-    }
-    struct vmig_src_vector *v = &c->vec[c->nvec++];
-    memset(v, 0, sizeof *v);
-    snprintf(v->name, sizeof v->name, "%s", name);
-    v->hnsw_m = v->hnsw_ef = -1;
-    set_datatype(v, 0);
-    return v;
-}
+#define add_vec vmig_qdrant_add_vec
 
 static int hnsw_or(uint64_t v) { return v > 0 && v < 1000000 ? (int)v : -1; }
 
@@ -371,34 +357,24 @@ struct scan {
     struct vmig_point_id id;
     int have_id;
     unsigned seen;
-    uint64_t *pairs;
-    size_t paircap;
+    struct vmig_qdrant_scratch sc;
     struct pathseg path[MAX_DEPTH + 2];
 };
 
-/* A point that cannot be migrated, in the REST scanner's words. */
+/* A point that cannot be migrated, in the words of every decoder (qdrant_point.c). */
 static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
 {
-    char t[VMIG_ID_TEXT_MAX], m[VMIG_ERR_MSG_MAX];
+    char m[VMIG_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
-    if (s->have_id) vmig_point_id_format(&s->id, t);
-    else snprintf(t, sizeof t, "?");
-    vmig_err_set(s->err, VMIG_E_DATA, "point %s in collection '%s': %s", t, s->lay->coll, m);
-    vmig_err_at(s->err, s->lay->coll, s->have_id ? t : "", field);
-    return VMIG_E_DATA;
+    return vmig_qdrant_point_err(s->err, s->lay, s->have_id ? &s->id : NULL, field, "%s", m);
 }
 
-static const char *vec_label(const char *src, char *buf, size_t n)
-{
-    if (!src[0]) snprintf(buf, n, "the unnamed vector");
-    else snprintf(buf, n, "vector '%s'", src);
-    return buf;
-}
+#define vec_label vmig_qdrant_vec_label
 
 static enum vmig_code bad(struct scan *s, const char *what)
 {
@@ -427,60 +403,13 @@ static enum vmig_code point_id(struct scan *s, const Vmig__Qdrant__PointId *p,
 
 /* ---- vectors ---------------------------------------------------------- */
 
-static int pair_cmp(const void *x, const void *y)
-{
-    uint32_t a = (uint32_t)(*(const uint64_t *)x >> 32), b = (uint32_t)(*(const uint64_t *)y >> 32);
-    return a < b ? -1 : a > b;
-}
-
 static enum vmig_code sparse(struct scan *s, size_t c, const uint32_t *idx, size_t ni,
                              const float *val, size_t nv)
 {
-    char lb[VMIG_SRC_NAME_MAX + 32];
-    const char *src = s->lay->col[c].src;
-    if (ni != nv)
-        return data_err(s, src, "%s has %zu indices and %zu values", vec_label(src, lb, sizeof lb),
-                        ni, nv);
-    xgrow((void **)&s->pairs, &s->paircap, ni + 1, sizeof *s->pairs);
-    int sorted = 1;
-    for (size_t k = 0; k < ni; k++) {
-        uint32_t bits;
-        /* Milvus takes sparse indices below 2^32-1 (the largest u32 is reserved) */
-        if (idx[k] == UINT32_MAX)
-            return data_err(s, src,
-                            "%s has index %llu; Milvus sparse indices must be below 4294967295",
-                            vec_label(src, lb, sizeof lb), (unsigned long long)idx[k]);
-        if (!isfinite(val[k]))
-            return data_err(s, src, "%s has a value that is not a finite float32",
-                            vec_label(src, lb, sizeof lb));
-        if (val[k] < 0)
-            return data_err(s, src,
-                            "%s has a negative value (%g); Milvus sparse vectors take only "
-                            "non-negative values",
-                            vec_label(src, lb, sizeof lb), (double)val[k]);
-        memcpy(&bits, &val[k], 4);
-        s->pairs[k] = (uint64_t)idx[k] << 32 | bits;
-        if (k && idx[k] <= idx[k - 1]) sorted = 0;
-    }
-    if (!sorted) qsort(s->pairs, ni, sizeof *s->pairs, pair_cmp);
-    for (size_t k = 1; k < ni; k++)
-        if (s->pairs[k] >> 32 == s->pairs[k - 1] >> 32)
-            return data_err(s, src, "%s has index %u twice", vec_label(src, lb, sizeof lb),
-                            (unsigned)(s->pairs[k] >> 32));
-    struct vmig_buf *d = &s->b->col[c].data;
-    vmig_buf_grow(d, ni * 8);
-    unsigned char *o = (unsigned char *)d->p + d->len;
-    for (size_t k = 0; k < ni; k++) {
-        uint32_t i = (uint32_t)(s->pairs[k] >> 32), v = (uint32_t)s->pairs[k];
-        o[0] = (unsigned char)i, o[1] = (unsigned char)(i >> 8), o[2] = (unsigned char)(i >> 16),
-        o[3] = (unsigned char)(i >> 24);
-        o[4] = (unsigned char)v, o[5] = (unsigned char)(v >> 8), o[6] = (unsigned char)(v >> 16),
-        o[7] = (unsigned char)(v >> 24);
-        o += 8;
-    }
-    vmig_buf_setlen(d, d->len + ni * 8);
-    s->seen |= 1u << c;
-    return VMIG_OK;
+    enum vmig_code rc = vmig_qdrant_put_sparse(&s->sc, s->b, c, idx, ni, val, nv, s->err, s->lay,
+                                               s->have_id ? &s->id : NULL);
+    if (rc == VMIG_OK) s->seen |= 1u << c;
+    return rc;
 }
 
 static enum vmig_code dense(struct scan *s, size_t c, const float *v, size_t n)
@@ -738,7 +667,6 @@ static enum vmig_code point(struct scan *s, const Vmig__Qdrant__PointId *pid, co
                             size_t npl, const Vmig__Qdrant__VectorsOutput *vs)
 {
     static const struct vmig_point_id none = {0};
-    char lb[VMIG_SRC_NAME_MAX + 32];
     enum vmig_code rc;
     s->have_id = 0;
     s->seen = 0;
@@ -749,26 +677,7 @@ static enum vmig_code point(struct scan *s, const Vmig__Qdrant__PointId *pid, co
     size_t meta0 = s->b->meta.len;
     if ((rc = vectors(s, vs))) goto fail;
     if ((rc = object(s, pl, npl, 0))) goto fail;
-    for (size_t c = 0; c < s->lay->ncols; c++)
-        if (!s->lay->col[c].sparse && !(s->seen & (1u << c))) {
-            rc = data_err(s, s->lay->col[c].src, "%s is missing",
-                          vec_label(s->lay->col[c].src, lb, sizeof lb));
-            goto fail;
-        }
-    size_t plen = s->b->meta.len - meta0;
-    if (plen > VMIG_JSON_MAX) {
-        char why[128];
-        snprintf(why, sizeof why, "payload is %zu bytes, over Milvus's %d-byte JSON limit", plen,
-                 VMIG_JSON_MAX);
-        if (s->lay->reject_oversize) {
-            vmig_batch_drop_row(s->b, why);
-            return VMIG_OK;
-        }
-        rc = data_err(s, NULL, "%s", why);
-        vmig_err_fix(s->err, VMIG_FIX_REJECTS, NULL);
-        goto fail;
-    }
-    vmig_batch_end_row(s->b);
+    if ((rc = vmig_qdrant_close_row(s->b, s->lay, s->seen, meta0, &s->id, s->err))) goto fail;
     return VMIG_OK;
 fail:
     vmig_batch_drop_row(s->b, NULL);
@@ -835,6 +744,6 @@ enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc
         if (next) memset(next, 0, sizeof *next);
     }
     free(e);
-    free(s.pairs);
+    free(s.sc.pairs);
     return rc;
 }

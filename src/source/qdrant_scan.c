@@ -38,8 +38,7 @@ struct scan {
     uint32_t *idx;
     float *val;
     size_t idxcap, valcap;
-    uint64_t *pairs;
-    size_t paircap;
+    struct vmig_qdrant_scratch sc;
     /* payload path, for the null message */
     struct pathseg path[MAX_DEPTH + 2]; /* path[depth + 1] is written with depth <= MAX_DEPTH */
 };
@@ -66,12 +65,6 @@ static enum vmig_code bad(struct scan *s, const char *what)
     return rc;
 }
 
-static void point_text(struct scan *s, char t[VMIG_ID_TEXT_MAX])
-{
-    if (s->have_id) vmig_point_id_format(&s->id, t);
-    else snprintf(t, VMIG_ID_TEXT_MAX, "?");
-}
-
 /* A point that cannot be migrated. field: the Qdrant vector name or payload key the
  * message names (NULL: none; the unnamed vector is ""). The message names the point
  * and the collection, and so do err->point and err->coll. */
@@ -79,23 +72,15 @@ static enum vmig_code data_err(struct scan *s, const char *field, const char *fm
     __attribute__((format(printf, 3, 4)));
 static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
 {
-    char t[VMIG_ID_TEXT_MAX], m[VMIG_ERR_MSG_MAX];
+    char m[VMIG_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
-    point_text(s, t);
-    vmig_err_set(s->err, VMIG_E_DATA, "point %s in collection '%s': %s", t, s->lay->coll, m);
-    vmig_err_at(s->err, s->lay->coll, s->have_id ? t : "", field);
-    return VMIG_E_DATA;
+    return vmig_qdrant_point_err(s->err, s->lay, s->have_id ? &s->id : NULL, field, "%s", m);
 }
 
-static const char *vec_label(const char *src, char *buf, size_t n)
-{
-    if (!src[0]) snprintf(buf, n, "the unnamed vector");
-    else snprintf(buf, n, "vector '%s'", src);
-    return buf;
-}
+#define vec_label vmig_qdrant_vec_label
 
 /* A string at s->p ('"'): validate, return the raw contents [*a, *a + *n). */
 static enum vmig_code string(struct scan *s, const char **a, size_t *n, int *esc)
@@ -394,12 +379,6 @@ done:
     return VMIG_OK;
 }
 
-static int pair_cmp(const void *x, const void *y)
-{
-    uint32_t a = (uint32_t)(*(const uint64_t *)x >> 32), b = (uint32_t)(*(const uint64_t *)y >> 32);
-    return a < b ? -1 : a > b;
-}
-
 static enum vmig_code sparse(struct scan *s, size_t c)
 {
     char lb[VMIG_SRC_NAME_MAX + 32];
@@ -494,32 +473,9 @@ members_done:
     if (!have_i || !have_v || ni != nv)
         return data_err(s, src, "%s has %zu indices and %zu values", vec_label(src, lb, sizeof lb),
                         have_i ? ni : 0, have_v ? nv : 0);
-    /* pack (index << 32 | value bits), sort by index when the server did not */
-    xgrow((void **)&s->pairs, &s->paircap, ni + 1, sizeof *s->pairs);
-    int sorted = 1;
-    for (size_t k = 0; k < ni; k++) {
-        uint32_t bits;
-        memcpy(&bits, &s->val[k], 4);
-        s->pairs[k] = (uint64_t)s->idx[k] << 32 | bits;
-        if (k && s->idx[k] <= s->idx[k - 1]) sorted = 0;
-    }
-    if (!sorted) qsort(s->pairs, ni, sizeof *s->pairs, pair_cmp);
-    for (size_t k = 1; k < ni; k++)
-        if (s->pairs[k] >> 32 == s->pairs[k - 1] >> 32)
-            return data_err(s, src, "%s has index %u twice", vec_label(src, lb, sizeof lb),
-                            (unsigned)(s->pairs[k] >> 32));
-    struct vmig_buf *d = &s->b->col[c].data;
-    vmig_buf_grow(d, ni * 8);
-    unsigned char *o = (unsigned char *)d->p + d->len;
-    for (size_t k = 0; k < ni; k++) {
-        uint32_t i = (uint32_t)(s->pairs[k] >> 32), v = (uint32_t)s->pairs[k];
-        o[0] = (unsigned char)i, o[1] = (unsigned char)(i >> 8), o[2] = (unsigned char)(i >> 16),
-        o[3] = (unsigned char)(i >> 24);
-        o[4] = (unsigned char)v, o[5] = (unsigned char)(v >> 8), o[6] = (unsigned char)(v >> 16),
-        o[7] = (unsigned char)(v >> 24);
-        o += 8;
-    }
-    vmig_buf_setlen(d, d->len + ni * 8);
+    if ((rc = vmig_qdrant_put_sparse(&s->sc, s->b, c, s->idx, ni, s->val, nv, s->err, s->lay,
+                                     s->have_id ? &s->id : NULL)))
+        return rc;
     s->seen |= 1u << c;
     return VMIG_OK;
 }
@@ -812,7 +768,6 @@ static enum vmig_code record(struct scan *s)
     enum vmig_code rc = VMIG_OK;
     static const struct vmig_point_id none = {0};
     int have_payload = 0;
-    char lb[VMIG_SRC_NAME_MAX + 32];
     size_t meta0 = s->b->meta.len;
     ws(s);
     if (*s->p != '{') return bad(s, "expected a record");
@@ -871,26 +826,7 @@ members_done:
     }
     s->b->ids[s->b->n] = s->id;
     if (!have_payload) vmig_buf_add(&s->b->meta, "{}", 2);
-    for (size_t c = 0; c < s->lay->ncols; c++)
-        if (!s->lay->col[c].sparse && !(s->seen & (1u << c))) {
-            rc = data_err(s, s->lay->col[c].src, "%s is missing",
-                          vec_label(s->lay->col[c].src, lb, sizeof lb));
-            goto fail;
-        }
-    size_t plen = s->b->meta.len - meta0;
-    if (plen > VMIG_JSON_MAX) {
-        char why[128];
-        snprintf(why, sizeof why, "payload is %zu bytes, over Milvus's %d-byte JSON limit", plen,
-                 VMIG_JSON_MAX);
-        if (s->lay->reject_oversize) {
-            vmig_batch_drop_row(s->b, why);
-            return VMIG_OK;
-        }
-        rc = data_err(s, NULL, "%s", why);
-        vmig_err_fix(s->err, VMIG_FIX_REJECTS, NULL);
-        goto fail;
-    }
-    vmig_batch_end_row(s->b);
+    if ((rc = vmig_qdrant_close_row(s->b, s->lay, s->seen, meta0, &s->id, s->err))) goto fail;
     return VMIG_OK;
 fail:
     vmig_batch_drop_row(s->b, NULL);
@@ -1058,6 +994,6 @@ out:
     }
     free(s.idx);
     free(s.val);
-    free(s.pairs);
+    free(s.sc.pairs);
     return rc;
 }
