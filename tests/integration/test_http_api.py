@@ -395,3 +395,22 @@ def test_no_secret_in_any_response_or_in_stderr(env):
     err = env.srv.stderr()
     for s in SECRETS:
         assert s not in err
+
+
+def test_a_job_reads_the_source_over_grpc(env):
+    """Issue 12: source.protocol "grpc" reads the URL's host and port over gRPC; the job stores
+    the grpc:// URL, and its collection lands exactly. A protocol word it does not know is a 400
+    naming the field and the words."""
+    coll = datagen.generate(env.qc, "ids_uuid", name="http_grpc_src")
+    if env.mc.has_collection(coll):
+        env.mc.drop_collection(coll)
+    src = {"url": f"http://127.0.0.1:{env.q.grpc_port}", "protocol": "grpc"}
+    r = env.api("POST", "/jobs", json={"source": src, "target": env.dst, "collections": [coll]})
+    assert r.status_code in (200, 201, 202), r.text
+    j = wait_job(env, r.json()["id"])
+    assert j["status"] == "SUCCESSFUL", j
+    assert j["source"]["url"] == f"grpc://127.0.0.1:{env.q.grpc_port}", j["source"]
+    assert compare(env.qc, env.mc, coll, coll, {"": ("vector", "dense")}, pk_varchar=True) == 300
+    r = env.api("POST", "/plan", json={"source": dict(src, protocol="soap"), "target": env.dst,
+                                       "collections": [coll]})
+    assert r.status_code == 400 and "source.protocol must be rest or grpc" in r.text, r.text
