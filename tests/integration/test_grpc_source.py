@@ -304,3 +304,20 @@ def test_strict_mode_is_paced_not_failed(env, proto):
     assert "throttled" in p.stderr and "as the server asked" in p.stderr, p.stderr[-3000:]
     drop(env, coll)
     qc.delete_collection(coll)
+
+
+def test_unavailable_answers_are_retried_over_grpc(env):
+    """A fifth of the gRPC calls answered UNAVAILABLE (a restarting server, a proxy): retried
+    with backoff, every point lands once."""
+    coll, target = name("ids_mixed"), "grpc_faults"
+    drop(env, target)
+    env.q.set_faults(p503=0.2, seed=3)
+    try:
+        p = migrate(env, env.q.grpc_url, "-c", coll, "--target-name", f"{coll}={target}",
+                    "--page-size", "32")
+    finally:
+        env.q.set_faults()
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "retry" in p.stderr, p.stderr[-2000:]
+    assert compare(env.qc, env.mc, coll, target, {"": ("vector", "dense")}, pk_varchar=True) == 300
+    drop(env, target)
