@@ -96,8 +96,7 @@ static enum vmig_code call(struct vmig_source *s, const struct vmig_retry_policy
     return rc;
 }
 
-static enum vmig_code g_probe(struct vmig_source *s, char *version, size_t n,
-                              struct vmig_err *err)
+static enum vmig_code g_probe(struct vmig_source *s, char *version, size_t n, struct vmig_err *err)
 {
     /* a pre-flight check should fail fast on a wrong address: few attempts */
     struct vmig_retry_policy pol = vmig_retry_default;
@@ -122,8 +121,7 @@ static enum vmig_code g_probe(struct vmig_source *s, char *version, size_t n,
     return call(s, &pol, "/qdrant.Collections/List", "Collections.List", NULL, err);
 }
 
-static enum vmig_code g_list(struct vmig_source *s, char ***names, size_t *n,
-                             struct vmig_err *err)
+static enum vmig_code g_list(struct vmig_source *s, char ***names, size_t *n, struct vmig_err *err)
 {
     vmig_buf_reset(&s->req);
     enum vmig_code rc = call(s, NULL, "/qdrant.Collections/List", "Collections.List", NULL, err);
@@ -200,8 +198,8 @@ static enum vmig_code probe_first(struct vmig_source *s, const char *coll,
     return rc;
 }
 
-static enum vmig_code g_describe(struct vmig_source *s, const char *coll,
-                                 struct vmig_src_coll *out, struct vmig_err *err)
+static enum vmig_code g_describe(struct vmig_source *s, const char *coll, struct vmig_src_coll *out,
+                                 struct vmig_err *err)
 {
     struct vmig_point_id id, at = {0};
     enum vmig_code rc = info(s, coll, out, err);
@@ -233,8 +231,8 @@ static enum vmig_code g_count(struct vmig_source *s, const char *coll, uint64_t 
 }
 
 static enum vmig_code g_read(struct vmig_source *s, const struct vmig_read_req *req,
-                             struct vmig_batch *out, struct vmig_point_id *next,
-                             size_t *page_bytes, struct vmig_err *err)
+                             struct vmig_batch *out, struct vmig_point_id *next, size_t *page_bytes,
+                             struct vmig_err *err)
 {
     return scroll(s, req, out, next, page_bytes, err);
 }
@@ -249,13 +247,15 @@ static enum vmig_code g_retrieve(struct vmig_source *s, const char *coll,
         vmig_qgrpc_enc_get(&s->req, coll, lay, ids + off, n - off < per ? n - off : per);
         rc = call(s, NULL, "/qdrant.Points/Get", "Get", coll, err);
         if (rc == VMIG_OK)
-            rc = vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_GET, lay, out, NULL,
-                                      err);
+            rc = vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_GET, lay, out, NULL, err);
     }
     return rc;
 }
 
-static int g_has_slices(struct vmig_source *s) { return s && s->slices; }
+static int g_has_slices(struct vmig_source *s)
+{
+    return s && s->slices;
+}
 
 static enum vmig_code g_sample_ids(struct vmig_source *s, const char *coll, size_t n,
                                    struct vmig_batch *out, struct vmig_err *err)

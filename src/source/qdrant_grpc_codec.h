@@ -1,6 +1,7 @@
 /*
  * qdrant_grpc_codec.h - pure encoding and decoding of Qdrant's gRPC messages (no
- * I/O), on protobuf-c and our own src/source/qdrant.proto: requests for Scroll,
+ * I/O; requests and small answers in qdrant_grpc_msg.c, pages in
+ * qdrant_grpc_codec.c), on protobuf-c and our own src/source/qdrant.proto: requests for Scroll,
  * Get, Count, Query (random sample), Collections.Get, and the answers decoded into
  * the same structures the REST codec fills (qdrant_codec.h), with the same rules
  * and messages: a page lands in a columnar struct vmig_batch, payload `Value` trees
@@ -64,6 +65,10 @@ enum vmig_qgrpc_page { VMIG_QGRPC_SCROLL = 0, VMIG_QGRPC_GET, VMIG_QGRPC_QUERY }
 enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc_page kind,
                                     const struct vmig_layout *lay, struct vmig_batch *b,
                                     struct vmig_point_id *next, struct vmig_err *err);
+
+/* "malformed gRPC answer (what) for collection 'coll'" (coll may be NULL):
+ * VMIG_E_PROTOCOL, for bytes that are not the message expected. */
+enum vmig_code vmig_qgrpc_malformed(struct vmig_err *err, const char *what, const char *coll);
 
 /* Append v as JSON the way Qdrant's REST API writes it: a float keeps a fraction
  * ("2.0"), integers stay integers; 0 on success, -1 for NaN / infinity. */

@@ -17,8 +17,10 @@
 
 const char *vmig_qdrant_vec_label(const char *src, char *buf, size_t n)
 {
-    if (!src[0]) snprintf(buf, n, "the unnamed vector");
-    else snprintf(buf, n, "vector '%s'", src);
+    if (!src[0])
+        snprintf(buf, n, "the unnamed vector");
+    else
+        snprintf(buf, n, "vector '%s'", src);
     return buf;
 }
 
@@ -31,8 +33,10 @@ enum vmig_code vmig_qdrant_point_err(struct vmig_err *err, const struct vmig_lay
     va_start(ap, fmt);
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
-    if (id) vmig_point_id_format(id, t);
-    else snprintf(t, sizeof t, "?");
+    if (id)
+        vmig_point_id_format(id, t);
+    else
+        snprintf(t, sizeof t, "?");
     vmig_err_set(err, VMIG_E_DATA, "point %s in collection '%s': %s", t, lay->coll, m);
     vmig_err_at(err, lay->coll, id ? t : "", field);
     return VMIG_E_DATA;
@@ -45,17 +49,16 @@ static int pair_cmp(const void *x, const void *y)
 }
 
 enum vmig_code vmig_qdrant_put_sparse(struct vmig_qdrant_scratch *sc, struct vmig_batch *b,
-                                      size_t c, const uint32_t *idx, size_t ni,
-                                      const float *val, size_t nv, struct vmig_err *err,
-                                      const struct vmig_layout *lay,
-                                      const struct vmig_point_id *id)
+                                      size_t c, const uint32_t *idx, size_t ni, const float *val,
+                                      size_t nv, struct vmig_err *err,
+                                      const struct vmig_layout *lay, const struct vmig_point_id *id)
 {
     char lb[VMIG_SRC_NAME_MAX + 32];
     const char *src = lay->col[c].src;
     vmig_qdrant_vec_label(src, lb, sizeof lb);
     if (ni != nv)
-        return vmig_qdrant_point_err(err, lay, id, src, "%s has %zu indices and %zu values", lb,
-                                     ni, nv);
+        return vmig_qdrant_point_err(err, lay, id, src, "%s has %zu indices and %zu values", lb, ni,
+                                     nv);
     xgrow((void **)&sc->pairs, &sc->paircap, ni + 1, sizeof *sc->pairs);
     int sorted = 1;
     for (size_t k = 0; k < ni; k++) {

@@ -45,7 +45,10 @@ static void varint(struct vmig_buf *b, uint64_t v)
     } while (v);
 }
 
-static void tag(struct vmig_buf *b, unsigned field, unsigned wt) { varint(b, field << 3 | wt); }
+static void tag(struct vmig_buf *b, unsigned field, unsigned wt)
+{
+    varint(b, field << 3 | wt);
+}
 
 static void bytes_field(struct vmig_buf *b, unsigned field, const void *p, size_t n)
 {
@@ -68,7 +71,8 @@ static void packed_floats(struct vmig_buf *b, unsigned field, const float *v, si
 static void packed_u32(struct vmig_buf *b, unsigned field, const uint32_t *v, size_t n)
 {
     struct vmig_buf s = VMIG_BUF_INIT;
-    for (size_t i = 0; i < n; i++) varint(&s, v[i]);
+    for (size_t i = 0; i < n; i++)
+        varint(&s, v[i]);
     msg_field(b, field, &s);
     vmig_buf_release(&s);
 }
@@ -147,7 +151,8 @@ static void vector_output(struct vmig_buf *b, json_t *v, enum fmt f)
     if (json_is_object(v)) { /* sparse */
         size_t nv = floats_of(json_object_get(v, "values"), fl, 65536), ni = 0, i;
         json_t *x;
-        json_array_foreach(json_object_get(v, "indices"), i, x) ix[ni++] = (uint32_t)json_number_value(x);
+        json_array_foreach(json_object_get(v, "indices"), i, x) ix[ni++] =
+            (uint32_t)json_number_value(x);
         if (f == OLD) {
             packed_floats(b, 1, fl, nv);
             struct vmig_buf si = VMIG_BUF_INIT;
@@ -203,7 +208,8 @@ static void named_entry(struct vmig_buf *nv, const char *name, json_t *v, enum f
 static void point_id(struct vmig_buf *b, unsigned field, json_t *id)
 {
     struct vmig_buf p = VMIG_BUF_INIT;
-    if (json_is_string(id)) bytes_field(&p, 2, json_string_value(id), json_string_length(id));
+    if (json_is_string(id))
+        bytes_field(&p, 2, json_string_value(id), json_string_length(id));
     else {
         tag(&p, 1, 0);
         varint(&p, (uint64_t)json_integer_value(id));
@@ -347,7 +353,9 @@ static void run_fixture(const char *path)
         canon_meta(got.p ? got.p : "", &b2);
         if (strcmp(a.p ? a.p : "", b2.p ? b2.p : ""))
             fail_msg("%s (%s format):\n--- expected\n%s--- got\n%s", path,
-                     f == OLD ? "pre-1.17" : f == NEW ? "1.17+" : "1.17+ with placeholders",
+                     f == OLD   ? "pre-1.17"
+                     : f == NEW ? "1.17+"
+                                : "1.17+ with placeholders",
                      a.p, b2.p);
         if (f == OLD) converted++;
         vmig_batch_release(&b);
@@ -420,9 +428,11 @@ static void requests_read_back(void **state)
     vmig__qdrant__scroll_points__free_unpacked(m, NULL);
 
     /* Get by ids; the random sample query */
-    struct vmig_point_id ids[2] = {{.kind = VMIG_ID_NUM, .num = UINT64_MAX}, {.kind = VMIG_ID_UUID}};
+    struct vmig_point_id ids[2] = {{.kind = VMIG_ID_NUM, .num = UINT64_MAX},
+                                   {.kind = VMIG_ID_UUID}};
     vmig_qgrpc_enc_get(&out, "docs", &lay, ids, 2);
-    Vmig__Qdrant__GetPoints *g = vmig__qdrant__get_points__unpack(NULL, out.len, (const uint8_t *)out.p);
+    Vmig__Qdrant__GetPoints *g =
+        vmig__qdrant__get_points__unpack(NULL, out.len, (const uint8_t *)out.p);
     assert_non_null(g);
     assert_int_equal(g->n_ids, 2);
     assert_true(g->ids[0]->num == UINT64_MAX);
@@ -445,9 +455,9 @@ static void info_answer(void **state)
     (void)state;
     /* named dense "text" (768, Dot, float16, hnsw m 32) + sparse "kw" (idf), strict mode */
     struct vmig_buf vp = VMIG_BUF_INIT, h = VMIG_BUF_INIT, e = VMIG_BUF_INIT, map = VMIG_BUF_INIT,
-                    vc = VMIG_BUF_INIT, sp = VMIG_BUF_INIT, se = VMIG_BUF_INIT,
-                    sc = VMIG_BUF_INIT, params = VMIG_BUF_INIT, strict = VMIG_BUF_INIT,
-                    cfg = VMIG_BUF_INIT, ci = VMIG_BUF_INIT, resp = VMIG_BUF_INIT;
+                    vc = VMIG_BUF_INIT, sp = VMIG_BUF_INIT, se = VMIG_BUF_INIT, sc = VMIG_BUF_INIT,
+                    params = VMIG_BUF_INIT, strict = VMIG_BUF_INIT, cfg = VMIG_BUF_INIT,
+                    ci = VMIG_BUF_INIT, resp = VMIG_BUF_INIT;
     tag(&vp, 1, 0), varint(&vp, 768);
     tag(&vp, 2, 0), varint(&vp, 3);
     tag(&h, 1, 0), varint(&h, 32);
@@ -489,11 +499,12 @@ static void info_answer(void **state)
     assert_int_equal(out.max_query_limit, 100);
     assert_int_equal(out.read_rate_limit, 600);
     /* bytes that are not the message */
-    assert_int_equal(vmig_qgrpc_parse_info("\xff\xff\xff", 3, "docs", &out, &err),
-                     VMIG_E_PROTOCOL);
+    assert_int_equal(vmig_qgrpc_parse_info("\xff\xff\xff", 3, "docs", &out, &err), VMIG_E_PROTOCOL);
     assert_non_null(strstr(err.msg, "docs"));
-    struct vmig_buf *all[] = {&vp, &h, &e, &map, &vc, &sp, &se, &sc, &params, &strict, &cfg, &ci, &resp};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) vmig_buf_release(all[i]);
+    struct vmig_buf *all[] = {&vp, &h,      &e,      &map, &vc, &sp,  &se,
+                              &sc, &params, &strict, &cfg, &ci, &resp};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        vmig_buf_release(all[i]);
 }
 
 static void doubles(void **state)
@@ -502,9 +513,16 @@ static void doubles(void **state)
     static const struct {
         double v;
         const char *text;
-    } cases[] = {{2.0, "2.0"},   {0.1, "0.1"},   {-1.5, "-1.5"},         {1e300, "1e+300"},
-                 {1e21, "1e+21"}, {123456789.0, "123456789.0"}, {1.0 / 3, "0.3333333333333333"},
-                 {9007199254740993.0, "9007199254740992.0"}, {-0.0, "-0.0"}, {5e-324, "5e-324"},
+    } cases[] = {{2.0, "2.0"},
+                 {0.1, "0.1"},
+                 {-1.5, "-1.5"},
+                 {1e300, "1e+300"},
+                 {1e21, "1e+21"},
+                 {123456789.0, "123456789.0"},
+                 {1.0 / 3, "0.3333333333333333"},
+                 {9007199254740993.0, "9007199254740992.0"},
+                 {-0.0, "-0.0"},
+                 {5e-324, "5e-324"},
                  {1.7976931348623157e308, "1.7976931348623157e+308"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct vmig_buf b = VMIG_BUF_INIT;
@@ -524,7 +542,8 @@ static void mutation_fuzz(void **state)
 {
     (void)state;
     static const char json[] =
-        "{\"result\":{\"points\":[{\"id\":1,\"payload\":{\"a\":[1,2.5,null,{\"b\":\"x\"}],\"id\":3},"
+        "{\"result\":{\"points\":[{\"id\":1,\"payload\":{\"a\":[1,2.5,null,{\"b\":\"x\"}],\"id\":3}"
+        ","
         "\"vector\":{\"d\":[1,2,3],\"s\":{\"indices\":[3,1],\"values\":[0.5,0.25]}}},"
         "{\"id\":\"1d675313-d3dd-4646-8b98-8052364872da\",\"vector\":{\"d\":[4,5,6]}}],"
         "\"next_page_offset\":7}}";
@@ -552,19 +571,27 @@ static void mutation_fuzz(void **state)
             for (int k = 0; k < edits && m.len; k++) {
                 size_t at = rand_r(&seed) % m.len;
                 switch (rand_r(&seed) % 3) {
-                case 0: m.p[at] = (char)(rand_r(&seed) & 0xff); break;
-                case 1: vmig_buf_setlen(&m, at); break;
-                default: m.p[at] ^= (char)(1u << (rand_r(&seed) % 8)); break;
+                case 0:
+                    m.p[at] = (char)(rand_r(&seed) & 0xff);
+                    break;
+                case 1:
+                    vmig_buf_setlen(&m, at);
+                    break;
+                default:
+                    m.p[at] ^= (char)(1u << (rand_r(&seed) % 8));
+                    break;
                 }
             }
             struct vmig_batch b;
             struct vmig_point_id next;
             struct vmig_err err;
             vmig_batch_init(&b, &lay);
-            enum vmig_code rc = vmig_qgrpc_scan_page(m.p ? m.p : "", m.len, VMIG_QGRPC_SCROLL,
-                                                     &lay, &b, &next, &err);
-            if (rc == VMIG_OK) ok++;
-            else assert_true(b.n == 0 && b.nrejects == 0);
+            enum vmig_code rc = vmig_qgrpc_scan_page(m.p ? m.p : "", m.len, VMIG_QGRPC_SCROLL, &lay,
+                                                     &b, &next, &err);
+            if (rc == VMIG_OK)
+                ok++;
+            else
+                assert_true(b.n == 0 && b.nrejects == 0);
             vmig_batch_release(&b);
             vmig_buf_release(&m);
         }
@@ -576,8 +603,10 @@ static void mutation_fuzz(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rest_fixtures_over_grpc), cmocka_unit_test(requests_read_back),
-        cmocka_unit_test(info_answer),             cmocka_unit_test(doubles),
+        cmocka_unit_test(rest_fixtures_over_grpc),
+        cmocka_unit_test(requests_read_back),
+        cmocka_unit_test(info_answer),
+        cmocka_unit_test(doubles),
         cmocka_unit_test(mutation_fuzz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,8 @@ char *fx_slurp(const char *path, size_t *len)
     struct vmig_buf b = VMIG_BUF_INIT;
     char tmp[65536];
     size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) vmig_buf_add(&b, tmp, n);
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        vmig_buf_add(&b, tmp, n);
     fclose(f);
     return vmig_buf_detach(&b, len);
 }
@@ -47,8 +48,7 @@ static void put_float(struct vmig_buf *o, float f)
     vmig_buf_adds(o, t);
 }
 
-void fx_dump_batch(struct vmig_buf *o, const struct vmig_batch *b,
-                       const struct vmig_point_id *next)
+void fx_dump_batch(struct vmig_buf *o, const struct vmig_batch *b, const struct vmig_point_id *next)
 {
     char t[VMIG_ID_TEXT_MAX];
     if (next) {
@@ -89,9 +89,9 @@ void fx_dump_batch(struct vmig_buf *o, const struct vmig_batch *b,
         vmig_point_id_format(&b->rejects[i].id, t);
         vmig_buf_addf(o, "reject %s %s\n", t, b->rejects[i].reason);
     }
-    if (b->nulls_dropped) vmig_buf_addf(o, "nulls_dropped %llu\n", (unsigned long long)b->nulls_dropped);
+    if (b->nulls_dropped)
+        vmig_buf_addf(o, "nulls_dropped %llu\n", (unsigned long long)b->nulls_dropped);
 }
-
 
 void fx_parse(char *text, struct fx_scroll *fx, const char *path)
 {
@@ -120,9 +120,9 @@ void fx_parse(char *text, struct fx_scroll *fx, const char *path)
             snprintf(fx->reserved[r], sizeof fx->reserved[r], "%s", a);
             fx->lay.reserved[r] = fx->reserved[r];
         } else if (sscanf(line, "nulls %63s", a) == 1) {
-            fx->lay.nulls = !strcmp(a, "drop") ? VMIG_NULL_DROP
-                          : !strcmp(a, "keep") ? VMIG_NULL_KEEP
-                                               : VMIG_NULL_FAIL;
+            fx->lay.nulls = !strcmp(a, "drop")   ? VMIG_NULL_DROP
+                            : !strcmp(a, "keep") ? VMIG_NULL_KEEP
+                                                 : VMIG_NULL_FAIL;
         } else if (sscanf(line, "conflict prefix %63s", a) == 1) {
             fx->lay.conflict = VMIG_CONFLICT_PREFIX;
             snprintf(fx->prefix, sizeof fx->prefix, "%s", a);
