@@ -32,6 +32,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json_canon.h"
+#include "vmig/inputs.h"
 
 /* ---- a small protobuf writer ---------------------------------------------- */
 
@@ -600,6 +601,34 @@ static void mutation_fuzz(void **state)
     print_message("  %zu mutated pages, %zu decoded\n", n, ok);
 }
 
+/* --source-protocol / source.protocol: the URL that carries the choice. */
+static void source_urls(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *proto, *want;
+    } cases[] = {
+        {"http://h:6334", "grpc", "grpc://h:6334"},
+        {"https://h:6334", "grpc", "grpcs://h:6334"},
+        {"grpc://h:6334", "grpc", "grpc://h:6334"},
+        {"h:6334", "grpc", "grpc://h:6334"},
+        {"grpcs://h:1", "rest", "https://h:1"},
+        {"grpc://h:1", "rest", "http://h:1"},
+        {"http://h:6333", "rest", "http://h:6333"},
+        {"http://h:6333", NULL, "http://h:6333"},
+        {"grpc://h", "", "grpc://h"},
+    };
+    char out[256];
+    struct vmig_err err;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_int_equal(vmig_source_url_for(cases[i].url, cases[i].proto, out, sizeof out, &err),
+                         VMIG_OK);
+        assert_string_equal(out, cases[i].want);
+    }
+    assert_int_equal(vmig_source_url_for("http://h", "soap", out, sizeof out, &err), VMIG_E_USAGE);
+    assert_non_null(strstr(err.msg, "rest or grpc"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +637,7 @@ int main(void)
         cmocka_unit_test(info_answer),
         cmocka_unit_test(doubles),
         cmocka_unit_test(mutation_fuzz),
+        cmocka_unit_test(source_urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
