@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,53 @@ fail:
     return rc;
 }
 
+/* ---- the unpack's memory ------------------------------------------------ */
+
+/* protobuf-c allocates every submessage, string and repeated field of an answer on
+ * its own (about ten mallocs per point); an arena makes that a few blocks per page,
+ * freed at once. Blocks are chained, never moved (the message points into them). */
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    max_align_t data[]; /* cap bytes */
+};
+
+struct arena {
+    struct arena_block *head;
+    size_t hint; /* size of the next block */
+};
+
+static void *arena_alloc(void *ud, size_t n)
+{
+    struct arena *a = ud;
+    const size_t al = sizeof(max_align_t);
+    n = (n + al - 1) / al * al;
+    struct arena_block *b = a->head;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = a->hint > n ? a->hint : n;
+        b = xmalloc(sizeof *b + cap);
+        b->next = a->head;
+        b->used = 0;
+        b->cap = cap;
+        a->head = b;
+        a->hint *= 2;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+static void arena_free_one(void *ud, void *p) { (void)ud, (void)p; }
+
+static void arena_release(struct arena *a)
+{
+    for (struct arena_block *b = a->head, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
+    }
+    a->head = NULL;
+}
+
 /* The payload entries of a point as struct kv (scratch grown in *e). */
 #define PAYLOAD_KV(e, cap, pt)                                                                     \
     do {                                                                                           \
@@ -388,14 +436,20 @@ enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc
     uint64_t nul0 = b->nulls_dropped;
     struct kv *e = NULL;
     size_t ecap = 0;
+    /* unpacked, an answer weighs about its size plus ~200 bytes per point */
+    struct arena ar = {NULL, len + len / 2 + 4096};
+    ProtobufCAllocator pa = {arena_alloc, arena_free_one, &ar};
     memset(&s, 0, sizeof s);
     s.lay = lay;
     s.b = b;
     s.err = err;
     if (next) memset(next, 0, sizeof *next);
     if (kind == VMIG_QGRPC_SCROLL) {
-        Vmig__Qdrant__ScrollResponse *r = vmig__qdrant__scroll_response__unpack(NULL, len, msg);
-        if (!r) return vmig_qgrpc_malformed(err, "scroll", lay->coll);
+        Vmig__Qdrant__ScrollResponse *r = vmig__qdrant__scroll_response__unpack(&pa, len, msg);
+        if (!r) {
+            rc = vmig_qgrpc_malformed(err, "scroll", lay->coll);
+            goto out;
+        }
         for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
             const Vmig__Qdrant__RetrievedPoint *pt = r->result[i];
             PAYLOAD_KV(e, ecap, pt);
@@ -403,32 +457,37 @@ enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc
         }
         if (rc == VMIG_OK && next && r->next_page_offset)
             rc = point_id(&s, r->next_page_offset, next);
-        vmig__qdrant__scroll_response__free_unpacked(r, NULL);
     } else if (kind == VMIG_QGRPC_GET) {
-        Vmig__Qdrant__GetResponse *r = vmig__qdrant__get_response__unpack(NULL, len, msg);
-        if (!r) return vmig_qgrpc_malformed(err, "get", lay->coll);
+        Vmig__Qdrant__GetResponse *r = vmig__qdrant__get_response__unpack(&pa, len, msg);
+        if (!r) {
+            rc = vmig_qgrpc_malformed(err, "get", lay->coll);
+            goto out;
+        }
         for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
             const Vmig__Qdrant__RetrievedPoint *pt = r->result[i];
             PAYLOAD_KV(e, ecap, pt);
             rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
         }
-        vmig__qdrant__get_response__free_unpacked(r, NULL);
     } else {
-        Vmig__Qdrant__QueryResponse *r = vmig__qdrant__query_response__unpack(NULL, len, msg);
-        if (!r) return vmig_qgrpc_malformed(err, "query", lay->coll);
+        Vmig__Qdrant__QueryResponse *r = vmig__qdrant__query_response__unpack(&pa, len, msg);
+        if (!r) {
+            rc = vmig_qgrpc_malformed(err, "query", lay->coll);
+            goto out;
+        }
         for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
             const Vmig__Qdrant__ScoredPoint *pt = r->result[i];
             PAYLOAD_KV(e, ecap, pt);
             rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
         }
-        vmig__qdrant__query_response__free_unpacked(r, NULL);
     }
+out:
     if (rc != VMIG_OK) {
         vmig_batch_truncate(b, n0);
         b->nrejects = rej0;
         b->nulls_dropped = nul0;
         if (next) memset(next, 0, sizeof *next);
     }
+    arena_release(&ar);
     free(e);
     free(s.sc.pairs);
     return rc;
