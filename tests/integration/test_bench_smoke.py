@@ -1,6 +1,7 @@
 """Smoke test of the benchmark code, so it cannot rot: `bench/run --quick --reps 1` (tiny W1 and
-W2 into Milvus Lite, W1 into the real Milvus 2.3.5 server) into a temporary results folder, then
-the JSON must hold every measurement of every tool with sane non-zero figures, the table and
+W2 into Milvus Lite, W1 into the real Milvus 2.3.5 server; reads and migrations over REST and
+gRPC) into a temporary results folder, then the JSON must hold every measurement of every tool
+with sane non-zero figures (bytes on the wire from the test server's counters too), the table and
 chart must exist, and the collections `vmigrate migrate` made must hold exactly the source's
 points - counted with pymilvus on the kept data folders of both servers, not taken from
 vmigrate's report. No timing is asserted (see bench/run for the real run).
@@ -18,7 +19,7 @@ from tests.harness.servers import MilvusLite, MilvusServer, milvus_client_for
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RELEASE = os.path.join(REPO, "build", "release")
-TOOLS = ["read", "write", "migrate", "migrate+verify", "reference"]
+TOOLS = ["read", "read-grpc", "write", "migrate", "migrate-grpc", "migrate+verify", "reference"]
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +72,40 @@ def test_every_measurement_is_sane(bench_result, wl):
         (run,) = w["runs"][tool]
         assert run["points"] == n, (tool, run)
     assert w["median"]["migrate"]["copy_seconds"] > 0
-    assert w["runs"]["migrate+verify"][0]["detail"]["verify"], "verification did not run"
+    assert w["median"]["migrate-grpc"]["copy_seconds"] > 0
+    # bytes on the wire from the test server's counters, of the face each tool used
+    for tool in ("read", "read-grpc", "migrate", "migrate-grpc"):
+        (run,) = w["runs"][tool]
+        face = "grpc" if tool.endswith("-grpc") else "rest"
+        assert run["wire_bytes"] > 0 and run["requests"] > 0, (tool, run)
+        assert run["wire"][face]["response_bytes"] == run["wire_bytes"], (tool, run)
+        assert w["median"][tool]["wire_bytes_per_point"] > 0, tool
     r = w["ratios"]
+    for k in ("grpc_read_speedup", "wire_reduction", "grpc_migrate_speedup"):
+        assert r[k] > 0, (k, r)
+    assert w["runs"]["migrate+verify"][0]["detail"]["verify"], "verification did not run"
     assert r["efficiency"] > 0 and r["speedup"] > 0 and 0 <= r["cpu_share"] < 1
     ref = w["runs"]["reference"][0]
     assert ref["detail"]["loaded_seconds"] >= ref["seconds"], ref
+
+
+def test_read_tools_alone_start_no_milvus(tmp_path):
+    """--tools read,read-grpc: no Milvus is needed; the ratios and targets are still there."""
+    p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "run"), "--quick", "--reps",
+                        "1", "--workloads", "W1", "--tools", "read,read-grpc", "--out",
+                        str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert p.returncode == 0, p.stderr[-4000:]
+    assert " up in " not in p.stderr, p.stderr  # bench/run logs "<Milvus> up in N s"
+    (f,) = glob.glob(os.path.join(tmp_path, "*.json"))
+    with open(f) as fh:
+        doc = json.load(fh)
+    w = doc["workloads"]["W1"]
+    assert set(w["median"]) == {"read", "read-grpc"} and w["target_id"] is None
+    assert w["ratios"]["wire_reduction"] > 1, w["ratios"]
+    names = {t["target"] for t in doc["targets"]}
+    assert "gRPC read >= 2x REST read points/s (W1)" in names, names
+    md = open(os.path.join(tmp_path, "latest.md")).read()
+    assert "| read-grpc |" in md and "REST vs gRPC reads (W1" in md
 
 
 def test_migrate_moved_exact_count(bench_result):
@@ -88,7 +118,7 @@ def test_migrate_moved_exact_count(bench_result):
             mc = milvus_client_for(milvus)
             try:
                 for wl, w in mine.items():
-                    for tool in ("migrate", "migrate+verify"):
+                    for tool in ("migrate", "migrate-grpc", "migrate+verify"):
                         name = w["runs"][tool][0]["target"]
                         assert mc.has_collection(name), name
                         mc.load_collection(name)
