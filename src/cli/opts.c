@@ -37,8 +37,8 @@ static const struct opt table[] = {
     {"source", 's', T_STR, F(source), "VMIGRATE_SOURCE", DATA, "URL",
      "Qdrant endpoint: REST http(s)://host:6333 or gRPC grpc(s)://host:6334"},
     {"source-protocol", 0, T_STR, F(source_protocol), "VMIGRATE_SOURCE_PROTOCOL", DATA, "P",
-     "read Qdrant over rest (port 6333) or grpc (port 6334); default: as the URL says "
-     "(grpc:// and grpcs:// are gRPC)"},
+     "read Qdrant over rest or grpc; default: as the URL says (grpc:// and grpcs:// are "
+     "gRPC). The port stays the URL's: Qdrant serves REST on 6333, gRPC on 6334"},
     {"api-key", 0, T_STR, F(api_key), "QDRANT_API_KEY", DATA " jobs worker", "KEY",
      "Qdrant API key (prefer the QDRANT_API_KEY variable: flags show up in ps)"},
     {"target", 't', T_STR, F(target), "VMIGRATE_TARGET", TGT, "URL",
@@ -368,8 +368,7 @@ int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
         vmig_err_clear(&err);
         if (vmig_source_url_for(o->source, o->source_protocol, o->source_url,
                                 sizeof o->source_url, &err)) {
-            cli_usage_error_in(cmd, "--source-protocol must be rest or grpc, not '%s'",
-                               o->source_protocol);
+            cli_usage_error_in(cmd, "--source-protocol %s", err.msg);
             return EXIT_USAGE;
         }
         if (o->source) o->source = o->source_url;

@@ -167,6 +167,7 @@ static void *reader_main(void *arg)
         struct vmig_point_id offset = rg.start;
         uint32_t limit = initial_limit(e);
         while (!vmig_eng_stopped(e)) {
+            if (pace(e)) goto out; /* before taking a page: a waiting reader holds none */
             struct page *pg = vmig_queue_pop(&e->pool);
             if (!pg) goto out;
             vmig_batch_reset(&pg->b);
@@ -180,10 +181,6 @@ static void *reader_main(void *arg)
             struct vmig_point_id next = {0};
             size_t page_bytes = 0;
             vmig_err_clear(&err);
-            if (pace(e)) {
-                vmig_queue_push(&e->pool, pg);
-                goto out;
-            }
             rc = e->svt->read(s, &req, &pg->b, &next, &page_bytes, &err);
             if (rc) {
                 vmig_queue_push(&e->pool, pg);
@@ -384,6 +381,7 @@ static enum vmig_code last_flush(struct eng *e, struct vmig_err *err)
         g.log_ud = e->ctx->log_ud;
         g.log_level = e->ctx->log_level;
     }
+    if (e->ctx) g.stats = e->ctx->stats; /* its rate limits count with the run's */
     g.deadline_ms = vmig_now_ms() + LAST_FLUSH_MS;
     struct vmig_target *t = NULL;
     enum vmig_code rc = e->tvt->open(e->dst, &g, &t, err);

@@ -136,10 +136,11 @@ static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_
     st->total = total;
     /* strict mode as it is now (it may have changed since the plan): page sizes and
      * the pace of reads stay within what the server allows */
-    if ((rc = e->svt->describe(s, e->pc->source, &sc, err))) return rc;
+    if ((rc = e->svt->info(s, e->pc->source, &sc, err))) return rc;
     if (sc.read_rate_limit > 0) {
         /* 10 % below the limit: other clients of the cluster read too */
-        e->read_gap_ms = (60000u * 10u + sc.read_rate_limit * 9u - 1) / (sc.read_rate_limit * 9u);
+        uint64_t per9 = (uint64_t)sc.read_rate_limit * 9u; /* 64-bit: any u32 limit */
+        e->read_gap_ms = (600000u + per9 - 1) / per9;
         vmig_run_log(e->ctx, VMIG_LOG_INFO,
                      "collection '%s': the source allows %u reads per minute (strict mode): "
                      "one read every %llu ms",

@@ -149,8 +149,7 @@ int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
         struct vmig_err err;
         vmig_err_clear(&err);
         if (vmig_source_url_for(ep->url, proto, url, sizeof url, &err)) {
-            api_error(r, out, 400, "usage", "source.protocol must be rest or grpc, not '%s'",
-                      proto);
+            api_error(r, out, 400, "usage", "source.protocol %s", err.msg);
             return -1;
         }
         if (ep->url) {

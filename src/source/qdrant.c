@@ -23,11 +23,7 @@ struct vmig_source {
     struct vmig_buf resp;
     struct vmig_buf req;
     const struct vmig_run_ctx *ctx; /* the run's cancel and log (may be NULL) */
-    /* the strict-mode page limit of cap_coll (0 = none), asked once per handle and
-     * collection: every read, retrieve and sample stays within it */
-    char cap_coll[VMIG_SRC_NAME_MAX];
-    int cap_known;
-    uint32_t cap;
+    struct vmig_qdrant_cap cap; /* the strict-mode page limit of the last collection */
 };
 
 static enum vmig_code q_open(const struct vmig_endpoint *ep, const struct vmig_run_ctx *ctx,
@@ -88,11 +84,9 @@ static enum vmig_code q_probe(struct vmig_source *s, char *version, size_t n,
                               struct vmig_err *err)
 {
     /* a pre-flight check should fail fast on a wrong address: few attempts */
-    struct vmig_retry_policy pol = vmig_retry_default;
+    struct vmig_retry_policy pol = vmig_retry_probe();
     struct vmig_buf path = VMIG_BUF_INIT;
     enum vmig_code rc;
-    pol.max_attempts = 3;
-    if (pol.max_total_ms == 0 || pol.max_total_ms > 10000) pol.max_total_ms = 10000;
     vmig_buf_adds(&path, "/");
     rc = call(s, &pol, "GET", &path, NULL, 0, NULL, err);
     if (rc == VMIG_OK) rc = vmig_qdrant_parse_version(s->resp.p, s->resp.len, s->version,
@@ -167,24 +161,20 @@ static enum vmig_code info(struct vmig_source *s, const char *coll, struct vmig_
     enum vmig_code rc = call(s, NULL, "GET", &path, NULL, 0, coll, err);
     if (rc == VMIG_OK) rc = vmig_qdrant_parse_info(s->resp.p, s->resp.len, coll, out, err);
     vmig_buf_release(&path);
-    if (rc == VMIG_OK) {
-        snprintf(s->cap_coll, sizeof s->cap_coll, "%s", coll);
-        s->cap = out->max_query_limit;
-        s->cap_known = 1;
-    }
+    if (rc == VMIG_OK) vmig_qdrant_cap_note(&s->cap, out);
     return rc;
 }
 
 /* n capped by the collection's strict-mode page limit (asked on first use). */
-static enum vmig_code capped(struct vmig_source *s, const char *coll, uint32_t n, uint32_t *out,
+static enum vmig_code capped(struct vmig_source *s, const char *coll, size_t n, uint32_t *out,
                              struct vmig_err *err)
 {
-    if (!s->cap_known || strcmp(s->cap_coll, coll) != 0) {
+    if (!vmig_qdrant_cap_knows(&s->cap, coll)) {
         struct vmig_src_coll sc;
         enum vmig_code rc = info(s, coll, &sc, err);
         if (rc) return rc;
     }
-    *out = s->cap && n > s->cap ? s->cap : n;
+    *out = vmig_qdrant_cap_apply(&s->cap, n);
     return VMIG_OK;
 }
 
@@ -314,7 +304,7 @@ static enum vmig_code q_retrieve(struct vmig_source *s, const char *coll,
                                  size_t n, struct vmig_batch *out, struct vmig_err *err)
 {
     uint32_t per;
-    enum vmig_code rc = capped(s, coll, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, &per, err);
+    enum vmig_code rc = capped(s, coll, n, &per, err);
     for (size_t off = 0; rc == VMIG_OK && off < n; off += per)
         rc = retrieve_some(s, coll, lay, ids + off, n - off < per ? n - off : per, out, err);
     return rc;
@@ -331,7 +321,7 @@ static enum vmig_code q_sample_ids(struct vmig_source *s, const char *coll, size
     struct vmig_buf *body = &s->req;
     struct vmig_layout lay;
     uint32_t lim;
-    enum vmig_code rc = capped(s, coll, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, &lim, err);
+    enum vmig_code rc = capped(s, coll, n, &lim, err);
     if (rc) return rc;
     n = lim;
     memset(&lay, 0, sizeof lay);
@@ -359,6 +349,7 @@ const struct vmig_source_vt vmig_source_qdrant = {
     .probe = q_probe,
     .list = q_list,
     .describe = q_describe,
+    .info = info,
     .count = q_count,
     .read = q_read,
     .retrieve = q_retrieve,

@@ -275,3 +275,21 @@ void vmig_qdrant_put_str(struct vmig_buf *out, const char *s)
 {
     vmig_buf_add_json_str(out, s);
 }
+
+void vmig_qdrant_cap_note(struct vmig_qdrant_cap *c, const struct vmig_src_coll *sc)
+{
+    snprintf(c->coll, sizeof c->coll, "%s", sc->name);
+    c->limit = sc->max_query_limit;
+    c->known = 1;
+}
+
+int vmig_qdrant_cap_knows(const struct vmig_qdrant_cap *c, const char *coll)
+{
+    return c->known && strcmp(c->coll, coll) == 0;
+}
+
+uint32_t vmig_qdrant_cap_apply(const struct vmig_qdrant_cap *c, size_t n)
+{
+    if (n > UINT32_MAX) n = UINT32_MAX;
+    return c->limit && n > c->limit ? c->limit : (uint32_t)n;
+}

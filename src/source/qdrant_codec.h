@@ -11,6 +11,7 @@
 #ifndef VMIG_SOURCE_QDRANT_CODEC_H
 #define VMIG_SOURCE_QDRANT_CODEC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,31 @@ const char *vmig_qdrant_vec_label(const char *src, char *buf, size_t n);
 enum vmig_code vmig_qdrant_point_err(struct vmig_err *err, const struct vmig_layout *lay,
                                      const struct vmig_point_id *id, const char *field,
                                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+enum vmig_code vmig_qdrant_point_verr(struct vmig_err *err, const struct vmig_layout *lay,
+                                      const struct vmig_point_id *id, const char *field,
+                                      const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+/* Where a payload value is: path[1..depth], a key (key, klen; not NUL-terminated) or
+ * an array element (key NULL, index). */
+struct vmig_qdrant_pathseg {
+    const char *key;
+    size_t klen;
+    size_t index;
+};
+/* "a.b[2].c" into out[cap]. */
+void vmig_qdrant_path_text(const struct vmig_qdrant_pathseg *path, int depth, char *out,
+                           size_t cap);
+/* A null payload value at path[1..depth] under lay's null policy: dropped (counted in
+ * b, *dropped = 1), kept ("null" appended to b's meta), or the error naming the path
+ * and its way out. */
+enum vmig_code vmig_qdrant_null(struct vmig_batch *b, const struct vmig_layout *lay,
+                                const struct vmig_qdrant_pathseg *path, int depth,
+                                const struct vmig_point_id *id, struct vmig_err *err, int *dropped);
+/* A top-level payload key (key, n) that names a field of the target, refused (the
+ * conflict policy is not "prefix"): the error and its way out. */
+enum vmig_code vmig_qdrant_conflict(struct vmig_err *err, const struct vmig_layout *lay,
+                                    const struct vmig_point_id *id, const char *key, size_t n);
+
 /* Scratch a decoder keeps across points. */
 struct vmig_qdrant_scratch {
     uint64_t *pairs;
@@ -86,6 +112,21 @@ enum vmig_code vmig_qdrant_put_sparse(struct vmig_qdrant_scratch *sc, struct vmi
 enum vmig_code vmig_qdrant_close_row(struct vmig_batch *b, const struct vmig_layout *lay,
                                      unsigned seen, size_t meta0, const struct vmig_point_id *id,
                                      struct vmig_err *err);
+
+/* A connector handle's memory of one collection's strict-mode page limit: both
+ * connectors keep every read, retrieve and sample within it, asking the collection's
+ * info once per handle and collection. */
+struct vmig_qdrant_cap {
+    char coll[VMIG_SRC_NAME_MAX];
+    int known;
+    uint32_t limit; /* max_query_limit, 0 = none */
+};
+/* Remember sc's limit (from a collection info just read). */
+void vmig_qdrant_cap_note(struct vmig_qdrant_cap *c, const struct vmig_src_coll *sc);
+/* Whether c holds coll's limit. */
+int vmig_qdrant_cap_knows(const struct vmig_qdrant_cap *c, const char *coll);
+/* n within the limit (and within uint32). */
+uint32_t vmig_qdrant_cap_apply(const struct vmig_qdrant_cap *c, size_t n);
 
 /* Append a point id as JSON (number or quoted UUID) - for request bodies. */
 void vmig_qdrant_put_id(struct vmig_buf *out, const struct vmig_point_id *id);

@@ -25,15 +25,12 @@ struct vmig_source {
     int slices; /* server >= 1.19.0, known after probe */
     struct vmig_buf req, resp;
     const struct vmig_run_ctx *ctx;
-    /* the strict-mode page limit of cap_coll (0 = none), asked once per handle and
-     * collection: every read, retrieve and sample stays within it */
-    char cap_coll[VMIG_SRC_NAME_MAX];
-    int cap_known;
-    uint32_t cap;
+    struct vmig_qdrant_cap cap; /* the strict-mode page limit of the last collection */
+    struct vmig_qgrpc_mem mem;  /* the page decoder's memory, kept from page to page */
 };
 
-static const char *const plain_schemes[] = {"grpc", "http", NULL};
-static const char *const tls_schemes[] = {"grpcs", "https", NULL};
+static const char *const plain_schemes[] = {"grpc", NULL};
+static const char *const tls_schemes[] = {"grpcs", NULL};
 static const struct vmig_grpc_cfg grpc_cfg = {
     .kind = "Qdrant",
     .plain_schemes = plain_schemes,
@@ -68,6 +65,7 @@ static void g_close(struct vmig_source *s)
 {
     if (!s) return;
     vmig_grpc_close(s->g);
+    vmig_qgrpc_mem_release(&s->mem);
     vmig_buf_release(&s->req);
     vmig_buf_release(&s->resp);
     free(s);
@@ -99,10 +97,8 @@ static enum vmig_code call(struct vmig_source *s, const struct vmig_retry_policy
 static enum vmig_code g_probe(struct vmig_source *s, char *version, size_t n, struct vmig_err *err)
 {
     /* a pre-flight check should fail fast on a wrong address: few attempts */
-    struct vmig_retry_policy pol = vmig_retry_default;
+    struct vmig_retry_policy pol = vmig_retry_probe();
     enum vmig_code rc;
-    pol.max_attempts = 3;
-    if (pol.max_total_ms == 0 || pol.max_total_ms > 10000) pol.max_total_ms = 10000;
     vmig_buf_reset(&s->req); /* HealthCheckRequest is empty */
     rc = call(s, &pol, "/qdrant.Qdrant/HealthCheck", "HealthCheck", NULL, err);
     if (rc == VMIG_OK)
@@ -136,11 +132,7 @@ static enum vmig_code info(struct vmig_source *s, const char *coll, struct vmig_
     vmig_qgrpc_enc_info(&s->req, coll);
     enum vmig_code rc = call(s, NULL, "/qdrant.Collections/Get", "Collections.Get", coll, err);
     if (rc == VMIG_OK) rc = vmig_qgrpc_parse_info(s->resp.p, s->resp.len, coll, out, err);
-    if (rc == VMIG_OK) {
-        snprintf(s->cap_coll, sizeof s->cap_coll, "%s", coll);
-        s->cap = out->max_query_limit;
-        s->cap_known = 1;
-    }
+    if (rc == VMIG_OK) vmig_qdrant_cap_note(&s->cap, out);
     return rc;
 }
 
@@ -148,13 +140,12 @@ static enum vmig_code info(struct vmig_source *s, const char *coll, struct vmig_
 static enum vmig_code capped(struct vmig_source *s, const char *coll, size_t n, uint32_t *out,
                              struct vmig_err *err)
 {
-    if (!s->cap_known || strcmp(s->cap_coll, coll) != 0) {
+    if (!vmig_qdrant_cap_knows(&s->cap, coll)) {
         struct vmig_src_coll sc;
         enum vmig_code rc = info(s, coll, &sc, err);
         if (rc) return rc;
     }
-    if (n > UINT32_MAX) n = UINT32_MAX;
-    *out = s->cap && n > s->cap ? s->cap : (uint32_t)n;
+    *out = vmig_qdrant_cap_apply(&s->cap, n);
     return VMIG_OK;
 }
 
@@ -170,8 +161,8 @@ static enum vmig_code scroll(struct vmig_source *s, const struct vmig_read_req *
     rc = call(s, NULL, "/qdrant.Points/Scroll", "Scroll", req->coll, err);
     if (rc != VMIG_OK) return rc;
     if (page_bytes) *page_bytes = s->resp.len;
-    return vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_SCROLL, req->layout, b, next,
-                                err);
+    return vmig_qgrpc_scan_page_mem(s->resp.p, s->resp.len, VMIG_QGRPC_SCROLL, req->layout, b, next,
+                                    &s->mem, err);
 }
 
 /* The first point at or after offset; kind NONE when there is none. */
@@ -247,7 +238,8 @@ static enum vmig_code g_retrieve(struct vmig_source *s, const char *coll,
         vmig_qgrpc_enc_get(&s->req, coll, lay, ids + off, n - off < per ? n - off : per);
         rc = call(s, NULL, "/qdrant.Points/Get", "Get", coll, err);
         if (rc == VMIG_OK)
-            rc = vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_GET, lay, out, NULL, err);
+            rc = vmig_qgrpc_scan_page_mem(s->resp.p, s->resp.len, VMIG_QGRPC_GET, lay, out, NULL,
+                                          &s->mem, err);
     }
     return rc;
 }
@@ -270,7 +262,8 @@ static enum vmig_code g_sample_ids(struct vmig_source *s, const char *coll, size
     vmig_qgrpc_enc_sample(&s->req, coll, lim);
     rc = call(s, NULL, "/qdrant.Points/Query", "Query", coll, err);
     if (rc == VMIG_OK)
-        rc = vmig_qgrpc_scan_page(s->resp.p, s->resp.len, VMIG_QGRPC_QUERY, &lay, out, NULL, err);
+        rc = vmig_qgrpc_scan_page_mem(s->resp.p, s->resp.len, VMIG_QGRPC_QUERY, &lay, out, NULL,
+                                      &s->mem, err);
     return rc;
 }
 
@@ -284,6 +277,7 @@ const struct vmig_source_vt vmig_source_qdrant_grpc = {
     .probe = g_probe,
     .list = g_list,
     .describe = g_describe,
+    .info = info,
     .count = g_count,
     .read = g_read,
     .retrieve = g_retrieve,

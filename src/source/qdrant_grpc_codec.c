@@ -25,11 +25,6 @@
  * pages
  * ====================================================================== */
 
-struct pathseg {
-    const char *key; /* NULL for an array element */
-    size_t index;
-};
-
 struct scan {
     const struct vmig_layout *lay;
     struct vmig_batch *b;
@@ -38,7 +33,7 @@ struct scan {
     int have_id;
     unsigned seen;
     struct vmig_qdrant_scratch sc;
-    struct pathseg path[MAX_DEPTH + 2];
+    struct vmig_qdrant_pathseg path[MAX_DEPTH + 2];
 };
 
 /* A point that cannot be migrated, in the words of every decoder (qdrant_point.c). */
@@ -46,12 +41,12 @@ static enum vmig_code data_err(struct scan *s, const char *field, const char *fm
     __attribute__((format(printf, 3, 4)));
 static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
 {
-    char m[VMIG_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
+    enum vmig_code rc =
+        vmig_qdrant_point_verr(s->err, s->lay, s->have_id ? &s->id : NULL, field, fmt, ap);
     va_end(ap);
-    return vmig_qdrant_point_err(s->err, s->lay, s->have_id ? &s->id : NULL, field, "%s", m);
+    return rc;
 }
 
 #define vec_label vmig_qdrant_vec_label
@@ -189,79 +184,98 @@ static enum vmig_code vectors(struct scan *s, const Vmig__Qdrant__VectorsOutput 
 
 int vmig_qgrpc_put_double(struct vmig_buf *out, double v)
 {
-    char t[40];
+    char t[40], digits[24];
     if (!isfinite(v)) return -1;
-    /* the shortest text that reads back as v, as Qdrant's REST answers print it (and
-     * as Milvus gives it back): 5e-324, not 4.94065645841247e-324 */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(t, sizeof t, "%.*g", prec, v);
-        if (strtod(t, NULL) == v) break;
+    /* the fewest significant digits that read back as v (5e-324, not
+     * 4.94065645841247e-324): a count that reads back makes every larger one read back
+     * too, so bisect 1..17 (4-5 tries) */
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(t, sizeof t, "%.*e", mid - 1, v);
+        if (strtod(t, NULL) == v)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    vmig_buf_adds(out, t);
-    if (!strpbrk(t, ".eE")) vmig_buf_adds(out, ".0"); /* stays a float in Milvus's JSON */
+    snprintf(t, sizeof t, "%.*e", lo - 1, v); /* "-d.ddde+XX" */
+    const char *p = t;
+    size_t nd = 0;
+    if (*p == '-') vmig_buf_addch(out, *p++);
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.') digits[nd++] = *p;
+    int x = atoi(p + 1);
+    /* laid out as Qdrant's REST answers print it (and Milvus gives it back): plain
+     * decimals from 1e-5 to 1e16 with a fraction kept ("10.0" stays a float in Milvus's
+     * JSON), else d.ddde±X */
+    if (x >= -5 && x < 16) {
+        if (x < 0) {
+            vmig_buf_adds(out, "0.");
+            for (int z = -1; z > x; z--)
+                vmig_buf_addch(out, '0');
+            vmig_buf_add(out, digits, nd);
+        } else {
+            for (int k = 0; k <= x; k++)
+                vmig_buf_addch(out, (size_t)k < nd ? digits[k] : '0');
+            vmig_buf_addch(out, '.');
+            if ((size_t)x + 1 < nd)
+                vmig_buf_add(out, digits + x + 1, nd - (size_t)x - 1);
+            else
+                vmig_buf_addch(out, '0');
+        }
+    } else {
+        vmig_buf_addch(out, digits[0]);
+        if (nd > 1) {
+            vmig_buf_addch(out, '.');
+            vmig_buf_add(out, digits + 1, nd - 1);
+        }
+        vmig_buf_addf(out, "e%d", x);
+    }
     return 0;
 }
 
-static void path_text(struct scan *s, int depth, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (int d = 1; d <= depth && o + 1 < cap; d++) {
-        const struct pathseg *g = &s->path[d];
-        int w;
-        if (g->key)
-            w = snprintf(out + o, cap - o, "%s%s", d > 1 ? "." : "", g->key);
-        else
-            w = snprintf(out + o, cap - o, "[%zu]", g->index);
-        if (w < 0) break;
-        o += (size_t)w;
-        if (o >= cap) o = cap - 1;
-    }
-}
-
-/* An entry of a map<string, Value>: the three map entry types share this shape, read
- * through their own types by the callers. */
-struct kv {
-    const char *key;
-    const Vmig__Qdrant__Value *value;
-};
-
 static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int depth, int *dropped);
 
-/* An object (depth 0: the payload itself, with the top-level key rules). */
-static enum vmig_code object(struct scan *s, const struct kv *e, size_t n, int depth)
+/* A key equal to a target field's name (depth 0 only: the payload's own keys). */
+static int reserved(const struct scan *s, const ProtobufCBinaryData *k)
+{
+    if (k->len == 5 && !memcmp(k->data, "$meta", 5)) return 1;
+    for (size_t r = 0; r < s->lay->nreserved; r++) {
+        const char *f = s->lay->reserved[r];
+        if (f && strlen(f) == k->len && !memcmp(f, k->data, k->len)) return 1;
+    }
+    return 0;
+}
+
+/* An object: the entries of a map<string, Value> (depth 0: the payload itself, with the
+ * top-level key rules). */
+static enum vmig_code object(struct scan *s, Vmig__Qdrant__KeyValue *const *e, size_t n, int depth)
 {
     enum vmig_code rc;
     struct vmig_buf *m = &s->b->meta;
     int first = 1;
     vmig_buf_addch(m, '{');
     for (size_t i = 0; i < n; i++) {
-        const char *key = e[i].key ? e[i].key : "";
+        const ProtobufCBinaryData *k = &e[i]->key;
+        const char *key = (const char *)k->data;
         size_t mark = m->len;
         if (!first) vmig_buf_addch(m, ',');
-        int reserved = 0;
-        if (depth == 0) {
-            reserved = !strcmp(key, "$meta");
-            for (size_t r = 0; !reserved && r < s->lay->nreserved; r++)
-                reserved = s->lay->reserved[r] && !strcmp(key, s->lay->reserved[r]);
-        }
-        if (reserved) {
-            if (s->lay->conflict != VMIG_CONFLICT_PREFIX) {
-                data_err(s, key,
-                         "payload key '%s' is also the name of a field of the target collection",
-                         key);
-                return vmig_err_fix(s->err, VMIG_FIX_PAYLOAD_CONFLICT, NULL);
-            }
-            char pk[VMIG_SRC_NAME_MAX + 64];
-            snprintf(pk, sizeof pk, "%s%s", s->lay->prefix ? s->lay->prefix : "payload_", key);
-            vmig_buf_add_json_str(m, pk);
+        if (depth == 0 && reserved(s, k)) {
+            if (s->lay->conflict != VMIG_CONFLICT_PREFIX)
+                return vmig_qdrant_conflict(s->err, s->lay, &s->id, key, k->len);
+            const char *pre = s->lay->prefix ? s->lay->prefix : "payload_";
+            vmig_buf_add_json_str(m, pre);
+            size_t at = m->len - 1; /* the prefix's closing quote: the key's text goes there */
+            vmig_buf_add_json_strn(m, key, k->len);
+            memmove(m->p + at, m->p + at + 2, m->len - at - 2); /* drop the two quotes */
+            vmig_buf_setlen(m, m->len - 2);
         } else {
-            vmig_buf_add_json_str(m, key);
+            vmig_buf_add_json_strn(m, key, k->len);
         }
         vmig_buf_addch(m, ':');
-        s->path[depth + 1] = (struct pathseg){key, 0};
+        s->path[depth + 1] = (struct vmig_qdrant_pathseg){key ? key : "", k->len, 0};
         int d;
-        if ((rc = value(s, e[i].value, depth + 1, &d))) return rc;
+        if ((rc = value(s, e[i]->value, depth + 1, &d))) return rc;
         if (d)
             vmig_buf_setlen(m, mark); /* a dropped null leaves no trace */
         else
@@ -269,23 +283,6 @@ static enum vmig_code object(struct scan *s, const struct kv *e, size_t n, int d
     }
     vmig_buf_addch(m, '}');
     return VMIG_OK;
-}
-
-static enum vmig_code null_value(struct scan *s, int depth, int *dropped)
-{
-    if (s->lay->nulls == VMIG_NULL_DROP) {
-        s->b->nulls_dropped++;
-        *dropped = 1;
-        return VMIG_OK;
-    }
-    if (s->lay->nulls == VMIG_NULL_KEEP) {
-        vmig_buf_add(&s->b->meta, "null", 4);
-        return VMIG_OK;
-    }
-    char path[512];
-    path_text(s, depth, path, sizeof path);
-    data_err(s, path, "payload key '%s' is null; Milvus rejects null JSON values", path);
-    return vmig_err_fix(s->err, VMIG_FIX_NULL_VALUES, NULL);
 }
 
 /* One Value into meta; depth counts containers above it, path[depth] names it. */
@@ -298,11 +295,11 @@ static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int de
     switch (v ? v->kind_case : VMIG__QDRANT__VALUE__KIND_NULL_VALUE) {
     case VMIG__QDRANT__VALUE__KIND__NOT_SET: /* prost leaves an unset kind for JSON null too */
     case VMIG__QDRANT__VALUE__KIND_NULL_VALUE:
-        return null_value(s, depth, dropped);
+        return vmig_qdrant_null(s->b, s->lay, s->path, depth, &s->id, s->err, dropped);
     case VMIG__QDRANT__VALUE__KIND_DOUBLE_VALUE:
         if (vmig_qgrpc_put_double(m, v->double_value) < 0) {
             char path[512];
-            path_text(s, depth, path, sizeof path);
+            vmig_qdrant_path_text(s->path, depth, path, sizeof path);
             return data_err(s, path, "payload key '%s' is not a finite number", path);
         }
         return VMIG_OK;
@@ -310,20 +307,14 @@ static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int de
         vmig_buf_addf(m, "%lld", (long long)v->integer_value);
         return VMIG_OK;
     case VMIG__QDRANT__VALUE__KIND_STRING_VALUE:
-        vmig_buf_add_json_str(m, v->string_value ? v->string_value : "");
+        vmig_buf_add_json_strn(m, (const char *)v->string_value.data, v->string_value.len);
         return VMIG_OK;
     case VMIG__QDRANT__VALUE__KIND_BOOL_VALUE:
         vmig_buf_adds(m, v->bool_value ? "true" : "false");
         return VMIG_OK;
     case VMIG__QDRANT__VALUE__KIND_STRUCT_VALUE: {
         const Vmig__Qdrant__Struct *st = v->struct_value;
-        size_t n = st ? st->n_fields : 0;
-        struct kv *e = xcalloc(n ? n : 1, sizeof *e);
-        for (size_t i = 0; i < n; i++)
-            e[i] = (struct kv){st->fields[i]->key, st->fields[i]->value};
-        rc = object(s, e, n, depth);
-        free(e);
-        return rc;
+        return object(s, st ? st->fields : NULL, st ? st->n_fields : 0, depth);
     }
     case VMIG__QDRANT__VALUE__KIND_LIST_VALUE: {
         const Vmig__Qdrant__ListValue *l = v->list_value;
@@ -333,7 +324,7 @@ static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int de
             size_t mark = m->len;
             int d;
             if (!first) vmig_buf_addch(m, ',');
-            s->path[depth + 1] = (struct pathseg){NULL, i};
+            s->path[depth + 1] = (struct vmig_qdrant_pathseg){NULL, 0, i};
             if ((rc = value(s, l->values[i], depth + 1, &d))) return rc;
             if (d)
                 vmig_buf_setlen(m, mark);
@@ -350,8 +341,10 @@ static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int de
 
 /* ---- points ------------------------------------------------------------ */
 
-static enum vmig_code point(struct scan *s, const Vmig__Qdrant__PointId *pid, const struct kv *pl,
-                            size_t npl, const Vmig__Qdrant__VectorsOutput *vs)
+/* One point: id, payload entries, vectors (RetrievedPoint and ScoredPoint alike). */
+static enum vmig_code point(struct scan *s, const Vmig__Qdrant__PointId *pid,
+                            Vmig__Qdrant__KeyValue *const *pl, size_t npl,
+                            const Vmig__Qdrant__VectorsOutput *vs)
 {
     static const struct vmig_point_id none = {0};
     enum vmig_code rc;
@@ -374,75 +367,102 @@ fail:
 /* ---- the unpack's memory ------------------------------------------------ */
 
 /* protobuf-c allocates every submessage, string and repeated field of an answer on
- * its own (about ten mallocs per point); an arena makes that a few blocks per page,
- * freed at once. Blocks are chained, never moved (the message points into them). */
-struct arena_block {
-    struct arena_block *next;
+ * its own (about ten mallocs per point); an arena makes that one block per page, kept
+ * by the connector handle from page to page (no malloc, no fresh pages to fault in).
+ * Blocks are chained, never moved (the message points into them). */
+struct vmig_qgrpc_block {
+    struct vmig_qgrpc_block *next;
     size_t used, cap;
     max_align_t data[]; /* cap bytes */
 };
 
-struct arena {
-    struct arena_block *head;
-    size_t hint; /* size of the next block */
-};
-
 static void *arena_alloc(void *ud, size_t n)
 {
-    struct arena *a = ud;
+    struct vmig_qgrpc_mem *a = ud;
     const size_t al = sizeof(max_align_t);
     n = (n + al - 1) / al * al;
-    struct arena_block *b = a->head;
+    struct vmig_qgrpc_block *b = a->blocks;
     if (!b || b->cap - b->used < n) {
         size_t cap = a->hint > n ? a->hint : n;
         b = xmalloc(sizeof *b + cap);
-        b->next = a->head;
+        b->next = a->blocks;
         b->used = 0;
         b->cap = cap;
-        a->head = b;
-        a->hint *= 2;
+        a->blocks = b;
+        a->hint = cap * 2;
     }
     void *p = (char *)b->data + b->used;
     b->used += n;
     return p;
 }
 
-static void arena_free_one(void *ud, void *p) { (void)ud, (void)p; }
-
-static void arena_release(struct arena *a)
+static void arena_free_one(void *ud, void *p)
 {
-    for (struct arena_block *b = a->head, *nx; b; b = nx) {
-        nx = b->next;
-        free(b);
-    }
-    a->head = NULL;
+    (void)ud, (void)p;
 }
 
-/* The payload entries of a point as struct kv (scratch grown in *e). */
-#define PAYLOAD_KV(e, cap, pt)                                                                     \
-    do {                                                                                           \
-        xgrow((void **)&(e), &(cap), (pt)->n_payload + 1, sizeof *(e));                            \
-        for (size_t k_ = 0; k_ < (pt)->n_payload; k_++)                                            \
-            (e)[k_] = (struct kv){(pt)->payload[k_]->key, (pt)->payload[k_]->value};               \
-    } while (0)
+/* After a page: one block stays (as large as the page needed), emptied. */
+static void arena_reset(struct vmig_qgrpc_mem *a)
+{
+    struct vmig_qgrpc_block *b = a->blocks;
+    if (!b) return;
+    if (!b->next) {
+        b->used = 0;
+        return;
+    }
+    size_t total = 0;
+    for (struct vmig_qgrpc_block *x = b, *nx; x; x = nx) {
+        nx = x->next;
+        total += x->cap;
+        free(x);
+    }
+    a->blocks = NULL;
+    a->hint = total;
+}
+
+void vmig_qgrpc_mem_release(struct vmig_qgrpc_mem *a)
+{
+    for (struct vmig_qgrpc_block *x = a->blocks, *nx; x; x = nx) {
+        nx = x->next;
+        free(x);
+    }
+    free(a->sc.pairs);
+    memset(a, 0, sizeof *a);
+}
+
+/* Every point of an answer (RetrievedPoint or ScoredPoint: both have id, payload and
+ * vectors), until the first that fails. */
+#define EACH_POINT(s, pts, n, rc)                                                                  \
+    for (size_t i_ = 0; i_ < (n) && (rc) == VMIG_OK; i_++)                                         \
+    (rc) = point((s), (pts)[i_]->id, (pts)[i_]->payload, (pts)[i_]->n_payload, (pts)[i_]->vectors)
 
 enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc_page kind,
                                     const struct vmig_layout *lay, struct vmig_batch *b,
                                     struct vmig_point_id *next, struct vmig_err *err)
 {
+    struct vmig_qgrpc_mem mem = {0};
+    enum vmig_code rc = vmig_qgrpc_scan_page_mem(msg, len, kind, lay, b, next, &mem, err);
+    vmig_qgrpc_mem_release(&mem);
+    return rc;
+}
+
+enum vmig_code vmig_qgrpc_scan_page_mem(const void *msg, size_t len, enum vmig_qgrpc_page kind,
+                                        const struct vmig_layout *lay, struct vmig_batch *b,
+                                        struct vmig_point_id *next, struct vmig_qgrpc_mem *mem,
+                                        struct vmig_err *err)
+{
     enum vmig_code rc = VMIG_OK;
     struct scan s;
     size_t n0 = b->n, rej0 = b->nrejects;
     uint64_t nul0 = b->nulls_dropped;
-    struct kv *e = NULL;
-    size_t ecap = 0;
     /* unpacked, an answer weighs about its size plus ~200 bytes per point */
-    struct arena ar = {NULL, len + len / 2 + 4096};
-    ProtobufCAllocator pa = {arena_alloc, arena_free_one, &ar};
+    if (mem->hint < len + len / 2 + 4096) mem->hint = len + len / 2 + 4096;
+    ProtobufCAllocator pa = {arena_alloc, arena_free_one, mem};
     memset(&s, 0, sizeof s);
     s.lay = lay;
     s.b = b;
     s.err = err;
+    s.sc = mem->sc; /* the sparse scratch, kept across pages too */
     if (next) memset(next, 0, sizeof *next);
     if (kind == VMIG_QGRPC_SCROLL) {
         Vmig__Qdrant__ScrollResponse *r = vmig__qdrant__scroll_response__unpack(&pa, len, msg);
@@ -450,11 +470,7 @@ enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc
             rc = vmig_qgrpc_malformed(err, "scroll", lay->coll);
             goto out;
         }
-        for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
-            const Vmig__Qdrant__RetrievedPoint *pt = r->result[i];
-            PAYLOAD_KV(e, ecap, pt);
-            rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
-        }
+        EACH_POINT(&s, r->result, r->n_result, rc);
         if (rc == VMIG_OK && next && r->next_page_offset)
             rc = point_id(&s, r->next_page_offset, next);
     } else if (kind == VMIG_QGRPC_GET) {
@@ -463,22 +479,14 @@ enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc
             rc = vmig_qgrpc_malformed(err, "get", lay->coll);
             goto out;
         }
-        for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
-            const Vmig__Qdrant__RetrievedPoint *pt = r->result[i];
-            PAYLOAD_KV(e, ecap, pt);
-            rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
-        }
+        EACH_POINT(&s, r->result, r->n_result, rc);
     } else {
         Vmig__Qdrant__QueryResponse *r = vmig__qdrant__query_response__unpack(&pa, len, msg);
         if (!r) {
             rc = vmig_qgrpc_malformed(err, "query", lay->coll);
             goto out;
         }
-        for (size_t i = 0; i < r->n_result && rc == VMIG_OK; i++) {
-            const Vmig__Qdrant__ScoredPoint *pt = r->result[i];
-            PAYLOAD_KV(e, ecap, pt);
-            rc = point(&s, pt->id, e, pt->n_payload, pt->vectors);
-        }
+        EACH_POINT(&s, r->result, r->n_result, rc);
     }
 out:
     if (rc != VMIG_OK) {
@@ -487,8 +495,7 @@ out:
         b->nulls_dropped = nul0;
         if (next) memset(next, 0, sizeof *next);
     }
-    arena_release(&ar);
-    free(e);
-    free(s.sc.pairs);
+    arena_reset(mem);
+    mem->sc = s.sc;
     return rc;
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "batch/batch.h"
+#include "source/qdrant_codec.h"
 #include "source/source.h"
 #include "util/buf.h"
 #include "vmig/types.h"
@@ -69,6 +70,21 @@ enum vmig_code vmig_qgrpc_scan_page(const void *msg, size_t len, enum vmig_qgrpc
 /* "malformed gRPC answer (what) for collection 'coll'" (coll may be NULL):
  * VMIG_E_PROTOCOL, for bytes that are not the message expected. */
 enum vmig_code vmig_qgrpc_malformed(struct vmig_err *err, const char *what, const char *coll);
+
+/* Memory a decoder keeps across pages (a connector handle holds one): the unpack's
+ * arena and the sparse scratch. Zero-initialise; release with vmig_qgrpc_mem_release(). */
+struct vmig_qgrpc_block;
+struct vmig_qgrpc_mem {
+    struct vmig_qgrpc_block *blocks;
+    size_t hint;
+    struct vmig_qdrant_scratch sc;
+};
+void vmig_qgrpc_mem_release(struct vmig_qgrpc_mem *m);
+/* vmig_qgrpc_scan_page() with the memory of mem (kept for the next page). */
+enum vmig_code vmig_qgrpc_scan_page_mem(const void *msg, size_t len, enum vmig_qgrpc_page kind,
+                                        const struct vmig_layout *lay, struct vmig_batch *b,
+                                        struct vmig_point_id *next, struct vmig_qgrpc_mem *mem,
+                                        struct vmig_err *err);
 
 /* Append v as JSON the way Qdrant's REST API writes it: a float keeps a fraction
  * ("2.0"), integers stay integers; 0 on success, -1 for NaN / infinity. */

@@ -35,7 +35,7 @@ struct vmig_qhttp {
     struct curl_slist *hdr_get, *hdr_post;
     struct vmig_buf *resp; /* during a request */
     int overflow;          /* the answer passed VMIG_QHTTP_MAX_BODY */
-    int retry_after;
+    int retry_after_ms;    /* Retry-After of the last answer, 0 = none */
     const struct vmig_run_ctx *ctx; /* its cancel aborts a request in flight */
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -59,8 +59,10 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     struct vmig_qhttp *h = ud;
     size_t n = size * nmemb;
     if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0) {
-        int v = atoi(ptr + 12);
-        if (v > 0) h->retry_after = v;
+        size_t vn = n - 12;
+        while (vn && (ptr[12 + vn - 1] == '\r' || ptr[12 + vn - 1] == '\n'))
+            vn--;
+        h->retry_after_ms = vmig_retry_after_ms(ptr + 12, vn);
     }
     return n;
 }
@@ -232,7 +234,7 @@ static enum vmig_code map_status(struct vmig_qhttp *h, long st, const char *what
     } else if (st == 429) {
         rc = vmig_err_set(err, VMIG_E_RATE_LIMIT, "%s on %s: rate limited by Qdrant (429)%s%s",
                           what, h->url, text[0] ? ": " : "", text);
-        if (err) err->retry_after_ms = h->retry_after * 1000;
+        if (err) err->retry_after_ms = h->retry_after_ms;
     } else if (st == 500 || st == 502 || st == 503) {
         rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "%s on %s: Qdrant unavailable (%ld)%s%s", what,
                           h->url, st, text[0] ? ": " : "", text);
@@ -459,7 +461,7 @@ enum vmig_code vmig_qhttp_request(struct vmig_qhttp *h, const char *method, cons
     resp->max = VMIG_QHTTP_MAX_BODY;
     h->resp = resp;
     h->overflow = 0;
-    h->retry_after = 0;
+    h->retry_after_ms = 0;
     h->errbuf[0] = '\0';
     curl_easy_setopt(c, CURLOPT_URL, url.p);
     if (post) {

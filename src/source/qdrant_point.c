@@ -2,8 +2,9 @@
  * qdrant_point.c - the rules both page decoders apply to one point, whichever API
  * it came through (the REST scanner, qdrant_scan.c; the gRPC codec,
  * qdrant_grpc_codec.c): the words of a point's data error, a sparse vector checked,
- * sorted and appended in Milvus's row encoding, and the row's close (every dense
- * vector there, the payload within Milvus's 64 KiB). One place, so a collection
+ * sorted and appended in Milvus's row encoding, the payload's null and key-conflict
+ * rules, and the row's close (every dense vector there, the payload within Milvus's
+ * 64 KiB). One place, so a collection
  * fails the same way over either API. See qdrant_codec.h.
  */
 #include <math.h>
@@ -28,11 +29,19 @@ enum vmig_code vmig_qdrant_point_err(struct vmig_err *err, const struct vmig_lay
                                      const struct vmig_point_id *id, const char *field,
                                      const char *fmt, ...)
 {
-    char t[VMIG_ID_TEXT_MAX], m[VMIG_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
+    vmig_qdrant_point_verr(err, lay, id, field, fmt, ap);
     va_end(ap);
+    return VMIG_E_DATA;
+}
+
+enum vmig_code vmig_qdrant_point_verr(struct vmig_err *err, const struct vmig_layout *lay,
+                                      const struct vmig_point_id *id, const char *field,
+                                      const char *fmt, va_list ap)
+{
+    char t[VMIG_ID_TEXT_MAX], m[VMIG_ERR_MSG_MAX];
+    vsnprintf(m, sizeof m, fmt, ap);
     if (id)
         vmig_point_id_format(id, t);
     else
@@ -126,4 +135,53 @@ enum vmig_code vmig_qdrant_close_row(struct vmig_batch *b, const struct vmig_lay
     }
     vmig_batch_end_row(b);
     return VMIG_OK;
+}
+
+void vmig_qdrant_path_text(const struct vmig_qdrant_pathseg *path, int depth, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int d = 1; d <= depth && o + 1 < cap; d++) {
+        const struct vmig_qdrant_pathseg *g = &path[d];
+        int w;
+        if (g->key)
+            w = snprintf(out + o, cap - o, "%s%.*s", d > 1 ? "." : "", (int)g->klen, g->key);
+        else
+            w = snprintf(out + o, cap - o, "[%zu]", g->index);
+        if (w < 0) break;
+        o += (size_t)w;
+        if (o >= cap) o = cap - 1;
+    }
+}
+
+enum vmig_code vmig_qdrant_null(struct vmig_batch *b, const struct vmig_layout *lay,
+                                const struct vmig_qdrant_pathseg *path, int depth,
+                                const struct vmig_point_id *id, struct vmig_err *err, int *dropped)
+{
+    if (lay->nulls == VMIG_NULL_DROP) {
+        b->nulls_dropped++;
+        *dropped = 1;
+        return VMIG_OK;
+    }
+    if (lay->nulls == VMIG_NULL_KEEP) {
+        vmig_buf_add(&b->meta, "null", 4);
+        return VMIG_OK;
+    }
+    char p[512];
+    vmig_qdrant_path_text(path, depth, p, sizeof p);
+    vmig_qdrant_point_err(err, lay, id, p,
+                          "payload key '%s' is null; Milvus rejects null JSON values", p);
+    return vmig_err_fix(err, VMIG_FIX_NULL_VALUES, NULL);
+}
+
+enum vmig_code vmig_qdrant_conflict(struct vmig_err *err, const struct vmig_layout *lay,
+                                    const struct vmig_point_id *id, const char *key, size_t n)
+{
+    char k[VMIG_ERR_FIELD_MAX];
+    snprintf(k, sizeof k, "%.*s", (int)n, key);
+    vmig_qdrant_point_err(err, lay, id, k,
+                          "payload key '%.*s' is also the name of a field of the target "
+                          "collection",
+                          (int)n, key);
+    return vmig_err_fix(err, VMIG_FIX_PAYLOAD_CONFLICT, NULL);
 }

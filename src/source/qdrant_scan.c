@@ -18,12 +18,6 @@
 
 #define MAX_DEPTH 128
 
-struct pathseg {
-    const char *key; /* raw key text (NULL for an array element) */
-    size_t klen;
-    size_t index;
-};
-
 struct scan {
     const char *base, *p, *end;
     const struct vmig_layout *lay;
@@ -40,7 +34,8 @@ struct scan {
     size_t idxcap, valcap;
     struct vmig_qdrant_scratch sc;
     /* payload path, for the null message */
-    struct pathseg path[MAX_DEPTH + 2]; /* path[depth + 1] is written with depth <= MAX_DEPTH */
+    struct vmig_qdrant_pathseg
+        path[MAX_DEPTH + 2]; /* path[depth + 1] is written with depth <= MAX_DEPTH */
 };
 
 static inline void ws(struct scan *s)
@@ -72,12 +67,12 @@ static enum vmig_code data_err(struct scan *s, const char *field, const char *fm
     __attribute__((format(printf, 3, 4)));
 static enum vmig_code data_err(struct scan *s, const char *field, const char *fmt, ...)
 {
-    char m[VMIG_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
+    enum vmig_code rc = vmig_qdrant_point_verr(s->err, s->lay, s->have_id ? &s->id : NULL, field,
+                                               fmt, ap);
     va_end(ap);
-    return vmig_qdrant_point_err(s->err, s->lay, s->have_id ? &s->id : NULL, field, "%s", m);
+    return rc;
 }
 
 #define vec_label vmig_qdrant_vec_label
@@ -540,38 +535,12 @@ static enum vmig_code vectors(struct scan *s)
 
 /* ---- payload ---------------------------------------------------------- */
 
-static void path_text(struct scan *s, int depth, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (int d = 1; d <= depth && o + 1 < cap; d++) {
-        const struct pathseg *g = &s->path[d];
-        int w;
-        if (g->key) w = snprintf(out + o, cap - o, "%s%.*s", d > 1 ? "." : "", (int)g->klen, g->key);
-        else w = snprintf(out + o, cap - o, "[%zu]", g->index);
-        if (w < 0) break;
-        o += (size_t)w;
-        if (o >= cap) o = cap - 1;
-    }
-}
-
 static enum vmig_code null_value(struct scan *s, int depth, int *dropped)
 {
     enum vmig_code rc = literal(s, "null", 4);
     if (rc) return rc;
-    if (s->lay->nulls == VMIG_NULL_DROP) {
-        s->b->nulls_dropped++;
-        *dropped = 1;
-        return VMIG_OK;
-    }
-    if (s->lay->nulls == VMIG_NULL_KEEP) {
-        vmig_buf_add(&s->b->meta, "null", 4);
-        return VMIG_OK;
-    }
-    char path[512];
-    path_text(s, depth, path, sizeof path);
-    data_err(s, path, "payload key '%s' is null; Milvus rejects null JSON values", path);
-    return vmig_err_fix(s->err, VMIG_FIX_NULL_VALUES, NULL);
+    return vmig_qdrant_null(s->b, s->lay, s->path, depth, s->have_id ? &s->id : NULL, s->err,
+                            dropped);
 }
 
 /* Copy one value into meta (strings and numbers byte-exact), applying the null
@@ -621,9 +590,9 @@ static enum vmig_code copy(struct scan *s, int depth, int *dropped)
                     ws(s);
                     if (*s->p != ':') return bad(s, "expected ':'");
                     s->p++;
-                    s->path[depth + 1] = (struct pathseg){a, n, 0};
+                    s->path[depth + 1] = (struct vmig_qdrant_pathseg){a, n, 0};
                 } else {
-                    s->path[depth + 1] = (struct pathseg){NULL, 0, i};
+                    s->path[depth + 1] = (struct vmig_qdrant_pathseg){NULL, 0, i};
                 }
                 int d;
                 if ((rc = copy(s, depth + 1, &d))) return rc;
@@ -686,15 +655,8 @@ static enum vmig_code payload(struct scan *s)
         size_t mark = m->len;
         if (!first) vmig_buf_addch(m, ',');
         if (reserved_key(s, a, n, esc)) {
-            if (s->lay->conflict != VMIG_CONFLICT_PREFIX) {
-                char key[VMIG_ERR_FIELD_MAX];
-                snprintf(key, sizeof key, "%.*s", (int)n, a);
-                data_err(s, key,
-                         "payload key '%.*s' is also the name of a field of the target "
-                         "collection",
-                         (int)n, a);
-                return vmig_err_fix(s->err, VMIG_FIX_PAYLOAD_CONFLICT, NULL);
-            }
+            if (s->lay->conflict != VMIG_CONFLICT_PREFIX)
+                return vmig_qdrant_conflict(s->err, s->lay, s->have_id ? &s->id : NULL, a, n);
             const char *pre = s->lay->prefix ? s->lay->prefix : "payload_";
             vmig_qdrant_put_str(m, pre);
             vmig_buf_setlen(m, m->len - 1); /* reopen the string: prefix + raw key */
@@ -707,7 +669,7 @@ static enum vmig_code payload(struct scan *s)
         ws(s);
         if (*s->p != ':') return bad(s, "expected ':'");
         s->p++;
-        s->path[1] = (struct pathseg){a, n, 0};
+        s->path[1] = (struct vmig_qdrant_pathseg){a, n, 0};
         int d;
         if ((rc = copy(s, 1, &d))) return rc;
         if (d) vmig_buf_setlen(m, mark);

@@ -50,18 +50,17 @@ enum vmig_code vmig_source_url_for(const char *url, const char *protocol, char *
     if (!strcmp(protocol, "grpc")) grpc = 1;
     else if (!strcmp(protocol, "rest")) grpc = 0;
     else
-        return vmig_err_set(err, VMIG_E_USAGE, "source protocol must be rest or grpc, not '%s'",
-                            protocol);
-    for (size_t i = 0; i < 2; i++) {
+        return vmig_err_set(err, VMIG_E_USAGE, "must be rest or grpc, not '%s'", protocol);
+    const char *to = NULL, *rest = u;
+    for (size_t i = 0; i < 2 && !to; i++) {
         const char *from = grpc ? to_grpc[i].from : to_rest[i].from;
-        const char *to = grpc ? to_grpc[i].to : to_rest[i].to;
         if (!strncmp(u, from, strlen(from))) {
-            if ((size_t)snprintf(out, n, "%s%s", to, u + strlen(from)) >= n) break;
-            return VMIG_OK;
+            to = grpc ? to_grpc[i].to : to_rest[i].to;
+            rest = u + strlen(from);
         }
     }
-    if (!strstr(u, "://") && (size_t)snprintf(out, n, "%s%s", grpc ? "grpc://" : "http://", u) < n)
-        return VMIG_OK;
-    snprintf(out, n, "%s", u);
+    if (!to) to = strstr(u, "://") ? "" : grpc ? "grpc://" : "http://";
+    if ((size_t)snprintf(out, n, "%s%s", to, rest) >= n)
+        return vmig_err_set(err, VMIG_E_USAGE, "makes the source URL longer than %zu bytes", n - 1);
     return VMIG_OK;
 }

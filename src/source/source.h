@@ -46,6 +46,10 @@ struct vmig_source_vt {
     /* Configuration (never from sampled points) plus the id probes. */
     enum vmig_code (*describe)(struct vmig_source *s, const char *coll, struct vmig_src_coll *out,
                                struct vmig_err *err);
+    /* Configuration only (describe without the id probes): what a run re-reads when it
+     * starts, e.g. strict mode. */
+    enum vmig_code (*info)(struct vmig_source *s, const char *coll, struct vmig_src_coll *out,
+                           struct vmig_err *err);
     /* Exact point count. */
     enum vmig_code (*count)(struct vmig_source *s, const char *coll, uint64_t *n,
                             struct vmig_err *err);

@@ -329,9 +329,7 @@ static enum vmig_code m_probe(struct vmig_target *t, struct vmig_target_caps *ca
     char version[sizeof caps->version] = "";
     struct version_ctx vc = {version, sizeof version};
     /* pre-flight fails fast: a few attempts, not the job's patience */
-    struct vmig_retry_policy pol = vmig_retry_default;
-    pol.max_attempts = 3;
-    pol.max_total_ms = 10000;
+    struct vmig_retry_policy pol = vmig_retry_probe();
 
     vmig_milvus_enc_empty(&req);
     rc = rpc_call(t, "GetVersion", &req, 0, d_version, &vc, "cannot get the Milvus version", NULL, &pol,

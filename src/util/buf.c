@@ -107,8 +107,13 @@ char *vmig_buf_detach(struct vmig_buf *b, size_t *len)
 
 void vmig_buf_add_json_str(struct vmig_buf *b, const char *s)
 {
+    vmig_buf_add_json_strn(b, s, strlen(s));
+}
+
+void vmig_buf_add_json_strn(struct vmig_buf *b, const char *s, size_t n)
+{
     vmig_buf_addch(b, '"');
-    for (; *s; s++) {
+    for (const char *end = s + n; s < end; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') {
             vmig_buf_addch(b, '\\');

@@ -33,6 +33,8 @@ int vmig_buf_addf(struct vmig_buf *b, const char *fmt, ...) __attribute__((forma
 /* s as a JSON string literal (quotes, backslashes and control bytes escaped; other
  * bytes as they are, so UTF-8 stays UTF-8): the one JSON string writer of libvmig. */
 void vmig_buf_add_json_str(struct vmig_buf *b, const char *s);
+/* The same for n bytes that may hold NUL (written as \u0000). */
+void vmig_buf_add_json_strn(struct vmig_buf *b, const char *s, size_t n);
 int vmig_buf_vaddf(struct vmig_buf *b, const char *fmt, va_list ap);
 /* Keep the allocation, drop the contents. */
 void vmig_buf_reset(struct vmig_buf *b);

@@ -23,6 +23,7 @@
 
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CA_FILE_MAX (16u << 20)
@@ -347,13 +348,16 @@ static enum vmig_code map_status(struct vmig_grpc *g, const char *rpc, grpc_stat
                               k, g->addr);
             vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
         } else if (has(both, "Socket closed") || has(both, "reset") || has(both, "EOF")) {
-            rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
-                              "cannot reach %s at %s: the server closed the connection%s", k,
-                              g->addr,
-                              g->tls ? " (is the server running, and is this its gRPC port?)"
-                                     : g->cfg.tls_schemes[0][0] == 'g'
-                                         ? " (a TLS-only endpoint? use grpcs://)"
-                                         : " (a TLS-only endpoint? use https://)");
+            if (g->tls)
+                rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                                  "cannot reach %s at %s: the server closed the connection (is "
+                                  "the server running, and is this its gRPC port?)",
+                                  k, g->addr);
+            else
+                rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
+                                  "cannot reach %s at %s: the server closed the connection (a "
+                                  "TLS-only endpoint? use %s://)",
+                                  k, g->addr, g->cfg.tls_schemes[0]);
             vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
         } else {
             rc = vmig_err_set(err, VMIG_E_UNAVAILABLE,
@@ -427,15 +431,9 @@ static int retry_after_ms(const grpc_metadata_array *md)
 {
     for (size_t i = 0; i < md->count; i++) {
         const grpc_slice *k = &md->metadata[i].key, *v = &md->metadata[i].value;
-        char num[24];
-        size_t n = GRPC_SLICE_LENGTH(*v);
-        if (GRPC_SLICE_LENGTH(*k) != 11 || memcmp(GRPC_SLICE_START_PTR(*k), "retry-after", 11))
-            continue;
-        if (n == 0 || n >= sizeof num) return 0;
-        memcpy(num, GRPC_SLICE_START_PTR(*v), n);
-        num[n] = '\0';
-        double s = strtod(num, NULL);
-        return s > 0 && s < 86400 ? (int)(s * 1000) : 0;
+        if (GRPC_SLICE_LENGTH(*k) == 11 && !memcmp(GRPC_SLICE_START_PTR(*k), "retry-after", 11))
+            return vmig_retry_after_ms((const char *)GRPC_SLICE_START_PTR(*v),
+                                       GRPC_SLICE_LENGTH(*v));
     }
     return 0;
 }

@@ -14,7 +14,30 @@
 #include "vmig/run.h"
 #include "vmig/types.h"
 
-struct vmig_retry_policy vmig_retry_default = {0, 200, 10000, 300000};
+struct vmig_retry_policy vmig_retry_default = {0, 200, 10000, 300000, 0};
+
+struct vmig_retry_policy vmig_retry_probe(void)
+{
+    struct vmig_retry_policy p = vmig_retry_default;
+    p.max_attempts = 3;
+    if (p.max_total_ms == 0 || p.max_total_ms > 10000) p.max_total_ms = 10000;
+    p.max_throttle_ms = 10000;
+    return p;
+}
+
+int vmig_retry_after_ms(const char *s, size_t n)
+{
+    char num[32];
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    if (n == 0 || n >= sizeof num) return 0;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    char *end;
+    double v = strtod(num, &end);
+    if (end == num || !(v > 0)) return 0;
+    return v * 1000 >= VMIG_THROTTLE_WAIT_MAX_MS ? VMIG_THROTTLE_WAIT_MAX_MS : (int)(v * 1000);
+}
 int vmig_wait_default_s = 3600;
 
 uint64_t vmig_wait_limit_ms(const struct vmig_endpoint *ep)
@@ -62,7 +85,8 @@ void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p,
 static int throttle(struct vmig_retry *r, struct vmig_err *err, const char *what)
 {
     if (vmig_run_cancelled(r->ctx)) return 0;
-    if (r->throttled_ms >= VMIG_THROTTLE_MAX_MS) {
+    uint64_t max = r->p.max_throttle_ms > 0 ? (uint64_t)r->p.max_throttle_ms : VMIG_THROTTLE_MAX_MS;
+    if (r->throttled_ms >= max) {
         if (err)
             vmig_err_suffix(err, "; throttled %d times over %.0f s", r->throttled,
                             (double)r->throttled_ms / 1000.0);
@@ -76,16 +100,15 @@ static int throttle(struct vmig_retry *r, struct vmig_err *err, const char *what
         wait = (int)(cap / 2 + rand_r(&r->seed) % (unsigned)(cap / 2 + 1));
     }
     if (wait > VMIG_THROTTLE_WAIT_MAX_MS) wait = VMIG_THROTTLE_WAIT_MAX_MS;
-    if (r->ctx && r->ctx->stats) {
-        atomic_fetch_add(&r->ctx->stats->throttled, 1);
-        atomic_fetch_add(&r->ctx->stats->throttled_ms, (uint64_t)wait);
-    }
+    if (r->ctx && r->ctx->stats) atomic_fetch_add(&r->ctx->stats->throttled, 1);
     vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s; throttled (%d in a row): waiting %.1f s%s",
                  err && err->msg[0] ? err->msg : what, r->throttled, wait / 1000.0,
                  err && err->retry_after_ms > 0 ? " as the server asked" : "");
     uint64_t t0 = vmig_now_ms();
     int cancelled = vmig_run_sleep(r->ctx, wait);
-    r->throttled_ms += vmig_now_ms() - t0;
+    uint64_t waited = vmig_now_ms() - t0; /* what it waited, a cancel included */
+    r->throttled_ms += waited;
+    if (r->ctx && r->ctx->stats) atomic_fetch_add(&r->ctx->stats->throttled_ms, waited);
     return !cancelled;
 }
 

@@ -11,6 +11,7 @@
 #ifndef VMIG_UTIL_RETRY_H
 #define VMIG_UTIL_RETRY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vmig/error.h"
@@ -21,6 +22,7 @@ struct vmig_retry_policy {
     int base_ms;          /* first backoff, default 200 */
     int max_ms;           /* cap per sleep, default 10000 */
     int max_total_ms;     /* give up after this long, default 300000 (5 min) */
+    int max_throttle_ms;  /* rate-limit waits in a row before giving up; 0 = VMIG_THROTTLE_MAX_MS */
 };
 
 struct vmig_retry {
@@ -35,6 +37,12 @@ struct vmig_retry {
 
 /* Process-wide default policy (settable by the host, e.g. --retry-max-time). */
 extern struct vmig_retry_policy vmig_retry_default;
+/* The policy of a pre-flight check, which should fail fast on a wrong address or a
+ * throttled server: the default's, with 3 attempts, 10 s and 10 s of throttling at most. */
+struct vmig_retry_policy vmig_retry_probe(void);
+/* Milliseconds from a Retry-After value (seconds, "1" or "1.5"; n bytes, not
+ * NUL-terminated), bounded by VMIG_THROTTLE_WAIT_MAX_MS; 0 when it is not a number. */
+int vmig_retry_after_ms(const char *s, size_t n);
 
 /* Process-wide bound of every wait on a server (flush, index build, load), in seconds,
  * for endpoints that set none (the host sets it from --wait-timeout; jobs run from the
@@ -53,7 +61,7 @@ void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p /*
  * asked (err->retry_after_ms, else the backoff), counts in the run's stats and log,
  * and neither uses an attempt nor the time budget, up to VMIG_THROTTLE_MAX_MS of
  * throttling in a row. */
-#define VMIG_THROTTLE_MAX_MS (3600u * 1000u)
+#define VMIG_THROTTLE_MAX_MS (3600u * 1000u) /* default max_throttle_ms */
 #define VMIG_THROTTLE_WAIT_MAX_MS 120000 /* longest single wait a server may ask */
 int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *err,
                      const char *what);

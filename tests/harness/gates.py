@@ -170,18 +170,30 @@ class HoldingLedgerProxy(MilvusLedgerProxy):
     RPCs, so the runner waits inside such a call, at a known point of its run, until the test
     kills it: `before` RPCs are held before they are forwarded (Milvus never sees them),
     `after` RPCs once Milvus has answered (Milvus did it, the runner never hears so). A held
-    call is never answered to a client that went away. `waiting(rpc)`: calls held now."""
+    call is never answered to a client that went away. `waiting(rpc)`: calls held now.
+    `hold(..., from_call=k)` holds the chosen RPCs only from their k-th call on, counted by the
+    proxy over the chosen RPCs together since it started (`received(*rpcs)`: calls received so
+    far, answered or not), so a test can let a run make exactly k - 1 - received() more calls
+    first, whatever the machine's speed."""
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self._cv = threading.Condition()
         self._before, self._after = set(), set()
         self._waiting = collections.Counter()
+        self._received = collections.Counter()
+        self._from = 1
 
-    def hold(self, before=(), after=()):
+    def hold(self, before=(), after=(), from_call=1):
         with self._cv:
             self._before, self._after = set(before), set(after)
+            self._from = from_call
             self._cv.notify_all()
+
+    def received(self, *rpcs):
+        """Calls of these RPCs the proxy has received so far (held, answered or failed)."""
+        with self._cv:
+            return sum(self._received[r] for r in rpcs)
 
     def waiting(self, *rpcs):
         with self._cv:
@@ -195,14 +207,17 @@ class HoldingLedgerProxy(MilvusLedgerProxy):
                 assert time.monotonic() < deadline, f"held calls still alive: {self._waiting}"
                 self._cv.wait(0.1)
             self._before, self._after = set(), set()
+            self._from = 1
             self._cv.notify_all()
 
-    def _park(self, rpc, held, ctx):
+    def _park(self, rpc, nth, held, ctx):
+        def holds():
+            return rpc in held() and nth >= self._from
         with self._cv:
-            if rpc not in held():
+            if not holds():
                 return
             self._waiting[rpc] += 1
-            while rpc in held() and ctx.is_active():
+            while holds() and ctx.is_active():
                 self._cv.wait(0.05)
             self._waiting[rpc] -= 1
             self._cv.notify_all()
@@ -211,9 +226,13 @@ class HoldingLedgerProxy(MilvusLedgerProxy):
 
     def _forward(self, method, req, ctx):
         rpc = method.rsplit("/", 1)[-1]
-        self._park(rpc, lambda: self._before, ctx)
+        with self._cv:
+            self._received[rpc] += 1
+            # this call's number among the chosen RPCs (all of them, counted together)
+            nth = sum(self._received[r] for r in (self._before | self._after) | {rpc})
+        self._park(rpc, nth, lambda: self._before, ctx)
         resp = super()._forward(method, req, ctx)
-        self._park(rpc, lambda: self._after, ctx)
+        self._park(rpc, nth, lambda: self._after, ctx)
         return resp
 
 

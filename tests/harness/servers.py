@@ -477,23 +477,38 @@ class QdrantTestServer(_Process):
         r.raise_for_status()
         return r.json()["result"]
 
-    def set_faults(self, p503=0.0, delay=0.0, delay_s=0.0, cut=0.0, seed=0):
-        """Change fault injection at run time (test-only endpoint PUT /__test/faults)."""
+    def _faults_put(self, body):
+        """PUT the test-only control endpoint /__test/faults; its answer (the faults now)."""
         import requests
-        r = requests.put(self.url + "/__test/faults", json={
-            "p503": p503, "delay": delay, "delay_s": delay_s, "cut": cut, "seed": seed},
-            headers=self.auth_headers(), verify=self.cert_path or True, timeout=10)
+        r = requests.put(self.url + "/__test/faults", json=body, headers=self.auth_headers(),
+                         verify=self.cert_path or True, timeout=10)
         r.raise_for_status()
         return r.json()["result"]
+
+    def set_faults(self, p503=0.0, delay=0.0, delay_s=0.0, cut=0.0, seed=0):
+        """Change fault injection at run time (test-only endpoint PUT /__test/faults)."""
+        return self._faults_put({"p503": p503, "delay": delay, "delay_s": delay_s, "cut": cut,
+                                 "seed": seed})
 
     def throttle_pages(self, n, retry_after_s=1):
         """Answer the next n page reads (either face) as rate-limited, with Retry-After
         retry_after_s (test-only PUT /__test/faults {"throttle_pages": n})."""
+        self._faults_put({"throttle_pages": n, "retry_after_s": retry_after_s})
+
+    def reset_rate_window(self):
+        """End the strict-mode read rate window of every collection now: the next read opens
+        a new one (test-only PUT /__test/faults {"rate_window_reset": true})."""
+        self._faults_put({"rate_window_reset": True})
+
+    def page_reads(self, reset=False):
+        """{collection: [monotonic seconds of each page read answered]} (test-only GET
+        /__test/reads; reset=True: DELETE, then empty)."""
         import requests
-        r = requests.put(self.url + "/__test/faults",
-                         json={"throttle_pages": n, "retry_after_s": retry_after_s},
-                         headers=self.auth_headers(), verify=self.cert_path or True, timeout=10)
+        r = requests.request("DELETE" if reset else "GET", self.url + "/__test/reads",
+                             headers=self.auth_headers(), verify=self.cert_path or True,
+                             timeout=10)
         r.raise_for_status()
+        return r.json()["result"]
 
     def auth_headers(self):
         return {"api-key": self.api_key} if self.api_key else {}

@@ -108,6 +108,28 @@ def test_read_tools_alone_start_no_milvus(tmp_path):
     assert "| read-grpc |" in md and "REST vs gRPC reads (W1" in md
 
 
+def test_read_tools_through_a_slow_link(tmp_path):
+    """--link-mbit 50 (tests/harness/link.py between the readers and Qdrant): both read tools
+    move every point, and every byte the server sent went through the link."""
+    p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "run"), "--quick", "--reps",
+                        "1", "--workloads", "W1", "--tools", "read,read-grpc", "--link-mbit",
+                        "50", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert p.returncode == 0, p.stderr[-4000:]
+    assert "through a 50 Mbit/s link" in p.stderr, p.stderr[-4000:]
+    (f,) = glob.glob(os.path.join(tmp_path, "*.json"))
+    with open(f) as fh:
+        doc = json.load(fh)
+    assert doc["link_mbit"] == 50 and not doc["failures"], doc["failures"]
+    w = doc["workloads"]["W1"]
+    n = w["dataset"]["points"]
+    assert n > 0
+    for tool in ("read", "read-grpc"):
+        (run,) = w["runs"][tool]
+        assert run["points"] == n, (tool, run)
+        assert run["wire_bytes"] > 0 and run["link_down_bytes"] >= run["wire_bytes"], (tool, run)
+
+
 def test_migrate_moved_exact_count(bench_result):
     """Count what `vmigrate migrate` wrote, with pymilvus, on the kept data of each server."""
     doc, _, kept = bench_result

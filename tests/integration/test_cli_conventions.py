@@ -22,11 +22,11 @@ from tests.datagen import datagen
 from tests.harness.gates import SourceGate
 from tests.integration.checks import compare, run_vmigrate
 from tests.integration.test_http_api import Serve
+from tests.integration.test_jobs import ONE
 
 IDS = datagen.collection_name("ids_int")  # 300 points, one 8-d vector
 NULLS = datagen.collection_name("payload_nulls")  # a null payload value: the run fails
 MANHATTAN = datagen.collection_name("manhattan")  # a distance Milvus lacks: refused
-ONE = {"": ("vector", "dense")}
 
 
 @pytest.fixture(scope="module")

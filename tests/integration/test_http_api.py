@@ -18,7 +18,7 @@ import requests
 from tests.datagen import datagen
 from tests.harness.gates import SourceGate
 from tests.harness.servers import QdrantTestServer
-from tests.integration.checks import REPO, compare, first_null_path, null_paths
+from tests.integration.checks import REPO, compare, first_null_path, fresh_source, null_paths
 
 QDRANT_KEY = "qk-http-api-Secret-7f3a9c"  # the keyed Qdrant's real key
 WRONG_KEY = "qk-wrong-Secret-0d41e2"
@@ -401,9 +401,7 @@ def test_a_job_reads_the_source_over_grpc(env):
     """Issue 12: source.protocol "grpc" reads the URL's host and port over gRPC; the job stores
     the grpc:// URL, and its collection lands exactly. A protocol word it does not know is a 400
     naming the field and the words."""
-    coll = datagen.generate(env.qc, "ids_uuid", name="http_grpc_src")
-    if env.mc.has_collection(coll):
-        env.mc.drop_collection(coll)
+    coll = fresh_source(env.qc, env.mc, "ids_uuid", name="http_grpc_src")
     src = {"url": f"http://127.0.0.1:{env.q.grpc_port}", "protocol": "grpc"}
     r = env.api("POST", "/jobs", json={"source": src, "target": env.dst, "collections": [coll]})
     assert r.status_code in (200, 201, 202), r.text

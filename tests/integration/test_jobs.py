@@ -37,7 +37,7 @@ from tests.datagen import datagen
 from tests.harness.gates import HoldingLedgerProxy, SourceGate
 from tests.harness.milvus_proxy import MilvusLedgerProxy
 from tests.integration.checks import (compare, first_null_path, fresh_source, null_paths,
-                                      run_vmigrate)
+                                      run_vmigrate, strong_count)
 
 PAGE = 500  # small pages: many checkpoints, many moments to be killed at
 ONE = {"": ("vector", "dense")}
@@ -168,16 +168,17 @@ def writes(px):
     return px.calls["Insert"] + px.calls["Upsert"]
 
 
-def assert_exact(env, px, coll, n, upserts=True):
-    """The target holds exactly the source: each id once with its data (compare), and what
-    real Milvus holds per key (the ledger; on milvus23 also count(*) from the server)."""
-    assert compare(env.qc, env.mc, coll, coll, ONE) == n
+def assert_exact(env, px, coll, n, upserts=True, dst=None):
+    """The target dst (default coll) holds exactly the source coll: each id once with its data
+    (compare), and what real Milvus holds per key (the ledger; on milvus23 also count(*) from
+    the server)."""
+    dst = dst or coll
+    assert compare(env.qc, env.mc, coll, dst, ONE) == n
     if env.real:
-        got = env.mc.query(coll, filter="", output_fields=["count(*)"],
-                           consistency_level="Strong")[0]["count(*)"]
+        got = strong_count(env.mc, dst)
         assert got == n, f"Milvus 2.3.5 holds {got} rows for {n} points"
-    assert px.duplicates(coll) == {}, "real Milvus would hold these keys twice"
-    assert len(px.keys(coll)) == n
+    assert px.duplicates(dst) == {}, "real Milvus would hold these keys twice"
+    assert len(px.keys(dst)) == n
     if upserts:
         assert px.calls["Upsert"] > 0, \
             f"a resumed copy re-sends its last pages with Upsert: {dict(px.calls)}"

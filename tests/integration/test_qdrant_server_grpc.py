@@ -6,7 +6,6 @@ query, payload Value kinds, the empty-dense placeholder, the API key, TLS, stric
 faces, fault injection and the byte counters. No Milvus needed.
 """
 
-import time
 
 import grpc
 import numpy as np
@@ -347,7 +346,7 @@ def test_old_format_by_version(secure):
 
 @pytest.fixture(scope="module")
 def strict():
-    with QdrantTestServer(rate_window_s=3) as q:
+    with QdrantTestServer(rate_window_s=60) as q:  # ended by the test (rate_window_reset)
         r = requests.put(f"{q.url}/collections/sm", json={
             "vectors": {"size": 2, "distance": "Dot"},
             "strict_mode_config": {"enabled": True, "max_query_limit": 50,
@@ -388,7 +387,7 @@ def test_strict_mode(strict):
     q.stats(reset=True)
     # three reads per window, counted over both faces together
     scroll = points_pb2.ScrollPoints(collection_name="sm", limit=5)
-    t0 = time.monotonic()
+    q.reset_rate_window()  # a fresh window, whatever read before
     assert requests.post(f"{q.url}/collections/sm/points/scroll", json={}).status_code == 200
     stub_call(ch, "/qdrant.Points/Scroll", scroll, points_pb2.ScrollResponse)
     stub_call(ch, "/qdrant.Points/Count", points_pb2.CountPoints(collection_name="sm"),
@@ -398,15 +397,14 @@ def test_strict_mode(strict):
     assert ei.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert ei.value.details().startswith("Rate limiting exceeded: Read rate limit exceeded")
     trailers = dict(ei.value.trailing_metadata())
-    assert 1 <= int(trailers["retry-after"]) <= 3
+    assert 1 <= int(trailers["retry-after"]) <= 60
     r = requests.post(f"{q.url}/collections/sm/points/scroll", json={})
-    assert time.monotonic() - t0 < 3, "the reads above must fit in one rate window"
-    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 3
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
     assert r.json()["status"]["error"].startswith("Rate limiting exceeded: ")
     st = q.stats()
     assert st["throttled"] == 2 and st["grpc"]["throttled"] == 1 and st["rest"]["throttled"] == 1
-    # the window the server named is over: reads pass again
-    time.sleep(int(r.headers["Retry-After"]))
+    # the window is over (ended by the test, not waited for): reads pass again
+    q.reset_rate_window()
     got = stub_call(ch, "/qdrant.Points/Scroll", scroll, points_pb2.ScrollResponse)
     assert len(got.result) == 5
 

@@ -11,7 +11,6 @@ See docs/internals/TESTING.md.
 
 from __future__ import annotations
 
-import random
 import struct
 import time
 import uuid
@@ -415,15 +414,8 @@ class GrpcFace:
             raise S.ApiError(400, "Bad request: the test server only implements the random "
                                   "sample query")
         limit = req.limit if req.HasField("limit") else 10
-        coll.check_read("grpc", limit)
-        ids, offset = [], None
-        while True:
-            records, offset = coll.shard.scroll(qe.ScrollRequest(
-                offset=offset, limit=4096, with_payload=False, with_vector=False))
-            ids.extend(r.id for r in records)
-            if offset is None:
-                break
-        pick = random.sample(ids, min(limit, len(ids)))
+        coll.check_read("grpc", limit, op="query")
+        pick = S.sample_ids(coll, limit)
         res = []
         for i in pick:
             p = qdrant_common_pb2.PointId.FromString(point_id(i))
@@ -435,7 +427,7 @@ class GrpcFace:
         limit = req.limit if req.HasField("limit") else 10
         if limit == 0:
             raise S.validation_error("limit", "value 0 invalid, must be 1 or larger")
-        coll.check_read("grpc", limit)
+        coll.check_read("grpc", limit, op="scroll", vectors=bool(with_vectors_of(req)))
         offset = pid_of(req.offset) if req.HasField("offset") else None
         flt = S.build_filter(filter_json(req.filter)) if req.HasField("filter") else None
         wp = with_payload_of(req.with_payload if req.HasField("with_payload") else None)
@@ -459,7 +451,7 @@ class GrpcFace:
     def get(self, req, t0):
         coll = self.store.get(req.collection_name)
         ids = [pid_of(p) for p in req.ids]
-        coll.check_read("grpc", len(ids))
+        coll.check_read("grpc", len(ids), op="retrieve")
         wp = with_payload_of(req.with_payload if req.HasField("with_payload") else None)
         wv = with_vectors_of(req)
         gen = coll.generation

@@ -512,7 +512,7 @@ class Collection:
                     self.gcache[k] = b
                     self.gcache_bytes += len(b)
 
-    def check_read(self, face, limit=None):
+    def check_read(self, face, limit=None, op=None, vectors=None):
         """Strict mode for one read request (both faces): the limit against max_query_limit
         (Qdrant's check_limit_opt wording, a BadRequest), then the collection's read rate
         limit: at most read_rate_limit reads per window (RATE_WINDOW_S seconds, 60 as in
@@ -527,6 +527,7 @@ class Collection:
                                 f"{wait}s", headers={"Retry-After": str(wait)})
         sm = self.cfg.get("strict_mode_config")
         if not sm or not sm.get("enabled"):
+            READS.add(self.name, limit, op, vectors, time.monotonic())
             return
         mx = sm.get("max_query_limit")
         if mx is not None and limit is not None and limit > mx:
@@ -535,6 +536,7 @@ class Collection:
                                 f'Help: Reduce the "limit" parameter to or below {mx}.')
         rl = sm.get("read_rate_limit")
         if rl is None:
+            READS.add(self.name, limit, op, vectors, time.monotonic())
             return
         now = time.monotonic()
         with self.rate_lock:
@@ -542,12 +544,18 @@ class Collection:
                 self.rate_start, self.rate_count = now, 0
             if self.rate_count < rl:
                 self.rate_count += 1
+                READS.add(self.name, limit, op, vectors, now)
                 return
             wait = max(1, int(-(-(self.rate_start + RATE_WINDOW_S - now) // 1)))
         STATS.add_throttled(face)
         raise ApiError(429, "Rate limiting exceeded: Read rate limit exceeded: Operation "
                             f"requires 1 tokens but only 0.0 were available. Retry after "
                             f"{wait}s", headers={"Retry-After": str(wait)})
+
+    def reset_rate_window(self):
+        """Test-only: end the read rate limit window now (the next read opens a new one)."""
+        with self.rate_lock:
+            self.rate_start, self.rate_count = -RATE_WINDOW_S, 0
 
     def full_vectors(self, records):
         """JSON of all vectors for records (with_vector=true), through the cache."""
@@ -796,6 +804,19 @@ def ep_scroll(store, coll, body, query):
     return Raw(b'{"points":' + pts + b',"next_page_offset":' + nxt_json + b"}")
 
 
+def sample_ids(coll, limit):
+    """limit ids of coll chosen at random (both faces' random-sample query): every id, then a
+    random choice (fine for a test server)."""
+    ids, offset = [], None
+    while True:
+        records, offset = coll.shard.scroll(qe.ScrollRequest(
+            offset=offset, limit=4096, with_payload=False, with_vector=False))
+        ids.extend(r.id for r in records)
+        if offset is None:
+            break
+    return random.sample(ids, min(limit, len(ids)))
+
+
 def ep_query(store, coll, body, query):
     """POST /points/query: only the `sample: random` query (Qdrant >= 1.11), which vmigrate
     uses to cut id ranges on servers without the slice filter. Points come back with the
@@ -805,15 +826,7 @@ def ep_query(store, coll, body, query):
     if not (isinstance(q, dict) and q.get("sample") == "random"):
         raise ApiError(400, "Bad request: the test server only implements the random sample "
                             "query")
-    limit = parse_limit(body)
-    ids, offset = [], None
-    while True:  # every id, then a random choice (fine for a test server)
-        records, offset = coll.shard.scroll(qe.ScrollRequest(
-            offset=offset, limit=4096, with_payload=False, with_vector=False))
-        ids.extend(r.id for r in records)
-        if offset is None:
-            break
-    pick = random.sample(ids, min(limit, len(ids)))
+    pick = sample_ids(coll, parse_limit(body))
     pts = b",".join(b'{"id":' + id_json(i) + b',"version":0,"score":0.0}' for i in pick)
     return Raw(b'{"points":[' + pts + b"]}")
 
@@ -905,6 +918,37 @@ class Stats:
 
 
 STATS = Stats()
+
+
+class Reads:
+    """Test-only: the monotonic time of each page read (a read asking for more than one point,
+    either face) the server answered past its throttles and strict-mode checks, per collection
+    and which read it was (GET /__test/reads: {collection: [[seconds, op, vectors], ...]}, op
+    the REST endpoint or gRPC method: "scroll", "query", "retrieve", ...; vectors: whether it
+    asked for vectors (a copy's pages do, an id-only scan does not), null when unknown; DELETE,
+    or DELETE /__test/stats: forget). A test checks a client's pacing from the gaps, timing
+    nothing itself."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.data = {}
+
+    def add(self, coll, limit, op, vectors, t):
+        if limit is None or limit <= 1:
+            return
+        with self.lock:
+            self.data.setdefault(coll, []).append([t, op, vectors])
+
+    def reset(self):
+        with self.lock:
+            self.data = {}
+
+    def as_dict(self):
+        with self.lock:
+            return {k: list(v) for k, v in self.data.items()}
+
+
+READS = Reads()
 
 
 class Throttle:
@@ -1140,6 +1184,11 @@ class Handler(BaseHTTPRequestHandler):
                     b = decode_json(raw) if raw else {}
                     if "throttle_pages" in b:
                         THROTTLE.set(b["throttle_pages"], b.get("retry_after_s", 1))
+                    if b.get("rate_window_reset"):  # end every read rate window now
+                        with store.lock:
+                            colls = list(store.collections.values())
+                        for c in colls:
+                            c.reset_rate_window()
                     self.server.faults.set(float(b.get("p503", 0)), float(b.get("delay", 0)),
                                            float(b.get("delay_s", 0)), float(b.get("cut", 0)),
                                            int(b.get("seed", 0)))
@@ -1148,7 +1197,13 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/__test/stats":  # test-only counters (benchmark), not part of Qdrant
                 if method == "DELETE":
                     STATS.reset()
+                    READS.reset()
                 self.send_result(STATS.as_dict(), t0, count=False)
+                return
+            if path == "/__test/reads":  # test-only page read times (pacing), not Qdrant
+                if method == "DELETE":
+                    READS.reset()
+                self.send_result(READS.as_dict(), t0, count=False)
                 return
             for m, rx, name in ROUTES:
                 if m == method:
@@ -1208,7 +1263,9 @@ class Handler(BaseHTTPRequestHandler):
             return ep_get_point(store, coll, args[1])
         body = decode_json(raw) if raw else None
         if name in READ_ENDPOINTS:
-            coll.check_read("rest", read_limit(name, body))
+            coll.check_read("rest", read_limit(name, body), op=name,
+                            vectors=bool(body.get("with_vector", body.get("with_vectors")))
+                            if isinstance(body, dict) else None)
         if name in ("upsert", "retrieve", "delete_points") and body is None:
             raise format_error("EOF while parsing a value at line 1 column 0")
         return POINT_ENDPOINTS[name](store, coll, body, query)

@@ -276,7 +276,7 @@ static enum vmig_code s_describe(struct vmig_source *s, const char *coll,
                                  struct vmig_src_coll *out, struct vmig_err *err)
 {
     (void)s, (void)err;
-    /* the engine reads only the strict-mode facts (none here) when the copy starts */
+    /* no config to speak of: the engine reads only the strict-mode facts (none here) */
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "%s", coll);
     return VMIG_OK;
@@ -378,6 +378,7 @@ const struct vmig_source_vt fake_source = {
     .probe = s_probe,
     .list = s_list,
     .describe = s_describe,
+    .info = s_describe,
     .count = s_count,
     .read = s_read,
     .retrieve = s_retrieve,
