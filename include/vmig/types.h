@@ -76,6 +76,30 @@ struct vmig_src_vector {
     int sparse_idf;         /* sparse modifier "idf" */
 };
 
+/* A payload index of the source collection (Qdrant's payload_schema). */
+enum vmig_payload_index {
+    VMIG_PIDX_NONE = 0, /* not indexed */
+    VMIG_PIDX_KEYWORD,
+    VMIG_PIDX_INTEGER,
+    VMIG_PIDX_FLOAT,
+    VMIG_PIDX_GEO,
+    VMIG_PIDX_TEXT,
+    VMIG_PIDX_BOOL,
+    VMIG_PIDX_DATETIME,
+    VMIG_PIDX_UUID,
+    VMIG_PIDX_OTHER, /* a type this version does not know */
+};
+#define VMIG_SRC_MAX_INDEXES 64
+
+struct vmig_src_index {
+    char key[VMIG_NAME_MAX]; /* the payload key (a top-level key; paths are kept as given) */
+    enum vmig_payload_index type;
+    uint64_t points; /* points it indexes (that have a value of its type) */
+    int is_tenant;   /* keyword/uuid params.is_tenant */
+};
+
+struct vmig_profile;
+
 struct vmig_src_coll {
     char name[VMIG_SRC_NAME_MAX];
     int unnamed; /* the single unnamed dense vector form: {"size":..,"distance":..} */
@@ -92,6 +116,12 @@ struct vmig_src_coll {
     int ids_probed;
     int has_big_ids; /* some integer id >= 2^63 */
     int has_uuids;   /* some UUID id */
+    /* payload indexes (payload_schema), in the order the server lists them */
+    size_t nindexes;
+    struct vmig_src_index index[VMIG_SRC_MAX_INDEXES];
+    int too_many_indexes; /* more than VMIG_SRC_MAX_INDEXES: the rest are not listed */
+    /* what `plan --profile` measured (borrowed; NULL = not profiled) */
+    const struct vmig_profile *profile;
 };
 
 /* ---- the plan: what will be created in Milvus --------------------------- */
@@ -165,6 +195,7 @@ struct vmig_target_caps {
 struct vmig_plan {
     size_t n;
     struct vmig_plan_coll *coll;    /* owned */
+    struct vmig_profile **profile;  /* owned, n entries (NULL = not profiled), or NULL */
     struct vmig_target_caps target; /* the server the plan was checked against */
 };
 

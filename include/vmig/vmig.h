@@ -11,6 +11,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "plan.h"
+#include "profile.h"
 #include "types.h"
 
 #ifdef __cplusplus

@@ -581,6 +581,11 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
 
 void vmig_plan_release(struct vmig_plan *p)
 {
+    if (p->profile)
+        for (size_t i = 0; i < p->n; i++)
+            free(p->profile[i]);
+    free(p->profile);
+    p->profile = NULL;
     free(p->coll);
     p->coll = NULL;
     p->n = 0;

@@ -1,0 +1,82 @@
+/*
+ * profile.h - what vmigrate measured of a collection's payloads before planning
+ * (`plan --profile`): per top-level payload key the JSON types seen, how many
+ * points have it, nulls, string lengths, integer range, arrays and nesting; and
+ * the estimate of the copy made from it. The plan's typed fields are sized from
+ * it (max_length, max_capacity, nullable); it is shown by every face and kept in
+ * the plan's JSON. Memory is bounded: at most VMIG_PROFILE_KEYS keys are tracked,
+ * the rest are only counted.
+ */
+#ifndef VMIG_PROFILE_H
+#define VMIG_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* JSON value types, one bit each in vmig_profile_key.types / elem_types */
+enum vmig_json_type {
+    VMIG_JT_NULL = 0,
+    VMIG_JT_BOOL,
+    VMIG_JT_INT,   /* an integer literal (no fraction, no exponent) */
+    VMIG_JT_FLOAT, /* any other number */
+    VMIG_JT_STRING,
+    VMIG_JT_ARRAY,
+    VMIG_JT_OBJECT,
+    VMIG_JT_COUNT
+};
+
+#define VMIG_PROFILE_KEYS 256
+
+struct vmig_profile_key {
+    char key[VMIG_NAME_MAX]; /* a top-level payload key (longer keys are not tracked) */
+    uint64_t present;        /* points that have the key, null values included */
+    uint64_t nulls;          /* of those, points whose value is null */
+    unsigned types;          /* 1u << enum vmig_json_type of each value seen */
+    unsigned elem_types;     /* the same for the elements of array values */
+    uint32_t str_max;        /* longest string value or string element, in bytes (unescaped UTF-8) */
+    int has_int;             /* int_min/int_max hold integer values or elements seen */
+    int64_t int_min, int_max;
+    uint64_t int_big;  /* integers outside the int64 range */
+    uint32_t arr_max;  /* most elements of an array value */
+    uint32_t depth;    /* deepest nesting: 0 scalar, 1 array/object of scalars, ... */
+    uint64_t bytes;    /* JSON text bytes of its values */
+};
+
+/* The estimate of a copy, from the profile and the plan. */
+struct vmig_estimate {
+    uint64_t read_bytes;   /* bytes to read from the source */
+    uint64_t write_bytes;  /* bytes to write to the target */
+    uint64_t vector_bytes; /* target storage: vectors */
+    uint64_t scalar_bytes; /* target storage: typed payload fields */
+    uint64_t meta_bytes;   /* target storage: $meta */
+    double read_pps;       /* points per second measured while profiling */
+    double copy_s;         /* expected copy time at that rate */
+};
+
+struct vmig_profile {
+    int full;               /* every point was read, else a sample */
+    uint64_t points;        /* points read */
+    uint64_t total;         /* points in the collection (exact count) */
+    uint64_t payload_bytes; /* payload JSON bytes of the points read */
+    uint64_t vector_bytes;  /* vector bytes of the points read, as written to Milvus */
+    uint64_t wire_bytes;    /* bytes read from the source for them (0 unknown) */
+    double read_s;          /* wall time of the reads */
+    uint64_t other_keys;    /* key occurrences not tracked (table full or key too long) */
+    size_t nkeys;
+    struct vmig_profile_key key[VMIG_PROFILE_KEYS];
+    struct vmig_estimate est;
+};
+
+/* The profile's entry of key, NULL when it was not seen. */
+const struct vmig_profile_key *vmig_profile_find(const struct vmig_profile *p, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
