@@ -79,6 +79,8 @@ enum vmig_fix {
     VMIG_FIX_DATABASE,         /* "database": the Milvus database does not exist */
     VMIG_FIX_BUSY,             /* "busy": job err.fix_arg writes the target: wait, cancel it, rename */
     VMIG_FIX_JOB,              /* "job": the target was made by job err.fix_arg: continue that job */
+    VMIG_FIX_TYPED_FIELD,      /* "typed_field": payload key err.field cannot be typed as given */
+    VMIG_FIX_PAYLOAD_MISFIT,   /* "payload_misfit": a value does not fit its typed field */
 };
 #define VMIG_ERR_FIX_ARG_MAX 16 /* = VMIG_JOB_ID_MAX: the only fix_arg is a job id */
 

@@ -324,6 +324,7 @@ int vmig_job_action_parse(const char *s, enum vmig_job_action *out);
 struct vmig_job_retry_opts {
     const char *null_values;      /* "fail" | "drop" | "keep" */
     const char *payload_conflict; /* "fail" | "prefix" */
+    const char *payload_misfit;   /* "dynamic" | "reject" | "fail" */
     const char *rejects;          /* rejects file: turns reject_oversize on */
     const char *index;            /* "auto" | "hnsw" */
     int max_vector_fields;        /* a limit the retried collections' vectors must fit */

@@ -30,6 +30,7 @@ enum vmig_edit_kind {
     VMIG_EDIT_DESCRIPTION,     /* --description SRC=TEXT */
     VMIG_EDIT_RENAME,          /* --rename SRC.FIELD=NEW */
     VMIG_EDIT_SKIP_VECTOR,     /* --skip-vector SRC.VECTOR or VECTOR */
+    VMIG_EDIT_FIELD,           /* --field SRC.KEY=TYPE[:OPTIONS] | dynamic (typed payload) */
 };
 
 /* One edit as given on the command line. key is "SRC", "SRC.FIELD", "SRC.VECTOR"
@@ -47,6 +48,7 @@ struct vmig_map_opts {
     enum vmig_null_policy nulls;
     enum vmig_conflict_policy conflict;
     enum vmig_index_kind index;
+    enum vmig_misfit_policy misfit; /* a payload value that does not fit its typed field */
     const char *source_url; /* borrowed; for the default description, credentials stripped */
     const struct vmig_target_caps *target; /* borrowed; NULL = the newest Milvus */
     size_t nedits;
@@ -82,13 +84,43 @@ int vmig_index_kind_parse(const char *s, enum vmig_index_kind *out);
 const char *vmig_null_policy_words(char *buf, size_t n);
 const char *vmig_conflict_policy_words(char *buf, size_t n);
 const char *vmig_index_kind_words(char *buf, size_t n);
-/* A face's null, conflict and index words (each may be NULL: not given), parsed once:
- * each given word is stored through its out pointer (which may be NULL). 0 when every
- * given word is taken, else 1, 2 or 3 (which one, nothing stored) with the words its
- * table takes in list, for the face's message naming its flag or field. */
-int vmig_policy_check(const char *nulls, const char *conflict, const char *index,
-                      enum vmig_null_policy *nulls_out, enum vmig_conflict_policy *conflict_out,
-                      enum vmig_index_kind *index_out, char *list, size_t n);
+/* A face's policy words (each may be NULL: not given): --null-values,
+ * --payload-conflict, --index, --payload-misfit or their API fields. */
+struct vmig_policy_words {
+    const char *nulls, *conflict, *index, *misfit;
+};
+#define VMIG_POLICY_WORDS 4
+/* Parse them once: each given word is stored into mo (which may be NULL: only checked).
+ * 0 when every given word is taken, else 1..4 (which one, in the struct's order;
+ * nothing stored) with the words its table takes in list, for the face's message
+ * naming its own flag or field. */
+int vmig_policy_check(const struct vmig_policy_words *w, struct vmig_map_opts *mo, char *list,
+                      size_t n);
+
+/* ---- typed payload fields (scalars.c) ---------------------------------------- */
+
+/* Words of the plan file and the flags: "INT64", "VARCHAR", ...; "INVERTED",
+ * "STL_SORT", ...; Qdrant's "keyword", ...; "dynamic"/"reject"/"fail". Parsers take any
+ * case; 0 on success, -1 for another word. */
+const char *vmig_scalar_type_name(enum vmig_scalar_type t);
+int vmig_scalar_type_parse(const char *s, size_t n, enum vmig_scalar_type *out);
+const char *vmig_scalar_index_name(enum vmig_scalar_index x);
+int vmig_scalar_index_parse(const char *s, size_t n, enum vmig_scalar_index *out);
+const char *vmig_payload_index_name(enum vmig_payload_index x);
+int vmig_payload_index_parse(const char *s, enum vmig_payload_index *out);
+const char *vmig_misfit_policy_name(enum vmig_misfit_policy p);
+int vmig_misfit_policy_parse(const char *s, enum vmig_misfit_policy *out);
+/* "VARCHAR(64)", "ARRAY<INT64>[16]" */
+void vmig_scalar_type_text(const struct vmig_plan_scalar *s, char *out, size_t n);
+/* Check pc's typed fields against Milvus's rules and the target tc (NULL = newest):
+ * names, sizes, nullable/default support, index types, the one partition key. The
+ * first problem → VMIG_E_USAGE in err (about the payload key, fix
+ * VMIG_FIX_TYPED_FIELD). */
+enum vmig_code vmig_plan_scalars_check(const struct vmig_plan_coll *pc,
+                                       const struct vmig_target_caps *tc, struct vmig_err *err);
+/* The typed field of payload key key, NULL when it stays in $meta. */
+const struct vmig_plan_scalar *vmig_plan_scalar_of(const struct vmig_plan_coll *pc,
+                                                   const char *key);
 
 /* ---- building --------------------------------------------------------------- */
 
@@ -124,7 +156,7 @@ const char *vmig_name_problem(const char *name, int field);
 
 /* One change to a planned collection (plan_edit.c), as a retry makes it: kind
  * "target-name" (value: the new name), "skip-vector" (the source vector), "index",
- * "null-values", "payload-conflict" (a policy word) or "max-vector-fields" (a number
+ * "null-values", "payload-conflict", "payload-misfit" (a policy word) or "max-vector-fields" (a number
  * the plan's vectors must fit). *schema is set to 1 when the change alters the target
  * collection itself (name, fields, index), left alone otherwise. VMIG_E_USAGE (or
  * VMIG_E_SCHEMA) naming the collection and what is wrong; pc unchanged then. */

@@ -143,7 +143,47 @@ struct vmig_plan_field {
     int hnsw_m, hnsw_ef;             /* effective Qdrant HNSW params, -1 unknown */
 };
 
-#define VMIG_PLAN_NOTES 8
+/* A typed payload field: one top-level payload key stored in its own Milvus column
+ * instead of the dynamic field (docs/user/mapping.md, "Typed payload fields"). */
+enum vmig_scalar_type { /* Milvus DataType numbers */
+    VMIG_SC_NONE = 0,   /* not typed: the key stays in $meta */
+    VMIG_SC_BOOL = 1,
+    VMIG_SC_INT64 = 5,
+    VMIG_SC_DOUBLE = 11,
+    VMIG_SC_VARCHAR = 21,
+    VMIG_SC_ARRAY = 22,
+    VMIG_SC_JSON = 23,
+};
+enum vmig_scalar_index {
+    VMIG_SIDX_NONE = 0,
+    VMIG_SIDX_INVERTED,
+    VMIG_SIDX_STL_SORT,
+    VMIG_SIDX_BITMAP,
+    VMIG_SIDX_TRIE,
+    VMIG_SIDX_AUTO, /* AUTOINDEX */
+};
+/* A value that does not fit its typed field (wrong type, too long, out of range). */
+enum vmig_misfit_policy { VMIG_MISFIT_DYNAMIC = 0, VMIG_MISFIT_REJECT, VMIG_MISFIT_FAIL };
+
+#define VMIG_MAX_SCALAR_FIELDS 48 /* Milvus allows 64 fields per collection in all */
+#define VMIG_ARRAY_MAX_CAPACITY 4096
+
+struct vmig_plan_scalar {
+    char src[VMIG_NAME_MAX]; /* the top-level payload key */
+    char dst[VMIG_NAME_MAX]; /* Milvus field name */
+    enum vmig_scalar_type type;
+    enum vmig_scalar_type elem; /* ARRAY only: BOOL, INT64, DOUBLE or VARCHAR */
+    uint32_t max_length;        /* VARCHAR, or ARRAY of VARCHAR: bytes */
+    uint32_t max_capacity;      /* ARRAY */
+    int nullable;
+    int has_default;           /* default_value (nullable fields; Milvus >= 2.5) */
+    char default_json[256];    /* the default as a JSON value of the field's type */
+    enum vmig_scalar_index index;
+    enum vmig_payload_index from_index; /* the Qdrant payload index it came from, or NONE */
+    int partition_key;
+};
+
+#define VMIG_PLAN_NOTES 24
 
 struct vmig_plan_coll {
     char source[VMIG_SRC_NAME_MAX];
@@ -162,6 +202,12 @@ struct vmig_plan_coll {
     enum vmig_conflict_policy conflict_policy;
     char conflict_prefix[32]; /* "payload_" */
     enum vmig_index_kind index;
+    /* typed payload fields, in the order of the schema after the vectors */
+    size_t nscalars;
+    struct vmig_plan_scalar scalar[VMIG_MAX_SCALAR_FIELDS];
+    enum vmig_misfit_policy misfit;
+    uint32_t num_partitions; /* with a partition key: 1..1024 (Milvus's default 16) */
+    size_t nuntyped;          /* indexed keys left in $meta, and why (in notes) */
     /* state seen when the plan was made */
     uint64_t source_count; /* exact, when counted */
     int target_exists;     /* the target collection already exists */
@@ -178,6 +224,9 @@ enum vmig_feature {
     VMIG_FEAT_NULLABLE,         /* nullable scalar fields */
     VMIG_FEAT_DEFAULT_VALUE,    /* default values of scalar fields */
     VMIG_FEAT_JSON_PATH_INDEX,  /* indexes on a path inside a JSON field */
+    VMIG_FEAT_INVERTED,         /* the INVERTED scalar index */
+    VMIG_FEAT_BITMAP,           /* the BITMAP scalar index */
+    VMIG_FEAT_SORT_INDEX,       /* STL_SORT (numbers) and Trie (VarChar) scalar indexes */
     VMIG_FEAT_COUNT
 };
 

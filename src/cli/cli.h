@@ -37,7 +37,7 @@ struct cli_opts {
     /* mapping edits, as given: "kind\0value" pairs handed to vmig_map_opts_add */
     const char *edit_kind[CLI_MAX_LIST], *edit_val[CLI_MAX_LIST];
     size_t nedits;
-    const char *plan_file, *rejects, *null_values, *payload_conflict, *index;
+    const char *plan_file, *rejects, *null_values, *payload_conflict, *index, *payload_misfit;
     int max_vector_fields, sample, readers, writers, timeout_s, no_verify, page_limit;
     int wait_timeout_s; /* --wait-timeout: bound on each wait for Milvus (index build, load) */
     int wait_index;     /* --wait-index: the job holds until every index is built */

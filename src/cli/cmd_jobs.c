@@ -403,6 +403,7 @@ static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *
     /* retry's changes: the words, the vector limit and the target-name / skip-vector edits */
     struct vmig_job_retry_opts ch = {.null_values = o->null_values,
                                      .payload_conflict = o->payload_conflict,
+                                     .payload_misfit = o->payload_misfit,
                                      .rejects = o->rejects,
                                      .index = o->index,
                                      .max_vector_fields = o->max_vector_fields,

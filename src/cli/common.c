@@ -168,17 +168,18 @@ int cli_job_id(struct vmig_store *s, const char *given, char *id_out)
     return named_wrong ? EXIT_USAGE : cli_exit_code(rc);
 }
 
-/* --null-values, --payload-conflict and --index name words of the library's tables:
+/* --null-values, --payload-conflict, --index and --payload-misfit name words of the library's tables:
  * stored into mo (may be NULL: only checked); 0, or EXIT_USAGE after naming the flag
  * and the words it takes. */
 int cli_policy_words(const struct cli_opts *o, struct vmig_map_opts *mo)
 {
-    static const char *const flag[] = {"", "--null-values", "--payload-conflict", "--index"};
-    const char *given[] = {"", o->null_values, o->payload_conflict, o->index};
+    static const char *const flag[] = {"", "--null-values", "--payload-conflict", "--index",
+                                       "--payload-misfit"};
+    const struct vmig_policy_words w = {o->null_values, o->payload_conflict, o->index,
+                                        o->payload_misfit};
+    const char *given[] = {"", w.nulls, w.conflict, w.index, w.misfit};
     char words[64];
-    int k = vmig_policy_check(o->null_values, o->payload_conflict, o->index,
-                              mo ? &mo->nulls : NULL, mo ? &mo->conflict : NULL,
-                              mo ? &mo->index : NULL, words, sizeof words);
+    int k = vmig_policy_check(&w, mo, words, sizeof words);
     if (!k) return 0;
     cli_usage_error("%s must be %s, not '%s'", flag[k], words, given[k]);
     return EXIT_USAGE;

@@ -62,6 +62,25 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
         snprintf(out, n, "use --rename '%s.FIELD=NEW'", c);
         break;
     case VMIG_FIX_DESCRIPTION: snprintf(out, n, "give a shorter --description"); break;
+    case VMIG_FIX_TYPED_FIELD: {
+        const char *k = e->field[0] ? e->field : "KEY";
+        snprintf(out, n,
+                 "change it with --field '%s.%s=TYPE[:OPTIONS]', or keep the key in the dynamic "
+                 "field with --field '%s.%s=dynamic'",
+                 c, k, c, k);
+        break;
+    }
+    case VMIG_FIX_PAYLOAD_MISFIT:
+        if (in_job)
+            snprintf(out, n,
+                     "keep such values in the dynamic field: `%s --payload-misfit dynamic`, or set "
+                     "the points aside: `%s --payload-misfit reject --rejects FILE`",
+                     retry, retry);
+        else
+            snprintf(out, n,
+                     "use --payload-misfit dynamic to keep such values in the dynamic field, or "
+                     "--payload-misfit reject --rejects FILE to set the points aside");
+        break;
     case VMIG_FIX_REJECTS:
         if (in_job)
             snprintf(out, n, "set such points aside: `%s --rejects FILE`", retry);

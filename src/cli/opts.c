@@ -76,6 +76,13 @@ static const struct opt table[] = {
      "payload null values: fail (default), drop the keys, or keep them"},
     {"payload-conflict", 0, T_STR, F(payload_conflict), NULL, TGT " jobs", "fail|prefix",
      "payload key equal to a schema field: fail (default) or prefix it with payload_"},
+    {"field", 0, T_EDIT, 0, NULL, TGT, "SRC.KEY=TYPE[:OPTS]",
+     "store payload key KEY in a typed field: INT64, DOUBLE, BOOL, VARCHAR, JSON or "
+     "ARRAY_<type>, options nullable, default=V, max_length=N, max_capacity=N, index=NAME, "
+     "partition_key, partitions=N; or =dynamic to keep it in $meta"},
+    {"payload-misfit", 0, T_STR, F(payload_misfit), NULL, TGT " jobs", "dynamic|reject|fail",
+     "a payload value that does not fit its typed field: keep it in $meta (default; the "
+     "field is null), set the point aside in --rejects, or fail"},
     {"index", 0, T_STR, F(index), NULL, TGT " jobs", "auto|hnsw",
      "vector index: AUTOINDEX (default) or HNSW with Qdrant's m/ef_construct"},
     {"rejects", 0, T_STR, F(rejects), NULL, "migrate jobs", "FILE",
@@ -150,6 +157,7 @@ static const struct {
     {"wait-timeout", "resume retry restart"},
     {"null-values", "retry"},
     {"payload-conflict", "retry"},
+    {"payload-misfit", "retry"},
     {"rejects", "retry"},
     {"target-name", "retry"},
     {"skip-vector", "retry"},

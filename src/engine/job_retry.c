@@ -98,11 +98,13 @@ enum vmig_code vmig_job_retry_apply(struct vmig_job *j, const struct vmig_job_re
 {
     if (!ch) return VMIG_OK;
     char words[64];
-    int k = vmig_policy_check(ch->null_values, ch->payload_conflict, ch->index, NULL, NULL, NULL,
-                              words, sizeof words);
+    const struct vmig_policy_words w = {ch->null_values, ch->payload_conflict, ch->index,
+                                        ch->payload_misfit};
+    int k = vmig_policy_check(&w, NULL, words, sizeof words);
     if (k) { /* the faces name their own flag or field first; this is the library's word */
-        static const char *const what[] = {"", "null values", "payload conflict", "index"};
-        const char *given[] = {"", ch->null_values, ch->payload_conflict, ch->index};
+        static const char *const what[] = {"", "null values", "payload conflict", "index",
+                                           "payload misfit"};
+        const char *given[] = {"", w.nulls, w.conflict, w.index, w.misfit};
         return vmig_err_set(err, VMIG_E_USAGE, "the retry's %s must be %s, not '%s'", what[k],
                             words, given[k]);
     }
@@ -115,6 +117,8 @@ enum vmig_code vmig_job_retry_apply(struct vmig_job *j, const struct vmig_job_re
         if (!rc && ch->payload_conflict)
             rc = edit(j, i, "payload-conflict", ch->payload_conflict, remake, err);
         if (!rc && ch->index) rc = edit(j, i, "index", ch->index, remake, err);
+        if (!rc && ch->payload_misfit)
+            rc = edit(j, i, "payload-misfit", ch->payload_misfit, remake, err);
     }
     for (size_t e = 0; e < ch->nedits && !rc; e++) {
         const char *kind = ch->edit_kind[e], *val = ch->edit_val[e];

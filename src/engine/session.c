@@ -131,9 +131,13 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
     plan->coll = xcalloc(nsc ? nsc : 1, sizeof *plan->coll);
     for (size_t i = 0; i < nsc; i++) {
         struct vmig_plan_coll *pc = &plan->coll[plan->n++];
-        vmig_plan_coll_build(&sc[i], mo, pc);
-        rc = svt->count(s, sc[i].name, &pc->source_count, err);
+        uint64_t count = 0;
+        /* the exact count first: a payload index on fewer points means nullable */
+        rc = svt->count(s, sc[i].name, &count, err);
         if (rc) goto out;
+        sc[i].points_approx = count;
+        vmig_plan_coll_build(&sc[i], mo, pc);
+        pc->source_count = count;
         int exists = 0;
         if (pc->target[0]) {
             rc = tvt->has_collection(t, pc->target, &exists, err);
@@ -191,7 +195,9 @@ enum vmig_code vmig_plan_check_file(const struct vmig_endpoint *src,
         vmig_err_clear(&ed->refusal);
         struct vmig_err e;
         vmig_err_clear(&e);
-        if (vmig_plan_coll_check_edit(&fresh, ed, &e) != VMIG_OK) ed->refusal = e;
+        if (vmig_plan_coll_check_edit(&fresh, ed, &e) != VMIG_OK ||
+            vmig_plan_scalars_check(ed, &plan->target, &e) != VMIG_OK)
+            ed->refusal = e;
     }
     vmig_plan_check_targets(plan);
 out:

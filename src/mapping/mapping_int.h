@@ -21,4 +21,20 @@ void vmig_name_shorten(const char *in, char *out, size_t outsz);
 const char *vmig_metric_name(enum vmig_metric m);
 const char *vmig_datatype_name(enum vmig_datatype dt);
 
+/* plan.c's refusal and note of a collection plan (field: the source vector or
+ * payload key it is about, NULL = the collection); refuse returns pc's code. */
+enum vmig_code vmig_plan_refuse(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
+                                enum vmig_fix fix, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void vmig_plan_note(struct vmig_plan_coll *pc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "COLL.FIELD" → FIELD when COLL is coll, else NULL */
+const char *vmig_plan_field_part(const char *key, const char *coll);
+/* Mark an edit as matched (the one write through const opts, see plan.h). */
+void vmig_plan_mark_used(const struct vmig_map_edit *e);
+
+/* scalars.c: propose and edit the typed payload fields of pc (after its vectors). */
+void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_opts *o,
+                       struct vmig_plan_coll *pc);
+
 #endif

@@ -39,7 +39,7 @@ void vmig_map_opts_release(struct vmig_map_opts *o)
 }
 
 static const char *const edit_flag[] = {"--target-name", "--description", "--rename",
-                                        "--skip-vector"};
+                                        "--skip-vector", "--field"};
 
 static void push_edit(struct vmig_map_opts *o, enum vmig_edit_kind kind, const char *key,
                       size_t keylen, const char *value)
@@ -64,6 +64,8 @@ enum vmig_code vmig_map_opts_add(struct vmig_map_opts *o, const char *kind, cons
         k = VMIG_EDIT_RENAME;
     else if (strcmp(kind, "skip-vector") == 0)
         k = VMIG_EDIT_SKIP_VECTOR;
+    else if (strcmp(kind, "field") == 0)
+        k = VMIG_EDIT_FIELD;
     else
         return vmig_err_set(err, VMIG_E_USAGE, "unknown plan edit '%s'", kind);
 
@@ -74,17 +76,20 @@ enum vmig_code vmig_map_opts_add(struct vmig_map_opts *o, const char *kind, cons
         push_edit(o, k, value, strlen(value), NULL);
         return VMIG_OK;
     }
-    /* A description may contain '=', a Milvus name cannot: split a description at
-     * its first '=', the others at their last. */
-    const char *eq = k == VMIG_EDIT_DESCRIPTION ? strchr(value, '=') : strrchr(value, '=');
+    /* A description or a field's type options may contain '=', a Milvus name cannot:
+     * split a description and a field at the first '=', the others at their last. */
+    const char *eq = k == VMIG_EDIT_DESCRIPTION || k == VMIG_EDIT_FIELD ? strchr(value, '=')
+                                                                         : strrchr(value, '=');
     const char *form = k == VMIG_EDIT_TARGET_NAME   ? "COLLECTION=NEW_NAME"
                        : k == VMIG_EDIT_DESCRIPTION ? "COLLECTION=TEXT"
+                       : k == VMIG_EDIT_FIELD       ? "COLLECTION.KEY=TYPE[:OPTIONS] or "
+                                                      "COLLECTION.KEY=dynamic"
                                                     : "COLLECTION.FIELD=NEW_NAME";
     if (!eq || eq == value || (k != VMIG_EDIT_DESCRIPTION && !eq[1]))
         return vmig_err_set(err, VMIG_E_USAGE, "%s expects %s, got '%s'", edit_flag[k], form,
                             value);
     size_t keylen = (size_t)(eq - value);
-    if (k == VMIG_EDIT_RENAME) {
+    if (k == VMIG_EDIT_RENAME || k == VMIG_EDIT_FIELD) {
         const char *dot = memchr(value, '.', keylen);
         if (!dot || dot == value || dot == eq - 1)
             return vmig_err_set(err, VMIG_E_USAGE, "%s expects %s, got '%s'", edit_flag[k], form,
@@ -131,6 +136,11 @@ enum vmig_code vmig_map_opts_check_unused(const struct vmig_map_opts *o, struct 
                                 "--skip-vector %s: no collection has that vector (expected "
                                 "COLLECTION.VECTOR or VECTOR)",
                                 e->key);
+        case VMIG_EDIT_FIELD:
+            return vmig_err_set(err, VMIG_E_USAGE,
+                                "--field %s=%s: no source collection of that name (expected "
+                                "COLLECTION.KEY=TYPE)",
+                                e->key, e->value);
         }
     }
     return VMIG_OK;
@@ -174,18 +184,41 @@ static void refuse_at(struct vmig_plan_coll *pc, const char *field, enum vmig_co
     va_end(ap);
 }
 
+static void note_v(struct vmig_plan_coll *pc, const char *fmt, va_list ap)
+{
+    if (pc->nnotes == VMIG_PLAN_NOTES) {
+        snprintf(pc->notes[VMIG_PLAN_NOTES - 1], sizeof pc->notes[0], "(more notes omitted)");
+        return;
+    }
+    vsnprintf(pc->notes[pc->nnotes++], sizeof pc->notes[0], fmt, ap);
+}
+
 static void note(struct vmig_plan_coll *pc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void note(struct vmig_plan_coll *pc, const char *fmt, ...)
 {
     va_list ap;
-    if (pc->nnotes == VMIG_PLAN_NOTES) {
-        snprintf(pc->notes[VMIG_PLAN_NOTES - 1], sizeof pc->notes[0], "(more notes omitted)");
-        return;
-    }
     va_start(ap, fmt);
-    vsnprintf(pc->notes[pc->nnotes++], sizeof pc->notes[0], fmt, ap);
+    note_v(pc, fmt, ap);
     va_end(ap);
+}
+
+void vmig_plan_note(struct vmig_plan_coll *pc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    note_v(pc, fmt, ap);
+    va_end(ap);
+}
+
+enum vmig_code vmig_plan_refuse(struct vmig_plan_coll *pc, const char *field, enum vmig_code code,
+                                enum vmig_fix fix, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    refuse_v(pc, field, code, fix, fmt, ap);
+    va_end(ap);
+    return pc->refusal.code;
 }
 
 /* "vector 'x'" or "the unnamed vector", for messages */
@@ -244,18 +277,19 @@ static const struct vmig_map_edit *find_edit(const struct vmig_map_opts *o, enum
     return NULL;
 }
 
-static void mark_used(const struct vmig_map_edit *e)
+void vmig_plan_mark_used(const struct vmig_map_edit *e)
 {
     ((struct vmig_map_edit *)e)->used = 1; /* the one write through const opts, see plan.h */
 }
+#define mark_used vmig_plan_mark_used
 
-/* "COLL.FIELD" → FIELD when COLL is coll, else NULL */
-static const char *field_part(const char *key, const char *coll)
+const char *vmig_plan_field_part(const char *key, const char *coll)
 {
     size_t n = strlen(coll);
     if (strncmp(key, coll, n) == 0 && key[n] == '.') return key + n + 1;
     return NULL;
 }
+#define field_part vmig_plan_field_part
 
 static int is_skipped(const struct vmig_map_opts *o, const char *coll, const char *vec)
 {
@@ -501,28 +535,51 @@ static int resolve_field(const struct vmig_src_coll *src, const struct vmig_plan
     return -3;
 }
 
-/* First pair of equal names among the primary key and the fields, as indexes
- * (-1 = primary key); 0 when all are unique. */
+/* The name of field i: -1 the primary key, 0..nfields-1 the vectors, then the typed
+ * payload fields. */
+static const char *name_at(const struct vmig_plan_coll *pc, int i)
+{
+    if (i < 0) return pc->pk_name;
+    if ((size_t)i < pc->nfields) return pc->field[i].dst;
+    return pc->scalar[(size_t)i - pc->nfields].dst;
+}
+
+/* First pair of equal names among the primary key, the vectors and the typed fields,
+ * as indexes of name_at(); 0 when all are unique. */
 static int find_duplicate(const struct vmig_plan_coll *pc, int *a, int *b)
 {
-    for (int i = -1; i < (int)pc->nfields; i++)
-        for (int j = i + 1; j < (int)pc->nfields; j++) {
-            const char *x = i < 0 ? pc->pk_name : pc->field[i].dst;
-            if (strcmp(x, pc->field[j].dst) == 0) {
+    int n = (int)(pc->nfields + pc->nscalars);
+    for (int i = -1; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (strcmp(name_at(pc, i), name_at(pc, j)) == 0) {
                 *a = i;
                 *b = j;
                 return 1;
             }
-        }
     return 0;
 }
 
 static void field_label(const struct vmig_plan_coll *pc, int i, char *out, size_t n)
 {
-    if (i < 0)
+    char s[SHORT];
+    if (i < 0) {
         snprintf(out, n, "the primary key");
-    else
+    } else if ((size_t)i < pc->nfields) {
         vec_label(pc->field[i].src, out, n);
+    } else {
+        vmig_name_shorten(pc->scalar[(size_t)i - pc->nfields].src, s, sizeof s);
+        snprintf(out, n, "payload key '%s'", s);
+    }
+}
+
+/* The typed field a rename's FIELD names: its payload key, then its Milvus name. */
+static struct vmig_plan_scalar *resolve_scalar(struct vmig_plan_coll *pc, const char *name)
+{
+    for (size_t i = 0; i < pc->nscalars; i++)
+        if (strcmp(pc->scalar[i].src, name) == 0) return &pc->scalar[i];
+    for (size_t i = 0; i < pc->nscalars; i++)
+        if (strcmp(pc->scalar[i].dst, name) == 0) return &pc->scalar[i];
+    return NULL;
 }
 
 enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struct vmig_map_opts *o,
@@ -615,6 +672,7 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
     pc->nfields = ncand < VMIG_MAX_VECTOR_FIELDS ? ncand : VMIG_MAX_VECTOR_FIELDS;
     memcpy(pc->field, cand, pc->nfields * sizeof cand[0]);
     default_names(pc, autonamed);
+    vmig_plan_scalars(src, o, pc);
 
     /* edits: renames, then uniqueness over the final names (so swaps work) */
     for (size_t e = 0; e < o->nedits; e++) {
@@ -622,10 +680,13 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
         const char *fname;
         if (ed->kind != VMIG_EDIT_RENAME || !(fname = field_part(ed->key, src->name))) continue;
         int idx = resolve_field(src, pc, fname);
-        if (idx == -3) continue;
+        struct vmig_plan_scalar *sc = idx == -3 ? resolve_scalar(pc, fname) : NULL;
+        if (idx == -3 && !sc) continue;
         mark_used(ed);
         if (idx == -2) continue; /* a skipped or refused vector: nothing to rename */
-        if (idx >= 0)
+        if (sc)
+            snprintf(lab, sizeof lab, "payload key '%s'", shortname(sc->src, tmp));
+        else if (idx >= 0)
             vec_label(pc->field[idx].src, lab, sizeof lab);
         else
             snprintf(lab, sizeof lab, "the primary key");
@@ -636,7 +697,9 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
                    shortname(ed->value, tmp), why);
             continue;
         }
-        if (idx >= 0) {
+        if (sc) {
+            snprintf(sc->dst, sizeof sc->dst, "%s", ed->value);
+        } else if (idx >= 0) {
             snprintf(pc->field[idx].dst, sizeof pc->field[idx].dst, "%s", ed->value);
             renamed[idx] = 1;
         } else {
@@ -651,8 +714,11 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
         refuse(pc, VMIG_E_USAGE, VMIG_FIX_RENAME_FIELD,
                "collection '%s': field name '%s' is given to both %s and %s; field names must be "
                "unique within a collection",
-               cn, shortname(pc->field[db].dst, tmp), la, lb);
+               cn, shortname(name_at(pc, db), tmp), la, lb);
     }
+    struct vmig_err serr;
+    if (vmig_plan_scalars_check(pc, o->target, &serr) && pc->refusal.code == VMIG_OK)
+        pc->refusal = serr;
     for (size_t i = 0; i < pc->nfields; i++) {
         if (!autonamed[i] || renamed[i]) continue;
         char s[48], d[48];
@@ -841,7 +907,10 @@ enum vmig_code vmig_plan_coll_check_edit(const struct vmig_plan_coll *fresh,
         return vmig_err_set(err, VMIG_E_USAGE,
                             "plan for '%s': field name '%s' is used twice; field names must be "
                             "unique within a collection",
-                            cn, shortname(edited->field[db].dst, tmp));
+                            cn, shortname(name_at(edited, db), tmp));
+    /* typed payload fields may be changed freely within Milvus's rules; the target's
+     * own limits are checked by the caller, which knows the target */
+    if (vmig_plan_scalars_check(edited, NULL, err)) return err ? err->code : VMIG_E_USAGE;
     if (edited->conflict_policy == VMIG_CONFLICT_PREFIX && !edited->conflict_prefix[0])
         return vmig_err_set(err, VMIG_E_USAGE, "plan for '%s': payload_prefix must not be empty",
                             cn);
@@ -881,14 +950,40 @@ void vmig_plan_coll_describe(const struct vmig_plan_coll *pc, struct vmig_buf *o
             vmig_buf_addf(out, ", HNSW m=%d ef_construct=%d", f->hnsw_m, f->hnsw_ef);
         vmig_buf_addch(out, '\n');
     }
+    const char *pkey = NULL;
+    for (size_t i = 0; i < pc->nscalars; i++) {
+        const struct vmig_plan_scalar *sc = &pc->scalar[i];
+        char ty[64];
+        vmig_scalar_type_text(sc, ty, sizeof ty);
+        if (sc->nullable) snprintf(t, sizeof t, "%s NULL", ty);
+        else snprintf(t, sizeof t, "%s", ty);
+        vmig_buf_addf(out, "  %-24s %-26s from payload key '%s'", sc->dst, t, sc->src);
+        if (sc->from_index)
+            vmig_buf_addf(out, " (Qdrant %s index)", vmig_payload_index_name(sc->from_index));
+        if (sc->index) vmig_buf_addf(out, ", index %s", vmig_scalar_index_name(sc->index));
+        if (sc->has_default) vmig_buf_addf(out, ", default %s", sc->default_json);
+        if (sc->partition_key) {
+            vmig_buf_adds(out, ", partition key");
+            pkey = sc->dst;
+        }
+        vmig_buf_addch(out, '\n');
+    }
+    if (pc->nscalars)
+        vmig_buf_addf(out, "  %-24s %-26s values that do not fit: %s\n", "", "",
+                      vmig_misfit_policy_name(pc->misfit));
     vmig_buf_addf(out, "  %-24s %-26s null values: %s, key conflicts: %s", "$meta",
                   "dynamic field (JSON)", vmig_null_policy_name(pc->null_policy),
                   vmig_conflict_policy_name(pc->conflict_policy));
     if (pc->conflict_policy == VMIG_CONFLICT_PREFIX)
         vmig_buf_addf(out, " (prefix '%s')", pc->conflict_prefix);
     vmig_buf_adds(out, "\n");
-    vmig_buf_addf(out, "  index: %s; partition key: off; points: %llu\n",
-                  vmig_index_kind_name(pc->index), (unsigned long long)pc->source_count);
+    if (pkey)
+        vmig_buf_addf(out, "  index: %s; partition key: %s (%u partitions); points: %llu\n",
+                      vmig_index_kind_name(pc->index), pkey, (unsigned)pc->num_partitions,
+                      (unsigned long long)pc->source_count);
+    else
+        vmig_buf_addf(out, "  index: %s; partition key: off; points: %llu\n",
+                      vmig_index_kind_name(pc->index), (unsigned long long)pc->source_count);
     for (size_t i = 0; i < pc->nskipped; i++)
         vmig_buf_addf(out, "  skipped: vector '%s'\n", pc->skipped[i]);
     for (size_t i = 0; i < pc->nnotes; i++)

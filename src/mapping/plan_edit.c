@@ -103,5 +103,11 @@ enum vmig_code vmig_plan_coll_edit(struct vmig_plan_coll *pc, const char *kind, 
                                 vmig_conflict_policy_words(words, sizeof words), value);
         return VMIG_OK;
     }
+    if (strcmp(kind, "payload-misfit") == 0) {
+        if (vmig_misfit_policy_parse(value, &pc->misfit))
+            return vmig_err_set(err, VMIG_E_USAGE, "payload misfit must be %s, not '%s'",
+                                "dynamic, reject or fail", value);
+        return VMIG_OK;
+    }
     return vmig_err_set(err, VMIG_E_USAGE, "unknown change '%s'", kind);
 }

@@ -139,21 +139,26 @@ POLICY_WORDS(null_policy, enum vmig_null_policy, null_words)
 POLICY_WORDS(conflict_policy, enum vmig_conflict_policy, conflict_words)
 POLICY_WORDS(index_kind, enum vmig_index_kind, index_words)
 
-int vmig_policy_check(const char *nulls, const char *conflict, const char *index,
-                      enum vmig_null_policy *nulls_out, enum vmig_conflict_policy *conflict_out,
-                      enum vmig_index_kind *index_out, char *list, size_t n)
+static const struct word misfit_words[] = {
+    {"dynamic", VMIG_MISFIT_DYNAMIC}, {"reject", VMIG_MISFIT_REJECT}, {"fail", VMIG_MISFIT_FAIL},
+    {NULL, 0}};
+
+int vmig_policy_check(const struct vmig_policy_words *w, struct vmig_map_opts *mo, char *list,
+                      size_t n)
 {
-    const char *given[] = {nulls, conflict, index};
-    const struct word *tabs[] = {null_words, conflict_words, index_words};
-    int v[3] = {0, 0, 0};
-    for (int i = 0; i < 3; i++)
+    const char *given[] = {w->nulls, w->conflict, w->index, w->misfit};
+    const struct word *tabs[] = {null_words, conflict_words, index_words, misfit_words};
+    int v[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 4; i++)
         if (given[i] && word_parse(tabs[i], given[i], &v[i])) {
             word_list(tabs[i], list, n);
             return i + 1;
         }
-    if (nulls && nulls_out) *nulls_out = (enum vmig_null_policy)v[0];
-    if (conflict && conflict_out) *conflict_out = (enum vmig_conflict_policy)v[1];
-    if (index && index_out) *index_out = (enum vmig_index_kind)v[2];
+    if (!mo) return 0;
+    if (w->nulls) mo->nulls = (enum vmig_null_policy)v[0];
+    if (w->conflict) mo->conflict = (enum vmig_conflict_policy)v[1];
+    if (w->index) mo->index = (enum vmig_index_kind)v[2];
+    if (w->misfit) mo->misfit = (enum vmig_misfit_policy)v[3];
     return 0;
 }
 
@@ -187,6 +192,40 @@ static json_t *hnsw_json(int m, int ef)
     if (m >= 0) json_object_set_new(h, "m", json_integer(m));
     if (ef >= 0) json_object_set_new(h, "ef_construct", json_integer(ef));
     return h;
+}
+
+/* A default value as JSON: VARCHAR defaults are kept as their text. */
+static json_t *default_json(const struct vmig_plan_scalar *s)
+{
+    if (!s->has_default) return json_null();
+    if (s->type == VMIG_SC_VARCHAR) return jstr(s->default_json);
+    json_t *v = json_loads(s->default_json, JSON_DECODE_ANY, NULL);
+    return v ? v : jstr(s->default_json);
+}
+
+static json_t *scalars_json(const struct vmig_plan_coll *pc)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < pc->nscalars; i++) {
+        const struct vmig_plan_scalar *s = &pc->scalar[i];
+        json_t *v = json_object();
+        int str = s->type == VMIG_SC_VARCHAR || (s->type == VMIG_SC_ARRAY && s->elem == VMIG_SC_VARCHAR);
+        json_object_set_new(v, "key", jstr(s->src));
+        json_object_set_new(v, "field", jstr(s->dst));
+        json_object_set_new(v, "type", json_string(vmig_scalar_type_name(s->type)));
+        if (s->type == VMIG_SC_ARRAY) {
+            json_object_set_new(v, "element_type", json_string(vmig_scalar_type_name(s->elem)));
+            json_object_set_new(v, "max_capacity", json_integer(s->max_capacity));
+        }
+        if (str) json_object_set_new(v, "max_length", json_integer(s->max_length));
+        json_object_set_new(v, "nullable", json_boolean(s->nullable));
+        json_object_set_new(v, "default", default_json(s));
+        json_object_set_new(v, "index", json_string(vmig_scalar_index_name(s->index)));
+        json_object_set_new(v, "qdrant_index", s->from_index ? json_string(vmig_payload_index_name(s->from_index))
+                                                             : json_null());
+        json_array_append_new(a, v);
+    }
+    return a;
 }
 
 static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
@@ -223,8 +262,14 @@ static json_t *plan_coll_json(const struct vmig_plan_coll *pc)
     for (size_t i = 0; i < pc->nskipped; i++)
         json_array_append_new(sk, jstr(pc->skipped[i]));
     json_object_set_new(c, "skipped_vectors", sk);
+    json_object_set_new(c, "typed_fields", scalars_json(pc));
     json_object_set_new(c, "dynamic_field", json_true());
-    json_object_set_new(c, "partition_key", json_false());
+    const char *pkey = NULL;
+    for (size_t i = 0; i < pc->nscalars; i++)
+        if (pc->scalar[i].partition_key) pkey = pc->scalar[i].dst;
+    json_object_set_new(c, "partition_key", pkey ? jstr(pkey) : json_false());
+    if (pkey) json_object_set_new(c, "num_partitions", json_integer(pc->num_partitions));
+    json_object_set_new(c, "payload_misfit", json_string(vmig_misfit_policy_name(pc->misfit)));
     json_object_set_new(c, "auto_id", json_false());
     json_object_set_new(c, "null_values", json_string(vmig_null_policy_name(pc->null_policy)));
     json_object_set_new(c, "payload_conflict",
@@ -438,6 +483,62 @@ static enum vmig_code plan_field_read(struct rd *r, json_t *v, struct vmig_plan_
     return get_hnsw(r, v, &f->hnsw_m, &f->hnsw_ef);
 }
 
+static enum vmig_code plan_scalar_read(struct rd *r, json_t *v, struct vmig_plan_scalar *s)
+{
+    static const char *const keys[] = {"key",      "field",   "type",  "element_type",
+                                       "max_capacity", "max_length", "nullable", "default",
+                                       "index",    "qdrant_index", NULL};
+    char w[32];
+    enum vmig_code rc;
+    json_int_t n;
+    if (!json_is_object(v)) return bad(r, "", "must be an object");
+    memset(s, 0, sizeof *s);
+    if ((rc = check_keys(r, v, keys)) || (rc = get_str(r, v, "key", 1, s->src, sizeof s->src)) ||
+        (rc = get_str(r, v, "field", 1, s->dst, sizeof s->dst)) ||
+        (rc = get_str(r, v, "type", 1, w, sizeof w)))
+        return rc;
+    if (vmig_scalar_type_parse(w, strlen(w), &s->type))
+        return bad(r, "type", "must be BOOL, INT64, DOUBLE, VARCHAR, ARRAY or JSON");
+    if (s->type == VMIG_SC_ARRAY) {
+        if ((rc = get_str(r, v, "element_type", 1, w, sizeof w))) return rc;
+        if (vmig_scalar_type_parse(w, strlen(w), &s->elem) || s->elem == VMIG_SC_ARRAY ||
+            s->elem == VMIG_SC_JSON)
+            return bad(r, "element_type", "must be BOOL, INT64, DOUBLE or VARCHAR");
+        if ((rc = get_int(r, v, "max_capacity", 1, 1, VMIG_ARRAY_MAX_CAPACITY, &n))) return rc;
+        s->max_capacity = (uint32_t)n;
+    }
+    if (s->type == VMIG_SC_VARCHAR || s->elem == VMIG_SC_VARCHAR) {
+        if ((rc = get_int(r, v, "max_length", 1, 1, VMIG_VARCHAR_MAX, &n))) return rc;
+        s->max_length = (uint32_t)n;
+    }
+    if ((rc = get_bool(r, v, "nullable", &s->nullable))) return rc;
+    json_t *d = json_object_get(v, "default");
+    if (d && !json_is_null(d)) {
+        s->has_default = 1;
+        if (json_is_string(d) && s->type == VMIG_SC_VARCHAR) {
+            if (json_string_length(d) >= sizeof s->default_json) return bad(r, "default", "is too long");
+            snprintf(s->default_json, sizeof s->default_json, "%s", json_string_value(d));
+        } else {
+            char *t = json_dumps(d, JSON_ENCODE_ANY | JSON_COMPACT);
+            if (!t || strlen(t) >= sizeof s->default_json) {
+                free(t);
+                return bad(r, "default", "is too long");
+            }
+            snprintf(s->default_json, sizeof s->default_json, "%s", t);
+            free(t);
+        }
+    }
+    snprintf(w, sizeof w, "NONE");
+    if ((rc = get_str(r, v, "index", 0, w, sizeof w))) return rc;
+    if (vmig_scalar_index_parse(w, strlen(w), &s->index))
+        return bad(r, "index", "must be NONE, INVERTED, STL_SORT, BITMAP, Trie or AUTOINDEX");
+    json_t *q = json_object_get(v, "qdrant_index");
+    if (q && !json_is_null(q) &&
+        (!json_is_string(q) || vmig_payload_index_parse(json_string_value(q), &s->from_index)))
+        return bad(r, "qdrant_index", "must be null or a Qdrant payload index type (keyword, integer, ...)");
+    return VMIG_OK;
+}
+
 static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_coll *pc)
 {
     static const char *const keys[] = {"source",
@@ -446,8 +547,11 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
                                        "primary_key",
                                        "vectors",
                                        "skipped_vectors",
+                                       "typed_fields",
                                        "dynamic_field",
                                        "partition_key",
+                                       "num_partitions",
+                                       "payload_misfit",
                                        "auto_id",
                                        "null_values",
                                        "payload_conflict",
@@ -526,9 +630,39 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
     if ((rc = get_bool(r, c, "dynamic_field", &fixed))) return rc;
     if (!fixed)
         return bad(r, "dynamic_field", "must be true (the payload goes to the dynamic field)");
+    a = json_object_get(c, "typed_fields");
+    if (a && !json_is_array(a)) return bad(r, "typed_fields", "must be an array");
+    if (a && json_array_size(a) > VMIG_MAX_SCALAR_FIELDS) {
+        char what[64];
+        snprintf(what, sizeof what, "more than %d typed fields", VMIG_MAX_SCALAR_FIELDS);
+        return bad(r, "typed_fields", what);
+    }
+    json_array_foreach(a, i, v)
+    {
+        snprintf(r->path + pl, sizeof r->path - pl, ".typed_fields[%zu]", i);
+        if ((rc = plan_scalar_read(r, v, &pc->scalar[i]))) return rc;
+        pc->nscalars++;
+    }
+    r->path[pl] = '\0';
+    a = json_object_get(c, "partition_key");
+    if (json_is_string(a)) {
+        struct vmig_plan_scalar *hit = NULL;
+        for (size_t k = 0; k < pc->nscalars; k++)
+            if (!strcmp(pc->scalar[k].dst, json_string_value(a))) hit = &pc->scalar[k];
+        if (!hit) return bad(r, "partition_key", "must name one of typed_fields[].field, or be false");
+        hit->partition_key = 1;
+        pc->num_partitions = 16;
+        if ((rc = get_int(r, c, "num_partitions", 0, 1, 1024, &n))) return rc;
+        if (json_object_get(c, "num_partitions")) pc->num_partitions = (uint32_t)n;
+    } else if (a && !json_is_false(a) && !json_is_null(a)) {
+        return bad(r, "partition_key", "must be the name of a typed field, or false");
+    }
+    a = json_object_get(c, "payload_misfit");
+    if (a) {
+        if (!json_is_string(a) || vmig_misfit_policy_parse(json_string_value(a), &pc->misfit))
+            return bad(r, "payload_misfit", "must be \"dynamic\", \"reject\" or \"fail\"");
+    }
     fixed = 0;
-    if ((rc = get_bool(r, c, "partition_key", &fixed))) return rc;
-    if (fixed) return bad(r, "partition_key", "must be false (vmigrate sets no partition key)");
     if ((rc = get_bool(r, c, "auto_id", &fixed))) return rc;
     if (fixed) return bad(r, "auto_id", "must be false (the Qdrant point ids are kept)");
 

@@ -179,19 +179,17 @@ int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
     return 0;
 }
 
-/* null_values, payload_conflict and index (each may be NULL) name words of the
- * library's tables, stored into mo (may be NULL: only checked): 0, or -1 after a 400
+/* null_values, payload_conflict, index and payload_misfit (each may be NULL) name
+ * words of the library's tables, stored into mo (may be NULL: only checked): 0, or -1 after a 400
  * naming the field (under path) and the words. */
 int api_policy_words(const struct api_req *r, struct api_resp *out, const char *path,
-                     const char *nulls, const char *conflict, const char *index,
-                     struct vmig_map_opts *mo)
+                     const struct vmig_policy_words *w, struct vmig_map_opts *mo)
 {
-    static const char *const field[] = {"", "null_values", "payload_conflict", "index"};
-    const char *given[] = {"", nulls, conflict, index};
+    static const char *const field[] = {"", "null_values", "payload_conflict", "index",
+                                        "payload_misfit"};
+    const char *given[] = {"", w->nulls, w->conflict, w->index, w->misfit};
     char words[64];
-    int k =
-        vmig_policy_check(nulls, conflict, index, mo ? &mo->nulls : NULL, mo ? &mo->conflict : NULL,
-                          mo ? &mo->index : NULL, words, sizeof words);
+    int k = vmig_policy_check(w, mo, words, sizeof words);
     if (!k) return 0;
     api_error(r, out, 400, "usage", "%s%s must be %s, not '%s'", path, field[k], words, given[k]);
     return -1;
@@ -206,14 +204,15 @@ int api_get_map_opts(const struct api_req *r, struct api_resp *out, const char *
     mo->source_url = source_url;
     json_t *o = api_get_obj(r, out, "options", &bad);
     if (bad) return -1;
-    const char *nulls, *conflict, *index;
-    if (api_get_str(r, out, o, "options.", "null_values", &nulls) ||
-        api_get_str(r, out, o, "options.", "payload_conflict", &conflict) ||
-        api_get_str(r, out, o, "options.", "index", &index) ||
+    struct vmig_policy_words w;
+    if (api_get_str(r, out, o, "options.", "null_values", &w.nulls) ||
+        api_get_str(r, out, o, "options.", "payload_conflict", &w.conflict) ||
+        api_get_str(r, out, o, "options.", "index", &w.index) ||
+        api_get_str(r, out, o, "options.", "payload_misfit", &w.misfit) ||
         api_get_ranged(r, out, o, "options.", "max_vector_fields", VMIG_MAX_VECTOR_FIELDS_MIN,
                        VMIG_MAX_VECTOR_FIELDS, &mo->max_vector_fields))
         return -1;
-    if (api_policy_words(r, out, "options.", nulls, conflict, index, mo)) return -1;
+    if (api_policy_words(r, out, "options.", &w, mo)) return -1;
     json_t *edits = r->body ? json_object_get(r->body, "edits") : NULL;
     if (edits && !json_is_null(edits)) {
         if (!json_is_array(edits)) {

@@ -40,8 +40,7 @@ json_t *api_get_obj(const struct api_req *r, struct api_resp *out, const char *k
 int api_get_endpoint(struct api_req *r, struct api_resp *out, const char *side,
                      struct vmig_endpoint *ep);
 int api_policy_words(const struct api_req *r, struct api_resp *out, const char *path,
-                     const char *nulls, const char *conflict, const char *index,
-                     struct vmig_map_opts *mo);
+                     const struct vmig_policy_words *w, struct vmig_map_opts *mo);
 int api_get_map_opts(const struct api_req *r, struct api_resp *out, const char *source_url,
                      struct vmig_map_opts *mo);
 int api_get_names(const struct api_req *r, struct api_resp *out, const char ***names, size_t *n);

@@ -322,16 +322,21 @@ static int retry_body(const struct api_req *r, struct api_resp *out, struct retr
     static const char *const keys[][2] = {{"target_name", "target-name"},
                                           {"null_values", "null-values"},
                                           {"payload_conflict", "payload-conflict"},
+                                          {"payload_misfit", "payload-misfit"},
                                           {"index", "index"}};
     memset(b, 0, sizeof *b);
     struct vmig_job_retry_opts *ch = &b->ch;
     if (api_get_str(r, out, r->body, "", "null_values", &ch->null_values) ||
         api_get_str(r, out, r->body, "", "payload_conflict", &ch->payload_conflict) ||
         api_get_str(r, out, r->body, "", "index", &ch->index) ||
+        api_get_str(r, out, r->body, "", "payload_misfit", &ch->payload_misfit) ||
         api_get_str(r, out, r->body, "", "rejects", &ch->rejects) ||
         api_get_int(r, out, r->body, "", "max_vector_fields", VMIG_MAX_VECTOR_FIELDS_MIN,
                     VMIG_MAX_VECTOR_FIELDS, &ch->max_vector_fields) ||
-        api_policy_words(r, out, "", ch->null_values, ch->payload_conflict, ch->index, NULL))
+        api_policy_words(r, out, "",
+                         &(struct vmig_policy_words){ch->null_values, ch->payload_conflict,
+                                                     ch->index, ch->payload_misfit},
+                         NULL))
         return -1;
     int bad;
     json_t *cs = api_get_obj(r, out, "collections", &bad), *co;
@@ -376,7 +381,7 @@ static int retry_body(const struct api_req *r, struct api_resp *out, struct retr
             } else {
                 api_error(r, out, 400, "usage",
                           "%s%s is not a retry change (target_name, skip_vectors, null_values, "
-                          "payload_conflict, index)",
+                          "payload_conflict, payload_misfit, index)",
                           path, k);
                 return -1;
             }

@@ -221,6 +221,7 @@ static void runner_free(struct srv_runner *ru)
     struct vmig_job_retry_opts *c = &ru->ch;
     free((char *)c->null_values);
     free((char *)c->payload_conflict);
+    free((char *)c->payload_misfit);
     free((char *)c->rejects);
     free((char *)c->index);
     for (size_t i = 0; i < c->nedits; i++) {
@@ -321,6 +322,7 @@ int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, cons
         struct vmig_job_retry_opts *c = &ru->ch;
         c->null_values = dup_or_null(ch->null_values);
         c->payload_conflict = dup_or_null(ch->payload_conflict);
+        c->payload_misfit = dup_or_null(ch->payload_misfit);
         c->rejects = dup_or_null(ch->rejects);
         c->index = dup_or_null(ch->index);
         c->max_vector_fields = ch->max_vector_fields;

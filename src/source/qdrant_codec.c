@@ -177,6 +177,27 @@ static void dense_params(struct vmig_src_vector *v, json_t *p)
     v->multivector = mv && !json_is_null(mv);
 }
 
+void vmig_qdrant_add_index(struct vmig_src_coll *c, const char *key, const char *type, int gtype,
+                           uint64_t points, int is_tenant)
+{
+    /* in the order of enum vmig_payload_index, which is gRPC's PayloadSchemaType */
+    static const char *const names[] = {"",     "keyword", "integer",  "float", "geo",
+                                        "text", "bool",    "datetime", "uuid"};
+    enum vmig_payload_index t = VMIG_PIDX_OTHER;
+    for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (type ? strcmp(type, names[i]) == 0 : gtype == i) t = (enum vmig_payload_index)i;
+    if (strlen(key) >= VMIG_NAME_MAX) return;
+    if (c->nindexes == VMIG_SRC_MAX_INDEXES) {
+        c->too_many_indexes = 1;
+        return;
+    }
+    struct vmig_src_index *x = &c->index[c->nindexes++];
+    snprintf(x->key, sizeof x->key, "%s", key);
+    x->type = t;
+    x->points = points;
+    x->is_tenant = is_tenant;
+}
+
 enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *coll,
                                       struct vmig_src_coll *out, struct vmig_err *err)
 {
@@ -241,6 +262,20 @@ enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *
     }
     /* a sparse-only collection is not the unnamed form even if "vectors" were odd */
     if (out->unnamed && out->nvec != 1) out->unnamed = 0;
+    json_t *schema = json_object_get(res, "payload_schema");
+    const char *key;
+    json_t *ix;
+    json_object_foreach(schema, key, ix)
+    {
+        json_t *pts = json_object_get(ix, "points");
+        json_t *ip = json_object_get(ix, "params");
+        const char *dt = json_string_value(json_object_get(ix, "data_type"));
+        vmig_qdrant_add_index(out, key, dt ? dt : "?", 0,
+                              json_is_integer(pts) && json_integer_value(pts) > 0
+                                  ? (uint64_t)json_integer_value(pts)
+                                  : 0,
+                              json_is_true(json_object_get(ip, "is_tenant")));
+    }
     goto out;
 fail:
     rc = VMIG_E_PROTOCOL;

@@ -39,6 +39,12 @@ enum vmig_code vmig_qdrant_parse_info(const char *body, size_t len, const char *
 struct vmig_src_vector *vmig_qdrant_add_vec(struct vmig_src_coll *c, const char *name);
 /* v's datatype from Qdrant's name for it (NULL = "float32"). */
 void vmig_qdrant_set_datatype(struct vmig_src_vector *v, const char *dt);
+/* Add a payload index (payload_schema entry) to c: type as Qdrant names it
+ * ("keyword", ...) or NULL with gtype its gRPC PayloadSchemaType number. Past
+ * VMIG_SRC_MAX_INDEXES, or a key longer than a Milvus name, sets too_many_indexes
+ * / skips it (such a key cannot become a field). */
+void vmig_qdrant_add_index(struct vmig_src_coll *c, const char *key, const char *type, int gtype,
+                           uint64_t points, int is_tenant);
 /* The text of status.error in an error envelope, or NULL (for error messages). */
 char *vmig_qdrant_error_text(const char *body, size_t len);
 

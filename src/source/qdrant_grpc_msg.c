@@ -342,6 +342,11 @@ enum vmig_code vmig_qgrpc_parse_info(const void *msg, size_t len, const char *co
         }
     }
     if (out->unnamed && out->nvec != 1) out->unnamed = 0;
+    for (size_t i = 0; i < ci->n_payload_schema; i++) {
+        const Vmig__Qdrant__CollectionInfo__PayloadSchemaEntry *e = ci->payload_schema[i];
+        if (e->key && e->value)
+            vmig_qdrant_add_index(out, e->key, NULL, e->value->data_type, e->value->points, 0);
+    }
     vmig__qdrant__get_collection_info_response__free_unpacked(r, NULL);
     return VMIG_OK;
 }

@@ -142,6 +142,11 @@ static const struct {
                                "collection another name"},
     [VMIG_FIX_JOB] = {"job", "Continue the job that created it (Retry or Resume it), or give the "
                              "target collection another name"},
+    [VMIG_FIX_TYPED_FIELD] = {"typed_field", "Change the typed field, or keep the key in the "
+                                             "dynamic field"},
+    [VMIG_FIX_PAYLOAD_MISFIT] = {"payload_misfit",
+                                 "Retry with such values kept in the dynamic field, or with "
+                                 "those points set aside in a rejects file"},
 };
 
 const char *vmig_fix_name(enum vmig_fix fix)

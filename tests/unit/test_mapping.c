@@ -563,19 +563,31 @@ static void policy_words(void **state)
     assert_string_equal(vmig_null_policy_name(VMIG_NULL_KEEP), "keep");
     assert_string_equal(vmig_null_policy_words(w, sizeof w), "fail, drop or keep");
     assert_string_equal(vmig_conflict_policy_words(w, sizeof w), "fail or prefix");
-    np = VMIG_NULL_FAIL;
-    cp = VMIG_CONFLICT_PREFIX;
-    ik = VMIG_INDEX_AUTO;
-    assert_int_equal(vmig_policy_check("keep", "fail", "HNSW", &np, &cp, &ik, w, sizeof w), 0);
-    assert_int_equal(np, VMIG_NULL_KEEP); /* parsed once, stored */
-    assert_int_equal(cp, VMIG_CONFLICT_FAIL);
-    assert_int_equal(ik, VMIG_INDEX_HNSW);
-    np = VMIG_NULL_DROP;
-    assert_int_equal(vmig_policy_check(NULL, "suffix", NULL, &np, &cp, NULL, w, sizeof w), 2);
-    assert_int_equal(np, VMIG_NULL_DROP); /* not given, or a bad word: nothing stored */
+    struct vmig_map_opts mo;
+    vmig_map_opts_init(&mo);
+    mo.conflict = VMIG_CONFLICT_PREFIX;
+    assert_int_equal(
+        vmig_policy_check(&(struct vmig_policy_words){"keep", "fail", "HNSW", "reject"}, &mo, w,
+                          sizeof w),
+        0);
+    assert_int_equal(mo.nulls, VMIG_NULL_KEEP); /* parsed once, stored */
+    assert_int_equal(mo.conflict, VMIG_CONFLICT_FAIL);
+    assert_int_equal(mo.index, VMIG_INDEX_HNSW);
+    assert_int_equal(mo.misfit, VMIG_MISFIT_REJECT);
+    mo.nulls = VMIG_NULL_DROP;
+    assert_int_equal(
+        vmig_policy_check(&(struct vmig_policy_words){NULL, "suffix", NULL, NULL}, &mo, w, sizeof w),
+        2);
+    assert_int_equal(mo.nulls, VMIG_NULL_DROP); /* not given, or a bad word: nothing stored */
     assert_string_equal(w, "fail or prefix");
-    assert_int_equal(vmig_policy_check(NULL, NULL, "ivf", NULL, NULL, NULL, w, sizeof w), 3);
+    assert_int_equal(
+        vmig_policy_check(&(struct vmig_policy_words){NULL, NULL, "ivf", NULL}, NULL, w, sizeof w),
+        3);
     assert_string_equal(w, "AUTOINDEX, HNSW or auto");
+    assert_int_equal(
+        vmig_policy_check(&(struct vmig_policy_words){NULL, NULL, NULL, "keep"}, NULL, w, sizeof w),
+        4);
+    assert_string_equal(w, "dynamic, reject or fail");
 }
 
 /* ---- runner ------------------------------------------------------------------------- */
