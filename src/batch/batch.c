@@ -27,6 +27,15 @@ void vmig_layout_from_plan(struct vmig_layout *lay, const struct vmig_plan_coll 
     lay->reserved[lay->nreserved++] = pc->pk_name;
     for (size_t i = 0; i < pc->nfields; i++) lay->reserved[lay->nreserved++] = pc->field[i].dst;
     lay->reject_oversize = reject_oversize;
+    /* a typed field's name is taken too, except by the key it types (which leaves $meta) */
+    lay->nscalars = pc->nscalars;
+    lay->misfit = pc->misfit;
+    for (size_t i = 0; i < pc->nscalars; i++) {
+        lay->scalar[i] = &pc->scalar[i];
+        lay->scalar_key[i] = pc->scalar[i].src;
+        if (strcmp(pc->scalar[i].src, pc->scalar[i].dst) != 0)
+            lay->reserved[lay->nreserved++] = pc->scalar[i].dst;
+    }
 }
 
 void vmig_batch_init(struct vmig_batch *b, const struct vmig_layout *lay)
@@ -41,6 +50,9 @@ void vmig_batch_init(struct vmig_batch *b, const struct vmig_layout *lay)
     vmig_buf_init(&b->meta, 0);
     b->meta_off = xcalloc(1, sizeof *b->meta_off);
     b->cap = 0;
+    b->nscalars = lay ? lay->nscalars : 0;
+    for (size_t s = 0; s < b->nscalars; s++)
+        b->sc[s].off = xcalloc(1, sizeof *b->sc[s].off);
 }
 
 void vmig_batch_release(struct vmig_batch *b)
@@ -51,6 +63,12 @@ void vmig_batch_release(struct vmig_batch *b)
     }
     vmig_buf_release(&b->meta);
     free(b->meta_off);
+    for (size_t s = 0; s < b->nscalars; s++) {
+        vmig_buf_release(&b->sc[s].data);
+        vmig_buf_release(&b->sc[s].valid);
+        free(b->sc[s].off);
+    }
+    vmig_buf_release(&b->scratch);
     free(b->ids);
     free(b->rejects);
     memset(b, 0, sizeof *b);
@@ -65,8 +83,14 @@ void vmig_batch_reset(struct vmig_batch *b)
     }
     vmig_buf_reset(&b->meta);
     b->meta_off[0] = 0;
+    for (size_t s = 0; s < b->nscalars; s++) {
+        vmig_buf_reset(&b->sc[s].data);
+        vmig_buf_reset(&b->sc[s].valid);
+        b->sc[s].off[0] = 0;
+    }
     b->nrejects = 0;
     b->nulls_dropped = 0;
+    b->misfits = 0;
 }
 
 static void ensure_rows(struct vmig_batch *b, size_t rows)
@@ -75,6 +99,8 @@ static void ensure_rows(struct vmig_batch *b, size_t rows)
     size_t oldcap = b->cap, c = b->cap;
     xgrow((void **)&b->ids, &c, rows, sizeof *b->ids);
     b->meta_off = xrealloc(b->meta_off, (c + 1) * sizeof *b->meta_off);
+    for (size_t k = 0; k < b->nscalars; k++)
+        b->sc[k].off = xrealloc(b->sc[k].off, (c + 1) * sizeof *b->sc[k].off);
     for (size_t k = 0; k < b->ncols; k++) {
         if (!b->col[k].sparse) continue;
         size_t had = b->col[k].offcap;
@@ -110,7 +136,18 @@ void vmig_batch_end_row(struct vmig_batch *b)
     for (size_t c = 0; c < b->ncols; c++)
         if (b->col[c].sparse) b->col[c].off[b->n + 1] = b->col[c].data.len;
     b->meta_off[b->n + 1] = b->meta.len;
+    for (size_t s = 0; s < b->nscalars; s++)
+        b->sc[s].off[b->n + 1] = b->sc[s].data.len;
     b->n++;
+}
+
+/* Cut the typed columns back to their first n rows. */
+static void scalars_setlen(struct vmig_batch *b, size_t n)
+{
+    for (size_t s = 0; s < b->nscalars; s++) {
+        vmig_buf_setlen(&b->sc[s].data, b->sc[s].off[n]);
+        vmig_buf_setlen(&b->sc[s].valid, n);
+    }
 }
 
 void vmig_batch_drop_row(struct vmig_batch *b, const char *reason)
@@ -128,6 +165,7 @@ void vmig_batch_drop_row(struct vmig_batch *b, const char *reason)
         else vmig_buf_setlen(&col->data, (size_t)b->n * col->dim * sizeof(float));
     }
     vmig_buf_setlen(&b->meta, b->meta_off[b->n]);
+    scalars_setlen(b, b->n);
 }
 
 void vmig_batch_truncate(struct vmig_batch *b, size_t n)
@@ -140,12 +178,14 @@ void vmig_batch_truncate(struct vmig_batch *b, size_t n)
         else vmig_buf_setlen(&col->data, (size_t)n * col->dim * sizeof(float));
     }
     vmig_buf_setlen(&b->meta, b->meta_off[n]);
+    scalars_setlen(b, n);
 }
 
 size_t vmig_batch_payload_bytes(const struct vmig_batch *b)
 {
     size_t n = b->meta.len;
     for (size_t c = 0; c < b->ncols; c++) n += b->col[c].data.len;
+    for (size_t s = 0; s < b->nscalars; s++) n += b->sc[s].data.len;
     return n;
 }
 
@@ -179,6 +219,14 @@ void vmig_batch_append(struct vmig_batch *dst, const struct vmig_batch *src)
     size_t mbase = dst->meta.len;
     vmig_buf_add(&dst->meta, src->meta.p, src->meta.len);
     for (size_t r = 1; r <= src->n; r++) dst->meta_off[dst->n + r] = mbase + src->meta_off[r];
+    for (size_t k = 0; k < dst->nscalars; k++) {
+        struct vmig_batch_scalar *d = &dst->sc[k];
+        const struct vmig_batch_scalar *sc = &src->sc[k];
+        size_t base = d->data.len;
+        vmig_buf_add(&d->data, sc->data.p, sc->data.len);
+        vmig_buf_add(&d->valid, sc->valid.p, src->n);
+        for (size_t r = 1; r <= src->n; r++) d->off[dst->n + r] = base + sc->off[r];
+    }
     dst->n += src->n;
 rejects:
     if (src->nrejects) {
@@ -188,11 +236,13 @@ rejects:
         dst->nrejects += src->nrejects;
     }
     dst->nulls_dropped += src->nulls_dropped;
+    dst->misfits += src->misfits;
 }
 
 size_t vmig_batch_bytes(const struct vmig_batch *b)
 {
     size_t s = b->n * 48 + b->meta.len + b->n * 4; /* ids (as text at worst) + json + framing */
     for (size_t c = 0; c < b->ncols; c++) s += b->col[c].data.len + (b->col[c].sparse ? b->n * 4 : 0);
+    for (size_t k = 0; k < b->nscalars; k++) s += b->sc[k].data.len + b->n * 6; /* + framing, valid */
     return s;
 }

@@ -9,6 +9,10 @@
  *   col[c] sparse: data = (u32 index LE, f32 value LE) pairs sorted by index,
  *                  row r in [off[r], off[r+1])  - exactly Milvus's per-row encoding
  *   meta:          payload JSON objects concatenated, row r in [meta_off[r], meta_off[r+1])
+ *   sc[s]:         typed payload field s: row r's value in data [off[r], off[r+1]) - an
+ *                  int64 or double (8 bytes, host order), a bool (1 byte), the UTF-8 text
+ *                  of a VARCHAR, or the JSON text of a JSON or ARRAY value; valid[r] = 0
+ *                  for null (no bytes), 1 for a value
  * Rows a codec refuses (e.g. payload over 64 KiB with --rejects) are recorded in
  * rejects[] and not counted in n. Allocations are kept across vmig_batch_reset().
  */
@@ -36,8 +40,14 @@ struct vmig_layout {
     const char *prefix; /* conflict prefix, e.g. "payload_" */
     /* target schema field names a payload key must not take (pk + vector fields) */
     size_t nreserved;
-    const char *reserved[VMIG_MAX_VECTOR_FIELDS + 1];
+    const char *reserved[VMIG_MAX_VECTOR_FIELDS + 1 + VMIG_MAX_SCALAR_FIELDS];
     int reject_oversize; /* payload > VMIG_JSON_MAX: 1 = record a reject, 0 = error */
+    /* typed payload fields (borrowed from the plan): the key each takes out of the
+     * payload, and what to do with a value that does not fit */
+    size_t nscalars;
+    const struct vmig_plan_scalar *scalar[VMIG_MAX_SCALAR_FIELDS];
+    const char *scalar_key[VMIG_MAX_SCALAR_FIELDS];
+    enum vmig_misfit_policy misfit;
 };
 
 /* Fill a layout from a plan collection; strings are borrowed from pc. */
@@ -50,6 +60,12 @@ struct vmig_batch_col {
     struct vmig_buf data;
     size_t *off; /* sparse only: n+1 offsets */
     size_t offcap;
+};
+
+struct vmig_batch_scalar {
+    struct vmig_buf data;
+    size_t *off; /* n+1 offsets */
+    struct vmig_buf valid;
 };
 
 struct vmig_batch_reject {
@@ -67,6 +83,10 @@ struct vmig_batch {
     size_t nrejects, rejcap;
     struct vmig_batch_reject *rejects;
     uint64_t nulls_dropped; /* payload keys removed under --null-values=drop */
+    size_t nscalars;
+    struct vmig_batch_scalar sc[VMIG_MAX_SCALAR_FIELDS];
+    uint64_t misfits;        /* typed values kept in $meta under --payload-misfit=dynamic */
+    struct vmig_buf scratch; /* the typing's working text */
 };
 
 void vmig_batch_init(struct vmig_batch *b, const struct vmig_layout *lay);
@@ -83,6 +103,12 @@ void vmig_batch_reset(struct vmig_batch *b);
 void vmig_batch_begin_row(struct vmig_batch *b, const struct vmig_point_id *id);
 float *vmig_batch_dense(struct vmig_batch *b, size_t col); /* open row's slot */
 void vmig_batch_end_row(struct vmig_batch *b);
+/* Move the typed keys of the open row's payload (which starts at meta0) into the
+ * scalar columns (typed.c). 0 when done; 1 when a value does not fit and the row is
+ * to be rejected, -1 when it is to fail the copy (the policy's answer, or a payload
+ * that is not a JSON object): why says what, *key names the payload key (or NULL). */
+int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, size_t meta0,
+                        char *why, size_t nwhy, const char **key);
 void vmig_batch_drop_row(struct vmig_batch *b, const char *reason);
 
 /* Row accessors. */
@@ -94,6 +120,14 @@ static inline const char *vmig_batch_meta_at(const struct vmig_batch *b, size_t 
 {
     *len = b->meta_off[r + 1] - b->meta_off[r];
     return b->meta.p + b->meta_off[r];
+}
+/* Row r of typed field s: NULL for null, else its bytes (*len of them). */
+static inline const char *vmig_batch_scalar_at(const struct vmig_batch *b, size_t s, size_t r,
+                                               size_t *len)
+{
+    const struct vmig_batch_scalar *c = &b->sc[s];
+    *len = c->off[r + 1] - c->off[r];
+    return c->valid.p[r] ? c->data.p + c->off[r] : NULL;
 }
 
 /* Keep the first n rows. */
