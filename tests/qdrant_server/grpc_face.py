@@ -6,6 +6,8 @@ assembled as protobuf bytes here (packed floats straight from numpy, per-point v
 cached like the REST face caches JSON) so the server does not hide the cost difference between
 the two wire formats. Vectors go out in the pre-1.17 form (deprecated `data` / `indices` /
 `vectors_count`) or the 1.17+ form (the dense / sparse / multi_dense oneof), chosen at start.
+Payload indexes (CreateFieldIndex / DeleteFieldIndex, CollectionInfo.payload_schema) go through
+the REST face's code. No other writes: tests fill collections over REST.
 See docs/internals/TESTING.md.
 """
 

@@ -1,7 +1,7 @@
 """Qdrant REST test server: the real Qdrant storage engine (qdrant-edge-py) behind a small HTTP/1.1
 front end that answers the subset of Qdrant's REST API vmigrate reads (collections, scroll, count,
-retrieve) plus what tests need to fill it (create, upsert, delete), with Qdrant's envelope, error
-texts, status codes and JSON shapes. It exists so vmigrate's integration tests and benchmarks can run
+retrieve) plus what tests need to fill it (create, upsert, delete, payload indexes), with Qdrant's
+envelope, error texts, status codes and JSON shapes. It exists so vmigrate's integration tests and benchmarks can run
 against the genuine engine without a Qdrant binary or Docker. It also injects faults (503, delays,
 cut bodies) and can serve TLS and require an API key. See docs/internals/TESTING.md.
 
