@@ -229,6 +229,14 @@ def test_string_form_every_type(served, face):
         got = client.get_collection(name).payload_schema
         assert {k: (v.data_type.value, v.points, v.params) for k, v in got.items()} == \
             {k: (v["data_type"], v["points"], None) for k, v in want.items()}
+    # later writes are indexed too: a new point counts, an overwritten value stops counting
+    rc.upsert(name, points=[m.PointStruct(id=1000, vector=[1.0, 0.0], payload={"k": "new"}),
+                            m.PointStruct(id=1, vector=[1.0, 0.0], payload={"n": 7})], wait=True)
+    after = raw_schema(q, name)
+    assert after["k"]["points"] == want["k"]["points"] + 1 - ("k" in DATA[0]["payload"])
+    assert after["n"]["points"] == want["n"]["points"] + (not of_type(DATA[0]["payload"]["n"],
+                                                                      "integer"))
+    assert after["f"]["points"] == want["f"]["points"] - 1
 
 
 @pytest.mark.parametrize("face", FACES)
@@ -319,6 +327,9 @@ def test_rest_errors(served):
         assert body["status"]["error"].startswith(
             "Format error in JSON body: data did not match any variant of untagged enum "
             "PayloadFieldSchema"), body
+    r = requests.put(url, json={"field_name": "t", "field_schema": {
+        "type": "text", "stopwords": "english"}}, timeout=10)
+    assert r.status_code == 400  # not implemented here: refused, not echoed unapplied
     r = requests.put(f"{q.url}/collections/pi_missing/index",
                      json={"field_name": "k", "field_schema": "keyword"}, timeout=10)
     assert r.status_code == 404

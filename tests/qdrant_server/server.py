@@ -755,6 +755,9 @@ INDEX_PARAMS = {
     "datetime": (qe.DatetimeIndexParams, ("is_principal", "on_disk", "enable_hnsw")),
     "uuid": (qe.UuidIndexParams, ("is_tenant", "on_disk", "enable_hnsw")),
 }
+# Params Qdrant has that this server refuses (400) rather than drop; other unknown keys are
+# ignored, as Qdrant's serde does.
+UNSUPPORTED_PARAMS = ("stopwords", "stemmer", "scoring", "prefix", "memory", "nested")
 TOKENIZERS = {"prefix": qe.TokenizerType.Prefix, "whitespace": qe.TokenizerType.Whitespace,
               "word": qe.TokenizerType.Word, "multilingual": qe.TokenizerType.Multilingual,
               "code": qe.TokenizerType.Code}
@@ -778,6 +781,10 @@ def parse_field_schema(fs, raw):
         raise schema_error(raw)
     kind = fs["type"]
     cls, keys = INDEX_PARAMS[kind]
+    for k in UNSUPPORTED_PARAMS:
+        if fs.get(k) is not None:  # Qdrant knows these; echoing them unapplied would mislead
+            raise ApiError(400, f"Bad request: the test server does not implement the index "
+                                f"param `{k}`")
     kw, echo = {}, {"type": kind}
     for k in keys:
         v = fs.get(k)
