@@ -23,6 +23,9 @@ import numpy as np
 # ---------------------------------------------------------------------------------------------
 
 D = lambda size, distance, **kw: {"size": size, "distance": distance, **kw}  # noqa: E731
+# payload_typed's payload indexes: key -> Qdrant payload schema type
+TYPED_INDEXES = {"category": "keyword", "price": "float", "qty": "integer", "active": "bool",
+                 "created": "datetime", "ref": "uuid", "rating": "integer"}
 
 SHAPES = {
     "single_cosine_768": dict(vectors=D(768, "Cosine"), n=200, ids="int", payload="mixed"),
@@ -50,6 +53,9 @@ SHAPES = {
     "payload_big": dict(vectors=D(8, "Dot"), n=20, ids="int", payload="big"),
     "empty": dict(vectors=D(8, "Cosine"), n=0, ids="int", payload="small"),
     "paging_100k": dict(vectors=D(8, "Euclid"), n=100_000, ids="int", payload="small"),
+    # one key per payload index type, indexed after the upsert (generate() creates `indexes`)
+    "payload_typed": dict(vectors=D(8, "Cosine"), n=300, ids="int", payload="typed",
+                          indexes=TYPED_INDEXES),
 }
 ALL_SHAPES = list(SHAPES)
 BIG_PAYLOAD_BYTES = 70 * 1024   # one point of payload_big is larger than Milvus's 64 KiB JSON limit
@@ -163,7 +169,41 @@ def _big_payload(i, rng):
     return p
 
 
-PAYLOADS = {"mixed": _mixed_payload, "rich": _rich_payload, "nulls": _nulls_payload,
+CATEGORIES = ["books", "garden", "toys", "tools", "music"]
+
+
+def _typed_payload(i, rng):
+    """payload_typed: every key of TYPED_INDEXES typed as its index (qty is the string "n/a" in
+    ~2% of points, rating missing in ~30%), plus unindexed tags / title / extra."""
+    price = float(round(rng.random() * 1000, 2))
+    if rng.random() < 0.1:
+        price = float(int(price))  # whole floats (3.0): still floats in Qdrant's float index
+    qty = int(rng.integers(-1000, 10**12, endpoint=True))
+    if rng.random() < 0.02:
+        qty = "n/a"
+    secs = int(rng.integers(0, 3 * 365 * 86400))
+    t = np.datetime64("2025-01-01T00:00:00") + np.timedelta64(secs, "s")
+    p = {
+        "category": CATEGORIES[int(rng.integers(0, len(CATEGORIES)))],
+        "price": price,
+        "qty": qty,
+        "active": bool(rng.random() < 0.5),
+        "created": str(t) + "Z",
+        "ref": _uuid(rng),
+    }
+    if rng.random() < 0.7:
+        p["rating"] = int(rng.integers(1, 6))
+    p["tags"] = [WORDS[int(k)] for k in rng.integers(0, len(WORDS), int(rng.integers(0, 5)))]
+    title = f"item {i} " + WORDS[i % len(WORDS)]
+    if rng.random() < 0.01:
+        title += " " + "long " * 70  # > 300 bytes
+    p["title"] = title
+    p["extra"] = {"sku": f"SKU-{i:05d}", "dims": {"w": int(rng.integers(1, 100)),
+                                                  "h": int(rng.integers(1, 100))}}
+    return p
+
+
+PAYLOADS = {"typed": _typed_payload, "mixed": _mixed_payload, "rich": _rich_payload, "nulls": _nulls_payload,
             "big": _big_payload,
             "conflict": lambda i, rng: {"id": f"p{i}", "vector": int(i), "k": int(i)}, "small": lambda i, rng: {"i": int(i), "g": int(i % 7)}}
 
@@ -270,7 +310,8 @@ def _to_model_vector(models, vec):
 
 
 def generate(client, shape, n=None, seed=0, name=None, batch=None):
-    """Create the shape's collection (replacing it) and upsert its points; return its name."""
+    """Create the shape's collection (replacing it), upsert its points, then create the shape's
+    payload indexes (`indexes`: key -> schema type); return its name."""
     from qdrant_client import models
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
@@ -285,6 +326,8 @@ def generate(client, shape, n=None, seed=0, name=None, batch=None):
         client.upsert(name, points=[
             models.PointStruct(id=p["id"], vector=_to_model_vector(models, p["vector"]),
                                payload=p["payload"]) for p in chunk], wait=True)
+    for field, schema in SHAPES[shape].get("indexes", {}).items():
+        client.create_payload_index(name, field, models.PayloadSchemaType(schema), wait=True)
     return name
 
 

@@ -154,7 +154,9 @@ def test_collection_info(qdrant, client, loaded, shape):
     assert params["shard_number"] == 1 and params["replication_factor"] == 1
     if "size" not in spec["vectors"]:
         assert list(params["vectors"]) == sorted(params["vectors"])
-    assert res["config"]["quantization_config"] is None and res["payload_schema"] == {}
+    assert res["config"]["quantization_config"] is None
+    # payload_schema lists the shape's payload indexes only (none unless it has `indexes`)
+    assert {k: v["data_type"] for k, v in res["payload_schema"].items()} == spec.get("indexes", {})
 
 
 # --------------------------------------------------------------------------------------------

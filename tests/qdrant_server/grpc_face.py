@@ -6,6 +6,8 @@ assembled as protobuf bytes here (packed floats straight from numpy, per-point v
 cached like the REST face caches JSON) so the server does not hide the cost difference between
 the two wire formats. Vectors go out in the pre-1.17 form (deprecated `data` / `indices` /
 `vectors_count`) or the 1.17+ form (the dense / sparse / multi_dense oneof), chosen at start.
+Payload indexes (CreateFieldIndex / DeleteFieldIndex, CollectionInfo.payload_schema) go through
+the REST face's code. No other writes: tests fill collections over REST.
 See docs/internals/TESTING.md.
 """
 
@@ -237,10 +239,20 @@ def cond_json(c):
         elif f.HasField("range"):
             r = f.range
             out["range"] = {k: getattr(r, k) for k in ("gte", "gt", "lte", "lt") if r.HasField(k)}
+        elif f.HasField("datetime_range"):
+            r = f.datetime_range
+            out["range"] = {k: rfc3339(getattr(r, k)) for k in ("gte", "gt", "lte", "lt")
+                            if r.HasField(k)}
         else:
             raise S.format_error("unsupported field condition in test server")
         return out
     raise S.format_error("unsupported condition in test server")
+
+
+def rfc3339(ts) -> str:
+    """google.protobuf.Timestamp -> an RFC 3339 UTC string the engine parses."""
+    frac = f".{ts.nanos:09d}" if ts.nanos else ""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts.seconds)) + frac + "Z"
 
 
 def filter_json(f):
@@ -374,7 +386,9 @@ class GrpcFace:
                 "Scroll": w(self.scroll, P.ScrollPoints, True),
                 "Count": w(self.count, P.CountPoints, False),
                 "Get": w(self.get, P.GetPoints, True),
-                "Query": w(self.query, P.QueryPoints, False)}),
+                "Query": w(self.query, P.QueryPoints, False),
+                "CreateFieldIndex": w(self.create_index, P.CreateFieldIndexCollection, False),
+                "DeleteFieldIndex": w(self.delete_index, P.DeleteFieldIndexCollection, False)}),
         ]
 
     # -- methods ------------------------------------------------------------------------------
@@ -402,11 +416,46 @@ class GrpcFace:
     def count(self, req, t0):
         coll = self.store.get(req.collection_name)
         coll.check_read("grpc")
-        flt = S.build_filter(filter_json(req.filter)) if req.HasField("filter") else None
+        flt = S.build_filter(filter_json(req.filter), coll) if req.HasField("filter") else None
         exact = req.exact if req.HasField("exact") else True
         n = coll.shard.count(qe.CountRequest(exact=exact, filter=flt))
         return points_pb2.CountResponse(result=points_pb2.CountResult(count=n),
                                         time=time.perf_counter() - t0)
+
+    def create_index(self, req, t0):
+        """Points.CreateFieldIndex: field_type (FieldType enum) or field_index_params (the
+        PayloadIndexParams oneof) -> the REST body, then the REST face's code."""
+        coll = self.store.get(req.collection_name)
+        if req.HasField("field_index_params"):
+            schema = index_params_json(req.field_index_params)
+            if req.HasField("field_type") and FIELD_TYPES.get(req.field_type) != schema["type"]:
+                raise S.ApiError(400, "Bad request: field_type does not match "
+                                      "field_index_params")
+        elif req.HasField("field_type"):
+            schema = FIELD_TYPES.get(req.field_type)
+            if schema is None:
+                raise S.format_error(f"Unknown field type: {req.field_type}")
+        else:
+            schema = None
+        body = {"field_name": req.field_name, "field_schema": schema}
+        res = S.ep_create_index(self.store, coll, body, self.wait_query(req))
+        return self.op_response(res, t0)
+
+    def delete_index(self, req, t0):
+        coll = self.store.get(req.collection_name)
+        res = S.ep_delete_index(self.store, coll, req.field_name, self.wait_query(req))
+        return self.op_response(res, t0)
+
+    @staticmethod
+    def wait_query(req):
+        return {"wait": ["true" if req.HasField("wait") and req.wait else "false"]}
+
+    @staticmethod
+    def op_response(res, t0):
+        status = 2 if res["status"] == "completed" else 1
+        return points_pb2.PointsOperationResponse(
+            result=points_pb2.UpdateResult(operation_id=res["operation_id"], status=status),
+            time=time.perf_counter() - t0)
 
     def query(self, req, t0):
         coll = self.store.get(req.collection_name)
@@ -429,7 +478,7 @@ class GrpcFace:
             raise S.validation_error("limit", "value 0 invalid, must be 1 or larger")
         coll.check_read("grpc", limit, op="scroll", vectors=bool(with_vectors_of(req)))
         offset = pid_of(req.offset) if req.HasField("offset") else None
-        flt = S.build_filter(filter_json(req.filter)) if req.HasField("filter") else None
+        flt = S.build_filter(filter_json(req.filter), coll) if req.HasField("filter") else None
         wp = with_payload_of(req.with_payload if req.HasField("with_payload") else None)
         wv = with_vectors_of(req)
         cold = wv is True and (coll.gcache_cold or not coll.cache_limit)
@@ -603,11 +652,68 @@ def collection_info(coll):
     if cfg.get("metadata"):
         for k, v in cfg["metadata"].items():
             config.metadata[k].CopyFrom(json_with_int_pb2.Value.FromString(value(v)))
-    return collections_pb2.CollectionInfo(
+    out = collections_pb2.CollectionInfo(
         status=1, optimizer_status=collections_pb2.OptimizerStatus(ok=True),
         segments_count=info.segments_count, config=config, points_count=info.points_count,
         indexed_vectors_count=info.indexed_vectors_count,
         update_queue=collections_pb2.UpdateQueueInfo(length=0))
+    for field, e in S.payload_schema(coll).items():
+        psi = out.payload_schema[field]
+        psi.data_type = SCHEMA_TYPE_ENUM[e["data_type"]]
+        psi.points = e["points"]
+        if "params" in e:
+            psi.params.CopyFrom(index_params_pb(e["params"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Payload index types and params: gRPC enums and the PayloadIndexParams oneof <-> REST JSON
+# ---------------------------------------------------------------------------------------------
+
+# points.FieldType (CreateFieldIndexCollection.field_type)
+FIELD_TYPES = {0: "keyword", 1: "integer", 2: "float", 3: "geo", 4: "text", 5: "bool",
+               6: "datetime", 7: "uuid"}
+# collections.PayloadSchemaType (PayloadSchemaInfo.data_type)
+SCHEMA_TYPE_ENUM = {"keyword": 1, "integer": 2, "float": 3, "geo": 4, "text": 5, "bool": 6,
+                    "datetime": 7, "uuid": 8}
+PARAMS_FIELD = {"keyword": "keyword_index_params", "integer": "integer_index_params",
+                "float": "float_index_params", "geo": "geo_index_params",
+                "text": "text_index_params", "bool": "bool_index_params",
+                "datetime": "datetime_index_params", "uuid": "uuid_index_params"}
+PARAMS_TYPE = {v: k for k, v in PARAMS_FIELD.items()}
+TOKENIZER_ENUM = {"prefix": 1, "whitespace": 2, "word": 3, "multilingual": 4, "code": 5}
+TOKENIZER_NAME = {v: k for k, v in TOKENIZER_ENUM.items()}
+
+
+def index_params_json(p):
+    """PayloadIndexParams -> the REST params object ({"type": ..., the set fields})."""
+    which = p.WhichOneof("index_params")
+    if which is None:
+        raise S.format_error("Unable to parse PayloadIndexParams: empty")
+    kind = PARAMS_TYPE[which]
+    msg = getattr(p, which)
+    out = {"type": kind}
+    for k in S.INDEX_PARAMS[kind][1]:
+        if k == "tokenizer":
+            out[k] = TOKENIZER_NAME.get(msg.tokenizer, "word")
+        elif k in msg.DESCRIPTOR.fields_by_name and msg.HasField(k):
+            out[k] = getattr(msg, k)
+    return out
+
+
+def index_params_pb(params):
+    """The REST params object -> PayloadIndexParams."""
+    out = collections_pb2.PayloadIndexParams()
+    msg = getattr(out, PARAMS_FIELD[params["type"]])
+    msg.SetInParent()
+    for k, v in params.items():
+        if k == "type":
+            continue
+        if k == "tokenizer":
+            msg.tokenizer = TOKENIZER_ENUM[v]
+        elif k in msg.DESCRIPTOR.fields_by_name:
+            setattr(msg, k, v)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Qdrant REST test server: the real Qdrant storage engine (qdrant-edge-py) behind a small HTTP/1.1
 front end that answers the subset of Qdrant's REST API vmigrate reads (collections, scroll, count,
-retrieve) plus what tests need to fill it (create, upsert, delete), with Qdrant's envelope, error
-texts, status codes and JSON shapes. It exists so vmigrate's integration tests and benchmarks can run
+retrieve) plus what tests need to fill it (create, upsert, delete, payload indexes), with Qdrant's
+envelope, error texts, status codes and JSON shapes. It exists so vmigrate's integration tests and benchmarks can run
 against the genuine engine without a Qdrant binary or Docker. It also injects faults (503, delays,
 cut bodies) and can serve TLS and require an API key. See docs/internals/TESTING.md.
 
@@ -131,7 +131,64 @@ def decode_json(raw: bytes):
         raise format_error(str(exc)) from None
 
 
-def build_condition(cond):
+def payload_values(payload, key):
+    """The values a payload holds at a key path ("a.b", "a[].b"), arrays flattened, as Qdrant's
+    filters see them."""
+    vals = [payload]
+    for part in key.split("."):
+        arr = part.endswith("[]")
+        part = part[:-2] if arr else part
+        nxt = []
+        for v in vals:
+            if isinstance(v, dict) and part in v:
+                x = v[part]
+                nxt.extend(x if isinstance(x, list) else [x])
+            elif isinstance(v, list):
+                for e in v:
+                    if isinstance(e, dict) and part in e:
+                        x = e[part]
+                        nxt.extend(x if isinstance(x, list) else [x])
+        vals = nxt
+    return vals
+
+
+def bool_match_ids(coll, key, wanted):
+    """Ids of the points whose value at key is (or holds) the bool `wanted`. qdrant_edge's
+    MatchValue reads a Python bool as the integer 1/0 (it then never matches a JSON true), so
+    a bool match is answered from the payloads and handed to the engine as a has_id condition.
+    The scan is O(points): fine for a test server."""
+    ids, offset = set(), None
+    top = key.split(".")[0].removesuffix("[]")
+    while True:
+        records, offset = coll.shard.scroll(qe.ScrollRequest(
+            offset=offset, limit=4096, with_payload=qe.PayloadSelector.Include([top]),
+            with_vector=False))
+        for r in records:
+            if any(v is wanted for v in payload_values(r.payload or {}, key)):
+                ids.add(r.id if isinstance(r.id, int) else str(r.id))
+        if offset is None:
+            return ids
+
+
+def build_range(key, r):
+    """range: numbers -> RangeFloat (integer and float indexes), RFC 3339 strings ->
+    RangeDateTime, as Qdrant's untagged RangeInterface."""
+    if not isinstance(r, dict):
+        raise format_error("data did not match any variant of untagged enum RangeInterface")
+    bounds = {k: r.get(k) for k in ("gte", "gt", "lte", "lt")}
+    given = [v for v in bounds.values() if v is not None]
+    if given and all(isinstance(v, str) for v in given):
+        try:
+            return qe.FieldCondition(key, range=qe.RangeDateTime(**bounds))
+        except Exception as exc:  # noqa: BLE001 - a bad date is a format error in Qdrant too
+            raise format_error(f"data did not match any variant of untagged enum "
+                               f"RangeInterface ({exc})") from None
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in given):
+        raise format_error("data did not match any variant of untagged enum RangeInterface")
+    return qe.FieldCondition(key, range=qe.RangeFloat(**bounds))
+
+
+def build_condition(cond, coll=None):
     if not isinstance(cond, dict):
         raise format_error("data did not match any variant of untagged enum Condition")
     if "has_id" in cond:
@@ -157,6 +214,10 @@ def build_condition(cond):
         if "match" in cond:
             m = cond["match"]
             if "value" in m:
+                if isinstance(m["value"], bool):
+                    if coll is None:
+                        raise format_error("bool match needs a collection in test server")
+                    return qe.HasIdCondition(bool_match_ids(coll, key, m["value"]))
                 return qe.FieldCondition(key, match=qe.MatchValue(m["value"]))
             if "any" in m:
                 return qe.FieldCondition(key, match=qe.MatchAny(m["any"]))
@@ -164,16 +225,16 @@ def build_condition(cond):
                 return qe.FieldCondition(key, match=qe.MatchExcept(m["except"]))
             raise format_error("unsupported match condition in test server")
         if "range" in cond:
-            r = cond["range"]
-            return qe.FieldCondition(key, range=qe.RangeFloat(
-                gte=r.get("gte"), gt=r.get("gt"), lte=r.get("lte"), lt=r.get("lt")))
+            return build_range(key, cond["range"])
         raise format_error("unsupported field condition in test server")
     if any(k in cond for k in ("must", "should", "must_not")):
-        return build_filter(cond)
+        return build_filter(cond, coll)
     raise format_error("data did not match any variant of untagged enum Condition")
 
 
-def build_filter(f):
+def build_filter(f, coll=None):
+    """A JSON filter -> qe.Filter. coll: the collection the filter runs on (bool matches are
+    resolved against its payloads, see bool_match_ids)."""
     if f is None:
         return None
     if not isinstance(f, dict):
@@ -185,7 +246,7 @@ def build_filter(f):
             return None
         if isinstance(v, dict):
             v = [v]
-        return [build_condition(c) for c in v]
+        return [build_condition(c, coll) for c in v]
 
     return qe.Filter(must=conds("must"), should=conds("should"), must_not=conds("must_not"))
 
@@ -451,6 +512,14 @@ class Collection:
         self.rate_start = 0.0
         self.rate_count = 0
 
+    def save_config(self):
+        """Rewrite config.json (the creation config plus the payload index params)."""
+        path = os.path.join(self.path, "config.json")
+        with open(path + ".tmp", "wb") as fh:
+            fh.write(orjson.dumps({"name": self.name, "config": self.cfg},
+                                  option=orjson.OPT_INDENT_2))
+        os.replace(path + ".tmp", path)
+
     def info_json(self):
         info = self.shard.info()
         params = {"vectors": self.cfg["vectors"],
@@ -472,7 +541,8 @@ class Collection:
                 "indexed_vectors_count": info.indexed_vectors_count,
                 "points_count": info.points_count,
                 "segments_count": info.segments_count,
-                "config": config, "payload_schema": {}, "update_queue": {"length": 0}}
+                "config": config, "payload_schema": payload_schema(self),
+                "update_queue": {"length": 0}}
 
     # -- cache -----------------------------------------------------------------------------
     def cache_store(self, generation, items):
@@ -661,6 +731,146 @@ class Store:
 
 
 # ---------------------------------------------------------------------------------------------
+# Payload indexes: PUT /collections/{c}/index, DELETE /collections/{c}/index/{field}. The engine
+# builds the index (UpdateOperation.create_field_index, persisted in the shard) and counts its
+# points; the params object a client gave is kept in config.json, to echo in payload_schema.
+# ---------------------------------------------------------------------------------------------
+
+SCHEMA_TYPES = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer,
+                "float": qe.PayloadSchemaType.Float, "geo": qe.PayloadSchemaType.Geo,
+                "text": qe.PayloadSchemaType.Text, "bool": qe.PayloadSchemaType.Bool,
+                "datetime": qe.PayloadSchemaType.Datetime, "uuid": qe.PayloadSchemaType.Uuid}
+SCHEMA_NAMES = {str(v).rsplit(".", 1)[-1].lower(): k for k, v in SCHEMA_TYPES.items()}
+# Params object per type: the engine's class and the keys Qdrant serialises, in its struct order
+# (every one skipped when null, except text's tokenizer, which defaults to "word").
+INDEX_PARAMS = {
+    "keyword": (qe.KeywordIndexParams, ("is_tenant", "on_disk", "enable_hnsw")),
+    "integer": (qe.IntegerIndexParams, ("lookup", "range", "is_principal", "on_disk",
+                                        "enable_hnsw")),
+    "float": (qe.FloatIndexParams, ("is_principal", "on_disk", "enable_hnsw")),
+    "geo": (qe.GeoIndexParams, ("on_disk", "enable_hnsw")),
+    "text": (qe.TextIndexParams, ("tokenizer", "min_token_len", "max_token_len", "lowercase",
+                                  "ascii_folding", "phrase_matching", "on_disk", "enable_hnsw")),
+    "bool": (qe.BoolIndexParams, ("on_disk", "enable_hnsw")),
+    "datetime": (qe.DatetimeIndexParams, ("is_principal", "on_disk", "enable_hnsw")),
+    "uuid": (qe.UuidIndexParams, ("is_tenant", "on_disk", "enable_hnsw")),
+}
+# Params Qdrant has that this server refuses (400) rather than drop; other unknown keys are
+# ignored, as Qdrant's serde does.
+UNSUPPORTED_PARAMS = ("stopwords", "stemmer", "scoring", "prefix", "memory", "nested")
+TOKENIZERS = {"prefix": qe.TokenizerType.Prefix, "whitespace": qe.TokenizerType.Whitespace,
+              "word": qe.TokenizerType.Word, "multilingual": qe.TokenizerType.Multilingual,
+              "code": qe.TokenizerType.Code}
+
+
+def schema_error(raw) -> ApiError:
+    col = len(raw.decode("utf-8", "replace").rstrip()) if raw else 0
+    return format_error("data did not match any variant of untagged enum PayloadFieldSchema at "
+                        f"line 1 column {col}")
+
+
+def parse_field_schema(fs, raw):
+    """field_schema (a type name or a params object) -> (engine schema, params JSON or None).
+    The params JSON is what Qdrant echoes in payload_schema: "type" first, then the given keys
+    in Qdrant's order, nulls dropped."""
+    if isinstance(fs, str):
+        if fs not in SCHEMA_TYPES:
+            raise schema_error(raw)
+        return SCHEMA_TYPES[fs], None
+    if not isinstance(fs, dict) or fs.get("type") not in INDEX_PARAMS:
+        raise schema_error(raw)
+    kind = fs["type"]
+    cls, keys = INDEX_PARAMS[kind]
+    for k in UNSUPPORTED_PARAMS:
+        if fs.get(k) is not None:  # Qdrant knows these; echoing them unapplied would mislead
+            raise ApiError(400, f"Bad request: the test server does not implement the index "
+                                f"param `{k}`")
+    kw, echo = {}, {"type": kind}
+    for k in keys:
+        v = fs.get(k)
+        if k == "tokenizer":
+            v = "word" if v is None else v
+            if v not in TOKENIZERS:
+                raise schema_error(raw)
+            kw[k], echo[k] = TOKENIZERS[v], v
+            continue
+        if v is None:
+            continue
+        if k in ("min_token_len", "max_token_len"):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise schema_error(raw)
+        elif not isinstance(v, bool):
+            raise schema_error(raw)
+        kw[k], echo[k] = v, v
+    try:
+        return cls(**kw), echo
+    except Exception:  # noqa: BLE001
+        raise schema_error(raw) from None
+
+
+def ep_create_index(store, coll, body, query, raw=b""):
+    if not isinstance(body, dict):
+        raise format_error("invalid type: expected struct CreateFieldIndex")
+    field = body.get("field_name")
+    if not isinstance(field, str):
+        raise format_error("missing field `field_name`" if field is None
+                           else "invalid type: expected a string for field_name")
+    if not field:
+        raise validation_error("field_name", "must not be empty")
+    fs = body.get("field_schema")
+    if fs is None:  # Qdrant infers nothing from the data here either
+        raise ApiError(400, "Bad request: Can't auto-detect field type, please specify "
+                            "`field_schema` in the request")
+    schema, echo = parse_field_schema(fs, raw)
+    with coll.lock:
+        try:
+            coll.shard.update(qe.UpdateOperation.create_field_index(field, schema))
+        except Exception as exc:  # noqa: BLE001
+            raise ApiError(400, f"Wrong input: {exc}") from None
+        params = dict(coll.cfg.get("payload_index_params") or {})
+        if echo is None:
+            params.pop(field, None)
+        else:
+            params[field] = echo
+        coll.cfg["payload_index_params"] = params
+        coll.save_config()
+        coll.op_id += 1
+        op = coll.op_id
+    wait = query.get("wait", ["false"])[0] in ("true", "1")
+    return {"operation_id": op, "status": "completed" if wait else "acknowledged"}
+
+
+def ep_delete_index(store, coll, field, query):
+    """Deleting an index that does not exist is a no-op, as in Qdrant."""
+    with coll.lock:
+        if field in coll.shard.info().payload_schema:
+            coll.shard.update(qe.UpdateOperation.delete_field_index(field))
+        params = dict(coll.cfg.get("payload_index_params") or {})
+        if params.pop(field, None) is not None:
+            coll.cfg["payload_index_params"] = params
+            coll.save_config()
+        coll.op_id += 1
+        op = coll.op_id
+    wait = query.get("wait", ["false"])[0] in ("true", "1")
+    return {"operation_id": op, "status": "completed" if wait else "acknowledged"}
+
+
+def payload_schema(coll):
+    """{field: {"data_type", "params"?, "points"}} from the engine's indexes (sorted by field;
+    Qdrant's is a hash map, so any order is Qdrant's). params only for an index made from a
+    params object."""
+    params = coll.cfg.get("payload_index_params") or {}
+    out = {}
+    for field, info in sorted(coll.shard.info().payload_schema.items()):
+        e = {"data_type": SCHEMA_NAMES[str(info.data_type).rsplit(".", 1)[-1].lower()]}
+        if field in params:
+            e["params"] = params[field]
+        e["points"] = info.points
+        out[field] = e
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Endpoint implementations (return Python objects or raw JSON bytes for `result`)
 # ---------------------------------------------------------------------------------------------
 
@@ -725,7 +935,8 @@ def ep_delete_points(store, coll, body, query):
             coll.shard.update(qe.UpdateOperation.delete_points(ids))
             coll.cache_drop([id_key(x) for x in ids])
         elif "filter" in body:
-            coll.shard.update(qe.UpdateOperation.delete_points_by_filter(build_filter(body["filter"])))
+            coll.shard.update(qe.UpdateOperation.delete_points_by_filter(
+                build_filter(body["filter"], coll)))
             coll.cache_drop()
         else:
             raise format_error("data did not match any variant of untagged enum PointsSelector")
@@ -774,7 +985,7 @@ def ep_scroll(store, coll, body, query):
     limit = parse_limit(body)
     offset = body.get("offset")
     offset = parse_point_id(offset) if offset is not None else None
-    flt = build_filter(body.get("filter"))
+    flt = build_filter(body.get("filter"), coll)
     wp = parse_with_payload(body.get("with_payload"))
     wv = parse_with_vector(body.get("with_vector", body.get("with_vectors")))
     # Full vectors normally come from the cache (Collection.full_vectors), so the scroll asks
@@ -835,7 +1046,7 @@ def ep_count(store, coll, body, query):
     body = body or {}
     if not isinstance(body, dict):
         raise format_error("invalid type: expected struct CountRequest")
-    flt = build_filter(body.get("filter"))
+    flt = build_filter(body.get("filter"), coll)
     exact = body.get("exact", True)
     n = coll.shard.count(qe.CountRequest(exact=bool(exact) if exact is not None else True,
                                          filter=flt))
@@ -1026,6 +1237,8 @@ ROUTES = [
     ("POST", re.compile(r"^/collections/([^/]+)/points$"), "retrieve"),
     ("POST", re.compile(r"^/collections/([^/]+)/points/query$"), "query"),
     ("GET", re.compile(r"^/collections/([^/]+)/points/([^/]+)$"), "get_point"),
+    ("PUT", re.compile(r"^/collections/([^/]+)/index$"), "create_index"),
+    ("DELETE", re.compile(r"^/collections/([^/]+)/index/([^/]+)$"), "delete_index"),
     ("GET", re.compile(r"^/collections/([^/]+)/cluster$"), "coll_cluster"),
     ("GET", re.compile(r"^/collections/([^/]+)/aliases$"), "coll_aliases"),
     ("GET", re.compile(r"^/aliases$"), "aliases"),
@@ -1261,7 +1474,13 @@ class Handler(BaseHTTPRequestHandler):
         if name == "get_point":
             coll.check_read("rest")
             return ep_get_point(store, coll, args[1])
+        if name == "delete_index":
+            return ep_delete_index(store, coll, args[1], query)
         body = decode_json(raw) if raw else None
+        if name == "create_index":
+            if body is None:
+                raise format_error("EOF while parsing a value at line 1 column 0")
+            return ep_create_index(store, coll, body, query, raw)
         if name in READ_ENDPOINTS:
             coll.check_read("rest", read_limit(name, body), op=name,
                             vectors=bool(body.get("with_vector", body.get("with_vectors")))
