@@ -63,6 +63,7 @@ struct vmig_coll_state {
     uint64_t read;    /* points read (this run) */
     uint64_t bytes;   /* vector + payload bytes written (this run) */
     uint64_t rejected, nulls_dropped;
+    uint64_t misfits; /* typed payload values kept in $meta (--payload-misfit dynamic) */
 };
 
 struct vmig_verify_result {

@@ -239,10 +239,10 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
                        ? "(loaded and searchable)"
                        : "when the job ended - searchable now; the build goes on in Milvus "
                          "(--refresh-index asks it)");
-        if (c->state.nulls_dropped || c->state.rejected)
-            printf("%-24s nulls dropped %llu, rejected %llu\n", "",
+        if (c->state.nulls_dropped || c->state.rejected || c->state.misfits)
+            printf("%-24s nulls dropped %llu, rejected %llu, kept in $meta (misfits) %llu\n", "",
                    (unsigned long long)c->state.nulls_dropped,
-                   (unsigned long long)c->state.rejected);
+                   (unsigned long long)c->state.rejected, (unsigned long long)c->state.misfits);
         if (c->error[0]) printf("%-24s error: %s\n", "", c->error);
         if (c->verify.first_diff[0]) printf("%-24s first difference: %s\n", "",
                                             c->verify.first_diff);

@@ -119,6 +119,10 @@ static void print_summary(const struct cli_opts *o, const struct vmig_job *j)
             if (c->state.nulls_dropped)
                 fprintf(stderr, "; %llu null payload values dropped",
                         (unsigned long long)c->state.nulls_dropped);
+            if (c->state.misfits)
+                fprintf(stderr,
+                        "; %llu payload values did not fit their typed field and stayed in $meta",
+                        (unsigned long long)c->state.misfits);
             fputc('\n', stderr);
         } else {
             fprintf(stderr, "%s -> %s: %s%s%s\n", c->source, c->target,

@@ -245,6 +245,7 @@ static void *writer_main(void *arg)
         e->st->bytes += bytes;
         e->st->rejected += pg->b.nrejects;
         e->st->nulls_dropped += pg->b.nulls_dropped;
+        e->st->misfits += pg->b.misfits;
         vmig_window_ack(&e->win, pg->range, pg->seq, &pg->next, pg->b.n);
         pthread_mutex_unlock(&e->mu);
         vmig_queue_push(&e->pool, pg);

@@ -85,6 +85,7 @@ char *vmig_coll_state_to_json(const struct vmig_coll_state *st)
     json_object_set_new(o, "bytes", u64_json(st->bytes));
     json_object_set_new(o, "rejected", u64_json(st->rejected));
     json_object_set_new(o, "nulls_dropped", u64_json(st->nulls_dropped));
+    json_object_set_new(o, "misfits", u64_json(st->misfits));
     json_t *a = json_array();
     for (size_t i = 0; i < st->nranges && i < VMIG_MAX_RANGES; i++) {
         const struct vmig_range *r = &st->range[i];
@@ -133,6 +134,7 @@ enum vmig_code vmig_coll_state_from_json(const char *text, struct vmig_coll_stat
     st->bytes = u64_of(o, "bytes");
     st->rejected = u64_of(o, "rejected");
     st->nulls_dropped = u64_of(o, "nulls_dropped");
+    st->misfits = u64_of(o, "misfits");
     json_t *a = json_object_get(o, "ranges");
     size_t n = json_array_size(a);
     if (n > VMIG_MAX_RANGES) {

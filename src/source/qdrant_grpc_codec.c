@@ -182,57 +182,6 @@ static enum vmig_code vectors(struct scan *s, const Vmig__Qdrant__VectorsOutput 
 
 /* ---- payload ---------------------------------------------------------- */
 
-int vmig_qgrpc_put_double(struct vmig_buf *out, double v)
-{
-    char t[40], digits[24];
-    if (!isfinite(v)) return -1;
-    /* the fewest significant digits that read back as v (5e-324, not
-     * 4.94065645841247e-324): a count that reads back makes every larger one read back
-     * too, so bisect 1..17 (4-5 tries) */
-    int lo = 1, hi = 17;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(t, sizeof t, "%.*e", mid - 1, v);
-        if (strtod(t, NULL) == v)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    snprintf(t, sizeof t, "%.*e", lo - 1, v); /* "-d.ddde+XX" */
-    const char *p = t;
-    size_t nd = 0;
-    if (*p == '-') vmig_buf_addch(out, *p++);
-    for (; *p && *p != 'e'; p++)
-        if (*p != '.') digits[nd++] = *p;
-    int x = atoi(p + 1);
-    /* laid out as Qdrant's REST answers print it (and Milvus gives it back): plain
-     * decimals from 1e-5 to 1e16 with a fraction kept ("10.0" stays a float in Milvus's
-     * JSON), else d.ddde±X */
-    if (x >= -5 && x < 16) {
-        if (x < 0) {
-            vmig_buf_adds(out, "0.");
-            for (int z = -1; z > x; z--)
-                vmig_buf_addch(out, '0');
-            vmig_buf_add(out, digits, nd);
-        } else {
-            for (int k = 0; k <= x; k++)
-                vmig_buf_addch(out, (size_t)k < nd ? digits[k] : '0');
-            vmig_buf_addch(out, '.');
-            if ((size_t)x + 1 < nd)
-                vmig_buf_add(out, digits + x + 1, nd - (size_t)x - 1);
-            else
-                vmig_buf_addch(out, '0');
-        }
-    } else {
-        vmig_buf_addch(out, digits[0]);
-        if (nd > 1) {
-            vmig_buf_addch(out, '.');
-            vmig_buf_add(out, digits + 1, nd - 1);
-        }
-        vmig_buf_addf(out, "e%d", x);
-    }
-    return 0;
-}
 
 static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int depth, int *dropped);
 
@@ -297,7 +246,7 @@ static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int de
     case VMIG__QDRANT__VALUE__KIND_NULL_VALUE:
         return vmig_qdrant_null(s->b, s->lay, s->path, depth, &s->id, s->err, dropped);
     case VMIG__QDRANT__VALUE__KIND_DOUBLE_VALUE:
-        if (vmig_qgrpc_put_double(m, v->double_value) < 0) {
+        if (vmig_buf_add_double(m, v->double_value) < 0) {
             char path[512];
             vmig_qdrant_path_text(s->path, depth, path, sizeof path);
             return data_err(s, path, "payload key '%s' is not a finite number", path);
@@ -454,7 +403,7 @@ enum vmig_code vmig_qgrpc_scan_page_mem(const void *msg, size_t len, enum vmig_q
     enum vmig_code rc = VMIG_OK;
     struct scan s;
     size_t n0 = b->n, rej0 = b->nrejects;
-    uint64_t nul0 = b->nulls_dropped;
+    uint64_t nul0 = b->nulls_dropped, mis0 = b->misfits;
     /* unpacked, an answer weighs about its size plus ~200 bytes per point */
     if (mem->hint < len + len / 2 + 4096) mem->hint = len + len / 2 + 4096;
     ProtobufCAllocator pa = {arena_alloc, arena_free_one, mem};
@@ -493,6 +442,7 @@ out:
         vmig_batch_truncate(b, n0);
         b->nrejects = rej0;
         b->nulls_dropped = nul0;
+        b->misfits = mis0;
         if (next) memset(next, 0, sizeof *next);
     }
     arena_reset(mem);

@@ -86,8 +86,4 @@ enum vmig_code vmig_qgrpc_scan_page_mem(const void *msg, size_t len, enum vmig_q
                                         struct vmig_point_id *next, struct vmig_qgrpc_mem *mem,
                                         struct vmig_err *err);
 
-/* Append v as JSON the way Qdrant's REST API writes it: a float keeps a fraction
- * ("2.0"), integers stay integers; 0 on success, -1 for NaN / infinity. */
-int vmig_qgrpc_put_double(struct vmig_buf *out, double v);
-
 #endif

@@ -121,6 +121,19 @@ enum vmig_code vmig_qdrant_close_row(struct vmig_batch *b, const struct vmig_lay
         if (!lay->col[c].sparse && !(seen & (1u << c)))
             return vmig_qdrant_point_err(err, lay, id, lay->col[c].src, "%s is missing",
                                          vmig_qdrant_vec_label(lay->col[c].src, lb, sizeof lb));
+    if (lay->nscalars) { /* typed keys leave the payload first: what is left must fit */
+        char why[320];
+        const char *key;
+        int t = vmig_batch_type_row(b, lay, meta0, why, sizeof why, &key);
+        if (t > 0 && lay->reject_oversize) {
+            vmig_batch_drop_row(b, why);
+            return VMIG_OK;
+        }
+        if (t) {
+            vmig_qdrant_point_err(err, lay, id, key, "%s", why);
+            return vmig_err_fix(err, t > 0 ? VMIG_FIX_REJECTS : VMIG_FIX_PAYLOAD_MISFIT, NULL);
+        }
+    }
     size_t plen = b->meta.len - meta0;
     if (plen > VMIG_JSON_MAX) {
         char why[128];

@@ -875,7 +875,7 @@ enum vmig_code vmig_qdrant_scan_page(const char *body, size_t len, enum vmig_qdr
     struct scan s;
     struct vmig_point_id nx = {0};
     size_t n0 = b->n, rej0 = b->nrejects;
-    uint64_t nul0 = b->nulls_dropped;
+    uint64_t nul0 = b->nulls_dropped, mis0 = b->misfits;
     int have_result = 0, have_points = 0;
     memset(&s, 0, sizeof s);
     s.base = s.p = body;
@@ -953,6 +953,7 @@ out:
         vmig_batch_truncate(b, n0);
         b->nrejects = rej0;
         b->nulls_dropped = nul0;
+        b->misfits = mis0;
     }
     free(s.idx);
     free(s.val);

@@ -3,6 +3,7 @@
  */
 #include "buf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +126,56 @@ void vmig_buf_add_json_strn(struct vmig_buf *b, const char *s, size_t n)
         }
     }
     vmig_buf_addch(b, '"');
+}
+
+int vmig_buf_add_double(struct vmig_buf *out, double v)
+{
+    char t[40], digits[24];
+    if (!isfinite(v)) return -1;
+    /* the fewest significant digits that read back as v (5e-324, not
+     * 4.94065645841247e-324): a count that reads back makes every larger one read back
+     * too, so bisect 1..17 (4-5 tries) */
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(t, sizeof t, "%.*e", mid - 1, v);
+        if (strtod(t, NULL) == v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    snprintf(t, sizeof t, "%.*e", lo - 1, v); /* "-d.ddde+XX" */
+    const char *p = t;
+    size_t nd = 0;
+    if (*p == '-') vmig_buf_addch(out, *p++);
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.') digits[nd++] = *p;
+    int x = atoi(p + 1);
+    /* laid out as Qdrant's REST answers print it (and Milvus gives it back): plain
+     * decimals from 1e-5 to 1e16 with a fraction kept ("10.0" stays a float in Milvus's
+     * JSON), else d.ddde±X */
+    if (x >= -5 && x < 16) {
+        if (x < 0) {
+            vmig_buf_adds(out, "0.");
+            for (int z = -1; z > x; z--)
+                vmig_buf_addch(out, '0');
+            vmig_buf_add(out, digits, nd);
+        } else {
+            for (int k = 0; k <= x; k++)
+                vmig_buf_addch(out, (size_t)k < nd ? digits[k] : '0');
+            vmig_buf_addch(out, '.');
+            if ((size_t)x + 1 < nd)
+                vmig_buf_add(out, digits + x + 1, nd - (size_t)x - 1);
+            else
+                vmig_buf_addch(out, '0');
+        }
+    } else {
+        vmig_buf_addch(out, digits[0]);
+        if (nd > 1) {
+            vmig_buf_addch(out, '.');
+            vmig_buf_add(out, digits + 1, nd - 1);
+        }
+        vmig_buf_addf(out, "e%d", x);
+    }
+    return 0;
 }

@@ -43,4 +43,8 @@ void vmig_buf_setlen(struct vmig_buf *b, size_t len);
 /* Hand the data to the caller (free() it); b is re-initialised. */
 char *vmig_buf_detach(struct vmig_buf *b, size_t *len);
 
+/* A finite double as JSON, the fewest digits that read back as it, laid out as
+ * Qdrant prints it ("10.0", "0.001", "1e+16"); -1 for NaN or an infinity. */
+int vmig_buf_add_double(struct vmig_buf *out, double v);
+
 #endif

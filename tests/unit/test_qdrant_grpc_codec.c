@@ -647,13 +647,13 @@ static void doubles(void **state)
                  {-2.5e-7, "-2.5e-7"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct vmig_buf b = VMIG_BUF_INIT;
-        assert_int_equal(vmig_qgrpc_put_double(&b, cases[i].v), 0);
+        assert_int_equal(vmig_buf_add_double(&b, cases[i].v), 0);
         assert_string_equal(b.p, cases[i].text);
         assert_true(strtod(b.p, NULL) == cases[i].v);
         vmig_buf_release(&b);
     }
     struct vmig_buf b = VMIG_BUF_INIT;
-    assert_int_equal(vmig_qgrpc_put_double(&b, 1.0 / 0.0), -1);
+    assert_int_equal(vmig_buf_add_double(&b, 1.0 / 0.0), -1);
     vmig_buf_release(&b);
 }
 
