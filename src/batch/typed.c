@@ -186,6 +186,7 @@ static const char *fit_scalar(enum vmig_scalar_type t, uint32_t max_length, cons
         if (*p != '"') return "is not a string";
         if (unescape(p, e, tmp)) return "is not a valid string";
         if (tmp->len > max_length) return "is longer than the field's max_length";
+        if (memchr(tmp->p, '\0', tmp->len)) return "holds a NUL character, which VARCHAR cannot";
         vmig_buf_add(out, tmp->p, tmp->len);
         return NULL;
     default: return "has no typed form";

@@ -40,6 +40,23 @@ int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig
             return VMIG_ROW_VECTOR_DIFFERS;
         }
     }
+    /* typed fields: numbers and strings byte-exact, JSON and arrays as JSON values */
+    for (size_t k = 0; k < a->nscalars && k < lay->nscalars; k++) {
+        size_t la, lb;
+        const char *pa = vmig_batch_scalar_at(a, k, ra, &la), *pb = vmig_batch_scalar_at(b, k, rb, &lb);
+        enum vmig_scalar_type t = lay->scalar[k]->type;
+        /* a missing key reads back as the field's default, which Milvus filled in */
+        int same = !pa && pb && lay->scalar[k]->has_default ? 1
+                   : !pa || !pb                             ? pa == pb
+                   : t == VMIG_SC_JSON || t == VMIG_SC_ARRAY
+                       ? (la == lb && !memcmp(pa, pb, la)) || vmig_json_equal(pa, la, pb, lb) == 1
+                       : la == lb && !memcmp(pa, pb, la);
+        if (!same) {
+            snprintf(why, whylen, "typed field '%s' differs: source %s, target %s",
+                     lay->scalar[k]->dst, pa ? "a value" : "null", pb ? "a value" : "null");
+            return VMIG_ROW_PAYLOAD_DIFFERS;
+        }
+    }
     size_t ma, mb;
     const char *ta = vmig_batch_meta_at(a, ra, &ma);
     const char *tb = vmig_batch_meta_at(b, rb, &mb);

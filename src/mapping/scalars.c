@@ -555,6 +555,11 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             const struct vmig_profile_key *pk =
                 src->profile ? vmig_profile_find(src->profile, key) : NULL;
             if (pk && (pk->nulls || pk->present < src->profile->points)) fresh.nullable = 1;
+            for (size_t i = 0; i < src->nindexes; i++)
+                if (!strcmp(src->index[i].key, key)) { /* an index left in $meta */
+                    fresh.from_index = src->index[i].type;
+                    fresh.nullable |= needs_null(src, &src->index[i]);
+                }
             if (pk && pk->str_max)
                 fresh.max_length = round_len(pk->str_max, !src->profile->full);
             if (pk && pk->arr_max)

@@ -511,11 +511,16 @@ static enum vmig_code m_create_indexes(struct vmig_target *t, const struct vmig_
     struct vmig_buf req = VMIG_BUF_INIT;
     char what[2 * VMIG_NAME_MAX + 64];
 
-    for (size_t f = 0; f < pc->nfields; f++) {
-        const char *field = pc->field[f].dst;
+    /* the vector fields, then the typed payload fields that have a scalar index */
+    for (size_t f = 0; f < pc->nfields + pc->nscalars; f++) {
+        const struct vmig_plan_scalar *sc = f < pc->nfields ? NULL : &pc->scalar[f - pc->nfields];
+        if (sc && !sc->index) continue;
+        const char *field = sc ? sc->dst : pc->field[f].dst;
         snprintf(what, sizeof what, "cannot create index on field '%s' of collection '%s'", field,
                  pc->target);
-        if ((rc = vmig_milvus_enc_create_index(dbn(t), pc, f, &req, err))) goto out;
+        if ((rc = sc ? vmig_milvus_enc_create_scalar_index(dbn(t), pc, f - pc->nfields, &req, err)
+                     : vmig_milvus_enc_create_index(dbn(t), pc, f, &req, err)))
+            goto out;
         rc = rpc_call(t, "CreateIndex", &req, slow(t), d_status, NULL, what, pc->target, NULL, err);
         /* A busy server (Milvus Lite compacting after a large flush holds the lock
          * CreateIndex needs) can outlast the deadline while the request is still queued
@@ -553,8 +558,10 @@ static enum vmig_code m_index_progress(struct vmig_target *t, const struct vmig_
     *built = 1;
     /* counts are whole only once the last flush is persisted */
     if ((rc = wait_flushed(t, pc->target, err))) goto out;
-    for (size_t f = 0; f < pc->nfields; f++) {
-        const char *field = pc->field[f].dst;
+    for (size_t f = 0; f < pc->nfields + pc->nscalars; f++) {
+        const struct vmig_plan_scalar *sc = f < pc->nfields ? NULL : &pc->scalar[f - pc->nfields];
+        if (sc && !sc->index) continue;
+        const char *field = sc ? sc->dst : pc->field[f].dst;
         snprintf(what, sizeof what, "the index on field '%s' of collection '%s'", field,
                  pc->target);
         vmig_milvus_enc_describe_index(dbn(t), pc->target, field, &req);
@@ -564,6 +571,7 @@ static enum vmig_code m_index_progress(struct vmig_target *t, const struct vmig_
          * to index (0 of 30000, pending 30000): built is Finished with every row the
          * server counts indexed. */
         if (ic.state != VMIG_MIDX_FINISHED || ic.indexed < ic.total) *built = 0;
+        if (sc) continue; /* the rows counted are the vector fields' */
         *indexed += ic.indexed > 0 ? (uint64_t)ic.indexed : 0;
         *total += ic.total > 0 ? (uint64_t)ic.total : 0;
     }
@@ -630,6 +638,8 @@ static enum vmig_code m_retrieve(struct vmig_target *t, const struct vmig_plan_c
     size_t rowbytes = 2048;
     for (size_t f = 0; f < pc->nfields; f++)
         rowbytes += pc->field[f].kind == VMIG_VEC_DENSE ? pc->field[f].dim * 4u : 2048u;
+    for (size_t f = 0; f < pc->nscalars; f++)
+        rowbytes += pc->scalar[f].type == VMIG_SC_VARCHAR ? 256u : 64u;
     size_t chunk = QUERY_BYTES / rowbytes;
     if (chunk < 1) chunk = 1;
     if (chunk > QUERY_MAX_IDS) chunk = QUERY_MAX_IDS;

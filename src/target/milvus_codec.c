@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "vmig/plan.h"
 
 #define S(x) ((char *)(x)) /* protobuf-c structs take char *; we never write through it */
 #define DB(db) S((db) ? (db) : "")
@@ -222,7 +223,70 @@ static enum vmig_code check_plan(const struct vmig_plan_coll *pc, struct vmig_er
             return vmig_err_set(err, VMIG_E_SCHEMA, "collection '%s': field '%s' bad kind",
                                 pc->target, f->dst);
     }
+    if (pc->nscalars > VMIG_MAX_SCALAR_FIELDS)
+        return vmig_err_set(err, VMIG_E_SCHEMA, "collection '%s': %zu typed fields", pc->target,
+                            pc->nscalars);
+    for (size_t i = 0; i < pc->nscalars; i++)
+        if (!pc->scalar[i].dst[0] || !strcmp(pc->scalar[i].dst, VMIG_MILVUS_META))
+            return vmig_err_set(err, VMIG_E_SCHEMA, "collection '%s': bad field name '%s'",
+                                pc->target, pc->scalar[i].dst);
     return VMIG_OK;
+}
+
+/* The FieldSchema of typed payload field sc: type params and value slots point into
+ * kv[2] / val[2][16] / dv, which the caller keeps until the schema is packed. */
+static void scalar_schema(const struct vmig_plan_scalar *sc, Vmig__Milvus__FieldSchema *x,
+                          Vmig__Milvus__KeyValuePair *kv, Vmig__Milvus__KeyValuePair **kvp,
+                          char val[2][16], Vmig__Milvus__ValueField *dv)
+{
+    size_t n = 0;
+    x->name = S(sc->dst);
+    x->data_type = (int32_t)sc->type;
+    int str = sc->type == VMIG_SC_VARCHAR ||
+              (sc->type == VMIG_SC_ARRAY && sc->elem == VMIG_SC_VARCHAR);
+    if (sc->type == VMIG_SC_ARRAY) {
+        x->element_type = (int32_t)sc->elem;
+        vmig__milvus__key_value_pair__init(&kv[n]);
+        snprintf(val[n], sizeof val[0], "%u", sc->max_capacity);
+        kv[n].key = S("max_capacity");
+        kv[n].value = val[n];
+        kvp[n] = &kv[n];
+        n++;
+    }
+    if (str) {
+        vmig__milvus__key_value_pair__init(&kv[n]);
+        snprintf(val[n], sizeof val[0], "%u", sc->max_length);
+        kv[n].key = S("max_length");
+        kv[n].value = val[n];
+        kvp[n] = &kv[n];
+        n++;
+    }
+    x->n_type_params = n;
+    x->type_params = n ? kvp : NULL;
+    x->nullable = sc->nullable != 0;
+    x->is_partition_key = sc->partition_key != 0;
+    if (sc->has_default) {
+        vmig__milvus__value_field__init(dv);
+        switch (sc->type) {
+        case VMIG_SC_BOOL:
+            dv->data_case = VMIG__MILVUS__VALUE_FIELD__DATA_BOOL_DATA;
+            dv->bool_data = strcmp(sc->default_json, "true") == 0;
+            break;
+        case VMIG_SC_INT64:
+            dv->data_case = VMIG__MILVUS__VALUE_FIELD__DATA_LONG_DATA;
+            dv->long_data = strtoll(sc->default_json, NULL, 10);
+            break;
+        case VMIG_SC_DOUBLE:
+            dv->data_case = VMIG__MILVUS__VALUE_FIELD__DATA_DOUBLE_DATA;
+            dv->double_data = strtod(sc->default_json, NULL);
+            break;
+        default:
+            dv->data_case = VMIG__MILVUS__VALUE_FIELD__DATA_STRING_DATA;
+            dv->string_data = S(sc->default_json);
+            break;
+        }
+        x->default_value = dv;
+    }
 }
 
 enum vmig_code vmig_milvus_enc_create_collection(const char *db, const struct vmig_plan_coll *pc,
@@ -230,9 +294,11 @@ enum vmig_code vmig_milvus_enc_create_collection(const char *db, const struct vm
 {
     enum vmig_code rc;
     struct vmig_buf sbuf = VMIG_BUF_INIT;
-    Vmig__Milvus__FieldSchema fs[VMIG_MAX_VECTOR_FIELDS + 1], *fsp[VMIG_MAX_VECTOR_FIELDS + 1];
-    Vmig__Milvus__KeyValuePair kv[VMIG_MAX_VECTOR_FIELDS + 1], *kvp[VMIG_MAX_VECTOR_FIELDS + 1];
-    char val[VMIG_MAX_VECTOR_FIELDS + 1][16];
+    size_t nf = 1 + pc->nfields + pc->nscalars;
+    Vmig__Milvus__FieldSchema *fs = xcalloc(nf, sizeof *fs), **fsp = xcalloc(nf, sizeof *fsp);
+    Vmig__Milvus__KeyValuePair *kv = xcalloc(nf * 2, sizeof *kv), **kvp = xcalloc(nf * 2, sizeof *kvp);
+    char (*val)[16] = xcalloc(nf * 2, sizeof *val);
+    Vmig__Milvus__ValueField *dv = xcalloc(nf, sizeof *dv);
     Vmig__Milvus__CollectionSchema cs = VMIG__MILVUS__COLLECTION_SCHEMA__INIT;
     Vmig__Milvus__CreateCollectionRequest r = VMIG__MILVUS__CREATE_COLLECTION_REQUEST__INIT;
 
@@ -256,27 +322,35 @@ enum vmig_code vmig_milvus_enc_create_collection(const char *db, const struct vm
     for (size_t i = 0; i < pc->nfields; i++) {
         const struct vmig_plan_field *f = &pc->field[i];
         Vmig__Milvus__FieldSchema *x = &fs[i + 1];
+        size_t k = 2 * (i + 1);
         vmig__milvus__field_schema__init(x);
         x->name = S(f->dst);
         if (f->kind == VMIG_VEC_DENSE) {
             x->data_type = VMIG_MDT_FLOAT_VECTOR;
-            vmig__milvus__key_value_pair__init(&kv[i + 1]);
-            snprintf(val[i + 1], sizeof val[i + 1], "%u", f->dim);
-            kv[i + 1].key = S("dim");
-            kv[i + 1].value = val[i + 1];
-            kvp[i + 1] = &kv[i + 1];
+            vmig__milvus__key_value_pair__init(&kv[k]);
+            snprintf(val[k], sizeof val[0], "%u", f->dim);
+            kv[k].key = S("dim");
+            kv[k].value = val[k];
+            kvp[k] = &kv[k];
             x->n_type_params = 1;
-            x->type_params = &kvp[i + 1];
+            x->type_params = &kvp[k];
         } else {
             x->data_type = VMIG_MDT_SPARSE_VECTOR; /* no dim for sparse */
         }
         fsp[i + 1] = x;
     }
+    for (size_t i = 0; i < pc->nscalars; i++) {
+        size_t at = 1 + pc->nfields + i;
+        vmig__milvus__field_schema__init(&fs[at]);
+        scalar_schema(&pc->scalar[i], &fs[at], &kv[2 * at], &kvp[2 * at], &val[2 * at], &dv[at]);
+        fsp[at] = &fs[at];
+        if (pc->scalar[i].partition_key) r.num_partitions = pc->num_partitions;
+    }
     /* schema.name must equal collection_name on real Milvus (rootcoord prepareSchema).
      * The dynamic field is switched on, never declared: Milvus adds "$meta" itself. */
     cs.name = S(pc->target);
     cs.description = S(pc->description);
-    cs.n_fields = pc->nfields + 1;
+    cs.n_fields = nf;
     cs.fields = fsp;
     cs.enable_dynamic_field = 1;
     pack(&cs.base, &sbuf);
@@ -292,7 +366,33 @@ enum vmig_code vmig_milvus_enc_create_collection(const char *db, const struct vm
     pack(&r.base, out);
 out:
     vmig_buf_release(&sbuf);
+    free(fs);
+    free(fsp);
+    free(kv);
+    free(kvp);
+    free(val);
+    free(dv);
     return rc;
+}
+
+enum vmig_code vmig_milvus_enc_create_scalar_index(const char *db, const struct vmig_plan_coll *pc,
+                                                   size_t si, struct vmig_buf *out,
+                                                   struct vmig_err *err)
+{
+    Vmig__Milvus__CreateIndexRequest r = VMIG__MILVUS__CREATE_INDEX_REQUEST__INIT;
+    Vmig__Milvus__KeyValuePair kv = VMIG__MILVUS__KEY_VALUE_PAIR__INIT, *kvp = &kv;
+    if (si >= pc->nscalars || !pc->scalar[si].index)
+        return vmig_err_set(err, VMIG_E_INTERNAL, "scalar index %zu of %zu", si, pc->nscalars);
+    kv.key = S("index_type");
+    kv.value = S(vmig_scalar_index_name(pc->scalar[si].index));
+    r.db_name = DB(db);
+    r.collection_name = S(pc->target);
+    r.field_name = S(pc->scalar[si].dst);
+    r.index_name = S(pc->scalar[si].dst);
+    r.n_extra_params = 1;
+    r.extra_params = &kvp;
+    pack(&r.base, out);
+    return VMIG_OK;
 }
 
 enum vmig_code vmig_milvus_enc_create_index(const char *db, const struct vmig_plan_coll *pc,
@@ -346,7 +446,7 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
 {
     enum vmig_code rc = VMIG_OK;
     struct vmig_buf expr = VMIG_BUF_INIT;
-    char *of[VMIG_MAX_VECTOR_FIELDS + 1], limit[24];
+    char *of[VMIG_MAX_VECTOR_FIELDS + 1 + VMIG_MAX_SCALAR_FIELDS], limit[24];
     Vmig__Milvus__KeyValuePair kv = VMIG__MILVUS__KEY_VALUE_PAIR__INIT, *kvp = &kv;
     Vmig__Milvus__QueryRequest r = VMIG__MILVUS__QUERY_REQUEST__INIT;
 
@@ -373,14 +473,16 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
     vmig_buf_addch(&expr, ']');
     for (size_t i = 0; i < pc->nfields; i++)
         of[i] = S(pc->field[i].dst);
-    of[pc->nfields] = S(VMIG_MILVUS_META);
+    for (size_t i = 0; i < pc->nscalars; i++)
+        of[pc->nfields + i] = S(pc->scalar[i].dst);
+    of[pc->nfields + pc->nscalars] = S(VMIG_MILVUS_META);
     snprintf(limit, sizeof limit, "%zu", n ? n : 1);
     kv.key = S("limit");
     kv.value = limit;
     r.db_name = DB(db);
     r.collection_name = S(pc->target);
     r.expr = expr.p;
-    r.n_output_fields = pc->nfields + 1;
+    r.n_output_fields = pc->nfields + pc->nscalars + 1;
     r.output_fields = of;
     r.n_query_params = 1;
     r.query_params = &kvp;
@@ -396,8 +498,9 @@ out:
 /* Everything one write request points at, allocated per request, freed at once. */
 struct wmsg {
     Vmig__Milvus__InsertRequest req;
-    Vmig__Milvus__FieldData fd[VMIG_MAX_VECTOR_FIELDS + 2];
-    Vmig__Milvus__FieldData *fdp[VMIG_MAX_VECTOR_FIELDS + 2];
+    Vmig__Milvus__FieldData fd[VMIG_MAX_VECTOR_FIELDS + 2 + VMIG_MAX_SCALAR_FIELDS];
+    Vmig__Milvus__FieldData *fdp[VMIG_MAX_VECTOR_FIELDS + 2 + VMIG_MAX_SCALAR_FIELDS];
+    struct vmig_mscol *sc[VMIG_MAX_SCALAR_FIELDS];
     Vmig__Milvus__ScalarField pk_sc, meta_sc;
     Vmig__Milvus__LongArray pk_long;
     Vmig__Milvus__StringArray pk_str;
@@ -419,6 +522,8 @@ static void wmsg_free(struct wmsg *m)
     free(m->json);
     for (size_t c = 0; c < VMIG_MAX_VECTOR_FIELDS; c++)
         free(m->sparse[c]);
+    for (size_t c = 0; c < VMIG_MAX_SCALAR_FIELDS; c++)
+        vmig_milvus_scalar_free(m->sc[c]);
 }
 
 static uint32_t le32(const char *p)
@@ -453,6 +558,8 @@ static void wmsg_set_rows(struct wmsg *m, const struct vmig_plan_coll *pc,
             m->fa[c].n_data = rows * b->col[c].dim;
         }
     }
+    for (size_t s = 0; s < pc->nscalars; s++)
+        vmig_milvus_scalar_rows(m->sc[s], rows);
     (void)lo;
 }
 
@@ -470,9 +577,9 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
                           *hi, b->n);
         goto out;
     }
-    if (b->ncols != pc->nfields) {
+    if (b->ncols != pc->nfields || b->nscalars != pc->nscalars) {
         rc = vmig_err_set(err, VMIG_E_INTERNAL, "batch has %zu columns, plan of '%s' has %zu",
-                          b->ncols, pc->target, pc->nfields);
+                          b->ncols + b->nscalars, pc->target, pc->nfields + pc->nscalars);
         goto out;
     }
     vmig__milvus__insert_request__init(&m->req);
@@ -568,6 +675,16 @@ enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll
         }
         m->fdp[nf] = fd;
         nf++;
+    }
+
+    /* the typed payload fields */
+    for (size_t s = 0; s < pc->nscalars; s++) {
+        fd = &m->fd[nf];
+        if (!(m->sc[s] = vmig_milvus_scalar_col(&pc->scalar[s], b, s, lo, rows, fd, err))) {
+            rc = VMIG_E_INTERNAL;
+            goto out;
+        }
+        m->fdp[nf++] = fd;
     }
 
     /* the dynamic field: one JSON object per row, the Qdrant payload */
@@ -900,16 +1017,20 @@ enum vmig_code vmig_milvus_dec_rows(const void *p, size_t len, const struct vmig
     enum vmig_code rc = VMIG_OK;
     Vmig__Milvus__QueryResults *r = NULL;
     const Vmig__Milvus__FieldData *pk, *meta = NULL, *vec[VMIG_MAX_VECTOR_FIELDS];
+    const Vmig__Milvus__FieldData *sfd[VMIG_MAX_SCALAR_FIELDS];
+    size_t seen[VMIG_MAX_SCALAR_FIELDS] = {0};
     char what[VMIG_NAME_MAX + 64];
     size_t n;
 
     snprintf(what, sizeof what, "cannot read rows of collection '%s' on target", pc->target);
     UNPACK(query_results, r, p, len, what);
     if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
-    if (out->ncols != pc->nfields) {
+    if (out->ncols != pc->nfields || out->nscalars != pc->nscalars) {
         rc = vmig_err_set(err, VMIG_E_INTERNAL, "%s: batch layout does not match the plan", what);
         goto out;
     }
+    for (size_t s = 0; s < pc->nscalars; s++)
+        sfd[s] = find_field(r, pc->scalar[s].dst);
     for (size_t i = 0; i < r->n_fields_data; i++)
         if (r->fields_data[i]->is_dynamic ||
             !strcmp(r->fields_data[i]->field_name, VMIG_MILVUS_META))
@@ -979,6 +1100,12 @@ enum vmig_code vmig_milvus_dec_rows(const void *p, size_t len, const struct vmig
                        dim * sizeof(float));
             }
         }
+        for (size_t s = 0; s < pc->nscalars; s++)
+            if (vmig_milvus_scalar_read(&pc->scalar[s], sfd[s], n, i, &seen[s], &out->sc[s])) {
+                rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s: column '%s' missing or not of its type",
+                                  what, pc->scalar[s].dst);
+                goto out;
+            }
         if (meta) {
             const ProtobufCBinaryData *d = &meta->scalars->json_data->data[i];
             vmig_buf_add(&out->meta, d->data, d->len);

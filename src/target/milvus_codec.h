@@ -55,12 +55,17 @@ void vmig_milvus_enc_empty(struct vmig_buf *out); /* GetVersion, CheckHealth */
 void vmig_milvus_enc_has_collection(const char *db, const char *name, struct vmig_buf *out);
 void vmig_milvus_enc_describe_collection(const char *db, const char *name, struct vmig_buf *out);
 void vmig_milvus_enc_drop_collection(const char *db, const char *name, struct vmig_buf *out);
-/* pk + one field per vector field + dynamic field on. Refuses dim > 32768, 0 fields. */
+/* pk + one field per vector field + the typed payload fields + dynamic field on.
+ * Refuses dim > 32768, 0 fields. */
 enum vmig_code vmig_milvus_enc_create_collection(const char *db, const struct vmig_plan_coll *pc,
                                                  struct vmig_buf *out, struct vmig_err *err);
 /* Index on pc->field[f]: AUTOINDEX/HNSW + metric for dense, SPARSE_INVERTED_INDEX + IP. */
 enum vmig_code vmig_milvus_enc_create_index(const char *db, const struct vmig_plan_coll *pc,
                                             size_t f, struct vmig_buf *out, struct vmig_err *err);
+/* Index on typed field pc->scalar[s] (its index type; none -> VMIG_E_INTERNAL). */
+enum vmig_code vmig_milvus_enc_create_scalar_index(const char *db, const struct vmig_plan_coll *pc,
+                                                   size_t s, struct vmig_buf *out,
+                                                   struct vmig_err *err);
 void vmig_milvus_enc_describe_index(const char *db, const char *name, const char *field,
                                     struct vmig_buf *out);
 void vmig_milvus_enc_flush(const char *db, const char *name, struct vmig_buf *out);
@@ -81,6 +86,23 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
 enum vmig_code vmig_milvus_enc_write(const char *db, const struct vmig_plan_coll *pc,
                                      const struct vmig_batch *b, size_t lo, size_t *hi, size_t max,
                                      struct vmig_buf *out, struct vmig_err *err);
+
+/* ---- typed payload columns (milvus_scalars.c) ---- */
+
+struct vmig_mscol;
+/* FieldData fd for rows [lo, lo + rows) of typed column s of b (field sc); the
+ * returned state owns what fd points at. NULL with err on an internal mismatch. */
+struct vmig_mscol *vmig_milvus_scalar_col(const struct vmig_plan_scalar *sc,
+                                          const struct vmig_batch *b, size_t s, size_t lo,
+                                          size_t rows, Vmig__Milvus__FieldData *fd,
+                                          struct vmig_err *err);
+/* Make the column hold only its first rows rows (a smaller request). */
+void vmig_milvus_scalar_rows(struct vmig_mscol *c, size_t rows);
+void vmig_milvus_scalar_free(struct vmig_mscol *c);
+/* Append row i (of n) of query column fd to out as the batch holds it; *nvalid_before
+ * counts the valid rows read so far (start at 0). -1 when fd is not of sc's type. */
+int vmig_milvus_scalar_read(const struct vmig_plan_scalar *sc, const Vmig__Milvus__FieldData *fd,
+                            size_t n, size_t i, size_t *nvalid_before, struct vmig_batch_scalar *out);
 
 /* ---- responses ---- (what: the failed operation, for messages) */
 
