@@ -522,6 +522,14 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             s.nullable = 1;
         }
         s.index = implied_index(o, &s);
+        if (x->type == VMIG_PIDX_DATETIME || x->type == VMIG_PIDX_GEO)
+            vmig_plan_note(pc,
+                           x->type == VMIG_PIDX_DATETIME
+                               ? "payload key '%s' (a Qdrant datetime index) is VARCHAR holding its "
+                                 "text exactly (Milvus's Timestamptz is not used)"
+                               : "payload key '%s' (a Qdrant geo index) is JSON ({\"lon\", "
+                                 "\"lat\"}; Milvus's GEOMETRY is not used)",
+                           k);
         if (x->is_tenant && !s.nullable && (s.type == VMIG_SC_VARCHAR || s.type == VMIG_SC_INT64) &&
             !pc->num_partitions) {
             s.partition_key = 1;

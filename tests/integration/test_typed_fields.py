@@ -66,6 +66,7 @@ def test_the_plan_proposes_a_typed_field_per_payload_index(env):
     assert t["active"]["type"] == "BOOL"
     assert t["ref"]["type"] == "VARCHAR" and t["ref"]["max_length"] == 36
     assert t["created"]["type"] == "VARCHAR"
+    assert any("'created'" in n and "Timestamptz" in n for n in c["notes"])
     assert "tags" not in t and "title" not in t  # not indexed: they stay in $meta
     if env.real:
         # Milvus 2.3.5 has no nullable fields: qty (4 "n/a" strings) and rating (missing in
@@ -182,6 +183,19 @@ def same_ids_as_qdrant(env, coll, lite=True, rejected=()):
         want -= set(rejected)
         assert want, f"{expr}: the test data has no match"
         assert got == want, f"{expr}: Milvus {len(got)} ids, Qdrant {len(want)}"
+
+
+@LITE
+def test_typed_fields_over_grpc_land_as_over_rest(env):
+    """The gRPC connector reads payload_schema too: the same plan, the same rows."""
+    mc = env.mc
+    if mc.has_collection(COLL):
+        mc.drop_collection(COLL)
+    run_vmigrate(env.bin, "migrate", "--source", env.q.grpc_url, "--target", env.m.url,
+                 "-c", COLL, "--store", env.store, check=True)
+    typed = {"category": "VARCHAR", "price": "DOUBLE", "qty": "INT64", "active": "BOOL",
+             "created": "VARCHAR", "ref": "VARCHAR", "rating": "INT64"}
+    check_typed(env, COLL, typed, misfit_keys=("qty",))
 
 
 @REAL
