@@ -3,6 +3,7 @@
  */
 #include "batch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,14 @@ void vmig_layout_from_plan(struct vmig_layout *lay, const struct vmig_plan_coll 
     for (size_t i = 0; i < pc->nscalars; i++) {
         lay->scalar[i] = &pc->scalar[i];
         lay->scalar_key[i] = pc->scalar[i].src;
+        /* a key named like the primary key or a vector reaches the typing prefixed
+         * (--payload-conflict prefix; under fail the codec stops at it first) */
+        for (size_t r = 0; r < 1 + pc->nfields && pc->conflict_policy == VMIG_CONFLICT_PREFIX; r++)
+            if (!strcmp(lay->reserved[r], pc->scalar[i].src)) {
+                snprintf(lay->scalar_key_buf[i], sizeof lay->scalar_key_buf[i], "%s%s",
+                         lay->prefix, pc->scalar[i].src);
+                lay->scalar_key[i] = lay->scalar_key_buf[i];
+            }
         if (strcmp(pc->scalar[i].src, pc->scalar[i].dst) != 0)
             lay->reserved[lay->nreserved++] = pc->scalar[i].dst;
     }

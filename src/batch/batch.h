@@ -47,6 +47,7 @@ struct vmig_layout {
     size_t nscalars;
     const struct vmig_plan_scalar *scalar[VMIG_MAX_SCALAR_FIELDS];
     const char *scalar_key[VMIG_MAX_SCALAR_FIELDS];
+    char scalar_key_buf[VMIG_MAX_SCALAR_FIELDS][VMIG_NAME_MAX + 32]; /* prefixed keys */
     enum vmig_misfit_policy misfit;
 };
 

@@ -485,6 +485,30 @@ enum vmig_code vmig_plan_scalars_check(const struct vmig_plan_coll *pc,
 
 /* ---- building ----------------------------------------------------------------------------- */
 
+/* A proposed field's name must not be the primary key's, a vector's or an earlier typed
+ * field's: "_2", "_3", ... as for vectors, with a note. */
+static void unique_name(struct vmig_plan_coll *pc, struct vmig_plan_scalar *s, const char *k)
+{
+    const char *taken[1 + VMIG_MAX_VECTOR_FIELDS + VMIG_MAX_SCALAR_FIELDS];
+    size_t nt = 0;
+    char before[VMIG_NAME_MAX];
+    taken[nt++] = pc->pk_name;
+    for (size_t i = 0; i < pc->nfields; i++)
+        taken[nt++] = pc->field[i].dst;
+    for (size_t i = 0; i < pc->nscalars; i++)
+        taken[nt++] = pc->scalar[i].dst;
+    snprintf(before, sizeof before, "%s", s->dst);
+    vmig_name_unique(s->dst, taken, nt);
+    if (strcmp(before, s->src) != 0 || strcmp(before, s->dst) != 0) {
+        char d[SHORT];
+        vmig_name_shorten(s->dst, d, sizeof d);
+        vmig_plan_note(pc, "payload key '%s' becomes field '%s' (%s)", k, d,
+                       strcmp(before, s->dst) ? "the name is taken"
+                                              : "Milvus names allow only letters, digits and '_'");
+    }
+}
+
+
 void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_opts *o,
                        struct vmig_plan_coll *pc)
 {
@@ -509,6 +533,7 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             continue;
         }
         vmig_field_name_sanitize(x->key, s.dst);
+        unique_name(pc, &s, k);
         if (needs_null(src, x)) {
             if (!has(o, VMIG_FEAT_NULLABLE)) {
                 lacks_text(o->target, VMIG_FEAT_NULLABLE, "nullable fields", why, sizeof why);

@@ -301,6 +301,16 @@ static void plan_proposal(void **state)
         assert_int_equal(pc.refusal.fix, VMIG_FIX_TYPED_FIELD);
         vmig_map_opts_release(&o);
     }
+    /* a payload index on "id" (the primary key's name) gets a field of its own name */
+    snprintf(src.index[src.nindexes].key, sizeof src.index[0].key, "id");
+    src.index[src.nindexes].type = VMIG_PIDX_KEYWORD;
+    src.index[src.nindexes++].points = 100;
+    vmig_map_opts_init(&o);
+    o.target = &lite;
+    assert_int_equal(vmig_plan_coll_build(&src, &o, &pc), VMIG_OK);
+    assert_string_equal(field(&pc, "id")->dst, "id_2");
+    vmig_map_opts_release(&o);
+    src.nindexes--;
     /* nullable on a target without it names the release that has it */
     vmig_map_opts_init(&o);
     o.target = &m23;
