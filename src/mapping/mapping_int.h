@@ -21,4 +21,12 @@ void vmig_name_shorten(const char *in, char *out, size_t outsz);
 const char *vmig_metric_name(enum vmig_metric m);
 const char *vmig_datatype_name(enum vmig_datatype dt);
 
+/* The payload profile as a jansson value, and back (profile_json.c): plan_json.c embeds
+ * it as a collection's "profile"; path names the document's place in messages. */
+struct vmig_profile;
+struct json_t;
+struct json_t *vmig_profile_json(const struct vmig_profile *p);
+enum vmig_code vmig_profile_read_json(struct json_t *o, const char *path, struct vmig_profile *p,
+                                      struct vmig_err *err);
+
 #endif
