@@ -98,6 +98,12 @@ enum vmig_code vmig_profile_from_json(const char *text, struct vmig_profile *out
                                       struct vmig_err *err);
 /* The readable table (one line per key) and the estimate, appended to out. */
 void vmig_profile_describe(const struct vmig_profile *p, struct vmig_buf *out);
+/* Profile the payloads of collection sc (as described by the source) at src: its exact
+ * count, then the first `sample` points in scroll order (0 = every point), one page in
+ * memory at a time, through the source connector vmigrate copies with. out is
+ * initialised here; out->full is set when the scroll reached the end. */
+enum vmig_code vmig_profile_run(const struct vmig_endpoint *src, const struct vmig_src_coll *sc,
+                                uint64_t sample, struct vmig_profile *out, struct vmig_err *err);
 /* "full" or "first N": how the points were chosen, into buf (returned). */
 const char *vmig_profile_sample_name(const struct vmig_profile *p, char *buf, size_t n);
 

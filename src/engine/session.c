@@ -129,9 +129,17 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
     rc = svt->open(src, NULL, &s, err);
     if (rc) goto out;
     plan->coll = xcalloc(nsc ? nsc : 1, sizeof *plan->coll);
+    if (mo->profile) plan->profile = xcalloc(nsc ? nsc : 1, sizeof *plan->profile);
     for (size_t i = 0; i < nsc; i++) {
         struct vmig_plan_coll *pc = &plan->coll[plan->n++];
+        if (mo->profile) { /* measured before the build: typed fields are sized from it */
+            plan->profile[i] = xmalloc(sizeof *plan->profile[i]);
+            rc = vmig_profile_run(src, &sc[i], mo->profile_sample, plan->profile[i], err);
+            if (rc) goto out;
+            sc[i].profile = plan->profile[i];
+        }
         vmig_plan_coll_build(&sc[i], mo, pc);
+        if (mo->profile) vmig_profile_estimate(plan->profile[i], pc);
         rc = svt->count(s, sc[i].name, &pc->source_count, err);
         if (rc) goto out;
         int exists = 0;

@@ -163,8 +163,10 @@ static void number(struct cur *c, int *is_int, int64_t *v, int *big)
     } else {
         for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++, digits++) {
             unsigned d = (unsigned)(*c->p - '0');
-            if (mag > (lim - d) / 10) *big = 1;
-            else mag = mag * 10 + d;
+            if (mag > (lim - d) / 10)
+                *big = 1;
+            else
+                mag = mag * 10 + d;
         }
     }
     if (!digits) {
@@ -175,7 +177,8 @@ static void number(struct cur *c, int *is_int, int64_t *v, int *big)
         *is_int = 0;
         c->p++;
         const char *s = c->p;
-        while (c->p < c->end && *c->p >= '0' && *c->p <= '9') c->p++;
+        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+            c->p++;
         if (c->p == s) fail(c);
     }
     if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
@@ -183,7 +186,8 @@ static void number(struct cur *c, int *is_int, int64_t *v, int *big)
         c->p++;
         if (c->p < c->end && (*c->p == '+' || *c->p == '-')) c->p++;
         const char *s = c->p;
-        while (c->p < c->end && *c->p >= '0' && *c->p <= '9') c->p++;
+        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+            c->p++;
         if (c->p == s) fail(c);
     }
     *v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
@@ -227,9 +231,15 @@ static enum vmig_json_type item(struct cur *c, int level, struct vf *f, uint32_t
         if (n > f->str_max) f->str_max = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
         return VMIG_JT_STRING;
     }
-    case 't': literal(c, "true"); return VMIG_JT_BOOL;
-    case 'f': literal(c, "false"); return VMIG_JT_BOOL;
-    case 'n': literal(c, "null"); return VMIG_JT_NULL;
+    case 't':
+        literal(c, "true");
+        return VMIG_JT_BOOL;
+    case 'f':
+        literal(c, "false");
+        return VMIG_JT_BOOL;
+    case 'n':
+        literal(c, "null");
+        return VMIG_JT_NULL;
     case '[':
     case '{': {
         struct vf sub = {0};
@@ -308,10 +318,11 @@ static void value(struct cur *c, int level, struct vf *f)
 static int utf8_valid(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        unsigned c = s[i], need = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1
-                                       : c >= 0xE0 && c <= 0xEF   ? 2
-                                       : c >= 0xF0 && c <= 0xF4   ? 3
-                                                                  : 9;
+        unsigned c = s[i], need = c < 0x80                 ? 0
+                                  : c >= 0xC2 && c <= 0xDF ? 1
+                                  : c >= 0xE0 && c <= 0xEF ? 2
+                                  : c >= 0xF0 && c <= 0xF4 ? 3
+                                                           : 9;
         if (need == 9 || n - i <= need) return 0; /* a bad lead byte, or cut short */
         for (unsigned k = 1; k <= need; k++)
             if ((s[i + k] & 0xC0) != 0x80) return 0;
@@ -360,7 +371,8 @@ static int scan(struct vmig_profile *p, const char *json, size_t len)
     if (c.p >= c.end || *c.p != '{') return -1;
     c.p++;
     ws(&c);
-    if (c.p < c.end && *c.p == '}') c.p++;
+    if (c.p < c.end && *c.p == '}')
+        c.p++;
     else
         for (;;) {
             char k[VMIG_NAME_MAX];
@@ -377,9 +389,9 @@ static int scan(struct vmig_profile *p, const char *json, size_t len)
             if (c.bad) return -1;
             if (p) {
                 k[kl < sizeof k ? kl : sizeof k - 1] = '\0';
-                struct vmig_profile_key *e = kl < sizeof k && !nul && utf8_valid((unsigned char *)k, kl)
-                                                  ? key_slot(p, k)
-                                                  : NULL;
+                struct vmig_profile_key *e =
+                    kl < sizeof k && !nul && utf8_valid((unsigned char *)k, kl) ? key_slot(p, k)
+                                                                                : NULL;
                 if (!e) {
                     p->other_keys++;
                 } else {

@@ -18,8 +18,10 @@ static const char *const type_words[VMIG_JT_COUNT] = {"null",   "bool",  "int", 
 
 const char *vmig_profile_sample_name(const struct vmig_profile *p, char *buf, size_t n)
 {
-    if (p->full) snprintf(buf, n, "full");
-    else snprintf(buf, n, "first %llu", (unsigned long long)p->points);
+    if (p->full)
+        snprintf(buf, n, "full");
+    else
+        snprintf(buf, n, "first %llu", (unsigned long long)p->points);
     return buf;
 }
 
@@ -68,14 +70,13 @@ json_t *vmig_profile_json(const struct vmig_profile *p)
     }
     json_object_set_new(o, "keys", keys);
     const struct vmig_estimate *e = &p->est;
-    json_object_set_new(o, "estimate",
-                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "read_bytes",
-                                  (json_int_t)e->read_bytes, "write_bytes",
-                                  (json_int_t)e->write_bytes, "vector_bytes",
-                                  (json_int_t)e->vector_bytes, "scalar_bytes",
-                                  (json_int_t)e->scalar_bytes, "meta_bytes",
-                                  (json_int_t)e->meta_bytes, "read_pps", e->read_pps, "copy_s",
-                                  e->copy_s));
+    json_object_set_new(
+        o, "estimate",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "read_bytes", (json_int_t)e->read_bytes,
+                  "write_bytes", (json_int_t)e->write_bytes, "vector_bytes",
+                  (json_int_t)e->vector_bytes, "scalar_bytes", (json_int_t)e->scalar_bytes,
+                  "meta_bytes", (json_int_t)e->meta_bytes, "read_pps", e->read_pps, "copy_s",
+                  e->copy_s));
     return o;
 }
 
@@ -97,8 +98,8 @@ struct prd {
 
 static enum vmig_code pbad(struct prd *r, const char *k1, const char *k2, const char *what)
 {
-    return vmig_err_set(r->err, VMIG_E_USAGE, "%s%s%s%s%s: %s", r->path, r->path[0] ? "." : "",
-                        k1, k2 ? "." : "", k2 ? k2 : "", what);
+    return vmig_err_set(r->err, VMIG_E_USAGE, "%s%s%s%s%s: %s", r->path, r->path[0] ? "." : "", k1,
+                        k2 ? "." : "", k2 ? k2 : "", what);
 }
 
 static enum vmig_code known(struct prd *r, json_t *o, const char *const *allowed, const char *at)
@@ -108,7 +109,8 @@ static enum vmig_code known(struct prd *r, json_t *o, const char *const *allowed
     json_object_foreach(o, k, v)
     {
         const char *const *a = allowed;
-        while (*a && strcmp(*a, k) != 0) a++;
+        while (*a && strcmp(*a, k) != 0)
+            a++;
         if (!*a) return pbad(r, at ? at : k, at ? k : NULL, "unknown key");
     }
     return VMIG_OK;
@@ -148,7 +150,8 @@ static enum vmig_code types_read(struct prd *r, json_t *o, const char *k, const 
     json_array_foreach(a, i, v)
     {
         int t = 0;
-        while (t < VMIG_JT_COUNT && !(json_is_string(v) && !strcmp(type_words[t], json_string_value(v))))
+        while (t < VMIG_JT_COUNT &&
+               !(json_is_string(v) && !strcmp(type_words[t], json_string_value(v))))
             t++;
         if (t == VMIG_JT_COUNT)
             return pbad(r, at, k, "must hold null, bool, int, float, string, array or object");
@@ -160,9 +163,9 @@ static enum vmig_code types_read(struct prd *r, json_t *o, const char *k, const 
 static enum vmig_code key_read(struct prd *r, const char *name, json_t *j,
                                struct vmig_profile_key *k)
 {
-    static const char *const keys[] = {"types", "present",    "nulls",   "str_max",
-                                       "int_min", "int_max",  "int_big", "elem_types",
-                                       "arr_max", "depth",    "bytes",   NULL};
+    static const char *const keys[] = {"types",   "present", "nulls",   "str_max",
+                                       "int_min", "int_max", "int_big", "elem_types",
+                                       "arr_max", "depth",   "bytes",   NULL};
     uint64_t u;
     enum vmig_code rc;
     if (!json_is_object(j)) return pbad(r, name, NULL, "must be an object");
@@ -196,13 +199,13 @@ static enum vmig_code key_read(struct prd *r, const char *name, json_t *j,
 enum vmig_code vmig_profile_read_json(json_t *o, const char *path, struct vmig_profile *p,
                                       struct vmig_err *err)
 {
-    static const char *const keys[] = {"sample",     "full",          "points",     "total",
-                                       "payload_bytes", "vector_bytes", "sparse_bytes",
-                                       "wire_bytes", "read_s",        "other_keys", "malformed",
-                                       "keys",       "estimate",      NULL};
-    static const char *const est_keys[] = {"read_bytes", "write_bytes", "vector_bytes",
-                                           "scalar_bytes", "meta_bytes", "read_pps",
-                                           "copy_s",     NULL};
+    static const char *const keys[] = {
+        "sample",       "full",         "points",     "total",  "payload_bytes",
+        "vector_bytes", "sparse_bytes", "wire_bytes", "read_s", "other_keys",
+        "malformed",    "keys",         "estimate",   NULL};
+    static const char *const est_keys[] = {"read_bytes",   "write_bytes", "vector_bytes",
+                                           "scalar_bytes", "meta_bytes",  "read_pps",
+                                           "copy_s",       NULL};
     struct prd r = {err, path};
     struct vmig_estimate *e = &p->est;
     enum vmig_code rc;
@@ -270,9 +273,12 @@ static void size_str(uint64_t b, char *out, size_t n)
     const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double x = (double)b;
     int i = 0;
-    while (x >= 1024 && i < 4) x /= 1024, i++;
-    if (i == 0) snprintf(out, n, "%llu B", (unsigned long long)b);
-    else snprintf(out, n, "%.1f %s", x, u[i]);
+    while (x >= 1024 && i < 4)
+        x /= 1024, i++;
+    if (i == 0)
+        snprintf(out, n, "%llu B", (unsigned long long)b);
+    else
+        snprintf(out, n, "%.1f %s", x, u[i]);
 }
 
 static void types_str(unsigned bits, char *out, size_t n)
@@ -319,7 +325,8 @@ void vmig_profile_describe(const struct vmig_profile *p, struct vmig_buf *out)
     for (size_t i = 0; i < p->nkeys; i++)
         key_line(p, &p->key[i], out);
     if (p->other_keys)
-        vmig_buf_addf(out, "    (%llu more key occurrences not tracked: over %d keys or too long)\n",
+        vmig_buf_addf(out,
+                      "    (%llu more key occurrences not tracked: over %d keys or too long)\n",
                       (unsigned long long)p->other_keys, VMIG_PROFILE_KEYS);
     if (p->malformed)
         vmig_buf_addf(out, "    (%llu payloads were not JSON objects and were skipped)\n",
@@ -329,10 +336,12 @@ void vmig_profile_describe(const struct vmig_profile *p, struct vmig_buf *out)
     size_str(es->vector_bytes, c, sizeof c);
     size_str(es->scalar_bytes, d, sizeof d);
     size_str(es->meta_bytes, e, sizeof e);
-    vmig_buf_addf(out, "  estimate: read %s, write %s; target storage: vectors %s, scalars %s, "
-                       "$meta %s\n",
+    vmig_buf_addf(out,
+                  "  estimate: read %s, write %s; target storage: vectors %s, scalars %s, "
+                  "$meta %s\n",
                   a, b, c, d, e);
     if (es->read_pps > 0)
-        vmig_buf_addf(out, "  estimate: copy about %.0f s at %.0f points/s (the read rate measured)\n",
+        vmig_buf_addf(out,
+                      "  estimate: copy about %.0f s at %.0f points/s (the read rate measured)\n",
                       es->copy_s, es->read_pps);
 }

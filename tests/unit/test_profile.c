@@ -73,7 +73,8 @@ static void strings_and_arrays(void **state)
     static struct vmig_profile p;
     vmig_profile_init(&p);
     add(&p, "{\"s\":\"\\u00e9\",\"a\":[1,2,3],\"t\":\"x\\\"y\\\\\"}");
-    add(&p, "{\"s\":\"\\ud83d\\ude00\",\"a\":[\"\\u00e9t\\u00e9\",[1,[2]],null,1.5],\"t\":\"\\n\"}");
+    add(&p,
+        "{\"s\":\"\\ud83d\\ude00\",\"a\":[\"\\u00e9t\\u00e9\",[1,[2]],null,1.5],\"t\":\"\\n\"}");
     add(&p, "{\"s\":\"caf\xc3\xa9\",\"a\":[],\"u\":\"\\ud800x\"}");
     add(&p, "{\"a\":null}");
     assert_int_equal(key(&p, "s")->str_max, 5); /* raw "café" */
@@ -121,9 +122,23 @@ static void many_keys(void **state)
 static void malformed(void **state)
 {
     static const char *const bad[] = {
-        "",      "[]",        "{",          "{\"a\"}",    "{\"a\":}",   "{\"a\":1,}",
-        "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{\"a\":\"x}", "{\"a\":1}x", "{\"a\":\"\\q\"}",
-        "{\"a\":[1 2]}", "{\"a\":\"\\u12\"}", "{\"a\":-}", "{a:1}", "null",
+        "",
+        "[]",
+        "{",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":1,}",
+        "{\"a\":01}",
+        "{\"a\":1.}",
+        "{\"a\":tru}",
+        "{\"a\":\"x}",
+        "{\"a\":1}x",
+        "{\"a\":\"\\q\"}",
+        "{\"a\":[1 2]}",
+        "{\"a\":\"\\u12\"}",
+        "{\"a\":-}",
+        "{a:1}",
+        "null",
     };
     static struct vmig_profile p;
     vmig_profile_init(&p);
