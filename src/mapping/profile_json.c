@@ -116,28 +116,27 @@ static enum vmig_code known(struct prd *r, json_t *o, const char *const *allowed
     return VMIG_OK;
 }
 
-/* a count: a non-negative integer, 0 when absent */
-static enum vmig_code count(struct prd *r, json_t *o, const char *k, const char *at, uint64_t *d)
+/* A non-negative number, 0 when absent: an integer into *u, or (u NULL) any number into *d. */
+static enum vmig_code num(struct prd *r, json_t *o, const char *k, const char *at, uint64_t *u,
+                          double *d)
 {
     json_t *v = json_object_get(o, k);
-    *d = 0;
+    if (u)
+        *u = 0;
+    else
+        *d = 0;
     if (!v) return VMIG_OK;
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return pbad(r, at ? at : k, at ? k : NULL, "must be a non-negative integer");
-    *d = (uint64_t)json_integer_value(v);
+    if (!(u ? json_is_integer(v) : json_is_number(v)) || json_number_value(v) < 0)
+        return pbad(r, at ? at : k, at ? k : NULL,
+                    u ? "must be a non-negative integer" : "must be a non-negative number");
+    if (u)
+        *u = (uint64_t)json_integer_value(v);
+    else
+        *d = json_number_value(v);
     return VMIG_OK;
 }
-
-static enum vmig_code real(struct prd *r, json_t *o, const char *k, const char *at, double *d)
-{
-    json_t *v = json_object_get(o, k);
-    *d = 0;
-    if (!v) return VMIG_OK;
-    if (!json_is_number(v) || json_number_value(v) < 0)
-        return pbad(r, at ? at : k, at ? k : NULL, "must be a non-negative number");
-    *d = json_number_value(v);
-    return VMIG_OK;
-}
+#define count(r, o, k, at, u) num(r, o, k, at, u, NULL)
+#define real(r, o, k, at, d) num(r, o, k, at, NULL, d)
 
 static enum vmig_code types_read(struct prd *r, json_t *o, const char *k, const char *at,
                                  unsigned *bits)

@@ -8,6 +8,7 @@ runs through `migrate --plan FILE`.
 
 import json
 import os
+import types
 
 import pytest
 
@@ -87,12 +88,9 @@ def facts(profile):
 
 @pytest.fixture(scope="module")
 def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin):
-    class Env:
-        pass
-    e = Env()
-    e.q, e.m, e.qc, e.mc, e.bin = qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin
-    e.base = ["--source", qdrant.url, "--target", milvus.url]
-    return e
+    return types.SimpleNamespace(q=qdrant, m=milvus, qc=qdrant_client, mc=milvus_client,
+                                 bin=vmigrate_bin, base=["--source", qdrant.url, "--target",
+                                                         milvus.url])
 
 
 def plan_json(env, coll, *args):
@@ -187,3 +185,15 @@ def test_plan_file_with_a_profile_round_trips(env, tmp_path):
         json.dump(bad, f)
     p = run_vmigrate(env.bin, "migrate", *env.base, "--plan", path)
     assert p.returncode != 0 and "collections[0].profile.extra: unknown key" in p.stderr
+
+
+def test_migrate_profiles_the_same_way(env):
+    coll = fresh_source(env.qc, env.mc, "payload_rich")
+    p = run_vmigrate(env.bin, "migrate", *env.base, "-c", coll, "--profile-sample", "20",
+                     "--quiet", "--json")
+    assert p.returncode == 0, p.stderr[-3000:]
+    plan = json.loads(run_vmigrate(env.bin, "plan", *env.base, "-c", coll, "--json").stdout)
+    c = plan["collections"][0]
+    compare(env.qc, env.mc, coll, c["target"], {"": (c["vectors"][0]["field"], "dense")})
+    p = run_vmigrate(env.bin, "migrate", *env.base, "-c", coll, "--profile-sample", "0")
+    assert p.returncode != 0 and "--profile-sample" in p.stderr and "--full" in p.stderr
