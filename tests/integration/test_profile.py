@@ -1,7 +1,7 @@
 """`vmigrate plan --profile` (issue 13, the payload profile) against the Qdrant test server and a
 Milvus target: the per-key facts of the shapes payload_rich and payload_nulls, computed here in
 Python from datagen.make_points (types, presence, nulls, string bytes, int range, array
-lengths, nesting), must equal what vmigrate measured with --full; --sample N reads N points;
+lengths, nesting), must equal what vmigrate measured with --full, over REST and gRPC; --sample N reads N points;
 the CLI prints the table; the HTTP API's plan carries the profile; a plan file with a profile
 runs through `migrate --plan FILE`.
 """
@@ -93,16 +93,19 @@ def env(qdrant, milvus, qdrant_client, milvus_client, vmigrate_bin):
                                                          milvus.url])
 
 
-def plan_json(env, coll, *args):
-    p = run_vmigrate(env.bin, "plan", *env.base, "-c", coll, "--json", *args, check=True)
+def plan_json(env, coll, *args, source=None):
+    base = ["--source", source, "--target", env.m.url] if source else env.base
+    p = run_vmigrate(env.bin, "plan", *base, "-c", coll, "--json", *args, check=True)
     return json.loads(p.stdout)
 
 
+@pytest.mark.parametrize("face", ["rest", "grpc"])
 @pytest.mark.parametrize("shape", ["payload_rich", "payload_nulls"])
-def test_full_profile_equals_the_generated_payloads(env, shape):
+def test_full_profile_equals_the_generated_payloads(env, shape, face):
     coll = fresh_source(env.qc, env.mc, shape)
     want = expected(shape)
-    prof = plan_json(env, coll, "--profile", "--full")["collections"][0]["profile"]
+    url = env.q.grpc_url if face == "grpc" else env.q.url
+    prof = plan_json(env, coll, "--profile", "--full", source=url)["collections"][0]["profile"]
     assert prof["sample"] == "full" and prof["full"] is True
     assert prof["points"] == prof["total"] == len(datagen.make_points(shape))
     assert prof["malformed"] == 0 and prof["other_keys"] == 0
