@@ -1,9 +1,9 @@
 """`vmigrate plan --profile` (issue 13, the payload profile) against the Qdrant test server and a
 Milvus target: the per-key facts of the shapes payload_rich and payload_nulls, computed here in
 Python from datagen.make_points (types, presence, nulls, string bytes, int range, array
-lengths, nesting), must equal what vmigrate measured with --full, over REST and gRPC; --sample N reads N points;
-the CLI prints the table; the HTTP API's plan carries the profile; a plan file with a profile
-runs through `migrate --plan FILE`.
+lengths, nesting), must equal what vmigrate measured with --full, over REST and gRPC; --sample
+N reads N points; the CLI prints the table; the HTTP API's plan carries the profile; a plan file
+with a profile runs through `migrate --plan FILE`; migrate profiles the same way.
 """
 
 import json
