@@ -43,9 +43,7 @@ static void profile_layout(const struct vmig_src_coll *sc, struct vmig_plan_coll
     struct vmig_map_opts mo;
     vmig_map_opts_init(&mo);
     mo.max_vector_fields = VMIG_MAX_VECTOR_FIELDS;
-    struct vmig_src_coll bare = *sc;
-    bare.profile = NULL;
-    vmig_plan_coll_build(&bare, &mo, pc);
+    vmig_plan_coll_build(sc, &mo, pc); /* only its vectors are used (the layout) */
     vmig_map_opts_release(&mo);
     vmig_layout_from_plan(lay, pc, 1);
     lay->nulls = VMIG_NULL_KEEP;
