@@ -23,6 +23,8 @@
 #define VMIG_PAGE_SIZE_MAX 100000
 #define VMIG_SAMPLE_MIN 0 /* --sample, options.verify_sample (-1 there = no verification) */
 #define VMIG_SAMPLE_MAX 1000000
+#define VMIG_PROFILE_SAMPLE_MIN 1 /* plan --sample, profile.sample (--full for every point) */
+#define VMIG_PROFILE_SAMPLE_MAX 2000000000
 #define VMIG_TIMEOUT_MIN 1 /* --timeout, source/target.timeout_s (seconds) */
 #define VMIG_TIMEOUT_MAX 86400
 #define VMIG_WAIT_TIMEOUT_MIN 0 /* --wait-timeout (seconds; 0 = the default, 3600) */

@@ -53,8 +53,14 @@ struct vmig_map_opts {
     const struct vmig_target_caps *target; /* borrowed; NULL = the newest Milvus */
     size_t nedits;
     struct vmig_map_edit *edits; /* owned; filled by vmig_map_opts_add() */
+    /* `plan --profile`: vmig_plan_make() profiles each collection's payloads first */
+    int profile;
+    uint64_t profile_sample; /* points read; 0 = --full (every point) */
 };
 
+#define VMIG_PROFILE_SAMPLE_DEFAULT 10000 /* --sample when only --profile is given */
+
+/* Zeroed, with profile_sample VMIG_PROFILE_SAMPLE_DEFAULT (profile itself off). */
 void vmig_map_opts_init(struct vmig_map_opts *o);
 /* Add an edit given as on the command line. kind is "target-name", "description",
  * "rename" or "skip-vector"; value is copied. VMIG_E_USAGE with a clear message when

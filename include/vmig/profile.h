@@ -68,13 +68,44 @@ struct vmig_profile {
     uint64_t wire_bytes;    /* bytes read from the source for them (0 unknown) */
     double read_s;          /* wall time of the reads */
     uint64_t other_keys;    /* key occurrences not tracked (table full or key too long) */
+    uint64_t malformed;     /* payloads that were not one JSON object (counted, skipped) */
+    uint64_t sparse_bytes;  /* of vector_bytes, the sparse rows' (Milvus encoding) */
     size_t nkeys;
     struct vmig_profile_key key[VMIG_PROFILE_KEYS];
     struct vmig_estimate est;
 };
 
+struct vmig_plan_coll;
+struct vmig_buf;
+
+/* An empty profile (caller-owned storage; it holds no heap memory). */
+void vmig_profile_init(struct vmig_profile *p);
+/* Fold one point's payload in: the JSON object text as the batch holds it (keys as the
+ * source codec wrote them, conflict prefix included). Any bytes are taken: a payload
+ * that is not one well-formed JSON object counts in points and malformed only;
+ * len 0 is a point without payload. */
+void vmig_profile_add(struct vmig_profile *p, const char *json, size_t len);
 /* The profile's entry of key, NULL when it was not seen. */
 const struct vmig_profile_key *vmig_profile_find(const struct vmig_profile *p, const char *key);
+/* Fill p->est from the facts (a sample scaled to p->total) and the plan of the collection
+ * (vector dims, primary key; pc may be NULL). */
+void vmig_profile_estimate(struct vmig_profile *p, const struct vmig_plan_coll *pc);
+/* The profile as JSON (docs/user/mapping.md, "profile"); malloc'd, caller frees. */
+char *vmig_profile_to_json(const struct vmig_profile *p, int pretty);
+/* Parse that JSON into out (initialised here). VMIG_E_USAGE naming the key on a
+ * malformed document. */
+enum vmig_code vmig_profile_from_json(const char *text, struct vmig_profile *out,
+                                      struct vmig_err *err);
+/* The readable table (one line per key) and the estimate, appended to out. */
+void vmig_profile_describe(const struct vmig_profile *p, struct vmig_buf *out);
+/* Profile the payloads of collection sc (as described by the source) at src: its exact
+ * count, then the first `sample` points in scroll order (0 = every point), one page in
+ * memory at a time, through the source connector vmigrate copies with. out is
+ * initialised here; out->full is set when the scroll reached the end. */
+enum vmig_code vmig_profile_run(const struct vmig_endpoint *src, const struct vmig_src_coll *sc,
+                                uint64_t sample, struct vmig_profile *out, struct vmig_err *err);
+/* "full" or "first N": how the points were chosen, into buf (returned). */
+const char *vmig_profile_sample_name(const struct vmig_profile *p, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,7 @@ struct cli_opts {
     int max_vector_fields, sample, readers, writers, timeout_s, no_verify, page_limit;
     int wait_timeout_s; /* --wait-timeout: bound on each wait for Milvus (index build, load) */
     int wait_index;     /* --wait-index: the job holds until every index is built */
+    int profile, profile_full, profile_sample; /* --profile, --full, plan --sample N */
     int verbose, quiet;
     /* job center (issue 4) */
     const char *store, *status;

@@ -1,7 +1,8 @@
 /*
  * cmd_plan.c - `vmigrate plan`: the schema preview. Prints, per collection, the
  * Milvus collection vmigrate would create (or why it cannot); --json writes the
- * whole plan, which the user may edit and hand to `migrate --plan FILE`.
+ * whole plan, which the user may edit and hand to `migrate --plan FILE`. With
+ * --profile each preview is followed by the payload profile's table and estimate.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ int cmd_plan(struct cli_opts *o)
         for (size_t i = 0; i < plan.n; i++) {
             vmig_buf_reset(&b);
             vmig_plan_coll_describe(&plan.coll[i], &b);
+            if (plan.profile && plan.profile[i]) vmig_profile_describe(plan.profile[i], &b);
             printf("%s%s", i ? "\n" : "", b.p);
             char hint[512];
             cli_fix_hint(&plan.coll[i].refusal, NULL, hint, sizeof hint);

@@ -192,6 +192,13 @@ int cli_map_opts(const struct cli_opts *o, struct vmig_map_opts *mo)
     vmig_map_opts_init(mo);
     mo->source_url = o->source;
     mo->max_vector_fields = o->max_vector_fields;
+    if (o->profile_full && o->profile_sample) {
+        cli_usage_error("--full reads every point; give it or --sample N, not both");
+        return EXIT_USAGE;
+    }
+    mo->profile = o->profile || o->profile_full || o->profile_sample;
+    if (o->profile_sample) mo->profile_sample = (uint64_t)o->profile_sample;
+    if (o->profile_full) mo->profile_sample = 0;
     int rc = cli_policy_words(o, mo);
     if (rc) return rc;
     for (size_t i = 0; i < o->nedits; i++) {

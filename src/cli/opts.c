@@ -98,6 +98,15 @@ static const struct opt table[] = {
      "is loaded and verified; the build goes on in the server)"},
     {"sample", 0, T_INT, F(sample), NULL, "migrate verify", "N",
      "points compared bit-exactly by verification (default 100)"},
+    {"profile", 0, T_FLAG, F(profile), NULL, "plan migrate", NULL,
+     "profile the payloads first (per key: types, presence, nulls, sizes; and an estimate "
+     "of the copy); reads the first 10000 points unless --sample/--full say otherwise"},
+    {"sample", 0, T_INT, F(profile_sample), NULL, "plan", "N",
+     "points the payload profile reads, first in id order (default 10000; implies --profile)"},
+    {"profile-sample", 0, T_INT, F(profile_sample), NULL, "migrate", "N",
+     "points the payload profile reads (default 10000; implies --profile)"},
+    {"full", 0, T_FLAG, F(profile_full), NULL, "plan migrate", NULL,
+     "profile every point, not a sample (implies --profile)"},
     {"job", 0, T_STR, F(job), NULL, "verify", "ID",
      "verify with the plan of job ID (its target names, renames, skipped vectors) and its "
      "endpoints and stored secrets; a unique prefix of the id is enough"},
@@ -131,17 +140,18 @@ static const struct opt table[] = {
 /* The range of every T_INT option, checked at parse time and shown by --help; the
  * HTTP API checks its fields against the same limits (vmig/inputs.h). */
 static const struct range {
-    const char *name;
+    size_t off; /* the field filled: one flag name may fill different fields per command */
     int min, max;
 } ranges[] = {
-    {"timeout", VMIG_TIMEOUT_MIN, VMIG_TIMEOUT_MAX},
-    {"wait-timeout", VMIG_WAIT_TIMEOUT_MIN, VMIG_WAIT_TIMEOUT_MAX},
-    {"max-vector-fields", VMIG_MAX_VECTOR_FIELDS_MIN, VMIG_MAX_VECTOR_FIELDS},
-    {"readers", VMIG_READERS_MIN, VMIG_READERS_MAX},
-    {"writers", VMIG_WRITERS_MIN, VMIG_WRITERS_MAX},
-    {"page-size", VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX},
-    {"sample", VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX},
-    {"concurrency", VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},
+    {F(timeout_s), VMIG_TIMEOUT_MIN, VMIG_TIMEOUT_MAX},
+    {F(wait_timeout_s), VMIG_WAIT_TIMEOUT_MIN, VMIG_WAIT_TIMEOUT_MAX},
+    {F(max_vector_fields), VMIG_MAX_VECTOR_FIELDS_MIN, VMIG_MAX_VECTOR_FIELDS},
+    {F(readers), VMIG_READERS_MIN, VMIG_READERS_MAX},
+    {F(writers), VMIG_WRITERS_MIN, VMIG_WRITERS_MAX},
+    {F(page_limit), VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX},
+    {F(sample), VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX},
+    {F(profile_sample), VMIG_PROFILE_SAMPLE_MIN, VMIG_PROFILE_SAMPLE_MAX},
+    {F(concurrency), VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},
 };
 
 /* Options of `jobs` that only some of its subcommands take (their --help, and the
@@ -168,7 +178,7 @@ static const struct {
 static const struct range *range_of(const struct opt *op)
 {
     for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++)
-        if (strcmp(ranges[i].name, op->name) == 0) return &ranges[i];
+        if (ranges[i].off == op->off) return &ranges[i];
     abort(); /* a T_INT option without a range: a bug in this file */
 }
 
@@ -249,8 +259,9 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
         errno = 0;
         long v = strtol(val, &end, 10);
         if (!*val || *end || errno || v < rg->min || v > rg->max) {
-            cli_usage_error("--%s takes a whole number from %d to %d, not '%s'", op->name, rg->min,
-                            rg->max, val);
+            cli_usage_error("--%s takes a whole number from %d to %d, not '%s'%s", op->name, rg->min,
+                            rg->max, val,
+                            op->off == F(profile_sample) ? " (--full profiles every point)" : "");
             return EXIT_USAGE;
         }
         *(int *)(void *)(base + op->off) = (int)v;
@@ -336,8 +347,9 @@ int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
             const char *name = a + 2;
             const char *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
-            for (size_t k = 0; k < n; k++)
-                if (strlen(table[k].name) == len && strncmp(table[k].name, name, len) == 0)
+            for (size_t k = 0; k < n; k++) /* the entry of cmd when a name has several */
+                if (strlen(table[k].name) == len && strncmp(table[k].name, name, len) == 0 &&
+                    (!op || takes(&table[k], cmd)))
                     op = &table[k];
             if (eq) val = eq + 1;
         } else if (a[0] == '-' && a[1] && !a[2]) {

@@ -129,6 +129,7 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
     rc = svt->open(src, NULL, &s, err);
     if (rc) goto out;
     plan->coll = xcalloc(nsc ? nsc : 1, sizeof *plan->coll);
+    if (mo->profile) plan->profile = xcalloc(nsc ? nsc : 1, sizeof *plan->profile);
     for (size_t i = 0; i < nsc; i++) {
         struct vmig_plan_coll *pc = &plan->coll[plan->n++];
         uint64_t count = 0;
@@ -136,8 +137,15 @@ enum vmig_code vmig_plan_make(const struct vmig_endpoint *src, const struct vmig
         rc = svt->count(s, sc[i].name, &count, err);
         if (rc) goto out;
         sc[i].points_approx = count;
+        if (mo->profile) { /* measured before the build: typed fields are sized from it */
+            plan->profile[i] = xmalloc(sizeof *plan->profile[i]);
+            rc = vmig_profile_run(src, &sc[i], mo->profile_sample, plan->profile[i], err);
+            if (rc) goto out;
+            sc[i].profile = plan->profile[i];
+        }
         vmig_plan_coll_build(&sc[i], mo, pc);
         pc->source_count = count;
+        if (mo->profile) vmig_profile_estimate(plan->profile[i], pc);
         int exists = 0;
         if (pc->target[0]) {
             rc = tvt->has_collection(t, pc->target, &exists, err);

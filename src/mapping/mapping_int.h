@@ -37,4 +37,12 @@ void vmig_plan_mark_used(const struct vmig_map_edit *e);
 void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_opts *o,
                        struct vmig_plan_coll *pc);
 
+/* The payload profile as a jansson value, and back (profile_json.c): plan_json.c embeds
+ * it as a collection's "profile"; path names the document's place in messages. */
+struct vmig_profile;
+struct json_t;
+struct json_t *vmig_profile_json(const struct vmig_profile *p);
+enum vmig_code vmig_profile_read_json(struct json_t *o, const char *path, struct vmig_profile *p,
+                                      struct vmig_err *err);
+
 #endif

@@ -26,6 +26,7 @@
 void vmig_map_opts_init(struct vmig_map_opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->profile_sample = VMIG_PROFILE_SAMPLE_DEFAULT;
 }
 
 void vmig_map_opts_release(struct vmig_map_opts *o)

@@ -15,6 +15,7 @@
 
 #include "mapping/mapping_int.h"
 #include "util/alloc.h"
+#include "vmig/profile.h"
 
 /* ---- names of enum values ----------------------------------------------------- */
 
@@ -317,8 +318,12 @@ char *vmig_plan_to_json(const struct vmig_plan *p, int pretty)
 {
     json_t *root = json_object(), *arr = json_array();
     json_object_set_new(root, "version", json_integer(1));
-    for (size_t i = 0; i < p->n; i++)
-        json_array_append_new(arr, plan_coll_json(&p->coll[i]));
+    for (size_t i = 0; i < p->n; i++) {
+        json_t *c = plan_coll_json(&p->coll[i]);
+        if (p->profile && p->profile[i]) /* what `plan --profile` measured, kept with the plan */
+            json_object_set_new(c, "profile", vmig_profile_json(p->profile[i]));
+        json_array_append_new(arr, c);
+    }
     json_object_set_new(root, "collections", arr);
     if (p->target.product[0]) /* informative: a plan file is checked against the target again */
         json_object_set_new(root, "target_server",
@@ -561,6 +566,7 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
                                        "source_count",
                                        "target_exists",
                                        "error",
+                                       "profile", /* read by vmig_plan_from_json() */
                                        NULL};
     static const char *const pk_keys[] = {"name", "type", "max_length", NULL};
     static const char *const pk_types[] = {"Int64", "VarChar"};
@@ -763,6 +769,12 @@ enum vmig_code vmig_plan_from_json(const char *text, struct vmig_plan *out, stru
         snprintf(r.path, sizeof r.path, "collections[%zu]", i);
         if ((rc = plan_coll_read(&r, c, &out->coll[i]))) goto out;
         out->n++;
+        json_t *pj = json_object_get(c, "profile");
+        if (!pj || json_is_null(pj)) continue;
+        if (!out->profile) out->profile = xcalloc(json_array_size(arr), sizeof *out->profile);
+        out->profile[i] = xmalloc(sizeof *out->profile[i]);
+        snprintf(r.path + strlen(r.path), sizeof r.path - strlen(r.path), ".profile");
+        if ((rc = vmig_profile_read_json(pj, r.path, out->profile[i], err))) goto out;
     }
 out:
     json_decref(root);

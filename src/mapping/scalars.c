@@ -640,10 +640,3 @@ const struct vmig_plan_scalar *vmig_plan_scalar_of(const struct vmig_plan_coll *
 {
     return find_scalar((struct vmig_plan_coll *)pc, key);
 }
-
-const struct vmig_profile_key *vmig_profile_find(const struct vmig_profile *p, const char *key)
-{
-    for (size_t i = 0; p && i < p->nkeys; i++)
-        if (strcmp(p->key[i].key, key) == 0) return &p->key[i];
-    return NULL;
-}

@@ -195,6 +195,42 @@ int api_policy_words(const struct api_req *r, struct api_resp *out, const char *
     return -1;
 }
 
+/* body.profile: true, {"sample": N} or {"full": true} (the CLI's --profile, --sample N,
+ * --full); absent or false = no profile. 0, or -1 after a 400. */
+static int get_profile(const struct api_req *r, struct api_resp *out, struct vmig_map_opts *mo)
+{
+    json_t *p = r->body ? json_object_get(r->body, "profile") : NULL, *v;
+    const char *k;
+    int full = 0, sample = 0;
+    if (!p || json_is_null(p) || json_is_false(p)) return 0;
+    mo->profile = 1;
+    if (json_is_true(p)) return 0;
+    if (!json_is_object(p)) {
+        api_error(r, out, 400, "usage",
+                  "profile must be true, {\"sample\": N} or {\"full\": true}");
+        return -1;
+    }
+    json_object_foreach(p, k, v)
+    {
+        if (strcmp(k, "sample") != 0 && strcmp(k, "full") != 0) {
+            api_error(r, out, 400, "usage", "profile.%s: unknown key (sample or full)", k);
+            return -1;
+        }
+    }
+    if (api_get_int(r, out, p, "profile.", "sample", VMIG_PROFILE_SAMPLE_MIN,
+                       VMIG_PROFILE_SAMPLE_MAX, &sample) ||
+        api_get_bool(r, out, p, "profile.", "full", &full))
+        return -1;
+    if (full && sample) {
+        api_error(r, out, 400, "usage",
+                  "profile.full reads every point; give it or profile.sample, not both");
+        return -1;
+    }
+    if (sample) mo->profile_sample = (uint64_t)sample;
+    if (full) mo->profile_sample = 0;
+    return 0;
+}
+
 /* Mapping options and edits from body.options / body.edits. mo is initialised here. */
 int api_get_map_opts(const struct api_req *r, struct api_resp *out, const char *source_url,
                      struct vmig_map_opts *mo)
@@ -213,6 +249,7 @@ int api_get_map_opts(const struct api_req *r, struct api_resp *out, const char *
                        VMIG_MAX_VECTOR_FIELDS, &mo->max_vector_fields))
         return -1;
     if (api_policy_words(r, out, "options.", &w, mo)) return -1;
+    if (get_profile(r, out, mo)) return -1;
     json_t *edits = r->body ? json_object_get(r->body, "edits") : NULL;
     if (edits && !json_is_null(edits)) {
         if (!json_is_array(edits)) {
