@@ -428,13 +428,16 @@ void vmig_profile_add(struct vmig_profile *p, const char *json, size_t len)
     scan(p, json, len);
 }
 
-/* Bytes of the payload that go to typed fields rather than $meta: none yet. When the
- * plan types payload keys, this sums those keys' measured bytes. */
+/* Bytes of the payload that go to typed fields rather than $meta: the measured JSON
+ * bytes of the typed keys (with their quotes and separators). */
 static uint64_t typed_bytes(const struct vmig_profile *p, const struct vmig_plan_coll *pc)
 {
-    (void)p;
-    (void)pc;
-    return 0;
+    uint64_t n = 0;
+    for (size_t i = 0; pc && i < pc->nscalars; i++) {
+        const struct vmig_profile_key *k = vmig_profile_find(p, pc->scalar[i].src);
+        if (k) n += k->bytes + k->present * (strlen(k->key) + 4);
+    }
+    return n;
 }
 
 static uint64_t scale(const struct vmig_profile *p, uint64_t measured)

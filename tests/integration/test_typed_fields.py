@@ -265,3 +265,29 @@ def test_bad_field_edits_are_refused_naming_the_key_and_the_way_out(env):
     # the way out: keep it in $meta
     p, doc = plan(env, "--field", f"{COLL}.rating=dynamic")
     assert p.returncode == 0 and "rating" not in typed_of(doc)
+
+
+def pow2(n, lo):
+    r = lo
+    while r < n:
+        r *= 2
+    return r
+
+
+def test_a_profile_sizes_the_typed_fields(env):
+    """plan --profile --full: VARCHAR max_length and ARRAY max_capacity from the values
+    measured (the next power of two), not the 65 535 / 4 096 bounds."""
+    p, doc = plan(env, "--profile", "--full", "--field", f"{COLL}.tags=ARRAY_VARCHAR")
+    assert p.returncode == 0, p.stderr
+    t = typed_of(doc)
+    pays = [pt["payload"] for pt in env.points.values()]
+    longest = lambda k: max(len(x[k].encode()) for x in pays)  # noqa: E731
+    assert t["category"]["max_length"] == pow2(longest("category"), 16)
+    assert t["created"]["max_length"] == pow2(longest("created"), 16)
+    assert t["ref"]["max_length"] == 36
+    assert t["tags"]["max_capacity"] == pow2(max(len(x["tags"]) for x in pays), 4)
+    assert t["tags"]["max_length"] == pow2(max(len(s.encode()) for x in pays for s in x["tags"]), 16)
+    prof = doc["collections"][0]["profile"]
+    assert prof["points"] == len(pays)
+    est = prof["est"]
+    assert est["scalar_bytes"] > 0 and est["meta_bytes"] > 0
