@@ -35,7 +35,8 @@ static uint32_t page_limit(size_t per_point)
 
 /* The layout every page is decoded with: the default plan's vectors; nulls kept (the
  * profile counts them), keys that collide with the schema's field names under the
- * conflict prefix (as --payload-conflict prefix writes them), oversize rows rejected
+ * conflict prefix (as --payload-conflict prefix writes them), no typed fields (every
+ * key stays in the payload the profile reads), oversize rows rejected
  * rather than failing the profile. */
 static void profile_layout(const struct vmig_src_coll *sc, struct vmig_plan_coll *pc,
                            struct vmig_layout *lay)
@@ -45,6 +46,7 @@ static void profile_layout(const struct vmig_src_coll *sc, struct vmig_plan_coll
     mo.max_vector_fields = VMIG_MAX_VECTOR_FIELDS;
     vmig_plan_coll_build(sc, &mo, pc); /* only its vectors are used (the layout) */
     vmig_map_opts_release(&mo);
+    pc->nscalars = 0; /* whole payloads: the typed fields are what the profile sizes */
     vmig_layout_from_plan(lay, pc, 1);
     lay->nulls = VMIG_NULL_KEEP;
     lay->conflict = VMIG_CONFLICT_PREFIX;

@@ -191,7 +191,8 @@ static int propose(const struct vmig_src_coll *src, const struct vmig_src_index 
                         : x->type == VMIG_PIDX_DATETIME ? 64
                                                         : VMIG_VARCHAR_MAX;
         if (pk && pk->str_max) s->max_length = round_len(pk->str_max, sampled);
-        if (x->type == VMIG_PIDX_UUID && s->max_length < 36) s->max_length = 36;
+        if (x->type == VMIG_PIDX_UUID && (!pk || pk->str_max <= 36))
+            s->max_length = 36; /* the canonical text; longer forms were measured */
         break;
     case VMIG_PIDX_INTEGER: s->type = VMIG_SC_INT64; break;
     case VMIG_PIDX_FLOAT: s->type = VMIG_SC_DOUBLE; break;

@@ -289,5 +289,5 @@ def test_a_profile_sizes_the_typed_fields(env):
     assert t["tags"]["max_length"] == pow2(max(len(s.encode()) for x in pays for s in x["tags"]), 16)
     prof = doc["collections"][0]["profile"]
     assert prof["points"] == len(pays)
-    est = prof["est"]
+    est = prof["estimate"]
     assert est["scalar_bytes"] > 0 and est["meta_bytes"] > 0
