@@ -32,6 +32,7 @@ enum vmig_json_type {
 };
 
 #define VMIG_PROFILE_KEYS 256
+#define VMIG_PROFILE_DISTINCT 32
 
 struct vmig_profile_key {
     char key[VMIG_NAME_MAX]; /* a top-level payload key (longer keys are not tracked) */
@@ -46,6 +47,12 @@ struct vmig_profile_key {
     uint32_t arr_max;  /* most elements of an array value */
     uint32_t depth;    /* deepest nesting: 0 scalar, 1 array/object of scalars, ... */
     uint64_t bytes;    /* JSON text bytes of its values */
+    /* distinct scalar values (strings, numbers, bools: their JSON text) seen, counted
+     * up to VMIG_PROFILE_DISTINCT, then distinct_over is set: a key of few values
+     * (a category, a status) is better served by a BITMAP index */
+    uint32_t distinct;
+    int distinct_over;
+    uint64_t value_hash[VMIG_PROFILE_DISTINCT]; /* FNV-1a of the values counted */
 };
 
 /* The estimate of a copy, from the profile and the plan. */

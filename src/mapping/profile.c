@@ -345,6 +345,21 @@ static struct vmig_profile_key *key_slot(struct vmig_profile *p, const char *k)
     return e;
 }
 
+/* Count the value text [v, v + n) among e's distinct values (scalars only). */
+static void note_distinct(struct vmig_profile_key *e, const char *v, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)v[i]) * 1099511628211ull;
+    for (uint32_t i = 0; i < e->distinct; i++)
+        if (e->value_hash[i] == h) return;
+    if (e->distinct == VMIG_PROFILE_DISTINCT) {
+        e->distinct_over = 1;
+        return;
+    }
+    e->value_hash[e->distinct++] = h;
+}
+
 static void merge(struct vmig_profile_key *e, const struct vf *f, uint64_t bytes)
 {
     e->types |= 1u << f->type;
@@ -399,6 +414,9 @@ static int scan(struct vmig_profile *p, const char *json, size_t len)
                     if (!seen[i]) e->present++;
                     seen[i] = 1;
                     merge(e, &f, (uint64_t)(c.p - v0));
+                    if (f.type != VMIG_JT_ARRAY && f.type != VMIG_JT_OBJECT &&
+                        f.type != VMIG_JT_NULL)
+                        note_distinct(e, v0, (size_t)(c.p - v0));
                 }
             }
             ws(&c);

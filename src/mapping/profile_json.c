@@ -65,6 +65,8 @@ json_t *vmig_profile_json(const struct vmig_profile *p)
         json_object_set_new(j, "elem_types", types_json(k->elem_types));
         json_object_set_new(j, "arr_max", JU(k->arr_max));
         json_object_set_new(j, "depth", JU(k->depth));
+        json_object_set_new(j, "distinct", JU(k->distinct));
+        json_object_set_new(j, "distinct_over", json_boolean(k->distinct_over));
         json_object_set_new(j, "bytes", JU(k->bytes));
         json_object_set_new(keys, k->key, j);
     }
@@ -164,7 +166,8 @@ static enum vmig_code key_read(struct prd *r, const char *name, json_t *j,
 {
     static const char *const keys[] = {"types",   "present", "nulls",   "str_max",
                                        "int_min", "int_max", "int_big", "elem_types",
-                                       "arr_max", "depth",   "bytes",   NULL};
+                                       "arr_max", "depth",   "bytes",   "distinct",
+                                       "distinct_over", NULL};
     uint64_t u;
     enum vmig_code rc;
     if (!json_is_object(j)) return pbad(r, name, NULL, "must be an object");
@@ -184,6 +187,11 @@ static enum vmig_code key_read(struct prd *r, const char *name, json_t *j,
     k->arr_max = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
     if ((rc = count(r, j, "depth", name, &u))) return rc;
     k->depth = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+    if ((rc = count(r, j, "distinct", name, &u))) return rc;
+    k->distinct = u > VMIG_PROFILE_DISTINCT ? VMIG_PROFILE_DISTINCT : (uint32_t)u;
+    json_t *over = json_object_get(j, "distinct_over");
+    if (over && !json_is_boolean(over)) return pbad(r, name, NULL, "distinct_over must be a bool");
+    k->distinct_over = json_is_true(over);
     json_t *lo = json_object_get(j, "int_min"), *hi = json_object_get(j, "int_max");
     if (!lo != !hi || (lo && (!json_is_integer(lo) || !json_is_integer(hi))))
         return pbad(r, name, NULL, "int_min and int_max must be integers, given together");
@@ -307,8 +315,11 @@ static void key_line(const struct vmig_profile *p, const struct vmig_profile_key
     if (k->str_max) snprintf(smax, sizeof smax, "%u", k->str_max);
     if (k->types & 1u << VMIG_JT_ARRAY) snprintf(amax, sizeof amax, "%u", k->arr_max);
     double share = p->points ? 100.0 * (double)k->present / (double)p->points : 0;
-    vmig_buf_addf(out, "    %-26s %-30s %6.1f%% %7llu %8s %-24s %7s %5u\n", name, types, share,
-                  (unsigned long long)k->nulls, smax, range, amax, k->depth);
+    char dist[16] = "-";
+    if (k->distinct_over) snprintf(dist, sizeof dist, ">%d", VMIG_PROFILE_DISTINCT);
+    else if (k->distinct) snprintf(dist, sizeof dist, "%u", k->distinct);
+    vmig_buf_addf(out, "    %-26s %-30s %6.1f%% %7llu %8s %-24s %7s %5u %8s\n", name, types, share,
+                  (unsigned long long)k->nulls, smax, range, amax, k->depth, dist);
 }
 
 void vmig_profile_describe(const struct vmig_profile *p, struct vmig_buf *out)
@@ -319,8 +330,8 @@ void vmig_profile_describe(const struct vmig_profile *p, struct vmig_buf *out)
                   vmig_profile_sample_name(p, how, sizeof how), (unsigned long long)p->points,
                   (unsigned long long)p->total, p->read_s, p->nkeys);
     if (p->nkeys)
-        vmig_buf_addf(out, "    %-26s %-30s %7s %7s %8s %-24s %7s %5s\n", "key", "types", "present",
-                      "nulls", "str_max", "int range", "arr_max", "depth");
+        vmig_buf_addf(out, "    %-26s %-30s %7s %7s %8s %-24s %7s %5s %8s\n", "key", "types",
+                      "present", "nulls", "str_max", "int range", "arr_max", "depth", "distinct");
     for (size_t i = 0; i < p->nkeys; i++)
         key_line(p, &p->key[i], out);
     if (p->other_keys)

@@ -148,12 +148,18 @@ static int has(const struct vmig_map_opts *o, enum vmig_feature f)
     return !o->target || (o->target->has & (1u << f)) != 0;
 }
 
-/* The scalar index a Qdrant payload index implies, among what the target builds. */
+/* The scalar index a Qdrant payload index implies, among what the target builds; a
+ * keyword or integer of few distinct values (profiled) takes BITMAP where there is one. */
 static enum vmig_scalar_index implied_index(const struct vmig_map_opts *o,
-                                            const struct vmig_plan_scalar *s)
+                                            const struct vmig_plan_scalar *s,
+                                            const struct vmig_profile_key *pk)
 {
     int inv = has(o, VMIG_FEAT_INVERTED), sort = has(o, VMIG_FEAT_SORT_INDEX);
     if (s->type == VMIG_SC_JSON) return VMIG_SIDX_NONE;
+    if (pk && !pk->distinct_over && pk->distinct && has(o, VMIG_FEAT_BITMAP) &&
+        (s->type == VMIG_SC_VARCHAR || s->type == VMIG_SC_INT64) &&
+        (s->from_index == VMIG_PIDX_KEYWORD || s->from_index == VMIG_PIDX_INTEGER))
+        return VMIG_SIDX_BITMAP;
     if (s->type == VMIG_SC_ARRAY) return inv ? VMIG_SIDX_INVERTED : VMIG_SIDX_NONE;
     switch (s->from_index) {
     case VMIG_PIDX_BOOL:
@@ -547,7 +553,7 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             }
             s.nullable = 1;
         }
-        s.index = implied_index(o, &s);
+        s.index = implied_index(o, &s, src->profile ? vmig_profile_find(src->profile, x->key) : NULL);
         if (x->type == VMIG_PIDX_DATETIME || x->type == VMIG_PIDX_GEO)
             vmig_plan_note(pc,
                            x->type == VMIG_PIDX_DATETIME
@@ -617,7 +623,7 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             continue;
         }
         if (retyped && !index_given)
-            s->index = s->from_index ? implied_index(o, s) : VMIG_SIDX_NONE;
+            s->index = s->from_index ? implied_index(o, s, NULL) : VMIG_SIDX_NONE;
         if (parts) pc->num_partitions = (uint32_t)parts;
         if (s->partition_key && !pc->num_partitions) pc->num_partitions = 16;
         if (s == &fresh) {

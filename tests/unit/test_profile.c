@@ -178,6 +178,10 @@ static void json_round_trip_and_estimate(void **state)
     char *s = vmig_profile_to_json(&p, 0);
     assert_int_equal(vmig_profile_from_json(s, &q, &err), VMIG_OK);
     assert_int_equal(q.nkeys, p.nkeys);
+    assert_int_equal(vmig_profile_find(&p, "n")->distinct, 2); /* -5 and 7 */
+    assert_int_equal(vmig_profile_find(&p, "a")->distinct, 0); /* arrays are not counted */
+    for (size_t k = 0; k < p.nkeys; k++) /* the hashes stay in memory; the count travels */
+        memset(p.key[k].value_hash, 0, sizeof p.key[k].value_hash);
     assert_memory_equal(q.key, p.key, p.nkeys * sizeof p.key[0]);
     assert_memory_equal(&q.est, &p.est, sizeof p.est);
     char *t = vmig_profile_to_json(&q, 0);

@@ -19,6 +19,7 @@
 #include "batch/batch.h"
 #include "target/milvus_caps.h"
 #include "vmig/plan.h"
+#include "vmig/profile.h"
 
 static struct vmig_plan_scalar F[4];
 
@@ -301,6 +302,27 @@ static void plan_proposal(void **state)
         assert_int_equal(pc.refusal.fix, VMIG_FIX_TYPED_FIELD);
         vmig_map_opts_release(&o);
     }
+    /* a profiled keyword of few values gets BITMAP where the target has it (2.5) */
+    static struct vmig_profile prof;
+    struct vmig_target_caps m25;
+    vmig_milvus_caps("v2.5.4", 0, &m25);
+    vmig_profile_init(&prof);
+    prof.full = 1;
+    for (int i = 0; i < 100; i++)
+        vmig_profile_add(&prof, i % 2 ? "{\"cat\":\"a\",\"ref\":\"x\"}" : "{\"cat\":\"b\"}", i % 2 ? 22 : 11);
+    src.profile = &prof;
+    vmig_map_opts_init(&o);
+    o.target = &m25;
+    assert_int_equal(vmig_plan_coll_build(&src, &o, &pc), VMIG_OK);
+    assert_int_equal(field(&pc, "cat")->index, VMIG_SIDX_BITMAP);
+    assert_int_equal(field(&pc, "cat")->max_length, 16);
+    assert_int_equal(field(&pc, "on")->index, VMIG_SIDX_BITMAP);
+    assert_int_equal(field(&pc, "price")->index, VMIG_SIDX_STL_SORT);
+    o.target = &lite; /* no BITMAP on Lite */
+    assert_int_equal(vmig_plan_coll_build(&src, &o, &pc), VMIG_OK);
+    assert_int_equal(field(&pc, "cat")->index, VMIG_SIDX_INVERTED);
+    vmig_map_opts_release(&o);
+    src.profile = NULL;
     /* a payload index on "id" (the primary key's name) gets a field of its own name */
     snprintf(src.index[src.nindexes].key, sizeof src.index[0].key, "id");
     src.index[src.nindexes].type = VMIG_PIDX_KEYWORD;
