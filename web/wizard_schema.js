@@ -1,13 +1,15 @@
 // wizard_schema.js - step 3 of the "New migration" wizard: one card per planned collection
-// (target name, description, field names, HNSW parameters, checked as they are typed), the
-// options for all collections, and the way on to the Migrate step once the names are checked
-// against Milvus again. Refused collections show their ways out (wizard_refusal.js).
+// (target name, description, field names, HNSW parameters, checked as they are typed; typed
+// payload fields, planned again as they change: wizard_typed.js), the options for all
+// collections, and the way on to the Migrate step once the names are checked against Milvus
+// again. Refused collections show their ways out (wizard_refusal.js).
 
 import { h, mount, uid, fmtInt, nameError, utf8Length, intError } from './util.js';
 import { state, DEFAULT_VECTOR_LIMIT, MAX_VECTOR_LIMIT, go, render } from './wizard_state.js';
 import { vectorSummary } from './wizard_select.js';
 import { migratable, vectorLimit, recheck, backToSchema, replanAndShow } from './wizard_plan.js';
 import { fixOf, putBack, vectorChoice, refusalBanner } from './wizard_refusal.js';
+import { typedSection } from './wizard_typed.js';
 
 const vectorLabel = (v) => (v.source ? `vector ${v.source}` : 'the unnamed vector');
 const hnswShown = () => state.options.index === 'hnsw';
@@ -153,6 +155,7 @@ function optionsPanel(cols, revalidate) {
         ['fail', 'Fail the point (default)'], ['prefix', 'Prefix it']],
       (c, v) => { c.payload_conflict = v; if (v === 'prefix') c.payload_prefix = state.options.payload_prefix; }, () => render()),
       state.options.payload_conflict === 'prefix' ? prefixField(cols, revalidate) : null,
+      misfitField(),
       sel('Vector index', 'index', [
         ['auto', 'AUTOINDEX (default)'], ['hnsw', 'HNSW with Qdrant’s m / ef_construct']],
       (c, v) => { c.index = v === 'hnsw' ? 'HNSW' : 'AUTOINDEX'; }, () => render()),
@@ -168,6 +171,26 @@ function optionsPanel(cols, revalidate) {
           },
         }),
         h('p', { id: limitHint, class: 'hint' }, `${DEFAULT_VECTOR_LIMIT} by default; up to ${MAX_VECTOR_LIMIT} if your Milvus allows more (its proxy.maxVectorFieldNum).`))));
+}
+
+const MISFIT = {
+  dynamic: 'A value that does not fit its typed field (wrong type, too long, out of range) stays in $meta and the field is null (or its default); without either, the point is set aside.',
+  reject: 'A point with a value that does not fit is set aside in the rejects file (set it on the Migrate step) and not copied.',
+  fail: 'A value that does not fit fails its collection.',
+};
+
+/** The misfit policy (--payload-misfit), planned again when changed, and what it does. */
+function misfitField() {
+  const id = uid();
+  const hint = uid('hint');
+  return h('div', { class: 'field' },
+    h('label', { for: id }, 'Payload values that do not fit a typed field'),
+    h('select', {
+      id, 'aria-describedby': hint,
+      onchange: (e) => { state.options.payload_misfit = e.target.value; replanAndShow(); },
+    }, [['dynamic', 'Keep them in $meta (default)'], ['reject', 'Reject the point'], ['fail', 'Fail the collection']]
+      .map(([v, t]) => h('option', { value: v, selected: state.options.payload_misfit === v }, t))),
+    h('p', { id: hint, class: 'hint' }, MISFIT[state.options.payload_misfit]));
 }
 
 /** The prefix given to a payload key equal to a field name (the plan's payload_prefix). */
@@ -218,7 +241,7 @@ function collectionCard(c, revalidate) {
   const titleId = uid('coll');
   const src = (state.collections || []).find((x) => x.name === c.source);
   const fix = fixOf(c);
-  const editable = !c.error || ['target_name', 'job', 'rename_field', 'description'].includes(fix);
+  const editable = !c.error || ['target_name', 'job', 'rename_field', 'description', 'typed_field', 'payload_misfit'].includes(fix);
   const head = h('h3', { id: titleId }, c.source);
   const count = h('p', { class: 'muted' }, `${fmtInt(c.source_count)} points in Qdrant`);
 
@@ -296,10 +319,11 @@ function collectionCard(c, revalidate) {
           h('td', null, 'JSON (dynamic field)'), Array.from({ length: blank }, () => h('td', null, '—'))))),
     h('ul', { class: 'facts' },
       h('li', null, 'Dynamic field: ', h('strong', null, 'on')),
-      h('li', null, 'Partition key: ', h('strong', null, 'off')),
+      h('li', null, 'Partition key: ', h('strong', null, c.partition_key ? `${c.partition_key} (${c.num_partitions} partitions)` : 'off')),
       h('li', null, 'Auto ID: ', h('strong', null, 'off')),
       c.skipped_vectors && c.skipped_vectors.length
         ? h('li', null, 'Skipped vectors: ', h('strong', null, c.skipped_vectors.join(', '))) : null),
+    typedSection(c),
     c.notes && c.notes.length
       ? h('div', { class: 'notes' }, h('h4', null, 'Notes'), h('ul', null, c.notes.map((n) => h('li', null, n))))
       : null);
