@@ -3,11 +3,12 @@
 // default, scalar index, partition key), "Keep in $meta" to demote one, a form to promote
 // another payload key. Nothing is checked here: every change becomes a --field (or --rename)
 // edit in state.typed and the collection is planned again, so the library's refusal comes
-// back in the plan and is shown on the row it is about. The profile table is wizard_profile.js.
+// back in the plan and is shown on the row it is about; an edit the server cannot take at all
+// (HTTP 400) is taken back, its message shown on that row. The profile table is wizard_profile.js.
 
 import { h, uid } from './util.js';
-import { state } from './wizard_state.js';
-import { replanAndShow } from './wizard_plan.js';
+import { state, render } from './wizard_state.js';
+import { replan } from './wizard_plan.js';
 import { TYPES, profileKeys, profileTable, typesAllowed } from './wizard_profile.js';
 
 const INDEXES = ['NONE', 'INVERTED', 'STL_SORT', 'BITMAP', 'Trie', 'AUTOINDEX'];
@@ -44,12 +45,32 @@ function edits(c) {
   return state.typed.get(c.source);
 }
 
+/** The last edit the server refused outright: {coll, key, message}, shown once on its row. */
+let failed = null;
+
+/** Change the edits of c's typed fields (mutate(edits)) for key and plan again; when the
+ *  server refuses the request itself, the edits are put back as they were (a refusal in
+ *  the plan keeps them: the plan shows it and the user changes the field). */
+async function apply(c, key, mutate) {
+  const t = edits(c);
+  const before = { specs: new Map(t.specs), names: new Map(t.names) };
+  mutate(t);
+  failed = null;
+  try {
+    await replan();
+  } catch (e) {
+    state.typed.set(c.source, before);
+    failed = { coll: c.source, key, message: `Not planned: ${e.message}` };
+  }
+  render();
+}
+
 /** Record a --field edit for key and plan again. */
 export function setSpec(c, key, spec) {
-  const t = edits(c);
-  t.specs.set(key, spec);
-  if (spec === 'dynamic') t.names.delete(key); // a key in $meta has no field to rename
-  replanAndShow();
+  return apply(c, key, (t) => {
+    t.specs.set(key, spec);
+    if (spec === 'dynamic') t.names.delete(key); // a key in $meta has no field to rename
+  });
 }
 
 /** Change one typed field: re-send its whole spec; choosing a partition key takes it off the
@@ -62,14 +83,17 @@ function change(c, f, ch) {
   setSpec(c, f.key, fieldSpec(f, c, ch));
 }
 
+/** Rename a typed field (an empty name: back to the payload key's). */
 function rename(c, f, name) {
-  const t = edits(c);
-  if (name === f.key) t.names.delete(f.key); else t.names.set(f.key, name);
-  replanAndShow();
+  return apply(c, f.key, (t) => { if (!name || name === f.key) t.names.delete(f.key); else t.names.set(f.key, name); });
 }
 
-/** The refusal about this payload key (the plan's error.field), shown on its row. */
-const refusalOf = (c, key) => (c.error && c.error.fix === 'typed_field' && c.error.field === key ? c.error.message : '');
+/** What went wrong with this payload key: the plan's refusal about it (error.field), or the
+ *  last edit of it the server did not take. */
+function refusalOf(c, key) {
+  if (failed && failed.coll === c.source && failed.key === key) return failed.message;
+  return c.error && c.error.fix === 'typed_field' && c.error.field === key ? c.error.message : '';
+}
 
 function select(label, value, choices, onchange) {
   return h('select', { 'aria-label': label, onchange: (e) => onchange(e.target.value) },
@@ -134,7 +158,7 @@ function demoted(c) {
   const keys = [...(t?.specs || [])].filter(([, s]) => s === 'dynamic').map(([k]) => k);
   if (!keys.length) return null;
   return h('p', { class: 'muted' }, 'Kept in $meta: ', keys.map((k) => h('span', { class: 'tag' }, k, ' ',
-    h('button', { type: 'button', class: 'link', onclick: () => { t.specs.delete(k); replanAndShow(); } }, `Type ${k} again`))));
+    h('button', { type: 'button', class: 'link', onclick: () => apply(c, k, (x) => x.specs.delete(k)) }, `Type ${k} again`))));
 }
 
 /** Promote a payload key: a key (the profile's untyped keys offered) and a type. */
@@ -151,6 +175,7 @@ function promote(c) {
     for (const o of typeIn.options) o.disabled = !allowed.includes(o.value);
     if (typeIn.selectedOptions[0]?.disabled) typeIn.value = allowed[0];
   });
+  const msg = failed && failed.coll === c.source && !typed.has(failed.key) ? failed.message : '';
   return h('div', { class: 'promote three-col' },
     h('div', { class: 'field' }, h('label', { for: keyId }, 'Payload key to type'), keyIn,
       offered.length ? h('datalist', { id: listId }, offered.map((k) => h('option', { value: k }))) : null),
@@ -158,7 +183,8 @@ function promote(c) {
     h('div', { class: 'field' }, h('button', {
       type: 'button',
       onclick: () => { const k = keyIn.value.trim(); if (k) setSpec(c, k, typeIn.value); },
-    }, 'Add typed field')));
+    }, 'Add typed field')),
+    h('p', { class: 'field-error', role: msg ? 'alert' : null }, msg));
 }
 
 export function typedSection(c) {

@@ -205,6 +205,9 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null, ex
     if (req.method === 'POST' && p === '/api/v1/plan') {
       const e = checkSource(body.source) || checkTarget(body.target);
       if (e) return err(res, 400, e.code, e.message);
+      // like api_get_map_opts: an edit that is not KEY=VALUE fails the whole request
+      const badEdit = (body.edits || []).findIndex((x) => x.kind === 'rename' && !/^[^=]+\.[^=]+=[^=]+$/.test(x.value));
+      if (badEdit >= 0) return err(res, 400, 'usage', `edits[${badEdit}]: --rename expects COLLECTION.FIELD=NEW_NAME, got '${body.edits[badEdit].value}'`);
       const out = [];
       for (const name of body.collections || []) {
         const c = collections.find((x) => x.name === name);

@@ -168,6 +168,14 @@ test('typed fields: profile, type choices, edits sent whole, refusals and their 
     assert.equal(await alert.count(), 0);
     assert.ok(!plans().pop().body.edits.some((e) => e.value.includes('partition_key')));
 
+    // an edit the server does not take at all (HTTP 400) is taken back, its message on the row
+    await replanned(page, async () => {
+      await typed.getByLabel('Field name for payload key score').fill('a=b');
+      await typed.getByLabel('Field name for payload key score').press('Tab');
+    });
+    await typed.locator('tr[data-key="score"]').getByRole('alert').filter({ hasText: /Not planned: edits\[\d+\]: --rename expects/ }).waitFor();
+    assert.equal(await typed.getByLabel('Field name for payload key score').inputValue(), 'score');
+
     // keep label in $meta, rename score's field; on to the job
     await replanned(page, () => typed.getByRole('button', { name: 'Keep in $meta (label)' }).click());
     await replanned(page, async () => {
@@ -175,6 +183,7 @@ test('typed fields: profile, type choices, edits sent whole, refusals and their 
       await typed.getByLabel('Field name for payload key score').press('Tab');
     });
     const last = plans().pop().body.edits;
+    assert.equal(last.filter((e) => e.kind === 'rename').length, 1, 'the refused rename was taken back');
     assert.ok(last.some((e) => e.kind === 'field' && e.value === `${COLL}.label=dynamic`));
     assert.ok(last.some((e) => e.kind === 'rename' && e.value === `${COLL}.score=points`));
     await page.getByText('1 collection will be migrated.').waitFor();
