@@ -3,7 +3,8 @@
 // not know ignored), type choices limited to what a key's values allow, the profile's untyped
 // keys offered to promote, the notes, every change sent as a --field edit (whole spec) or the
 // misfit policy option, refusals (fix typed_field on the field's row, fix payload_misfit) and
-// their ways out, and the job body holding the typed fields without the profile.
+// their ways out, and the job body holding the typed fields without the profile; and the Jobs
+// page's card for a collection failed by a value that does not fit (keep in $meta / set aside).
 // The collection's plan is made here (typedPlan), a stand-in for the library's rules.
 //   Run: node --test tests/browser/
 
@@ -196,6 +197,49 @@ test('typed fields: profile, type choices, edits sent whole, refusals and their 
     const sent = job.plan.collections[0];
     assert.deepEqual(sent.typed_fields.map((f) => [f.key, f.field, f.type]), [['score', 'points', 'DOUBLE'], ['colors', 'colors', 'ARRAY']]);
     assert.equal('profile' in sent, false);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('jobs page: a collection failed by a value that does not fit offers the misfit policies', async () => {
+  const plan = { version: 1, collections: [{ source: 'keep', target: 'keep', source_count: 40, vectors: [] }, { source: 'aside', target: 'aside', source_count: 40, vectors: [] }] };
+  const r = await fetch(`${mock.url}/api/v1/jobs`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ source: { url: MOCK.qdrantUrl, api_key: MOCK.qdrantKey }, target: { url: MOCK.milvusUrl, token: MOCK.milvusToken }, plan }),
+  });
+  const { id } = await r.json();
+  const hint = 'Retry with such values kept in the dynamic field, or with those points set aside in a rejects file';
+  const fail = (cure) => ({ at: 0.25, error: "point 7: payload key 'qty' is not an INT64 value", error_code: 'data', error_fix: 'payload_misfit', error_field: 'qty', error_hint: hint, cure });
+  const j = mock.jobs.get(id);
+  j.collections[0].fail = fail({ payload_misfit: 'dynamic' });
+  j.collections[1].fail = fail({ payload_misfit: 'reject', rejects: '/tmp/vmig-mis.jsonl' });
+  const retries = () => mock.requests.filter((x) => x.method === 'POST' && x.url === `/api/v1/jobs/${id}/retry`);
+  const { context, page, pageErrors } = await openPage(browser, `${mock.url}/#/jobs/${id}`);
+  try {
+    const card = (s) => page.getByRole('region', { name: `Fix ${s}` });
+    await card('keep').waitFor({ timeout: 60_000 });
+    assert.deepEqual(await card('keep').getByRole('button').allInnerTexts(), ['Retry with such values kept in $meta', 'Retry, setting such points aside']);
+    const text = await card('keep').innerText();
+    assert.ok(text.includes('A value of the payload key “qty” does not fit its typed field.') && text.includes(hint), text);
+    assert.doesNotMatch(text, /--[a-z]/);
+    await shoot(page, 'misfit-card');
+    await card('keep').getByRole('button', { name: 'Retry with such values kept in $meta' }).click();
+    await card('keep').waitFor({ state: 'detached', timeout: 60_000 });
+    assert.deepEqual(retries().pop().body, { collections: { keep: { payload_misfit: 'dynamic' } } });
+    // the retry ran aside again too (it failed again): its card is back
+    const file = card('aside').getByLabel('File for the points set aside');
+    await file.waitFor({ timeout: 60_000 });
+    await file.fill('rel.jsonl');
+    await card('aside').getByText('An absolute path on the machine running vmigrate serve.').waitFor();
+    const n = retries().length;
+    await card('aside').getByRole('button', { name: 'Retry, setting such points aside' }).click();
+    assert.equal(retries().length, n, 'a relative path is not sent');
+    await file.fill('/tmp/vmig-mis.jsonl');
+    await card('aside').getByRole('button', { name: 'Retry, setting such points aside' }).click();
+    await card('aside').waitFor({ state: 'detached', timeout: 60_000 });
+    assert.deepEqual(retries().pop().body, { rejects: '/tmp/vmig-mis.jsonl', collections: { aside: { payload_misfit: 'reject' } } });
     assert.deepEqual(pageErrors, []);
   } finally {
     await context.close();
