@@ -21,14 +21,14 @@ function createdResult(job) {
     h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'button primary' }, 'Open the job'));
 }
 
-/** The plan as POST /jobs takes it: the wizard's own keys (_...) and the payload profile (what
- *  was measured, shown on the schema step; the typed fields are sized from it already)
- *  dropped, and no refusal (the server checks the plan again against the source and Milvus). */
+/** The plan as POST /jobs takes it: the wizard's own keys (_...) dropped (a profile stays: the
+ *  plan reader takes it), and no refusal (the server checks the plan again against the source
+ *  and Milvus). */
 function planToSend(cols) {
   return {
     version: state.plan.version || 1,
     collections: cols.map((c) => {
-      const out = Object.fromEntries(Object.entries(c).filter(([k]) => !k.startsWith('_') && k !== 'profile'));
+      const out = Object.fromEntries(Object.entries(c).filter(([k]) => !k.startsWith('_')));
       out.error = null;
       return out;
     }),

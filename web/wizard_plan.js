@@ -41,7 +41,7 @@ export async function replan() {
   const names = (state.collections || []).map((c) => c.name).filter((n) => state.selected.has(n));
   const before = new Map((state.plan?.collections || []).map((c) => [c.source, c]));
   const { edits, renamed } = planEdits(names, before);
-  const plan = await api.plan(endpoint('source'), endpoint('target'), names, planOptions(), edits);
+  const plan = await api.plan(endpoint('source'), endpoint('target'), names, planOptions(), edits, state.options.profile || undefined);
   for (const c of plan.collections) {
     const old = before.get(c.source);
     c._auto_target = renamed.has(c.source) ? old._auto_target : c.target;

@@ -9,7 +9,13 @@ import { h, fmtInt } from './util.js';
 /** The field types a --field spec names. */
 export const TYPES = ['INT64', 'DOUBLE', 'BOOL', 'VARCHAR', 'JSON', 'ARRAY_INT64', 'ARRAY_DOUBLE', 'ARRAY_BOOL', 'ARRAY_VARCHAR'];
 
-const keysOf = (c) => (c.profile && Array.isArray(c.profile.keys) ? c.profile.keys.filter((k) => k && typeof k.key === 'string') : []);
+/** The profile's keys as [{key, ...facts}] (the plan has them as an object keyed by payload key). */
+function keysOf(c) {
+  const k = c.profile && c.profile.keys;
+  if (Array.isArray(k)) return k.filter((x) => x && typeof x.key === 'string');
+  if (k && typeof k === 'object') return Object.entries(k).map(([key, v]) => ({ ...(v && typeof v === 'object' ? v : {}), key }));
+  return [];
+}
 
 /** The payload keys the profile saw. */
 export const profileKeys = (c) => keysOf(c).map((k) => k.key);
@@ -50,13 +56,32 @@ function intRange(k) {
   return typeof lo === 'number' && typeof hi === 'number' ? `${fmtInt(lo)} … ${fmtInt(hi)}` : '—';
 }
 
+function distinct(k) {
+  if (typeof k.distinct !== 'number') return '—';
+  return k.distinct_over ? `more than ${fmtInt(k.distinct)}` : fmtInt(k.distinct);
+}
+
+const mb = (n) => (n < 1e6 ? `${Math.max(1, Math.round(n / 1e3))} kB` : `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)} MB`);
+
+/** The profile's estimate of the copy in one line, or null. */
+function estimate(p) {
+  const e = p.estimate || p.est;
+  if (!e || typeof e !== 'object') return null;
+  const parts = [];
+  if (typeof e.read_bytes === 'number') parts.push(`reads ${mb(e.read_bytes)}`);
+  if (typeof e.write_bytes === 'number') parts.push(`writes ${mb(e.write_bytes)}`);
+  if (typeof e.scalar_bytes === 'number' && typeof e.meta_bytes === 'number') parts.push(`typed fields ${mb(e.scalar_bytes)}, $meta ${mb(e.meta_bytes)}`);
+  if (typeof e.copy_s === 'number') parts.push(`copy about ${e.copy_s < 1 ? 'a second' : `${Math.round(e.copy_s)} s`} at the rate measured`);
+  return parts.length ? h('p', { class: 'muted' }, `Estimate for the whole collection: ${parts.join('; ')}.`) : null;
+}
+
 /** The profile's table of payload keys, or null without a profile. */
 export function profileTable(c) {
   const keys = keysOf(c);
   if (!keys.length) return null;
   const p = c.profile;
   const points = typeof p.points === 'number' ? p.points : 0;
-  const cols = ['Payload key', 'Types', 'Present', 'Nulls', 'Longest string (bytes)', 'Integer range', 'Longest array'];
+  const cols = ['Payload key', 'Types', 'Present', 'Nulls', 'Longest string (bytes)', 'Integer range', 'Longest array', 'Distinct values'];
   return h('details', { class: 'profile' },
     h('summary', null, `Payload profile: ${fmtInt(points)} points read${p.full ? ' (all of them)' : ' (a sample)'}`),
     h('table', { class: 'grid' },
@@ -69,5 +94,7 @@ export function profileTable(c) {
         h('td', { class: 'num' }, numOr(k.nulls)),
         h('td', { class: 'num' }, numOr(k.str_max)),
         h('td', { class: 'num' }, intRange(k)),
-        h('td', { class: 'num' }, numOr(k.arr_max)))))));
+        h('td', { class: 'num' }, numOr(k.arr_max)),
+        h('td', { class: 'num' }, distinct(k)))))),
+    estimate(p));
 }

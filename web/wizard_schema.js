@@ -156,6 +156,7 @@ function optionsPanel(cols, revalidate) {
       (c, v) => { c.payload_conflict = v; if (v === 'prefix') c.payload_prefix = state.options.payload_prefix; }, () => render()),
       state.options.payload_conflict === 'prefix' ? prefixField(cols, revalidate) : null,
       misfitField(),
+      profileField(),
       sel('Vector index', 'index', [
         ['auto', 'AUTOINDEX (default)'], ['hnsw', 'HNSW with Qdrant’s m / ef_construct']],
       (c, v) => { c.index = v === 'hnsw' ? 'HNSW' : 'AUTOINDEX'; }, () => render()),
@@ -178,6 +179,21 @@ const MISFIT = {
   reject: 'A point with a value that does not fit is set aside in the rejects file (set it on the Migrate step) and not copied.',
   fail: 'A value that does not fit fails its collection.',
 };
+
+/** Profile the payloads before planning (--profile): the typed fields sized from what was
+ *  read, their types limited to what the values allow, the table under each collection. */
+function profileField() {
+  const id = uid('cb');
+  const hint = uid('hint');
+  return h('div', { class: 'field' },
+    h('div', { class: 'field check' },
+      h('input', {
+        id, type: 'checkbox', checked: !!state.options.profile, 'aria-describedby': hint,
+        onchange: (e) => { state.options.profile = e.target.checked; replanAndShow(); },
+      }),
+      h('label', { for: id }, 'Profile the payloads')),
+    h('p', { id: hint, class: 'hint' }, 'Reads a sample of points (10 000 per collection) first: typed fields are sized from it and their types limited to what the values allow.'));
+}
 
 /** The misfit policy (--payload-misfit), planned again when changed, and what it does. */
 function misfitField() {

@@ -2,7 +2,7 @@
 // REAL stack that tests/integration/test_console_typed.py starts (Milvus Lite, the Qdrant test
 // server with the `payload_typed` shape, `vmigrate serve`) and passes in $VMIG_TYPED as JSON
 // {console, qdrant, milvus, target}. The test walks the wizard: sees the proposed typed fields,
-// promotes tags to ARRAY_VARCHAR (capacity 8), keeps rating in $meta, renames price, makes
+// profiles the payloads (the table, type choices from the values), promotes tags to ARRAY_VARCHAR (capacity 8), keeps rating in $meta, renames price, makes
 // category the partition key, is refused a partition key on the nullable qty (the library's
 // message on qty's row) and recovers, then starts the job and prints `WIZARD_JOB {...}`; the
 // pytest file checks with pymilvus what landed. Without $VMIG_TYPED the test is skipped.
@@ -61,6 +61,17 @@ test('typed payload fields: promote, demote, rename, partition key, a refusal an
     assert.equal(await typed.getByLabel('Type of tags').count(), 0);
     assert.equal(await typed.getByLabel('No partition key').isChecked(), true);
     await shoot(page, 'proposed');
+
+    // profiled: the table of what the values are, and the type choices follow them
+    await replanned(page, () => page.getByLabel('Profile the payloads').check());
+    await typed.getByText('Payload profile: 300 points read (all of them)').click();
+    const prof = typed.getByRole('table', { name: `Payload profile of ${COLL}` });
+    const qtyRow = prof.getByRole('row').filter({ has: page.getByRole('cell', { name: 'qty', exact: true }) });
+    assert.equal(await qtyRow.getByRole('cell').nth(1).innerText(), 'int, string');
+    assert.deepEqual(await typed.getByLabel('Type of qty').locator('option').allInnerTexts(), ['INT64', 'DOUBLE', 'VARCHAR', 'JSON']);
+    await typed.getByLabel('Payload key to type').fill('tags');
+    assert.deepEqual(await typed.getByLabel('Type for the new field').locator('option:not([disabled])').allInnerTexts(), ['JSON', 'ARRAY_VARCHAR']);
+    await shoot(page, 'profiled');
     await card.getByLabel('Target collection name').fill(ENV.target);
 
     // promote tags to ARRAY_VARCHAR, then size it to 8 elements

@@ -3,7 +3,7 @@
 // not know ignored), type choices limited to what a key's values allow, the profile's untyped
 // keys offered to promote, the notes, every change sent as a --field edit (whole spec) or the
 // misfit policy option, refusals (fix typed_field on the field's row, fix payload_misfit) and
-// their ways out, and the job body holding the typed fields without the profile; and the Jobs
+// their ways out, the profile option sent, and the job body holding the typed fields; and the Jobs
 // page's card for a collection failed by a value that does not fit (keep in $meta / set aside).
 // The collection's plan is made here (typedPlan), a stand-in for the library's rules.
 //   Run: node --test tests/browser/
@@ -18,15 +18,15 @@ const BASE = [
   { key: 'score', field: 'score', type: 'INT64', nullable: false, default: null, index: 'STL_SORT', qdrant_index: 'integer' },
   { key: 'label', field: 'label', type: 'VARCHAR', max_length: 32, nullable: true, default: null, index: 'INVERTED', qdrant_index: 'keyword' },
 ];
-const PROFILE = {
-  points: 200, full: false, some_future_fact: { x: 1 },
-  keys: [
-    { key: 'score', present: 200, nulls: 0, types: ['int', 'float'], int_min: -5, int_max: 99, novel: 'ignored' },
-    { key: 'label', present: 150, nulls: 10, types: ['string', 'null'], str_max: 17 },
-    { key: 'colors', present: 200, nulls: 0, types: ['array'], elem_types: ['string'], arr_max: 5, str_max: 9 },
-    { key: 'meta', present: 40, nulls: 0, types: ['object'] },
-  ],
-  est: { read_bytes: 1000, copy_s: 2.5 },
+const PROFILE = { // the shape of src/mapping/profile_json.c, with facts this console does not know
+  sample: '10000', full: false, points: 200, total: 1000, some_future_fact: { x: 1 },
+  keys: {
+    score: { present: 200, nulls: 0, types: ['int', 'float'], int_min: -5, int_max: 99, str_max: 0, elem_types: [], arr_max: 0, distinct: 32, distinct_over: true, novel: 'ignored' },
+    label: { present: 150, nulls: 10, types: ['null', 'string'], str_max: 17, elem_types: [], arr_max: 0, distinct: 4, distinct_over: false },
+    colors: { present: 200, nulls: 0, types: ['array'], elem_types: ['string'], arr_max: 5, str_max: 9 },
+    meta: { present: 40, nulls: 0, types: ['object'] },
+  },
+  estimate: { read_bytes: 12_500_000, write_bytes: 9_000_000, scalar_bytes: 1_000_000, meta_bytes: 2_000_000, copy_s: 2.5 },
 };
 
 /** The plan's typed members from the edits: a small stand-in for src/mapping/scalars.c. */
@@ -109,13 +109,19 @@ test('typed fields: profile, type choices, edits sent whole, refusals and their 
     const card = page.getByRole('region', { name: COLL });
     const typed = card.getByRole('region', { name: 'Typed payload fields' });
 
+    // profiling is asked for with the plan
+    assert.equal(plans().pop().body.profile, undefined);
+    await replanned(page, () => page.getByLabel('Profile the payloads').check());
+    assert.equal(plans().pop().body.profile, true);
+
     // the profile, as far as this console knows its fields
     await typed.getByText('Payload profile: 200 points read (a sample)').click();
     const prof = typed.getByRole('table', { name: `Payload profile of ${COLL}` });
     const row = (k) => prof.getByRole('row').filter({ has: page.getByRole('cell', { name: k, exact: true }) });
-    assert.deepEqual(await row('score').getByRole('cell').allInnerTexts(), ['score', 'int, float', '100 %', '0', '—', '-5 … 99', '—']);
-    assert.deepEqual(await row('label').getByRole('cell').allInnerTexts(), ['label', 'string, null', '75 %', '10', '17', '—', '—']);
-    assert.deepEqual(await row('colors').getByRole('cell').allInnerTexts(), ['colors', 'array, elements: string', '100 %', '0', '9', '—', '5']);
+    assert.deepEqual(await row('score').getByRole('cell').allInnerTexts(), ['score', 'int, float', '100 %', '0', '0', '-5 … 99', '0', 'more than 32']);
+    assert.deepEqual(await row('label').getByRole('cell').allInnerTexts(), ['label', 'null, string', '75 %', '10', '17', '—', '0', '4']);
+    assert.deepEqual(await row('colors').getByRole('cell').allInnerTexts(), ['colors', 'array, elements: string', '100 %', '0', '9', '—', '5', '—']);
+    await typed.getByText('Estimate for the whole collection: reads 13 MB; writes 9.0 MB; typed fields 1.0 MB, $meta 2.0 MB; copy about 3 s at the rate measured.').waitFor();
     await card.getByText("payload key 'meta' holds objects: it stays in $meta").waitFor();
     await shoot(page, 'profile');
 
@@ -196,7 +202,7 @@ test('typed fields: profile, type choices, edits sent whole, refusals and their 
     const job = mock.requests.filter((r) => r.method === 'POST' && r.url === '/api/v1/jobs').pop().body;
     const sent = job.plan.collections[0];
     assert.deepEqual(sent.typed_fields.map((f) => [f.key, f.field, f.type]), [['score', 'points', 'DOUBLE'], ['colors', 'colors', 'ARRAY']]);
-    assert.equal('profile' in sent, false);
+    assert.deepEqual(sent.profile, PROFILE, 'the plan goes to the job as planned, its profile included');
     assert.deepEqual(pageErrors, []);
   } finally {
     await context.close();
