@@ -66,9 +66,10 @@ export const api = {
   checkSource: (source) => call('POST', '/source/check', { source }),
   checkTarget: (target) => call('POST', '/target/check', { target }),
   collections: (source) => call('POST', '/source/collections', { source }),
-  /** edits: [{kind: 'target-name'|'skip-vector'|..., value}] as the CLI's flags take them. */
-  plan: (source, target, collections, options, edits = []) =>
-    call('POST', '/plan', { source, target, collections, options, edits }),
+  /** edits: [{kind: 'target-name'|'skip-vector'|'field'|..., value}] as the CLI's flags take
+   *  them; profile: true (each collection's payloads profiled first) or absent. */
+  plan: (source, target, collections, options, edits = [], profile = undefined) =>
+    call('POST', '/plan', { source, target, collections, options, edits, ...(profile ? { profile } : {}) }),
   createJob: (source, target, plan, options) => call('POST', '/jobs', { source, target, plan, options }),
   jobs: (status) => call('GET', `/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`),
   job: (id) => call('GET', `/jobs/${encodeURIComponent(id)}`),

@@ -96,6 +96,24 @@ const FIXES = {
       if (v) act('Retry, setting points aside', 'retry', { rejects: v });
     }, 'primary'))];
   },
+  payload_misfit: (c, act) => {
+    const f = field('File for the points set aside', '', {
+      check: (v) => (v.startsWith('/') ? null : 'An absolute path on the machine running vmigrate serve.'),
+      help: 'Kept in $meta: the typed field is null there (or its default). Set aside: one JSON line per point in the file; the others are copied.',
+    });
+    return [
+      h('p', null, c.error_field
+        ? `A value of the payload key “${c.error_field}” does not fit its typed field.`
+        : 'A payload value does not fit its typed field.'),
+      h('div', { class: 'actions' },
+        button('Retry with such values kept in $meta', () => act('Retry with such values kept in $meta', 'retry', forColl(c, { payload_misfit: 'dynamic' })), 'primary')),
+      f.el,
+      h('div', { class: 'actions' }, button('Retry, setting such points aside', () => {
+        const v = f.value();
+        if (v) act('Retry, setting such points aside', 'retry', { rejects: v, collections: { [c.source]: { payload_misfit: 'reject' } } });
+      })),
+    ];
+  },
   resume: (c, act) => [h('div', { class: 'actions' }, button('Resume', () => act('Resume', 'resume'), 'primary'))],
   busy: (c, act) => [
     c.error_fix_arg ? h('p', null, 'The job ', h('a', { href: `#/jobs/${encodeURIComponent(c.error_fix_arg)}` }, c.error_fix_arg),

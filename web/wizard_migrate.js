@@ -21,8 +21,9 @@ function createdResult(job) {
     h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'button primary' }, 'Open the job'));
 }
 
-/** The plan as POST /jobs takes it: the wizard's own keys (_...) dropped, and no refusal (the
- *  server checks the plan again against the source and Milvus). */
+/** The plan as POST /jobs takes it: the wizard's own keys (_...) dropped (a profile stays: the
+ *  plan reader takes it), and no refusal (the server checks the plan again against the source
+ *  and Milvus). */
 function planToSend(cols) {
   return {
     version: state.plan.version || 1,
@@ -55,8 +56,13 @@ function planFacts(cols) {
     o.payload_conflict === 'prefix' ? `Payload keys equal to a field name prefixed with ${o.payload_prefix}` : 'Payload keys equal to a field name fail the point',
     o.index === 'hnsw' ? 'HNSW index' : 'AUTOINDEX',
   ];
+  facts.push({ dynamic: 'Payload values that do not fit a typed field stay in $meta', reject: 'Points with a payload value that does not fit a typed field are rejected', fail: 'A payload value that does not fit a typed field fails its collection' }[o.payload_misfit]);
   if (o.max_vector_fields !== DEFAULT_VECTOR_LIMIT) facts.push(`Up to ${o.max_vector_fields} vector fields per collection`);
   for (const c of cols) if ((c.skipped_vectors || []).length) facts.push(`${c.source}: vectors left out: ${c.skipped_vectors.join(', ')}`);
+  for (const c of cols) {
+    const typed = (c.typed_fields || []).map((f) => `${f.field} ${f.type === 'ARRAY' ? `ARRAY<${f.element_type}>` : f.type}${f.nullable ? ' (nullable)' : ''}`);
+    if (typed.length) facts.push(`${c.source}: typed payload fields: ${typed.join(', ')}${c.partition_key ? `; partition key ${c.partition_key}` : ''}`);
+  }
   return facts;
 }
 
@@ -87,6 +93,7 @@ export function migrateStep() {
         state.plan = null;
         state.selected.clear();
         state.skips.clear();
+        state.typed.clear();
         state.leftOut = [];
         state.step = 'select';
         const refused = job.refused || [];
@@ -119,7 +126,7 @@ export function migrateStep() {
       h('tbody', null, cols.map((c) => h('tr', null,
         h('td', null, c.source), h('td', null, h('strong', null, c.target)),
         h('td', { class: 'num' }, fmtInt(c.source_count)),
-        h('td', null, [c.primary_key.name, ...c.vectors.map((v) => v.field)].join(', ')))))),
+        h('td', null, [c.primary_key.name, ...c.vectors.map((v) => v.field), ...(c.typed_fields || []).map((f) => f.field)].join(', ')))))),
     h('ul', { class: 'facts plan-options', 'aria-label': 'Plan options' }, planFacts(cols).map((f) => h('li', null, f))),
     notMigrated.length
       ? h('div', { class: 'panel not-migrated', role: 'note', 'aria-label': 'Not migrated' },

@@ -10,13 +10,14 @@ import { state, DEFAULT_VECTOR_LIMIT, go, render, endpoint } from './wizard_stat
 
 /** The plan options as POST /plan takes them (the CLI's flags of the same names). */
 function planOptions() {
-  const o = { null_values: state.options.null_values, payload_conflict: state.options.payload_conflict, index: state.options.index };
+  const o = { null_values: state.options.null_values, payload_conflict: state.options.payload_conflict, index: state.options.index, payload_misfit: state.options.payload_misfit };
   if (state.options.max_vector_fields !== DEFAULT_VECTOR_LIMIT) o.max_vector_fields = state.options.max_vector_fields;
   return o;
 }
 
-/** The edits the server must plan with: vectors left out, and each valid target name the user
- *  chose (so the plan says whether that name exists in Milvus). */
+/** The edits the server must plan with: vectors left out, each valid target name the user
+ *  chose (so the plan says whether that name exists in Milvus), and the typed payload fields
+ *  as chosen (each a whole --field spec, so the library checks every choice). */
 function planEdits(names, before) {
   const edits = [];
   const renamed = new Set();
@@ -27,6 +28,9 @@ function planEdits(names, before) {
       edits.push({ kind: 'target-name', value: `${n}=${old.target}` });
       renamed.add(n);
     }
+    const t = state.typed.get(n);
+    for (const [key, spec] of t?.specs || []) edits.push({ kind: 'field', value: `${n}.${key}=${spec}` });
+    for (const [key, name] of t?.names || []) edits.push({ kind: 'rename', value: `${n}.${key}=${name}` });
   }
   return { edits, renamed };
 }
@@ -37,7 +41,7 @@ export async function replan() {
   const names = (state.collections || []).map((c) => c.name).filter((n) => state.selected.has(n));
   const before = new Map((state.plan?.collections || []).map((c) => [c.source, c]));
   const { edits, renamed } = planEdits(names, before);
-  const plan = await api.plan(endpoint('source'), endpoint('target'), names, planOptions(), edits);
+  const plan = await api.plan(endpoint('source'), endpoint('target'), names, planOptions(), edits, state.options.profile || undefined);
   for (const c of plan.collections) {
     const old = before.get(c.source);
     c._auto_target = renamed.has(c.source) ? old._auto_target : c.target;

@@ -31,6 +31,8 @@ function fixWords(c, fix) {
     case 'vector_limit': return 'Untick vectors under “Vectors to copy” until it fits, raise the vector limit if your Milvus allows more vector fields per collection (its proxy.maxVectorFieldNum), or leave this collection out.';
     case 'rename_field': return 'Change the field name below.';
     case 'description': return 'Shorten the description below.';
+    case 'typed_field': return 'Change the typed field below, or keep the key in the dynamic field.';
+    case 'payload_misfit': return 'Choose how values that do not fit are handled below.';
     default: return c.error.hint ? `${c.error.hint}.` : 'Leave this collection out to migrate the others.';
   }
 }

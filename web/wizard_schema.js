@@ -1,13 +1,16 @@
 // wizard_schema.js - step 3 of the "New migration" wizard: one card per planned collection
-// (target name, description, field names, HNSW parameters, checked as they are typed), the
-// options for all collections, and the way on to the Migrate step once the names are checked
-// against Milvus again. Refused collections show their ways out (wizard_refusal.js).
+// (target name, description, field names, HNSW parameters, checked as they are typed; typed
+// payload fields, planned again as they change: wizard_typed.js), the options for all
+// collections (wizard_options.js), and the way on to the Migrate step once the names are checked against Milvus
+// again. Refused collections show their ways out (wizard_refusal.js).
 
 import { h, mount, uid, fmtInt, nameError, utf8Length, intError } from './util.js';
-import { state, DEFAULT_VECTOR_LIMIT, MAX_VECTOR_LIMIT, go, render } from './wizard_state.js';
+import { state, go } from './wizard_state.js';
 import { vectorSummary } from './wizard_select.js';
-import { migratable, vectorLimit, recheck, backToSchema, replanAndShow } from './wizard_plan.js';
+import { migratable, recheck, backToSchema } from './wizard_plan.js';
 import { fixOf, putBack, vectorChoice, refusalBanner } from './wizard_refusal.js';
+import { typedSection } from './wizard_typed.js';
+import { optionsPanel } from './wizard_options.js';
 
 const vectorLabel = (v) => (v.source ? `vector ${v.source}` : 'the unnamed vector');
 const hnswShown = () => state.options.index === 'hnsw';
@@ -127,66 +130,6 @@ export function schemaStep() {
       h('button', { type: 'button', onclick: () => go('select') }, 'Back'), next));
 }
 
-function optionsPanel(cols, revalidate) {
-  const sel = (label, key, choices, apply, after) => {
-    const id = uid();
-    return h('div', { class: 'field' },
-      h('label', { for: id }, label),
-      h('select', {
-        id,
-        onchange: (e) => {
-          state.options[key] = e.target.value;
-          for (const c of cols) apply(c, e.target.value);
-          if (after) after();
-        },
-      }, choices.map(([v, t]) => h('option', { value: v, selected: state.options[key] === v }, t))));
-  };
-  const limitId = uid();
-  const limitHint = uid('hint');
-  return h('section', { class: 'panel options', 'aria-labelledby': 'opt-title' },
-    h('h3', { id: 'opt-title' }, 'Options (all collections)'),
-    h('div', { class: 'three-col' },
-      sel('Null values in payloads', 'null_values', [
-        ['fail', 'Fail the point (default)'], ['drop', 'Drop the key'], ['keep', 'Keep null']],
-      (c, v) => { c.null_values = v; }),
-      sel('Payload key equal to a field name', 'payload_conflict', [
-        ['fail', 'Fail the point (default)'], ['prefix', 'Prefix it']],
-      (c, v) => { c.payload_conflict = v; if (v === 'prefix') c.payload_prefix = state.options.payload_prefix; }, () => render()),
-      state.options.payload_conflict === 'prefix' ? prefixField(cols, revalidate) : null,
-      sel('Vector index', 'index', [
-        ['auto', 'AUTOINDEX (default)'], ['hnsw', 'HNSW with Qdrant’s m / ef_construct']],
-      (c, v) => { c.index = v === 'hnsw' ? 'HNSW' : 'AUTOINDEX'; }, () => render()),
-      h('div', { class: 'field' },
-        h('label', { for: limitId }, 'Vector fields per collection'),
-        h('input', {
-          id: limitId, type: 'number', min: 1, max: MAX_VECTOR_LIMIT, value: vectorLimit(), 'aria-describedby': limitHint,
-          onchange: (e) => {
-            const n = Number(e.target.value);
-            if (!Number.isInteger(n) || n < 1 || n > MAX_VECTOR_LIMIT) { e.target.value = vectorLimit(); return; }
-            state.options.max_vector_fields = n;
-            replanAndShow();
-          },
-        }),
-        h('p', { id: limitHint, class: 'hint' }, `${DEFAULT_VECTOR_LIMIT} by default; up to ${MAX_VECTOR_LIMIT} if your Milvus allows more (its proxy.maxVectorFieldNum).`))));
-}
-
-/** The prefix given to a payload key equal to a field name (the plan's payload_prefix). */
-function prefixField(cols, revalidate) {
-  const id = uid();
-  const errId = uid('err');
-  return h('div', { class: 'field' },
-    h('label', { for: id }, 'Prefix for such payload keys'),
-    h('input', {
-      id, type: 'text', value: state.options.payload_prefix, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': errId,
-      oninput: (e) => {
-        state.options.payload_prefix = e.target.value;
-        for (const c of cols) c.payload_prefix = e.target.value;
-        revalidate();
-      },
-    }),
-    h('p', { id: errId, class: 'field-error', 'data-err': JSON.stringify(['', 'prefix']), 'data-for': id }));
-}
-
 /** An input bound to obj[key] with an inline validation message (data-err = [coll, key]). */
 function nameInput(label, obj, key, coll, errKey, revalidate, { textarea = false } = {}) {
   const id = uid();
@@ -218,7 +161,7 @@ function collectionCard(c, revalidate) {
   const titleId = uid('coll');
   const src = (state.collections || []).find((x) => x.name === c.source);
   const fix = fixOf(c);
-  const editable = !c.error || ['target_name', 'job', 'rename_field', 'description'].includes(fix);
+  const editable = !c.error || ['target_name', 'job', 'rename_field', 'description', 'typed_field', 'payload_misfit'].includes(fix);
   const head = h('h3', { id: titleId }, c.source);
   const count = h('p', { class: 'muted' }, `${fmtInt(c.source_count)} points in Qdrant`);
 
@@ -296,10 +239,11 @@ function collectionCard(c, revalidate) {
           h('td', null, 'JSON (dynamic field)'), Array.from({ length: blank }, () => h('td', null, '—'))))),
     h('ul', { class: 'facts' },
       h('li', null, 'Dynamic field: ', h('strong', null, 'on')),
-      h('li', null, 'Partition key: ', h('strong', null, 'off')),
+      h('li', null, 'Partition key: ', h('strong', null, c.partition_key ? `${c.partition_key} (${c.num_partitions} partitions)` : 'off')),
       h('li', null, 'Auto ID: ', h('strong', null, 'off')),
       c.skipped_vectors && c.skipped_vectors.length
         ? h('li', null, 'Skipped vectors: ', h('strong', null, c.skipped_vectors.join(', '))) : null),
+    typedSection(c),
     c.notes && c.notes.length
       ? h('div', { class: 'notes' }, h('h4', null, 'Notes'), h('ul', null, c.notes.map((n) => h('li', null, n))))
       : null);

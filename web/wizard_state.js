@@ -26,9 +26,13 @@ export const state = {
   selected: new Set(),
   filter: '',
   plan: null,                            // {collections: [...]} as returned by POST /plan (edited in place)
-  // the CLI's plan options: --null-values, --payload-conflict, --index, --max-vector-fields
-  options: { null_values: 'fail', payload_conflict: 'fail', payload_prefix: 'payload_', index: 'auto', max_vector_fields: DEFAULT_VECTOR_LIMIT },
+  // the CLI's plan options: --null-values, --payload-conflict, --index, --max-vector-fields,
+  // --payload-misfit, --profile
+  options: { null_values: 'fail', payload_conflict: 'fail', payload_prefix: 'payload_', index: 'auto', max_vector_fields: DEFAULT_VECTOR_LIMIT, payload_misfit: 'dynamic', profile: false },
   skips: new Map(),                      // source collection -> Set of vector names left out (--skip-vector)
+  // source collection -> {specs: Map payload key -> "TYPE[:opts]" | "dynamic" (--field),
+  // names: Map payload key -> Milvus field name (--rename COLL.KEY=NAME)}: typed payload fields
+  typed: new Map(),
   jobOptions: { verify_sample: 100, store_secrets: true, wait_index: false, rejects_on: false, rejects: '' },
 };
 

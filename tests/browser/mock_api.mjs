@@ -40,7 +40,7 @@ const COLLECTIONS = [
 ];
 const METRIC = { Cosine: 'COSINE', Dot: 'IP', Euclid: 'L2' };
 
-function planFor(c, options) {
+function planFor(c, options, edits = []) {
   const out = {
     source: c.name, target: c.name,
     description: `Migrated by vmigrate from Qdrant collection '${c.name}' at ${MOCK.qdrantUrl}`,
@@ -65,6 +65,8 @@ function planFor(c, options) {
     out.target_exists = true;
     out.error = { code: 'exists', message: "target collection 'existing' already exists in Milvus (use --target-name existing=NEW, or drop it)" };
   }
+  // a test's own collection plans its typed payload fields itself (from the options and edits)
+  if (c.typedPlan) Object.assign(out, c.typedPlan(options, edits.filter((e) => e.value.startsWith(`${c.name}.`))));
   return out;
 }
 
@@ -79,8 +81,11 @@ function send(res, status, obj) {
 }
 
 /** Start the mock on 127.0.0.1:port (0 = any); resolves to {url, requests, jobs, setSpeed, close}.
- *  apiToken: require 'Authorization: Bearer <apiToken>' on /api/ like `vmigrate serve --api-token`. */
-export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } = {}) {
+ *  apiToken: require 'Authorization: Bearer <apiToken>' on /api/ like `vmigrate serve --api-token`.
+ *  extra: more source collections, each optionally with typedPlan(options, edits) -> the plan's
+ *  typed-field members (typed_fields, partition_key, profile, notes, error...). */
+export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null, extra = [] } = {}) {
+  const collections = [...COLLECTIONS, ...extra];
   const requests = [];
   const jobs = new Map();
   let seq = 0;
@@ -195,16 +200,19 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null } =
     }
     if (req.method === 'POST' && p === '/api/v1/source/collections') {
       const e = checkSource(body.source);
-      return e ? err(res, 400, e.code, e.message) : send(res, 200, { collections: COLLECTIONS });
+      return e ? err(res, 400, e.code, e.message) : send(res, 200, { collections });
     }
     if (req.method === 'POST' && p === '/api/v1/plan') {
       const e = checkSource(body.source) || checkTarget(body.target);
       if (e) return err(res, 400, e.code, e.message);
+      // like api_get_map_opts: an edit that is not KEY=VALUE fails the whole request
+      const badEdit = (body.edits || []).findIndex((x) => x.kind === 'rename' && !/^[^=]+\.[^=]+=[^=]+$/.test(x.value));
+      if (badEdit >= 0) return err(res, 400, 'usage', `edits[${badEdit}]: --rename expects COLLECTION.FIELD=NEW_NAME, got '${body.edits[badEdit].value}'`);
       const out = [];
       for (const name of body.collections || []) {
-        const c = COLLECTIONS.find((x) => x.name === name);
+        const c = collections.find((x) => x.name === name);
         if (!c) return err(res, 404, 'not_found', `collection '${name}' not found in Qdrant`);
-        out.push(planFor(c, body.options || {}));
+        out.push(planFor(c, body.options || {}, body.edits || []));
       }
       return send(res, 200, { version: 1, collections: out });
     }
