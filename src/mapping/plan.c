@@ -693,9 +693,10 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
             snprintf(lab, sizeof lab, "the primary key");
         const char *why = vmig_name_problem(ed->value, 1);
         if (why) {
-            refuse(pc, VMIG_E_USAGE, VMIG_FIX_RENAME_FIELD,
-                   "collection '%s': cannot rename %s to '%s': a Milvus field name %s", cn, lab,
-                   shortname(ed->value, tmp), why);
+            refuse_at(pc, sc ? sc->src : idx >= 0 ? pc->field[idx].src : NULL, VMIG_E_USAGE,
+                      VMIG_FIX_RENAME_FIELD,
+                      "collection '%s': cannot rename %s to '%s': a Milvus field name %s", cn, lab,
+                      shortname(ed->value, tmp), why);
             continue;
         }
         if (sc) {

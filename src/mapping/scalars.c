@@ -303,10 +303,13 @@ static int parse_spec(const char *spec, struct vmig_plan_scalar *s, int *demote,
             }
         } else if (kn == 13 && !strncmp(p, "partition_key", 13) && !eq) {
             s->partition_key = 1;
+        } else if (kn == 16 && !strncmp(p, "no_partition_key", 16) && !eq) {
+            s->partition_key = 0;
         } else {
             snprintf(why, nwhy,
                      "'%.*s' is not an option: give nullable, not_null, default=V, max_length=N, "
-                     "max_capacity=N, index=NAME, partition_key or partitions=N",
+                     "max_capacity=N, index=NAME, partition_key, no_partition_key or "
+                     "partitions=N",
                      (int)n, p);
             return -1;
         }
@@ -622,6 +625,9 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             if (s != &fresh) drop_scalar(pc, s);
             continue;
         }
+        if (s->partition_key) /* the edit's partition key replaces any other (one per collection) */
+            for (size_t i = 0; i < pc->nscalars; i++)
+                if (&pc->scalar[i] != s) pc->scalar[i].partition_key = 0;
         if (retyped && !index_given)
             s->index = s->from_index ? implied_index(o, s, NULL) : VMIG_SIDX_NONE;
         if (parts) pc->num_partitions = (uint32_t)parts;

@@ -265,7 +265,7 @@ int api_get_map_opts(const struct api_req *r, struct api_resp *out, const char *
             if (!json_is_object(e) || !kind || !value) {
                 api_error(r, out, 400, "usage",
                           "edits[%zu] must be {\"kind\": \"target-name|description|rename|"
-                          "skip-vector\", \"value\": \"...\"}",
+                          "skip-vector|field\", \"value\": \"...\"}",
                           i);
                 return -1;
             }
