@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "batch/batch.h"
+#include "util/datetime.h"
 
 /* ---- a small scanner over one JSON value ------------------------------------------------ */
 
@@ -189,6 +190,16 @@ static const char *fit_scalar(enum vmig_scalar_type t, uint32_t max_length, cons
         if (memchr(tmp->p, '\0', tmp->len)) return "holds a NUL character, which VARCHAR cannot";
         vmig_buf_add(out, tmp->p, tmp->len);
         return NULL;
+    case VMIG_SC_TIMESTAMPTZ: {
+        if (*p != '"') return "is not a datetime string";
+        if (unescape(p, e, tmp)) return "is not a valid string";
+        int64_t us;
+        int r = vmig_datetime_parse(tmp->p, tmp->len, &us);
+        if (r < 0) return "is not a datetime Qdrant reads";
+        if (r > 0) return "has digits below a microsecond, which TIMESTAMPTZ cannot hold";
+        vmig_buf_add(out, (const char *)&us, 8);
+        return NULL;
+    }
     default: return "has no typed form";
     }
 }

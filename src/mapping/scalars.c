@@ -30,7 +30,8 @@ static const struct {
     enum vmig_scalar_type t;
 } type_words[] = {{"BOOL", VMIG_SC_BOOL},       {"INT64", VMIG_SC_INT64},
                   {"DOUBLE", VMIG_SC_DOUBLE},   {"VARCHAR", VMIG_SC_VARCHAR},
-                  {"ARRAY", VMIG_SC_ARRAY},     {"JSON", VMIG_SC_JSON}};
+                  {"ARRAY", VMIG_SC_ARRAY},     {"JSON", VMIG_SC_JSON},
+                  {"TIMESTAMPTZ", VMIG_SC_TIMESTAMPTZ}};
 
 static const char *const index_words[] = {"NONE",   "INVERTED", "STL_SORT",
                                           "BITMAP", "Trie",     "AUTOINDEX"};
@@ -156,6 +157,8 @@ static enum vmig_scalar_index implied_index(const struct vmig_map_opts *o,
 {
     int inv = has(o, VMIG_FEAT_INVERTED), sort = has(o, VMIG_FEAT_SORT_INDEX);
     if (s->type == VMIG_SC_JSON) return VMIG_SIDX_NONE;
+    if (s->type == VMIG_SC_TIMESTAMPTZ)
+        return inv ? VMIG_SIDX_INVERTED : sort ? VMIG_SIDX_STL_SORT : VMIG_SIDX_NONE;
     if (pk && !pk->distinct_over && pk->distinct && has(o, VMIG_FEAT_BITMAP) &&
         (s->type == VMIG_SC_VARCHAR || s->type == VMIG_SC_INT64) &&
         (s->from_index == VMIG_PIDX_KEYWORD || s->from_index == VMIG_PIDX_INTEGER))
@@ -178,7 +181,7 @@ static enum vmig_scalar_index implied_index(const struct vmig_map_opts *o,
 }
 
 /* Fill s for payload index x; 0 when the key is best left in $meta (reason in why). */
-static int propose(const struct vmig_src_coll *src, const struct vmig_src_index *x,
+static int propose(const struct vmig_src_coll *src, const struct vmig_src_index *x, int timestamptz,
                    struct vmig_plan_scalar *s, char *why, size_t nwhy)
 {
     const struct vmig_profile_key *pk =
@@ -188,9 +191,15 @@ static int propose(const struct vmig_src_coll *src, const struct vmig_src_index 
     snprintf(s->src, sizeof s->src, "%s", x->key);
     s->from_index = x->type;
     switch (x->type) {
+    case VMIG_PIDX_DATETIME:
+        if (timestamptz) {
+            s->type = VMIG_SC_TIMESTAMPTZ;
+            break;
+        }
+        /* the text, on targets without TIMESTAMPTZ */
+        __attribute__((fallthrough));
     case VMIG_PIDX_KEYWORD:
     case VMIG_PIDX_TEXT:
-    case VMIG_PIDX_DATETIME:
     case VMIG_PIDX_UUID:
         s->type = VMIG_SC_VARCHAR;
         s->max_length = x->type == VMIG_PIDX_UUID       ? 36
@@ -248,7 +257,7 @@ static int parse_spec(const char *spec, struct vmig_plan_scalar *s, int *demote,
     enum vmig_scalar_type t, e = VMIG_SC_NONE;
     if (tn > 6 && strncasecmp(spec, "ARRAY_", 6) == 0) {
         if (vmig_scalar_type_parse(spec + 6, tn - 6, &e) || e == VMIG_SC_ARRAY ||
-            e == VMIG_SC_JSON) {
+            e == VMIG_SC_JSON || e == VMIG_SC_TIMESTAMPTZ) {
             snprintf(why, nwhy, "'%.*s' is not a type (ARRAY_ takes BOOL, INT64, DOUBLE or VARCHAR)",
                      (int)tn, spec);
             return -1;
@@ -256,8 +265,8 @@ static int parse_spec(const char *spec, struct vmig_plan_scalar *s, int *demote,
         t = VMIG_SC_ARRAY;
     } else if (vmig_scalar_type_parse(spec, tn, &t) || t == VMIG_SC_ARRAY) {
         snprintf(why, nwhy,
-                 "'%.*s' is not a type: give INT64, DOUBLE, BOOL, VARCHAR, JSON, ARRAY_INT64, "
-                 "ARRAY_DOUBLE, ARRAY_BOOL, ARRAY_VARCHAR or dynamic",
+                 "'%.*s' is not a type: give INT64, DOUBLE, BOOL, VARCHAR, JSON, TIMESTAMPTZ, "
+                 "ARRAY_INT64, ARRAY_DOUBLE, ARRAY_BOOL, ARRAY_VARCHAR or dynamic",
                  (int)tn, spec);
         return -1;
     }
@@ -391,13 +400,15 @@ static const char *check_one(const struct vmig_plan_scalar *s, const struct vmig
         return snprintf(why, n, "max_capacity must be 1 to %d, got %u", VMIG_ARRAY_MAX_CAPACITY,
                         s->max_capacity),
                why;
+    if (s->type == VMIG_SC_TIMESTAMPTZ && target_lacks(tc, VMIG_FEAT_TIMESTAMPTZ))
+        return lacks_text(tc, VMIG_FEAT_TIMESTAMPTZ, "TIMESTAMPTZ fields", why, n), why;
     if (s->nullable && target_lacks(tc, VMIG_FEAT_NULLABLE))
         return lacks_text(tc, VMIG_FEAT_NULLABLE, "nullable fields", why, n), why;
     if (s->has_default) {
         if (target_lacks(tc, VMIG_FEAT_DEFAULT_VALUE))
             return lacks_text(tc, VMIG_FEAT_DEFAULT_VALUE, "default values", why, n), why;
-        if (s->type == VMIG_SC_ARRAY || s->type == VMIG_SC_JSON)
-            return snprintf(why, n, "Milvus takes no default value for a %s field", t), why;
+        if (s->type == VMIG_SC_ARRAY || s->type == VMIG_SC_JSON || s->type == VMIG_SC_TIMESTAMPTZ)
+            return snprintf(why, n, "vmigrate sets no default value for a %s field", t), why;
         if (!default_fits(s))
             return snprintf(why, n, "the default '%s' is not a %s value (strings without quotes)",
                             s->default_json, t),
@@ -421,7 +432,7 @@ static const char *check_one(const struct vmig_plan_scalar *s, const struct vmig
             return lacks_text(tc, VMIG_FEAT_BITMAP, "the BITMAP index", why, n), why;
         break;
     case VMIG_SIDX_STL_SORT:
-        if (s->type != VMIG_SC_INT64 && s->type != VMIG_SC_DOUBLE)
+        if (s->type != VMIG_SC_INT64 && s->type != VMIG_SC_DOUBLE && s->type != VMIG_SC_TIMESTAMPTZ)
             return snprintf(why, n, "an STL_SORT index takes numbers, not %s", t), why;
         if (target_lacks(tc, VMIG_FEAT_SORT_INDEX))
             return lacks_text(tc, VMIG_FEAT_SORT_INDEX, "the STL_SORT index", why, n), why;
@@ -537,7 +548,7 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             pc->nuntyped++;
             continue;
         }
-        if (!propose(src, x, &s, why, sizeof why)) {
+        if (!propose(src, x, has(o, VMIG_FEAT_TIMESTAMPTZ), &s, why, sizeof why)) {
             vmig_plan_note(pc, "payload key '%s' stays in $meta: %s", k, why);
             pc->nuntyped++;
             continue;
@@ -557,11 +568,15 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             s.nullable = 1;
         }
         s.index = implied_index(o, &s, src->profile ? vmig_profile_find(src->profile, x->key) : NULL);
-        if (x->type == VMIG_PIDX_DATETIME || x->type == VMIG_PIDX_GEO)
+        if (x->type == VMIG_PIDX_DATETIME && s.type == VMIG_SC_TIMESTAMPTZ)
+            vmig_plan_note(pc, "payload key '%s' (a Qdrant datetime index) is TIMESTAMPTZ: UTC "
+                               "microseconds (a naive time is taken as UTC, as Qdrant does)",
+                           k);
+        else if (x->type == VMIG_PIDX_DATETIME || x->type == VMIG_PIDX_GEO)
             vmig_plan_note(pc,
                            x->type == VMIG_PIDX_DATETIME
                                ? "payload key '%s' (a Qdrant datetime index) is VARCHAR holding its "
-                                 "text exactly (Milvus's Timestamptz is not used)"
+                                 "text exactly (the target has no TIMESTAMPTZ)"
                                : "payload key '%s' (a Qdrant geo index) is JSON ({\"lon\", "
                                  "\"lat\"}; Milvus's GEOMETRY is not used)",
                            k);

@@ -15,6 +15,7 @@
 
 #include "target/milvus_codec.h"
 #include "util/alloc.h"
+#include "util/datetime.h"
 
 struct vmig_mscol {
     Vmig__Milvus__ScalarField sf;
@@ -24,6 +25,7 @@ struct vmig_mscol {
     Vmig__Milvus__StringArray sa;
     Vmig__Milvus__JSONArray ja;
     Vmig__Milvus__ArrayArray aa;
+    Vmig__Milvus__TimestamptzArray ta;
     size_t *prefix; /* prefix[r] = valid rows among the first r */
     protobuf_c_boolean *valid;
     protobuf_c_boolean *bools;
@@ -178,10 +180,16 @@ struct vmig_mscol *vmig_milvus_scalar_col(const struct vmig_plan_scalar *sc,
         c->sf.bool_data = &c->ba;
         break;
     case VMIG_SC_INT64:
-    case VMIG_SC_DOUBLE: {
+    case VMIG_SC_DOUBLE:
+    case VMIG_SC_TIMESTAMPTZ: {
         /* 8 bytes per valid row, contiguous in the column: point at them */
         const void *base = col->data.p + col->off[lo];
-        if (sc->type == VMIG_SC_INT64) {
+        if (sc->type == VMIG_SC_TIMESTAMPTZ) {
+            vmig__milvus__timestamptz_array__init(&c->ta);
+            c->ta.data = (int64_t *)(uintptr_t)base;
+            c->sf.data_case = VMIG__MILVUS__SCALAR_FIELD__DATA_TIMESTAMPTZ_DATA;
+            c->sf.timestamptz_data = &c->ta;
+        } else if (sc->type == VMIG_SC_INT64) {
             vmig__milvus__long_array__init(&c->la);
             c->la.data = (int64_t *)(uintptr_t)base;
             c->sf.data_case = VMIG__MILVUS__SCALAR_FIELD__DATA_LONG_DATA;
@@ -257,7 +265,7 @@ void vmig_milvus_scalar_rows(struct vmig_mscol *c, size_t rows)
 {
     size_t nv = c->prefix[rows];
     if (c->compact) c->fd->n_valid_data = rows;
-    c->ba.n_data = c->la.n_data = c->da.n_data = c->sa.n_data = c->ja.n_data = nv;
+    c->ba.n_data = c->la.n_data = c->da.n_data = c->sa.n_data = c->ja.n_data = c->ta.n_data = nv;
     c->aa.n_data = nv;
 }
 
@@ -293,6 +301,21 @@ static int put_value(const struct vmig_plan_scalar *sc, const Vmig__Milvus__Scal
             return -1;
         vmig_buf_adds(&out->data, f->string_data->data[at]);
         return 0;
+    case VMIG_SC_TIMESTAMPTZ: { /* microseconds, or the ISO text pymilvus reads */
+        int64_t us;
+        if (f->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_TIMESTAMPTZ_DATA &&
+            at < f->timestamptz_data->n_data)
+            us = f->timestamptz_data->data[at];
+        else if (f->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_STRING_DATA &&
+                 at < f->string_data->n_data) {
+            const char *t = f->string_data->data[at];
+            if (vmig_datetime_parse(t, strlen(t), &us) != 0) return -1;
+        } else {
+            return -1;
+        }
+        vmig_buf_add(&out->data, (const char *)&us, 8);
+        return 0;
+    }
     case VMIG_SC_JSON:
         if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_JSON_DATA || at >= f->json_data->n_data)
             return -1;
@@ -341,6 +364,7 @@ static size_t value_count(const Vmig__Milvus__ScalarField *f)
     case VMIG__MILVUS__SCALAR_FIELD__DATA_STRING_DATA: return f->string_data->n_data;
     case VMIG__MILVUS__SCALAR_FIELD__DATA_JSON_DATA: return f->json_data->n_data;
     case VMIG__MILVUS__SCALAR_FIELD__DATA_ARRAY_DATA: return f->array_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_TIMESTAMPTZ_DATA: return f->timestamptz_data->n_data;
     default: return 0;
     }
 }

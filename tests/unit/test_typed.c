@@ -18,6 +18,7 @@
 
 #include "batch/batch.h"
 #include "target/milvus_caps.h"
+#include "util/datetime.h"
 #include "vmig/plan.h"
 #include "vmig/profile.h"
 
@@ -181,6 +182,46 @@ static void mutations(void **state)
     vmig_batch_release(&b);
 }
 
+/* Qdrant's datetime forms as UTC microseconds (util/datetime.c) */
+static void datetimes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int rc;
+        int64_t us;
+    } cases[] = {
+        {"1970-01-01T00:00:00Z", 0, 0},
+        {"2026-01-02T03:04:05Z", 0, 1767323045000000},
+        {"2026-01-02 03:04:05Z", 0, 1767323045000000},
+        {"2026-01-02T03:04:05", 0, 1767323045000000}, /* naive: UTC */
+        {"2026-01-02T03:04", 0, 1767323040000000},
+        {"2026-01-02", 0, 1767312000000000},
+        {"2026-01-02T04:04:05+01:00", 0, 1767323045000000},
+        {"2026-01-02T04:04:05+0100", 0, 1767323045000000},
+        {"2026-01-02T02:04:05-01", 0, 1767323045000000},
+        {"2026-01-02T03:04:05.5Z", 0, 1767323045500000},
+        {"2026-01-02T03:04:05.123456789Z", 1, 1767323045123456},
+        {"2026-01-02T03:04:05.123456000Z", 0, 1767323045123456},
+        {"1969-12-31T23:59:59Z", 0, -1000000},
+        {"2024-02-29", 0, 1709164800000000},
+        {"2023-02-29", -1, 0},
+        {"2026-13-01", -1, 0},
+        {"2026-01-02T24:00:00Z", -1, 0},
+        {"2026-01-02T03:04:05.Z", -1, 0},
+        {"2026-01-02X03:04", -1, 0},
+        {"26-01-02", -1, 0},
+        {"2026-01-02T03:04:05Z ", -1, 0},
+        {"", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t us = 0;
+        int rc = vmig_datetime_parse(cases[i].s, strlen(cases[i].s), &us);
+        if (rc != cases[i].rc) fail_msg("%s: %d", cases[i].s, rc);
+        if (rc >= 0 && us != cases[i].us) fail_msg("%s: %lld", cases[i].s, (long long)us);
+    }
+}
+
 /* ---- the plan ---------------------------------------------------------------------- */
 
 static void src_with_indexes(struct vmig_src_coll *src)
@@ -236,12 +277,14 @@ static void plan_proposal(void **state)
     assert_false(field(&pc, "price")->nullable);
     assert_int_equal(field(&pc, "ref")->max_length, 36);
     assert_int_equal(field(&pc, "geo")->type, VMIG_SC_JSON);
+    assert_int_equal(field(&pc, "at")->type, VMIG_SC_TIMESTAMPTZ); /* Lite has it */
     assert_int_equal(field(&pc, "geo")->index, VMIG_SIDX_NONE);
     assert_null(field(&pc, "a.b")); /* a nested path stays in $meta */
 
     o.target = &m23;
     assert_int_equal(vmig_plan_coll_build(&src, &o, &pc), VMIG_OK);
     assert_null(field(&pc, "qty")); /* needs nullable */
+    assert_int_equal(field(&pc, "at")->type, VMIG_SC_VARCHAR); /* 2.3.5: the text */
     int noted = 0;
     for (size_t i = 0; i < pc.nnotes; i++)
         noted |= strstr(pc.notes[i], "'qty'") && strstr(pc.notes[i], "nullable") &&
@@ -350,6 +393,7 @@ int main(void)
         cmocka_unit_test(misfits_by_policy),
         cmocka_unit_test(mutations),
         cmocka_unit_test(plan_proposal),
+        cmocka_unit_test(datetimes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
