@@ -153,6 +153,7 @@ enum vmig_scalar_type { /* Milvus DataType numbers */
     VMIG_SC_VARCHAR = 21,
     VMIG_SC_ARRAY = 22,
     VMIG_SC_JSON = 23,
+    VMIG_SC_GEOMETRY = 24,    /* WKT POINT(lon lat); Milvus Lite 3.x, Milvus 2.6+ */
     VMIG_SC_TIMESTAMPTZ = 26, /* UTC microseconds; Milvus Lite 3.x, Milvus 2.6+ */
 };
 enum vmig_scalar_index {
@@ -229,6 +230,7 @@ enum vmig_feature {
     VMIG_FEAT_BITMAP,           /* the BITMAP scalar index */
     VMIG_FEAT_SORT_INDEX,       /* STL_SORT (numbers) and Trie (VarChar) scalar indexes */
     VMIG_FEAT_TIMESTAMPTZ,      /* TIMESTAMPTZ fields */
+    VMIG_FEAT_GEOMETRY,         /* GEOMETRY fields */
     VMIG_FEAT_COUNT
 };
 

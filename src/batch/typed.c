@@ -126,6 +126,15 @@ static int unescape(const char *p, const char *e, struct vmig_buf *out)
     return 0;
 }
 
+/* Does the JSON string token [p, e) (quotes included) spell key? */
+static int key_is(const char *p, const char *e, const char *key, struct vmig_buf *tmp)
+{
+    size_t n = strlen(key);
+    if (!memchr(p, '\\', (size_t)(e - p)))
+        return (size_t)(e - p) == n + 2 && memcmp(p + 1, key, n) == 0;
+    return unescape(p, e, tmp) == 0 && tmp->len == n && memcmp(tmp->p, key, n) == 0;
+}
+
 /* ---- one value against its field ------------------------------------------------------- */
 
 static int is_int_token(const char *p, const char *e)
@@ -204,10 +213,48 @@ static const char *fit_scalar(enum vmig_scalar_type t, uint32_t max_length, cons
     }
 }
 
+/* A Qdrant geo point {"lon": x, "lat": y} as WKT "POINT(x y)", the shortest digits
+ * that read back as each double. */
+static const char *fit_geo(const char *p, const char *e, struct vmig_buf *tmp,
+                           struct vmig_buf *out)
+{
+    double v[2];
+    int got = 0;
+    if (*p != '{') return "is not a geo point {\"lon\", \"lat\"}";
+    const char *q = skip_ws(p + 1, e);
+    while (q < e && *q != '}') {
+        const char *ke = *q == '"' ? skip_string(q, e) : NULL;
+        if (!ke) return "is not valid JSON";
+        const char *vs = skip_ws(skip_ws(ke, e) + 1, e), *ve = skip_value(vs, e);
+        if (!ve) return "is not valid JSON";
+        int which = key_is(q, ke, "lon", tmp) ? 0 : key_is(q, ke, "lat", tmp) ? 1 : -1;
+        if (which < 0 || (got & (1 << which)))
+            return "is not a geo point {\"lon\", \"lat\"} (another key)";
+        struct vmig_buf num = VMIG_BUF_INIT;
+        const char *bad = fit_scalar(VMIG_SC_DOUBLE, 0, vs, ve, tmp, &num);
+        if (!bad) memcpy(&v[which], num.p, 8);
+        vmig_buf_release(&num);
+        if (bad) return "is not a geo point (lon and lat must be numbers)";
+        got |= 1 << which;
+        q = skip_ws(ve, e);
+        if (q < e && *q == ',') q = skip_ws(q + 1, e);
+    }
+    if (got != 3) return "is not a geo point {\"lon\", \"lat\"}";
+    if (v[0] < -180 || v[0] > 180 || v[1] < -90 || v[1] > 90)
+        return "is a geo point out of range (lon -180..180, lat -90..90)";
+    vmig_buf_adds(out, "POINT(");
+    vmig_buf_add_double(out, v[0]);
+    vmig_buf_addch(out, ' ');
+    vmig_buf_add_double(out, v[1]);
+    vmig_buf_addch(out, ')');
+    return NULL;
+}
+
 /* The value [p, e) for field s: its column bytes into out. NULL when it fits. */
 static const char *fit(const struct vmig_plan_scalar *s, const char *p, const char *e,
                        struct vmig_buf *tmp, struct vmig_buf *out)
 {
+    if (s->type == VMIG_SC_GEOMETRY) return fit_geo(p, e, tmp, out);
     if (s->type == VMIG_SC_JSON) {
         vmig_buf_add(out, p, (size_t)(e - p));
         return NULL;
@@ -248,15 +295,6 @@ struct entry {
     int typed;                  /* moved to a column */
     int rename;                 /* kept, but under the conflict prefix (its key is a field's name) */
 };
-
-/* Does the JSON string token [p, e) (quotes included) spell key? */
-static int key_is(const char *p, const char *e, const char *key, struct vmig_buf *tmp)
-{
-    size_t n = strlen(key);
-    if (!memchr(p, '\\', (size_t)(e - p)))
-        return (size_t)(e - p) == n + 2 && memcmp(p + 1, key, n) == 0;
-    return unescape(p, e, tmp) == 0 && tmp->len == n && memcmp(tmp->p, key, n) == 0;
-}
 
 static void put_null(struct vmig_batch_scalar *c)
 {

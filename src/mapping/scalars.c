@@ -31,7 +31,7 @@ static const struct {
 } type_words[] = {{"BOOL", VMIG_SC_BOOL},       {"INT64", VMIG_SC_INT64},
                   {"DOUBLE", VMIG_SC_DOUBLE},   {"VARCHAR", VMIG_SC_VARCHAR},
                   {"ARRAY", VMIG_SC_ARRAY},     {"JSON", VMIG_SC_JSON},
-                  {"TIMESTAMPTZ", VMIG_SC_TIMESTAMPTZ}};
+                  {"TIMESTAMPTZ", VMIG_SC_TIMESTAMPTZ}, {"GEOMETRY", VMIG_SC_GEOMETRY}};
 
 static const char *const index_words[] = {"NONE",   "INVERTED", "STL_SORT",
                                           "BITMAP", "Trie",     "AUTOINDEX"};
@@ -156,7 +156,7 @@ static enum vmig_scalar_index implied_index(const struct vmig_map_opts *o,
                                             const struct vmig_profile_key *pk)
 {
     int inv = has(o, VMIG_FEAT_INVERTED), sort = has(o, VMIG_FEAT_SORT_INDEX);
-    if (s->type == VMIG_SC_JSON) return VMIG_SIDX_NONE;
+    if (s->type == VMIG_SC_JSON || s->type == VMIG_SC_GEOMETRY) return VMIG_SIDX_NONE;
     if (s->type == VMIG_SC_TIMESTAMPTZ)
         return inv ? VMIG_SIDX_INVERTED : sort ? VMIG_SIDX_STL_SORT : VMIG_SIDX_NONE;
     if (pk && !pk->distinct_over && pk->distinct && has(o, VMIG_FEAT_BITMAP) &&
@@ -182,7 +182,7 @@ static enum vmig_scalar_index implied_index(const struct vmig_map_opts *o,
 
 /* Fill s for payload index x; 0 when the key is best left in $meta (reason in why). */
 static int propose(const struct vmig_src_coll *src, const struct vmig_src_index *x, int timestamptz,
-                   struct vmig_plan_scalar *s, char *why, size_t nwhy)
+                   int geometry, struct vmig_plan_scalar *s, char *why, size_t nwhy)
 {
     const struct vmig_profile_key *pk =
         src->profile ? vmig_profile_find(src->profile, x->key) : NULL;
@@ -212,13 +212,14 @@ static int propose(const struct vmig_src_coll *src, const struct vmig_src_index 
     case VMIG_PIDX_INTEGER: s->type = VMIG_SC_INT64; break;
     case VMIG_PIDX_FLOAT: s->type = VMIG_SC_DOUBLE; break;
     case VMIG_PIDX_BOOL: s->type = VMIG_SC_BOOL; break;
-    case VMIG_PIDX_GEO: s->type = VMIG_SC_JSON; break;
+    case VMIG_PIDX_GEO: s->type = geometry ? VMIG_SC_GEOMETRY : VMIG_SC_JSON; break;
     default:
         snprintf(why, nwhy, "its payload index type is not known to this version");
         return 0;
     }
     /* arrays of the index's type (Qdrant indexes every element) */
-    if (pk && (pk->types & (1u << VMIG_JT_ARRAY)) && s->type != VMIG_SC_JSON) {
+    if (pk && (pk->types & (1u << VMIG_JT_ARRAY)) && s->type != VMIG_SC_JSON &&
+        s->type != VMIG_SC_GEOMETRY) {
         if (pk->types & ~(1u << VMIG_JT_ARRAY | 1u << VMIG_JT_NULL)) {
             snprintf(why, nwhy, "its values are arrays in some points and single values in others");
             return 0;
@@ -257,7 +258,7 @@ static int parse_spec(const char *spec, struct vmig_plan_scalar *s, int *demote,
     enum vmig_scalar_type t, e = VMIG_SC_NONE;
     if (tn > 6 && strncasecmp(spec, "ARRAY_", 6) == 0) {
         if (vmig_scalar_type_parse(spec + 6, tn - 6, &e) || e == VMIG_SC_ARRAY ||
-            e == VMIG_SC_JSON || e == VMIG_SC_TIMESTAMPTZ) {
+            e == VMIG_SC_JSON || e == VMIG_SC_TIMESTAMPTZ || e == VMIG_SC_GEOMETRY) {
             snprintf(why, nwhy, "'%.*s' is not a type (ARRAY_ takes BOOL, INT64, DOUBLE or VARCHAR)",
                      (int)tn, spec);
             return -1;
@@ -265,7 +266,7 @@ static int parse_spec(const char *spec, struct vmig_plan_scalar *s, int *demote,
         t = VMIG_SC_ARRAY;
     } else if (vmig_scalar_type_parse(spec, tn, &t) || t == VMIG_SC_ARRAY) {
         snprintf(why, nwhy,
-                 "'%.*s' is not a type: give INT64, DOUBLE, BOOL, VARCHAR, JSON, TIMESTAMPTZ, "
+                 "'%.*s' is not a type: give INT64, DOUBLE, BOOL, VARCHAR, JSON, TIMESTAMPTZ, GEOMETRY, "
                  "ARRAY_INT64, ARRAY_DOUBLE, ARRAY_BOOL, ARRAY_VARCHAR or dynamic",
                  (int)tn, spec);
         return -1;
@@ -402,12 +403,18 @@ static const char *check_one(const struct vmig_plan_scalar *s, const struct vmig
                why;
     if (s->type == VMIG_SC_TIMESTAMPTZ && target_lacks(tc, VMIG_FEAT_TIMESTAMPTZ))
         return lacks_text(tc, VMIG_FEAT_TIMESTAMPTZ, "TIMESTAMPTZ fields", why, n), why;
+    if (s->type == VMIG_SC_GEOMETRY && target_lacks(tc, VMIG_FEAT_GEOMETRY))
+        return lacks_text(tc, VMIG_FEAT_GEOMETRY, "GEOMETRY fields", why, n), why;
+    if (s->type == VMIG_SC_GEOMETRY && s->index != VMIG_SIDX_NONE && s->index != VMIG_SIDX_AUTO)
+        return snprintf(why, n, "a GEOMETRY field takes no %s index", vmig_scalar_index_name(s->index)),
+               why;
     if (s->nullable && target_lacks(tc, VMIG_FEAT_NULLABLE))
         return lacks_text(tc, VMIG_FEAT_NULLABLE, "nullable fields", why, n), why;
     if (s->has_default) {
         if (target_lacks(tc, VMIG_FEAT_DEFAULT_VALUE))
             return lacks_text(tc, VMIG_FEAT_DEFAULT_VALUE, "default values", why, n), why;
-        if (s->type == VMIG_SC_ARRAY || s->type == VMIG_SC_JSON || s->type == VMIG_SC_TIMESTAMPTZ)
+        if (s->type == VMIG_SC_ARRAY || s->type == VMIG_SC_JSON ||
+            s->type == VMIG_SC_TIMESTAMPTZ || s->type == VMIG_SC_GEOMETRY)
             return snprintf(why, n, "vmigrate sets no default value for a %s field", t), why;
         if (!default_fits(s))
             return snprintf(why, n, "the default '%s' is not a %s value (strings without quotes)",
@@ -548,7 +555,8 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             pc->nuntyped++;
             continue;
         }
-        if (!propose(src, x, has(o, VMIG_FEAT_TIMESTAMPTZ), &s, why, sizeof why)) {
+        if (!propose(src, x, has(o, VMIG_FEAT_TIMESTAMPTZ), has(o, VMIG_FEAT_GEOMETRY), &s, why,
+                     sizeof why)) {
             vmig_plan_note(pc, "payload key '%s' stays in $meta: %s", k, why);
             pc->nuntyped++;
             continue;
@@ -572,13 +580,16 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             vmig_plan_note(pc, "payload key '%s' (a Qdrant datetime index) is TIMESTAMPTZ: UTC "
                                "microseconds (a naive time is taken as UTC, as Qdrant does)",
                            k);
+        else if (x->type == VMIG_PIDX_GEO && s.type == VMIG_SC_GEOMETRY)
+            vmig_plan_note(pc, "payload key '%s' (a Qdrant geo index) is GEOMETRY: WKT POINT(lon lat)",
+                           k);
         else if (x->type == VMIG_PIDX_DATETIME || x->type == VMIG_PIDX_GEO)
             vmig_plan_note(pc,
                            x->type == VMIG_PIDX_DATETIME
                                ? "payload key '%s' (a Qdrant datetime index) is VARCHAR holding its "
                                  "text exactly (the target has no TIMESTAMPTZ)"
                                : "payload key '%s' (a Qdrant geo index) is JSON ({\"lon\", "
-                                 "\"lat\"}; Milvus's GEOMETRY is not used)",
+                                 "\"lat\"}: the target has no GEOMETRY)",
                            k);
         if (x->is_tenant && !s.nullable && (s.type == VMIG_SC_VARCHAR || s.type == VMIG_SC_INT64) &&
             !pc->num_partitions) {

@@ -27,14 +27,17 @@ static const struct {
     {VMIG_FEAT_DEFAULT_VALUE, 2, 5, 0}, {VMIG_FEAT_JSON_PATH_INDEX, 2, 5, 11},
     {VMIG_FEAT_INVERTED, 2, 4, 0},      {VMIG_FEAT_BITMAP, 2, 5, 0},
     {VMIG_FEAT_SORT_INDEX, 2, 0, 0},    {VMIG_FEAT_TIMESTAMPTZ, 2, 6, 0},
+    {VMIG_FEAT_GEOMETRY, 2, 6, 0},
 };
 
 /* What Milvus Lite 3.x holds (shared/reference/milvus.md §10.2): several vectors,
- * sparse, nullable and default values, the INVERTED scalar index, TIMESTAMPTZ; no
+ * sparse, nullable and default values, the INVERTED scalar index, TIMESTAMPTZ and
+ * GEOMETRY; no
  * float16/bfloat16, no JSON path index, no other scalar index. */
 static const unsigned lite_has = 1u << VMIG_FEAT_MULTI_VECTOR | 1u << VMIG_FEAT_SPARSE |
                                  1u << VMIG_FEAT_NULLABLE | 1u << VMIG_FEAT_DEFAULT_VALUE |
-                                 1u << VMIG_FEAT_INVERTED | 1u << VMIG_FEAT_TIMESTAMPTZ;
+                                 1u << VMIG_FEAT_INVERTED | 1u << VMIG_FEAT_TIMESTAMPTZ |
+                                 1u << VMIG_FEAT_GEOMETRY;
 
 /* "2.3.5" at the start of s (after an optional 'v') → 1 */
 static int parse_release(const char *s, int *maj, int *min, int *pat)

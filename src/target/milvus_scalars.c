@@ -26,6 +26,7 @@ struct vmig_mscol {
     Vmig__Milvus__JSONArray ja;
     Vmig__Milvus__ArrayArray aa;
     Vmig__Milvus__TimestamptzArray ta;
+    Vmig__Milvus__GeometryWktArray ga;
     size_t *prefix; /* prefix[r] = valid rows among the first r */
     protobuf_c_boolean *valid;
     protobuf_c_boolean *bools;
@@ -202,7 +203,8 @@ struct vmig_mscol *vmig_milvus_scalar_col(const struct vmig_plan_scalar *sc,
         }
         break;
     }
-    case VMIG_SC_VARCHAR: {
+    case VMIG_SC_VARCHAR:
+    case VMIG_SC_GEOMETRY: {
         c->strs = xcalloc(nv ? nv : 1, sizeof *c->strs);
         char *a = c->arena = xmalloc(strbytes ? strbytes : 1);
         for (size_t r = 0; r < rows; r++) {
@@ -212,6 +214,13 @@ struct vmig_mscol *vmig_milvus_scalar_col(const struct vmig_plan_scalar *sc,
             a[l] = '\0';
             c->strs[k++] = a;
             a += l + 1;
+        }
+        if (sc->type == VMIG_SC_GEOMETRY) { /* WKT text */
+            vmig__milvus__geometry_wkt_array__init(&c->ga);
+            c->ga.data = c->strs;
+            c->sf.data_case = VMIG__MILVUS__SCALAR_FIELD__DATA_GEOMETRY_WKT_DATA;
+            c->sf.geometry_wkt_data = &c->ga;
+            break;
         }
         vmig__milvus__string_array__init(&c->sa);
         c->sa.data = c->strs;
@@ -266,6 +275,7 @@ void vmig_milvus_scalar_rows(struct vmig_mscol *c, size_t rows)
     size_t nv = c->prefix[rows];
     if (c->compact) c->fd->n_valid_data = rows;
     c->ba.n_data = c->la.n_data = c->da.n_data = c->sa.n_data = c->ja.n_data = c->ta.n_data = nv;
+    c->ga.n_data = nv;
     c->aa.n_data = nv;
 }
 
@@ -301,6 +311,26 @@ static int put_value(const struct vmig_plan_scalar *sc, const Vmig__Milvus__Scal
             return -1;
         vmig_buf_adds(&out->data, f->string_data->data[at]);
         return 0;
+    case VMIG_SC_GEOMETRY: { /* WKT POINT(x y), laid out as the typing writes it */
+        const char *t = f->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_GEOMETRY_WKT_DATA &&
+                                at < f->geometry_wkt_data->n_data
+                            ? f->geometry_wkt_data->data[at]
+                        : f->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_STRING_DATA &&
+                                at < f->string_data->n_data
+                            ? f->string_data->data[at]
+                            : NULL;
+        double x, y;
+        char tail;
+        if (!t || sscanf(t, " %*[Pp]%*[Oo]%*[Ii]%*[Nn]%*[Tt] ( %lf %lf %c", &x, &y, &tail) != 3 ||
+            tail != ')')
+            return -1;
+        vmig_buf_adds(&out->data, "POINT(");
+        vmig_buf_add_double(&out->data, x);
+        vmig_buf_addch(&out->data, ' ');
+        vmig_buf_add_double(&out->data, y);
+        vmig_buf_addch(&out->data, ')');
+        return 0;
+    }
     case VMIG_SC_TIMESTAMPTZ: { /* microseconds, or the ISO text pymilvus reads */
         int64_t us;
         if (f->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_TIMESTAMPTZ_DATA &&
@@ -365,6 +395,7 @@ static size_t value_count(const Vmig__Milvus__ScalarField *f)
     case VMIG__MILVUS__SCALAR_FIELD__DATA_JSON_DATA: return f->json_data->n_data;
     case VMIG__MILVUS__SCALAR_FIELD__DATA_ARRAY_DATA: return f->array_data->n_data;
     case VMIG__MILVUS__SCALAR_FIELD__DATA_TIMESTAMPTZ_DATA: return f->timestamptz_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_GEOMETRY_WKT_DATA: return f->geometry_wkt_data->n_data;
     default: return 0;
     }
 }

@@ -305,3 +305,57 @@ def test_a_profile_sizes_the_typed_fields(env):
     assert prof["points"] == len(pays)
     est = prof["estimate"]
     assert est["scalar_bytes"] > 0 and est["meta_bytes"] > 0
+
+
+@LITE
+def test_geo_points_land_as_geometry_and_filter_like_qdrant(env):
+    """A geo payload index becomes a GEOMETRY field (WKT POINT(lon lat), the same doubles);
+    a point without the key is null, an out-of-range point stays in $meta; ST_WITHIN a box
+    returns the ids of Qdrant's geo_bounding_box."""
+    qc, mc, name = env.qc, env.mc, "typed_geo"
+    if qc.collection_exists(name):
+        qc.delete_collection(name)
+    if mc.has_collection(name):
+        mc.drop_collection(name)
+    qc.create_collection(name, vectors_config=models.VectorParams(size=4,
+                                                                  distance=models.Distance.COSINE))
+    pts = []
+    for i in range(1, 81):
+        pay = {"n": i}
+        if i % 10 != 0:
+            pay["loc"] = {"lon": round(-10 + i * 0.37, 4), "lat": round(40 + (i % 13) * 0.91, 6)}
+        if i == 77:
+            pay["loc"] = {"lon": 500.0, "lat": 1.5}  # not a geo point: kept in $meta
+        pts.append(models.PointStruct(id=i, vector=[1.0, 0.5, 0.25, i / 100], payload=pay))
+    qc.upsert(name, pts)
+    qc.create_payload_index(name, "loc", "geo")
+    p = run_vmigrate(env.bin, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", name,
+                     "--store", env.store, check=True)
+    assert "did not fit" in p.stderr
+    d = {f["name"]: f for f in mc.describe_collection(name)["fields"]}
+    assert d["loc"]["type"].name == "GEOMETRY" and d["loc"].get("nullable")
+    rows = {r["id"]: r for r in target_rows(mc, name)}
+    assert len(rows) == 80 and strong_count(mc, name) == 80
+    for pt in pts:
+        row, loc = rows[pt.id], pt.payload.get("loc")
+        if loc is None or pt.id == 77:
+            assert row["loc"] is None
+            if pt.id == 77:
+                assert row["payload_loc"] == loc
+            continue
+        wkt = row["loc"].replace(" (", "(").strip()
+        x, y = wkt[len("POINT("):-1].split()
+        assert (float(x), float(y)) == (loc["lon"], loc["lat"]), (pt.id, row["loc"], loc)
+    box = models.GeoBoundingBox(top_left=models.GeoPoint(lon=-5.0, lat=50.0),
+                                bottom_right=models.GeoPoint(lon=10.0, lat=42.0))
+    want, off = set(), None
+    while True:
+        recs, off = qc.scroll(name, scroll_filter=models.Filter(must=[models.FieldCondition(
+            key="loc", geo_bounding_box=box)]), limit=256, offset=off)
+        want |= {r.id for r in recs}
+        if off is None:
+            break
+    got = {r["id"] for r in mc.query(
+        name, filter="ST_WITHIN(loc, 'POLYGON((-5 42, 10 42, 10 50, -5 50, -5 42))')",
+        output_fields=["id"], consistency_level="Strong", limit=1000)}
+    assert want and got == want, (sorted(got ^ want))

@@ -226,6 +226,11 @@ def build_condition(cond, coll=None):
             raise format_error("unsupported match condition in test server")
         if "range" in cond:
             return build_range(key, cond["range"])
+        if "geo_bounding_box" in cond:
+            b = cond["geo_bounding_box"]
+            pt = lambda g: qe.GeoPoint(lon=float(g["lon"]), lat=float(g["lat"]))  # noqa: E731
+            return qe.FieldCondition(key, geo_bounding_box=qe.GeoBoundingBox(
+                top_left=pt(b["top_left"]), bottom_right=pt(b["bottom_right"])))
         raise format_error("unsupported field condition in test server")
     if any(k in cond for k in ("must", "should", "must_not")):
         return build_filter(cond, coll)
