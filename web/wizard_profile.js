@@ -7,7 +7,7 @@
 import { h, fmtInt } from './util.js';
 
 /** The field types a --field spec names. */
-export const TYPES = ['INT64', 'DOUBLE', 'BOOL', 'VARCHAR', 'JSON', 'ARRAY_INT64', 'ARRAY_DOUBLE', 'ARRAY_BOOL', 'ARRAY_VARCHAR'];
+export const TYPES = ['INT64', 'DOUBLE', 'BOOL', 'VARCHAR', 'JSON', 'TIMESTAMPTZ', 'GEOMETRY', 'ARRAY_INT64', 'ARRAY_DOUBLE', 'ARRAY_BOOL', 'ARRAY_VARCHAR'];
 
 /** The profile's keys as [{key, ...facts}] (the plan has them as an object keyed by payload key). */
 function keysOf(c) {
@@ -36,6 +36,8 @@ export function typesAllowed(c, key) {
     DOUBLE: t.includes('int') || t.includes('float'),
     BOOL: t.includes('bool'),
     VARCHAR: t.includes('string'),
+    /* TIMESTAMPTZ and GEOMETRY are the plan's proposal for a datetime / geo index (the row
+       keeps its own type among the choices); not offered from value types alone */
     JSON: true,
   };
   const arr = t.includes('array');

@@ -16,7 +16,7 @@ const INDEXES = ['NONE', 'INVERTED', 'STL_SORT', 'BITMAP', 'Trie', 'AUTOINDEX'];
 /** A typed field's type as the --field spec names it (ARRAY + element type = ARRAY_ELEM). */
 export const specType = (f) => (f.type === 'ARRAY' ? `ARRAY_${f.element_type}` : f.type);
 const hasLength = (t) => t === 'VARCHAR' || t === 'ARRAY_VARCHAR';
-const noDefault = (t) => t === 'JSON' || t.startsWith('ARRAY_');
+const noDefault = (t) => t === 'JSON' || t === 'TIMESTAMPTZ' || t === 'GEOMETRY' || t.startsWith('ARRAY_');
 
 /** The whole --field spec of a typed field as planned, with the changes in ch applied. A new
  *  type is sent without sizes and index, so the library gives the type's own. */
