@@ -72,15 +72,15 @@ enum vmig_fix {
     VMIG_FIX_DESCRIPTION,      /* "description": the description is too long */
     VMIG_FIX_REJECTS,          /* "rejects": a point is too large: set aside in a rejects file */
     VMIG_FIX_RESUME,           /* "resume": transient or interrupted: resume the job */
-    VMIG_FIX_WAIT_TIMEOUT,     /* "wait_timeout": a server-side wait ran out: resume or wait longer */
-    VMIG_FIX_CREDENTIALS,      /* "credentials": check the API key / token */
-    VMIG_FIX_TLS,              /* "tls": trust the server's CA certificate (or insecure, tests) */
-    VMIG_FIX_ENDPOINT,         /* "endpoint": the URL / port / protocol is wrong or down */
-    VMIG_FIX_DATABASE,         /* "database": the Milvus database does not exist */
-    VMIG_FIX_BUSY,             /* "busy": job err.fix_arg writes the target: wait, cancel it, rename */
-    VMIG_FIX_JOB,              /* "job": the target was made by job err.fix_arg: continue that job */
-    VMIG_FIX_TYPED_FIELD,      /* "typed_field": payload key err.field cannot be typed as given */
-    VMIG_FIX_PAYLOAD_MISFIT,   /* "payload_misfit": a value does not fit its typed field */
+    VMIG_FIX_WAIT_TIMEOUT, /* "wait_timeout": a server-side wait ran out: resume or wait longer */
+    VMIG_FIX_CREDENTIALS,  /* "credentials": check the API key / token */
+    VMIG_FIX_TLS,          /* "tls": trust the server's CA certificate (or insecure, tests) */
+    VMIG_FIX_ENDPOINT,     /* "endpoint": the URL / port / protocol is wrong or down */
+    VMIG_FIX_DATABASE,     /* "database": the Milvus database does not exist */
+    VMIG_FIX_BUSY,         /* "busy": job err.fix_arg writes the target: wait, cancel it, rename */
+    VMIG_FIX_JOB,          /* "job": the target was made by job err.fix_arg: continue that job */
+    VMIG_FIX_TYPED_FIELD,  /* "typed_field": payload key err.field cannot be typed as given */
+    VMIG_FIX_PAYLOAD_MISFIT, /* "payload_misfit": a value does not fit its typed field */
 };
 #define VMIG_ERR_FIX_ARG_MAX 16 /* = VMIG_JOB_ID_MAX: the only fix_arg is a job id */
 

@@ -162,8 +162,8 @@ const char *vmig_name_problem(const char *name, int field);
 
 /* One change to a planned collection (plan_edit.c), as a retry makes it: kind
  * "target-name" (value: the new name), "skip-vector" (the source vector), "index",
- * "null-values", "payload-conflict", "payload-misfit" (a policy word) or "max-vector-fields" (a number
- * the plan's vectors must fit). *schema is set to 1 when the change alters the target
+ * "null-values", "payload-conflict", "payload-misfit" (a policy word) or "max-vector-fields" (a
+ * number the plan's vectors must fit). *schema is set to 1 when the change alters the target
  * collection itself (name, fields, index), left alone otherwise. VMIG_E_USAGE (or
  * VMIG_E_SCHEMA) naming the collection and what is wrong; pc unchanged then. */
 enum vmig_code vmig_plan_coll_edit(struct vmig_plan_coll *pc, const char *kind, const char *value,

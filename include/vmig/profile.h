@@ -40,13 +40,13 @@ struct vmig_profile_key {
     uint64_t nulls;          /* of those, points whose value is null */
     unsigned types;          /* 1u << enum vmig_json_type of each value seen */
     unsigned elem_types;     /* the same for the elements of array values */
-    uint32_t str_max;        /* longest string value or string element, in bytes (unescaped UTF-8) */
-    int has_int;             /* int_min/int_max hold integer values or elements seen */
+    uint32_t str_max; /* longest string value or string element, in bytes (unescaped UTF-8) */
+    int has_int;      /* int_min/int_max hold integer values or elements seen */
     int64_t int_min, int_max;
-    uint64_t int_big;  /* integers outside the int64 range */
-    uint32_t arr_max;  /* most elements of an array value */
-    uint32_t depth;    /* deepest nesting: 0 scalar, 1 array/object of scalars, ... */
-    uint64_t bytes;    /* JSON text bytes of its values */
+    uint64_t int_big; /* integers outside the int64 range */
+    uint32_t arr_max; /* most elements of an array value */
+    uint32_t depth;   /* deepest nesting: 0 scalar, 1 array/object of scalars, ... */
+    uint64_t bytes;   /* JSON text bytes of its values */
     /* distinct scalar values (strings, numbers, bools: their JSON text) seen, counted
      * up to VMIG_PROFILE_DISTINCT, then distinct_over is set: a key of few values
      * (a category, a status) is better served by a BITMAP index */

@@ -145,16 +145,18 @@ struct vmig_plan_field {
 
 /* A typed payload field: one top-level payload key stored in its own Milvus column
  * instead of the dynamic field (docs/user/mapping.md, "Typed payload fields"). */
-enum vmig_scalar_type { /* Milvus DataType numbers */
-    VMIG_SC_NONE = 0,   /* not typed: the key stays in $meta */
-    VMIG_SC_BOOL = 1,
-    VMIG_SC_INT64 = 5,
-    VMIG_SC_DOUBLE = 11,
-    VMIG_SC_VARCHAR = 21,
-    VMIG_SC_ARRAY = 22,
-    VMIG_SC_JSON = 23,
-    VMIG_SC_GEOMETRY = 24,    /* WKT POINT(lon lat); Milvus Lite 3.x, Milvus 2.6+ */
-    VMIG_SC_TIMESTAMPTZ = 26, /* UTC microseconds; Milvus Lite 3.x, Milvus 2.6+ */
+enum vmig_scalar_type {                   /* Milvus DataType numbers */
+                        VMIG_SC_NONE = 0, /* not typed: the key stays in $meta */
+                        VMIG_SC_BOOL = 1,
+                        VMIG_SC_INT64 = 5,
+                        VMIG_SC_DOUBLE = 11,
+                        VMIG_SC_VARCHAR = 21,
+                        VMIG_SC_ARRAY = 22,
+                        VMIG_SC_JSON = 23,
+                        VMIG_SC_GEOMETRY =
+                            24, /* WKT POINT(lon lat); Milvus Lite 3.x, Milvus 2.6+ */
+                        VMIG_SC_TIMESTAMPTZ =
+                            26, /* UTC microseconds; Milvus Lite 3.x, Milvus 2.6+ */
 };
 enum vmig_scalar_index {
     VMIG_SIDX_NONE = 0,
@@ -178,8 +180,8 @@ struct vmig_plan_scalar {
     uint32_t max_length;        /* VARCHAR, or ARRAY of VARCHAR: bytes */
     uint32_t max_capacity;      /* ARRAY */
     int nullable;
-    int has_default;           /* default_value (nullable fields; Milvus >= 2.5) */
-    char default_json[256];    /* the default as a JSON value of the field's type */
+    int has_default;        /* default_value (nullable fields; Milvus >= 2.5) */
+    char default_json[256]; /* the default as a JSON value of the field's type */
     enum vmig_scalar_index index;
     enum vmig_payload_index from_index; /* the Qdrant payload index it came from, or NONE */
     int partition_key;
@@ -209,7 +211,7 @@ struct vmig_plan_coll {
     struct vmig_plan_scalar scalar[VMIG_MAX_SCALAR_FIELDS];
     enum vmig_misfit_policy misfit;
     uint32_t num_partitions; /* with a partition key: 1..1024 (Milvus's default 16) */
-    size_t nuntyped;          /* indexed keys left in $meta, and why (in notes) */
+    size_t nuntyped;         /* indexed keys left in $meta, and why (in notes) */
     /* state seen when the plan was made */
     uint64_t source_count; /* exact, when counted */
     int target_exists;     /* the target collection already exists */

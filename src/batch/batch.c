@@ -38,8 +38,8 @@ void vmig_layout_from_plan(struct vmig_layout *lay, const struct vmig_plan_coll 
          * (--payload-conflict prefix; under fail the codec stops at it first) */
         for (size_t r = 0; r < 1 + pc->nfields && pc->conflict_policy == VMIG_CONFLICT_PREFIX; r++)
             if (!strcmp(lay->reserved[r], pc->scalar[i].src)) {
-                snprintf(lay->scalar_key_buf[i], sizeof lay->scalar_key_buf[i], "%s%s",
-                         lay->prefix, pc->scalar[i].src);
+                snprintf(lay->scalar_key_buf[i], sizeof lay->scalar_key_buf[i], "%s%s", lay->prefix,
+                         pc->scalar[i].src);
                 lay->scalar_key[i] = lay->scalar_key_buf[i];
             }
         if (strcmp(pc->scalar[i].src, pc->scalar[i].dst) != 0)
@@ -194,7 +194,8 @@ size_t vmig_batch_payload_bytes(const struct vmig_batch *b)
 {
     size_t n = b->meta.len;
     for (size_t c = 0; c < b->ncols; c++) n += b->col[c].data.len;
-    for (size_t s = 0; s < b->nscalars; s++) n += b->sc[s].data.len;
+    for (size_t s = 0; s < b->nscalars; s++)
+        n += b->sc[s].data.len;
     return n;
 }
 
@@ -234,7 +235,8 @@ void vmig_batch_append(struct vmig_batch *dst, const struct vmig_batch *src)
         size_t base = d->data.len;
         vmig_buf_add(&d->data, sc->data.p, sc->data.len);
         vmig_buf_add(&d->valid, sc->valid.p, src->n);
-        for (size_t r = 1; r <= src->n; r++) d->off[dst->n + r] = base + sc->off[r];
+        for (size_t r = 1; r <= src->n; r++)
+            d->off[dst->n + r] = base + sc->off[r];
     }
     dst->n += src->n;
 rejects:
@@ -252,6 +254,7 @@ size_t vmig_batch_bytes(const struct vmig_batch *b)
 {
     size_t s = b->n * 48 + b->meta.len + b->n * 4; /* ids (as text at worst) + json + framing */
     for (size_t c = 0; c < b->ncols; c++) s += b->col[c].data.len + (b->col[c].sparse ? b->n * 4 : 0);
-    for (size_t k = 0; k < b->nscalars; k++) s += b->sc[k].data.len + b->n * 6; /* + framing, valid */
+    for (size_t k = 0; k < b->nscalars; k++)
+        s += b->sc[k].data.len + b->n * 6; /* + framing, valid */
     return s;
 }

@@ -113,8 +113,10 @@ static int unescape(const char *p, const char *e, struct vmig_buf *out)
         }
         char u8[4];
         size_t n;
-        if (cp < 0x80) u8[0] = (char)cp, n = 1;
-        else if (cp < 0x800) u8[0] = (char)(0xC0 | cp >> 6), u8[1] = (char)(0x80 | (cp & 63)), n = 2;
+        if (cp < 0x80)
+            u8[0] = (char)cp, n = 1;
+        else if (cp < 0x800)
+            u8[0] = (char)(0xC0 | cp >> 6), u8[1] = (char)(0x80 | (cp & 63)), n = 2;
         else if (cp < 0x10000)
             u8[0] = (char)(0xE0 | cp >> 12), u8[1] = (char)(0x80 | (cp >> 6 & 63)),
             u8[2] = (char)(0x80 | (cp & 63)), n = 3;
@@ -156,14 +158,18 @@ static const char *fit_scalar(enum vmig_scalar_type t, uint32_t max_length, cons
     switch (t) {
     case VMIG_SC_BOOL: {
         uint8_t v;
-        if (n == 4 && !memcmp(p, "true", 4)) v = 1;
-        else if (n == 5 && !memcmp(p, "false", 5)) v = 0;
-        else return "is not a bool";
+        if (n == 4 && !memcmp(p, "true", 4))
+            v = 1;
+        else if (n == 5 && !memcmp(p, "false", 5))
+            v = 0;
+        else
+            return "is not a bool";
         vmig_buf_add(out, (const char *)&v, 1);
         return NULL;
     }
     case VMIG_SC_INT64: {
-        if (!is_int_token(p, e)) return *p == '"' ? "is a string, not an integer" : "is not an integer";
+        if (!is_int_token(p, e))
+            return *p == '"' ? "is a string, not an integer" : "is not an integer";
         if (n >= sizeof num) return "is out of the INT64 range";
         memcpy(num, p, n);
         num[n] = '\0';
@@ -209,14 +215,14 @@ static const char *fit_scalar(enum vmig_scalar_type t, uint32_t max_length, cons
         vmig_buf_add(out, (const char *)&us, 8);
         return NULL;
     }
-    default: return "has no typed form";
+    default:
+        return "has no typed form";
     }
 }
 
 /* A Qdrant geo point {"lon": x, "lat": y} as WKT "POINT(x y)", the shortest digits
  * that read back as each double. */
-static const char *fit_geo(const char *p, const char *e, struct vmig_buf *tmp,
-                           struct vmig_buf *out)
+static const char *fit_geo(const char *p, const char *e, struct vmig_buf *tmp, struct vmig_buf *out)
 {
     double v[2];
     int got = 0;
@@ -271,9 +277,12 @@ static const char *fit(const struct vmig_plan_scalar *s, const char *p, const ch
             why = "is not valid JSON";
             break;
         }
-        if (*q == 'n') why = "holds a null element";
-        else if (*q == '[' || *q == '{') why = "holds a nested array or object";
-        else if (++count > s->max_capacity) why = "has more elements than the field's max_capacity";
+        if (*q == 'n')
+            why = "holds a null element";
+        else if (*q == '[' || *q == '{')
+            why = "holds a nested array or object";
+        else if (++count > s->max_capacity)
+            why = "has more elements than the field's max_capacity";
         else {
             vmig_buf_reset(&el);
             why = fit_scalar(s->elem, s->max_length, q, qe, tmp, &el);
@@ -290,10 +299,10 @@ static const char *fit(const struct vmig_plan_scalar *s, const char *p, const ch
 /* ---- the row -------------------------------------------------------------------------------- */
 
 struct entry {
-    const char *start, *end;    /* the "key":value text */
-    const char *vstart, *vend;  /* the value */
-    int typed;                  /* moved to a column */
-    int rename;                 /* kept, but under the conflict prefix (its key is a field's name) */
+    const char *start, *end;   /* the "key":value text */
+    const char *vstart, *vend; /* the value */
+    int typed;                 /* moved to a column */
+    int rename;                /* kept, but under the conflict prefix (its key is a field's name) */
 };
 
 static void put_null(struct vmig_batch_scalar *c)
@@ -312,9 +321,12 @@ int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, siz
 
     /* the top-level entries */
     p = skip_ws(p, e);
-    if (p >= e) p = e; /* an empty payload: every key is missing */
-    else if (*p != '{') return snprintf(why, nwhy, "the payload is not a JSON object"), -1;
-    else p = skip_ws(p + 1, e);
+    if (p >= e)
+        p = e; /* an empty payload: every key is missing */
+    else if (*p != '{')
+        return snprintf(why, nwhy, "the payload is not a JSON object"), -1;
+    else
+        p = skip_ws(p + 1, e);
     while (p < e && *p != '}') {
         struct entry x;
         x.start = p;
@@ -330,8 +342,10 @@ int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, siz
         /* only the keys of typed fields matter: remember those entries */
         for (size_t s = 0; s < lay->nscalars; s++)
             if (key_is(p, ke, lay->scalar_key[s], &b->scratch)) {
-                if (nent < sizeof ent / sizeof ent[0]) ent[nent++] = x;
-                else big = 1;
+                if (nent < sizeof ent / sizeof ent[0])
+                    ent[nent++] = x;
+                else
+                    big = 1;
                 break;
             }
         p = skip_ws(x.vend, e);
@@ -355,7 +369,8 @@ int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, siz
                 if (x) x->typed = 1; /* a null in a nullable field is the field's null */
                 continue;
             }
-            bad = x ? "is null, and the field is not nullable" : "is missing, and the field is not nullable";
+            bad = x ? "is null, and the field is not nullable"
+                    : "is missing, and the field is not nullable";
         } else {
             bad = fit(f, x->vstart, x->vend, &b->scratch, &c->data);
         }
@@ -373,7 +388,9 @@ int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, siz
             continue;
         }
         snprintf(why, nwhy, "payload key '%.*s' %s%s", 200, f->src, bad,
-                 x && lay->misfit == VMIG_MISFIT_DYNAMIC ? " (it cannot stay in $meta: the field is not nullable)" : "");
+                 x && lay->misfit == VMIG_MISFIT_DYNAMIC
+                     ? " (it cannot stay in $meta: the field is not nullable)"
+                     : "");
         rc = lay->misfit == VMIG_MISFIT_FAIL ? -1 : 1;
     }
     if (rc) return rc;

@@ -168,9 +168,9 @@ int cli_job_id(struct vmig_store *s, const char *given, char *id_out)
     return named_wrong ? EXIT_USAGE : cli_exit_code(rc);
 }
 
-/* --null-values, --payload-conflict, --index and --payload-misfit name words of the library's tables:
- * stored into mo (may be NULL: only checked); 0, or EXIT_USAGE after naming the flag
- * and the words it takes. */
+/* --null-values, --payload-conflict, --index and --payload-misfit name words of the library's
+ * tables: stored into mo (may be NULL: only checked); 0, or EXIT_USAGE after naming the flag and
+ * the words it takes. */
 int cli_policy_words(const struct cli_opts *o, struct vmig_map_opts *mo)
 {
     static const char *const flag[] = {"", "--null-values", "--payload-conflict", "--index",

@@ -259,8 +259,8 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
         errno = 0;
         long v = strtol(val, &end, 10);
         if (!*val || *end || errno || v < rg->min || v > rg->max) {
-            cli_usage_error("--%s takes a whole number from %d to %d, not '%s'%s", op->name, rg->min,
-                            rg->max, val,
+            cli_usage_error("--%s takes a whole number from %d to %d, not '%s'%s", op->name,
+                            rg->min, rg->max, val,
                             op->off == F(profile_sample) ? " (--full profiles every point)" : "");
             return EXIT_USAGE;
         }

@@ -43,7 +43,8 @@ int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig
     /* typed fields: numbers and strings byte-exact, JSON and arrays as JSON values */
     for (size_t k = 0; k < a->nscalars && k < lay->nscalars; k++) {
         size_t la, lb;
-        const char *pa = vmig_batch_scalar_at(a, k, ra, &la), *pb = vmig_batch_scalar_at(b, k, rb, &lb);
+        const char *pa = vmig_batch_scalar_at(a, k, ra, &la),
+                   *pb = vmig_batch_scalar_at(b, k, rb, &lb);
         enum vmig_scalar_type t = lay->scalar[k]->type;
         /* a missing key reads back as the field's default, which Milvus filled in */
         int same = !pa && pb && lay->scalar[k]->has_default ? 1

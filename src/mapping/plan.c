@@ -80,7 +80,7 @@ enum vmig_code vmig_map_opts_add(struct vmig_map_opts *o, const char *kind, cons
     /* A description or a field's type options may contain '=', a Milvus name cannot:
      * split a description and a field at the first '=', the others at their last. */
     const char *eq = k == VMIG_EDIT_DESCRIPTION || k == VMIG_EDIT_FIELD ? strchr(value, '=')
-                                                                         : strrchr(value, '=');
+                                                                        : strrchr(value, '=');
     const char *form = k == VMIG_EDIT_TARGET_NAME   ? "COLLECTION=NEW_NAME"
                        : k == VMIG_EDIT_DESCRIPTION ? "COLLECTION=TEXT"
                        : k == VMIG_EDIT_FIELD       ? "COLLECTION.KEY=TYPE[:OPTIONS] or "
@@ -693,8 +693,11 @@ enum vmig_code vmig_plan_coll_build(const struct vmig_src_coll *src, const struc
             snprintf(lab, sizeof lab, "the primary key");
         const char *why = vmig_name_problem(ed->value, 1);
         if (why) {
-            refuse_at(pc, sc ? sc->src : idx >= 0 ? pc->field[idx].src : NULL, VMIG_E_USAGE,
-                      VMIG_FIX_RENAME_FIELD,
+            refuse_at(pc,
+                      sc         ? sc->src
+                      : idx >= 0 ? pc->field[idx].src
+                                 : NULL,
+                      VMIG_E_USAGE, VMIG_FIX_RENAME_FIELD,
                       "collection '%s': cannot rename %s to '%s': a Milvus field name %s", cn, lab,
                       shortname(ed->value, tmp), why);
             continue;
@@ -957,8 +960,10 @@ void vmig_plan_coll_describe(const struct vmig_plan_coll *pc, struct vmig_buf *o
         const struct vmig_plan_scalar *sc = &pc->scalar[i];
         char ty[64];
         vmig_scalar_type_text(sc, ty, sizeof ty);
-        if (sc->nullable) snprintf(t, sizeof t, "%s NULL", ty);
-        else snprintf(t, sizeof t, "%s", ty);
+        if (sc->nullable)
+            snprintf(t, sizeof t, "%s NULL", ty);
+        else
+            snprintf(t, sizeof t, "%s", ty);
         vmig_buf_addf(out, "  %-24s %-26s from payload key '%s'", sc->dst, t, sc->src);
         if (sc->from_index)
             vmig_buf_addf(out, " (Qdrant %s index)", vmig_payload_index_name(sc->from_index));

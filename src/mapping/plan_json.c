@@ -140,9 +140,10 @@ POLICY_WORDS(null_policy, enum vmig_null_policy, null_words)
 POLICY_WORDS(conflict_policy, enum vmig_conflict_policy, conflict_words)
 POLICY_WORDS(index_kind, enum vmig_index_kind, index_words)
 
-static const struct word misfit_words[] = {
-    {"dynamic", VMIG_MISFIT_DYNAMIC}, {"reject", VMIG_MISFIT_REJECT}, {"fail", VMIG_MISFIT_FAIL},
-    {NULL, 0}};
+static const struct word misfit_words[] = {{"dynamic", VMIG_MISFIT_DYNAMIC},
+                                           {"reject", VMIG_MISFIT_REJECT},
+                                           {"fail", VMIG_MISFIT_FAIL},
+                                           {NULL, 0}};
 
 int vmig_policy_check(const struct vmig_policy_words *w, struct vmig_map_opts *mo, char *list,
                       size_t n)
@@ -210,7 +211,8 @@ static json_t *scalars_json(const struct vmig_plan_coll *pc)
     for (size_t i = 0; i < pc->nscalars; i++) {
         const struct vmig_plan_scalar *s = &pc->scalar[i];
         json_t *v = json_object();
-        int str = s->type == VMIG_SC_VARCHAR || (s->type == VMIG_SC_ARRAY && s->elem == VMIG_SC_VARCHAR);
+        int str =
+            s->type == VMIG_SC_VARCHAR || (s->type == VMIG_SC_ARRAY && s->elem == VMIG_SC_VARCHAR);
         json_object_set_new(v, "key", jstr(s->src));
         json_object_set_new(v, "field", jstr(s->dst));
         json_object_set_new(v, "type", json_string(vmig_scalar_type_name(s->type)));
@@ -222,8 +224,9 @@ static json_t *scalars_json(const struct vmig_plan_coll *pc)
         json_object_set_new(v, "nullable", json_boolean(s->nullable));
         json_object_set_new(v, "default", default_json(s));
         json_object_set_new(v, "index", json_string(vmig_scalar_index_name(s->index)));
-        json_object_set_new(v, "qdrant_index", s->from_index ? json_string(vmig_payload_index_name(s->from_index))
-                                                             : json_null());
+        json_object_set_new(v, "qdrant_index",
+                            s->from_index ? json_string(vmig_payload_index_name(s->from_index))
+                                          : json_null());
         json_array_append_new(a, v);
     }
     return a;
@@ -490,9 +493,9 @@ static enum vmig_code plan_field_read(struct rd *r, json_t *v, struct vmig_plan_
 
 static enum vmig_code plan_scalar_read(struct rd *r, json_t *v, struct vmig_plan_scalar *s)
 {
-    static const char *const keys[] = {"key",      "field",   "type",  "element_type",
-                                       "max_capacity", "max_length", "nullable", "default",
-                                       "index",    "qdrant_index", NULL};
+    static const char *const keys[] = {"key",          "field",        "type",     "element_type",
+                                       "max_capacity", "max_length",   "nullable", "default",
+                                       "index",        "qdrant_index", NULL};
     char w[32];
     enum vmig_code rc;
     json_int_t n;
@@ -521,7 +524,8 @@ static enum vmig_code plan_scalar_read(struct rd *r, json_t *v, struct vmig_plan
     if (d && !json_is_null(d)) {
         s->has_default = 1;
         if (json_is_string(d) && s->type == VMIG_SC_VARCHAR) {
-            if (json_string_length(d) >= sizeof s->default_json) return bad(r, "default", "is too long");
+            if (json_string_length(d) >= sizeof s->default_json)
+                return bad(r, "default", "is too long");
             snprintf(s->default_json, sizeof s->default_json, "%s", json_string_value(d));
         } else {
             char *t = json_dumps(d, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -540,7 +544,8 @@ static enum vmig_code plan_scalar_read(struct rd *r, json_t *v, struct vmig_plan
     json_t *q = json_object_get(v, "qdrant_index");
     if (q && !json_is_null(q) &&
         (!json_is_string(q) || vmig_payload_index_parse(json_string_value(q), &s->from_index)))
-        return bad(r, "qdrant_index", "must be null or a Qdrant payload index type (keyword, integer, ...)");
+        return bad(r, "qdrant_index",
+                   "must be null or a Qdrant payload index type (keyword, integer, ...)");
     return VMIG_OK;
 }
 
@@ -655,7 +660,8 @@ static enum vmig_code plan_coll_read(struct rd *r, json_t *c, struct vmig_plan_c
         struct vmig_plan_scalar *hit = NULL;
         for (size_t k = 0; k < pc->nscalars; k++)
             if (!strcmp(pc->scalar[k].dst, json_string_value(a))) hit = &pc->scalar[k];
-        if (!hit) return bad(r, "partition_key", "must name one of typed_fields[].field, or be false");
+        if (!hit)
+            return bad(r, "partition_key", "must name one of typed_fields[].field, or be false");
         hit->partition_key = 1;
         pc->num_partitions = 16;
         if ((rc = get_int(r, c, "num_partitions", 0, 1, 1024, &n))) return rc;

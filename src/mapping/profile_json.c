@@ -164,10 +164,9 @@ static enum vmig_code types_read(struct prd *r, json_t *o, const char *k, const 
 static enum vmig_code key_read(struct prd *r, const char *name, json_t *j,
                                struct vmig_profile_key *k)
 {
-    static const char *const keys[] = {"types",   "present", "nulls",   "str_max",
-                                       "int_min", "int_max", "int_big", "elem_types",
-                                       "arr_max", "depth",   "bytes",   "distinct",
-                                       "distinct_over", NULL};
+    static const char *const keys[] = {"types",   "present",  "nulls",         "str_max", "int_min",
+                                       "int_max", "int_big",  "elem_types",    "arr_max", "depth",
+                                       "bytes",   "distinct", "distinct_over", NULL};
     uint64_t u;
     enum vmig_code rc;
     if (!json_is_object(j)) return pbad(r, name, NULL, "must be an object");
@@ -316,8 +315,10 @@ static void key_line(const struct vmig_profile *p, const struct vmig_profile_key
     if (k->types & 1u << VMIG_JT_ARRAY) snprintf(amax, sizeof amax, "%u", k->arr_max);
     double share = p->points ? 100.0 * (double)k->present / (double)p->points : 0;
     char dist[16] = "-";
-    if (k->distinct_over) snprintf(dist, sizeof dist, ">%d", VMIG_PROFILE_DISTINCT);
-    else if (k->distinct) snprintf(dist, sizeof dist, "%u", k->distinct);
+    if (k->distinct_over)
+        snprintf(dist, sizeof dist, ">%d", VMIG_PROFILE_DISTINCT);
+    else if (k->distinct)
+        snprintf(dist, sizeof dist, "%u", k->distinct);
     vmig_buf_addf(out, "    %-26s %-30s %6.1f%% %7llu %8s %-24s %7s %5u %8s\n", name, types, share,
                   (unsigned long long)k->nulls, smax, range, amax, k->depth, dist);
 }

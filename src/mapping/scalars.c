@@ -28,10 +28,14 @@
 static const struct {
     const char *name;
     enum vmig_scalar_type t;
-} type_words[] = {{"BOOL", VMIG_SC_BOOL},       {"INT64", VMIG_SC_INT64},
-                  {"DOUBLE", VMIG_SC_DOUBLE},   {"VARCHAR", VMIG_SC_VARCHAR},
-                  {"ARRAY", VMIG_SC_ARRAY},     {"JSON", VMIG_SC_JSON},
-                  {"TIMESTAMPTZ", VMIG_SC_TIMESTAMPTZ}, {"GEOMETRY", VMIG_SC_GEOMETRY}};
+} type_words[] = {{"BOOL", VMIG_SC_BOOL},
+                  {"INT64", VMIG_SC_INT64},
+                  {"DOUBLE", VMIG_SC_DOUBLE},
+                  {"VARCHAR", VMIG_SC_VARCHAR},
+                  {"ARRAY", VMIG_SC_ARRAY},
+                  {"JSON", VMIG_SC_JSON},
+                  {"TIMESTAMPTZ", VMIG_SC_TIMESTAMPTZ},
+                  {"GEOMETRY", VMIG_SC_GEOMETRY}};
 
 static const char *const index_words[] = {"NONE",   "INVERTED", "STL_SORT",
                                           "BITMAP", "Trie",     "AUTOINDEX"};
@@ -166,7 +170,9 @@ static enum vmig_scalar_index implied_index(const struct vmig_map_opts *o,
     if (s->type == VMIG_SC_ARRAY) return inv ? VMIG_SIDX_INVERTED : VMIG_SIDX_NONE;
     switch (s->from_index) {
     case VMIG_PIDX_BOOL:
-        return has(o, VMIG_FEAT_BITMAP) ? VMIG_SIDX_BITMAP : inv ? VMIG_SIDX_INVERTED : VMIG_SIDX_NONE;
+        return has(o, VMIG_FEAT_BITMAP) ? VMIG_SIDX_BITMAP
+               : inv                    ? VMIG_SIDX_INVERTED
+                                        : VMIG_SIDX_NONE;
     case VMIG_PIDX_INTEGER:
     case VMIG_PIDX_FLOAT:
         return sort ? VMIG_SIDX_STL_SORT : inv ? VMIG_SIDX_INVERTED : VMIG_SIDX_NONE;
@@ -209,10 +215,18 @@ static int propose(const struct vmig_src_coll *src, const struct vmig_src_index 
         if (x->type == VMIG_PIDX_UUID && (!pk || pk->str_max <= 36))
             s->max_length = 36; /* the canonical text; longer forms were measured */
         break;
-    case VMIG_PIDX_INTEGER: s->type = VMIG_SC_INT64; break;
-    case VMIG_PIDX_FLOAT: s->type = VMIG_SC_DOUBLE; break;
-    case VMIG_PIDX_BOOL: s->type = VMIG_SC_BOOL; break;
-    case VMIG_PIDX_GEO: s->type = geometry ? VMIG_SC_GEOMETRY : VMIG_SC_JSON; break;
+    case VMIG_PIDX_INTEGER:
+        s->type = VMIG_SC_INT64;
+        break;
+    case VMIG_PIDX_FLOAT:
+        s->type = VMIG_SC_DOUBLE;
+        break;
+    case VMIG_PIDX_BOOL:
+        s->type = VMIG_SC_BOOL;
+        break;
+    case VMIG_PIDX_GEO:
+        s->type = geometry ? VMIG_SC_GEOMETRY : VMIG_SC_JSON;
+        break;
     default:
         snprintf(why, nwhy, "its payload index type is not known to this version");
         return 0;
@@ -259,16 +273,18 @@ static int parse_spec(const char *spec, struct vmig_plan_scalar *s, int *demote,
     if (tn > 6 && strncasecmp(spec, "ARRAY_", 6) == 0) {
         if (vmig_scalar_type_parse(spec + 6, tn - 6, &e) || e == VMIG_SC_ARRAY ||
             e == VMIG_SC_JSON || e == VMIG_SC_TIMESTAMPTZ || e == VMIG_SC_GEOMETRY) {
-            snprintf(why, nwhy, "'%.*s' is not a type (ARRAY_ takes BOOL, INT64, DOUBLE or VARCHAR)",
-                     (int)tn, spec);
+            snprintf(why, nwhy,
+                     "'%.*s' is not a type (ARRAY_ takes BOOL, INT64, DOUBLE or VARCHAR)", (int)tn,
+                     spec);
             return -1;
         }
         t = VMIG_SC_ARRAY;
     } else if (vmig_scalar_type_parse(spec, tn, &t) || t == VMIG_SC_ARRAY) {
-        snprintf(why, nwhy,
-                 "'%.*s' is not a type: give INT64, DOUBLE, BOOL, VARCHAR, JSON, TIMESTAMPTZ, GEOMETRY, "
-                 "ARRAY_INT64, ARRAY_DOUBLE, ARRAY_BOOL, ARRAY_VARCHAR or dynamic",
-                 (int)tn, spec);
+        snprintf(
+            why, nwhy,
+            "'%.*s' is not a type: give INT64, DOUBLE, BOOL, VARCHAR, JSON, TIMESTAMPTZ, GEOMETRY, "
+            "ARRAY_INT64, ARRAY_DOUBLE, ARRAY_BOOL, ARRAY_VARCHAR or dynamic",
+            (int)tn, spec);
         return -1;
     }
     *retyped = t != s->type || e != s->elem;
@@ -299,9 +315,12 @@ static int parse_spec(const char *spec, struct vmig_plan_scalar *s, int *demote,
                 snprintf(why, nwhy, "%.*s needs a number, got '%s'", (int)kn, p, val);
                 return -1;
             }
-            if (p[4] == 'l') s->max_length = (uint32_t)v;
-            else if (p[4] == 'c') s->max_capacity = (uint32_t)v;
-            else *pk_parts = (int)v;
+            if (p[4] == 'l')
+                s->max_length = (uint32_t)v;
+            else if (p[4] == 'c')
+                s->max_capacity = (uint32_t)v;
+            else
+                *pk_parts = (int)v;
         } else if (kn == 5 && !strncmp(p, "index", 5) && eq) {
             *index_given = 1;
             if (vmig_scalar_index_parse(val, strlen(val), &s->index)) {
@@ -367,7 +386,8 @@ static int default_fits(const struct vmig_plan_scalar *s)
     const char *d = s->default_json;
     char *end;
     switch (s->type) {
-    case VMIG_SC_BOOL: return !strcmp(d, "true") || !strcmp(d, "false");
+    case VMIG_SC_BOOL:
+        return !strcmp(d, "true") || !strcmp(d, "false");
     case VMIG_SC_INT64:
         if (!*d) return 0;
         (void)strtoll(d, &end, 10);
@@ -376,8 +396,10 @@ static int default_fits(const struct vmig_plan_scalar *s)
         if (!*d) return 0;
         (void)strtod(d, &end);
         return *end == '\0' && strspn(d, "-+.eE0123456789") == strlen(d);
-    case VMIG_SC_VARCHAR: return strlen(d) <= s->max_length;
-    default: return 0;
+    case VMIG_SC_VARCHAR:
+        return strlen(d) <= s->max_length;
+    default:
+        return 0;
     }
 }
 
@@ -406,15 +428,16 @@ static const char *check_one(const struct vmig_plan_scalar *s, const struct vmig
     if (s->type == VMIG_SC_GEOMETRY && target_lacks(tc, VMIG_FEAT_GEOMETRY))
         return lacks_text(tc, VMIG_FEAT_GEOMETRY, "GEOMETRY fields", why, n), why;
     if (s->type == VMIG_SC_GEOMETRY && s->index != VMIG_SIDX_NONE && s->index != VMIG_SIDX_AUTO)
-        return snprintf(why, n, "a GEOMETRY field takes no %s index", vmig_scalar_index_name(s->index)),
+        return snprintf(why, n, "a GEOMETRY field takes no %s index",
+                        vmig_scalar_index_name(s->index)),
                why;
     if (s->nullable && target_lacks(tc, VMIG_FEAT_NULLABLE))
         return lacks_text(tc, VMIG_FEAT_NULLABLE, "nullable fields", why, n), why;
     if (s->has_default) {
         if (target_lacks(tc, VMIG_FEAT_DEFAULT_VALUE))
             return lacks_text(tc, VMIG_FEAT_DEFAULT_VALUE, "default values", why, n), why;
-        if (s->type == VMIG_SC_ARRAY || s->type == VMIG_SC_JSON ||
-            s->type == VMIG_SC_TIMESTAMPTZ || s->type == VMIG_SC_GEOMETRY)
+        if (s->type == VMIG_SC_ARRAY || s->type == VMIG_SC_JSON || s->type == VMIG_SC_TIMESTAMPTZ ||
+            s->type == VMIG_SC_GEOMETRY)
             return snprintf(why, n, "vmigrate sets no default value for a %s field", t), why;
         if (!default_fits(s))
             return snprintf(why, n, "the default '%s' is not a %s value (strings without quotes)",
@@ -423,11 +446,14 @@ static const char *check_one(const struct vmig_plan_scalar *s, const struct vmig
     }
     enum vmig_scalar_type vt = s->type == VMIG_SC_ARRAY ? s->elem : s->type;
     switch (s->index) {
-    case VMIG_SIDX_NONE: break;
-    case VMIG_SIDX_AUTO: break;
+    case VMIG_SIDX_NONE:
+        break;
+    case VMIG_SIDX_AUTO:
+        break;
     case VMIG_SIDX_INVERTED:
         if (s->type == VMIG_SC_JSON)
-            return snprintf(why, n, "an INVERTED index on a JSON field needs a path; use index=NONE"),
+            return snprintf(why, n,
+                            "an INVERTED index on a JSON field needs a path; use index=NONE"),
                    why;
         if (target_lacks(tc, VMIG_FEAT_INVERTED))
             return lacks_text(tc, VMIG_FEAT_INVERTED, "the INVERTED index", why, n), why;
@@ -487,27 +513,26 @@ enum vmig_code vmig_plan_scalars_check(const struct vmig_plan_coll *pc,
     vmig_name_shorten(pc->source, cn, sizeof cn);
     if (pc->nscalars + pc->nfields + 1 > 64)
         return bad(err, pc, NULL,
-                                "collection '%s': %zu typed payload fields and %zu vectors are "
-                                "more than the 64 fields Milvus allows",
-                                cn, pc->nscalars, pc->nfields);
+                   "collection '%s': %zu typed payload fields and %zu vectors are "
+                   "more than the 64 fields Milvus allows",
+                   cn, pc->nscalars, pc->nfields);
     for (size_t i = 0; i < pc->nscalars; i++) {
         const struct vmig_plan_scalar *s = &pc->scalar[i];
         vmig_name_shorten(s->src, s1, sizeof s1);
         if (check_one(s, tc, why, sizeof why))
             return bad(err, pc, s->src,
-                                    "collection '%s': payload key '%s' cannot be typed as given: %s",
-                                    cn, s1, why);
+                       "collection '%s': payload key '%s' cannot be typed as given: %s", cn, s1,
+                       why);
         npk += s->partition_key;
     }
     if (npk > 1)
         return bad(err, pc, NULL,
-                                "collection '%s': %d fields are marked partition_key; Milvus takes "
-                                "one",
-                                cn, npk);
+                   "collection '%s': %d fields are marked partition_key; Milvus takes "
+                   "one",
+                   cn, npk);
     if (npk && (pc->num_partitions < 1 || pc->num_partitions > 1024))
-        return bad(err, pc, NULL,
-                                "collection '%s': partitions must be 1 to 1024, got %u", cn,
-                                pc->num_partitions);
+        return bad(err, pc, NULL, "collection '%s': partitions must be 1 to 1024, got %u", cn,
+                   pc->num_partitions);
     return VMIG_OK;
 }
 
@@ -535,7 +560,6 @@ static void unique_name(struct vmig_plan_coll *pc, struct vmig_plan_scalar *s, c
                                               : "Milvus names allow only letters, digits and '_'");
     }
 }
-
 
 void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_opts *o,
                        struct vmig_plan_coll *pc)
@@ -575,28 +599,31 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
             }
             s.nullable = 1;
         }
-        s.index = implied_index(o, &s, src->profile ? vmig_profile_find(src->profile, x->key) : NULL);
+        s.index =
+            implied_index(o, &s, src->profile ? vmig_profile_find(src->profile, x->key) : NULL);
         if (x->type == VMIG_PIDX_DATETIME && s.type == VMIG_SC_TIMESTAMPTZ)
-            vmig_plan_note(pc, "payload key '%s' (a Qdrant datetime index) is TIMESTAMPTZ: UTC "
-                               "microseconds (a naive time is taken as UTC, as Qdrant does)",
+            vmig_plan_note(pc,
+                           "payload key '%s' (a Qdrant datetime index) is TIMESTAMPTZ: UTC "
+                           "microseconds (a naive time is taken as UTC, as Qdrant does)",
                            k);
         else if (x->type == VMIG_PIDX_GEO && s.type == VMIG_SC_GEOMETRY)
-            vmig_plan_note(pc, "payload key '%s' (a Qdrant geo index) is GEOMETRY: WKT POINT(lon lat)",
-                           k);
+            vmig_plan_note(
+                pc, "payload key '%s' (a Qdrant geo index) is GEOMETRY: WKT POINT(lon lat)", k);
         else if (x->type == VMIG_PIDX_DATETIME || x->type == VMIG_PIDX_GEO)
-            vmig_plan_note(pc,
-                           x->type == VMIG_PIDX_DATETIME
-                               ? "payload key '%s' (a Qdrant datetime index) is VARCHAR holding its "
-                                 "text exactly (the target has no TIMESTAMPTZ)"
-                               : "payload key '%s' (a Qdrant geo index) is JSON ({\"lon\", "
-                                 "\"lat\"}: the target has no GEOMETRY)",
-                           k);
+            vmig_plan_note(
+                pc,
+                x->type == VMIG_PIDX_DATETIME
+                    ? "payload key '%s' (a Qdrant datetime index) is VARCHAR holding its "
+                      "text exactly (the target has no TIMESTAMPTZ)"
+                    : "payload key '%s' (a Qdrant geo index) is JSON ({\"lon\", "
+                      "\"lat\"}: the target has no GEOMETRY)",
+                k);
         if (x->is_tenant && !s.nullable && (s.type == VMIG_SC_VARCHAR || s.type == VMIG_SC_INT64) &&
             !pc->num_partitions) {
             s.partition_key = 1;
             pc->num_partitions = 16;
-            vmig_plan_note(pc, "payload key '%s' is a tenant index in Qdrant: it is the partition key",
-                           k);
+            vmig_plan_note(
+                pc, "payload key '%s' is a tenant index in Qdrant: it is the partition key", k);
         }
         if (pc->nscalars == VMIG_MAX_SCALAR_FIELDS) {
             vmig_plan_note(pc, "payload key '%s' stays in $meta: at most %d typed fields", k,
@@ -629,10 +656,8 @@ void vmig_plan_scalars(const struct vmig_src_coll *src, const struct vmig_map_op
                     fresh.from_index = src->index[i].type;
                     fresh.nullable |= needs_null(src, &src->index[i]);
                 }
-            if (pk && pk->str_max)
-                fresh.max_length = round_len(pk->str_max, !src->profile->full);
-            if (pk && pk->arr_max)
-                fresh.max_capacity = round_cap(pk->arr_max, !src->profile->full);
+            if (pk && pk->str_max) fresh.max_length = round_len(pk->str_max, !src->profile->full);
+            if (pk && pk->arr_max) fresh.max_capacity = round_cap(pk->arr_max, !src->profile->full);
             s = &fresh;
         }
         if (strlen(key) >= VMIG_NAME_MAX || !key[0]) {

@@ -218,7 +218,7 @@ static int get_profile(const struct api_req *r, struct api_resp *out, struct vmi
         }
     }
     if (api_get_int(r, out, p, "profile.", "sample", VMIG_PROFILE_SAMPLE_MIN,
-                       VMIG_PROFILE_SAMPLE_MAX, &sample) ||
+                    VMIG_PROFILE_SAMPLE_MAX, &sample) ||
         api_get_bool(r, out, p, "profile.", "full", &full))
         return -1;
     if (full && sample) {

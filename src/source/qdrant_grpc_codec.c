@@ -182,7 +182,6 @@ static enum vmig_code vectors(struct scan *s, const Vmig__Qdrant__VectorsOutput 
 
 /* ---- payload ---------------------------------------------------------- */
 
-
 static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int depth, int *dropped);
 
 /* A key equal to a target field's name (depth 0 only: the payload's own keys). */

@@ -242,8 +242,8 @@ static void scalar_schema(const struct vmig_plan_scalar *sc, Vmig__Milvus__Field
     size_t n = 0;
     x->name = S(sc->dst);
     x->data_type = (int32_t)sc->type;
-    int str = sc->type == VMIG_SC_VARCHAR ||
-              (sc->type == VMIG_SC_ARRAY && sc->elem == VMIG_SC_VARCHAR);
+    int str =
+        sc->type == VMIG_SC_VARCHAR || (sc->type == VMIG_SC_ARRAY && sc->elem == VMIG_SC_VARCHAR);
     if (sc->type == VMIG_SC_ARRAY) {
         x->element_type = (int32_t)sc->elem;
         vmig__milvus__key_value_pair__init(&kv[n]);
@@ -296,8 +296,9 @@ enum vmig_code vmig_milvus_enc_create_collection(const char *db, const struct vm
     struct vmig_buf sbuf = VMIG_BUF_INIT;
     size_t nf = 1 + pc->nfields + pc->nscalars;
     Vmig__Milvus__FieldSchema *fs = xcalloc(nf, sizeof *fs), **fsp = xcalloc(nf, sizeof *fsp);
-    Vmig__Milvus__KeyValuePair *kv = xcalloc(nf * 2, sizeof *kv), **kvp = xcalloc(nf * 2, sizeof *kvp);
-    char (*val)[16] = xcalloc(nf * 2, sizeof *val);
+    Vmig__Milvus__KeyValuePair *kv = xcalloc(nf * 2, sizeof *kv),
+                               **kvp = xcalloc(nf * 2, sizeof *kvp);
+    char(*val)[16] = xcalloc(nf * 2, sizeof *val);
     Vmig__Milvus__ValueField *dv = xcalloc(nf, sizeof *dv);
     Vmig__Milvus__CollectionSchema cs = VMIG__MILVUS__COLLECTION_SCHEMA__INIT;
     Vmig__Milvus__CreateCollectionRequest r = VMIG__MILVUS__CREATE_COLLECTION_REQUEST__INIT;
@@ -1102,8 +1103,9 @@ enum vmig_code vmig_milvus_dec_rows(const void *p, size_t len, const struct vmig
         }
         for (size_t s = 0; s < pc->nscalars; s++)
             if (vmig_milvus_scalar_read(&pc->scalar[s], sfd[s], n, i, &seen[s], &out->sc[s])) {
-                rc = vmig_err_set(err, VMIG_E_PROTOCOL, "%s: column '%s' missing or not of its type",
-                                  what, pc->scalar[s].dst);
+                rc =
+                    vmig_err_set(err, VMIG_E_PROTOCOL, "%s: column '%s' missing or not of its type",
+                                 what, pc->scalar[s].dst);
                 goto out;
             }
         if (meta) {

@@ -102,7 +102,8 @@ void vmig_milvus_scalar_free(struct vmig_mscol *c);
 /* Append row i (of n) of query column fd to out as the batch holds it; *nvalid_before
  * counts the valid rows read so far (start at 0). -1 when fd is not of sc's type. */
 int vmig_milvus_scalar_read(const struct vmig_plan_scalar *sc, const Vmig__Milvus__FieldData *fd,
-                            size_t n, size_t i, size_t *nvalid_before, struct vmig_batch_scalar *out);
+                            size_t n, size_t i, size_t *nvalid_before,
+                            struct vmig_batch_scalar *out);
 
 /* ---- responses ---- (what: the failed operation, for messages) */
 

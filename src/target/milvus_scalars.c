@@ -58,8 +58,8 @@ void vmig_milvus_scalar_free(struct vmig_mscol *c)
 }
 
 /* One array row (its JSON text, checked when it was typed) as a ScalarField. */
-static int array_row(struct vmig_mscol *c, enum vmig_scalar_type elem, const char *text,
-                     size_t len, Vmig__Milvus__ScalarField *out)
+static int array_row(struct vmig_mscol *c, enum vmig_scalar_type elem, const char *text, size_t len,
+                     Vmig__Milvus__ScalarField *out)
 {
     json_t *a = json_loadb(text, len, 0, NULL);
     if (!json_is_array(a)) {
@@ -288,14 +288,16 @@ static int put_value(const struct vmig_plan_scalar *sc, const Vmig__Milvus__Scal
 {
     switch (sc->type) {
     case VMIG_SC_BOOL: {
-        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_BOOL_DATA || at >= f->bool_data->n_data)
+        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_BOOL_DATA ||
+            at >= f->bool_data->n_data)
             return -1;
         uint8_t v = f->bool_data->data[at] != 0;
         vmig_buf_add(&out->data, (const char *)&v, 1);
         return 0;
     }
     case VMIG_SC_INT64:
-        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_LONG_DATA || at >= f->long_data->n_data)
+        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_LONG_DATA ||
+            at >= f->long_data->n_data)
             return -1;
         vmig_buf_add(&out->data, (const char *)&f->long_data->data[at], 8);
         return 0;
@@ -347,21 +349,24 @@ static int put_value(const struct vmig_plan_scalar *sc, const Vmig__Milvus__Scal
         return 0;
     }
     case VMIG_SC_JSON:
-        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_JSON_DATA || at >= f->json_data->n_data)
+        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_JSON_DATA ||
+            at >= f->json_data->n_data)
             return -1;
         vmig_buf_add(&out->data, (const char *)f->json_data->data[at].data,
                      f->json_data->data[at].len);
         return 0;
     case VMIG_SC_ARRAY: {
-        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_ARRAY_DATA || at >= f->array_data->n_data)
+        if (f->data_case != VMIG__MILVUS__SCALAR_FIELD__DATA_ARRAY_DATA ||
+            at >= f->array_data->n_data)
             return -1;
         const Vmig__Milvus__ScalarField *e = f->array_data->data[at];
         vmig_buf_addch(&out->data, '[');
-        size_t n = e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_BOOL_DATA     ? e->bool_data->n_data
-                   : e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_LONG_DATA   ? e->long_data->n_data
-                   : e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_DOUBLE_DATA ? e->double_data->n_data
-                   : e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_STRING_DATA ? e->string_data->n_data
-                                                                                  : 0;
+        size_t n =
+            e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_BOOL_DATA     ? e->bool_data->n_data
+            : e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_LONG_DATA   ? e->long_data->n_data
+            : e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_DOUBLE_DATA ? e->double_data->n_data
+            : e->data_case == VMIG__MILVUS__SCALAR_FIELD__DATA_STRING_DATA ? e->string_data->n_data
+                                                                           : 0;
         for (size_t k = 0; k < n; k++) {
             if (k) vmig_buf_addch(&out->data, ',');
             switch (e->data_case) {
@@ -374,13 +379,16 @@ static int put_value(const struct vmig_plan_scalar *sc, const Vmig__Milvus__Scal
             case VMIG__MILVUS__SCALAR_FIELD__DATA_DOUBLE_DATA:
                 if (vmig_buf_add_double(&out->data, e->double_data->data[k])) return -1;
                 break;
-            default: vmig_buf_add_json_str(&out->data, e->string_data->data[k]); break;
+            default:
+                vmig_buf_add_json_str(&out->data, e->string_data->data[k]);
+                break;
             }
         }
         vmig_buf_addch(&out->data, ']');
         return 0;
     }
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -388,20 +396,30 @@ static int put_value(const struct vmig_plan_scalar *sc, const Vmig__Milvus__Scal
 static size_t value_count(const Vmig__Milvus__ScalarField *f)
 {
     switch (f->data_case) {
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_BOOL_DATA: return f->bool_data->n_data;
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_LONG_DATA: return f->long_data->n_data;
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_DOUBLE_DATA: return f->double_data->n_data;
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_STRING_DATA: return f->string_data->n_data;
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_JSON_DATA: return f->json_data->n_data;
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_ARRAY_DATA: return f->array_data->n_data;
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_TIMESTAMPTZ_DATA: return f->timestamptz_data->n_data;
-    case VMIG__MILVUS__SCALAR_FIELD__DATA_GEOMETRY_WKT_DATA: return f->geometry_wkt_data->n_data;
-    default: return 0;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_BOOL_DATA:
+        return f->bool_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_LONG_DATA:
+        return f->long_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_DOUBLE_DATA:
+        return f->double_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_STRING_DATA:
+        return f->string_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_JSON_DATA:
+        return f->json_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_ARRAY_DATA:
+        return f->array_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_TIMESTAMPTZ_DATA:
+        return f->timestamptz_data->n_data;
+    case VMIG__MILVUS__SCALAR_FIELD__DATA_GEOMETRY_WKT_DATA:
+        return f->geometry_wkt_data->n_data;
+    default:
+        return 0;
     }
 }
 
 int vmig_milvus_scalar_read(const struct vmig_plan_scalar *sc, const Vmig__Milvus__FieldData *fd,
-                            size_t n, size_t i, size_t *nvalid_before, struct vmig_batch_scalar *out)
+                            size_t n, size_t i, size_t *nvalid_before,
+                            struct vmig_batch_scalar *out)
 {
     if (!fd || fd->field_case != VMIG__MILVUS__FIELD_DATA__FIELD_SCALARS || !fd->scalars) return -1;
     int valid = fd->n_valid_data == 0 || (i < fd->n_valid_data && fd->valid_data[i]);

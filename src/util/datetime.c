@@ -47,8 +47,8 @@ int vmig_datetime_parse(const char *s, size_t n, int64_t *micros)
     int64_t frac = 0;
     int lossy = 0, sign = 0;
     size_t i = 0;
-    if (digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || digits(s, n, 5, 2, &mo) ||
-        s[7] != '-' || digits(s, n, 8, 2, &d))
+    if (digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || digits(s, n, 5, 2, &mo) || s[7] != '-' ||
+        digits(s, n, 8, 2, &d))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo)) return -1;
     i = 10;
@@ -64,8 +64,10 @@ int vmig_datetime_parse(const char *s, size_t n, int64_t *micros)
             if (i < n && s[i] == '.') {
                 size_t k = 0;
                 for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, k++) {
-                    if (k < 6) frac = frac * 10 + (s[i] - '0');
-                    else if (s[i] != '0') lossy = 1;
+                    if (k < 6)
+                        frac = frac * 10 + (s[i] - '0');
+                    else if (s[i] != '0')
+                        lossy = 1;
                 }
                 if (!k) return -1;
                 for (; k < 6; k++)

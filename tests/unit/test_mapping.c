@@ -575,9 +575,9 @@ static void policy_words(void **state)
     assert_int_equal(mo.index, VMIG_INDEX_HNSW);
     assert_int_equal(mo.misfit, VMIG_MISFIT_REJECT);
     mo.nulls = VMIG_NULL_DROP;
-    assert_int_equal(
-        vmig_policy_check(&(struct vmig_policy_words){NULL, "suffix", NULL, NULL}, &mo, w, sizeof w),
-        2);
+    assert_int_equal(vmig_policy_check(&(struct vmig_policy_words){NULL, "suffix", NULL, NULL}, &mo,
+                                       w, sizeof w),
+                     2);
     assert_int_equal(mo.nulls, VMIG_NULL_DROP); /* not given, or a bad word: nothing stored */
     assert_string_equal(w, "fail or prefix");
     assert_int_equal(

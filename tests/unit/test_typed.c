@@ -57,8 +57,10 @@ static int row(struct vmig_batch *b, const struct vmig_layout *lay, const char *
     size_t m0 = b->meta.len;
     vmig_buf_adds(&b->meta, json);
     int rc = vmig_batch_type_row(b, lay, m0, why, 256, &key);
-    if (rc == 0) vmig_batch_end_row(b);
-    else vmig_batch_drop_row(b, NULL);
+    if (rc == 0)
+        vmig_batch_end_row(b);
+    else
+        vmig_batch_drop_row(b, NULL);
     return rc;
 }
 
@@ -71,8 +73,9 @@ static void moves_values_and_keeps_the_rest(void **state)
     size_t len;
     layout(&lay, VMIG_MISFIT_DYNAMIC, 1);
     vmig_batch_init(&b, &lay);
-    assert_int_equal(row(&b, &lay, "{\"x\":1,\"n\":-9223372036854775808,\"s\":\"\\u00e9t\\u00e9\","
-                                   "\"a\":[1,2,3],\"j\":{\"k\":[1,{}]},\"y\":\"\\\"q\\\"\"}",
+    assert_int_equal(row(&b, &lay,
+                         "{\"x\":1,\"n\":-9223372036854775808,\"s\":\"\\u00e9t\\u00e9\","
+                         "\"a\":[1,2,3],\"j\":{\"k\":[1,{}]},\"y\":\"\\\"q\\\"\"}",
                          why),
                      0);
     const char *m = vmig_batch_meta_at(&b, 0, &len);
@@ -103,8 +106,8 @@ static void moves_values_and_keeps_the_rest(void **state)
     assert_int_equal(b.misfits, mis + 3);
     assert_null(vmig_batch_scalar_at(&b, 0, 2, &len));
     m = vmig_batch_meta_at(&b, 2, &len);
-    assert_memory_equal(m, "{\"payload_n\":\"n/a\",\"payload_s\":\"123456789\",\"payload_a\":[1,2,3,4]}",
-                        len);
+    assert_memory_equal(
+        m, "{\"payload_n\":\"n/a\",\"payload_s\":\"123456789\",\"payload_a\":[1,2,3,4]}", len);
     assert_int_equal(b.n, 3);
     vmig_batch_release(&b);
 }
@@ -155,8 +158,9 @@ static void misfits_by_policy(void **state)
 static void mutations(void **state)
 {
     (void)state;
-    const char *seed = "{\"x\":[1,{\"y\":\"z\\\"\"}],\"n\":12,\"s\":\"ab\\ud83d\\ude00\",\"a\":[3,4],"
-                       "\"j\":{\"q\":null},\"t\":true}";
+    const char *seed =
+        "{\"x\":[1,{\"y\":\"z\\\"\"}],\"n\":12,\"s\":\"ab\\ud83d\\ude00\",\"a\":[3,4],"
+        "\"j\":{\"q\":null},\"t\":true}";
     struct vmig_layout lay;
     struct vmig_batch b;
     char why[256], text[256];
@@ -283,7 +287,7 @@ static void plan_proposal(void **state)
 
     o.target = &m23;
     assert_int_equal(vmig_plan_coll_build(&src, &o, &pc), VMIG_OK);
-    assert_null(field(&pc, "qty")); /* needs nullable */
+    assert_null(field(&pc, "qty"));                            /* needs nullable */
     assert_int_equal(field(&pc, "at")->type, VMIG_SC_VARCHAR); /* 2.3.5: the text */
     int noted = 0;
     for (size_t i = 0; i < pc.nnotes; i++)
@@ -299,9 +303,14 @@ static void plan_proposal(void **state)
     vmig_map_opts_release(&o);
     vmig_map_opts_init(&o);
     o.target = &lite;
-    assert_int_equal(vmig_map_opts_add(&o, "field", "shop.tags=ARRAY_VARCHAR:max_capacity=8,max_length=16", &err), VMIG_OK);
+    assert_int_equal(vmig_map_opts_add(
+                         &o, "field", "shop.tags=ARRAY_VARCHAR:max_capacity=8,max_length=16", &err),
+                     VMIG_OK);
     assert_int_equal(vmig_map_opts_add(&o, "field", "shop.geo=dynamic", &err), VMIG_OK);
-    assert_int_equal(vmig_map_opts_add(&o, "field", "shop.cat=VARCHAR:max_length=64,partition_key,partitions=4", &err), VMIG_OK);
+    assert_int_equal(vmig_map_opts_add(&o, "field",
+                                       "shop.cat=VARCHAR:max_length=64,partition_key,partitions=4",
+                                       &err),
+                     VMIG_OK);
     assert_int_equal(vmig_map_opts_add(&o, "rename", "shop.price=cost", &err), VMIG_OK);
     assert_int_equal(vmig_plan_coll_build(&src, &o, &pc), VMIG_OK);
     assert_int_equal(field(&pc, "tags")->type, VMIG_SC_ARRAY);
@@ -352,7 +361,8 @@ static void plan_proposal(void **state)
     vmig_profile_init(&prof);
     prof.full = 1;
     for (int i = 0; i < 100; i++)
-        vmig_profile_add(&prof, i % 2 ? "{\"cat\":\"a\",\"ref\":\"x\"}" : "{\"cat\":\"b\"}", i % 2 ? 22 : 11);
+        vmig_profile_add(&prof, i % 2 ? "{\"cat\":\"a\",\"ref\":\"x\"}" : "{\"cat\":\"b\"}",
+                         i % 2 ? 22 : 11);
     src.profile = &prof;
     vmig_map_opts_init(&o);
     o.target = &m25;
