@@ -51,11 +51,13 @@ def expected(shape):
         for k, v in p["payload"].items():
             e = keys.setdefault(k, {"types": set(), "present": 0, "nulls": 0, "str_max": 0,
                                     "ints": [], "int_big": 0, "elem_types": set(),
-                                    "arr_max": 0, "depth": 0})
+                                    "arr_max": 0, "depth": 0, "values": set()})
             e["present"] += 1
             e["types"].add(jtype(v))
             e["nulls"] += v is None
             e["depth"] = max(e["depth"], depth(v))
+            if v is not None and not isinstance(v, (list, dict)):
+                e["values"].add((type(v).__name__, repr(v)))  # distinct scalar values
             items = [v]
             if isinstance(v, list):
                 e["arr_max"] = max(e["arr_max"], len(v))
@@ -74,7 +76,8 @@ def expected(shape):
         f = {"types": [t for t in ORDER if t in e["types"]], "present": e["present"],
              "nulls": e["nulls"], "str_max": e["str_max"], "int_big": e["int_big"],
              "elem_types": [t for t in ORDER if t in e["elem_types"]], "arr_max": e["arr_max"],
-             "depth": e["depth"]}
+             "depth": e["depth"], "distinct": min(len(e["values"]), 32),
+             "distinct_over": len(e["values"]) > 32}
         if e["ints"]:
             f["int_min"], f["int_max"] = min(e["ints"]), max(e["ints"])
         out[k] = f
@@ -112,7 +115,7 @@ def test_full_profile_equals_the_generated_payloads(env, shape, face):
     assert facts(prof) == want
     est = prof["estimate"]
     assert est["vector_bytes"] == prof["total"] * 8 * 4  # 8-d float32
-    assert est["meta_bytes"] == prof["payload_bytes"] and est["scalar_bytes"] == 0
+    assert est["meta_bytes"] == prof["payload_bytes"] and est["scalar_bytes"] == 0  # no indexes
     assert est["read_pps"] > 0 and est["copy_s"] > 0
 
 

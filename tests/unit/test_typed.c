@@ -280,8 +280,8 @@ static void plan_proposal(void **state)
     assert_true(field(&pc, "qty")->nullable); /* 97 of 100 points */
     assert_false(field(&pc, "price")->nullable);
     assert_int_equal(field(&pc, "ref")->max_length, 36);
-    assert_int_equal(field(&pc, "geo")->type, VMIG_SC_JSON);
-    assert_int_equal(field(&pc, "at")->type, VMIG_SC_TIMESTAMPTZ); /* Lite has it */
+    assert_int_equal(field(&pc, "geo")->type, VMIG_SC_GEOMETRY);   /* Lite has it */
+    assert_int_equal(field(&pc, "at")->type, VMIG_SC_TIMESTAMPTZ); /* and this */
     assert_int_equal(field(&pc, "geo")->index, VMIG_SIDX_NONE);
     assert_null(field(&pc, "a.b")); /* a nested path stays in $meta */
 
@@ -289,6 +289,7 @@ static void plan_proposal(void **state)
     assert_int_equal(vmig_plan_coll_build(&src, &o, &pc), VMIG_OK);
     assert_null(field(&pc, "qty"));                            /* needs nullable */
     assert_int_equal(field(&pc, "at")->type, VMIG_SC_VARCHAR); /* 2.3.5: the text */
+    assert_int_equal(field(&pc, "geo")->type, VMIG_SC_JSON);   /* and {"lon", "lat"} */
     int noted = 0;
     for (size_t i = 0; i < pc.nnotes; i++)
         noted |= strstr(pc.notes[i], "'qty'") && strstr(pc.notes[i], "nullable") &&
@@ -344,6 +345,8 @@ static void plan_proposal(void **state)
         {"shop.price=DOUBLE:color=red", "'color=red' is not an option"},
         {"shop.on=BOOL:default=maybe", "the default 'maybe' is not a BOOL value"},
         {"shop.cat=JSON:index=INVERTED", "needs a path"},
+        {"shop.geo=GEOMETRY:index=INVERTED", "a GEOMETRY field takes no INVERTED index"},
+        {"shop.at=TIMESTAMPTZ:default=1", "no default value for a TIMESTAMPTZ field"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         vmig_map_opts_init(&o);
