@@ -309,9 +309,9 @@ def test_strict_mode_is_paced_not_failed(env, proto):
     retry-after), as a cluster under other clients' load does: the migration keeps every page
     within the limit (the server refuses larger ones), waits what the server asks, says so in
     its progress and log, and lands every point. The read rate limit (600 a minute) paces the
-    copy: the server records when it answered each page read, and no two successive ones
-    (but for the retries of the throttled ones) are closer than 80 ms (vmigrate spaces them
-    >= 111 ms; a slow machine only spaces them more)."""
+    copy: the server records when it answered each page read, and no second of the copy holds
+    more reads than the pace allows (vmigrate schedules them 111 ms apart) but for the retries
+    of the throttled ones."""
     from qdrant_client import models
     coll = "strict_paced"
     qc = env.qc
@@ -338,18 +338,15 @@ def test_strict_mode_is_paced_not_failed(env, proto):
     # server answered them, read before compare reads the collection too
     reads = [t for t, op, vec in env.q.page_reads()[coll] if op == "scroll" and vec]
     assert len(reads) >= 1000 // 50, reads
-    # A throttled read is retried when the server's Retry-After says, not at the pace, so each
-    # of the 4 may land next to a paced read: at most one read per throttled answer is left
-    # out, and every other two successive reads are paced: vmigrate spaces them 111 ms apart
-    # (10 % under 600 a minute); the times are the server's answers, which a loaded machine
-    # shifts by some ms either way, so a gap counts as paced from 80 ms (unpaced reads of
-    # this collection are ~10 ms apart)
-    kept, left_out = [reads[0]], []
-    for t in reads[1:]:
-        (kept if t - kept[-1] >= 0.080 else left_out).append(t)
+    # vmigrate paces reads on a schedule 111 ms apart (10 % under 600 a minute): a read the
+    # machine delays is followed by one closer than the pace, so single gaps prove nothing;
+    # the pace is a rate. In every second of the copy at most 9 paced reads (+1 at the
+    # edge) plus the 4 retries of the throttled ones, which go when the server's Retry-After
+    # says; unpaced, this collection reads ~100 pages a second. And over the whole copy no
+    # more reads than the pace allows.
     gaps = [round(b - a, 4) for a, b in zip(reads, reads[1:])]
-    assert len(left_out) <= 4, f"{len(left_out)} page reads < 80 ms after the last one: {gaps}"
-    # and over the whole copy the pace holds: no more reads than the limit allows
+    busiest = max(sum(1 for u in reads if t <= u < t + 1.0) for t in reads)
+    assert busiest <= 10 + 4, f"{busiest} page reads within one second: {gaps}"
     assert reads[-1] - reads[0] >= (len(reads) - 1 - 4) * 0.100, gaps
     assert compare(qc, env.mc, coll, coll, {"": ("vector", "dense")}, src_page=50) == 1000
     st = env.q.stats()[proto]
