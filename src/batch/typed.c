@@ -19,6 +19,7 @@
 
 #include "batch/batch.h"
 #include "util/datetime.h"
+#include "util/json_canon.h"
 
 /* ---- a small scanner over one JSON value ------------------------------------------------ */
 
@@ -73,59 +74,10 @@ static const char *skip_value(const char *p, const char *e)
     return p;
 }
 
-/* Decode the JSON string token [p, e) (with its quotes) as UTF-8 into out; -1 when
- * malformed. */
+/* The JSON string token [p, e) (with its quotes) as UTF-8 into out; -1 when malformed. */
 static int unescape(const char *p, const char *e, struct vmig_buf *out)
 {
-    vmig_buf_reset(out);
-    for (p++, e--; p < e; p++) {
-        if (*p != '\\') {
-            vmig_buf_addch(out, *p);
-            continue;
-        }
-        if (++p >= e) return -1;
-        const char *map = strchr("\"\"\\\\//b\bf\fn\nr\rt\t", *p);
-        if (*p != 'u') {
-            if (!map || (map - "\"\"\\\\//b\bf\fn\nr\rt\t") % 2) return -1;
-            vmig_buf_addch(out, map[1]);
-            continue;
-        }
-        unsigned long cp = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            if (e - p < 5) return -1;
-            char hex[5] = {p[1], p[2], p[3], p[4], 0};
-            char *end;
-            unsigned long u = strtoul(hex, &end, 16);
-            if (*end) return -1;
-            p += 4;
-            if (pass == 0 && u >= 0xD800 && u < 0xDC00) {
-                cp = u; /* a high surrogate: its low half follows */
-                if (e - p < 7 || p[1] != '\\' || p[2] != 'u') return -1;
-                p += 2;
-                continue;
-            }
-            if (pass == 1) {
-                if (u < 0xDC00 || u > 0xDFFF) return -1;
-                u = 0x10000 + ((cp - 0xD800) << 10) + (u - 0xDC00);
-            }
-            cp = u;
-            break;
-        }
-        char u8[4];
-        size_t n;
-        if (cp < 0x80)
-            u8[0] = (char)cp, n = 1;
-        else if (cp < 0x800)
-            u8[0] = (char)(0xC0 | cp >> 6), u8[1] = (char)(0x80 | (cp & 63)), n = 2;
-        else if (cp < 0x10000)
-            u8[0] = (char)(0xE0 | cp >> 12), u8[1] = (char)(0x80 | (cp >> 6 & 63)),
-            u8[2] = (char)(0x80 | (cp & 63)), n = 3;
-        else
-            u8[0] = (char)(0xF0 | cp >> 18), u8[1] = (char)(0x80 | (cp >> 12 & 63)),
-            u8[2] = (char)(0x80 | (cp >> 6 & 63)), u8[3] = (char)(0x80 | (cp & 63)), n = 4;
-        vmig_buf_add(out, u8, n);
-    }
-    return 0;
+    return vmig_json_unescape(p, (size_t)(e - p), out);
 }
 
 /* Does the JSON string token [p, e) (quotes included) spell key? */
@@ -236,10 +188,10 @@ static const char *fit_geo(const char *p, const char *e, struct vmig_buf *tmp, s
         int which = key_is(q, ke, "lon", tmp) ? 0 : key_is(q, ke, "lat", tmp) ? 1 : -1;
         if (which < 0 || (got & (1 << which)))
             return "is not a geo point {\"lon\", \"lat\"} (another key)";
-        struct vmig_buf num = VMIG_BUF_INIT;
-        const char *bad = fit_scalar(VMIG_SC_DOUBLE, 0, vs, ve, tmp, &num);
-        if (!bad) memcpy(&v[which], num.p, 8);
-        vmig_buf_release(&num);
+        size_t len0 = out->len; /* the double is read through out: no buffer per point */
+        const char *bad = fit_scalar(VMIG_SC_DOUBLE, 0, vs, ve, tmp, out);
+        if (!bad) memcpy(&v[which], out->p + len0, 8);
+        vmig_buf_setlen(out, len0);
         if (bad) return "is not a geo point (lon and lat must be numbers)";
         got |= 1 << which;
         q = skip_ws(ve, e);
@@ -268,7 +220,7 @@ static const char *fit(const struct vmig_plan_scalar *s, const char *p, const ch
     if (s->type != VMIG_SC_ARRAY) return fit_scalar(s->type, s->max_length, p, e, tmp, out);
     if (*p != '[') return "is not an array";
     /* check every element, keep the array's text (the target codec encodes it) */
-    struct vmig_buf el = VMIG_BUF_INIT;
+    size_t len0 = out->len; /* elements are checked through out, then cut: no buffer per row */
     const char *q = skip_ws(p + 1, e), *why = NULL;
     uint32_t count = 0;
     while (!why && q < e && *q != ']') {
@@ -284,13 +236,12 @@ static const char *fit(const struct vmig_plan_scalar *s, const char *p, const ch
         else if (++count > s->max_capacity)
             why = "has more elements than the field's max_capacity";
         else {
-            vmig_buf_reset(&el);
-            why = fit_scalar(s->elem, s->max_length, q, qe, tmp, &el);
+            why = fit_scalar(s->elem, s->max_length, q, qe, tmp, out);
+            vmig_buf_setlen(out, len0);
         }
         q = skip_ws(qe, e);
         if (q < e && *q == ',') q = skip_ws(q + 1, e);
     }
-    vmig_buf_release(&el);
     if (why) return why;
     vmig_buf_add(out, p, (size_t)(e - p));
     return NULL;
@@ -315,9 +266,12 @@ int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, siz
 {
     const char *p = b->meta.p + meta0, *e = b->meta.p + b->meta.len;
     struct entry ent[64];
+    int at[VMIG_MAX_SCALAR_FIELDS]; /* each typed field's entry, -1 = its key is missing */
     size_t nent = 0, big = 0;
     int rc = 0;
     *key_out = NULL;
+    for (size_t s = 0; s < lay->nscalars; s++)
+        at[s] = -1;
 
     /* the top-level entries */
     p = skip_ws(p, e);
@@ -342,10 +296,12 @@ int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, siz
         /* only the keys of typed fields matter: remember those entries */
         for (size_t s = 0; s < lay->nscalars; s++)
             if (key_is(p, ke, lay->scalar_key[s], &b->scratch)) {
-                if (nent < sizeof ent / sizeof ent[0])
+                if (nent < sizeof ent / sizeof ent[0]) {
+                    at[s] = (int)nent; /* a key given twice: the last, as JSON readers take it */
                     ent[nent++] = x;
-                else
+                } else {
                     big = 1;
+                }
                 break;
             }
         p = skip_ws(x.vend, e);
@@ -357,10 +313,7 @@ int vmig_batch_type_row(struct vmig_batch *b, const struct vmig_layout *lay, siz
     for (size_t s = 0; s < lay->nscalars && !rc; s++) {
         const struct vmig_plan_scalar *f = lay->scalar[s];
         struct vmig_batch_scalar *c = &b->sc[s];
-        struct entry *x = NULL;
-        for (size_t k = 0; k < nent; k++)
-            if (key_is(ent[k].start, skip_string(ent[k].start, e), lay->scalar_key[s], &b->scratch))
-                x = &ent[k];
+        struct entry *x = at[s] >= 0 ? &ent[at[s]] : NULL;
         const char *bad = NULL;
         size_t len0 = c->data.len;
         if (!x || (x->vend - x->vstart == 4 && !memcmp(x->vstart, "null", 4))) {

@@ -196,6 +196,14 @@ static int string_bytes(struct jp *j, struct vmig_buf *s)
     return 0;
 }
 
+int vmig_json_unescape(const char *text, size_t len, struct vmig_buf *out)
+{
+    struct jp j = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
+    vmig_buf_reset(out);
+    if (!len || text[0] != '"' || string_bytes(&j, out)) return -1;
+    return j.p == j.end ? 0 : -1;
+}
+
 static int string(struct jp *j, struct vmig_buf *out)
 {
     struct vmig_buf s;

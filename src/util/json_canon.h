@@ -25,4 +25,9 @@ int vmig_json_canon(const char *text, size_t len, struct vmig_buf *out);
  * -1 when either is not valid JSON. */
 int vmig_json_equal(const char *a, size_t la, const char *b, size_t lb);
 
+/* The JSON string token text[0, len) (its quotes included) decoded into out (reset
+first) as UTF-8: escapes and surrogate pairs, "\u0000" kept. 0, or -1 when it is not
+exactly one valid string token. */
+int vmig_json_unescape(const char *text, size_t len, struct vmig_buf *out);
+
 #endif
