@@ -41,6 +41,57 @@ struct vmig_store_expect {
     int64_t heartbeat_ms; /* 0 = none */
 };
 
+/* ---- range tasks (issue 14): a job's collections split into tasks that any number
+ * of workers, on any machines, claim with a lease ------------------------------------
+ *
+ * Per collection: one SETUP task (create the target collection, plan the read ranges,
+ * add one RANGE task per range), the RANGE tasks (copy one read range, checkpointed in
+ * the task's own state), and one FINISH task (load, verify, index), claimable only
+ * when every RANGE task of the collection is SUCCESSFUL. A claim takes a PENDING task,
+ * or an IN_PROGRESS one whose lease expired (its worker died), of an IN_PROGRESS job
+ * without a cancel request; it bumps the task's fencing token. Every later write of
+ * the task (heartbeat, checkpoint, progress, end) names that token and changes nothing
+ * when the task was claimed again since (*held = 0): a worker that lost its lease can
+ * never overwrite the new holder's checkpoint. Times: PostgreSQL compares leases on
+ * the database server's clock (workers on many machines), SQLite on now_ms. */
+enum vmig_task_kind { VMIG_TASK_SETUP = 0, VMIG_TASK_RANGE, VMIG_TASK_FINISH };
+
+#define VMIG_TASK_SETUP_IDX 0       /* the SETUP task's idx; RANGE tasks are 1..nranges */
+#define VMIG_TASK_FINISH_IDX 100000 /* the FINISH task's idx */
+#define VMIG_TASK_OWNER_MAX 160
+
+/* "setup", "range", "finish" (stored). */
+const char *vmig_task_kind_name(enum vmig_task_kind k);
+
+/* A task as stored. state_json is malloc'd (NULL = none): release with
+ * vmig_store_task_release(). */
+struct vmig_store_task {
+    char job_id[VMIG_JOB_ID_MAX];
+    size_t coll;   /* the collection's plan order */
+    int idx;       /* VMIG_TASK_SETUP_IDX, 1..nranges, VMIG_TASK_FINISH_IDX */
+    enum vmig_task_kind kind;
+    enum vmig_job_status status; /* PENDING, IN_PROGRESS, SUCCESSFUL, FAILED */
+    char owner[VMIG_TASK_OWNER_MAX]; /* the worker holding (or that last held) it, "" = none */
+    int64_t lease_until_ms; /* on the store's clock; 0 = no lease */
+    int64_t token;          /* fencing token: bumped by every claim */
+    int attempts;           /* claims so far */
+    int reclaims;           /* claims of an expired lease (its worker died) */
+    uint64_t read, written, bytes;
+    double rate;
+    int64_t started_ms, finished_ms;
+    char *state_json;             /* RANGE: the range's checkpoint (a vmig_coll_state) */
+    char error[VMIG_ERR_MSG_MAX]; /* "" = none */
+};
+void vmig_store_task_release(struct vmig_store_task *t);
+
+/* Which task a write is about, and the claim it was made under. */
+struct vmig_store_task_key {
+    const char *job_id;
+    size_t coll;
+    int idx;
+    int64_t token;
+};
+
 struct vmig_store_vt {
     const char *name;
     void (*close)(struct vmig_store *s);
@@ -114,7 +165,52 @@ struct vmig_store_vt {
     enum vmig_code (*target_holder)(struct vmig_store *s, const char *endpoint, const char *db,
                                     const char *name, char holder[VMIG_JOB_ID_MAX],
                                     struct vmig_err *err);
+    /* range tasks (above) */
+    /* Add a PENDING task unless (job, coll, idx) exists (then nothing changes). */
+    enum vmig_code (*task_add)(struct vmig_store *s, const char *job_id, size_t coll, int idx,
+                               enum vmig_task_kind kind, const char *state_json,
+                               struct vmig_err *err);
+    /* Claim one task (job_id NULL = of any job; else of that job only), oldest job
+     * first, then by collection, SETUP before RANGE before FINISH, then idx: status
+     * IN_PROGRESS, owner, lease until now + lease_ms, token + 1, attempts + 1
+     * (reclaims + 1 when its lease had expired), started_ms if unset; the job's
+     * heartbeat_ms = now. *got = 0 when none is claimable; else *out is the task as
+     * claimed (release it). Two concurrent claims never get the same task
+     * (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time). */
+    enum vmig_code (*task_claim)(struct vmig_store *s, const char *job_id, const char *owner,
+                                 int64_t now_ms, int64_t lease_ms, struct vmig_store_task *out,
+                                 int *got, struct vmig_err *err);
+    /* Extend the lease to now + lease_ms and the job's heartbeat_ms to now. *held = 0
+     * when k->token no longer holds it (nothing written). *stop = 1 when the job has a
+     * cancel request or is no longer IN_PROGRESS. */
+    enum vmig_code (*task_heartbeat)(struct vmig_store *s, const struct vmig_store_task_key *k,
+                                     int64_t now_ms, int64_t lease_ms, int *held, int *stop,
+                                     struct vmig_err *err);
+    /* The task's checkpoint state (fenced like the heartbeat). */
+    enum vmig_code (*task_checkpoint)(struct vmig_store *s, const struct vmig_store_task_key *k,
+                                      const char *state_json, int *held, struct vmig_err *err);
+    /* The task's progress counters (fenced). */
+    enum vmig_code (*task_progress)(struct vmig_store *s, const struct vmig_store_task_key *k,
+                                    uint64_t read, uint64_t written, uint64_t bytes, double rate,
+                                    int *held, struct vmig_err *err);
+    /* End the claim (fenced): st SUCCESSFUL or FAILED (finished_ms = now, error NULL =
+     * none), or PENDING to give it back (a stopped worker; checkpoint kept). The lease
+     * is cleared; the owner stays as the last holder. */
+    enum vmig_code (*task_end)(struct vmig_store *s, const struct vmig_store_task_key *k,
+                               enum vmig_job_status st, const char *error, int64_t now_ms,
+                               int *held, struct vmig_err *err);
+    /* Every task of the job (coll < 0) or of one collection, by (coll, idx): *out a
+     * malloc'd array of *n (release each, then free the array). */
+    enum vmig_code (*task_list)(struct vmig_store *s, const char *job_id, long coll,
+                                struct vmig_store_task **out, size_t *n, struct vmig_err *err);
+    /* Before a resume or retry (the job is not running): every task of the job
+     * (coll < 0) or of one collection that is not SUCCESSFUL goes back to PENDING,
+     * its lease and error cleared (checkpoints kept). With drop, the tasks are deleted
+     * instead (a restart, a collection made anew). */
+    enum vmig_code (*task_reset)(struct vmig_store *s, const char *job_id, long coll, int drop,
+                                 struct vmig_err *err);
 };
+
 
 /* Every store starts with this; the implementation's struct embeds it first. */
 struct vmig_store {
