@@ -307,6 +307,26 @@ static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *
     if (c->ro->hooks.reject) c->ro->hooks.reject(c->ro->hooks.ud, coll, id, reason);
 }
 
+/* The engine's options of a run of this job: the job's options, the run's context and
+ * the runner's hooks. One place for every kind of run (a whole collection, a task). */
+void vmig_runner_migrate_opts(struct runctx *c, struct vmig_migrate_opts *mo)
+{
+    const struct vmig_job *j = &c->job;
+    vmig_migrate_opts_init(mo);
+    if (j->opts.readers > 0) mo->readers = j->opts.readers;
+    if (j->opts.writers > 0) mo->writers = j->opts.writers;
+    mo->page_limit = j->opts.page_limit;
+    mo->verify_sample = j->opts.verify_sample;
+    mo->reject_oversize = j->opts.reject_oversize;
+    mo->skip_index = j->opts.skip_index;
+    mo->wait_index = j->opts.wait_index;
+    mo->ctx = &c->ctx;
+    mo->hooks.ud = c;
+    mo->hooks.checkpoint = hook_checkpoint;
+    mo->hooks.progress = hook_progress;
+    mo->hooks.reject = hook_reject;
+}
+
 static void runctx_release(struct runctx *c)
 {
     free(c->remake);
@@ -365,19 +385,7 @@ static enum vmig_job_status run_coll(struct runctx *c, size_t i, struct vmig_err
         rc = e.code;
     } else {
         struct vmig_migrate_opts mo;
-        vmig_migrate_opts_init(&mo);
-        if (j->opts.readers > 0) mo.readers = j->opts.readers;
-        if (j->opts.writers > 0) mo.writers = j->opts.writers;
-        mo.page_limit = j->opts.page_limit;
-        mo.verify_sample = j->opts.verify_sample;
-        mo.reject_oversize = j->opts.reject_oversize;
-        mo.skip_index = j->opts.skip_index;
-        mo.wait_index = j->opts.wait_index;
-        mo.ctx = &c->ctx;
-        mo.hooks.ud = c;
-        mo.hooks.checkpoint = hook_checkpoint;
-        mo.hooks.progress = hook_progress;
-        mo.hooks.reject = hook_reject;
+        vmig_runner_migrate_opts(c, &mo);
         rc = vmig_migrate_coll(&c->src, &c->dst, pc, &mo, &jc->state, &vr, &e);
         /* The final counters (read, bytes) are not all checkpointed by the engine. These
          * three writes are best effort on purpose: the engine's own checkpoints are

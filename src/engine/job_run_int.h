@@ -63,6 +63,8 @@ enum vmig_code vmig_runner_store_failed(const struct runctx *c, const char *coll
 /* Write the final status of collection i (checked; see job_run.c). */
 void vmig_runner_final_status(struct runctx *c, size_t i, enum vmig_job_status st,
                               const struct vmig_err *why, int64_t ended_ms);
+/* The engine's options for a run of this job (job_run.c). */
+void vmig_runner_migrate_opts(struct runctx *c, struct vmig_migrate_opts *mo);
 /* Claim id for mode m and run it (job_run.c). */
 enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m,
                                const struct vmig_job_retry_opts *ch,
