@@ -31,6 +31,10 @@
 #define VMIG_WAIT_TIMEOUT_MAX 604800
 #define VMIG_CONCURRENCY_MIN 1 /* --concurrency (worker, serve) */
 #define VMIG_CONCURRENCY_MAX 64
+#define VMIG_TASKS_MIN 1 /* --tasks, options.tasks (range tasks per collection; 0 = auto) */
+#define VMIG_TASKS_MAX 64
+#define VMIG_LEASE_MIN 2 /* --lease (seconds a range task is held without renewal) */
+#define VMIG_LEASE_MAX 3600
 #define VMIG_MAX_VECTOR_FIELDS_MIN 1 /* --max-vector-fields, options.max_vector_fields */
 /* its maximum is VMIG_MAX_VECTOR_FIELDS (vmig/plan.h) */
 

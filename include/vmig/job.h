@@ -73,7 +73,12 @@ struct vmig_job_opts {
     int skip_index;
     int wait_index;          /* the job holds each collection until its index is built */
     char rejects[VMIG_PATH_MAX]; /* rejects file (JSON lines); "" = none */
+    /* Range tasks per collection, claimed by any number of workers (store.h): 0 = auto
+     * (VMIG_TASKS_AUTO on a PostgreSQL store, none on SQLite), 1 = none (one process
+     * runs the whole job), N >= 2 = N (at most VMIG_MAX_RANGES). */
+    int tasks;
 };
+#define VMIG_TASKS_AUTO 16
 void vmig_job_opts_init(struct vmig_job_opts *o);
 
 /* One collection of a job, as stored. */
@@ -96,6 +101,19 @@ struct vmig_job_coll {
     char error_fix_arg[VMIG_ERR_FIX_ARG_MAX];
 };
 
+/* One range task of a job run as tasks (opts.tasks; the job store's task rows). */
+struct vmig_job_task {
+    size_t coll;      /* the collection's plan order */
+    int idx;          /* 0 setup, 1..n the read ranges, 100000 finish */
+    const char *kind; /* "setup", "range", "finish" (static) */
+    enum vmig_job_status status;
+    char owner[160]; /* the worker holding it or that last held it ("host:pid/n") */
+    int attempts, reclaims; /* claims, and claims of a lease whose worker died */
+    uint64_t read, written;
+    int64_t lease_until_ms; /* on the store's clock, 0 = none */
+    char error[VMIG_ERR_MSG_MAX];
+};
+
 /* A job as stored. Strings are owned (release with vmig_job_release()). */
 struct vmig_job {
     char id[VMIG_JOB_ID_MAX];
@@ -115,6 +133,8 @@ struct vmig_job {
     int64_t run_started_ms; /* the running run's claim, 0 = not running */
     size_t ncolls;
     struct vmig_job_coll *coll; /* owned, plan order */
+    size_t ntasks;
+    struct vmig_job_task *tasks; /* owned, by (coll, idx); none for a job run as a whole */
 };
 void vmig_job_release(struct vmig_job *j);
 
@@ -293,6 +313,9 @@ struct vmig_job_run_opts {
     /* Jobs interrupted through `cancel` go back to PENDING (with their checkpoints)
      * instead of CANCELLED: a stopping worker leaves them for the next one. */
     int requeue;
+    /* A range task's lease (ms): renewed every sixth of it; a worker that cannot renew
+     * it for two thirds of it stops writing. 0 = 30000. */
+    int64_t lease_ms;
 };
 void vmig_job_run_opts_init(struct vmig_job_run_opts *ro);
 

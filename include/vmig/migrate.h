@@ -98,7 +98,23 @@ struct vmig_migrate_hooks {
     void (*reject)(void *ud, const char *coll, const struct vmig_point_id *id, const char *reason);
 };
 
+/* What a run of vmig_migrate_coll() does (vmig_migrate_opts.steps; 0 = the whole
+ * collection, VMIG_STEPS_WHOLE). Range tasks (the job store's) split it: a setup
+ * (CREATE | LOAD_ASK | RANGES), one copy per read range (LOAD_ASK | COPY, the state
+ * holding that one range) and a finish (FINISH: load, verify, index). */
+enum {
+    VMIG_STEP_CREATE = 1,   /* create the target collection and define its indexes */
+    VMIG_STEP_LOAD_ASK = 2, /* ask for the Load of the collection (waited on a resume) */
+    VMIG_STEP_RANGES = 4,   /* count the source and plan the read ranges into the state */
+    VMIG_STEP_COPY = 8,     /* copy the state's ranges */
+    VMIG_STEP_FINISH = 16,  /* wait for the Load, verify, wait for the index (wait_index) */
+};
+#define VMIG_STEPS_WHOLE (VMIG_STEP_CREATE | VMIG_STEP_LOAD_ASK | VMIG_STEP_COPY | VMIG_STEP_FINISH)
+
 struct vmig_migrate_opts {
+    unsigned steps;       /* VMIG_STEP_* bits; 0 = VMIG_STEPS_WHOLE */
+    int read_share;       /* a range task: the collection's range tasks (its share of a
+                             strict-mode read rate); 0 = the whole collection */
     int readers;          /* parallel read ranges; default 4 */
     int writers;          /* parallel target writers; default 2 */
     size_t page_bytes;    /* aim for scroll responses of this size; default 8 MiB */

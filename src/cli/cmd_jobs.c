@@ -247,6 +247,28 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
         if (c->verify.first_diff[0]) printf("%-24s first difference: %s\n", "",
                                             c->verify.first_diff);
     }
+    if (j.ntasks) {
+        /* a job run as range tasks: each with the worker holding it (or that last did) */
+        printf("\n%-24s %-6s %-6s %-11s %12s %8s  %s\n", "COLLECTION", "TASK", "KIND", "STATUS",
+               "WRITTEN", "CLAIMS", "WORKER");
+        for (size_t k = 0; k < j.ntasks; k++) {
+            const struct vmig_job_task *t = &j.tasks[k];
+            char idx[16], claims[32];
+            if (t->idx == 0 || t->idx == 100000) snprintf(idx, sizeof idx, "-");
+            else snprintf(idx, sizeof idx, "%d", t->idx);
+            snprintf(claims, sizeof claims, "%d%s", t->attempts, t->reclaims ? "*" : "");
+            printf("%-24.24s %-6s %-6s %-11s %12llu %8s  %s\n",
+                   t->coll < j.ncolls ? j.coll[t->coll].source : "", idx, t->kind,
+                   vmig_job_status_label(t->status), (unsigned long long)t->written, claims,
+                   t->owner[0] ? t->owner : "-");
+            if (t->error[0]) printf("%-24s error: %s\n", "", t->error);
+        }
+        for (size_t k = 0; k < j.ntasks; k++)
+            if (j.tasks[k].reclaims) {
+                printf("  (* taken over from a worker whose lease ran out)\n");
+                break;
+            }
+    }
     struct last_errors le;
     memset(&le, 0, sizeof le);
     vmig_job_logs(s, id, 0, 0, keep_error, &le, &err);
@@ -383,6 +405,7 @@ void cli_job_run_opts(const struct cli_opts *o, struct vmig_job_run_opts *ro)
     ro->cancel = &cli_cancel;
     ro->log = cli_log_stderr;
     ro->log_level = o->verbose ? VMIG_LOG_DEBUG : o->quiet ? VMIG_LOG_ERROR : VMIG_LOG_WARN;
+    ro->lease_ms = (int64_t)o->lease_s * 1000;
 }
 
 static int jobs_run(const struct cli_opts *o, struct vmig_store *s, const char *sub,

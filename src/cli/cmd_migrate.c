@@ -163,6 +163,7 @@ int cmd_migrate(struct cli_opts *o)
     vmig_job_opts_init(&jo);
     jo.readers = o->readers;
     jo.writers = o->writers;
+    jo.tasks = o->tasks;
     jo.page_limit = (uint32_t)o->page_limit;
     if (o->sample >= 0) jo.verify_sample = o->sample;
     if (o->no_verify) jo.verify_sample = -1;

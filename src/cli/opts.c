@@ -124,7 +124,13 @@ static const struct opt table[] = {
     {"no-store-secrets", 0, T_FLAG, F(no_store_secrets), NULL, "migrate", NULL,
      "do not store the API key/token (encrypted) with the job; resume then needs them again"},
     {"concurrency", 0, T_INT, F(concurrency), NULL, "worker serve", "N",
-     "jobs a worker runs at the same time (default 1)"},
+     "jobs (or range tasks) a worker runs at the same time (default 1)"},
+    {"tasks", 0, T_INT, F(tasks), NULL, "migrate", "N",
+     "split each collection into N range tasks that any `vmigrate worker` on the job store "
+     "takes (default: 16 on a PostgreSQL store, none on SQLite; 1 = none)"},
+    {"lease", 0, T_INT, F(lease_s), NULL, "migrate jobs worker", "S",
+     "seconds a worker holds a range task without renewing it before another may take it "
+     "over (default 30)"},
     {"listen", 0, T_STR, F(listen), "VMIGRATE_LISTEN", "serve", "HOST:PORT",
      "address of the HTTP API and console (default 127.0.0.1:8080; port 0 = any free one)"},
     {"api-token", 0, T_STR, F(api_token), "VMIGRATE_API_TOKEN", "serve", "TOKEN",
@@ -152,6 +158,8 @@ static const struct range {
     {F(sample), VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX},
     {F(profile_sample), VMIG_PROFILE_SAMPLE_MIN, VMIG_PROFILE_SAMPLE_MAX},
     {F(concurrency), VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},
+    {F(tasks), VMIG_TASKS_MIN, VMIG_TASKS_MAX},
+    {F(lease_s), VMIG_LEASE_MIN, VMIG_LEASE_MAX},
 };
 
 /* Options of `jobs` that only some of its subcommands take (their --help, and the

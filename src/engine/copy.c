@@ -293,7 +293,7 @@ out:
 
 /* Read ranges of a fresh copy: Qdrant slices when the server has them, else half-open
  * id ranges [b(i-1), b(i)) cut at sampled ids, else one sequential range. */
-static void plan_ranges(struct eng *e, struct vmig_source *s)
+void vmig_eng_plan_ranges(struct eng *e, struct vmig_source *s)
 {
     struct vmig_coll_state *st = e->st;
     if (st->nranges) return; /* resuming: keep the persisted ranges */
@@ -486,7 +486,7 @@ static enum vmig_code copy_pass(struct eng *e, struct vmig_err *err)
 
 enum vmig_code vmig_eng_copy(struct eng *e, struct vmig_source *s, struct vmig_err *err)
 {
-    plan_ranges(e, s);
+    vmig_eng_plan_ranges(e, s);
     enum vmig_code rc = VMIG_OK;
     for (int pass = 0;; pass++) {
         rc = copy_pass(e, err);

@@ -58,6 +58,9 @@ void vmig_eng_progress(struct eng *e, enum vmig_coll_phase phase, int force);
 /* Cancelled by the run, or stopped by a failing thread. */
 int vmig_eng_stopped(const struct eng *e);
 
+/* Read ranges of a fresh copy into st (kept when st has them): Qdrant slices, else id
+ * ranges cut at sampled ids, else one range; o->readers of them at most. */
+void vmig_eng_plan_ranges(struct eng *e, struct vmig_source *s);
 /* The copy phase: plan the read ranges (fresh copies), then passes of readers and
  * writers until every range is durably done without a target outage. */
 enum vmig_code vmig_eng_copy(struct eng *e, struct vmig_source *s, struct vmig_err *err);

@@ -121,6 +121,60 @@ static int orphaned(const struct vmig_job *j)
     return 0;
 }
 
+/* A job run as range tasks: its tasks, each collection's progress summed over its
+ * range tasks (each worker writes its own task's row), and orphaned only when no task
+ * holds a live lease and no worker renewed one for STALE_MS. */
+static enum vmig_code tasks_of(struct vmig_store *s, struct vmig_job *j, struct vmig_err *err)
+{
+    struct vmig_store_task *t = NULL;
+    size_t n = 0;
+    if (!s->vt->task_list) return VMIG_OK;
+    enum vmig_code rc = s->vt->task_list(s, j->id, -1, &t, &n, err);
+    if (rc || !n) {
+        free(t);
+        return rc;
+    }
+    j->tasks = xcalloc(n, sizeof *j->tasks);
+    j->ntasks = n;
+    int64_t now = (int64_t)vmig_wall_ms();
+    int live = 0;
+    for (size_t i = 0; i < j->ncolls; i++) {
+        int ranges = 0;
+        for (size_t k = 0; k < n; k++) ranges += t[k].coll == i && t[k].kind == VMIG_TASK_RANGE;
+        if (!ranges || j->coll[i].phase != VMIG_PHASE_COPYING) continue;
+        j->coll[i].read = j->coll[i].written = j->coll[i].bytes = 0;
+        j->coll[i].rate = 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        struct vmig_job_task *o = &j->tasks[k];
+        o->coll = t[k].coll;
+        o->idx = t[k].idx;
+        o->kind = vmig_task_kind_name(t[k].kind);
+        o->status = t[k].status;
+        snprintf(o->owner, sizeof o->owner, "%s", t[k].owner);
+        o->attempts = t[k].attempts;
+        o->reclaims = t[k].reclaims;
+        o->read = t[k].read;
+        o->written = t[k].written;
+        o->lease_until_ms = t[k].lease_until_ms;
+        snprintf(o->error, sizeof o->error, "%s", t[k].error);
+        live |= t[k].status == VMIG_JOB_IN_PROGRESS && t[k].lease_until_ms > now;
+        if (t[k].kind == VMIG_TASK_RANGE && t[k].coll < j->ncolls &&
+            j->coll[t[k].coll].phase == VMIG_PHASE_COPYING) {
+            struct vmig_job_coll *c = &j->coll[t[k].coll];
+            c->read += t[k].read;
+            c->written += t[k].written;
+            c->bytes += t[k].bytes;
+            if (t[k].status == VMIG_JOB_IN_PROGRESS) c->rate += t[k].rate;
+        }
+        vmig_store_task_release(&t[k]);
+    }
+    free(t);
+    if (j->status == VMIG_JOB_IN_PROGRESS)
+        j->orphaned = !live && (!j->heartbeat_ms || now - j->heartbeat_ms > STALE_MS);
+    return VMIG_OK;
+}
+
 void vmig_job_release(struct vmig_job *j)
 {
     if (!j) return;
@@ -131,6 +185,7 @@ void vmig_job_release(struct vmig_job *j)
     free(j->dst_ca_file);
     vmig_plan_release(&j->plan);
     free(j->coll);
+    free(j->tasks);
     memset(j, 0, sizeof *j);
 }
 
@@ -160,6 +215,7 @@ enum vmig_code vmig_job_get(struct vmig_store *s, const char *id, struct vmig_jo
         vmig_job_verify_from_json(verify[i], &out->coll[i].verify);
     }
     out->orphaned = orphaned(out);
+    rc = tasks_of(s, out, err);
 out:
     free(plan);
     free(opts);

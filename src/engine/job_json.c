@@ -212,6 +212,7 @@ char *vmig_job_opts_to_json(const struct vmig_job_opts *o)
                           o->writers, "page_limit", (json_int_t)o->page_limit, "verify_sample",
                           o->verify_sample, "reject_oversize", o->reject_oversize, "skip_index",
                           o->skip_index, "wait_index", o->wait_index, "rejects", o->rejects);
+    json_object_set_new(j, "tasks", json_integer(o->tasks));
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!s) abort();
@@ -233,6 +234,7 @@ void vmig_job_opts_from_json(const char *text, struct vmig_job_opts *o)
     o->wait_index = bool_of(j, "wait_index");
     const char *r = json_string_value(json_object_get(j, "rejects"));
     snprintf(o->rejects, sizeof o->rejects, "%s", r ? r : "");
+    o->tasks = (int)u64_of(j, "tasks");
     json_decref(j);
 }
 
@@ -335,6 +337,28 @@ char *vmig_job_to_json(const struct vmig_job *j, int with_plan, int pretty)
     json_object_set_new(o, "total", u64_json(total));
     json_object_set_new(o, "written", u64_json(written));
     json_object_set_new(o, "collections", a);
+    if (j->ntasks) {
+        /* a job run as range tasks: who holds what (jobs show, the API, the console) */
+        json_t *ta = json_array();
+        for (size_t k = 0; k < j->ntasks; k++) {
+            const struct vmig_job_task *t = &j->tasks[k];
+            json_t *to = json_object();
+            json_object_set_new(to, "collection",
+                                json_string(t->coll < j->ncolls ? j->coll[t->coll].source : ""));
+            json_object_set_new(to, "task", json_integer(t->idx));
+            json_object_set_new(to, "kind", json_string(t->kind));
+            json_object_set_new(to, "status", json_string(vmig_job_status_name(t->status)));
+            json_object_set_new(to, "owner", t->owner[0] ? json_string(t->owner) : json_null());
+            json_object_set_new(to, "attempts", json_integer(t->attempts));
+            json_object_set_new(to, "reclaims", json_integer(t->reclaims));
+            json_object_set_new(to, "read", u64_json(t->read));
+            json_object_set_new(to, "written", u64_json(t->written));
+            json_object_set_new(to, "lease_until_ms", ms_json(t->lease_until_ms));
+            json_object_set_new(to, "error", t->error[0] ? json_string(t->error) : json_null());
+            json_array_append_new(ta, to);
+        }
+        json_object_set_new(o, "tasks", ta);
+    }
     if (with_plan) {
         char *pj = vmig_plan_to_json(&j->plan, 0);
         json_object_set_new(o, "plan", json_loads(pj, 0, NULL));

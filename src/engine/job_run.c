@@ -234,8 +234,11 @@ static void *monitor_main(void *arg)
         if (c->mon_stop) break;
         pthread_mutex_unlock(&c->mon_mu);
         int req = 0;
-        if (c->s->vt->job_heartbeat(c->s, c->id, (int64_t)vmig_wall_ms(), &req, NULL) == VMIG_OK &&
-            req)
+        if (c->task)
+            vmig_task_beat(c); /* the task's lease, and the job's cancel request */
+        else if (c->s->vt->job_heartbeat(c->s, c->id, (int64_t)vmig_wall_ms(), &req, NULL) ==
+                     VMIG_OK &&
+                 req)
             atomic_store(&c->ctx.cancel, 1);
         if (c->ro->cancel && atomic_load(c->ro->cancel) && !vmig_run_cancelled(&c->ctx)) {
             c->by_host = 1;
@@ -248,10 +251,28 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
+/* Start (on 1) or stop and join (on 0) the run's monitor thread. */
+void vmig_runner_monitor(struct runctx *c, int on)
+{
+    if (on) {
+        if (!c->mon_started && pthread_create(&c->mon, NULL, monitor_main, c) == 0)
+            c->mon_started = 1;
+        return;
+    }
+    if (!c->mon_started) return;
+    pthread_mutex_lock(&c->mon_mu);
+    c->mon_stop = 1;
+    pthread_cond_signal(&c->mon_cv);
+    pthread_mutex_unlock(&c->mon_mu);
+    pthread_join(c->mon, NULL);
+    c->mon_started = 0;
+}
+
 /* engine hooks: called from the engine's threads, never with its locks held */
 static int hook_checkpoint(void *ud, const struct vmig_coll_state *st)
 {
     struct runctx *c = ud;
+    if (c->task && c->task->kind == VMIG_TASK_RANGE) return vmig_task_checkpoint(c, st);
     char *js = vmig_coll_state_to_json(st);
     enum vmig_code rc = c->s->vt->coll_checkpoint(c->s, c->id, c->cur, js, NULL);
     free(js);
@@ -261,6 +282,10 @@ static int hook_checkpoint(void *ud, const struct vmig_coll_state *st)
 static void hook_progress(void *ud, const struct vmig_progress *p)
 {
     struct runctx *c = ud;
+    if (c->task && c->task->kind == VMIG_TASK_RANGE) {
+        vmig_task_progress(c, p); /* the task's own row; the job sums its tasks */
+        return;
+    }
     uint64_t now = vmig_now_ms();
     pthread_mutex_lock(&c->mu);
     int write = p->phase != c->last_phase || now - c->last_progress >= PROGRESS_MS;
@@ -281,7 +306,7 @@ static void hook_progress(void *ud, const struct vmig_progress *p)
     if (write)
         c->s->vt->coll_progress(c->s, c->id, c->cur, p->phase, p->total, p->read, p->written,
                                 p->bytes, p->points_per_s, NULL);
-    if (c->ro->hooks.progress) c->ro->hooks.progress(c->ro->hooks.ud, p);
+    if (c->ro->hooks.progress && !c->task) c->ro->hooks.progress(c->ro->hooks.ud, p);
 }
 
 static void hook_reject(void *ud, const char *coll, const struct vmig_point_id *id,
@@ -327,7 +352,25 @@ void vmig_runner_migrate_opts(struct runctx *c, struct vmig_migrate_opts *mo)
     mo->hooks.reject = hook_reject;
 }
 
-static void runctx_release(struct runctx *c)
+void vmig_runctx_init(struct runctx *c, struct vmig_store *s, const char *id,
+                      const struct vmig_job_run_opts *ro)
+{
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->mon_mu, NULL);
+    pthread_cond_init(&c->mon_cv, NULL);
+    c->s = s;
+    c->ro = ro;
+    c->note_phase = -1;
+    c->note_cur = (size_t)-1;
+    vmig_run_ctx_init(&c->ctx);
+    c->ctx.log = run_log;
+    c->ctx.log_ud = c;
+    c->ctx.log_level = ro->log && ro->log_level > VMIG_LOG_WARN ? ro->log_level : VMIG_LOG_WARN;
+    snprintf(c->id, sizeof c->id, "%s", id);
+}
+
+void vmig_runctx_release(struct runctx *c)
 {
     free(c->remake);
     vmig_job_secret_free(c->src_secret);
@@ -340,7 +383,7 @@ static void runctx_release(struct runctx *c)
 }
 
 /* Secrets: the host's override, else the stored ones (decrypted). */
-static enum vmig_code load_secrets(struct runctx *c, struct vmig_err *err)
+enum vmig_code vmig_runner_secrets(struct runctx *c, struct vmig_err *err)
 {
     return vmig_job_secrets_get(c->s, &c->job, c->ro->src_secret, c->ro->dst_secret,
                                 &c->src_secret, &c->dst_secret, err);
@@ -447,24 +490,12 @@ enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m
 {
     struct vmig_job_run_opts defro;
     struct runctx c;
-    memset(&c, 0, sizeof c);
-    pthread_mutex_init(&c.mu, NULL);
-    pthread_mutex_init(&c.mon_mu, NULL);
-    pthread_cond_init(&c.mon_cv, NULL);
     if (claimed) *claimed = 0;
     if (!ro) {
         vmig_job_run_opts_init(&defro);
         ro = &defro;
     }
-    c.s = s;
-    c.ro = ro;
-    c.note_phase = -1;
-    c.note_cur = (size_t)-1;
-    vmig_run_ctx_init(&c.ctx);
-    c.ctx.log = run_log;
-    c.ctx.log_ud = &c;
-    c.ctx.log_level = ro->log && ro->log_level > VMIG_LOG_WARN ? ro->log_level : VMIG_LOG_WARN;
-    snprintf(c.id, sizeof c.id, "%s", id);
+    vmig_runctx_init(&c, s, id, ro);
     enum vmig_code rc = vmig_job_get(s, id, &c.job, err);
     if (rc) goto out;
     struct vmig_job *j = &c.job;
@@ -492,7 +523,7 @@ enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m
         rc = vmig_job_retry_apply(j, ch, c.remake, err);
         if (rc) goto out;
     }
-    rc = load_secrets(&c, err);
+    rc = vmig_runner_secrets(&c, err);
     if (rc) goto out;
     vmig_job_endpoints(j, c.src_secret, c.dst_secret, &c.src, &c.dst);
 
@@ -541,7 +572,22 @@ enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m
             goto finish;
         }
     }
-    if (pthread_create(&c.mon, NULL, monitor_main, &c) == 0) c.mon_started = 1;
+    if (vmig_task_mode(s, j)) {
+        /* range tasks: seeded here, run by whoever claims them (this process too
+         * unless it is a worker, which claims them in its own loop) */
+        if ((rc = vmig_task_seed(&c, m, err))) {
+            first = *err;
+            final = VMIG_JOB_FAILED;
+            goto finish;
+        }
+        if (ro->requeue) {
+            rc = VMIG_OK;
+            goto out;
+        }
+        rc = vmig_task_drive(&c, err);
+        goto out;
+    }
+    vmig_runner_monitor(&c, 1);
 
     int nfail = 0, ncancel = 0, npending = 0;
     for (size_t i = 0; i < j->ncolls; i++) {
@@ -557,13 +603,7 @@ enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m
             : nfail   ? VMIG_JOB_FAILED
                       : VMIG_JOB_SUCCESSFUL;
 finish:
-    if (c.mon_started) {
-        pthread_mutex_lock(&c.mon_mu);
-        c.mon_stop = 1;
-        pthread_cond_signal(&c.mon_cv);
-        pthread_mutex_unlock(&c.mon_mu);
-        pthread_join(c.mon, NULL);
-    }
+    vmig_runner_monitor(&c, 0);
     if (c.store_err.code && final == VMIG_JOB_SUCCESSFUL) {
         /* every collection ran, but one's final status is not in the store */
         final = VMIG_JOB_FAILED;
@@ -601,7 +641,7 @@ finish:
                                                     : "cancelled (resume with `jobs resume`)");
     }
 out:
-    runctx_release(&c);
+    vmig_runctx_release(&c);
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #define VMIG_JOB_RUN_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "engine/job_int.h"
@@ -36,6 +37,13 @@ struct runctx {
     struct vmig_progress note;
     struct vmig_err store_err; /* first failed write of a final status (see final_status) */
     unsigned char *remake;     /* per collection: a retry changed its target (job_retry.c) */
+    /* a range task's run (job_task.c); NULL = a run of the whole job */
+    const struct vmig_store_task *task;
+    int64_t lease_ms;
+    uint64_t lease_ok_ms; /* when the last renewal that held was sent (vmig_now_ms) */
+    atomic_int lost;      /* the lease is lost (or may be): write nothing more */
+    atomic_int job_stop;  /* the job was cancelled (or ended) under the task */
+    uint64_t task_progress_ms;
     /* monitor thread: heartbeat + cancel poll */
     pthread_t mon;
     int mon_started;
@@ -70,6 +78,38 @@ enum vmig_code vmig_runner_run(struct vmig_store *s, const char *id, enum mode m
                                const struct vmig_job_retry_opts *ch,
                                const struct vmig_job_run_opts *ro, int *claimed,
                                struct vmig_err *err);
+
+/* The run's state for job id (nothing read yet), and its release. */
+void vmig_runctx_init(struct runctx *c, struct vmig_store *s, const char *id,
+                      const struct vmig_job_run_opts *ro);
+void vmig_runctx_release(struct runctx *c);
+/* The job's secrets into c (the host's, else the stored ones). */
+enum vmig_code vmig_runner_secrets(struct runctx *c, struct vmig_err *err);
+/* Start (1) or stop (0) the monitor thread: heartbeat, cancel poll, progress notes. */
+void vmig_runner_monitor(struct runctx *c, int on);
+
+/* job_task.c: range tasks (store.h). vmig_task_mode: the job runs as tasks (0: as a
+ * whole, in one process). seed: after the claim and the preparation of mode m, the
+ * tasks of every collection that runs (made anew where the collection is).
+ * drive: a foreground run claims and runs the job's tasks (other workers may run
+ * some) until none is left, and returns the job's outcome. beat / checkpoint /
+ * progress: the monitor's lease renewal and the engine's hooks of a task's run. */
+int vmig_task_mode(const struct vmig_store *s, const struct vmig_job *j);
+enum vmig_code vmig_task_seed(struct runctx *c, enum mode m, struct vmig_err *err);
+enum vmig_code vmig_task_drive(struct runctx *c, struct vmig_err *err);
+void vmig_task_beat(struct runctx *c);
+int vmig_task_checkpoint(struct runctx *c, const struct vmig_coll_state *st);
+void vmig_task_progress(struct runctx *c, const struct vmig_progress *p);
+/* Claim one task (of job_id, or of any job when NULL) and run it; *ran = 1 when one
+ * was claimed. owner names the claimer ("host:pid/n"). */
+enum vmig_code vmig_task_work(struct vmig_store *s, const char *job_id, const char *owner,
+                              const struct vmig_job_run_opts *ro, int *ran, struct vmig_err *err);
+
+/* The claimer's name of a thread: "host:pid/thread". */
+void vmig_task_owner(char *out, size_t n, int thread);
+/* End the job when none of its tasks is left to run (its status from its collections');
+ * a job with a cancel request and no live task is cancelled. */
+void vmig_task_settle(struct vmig_store *s, const char *id);
 
 /* job_prepare.c: may mode m take a job in this state; reserve the job's target
  * collections; set which collections run in mode m (and make anew what changed). */

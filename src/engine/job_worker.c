@@ -1,7 +1,10 @@
 /*
- * job_worker.c - the worker: threads that claim the oldest PENDING job (then
- * IN_PROGRESS ones whose process died) and run it, until stopped; a stopped run is
- * put back to PENDING with a consistent checkpoint for the next worker.
+ * job_worker.c - the worker: threads that take work from the job store until
+ * stopped: first a range task of a job run as tasks (any job's, store.h; on many
+ * machines at once), else the oldest PENDING job (a job run as tasks is only seeded
+ * by it: its tasks come back through the first step), else an IN_PROGRESS job run as
+ * a whole whose process died. A stopped run is put back to PENDING with a consistent
+ * checkpoint for the next worker; a stopped task likewise.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,14 +22,20 @@ struct worker {
     const atomic_int *stop;
 };
 
-/* Try the oldest claimable job once; 1 when one ran. */
-static int work_once(struct worker *w)
+struct worker_thread {
+    struct worker *w;
+    int no;
+};
+
+/* Try the work once; 1 when something ran. */
+static int work_once(struct worker *w, const char *owner)
 {
     char(*ids)[VMIG_JOB_ID_MAX] = NULL;
     size_t n = 0;
     int ran = 0;
     struct vmig_err e;
     vmig_err_clear(&e);
+    if (vmig_task_work(w->s, NULL, owner, &w->ro, &ran, &e) == VMIG_OK && ran) return 1;
     for (int pass = 0; pass < 2 && !ran; pass++) {
         /* PENDING first, then IN_PROGRESS ones whose process died */
         int st = pass == 0 ? VMIG_JOB_PENDING : VMIG_JOB_IN_PROGRESS;
@@ -35,8 +44,14 @@ static int work_once(struct worker *w)
             if (pass == 1) {
                 struct vmig_job j;
                 if (vmig_job_get(w->s, ids[i], &j, &e)) continue;
-                int orphan = j.orphaned;
+                int orphan = j.orphaned, tasks = vmig_task_mode(w->s, &j) && j.ntasks;
                 vmig_job_release(&j);
+                if (tasks) {
+                    /* its tasks are claimed above, lease by lease; its end is settled
+                     * here when the worker of its last task died before it could */
+                    if (orphan) vmig_task_settle(w->s, ids[i]);
+                    continue;
+                }
                 if (!orphan) continue;
             }
             int claimed = 0;
@@ -53,9 +68,12 @@ static int work_once(struct worker *w)
 
 static void *worker_main(void *arg)
 {
-    struct worker *w = arg;
+    struct worker_thread *wt = arg;
+    struct worker *w = wt->w;
+    char owner[VMIG_TASK_OWNER_MAX];
+    vmig_task_owner(owner, sizeof owner, wt->no);
     while (!atomic_load(w->stop)) {
-        if (work_once(w)) continue;
+        if (work_once(w, owner)) continue;
         for (int i = 0; i < 10 && !atomic_load(w->stop); i++)
             vmig_sleep_ms(100);
     }
@@ -80,9 +98,13 @@ enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
     if (concurrency < 1) concurrency = 1;
     if (concurrency > 64) concurrency = 64;
     pthread_t th[64];
+    struct worker_thread wt[64];
     int started = 0;
-    for (int i = 0; i < concurrency; i++)
-        if (pthread_create(&th[started], NULL, worker_main, &w) == 0) started++;
+    for (int i = 0; i < concurrency; i++) {
+        wt[started].w = &w;
+        wt[started].no = i;
+        if (pthread_create(&th[started], NULL, worker_main, &wt[started]) == 0) started++;
+    }
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     if (!started) return vmig_err_set(err, VMIG_E_INTERNAL, "cannot start worker threads");

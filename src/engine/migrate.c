@@ -126,14 +126,18 @@ static enum vmig_code ph_create(struct eng *e, struct vmig_source *s, struct vmi
     return VMIG_OK;
 }
 
+/* A range task's run (o->steps without VMIG_STEP_RANGES) keeps the count its
+ * collection's setup took: the exact count at the start of the copy. */
 static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_err *err)
 {
     struct vmig_coll_state *st = e->st;
     uint64_t total = 0;
     struct vmig_src_coll sc;
-    enum vmig_code rc = e->svt->count(s, e->pc->source, &total, err);
-    if (rc) return rc;
-    st->total = total;
+    enum vmig_code rc = VMIG_OK;
+    if (!e->o->read_share || !st->total) {
+        if ((rc = e->svt->count(s, e->pc->source, &total, err))) return rc;
+        st->total = total;
+    }
     /* strict mode as it is now (it may have changed since the plan): page sizes and
      * the pace of reads stay within what the server allows */
     if ((rc = e->svt->info(s, e->pc->source, &sc, err))) return rc;
@@ -141,6 +145,9 @@ static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_
         /* 10 % below the limit: other clients of the cluster read too */
         uint64_t per9 = (uint64_t)sc.read_rate_limit * 9u; /* 64-bit: any u32 limit */
         e->read_gap_ms = (600000u + per9 - 1) / per9;
+        /* the range tasks of a collection may all read at once, on many machines:
+         * each takes its share of the limit */
+        if (e->o->read_share > 1) e->read_gap_ms *= (uint64_t)e->o->read_share;
         vmig_run_log(e->ctx, VMIG_LOG_INFO,
                      "collection '%s': the source allows %u reads per minute (strict mode): "
                      "one read every %llu ms",
@@ -152,6 +159,22 @@ static enum vmig_code ph_copy(struct eng *e, struct vmig_source *s, struct vmig_
                      "mode)",
                      e->pc->source, sc.max_query_limit);
     return vmig_eng_copy(e, s, err);
+}
+
+/* A collection's setup task (store.h): the exact count and the read ranges, planned
+ * for o->readers range tasks and saved in the state; no point is copied. */
+static enum vmig_code ph_ranges(struct eng *e, struct vmig_source *s, struct vmig_err *err)
+{
+    uint64_t total = 0;
+    enum vmig_code rc = e->svt->count(s, e->pc->source, &total, err);
+    if (rc) return rc;
+    if (!e->st->nranges) {
+        e->st->total = total;
+        vmig_eng_plan_ranges(e, s);
+    }
+    return vmig_eng_save(e) ? vmig_err_set(err, VMIG_E_IO, "cannot save the read ranges of '%s'",
+                                           e->pc->source)
+                            : VMIG_OK;
 }
 
 /* Before the copy: ask for the Load of the (still empty) collection, and let it go on
@@ -225,6 +248,7 @@ static enum vmig_code ph_index(struct eng *e, struct vmig_source *s, struct vmig
  * switched off); `done` is the state flag set and saved when it finished (NULL: none,
  * it runs again on every resume). */
 struct phase {
+    unsigned step; /* VMIG_STEP_*: which kind of run does it (vmig_migrate_opts.steps) */
     enum vmig_coll_phase ph;
     enum vmig_code (*run)(struct eng *e, struct vmig_source *s, struct vmig_err *err);
     int (*skip)(const struct eng *e);
@@ -242,12 +266,13 @@ static int *done_copied(struct vmig_coll_state *st) { return &st->copied; }
 static int *done_loaded(struct vmig_coll_state *st) { return &st->loaded; }
 
 static const struct phase phases[] = {
-    {VMIG_PHASE_CREATING, ph_create, skip_create, done_created},
-    {VMIG_PHASE_LOADING, ph_load_ask, skip_load, NULL},
-    {VMIG_PHASE_COPYING, ph_copy, skip_copy, done_copied},
-    {VMIG_PHASE_LOADING, ph_load, skip_load, done_loaded},
-    {VMIG_PHASE_VERIFYING, ph_verify, skip_verify, NULL},
-    {VMIG_PHASE_INDEXING, ph_index, skip_index, NULL},
+    {VMIG_STEP_CREATE, VMIG_PHASE_CREATING, ph_create, skip_create, done_created},
+    {VMIG_STEP_LOAD_ASK, VMIG_PHASE_LOADING, ph_load_ask, skip_load, NULL},
+    {VMIG_STEP_RANGES, VMIG_PHASE_COPYING, ph_ranges, skip_copy, NULL},
+    {VMIG_STEP_COPY, VMIG_PHASE_COPYING, ph_copy, skip_copy, done_copied},
+    {VMIG_STEP_FINISH, VMIG_PHASE_LOADING, ph_load, skip_load, done_loaded},
+    {VMIG_STEP_FINISH, VMIG_PHASE_VERIFYING, ph_verify, skip_verify, NULL},
+    {VMIG_STEP_FINISH, VMIG_PHASE_INDEXING, ph_index, skip_index, NULL},
 };
 
 enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
@@ -286,14 +311,15 @@ enum vmig_code vmig_migrate_coll(const struct vmig_endpoint *src, const struct v
     }
     if ((rc = e.tvt->open(dst, e.ctx, &e.t, err))) goto out;
     if ((rc = e.svt->open(src, e.ctx, &s, err))) goto out;
+    unsigned steps = o->steps ? o->steps : VMIG_STEPS_WHOLE;
     for (size_t i = 0; i < sizeof phases / sizeof *phases; i++) {
         const struct phase *p = &phases[i];
-        if (p->skip(&e)) continue;
+        if (!(p->step & steps) || p->skip(&e)) continue;
         vmig_eng_progress(&e, p->ph, 1);
         if ((rc = p->run(&e, s, err))) goto out;
         if (p->done && (rc = mark(&e, p->done(st), err))) goto out;
     }
-    vmig_eng_progress(&e, VMIG_PHASE_DONE, 1);
+    if (steps & VMIG_STEP_FINISH) vmig_eng_progress(&e, VMIG_PHASE_DONE, 1);
 out:
     if (s) e.svt->close(s);
     if (e.t) e.tvt->close(e.t);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store/sqlite_int.h"
 #include "store/store.h"
 #include "store_migrations.h"
 #include "util/alloc.h"
@@ -120,57 +121,54 @@ static const char *const sql_text[Q_COUNT] = {
                        " name = ?3",
 };
 
-struct sqlite_store {
-    struct vmig_store base; /* first */
-    sqlite3 *db;
-    pthread_mutex_t mu;
-    sqlite3_stmt *q[Q_COUNT];
-    int version;
-};
+_Static_assert(Q_COUNT <= VMIG_SQ_Q, "sqlite_int.h: VMIG_SQ_Q below Q_COUNT");
 
 static const struct vmig_store_vt sqlite_vt;
 
-#define SS(s) ((struct sqlite_store *)(void *)(s))
-
-static enum vmig_code db_err(struct sqlite_store *s, struct vmig_err *err, const char *what)
+enum vmig_code vmig_sq_db_err(struct sqlite_store *s, struct vmig_err *err, const char *what)
 {
     return vmig_err_set(err, VMIG_E_IO, "job store: cannot %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *vmig_sq_stmt(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql,
+                           struct vmig_err *err)
+{
+    if (!*slot &&
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        vmig_sq_db_err(s, err, "prepare a statement");
+        return NULL;
+    }
+    sqlite3_reset(*slot);
+    sqlite3_clear_bindings(*slot);
+    return *slot;
 }
 
 /* The cached statement k, reset and unbound. Caller holds s->mu. */
 static sqlite3_stmt *stmt(struct sqlite_store *s, int k, struct vmig_err *err)
 {
-    if (!s->q[k] && sqlite3_prepare_v3(s->db, sql_text[k], -1, SQLITE_PREPARE_PERSISTENT,
-                                       &s->q[k], NULL) != SQLITE_OK) {
-        db_err(s, err, "prepare a statement");
-        return NULL;
-    }
-    sqlite3_reset(s->q[k]);
-    sqlite3_clear_bindings(s->q[k]);
-    return s->q[k];
+    return vmig_sq_stmt(s, &s->q[k], sql_text[k], err);
 }
 
-static void bind_text(sqlite3_stmt *q, int i, const char *v)
+void vmig_sq_bind_text(sqlite3_stmt *q, int i, const char *v)
 {
     if (v) sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
     else sqlite3_bind_null(q, i);
 }
 
-static char *col_dup(sqlite3_stmt *q, int i)
+char *vmig_sq_col_dup(sqlite3_stmt *q, int i)
 {
     const unsigned char *t = sqlite3_column_text(q, i);
     return t ? xstrdup((const char *)t) : NULL;
 }
 
-static void col_copy(sqlite3_stmt *q, int i, char *out, size_t n)
+void vmig_sq_col_copy(sqlite3_stmt *q, int i, char *out, size_t n)
 {
     const unsigned char *t = sqlite3_column_text(q, i);
     snprintf(out, n, "%s", t ? (const char *)t : "");
 }
 
-/* Run one statement that returns no rows. Caller holds s->mu. */
-static enum vmig_code step_done(struct sqlite_store *s, sqlite3_stmt *q, struct vmig_err *err,
-                                const char *what)
+enum vmig_code vmig_sq_step_done(struct sqlite_store *s, sqlite3_stmt *q, struct vmig_err *err,
+                                 const char *what)
 {
     int rc = sqlite3_step(q);
     int ext = sqlite3_extended_errcode(s->db);
@@ -182,7 +180,7 @@ static enum vmig_code step_done(struct sqlite_store *s, sqlite3_stmt *q, struct 
         return VMIG_E_EXISTS;
     }
     sqlite3_reset(q);
-    if (rc != SQLITE_DONE) return db_err(s, err, what);
+    if (rc != SQLITE_DONE) return vmig_sq_db_err(s, err, what);
     return VMIG_OK;
 }
 
@@ -209,7 +207,7 @@ static enum vmig_code migrate_schema(struct sqlite_store *s, struct vmig_err *er
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
         sqlite3_step(q) != SQLITE_ROW) {
         sqlite3_finalize(q);
-        return db_err(s, err, "read the schema version");
+        return vmig_sq_db_err(s, err, "read the schema version");
     }
     int have = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
@@ -231,7 +229,7 @@ static enum vmig_code migrate_schema(struct sqlite_store *s, struct vmig_err *er
             sqlite3_step(q) != SQLITE_ROW) {
             sqlite3_finalize(q);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            return db_err(s, err, "read the schema version");
+            return vmig_sq_db_err(s, err, "read the schema version");
         }
         int now = sqlite3_column_int(q, 0);
         sqlite3_finalize(q);
@@ -305,6 +303,7 @@ static void sq_close(struct vmig_store *st)
     struct sqlite_store *s = SS(st);
     if (!s) return;
     for (int k = 0; k < Q_COUNT; k++) sqlite3_finalize(s->q[k]);
+    for (int k = 0; k < VMIG_SQ_TASK_Q; k++) sqlite3_finalize(s->tq[k]);
     if (s->db) sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -323,7 +322,7 @@ static enum vmig_code sq_job_insert(struct vmig_store *st, const struct vmig_sto
     int began = 0;
     pthread_mutex_lock(&s->mu);
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "begin a transaction");
+        rc = vmig_sq_db_err(s, err, "begin a transaction");
         goto out;
     }
     began = 1;
@@ -332,14 +331,14 @@ static enum vmig_code sq_job_insert(struct vmig_store *st, const struct vmig_sto
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, j->id);
+    vmig_sq_bind_text(q, 1, j->id);
     sqlite3_bind_int64(q, 2, j->created_ms);
-    bind_text(q, 3, j->src->url ? j->src->url : "");
-    bind_text(q, 4, j->src->ca_file);
+    vmig_sq_bind_text(q, 3, j->src->url ? j->src->url : "");
+    vmig_sq_bind_text(q, 4, j->src->ca_file);
     sqlite3_bind_int(q, 5, j->src->insecure);
-    bind_text(q, 6, j->dst->url ? j->dst->url : "");
-    bind_text(q, 7, j->dst->db);
-    bind_text(q, 8, j->dst->ca_file);
+    vmig_sq_bind_text(q, 6, j->dst->url ? j->dst->url : "");
+    vmig_sq_bind_text(q, 7, j->dst->db);
+    vmig_sq_bind_text(q, 8, j->dst->ca_file);
     sqlite3_bind_int(q, 9, j->dst->insecure);
     sqlite3_bind_int(q, 10, j->src->timeout_ms);
     sqlite3_bind_int(q, 11, j->secrets_stored);
@@ -347,9 +346,9 @@ static enum vmig_code sq_job_insert(struct vmig_store *st, const struct vmig_sto
         sqlite3_bind_blob(q, 12, j->src_secret.p, (int)j->src_secret.len, SQLITE_TRANSIENT);
     if (j->dst_secret.len)
         sqlite3_bind_blob(q, 13, j->dst_secret.p, (int)j->dst_secret.len, SQLITE_TRANSIENT);
-    bind_text(q, 14, j->plan_json);
-    bind_text(q, 15, j->opts_json);
-    rc = step_done(s, q, err, "insert a job");
+    vmig_sq_bind_text(q, 14, j->plan_json);
+    vmig_sq_bind_text(q, 15, j->opts_json);
+    rc = vmig_sq_step_done(s, q, err, "insert a job");
     if (rc) goto out;
     for (size_t i = 0; i < j->ncolls; i++) {
         q = stmt(s, Q_INSERT_COLL, err);
@@ -357,15 +356,15 @@ static enum vmig_code sq_job_insert(struct vmig_store *st, const struct vmig_sto
             rc = VMIG_E_IO;
             goto out;
         }
-        bind_text(q, 1, j->id);
+        vmig_sq_bind_text(q, 1, j->id);
         sqlite3_bind_int64(q, 2, (sqlite3_int64)i);
-        bind_text(q, 3, j->coll_source[i]);
-        bind_text(q, 4, j->coll_target[i]);
-        rc = step_done(s, q, err, "insert a job collection");
+        vmig_sq_bind_text(q, 3, j->coll_source[i]);
+        vmig_sq_bind_text(q, 4, j->coll_target[i]);
+        rc = vmig_sq_step_done(s, q, err, "insert a job collection");
         if (rc) goto out;
     }
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "commit a new job");
+        rc = vmig_sq_db_err(s, err, "commit a new job");
         goto out;
     }
     began = 0;
@@ -399,14 +398,14 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     int r = sqlite3_step(q);
     if (r == SQLITE_DONE) {
         rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "job '%s' not found", id);
         goto out;
     }
     if (r != SQLITE_ROW) {
-        rc = db_err(s, err, "read a job");
+        rc = vmig_sq_db_err(s, err, "read a job");
         goto out;
     }
     snprintf(out->id, sizeof out->id, "%s", id);
@@ -415,21 +414,21 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
     out->started_ms = sqlite3_column_int64(q, 2);
     out->finished_ms = sqlite3_column_int64(q, 3);
     out->heartbeat_ms = sqlite3_column_int64(q, 4);
-    out->src_url = col_dup(q, 5);
-    out->src_ca_file = col_dup(q, 6);
+    out->src_url = vmig_sq_col_dup(q, 5);
+    out->src_ca_file = vmig_sq_col_dup(q, 6);
     out->src_insecure = sqlite3_column_int(q, 7);
-    out->dst_url = col_dup(q, 8);
-    out->dst_db = col_dup(q, 9);
-    out->dst_ca_file = col_dup(q, 10);
+    out->dst_url = vmig_sq_col_dup(q, 8);
+    out->dst_db = vmig_sq_col_dup(q, 9);
+    out->dst_ca_file = vmig_sq_col_dup(q, 10);
     out->dst_insecure = sqlite3_column_int(q, 11);
     out->timeout_ms = sqlite3_column_int(q, 12);
     out->secrets_stored = sqlite3_column_int(q, 13);
-    *plan_json = col_dup(q, 14);
-    *opts_json = col_dup(q, 15);
-    col_copy(q, 16, out->owner_host, sizeof out->owner_host);
+    *plan_json = vmig_sq_col_dup(q, 14);
+    *opts_json = vmig_sq_col_dup(q, 15);
+    vmig_sq_col_copy(q, 16, out->owner_host, sizeof out->owner_host);
     out->owner_pid = sqlite3_column_int(q, 17);
     out->cancel_requested = sqlite3_column_int(q, 18);
-    col_copy(q, 19, out->error, sizeof out->error);
+    vmig_sq_col_copy(q, 19, out->error, sizeof out->error);
     out->run_ms = sqlite3_column_int64(q, 20);
     out->run_started_ms = sqlite3_column_int64(q, 21);
     sqlite3_reset(q);
@@ -439,7 +438,7 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     size_t cap = 0, cap_state = 0, cap_verify = 0;
     while ((r = sqlite3_step(q)) == SQLITE_ROW) {
         size_t i = out->ncolls;
@@ -448,8 +447,8 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         xgrow((void **)verify_json, &cap_verify, i + 1, sizeof **verify_json);
         struct vmig_job_coll *c = &out->coll[i];
         memset(c, 0, sizeof *c);
-        col_copy(q, 1, c->source, sizeof c->source);
-        col_copy(q, 2, c->target, sizeof c->target);
+        vmig_sq_col_copy(q, 1, c->source, sizeof c->source);
+        vmig_sq_col_copy(q, 2, c->target, sizeof c->target);
         c->status = status_of(sqlite3_column_text(q, 3));
         c->phase = (enum vmig_coll_phase)sqlite3_column_int(q, 4);
         c->total = (uint64_t)sqlite3_column_int64(q, 5);
@@ -459,21 +458,21 @@ static enum vmig_code sq_job_get(struct vmig_store *st, const char *id, struct v
         c->rate = sqlite3_column_double(q, 9);
         c->started_ms = sqlite3_column_int64(q, 10);
         c->finished_ms = sqlite3_column_int64(q, 11);
-        (*state_json)[i] = col_dup(q, 12);
-        (*verify_json)[i] = col_dup(q, 13);
-        col_copy(q, 14, c->error, sizeof c->error);
-        col_copy(q, 15, c->error_point, sizeof c->error_point);
-        col_copy(q, 16, c->error_field, sizeof c->error_field);
+        (*state_json)[i] = vmig_sq_col_dup(q, 12);
+        (*verify_json)[i] = vmig_sq_col_dup(q, 13);
+        vmig_sq_col_copy(q, 14, c->error, sizeof c->error);
+        vmig_sq_col_copy(q, 15, c->error_point, sizeof c->error_point);
+        vmig_sq_col_copy(q, 16, c->error_field, sizeof c->error_field);
         char word[32];
-        col_copy(q, 17, word, sizeof word);
+        vmig_sq_col_copy(q, 17, word, sizeof word);
         c->error_code = word[0] ? vmig_code_from_json_name(word) : VMIG_OK;
-        col_copy(q, 18, word, sizeof word);
+        vmig_sq_col_copy(q, 18, word, sizeof word);
         c->error_fix = vmig_fix_from_name(word);
-        col_copy(q, 19, c->error_fix_arg, sizeof c->error_fix_arg);
+        vmig_sq_col_copy(q, 19, c->error_fix_arg, sizeof c->error_fix_arg);
         out->ncolls++;
     }
     sqlite3_reset(q);
-    if (r != SQLITE_DONE) rc = db_err(s, err, "read job collections");
+    if (r != SQLITE_DONE) rc = vmig_sq_db_err(s, err, "read job collections");
 out:
     sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&s->mu);
@@ -496,15 +495,15 @@ static enum vmig_code sq_job_ids(struct vmig_store *st, int status, int oldest_f
         rc = VMIG_E_IO;
         goto out;
     }
-    if (status >= 0) bind_text(q, 1, vmig_job_status_name((enum vmig_job_status)status));
+    if (status >= 0) vmig_sq_bind_text(q, 1, vmig_job_status_name((enum vmig_job_status)status));
     int r;
     while ((r = sqlite3_step(q)) == SQLITE_ROW) {
         xgrow((void **)ids, &cap, *n + 1, sizeof **ids);
-        col_copy(q, 0, (*ids)[*n], VMIG_JOB_ID_MAX);
+        vmig_sq_col_copy(q, 0, (*ids)[*n], VMIG_JOB_ID_MAX);
         (*n)++;
     }
     sqlite3_reset(q);
-    if (r != SQLITE_DONE) rc = db_err(s, err, "list jobs");
+    if (r != SQLITE_DONE) rc = vmig_sq_db_err(s, err, "list jobs");
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -537,7 +536,7 @@ static enum vmig_code sq_job_secrets(struct vmig_store *st, const char *id,
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     int r = sqlite3_step(q);
     if (r == SQLITE_ROW) {
         blob_copy(q, 0, src);
@@ -545,7 +544,7 @@ static enum vmig_code sq_job_secrets(struct vmig_store *st, const char *id,
     } else if (r == SQLITE_DONE) {
         rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "job '%s' not found", id);
     } else {
-        rc = db_err(s, err, "read job secrets");
+        rc = vmig_sq_db_err(s, err, "read job secrets");
     }
     sqlite3_reset(q);
 out:
@@ -566,14 +565,14 @@ static enum vmig_code sq_job_claim(struct vmig_store *st, const char *id,
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, host);
+    vmig_sq_bind_text(q, 1, host);
     sqlite3_bind_int(q, 2, pid);
     sqlite3_bind_int64(q, 3, now_ms);
-    bind_text(q, 4, id);
-    bind_text(q, 5, vmig_job_status_name(ex->status));
+    vmig_sq_bind_text(q, 4, id);
+    vmig_sq_bind_text(q, 5, vmig_job_status_name(ex->status));
     sqlite3_bind_int(q, 6, ex->owner_pid);
     sqlite3_bind_int64(q, 7, ex->heartbeat_ms);
-    rc = step_done(s, q, err, "claim a job");
+    rc = vmig_sq_step_done(s, q, err, "claim a job");
     if (!rc) *claimed = sqlite3_changes(s->db) == 1;
 out:
     pthread_mutex_unlock(&s->mu);
@@ -591,16 +590,16 @@ static enum vmig_code sq_job_heartbeat(struct vmig_store *st, const char *id, in
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, now_ms);
-    rc = step_done(s, q, err, "write a heartbeat");
+    rc = vmig_sq_step_done(s, q, err, "write a heartbeat");
     if (rc) goto out;
     q = stmt(s, Q_CANCEL_FLAG, err);
     if (!q) {
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     if (sqlite3_step(q) == SQLITE_ROW) *cancel_requested = sqlite3_column_int(q, 0);
     sqlite3_reset(q);
 out:
@@ -620,13 +619,13 @@ static enum vmig_code sq_job_finish(struct vmig_store *st, const char *id,
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
-    bind_text(q, 2, vmig_job_status_name(jst));
-    bind_text(q, 3, error && *error ? error : NULL);
+    vmig_sq_bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 2, vmig_job_status_name(jst));
+    vmig_sq_bind_text(q, 3, error && *error ? error : NULL);
     if (jst == VMIG_JOB_PENDING || jst == VMIG_JOB_IN_PROGRESS) sqlite3_bind_null(q, 4);
     else sqlite3_bind_int64(q, 4, now_ms);
     sqlite3_bind_int64(q, 5, now_ms); /* the run ends now, whatever the job's state after it */
-    rc = step_done(s, q, err, "finish a job");
+    rc = vmig_sq_step_done(s, q, err, "finish a job");
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -647,12 +646,12 @@ static enum vmig_code sq_job_cancel(struct vmig_store *st, const char *id,
             rc = VMIG_E_IO;
             goto out;
         }
-        bind_text(q, 1, id);
+        vmig_sq_bind_text(q, 1, id);
         sqlite3_bind_int64(q, 2, now_ms);
-        bind_text(q, 3, vmig_job_status_name(ex->status));
+        vmig_sq_bind_text(q, 3, vmig_job_status_name(ex->status));
         sqlite3_bind_int(q, 4, ex->owner_pid);
         sqlite3_bind_int64(q, 5, ex->heartbeat_ms);
-        rc = step_done(s, q, err, "cancel a job");
+        rc = vmig_sq_step_done(s, q, err, "cancel a job");
         if (rc) goto out;
         if (sqlite3_changes(s->db) == 1) {
             *done = 1;
@@ -664,8 +663,8 @@ static enum vmig_code sq_job_cancel(struct vmig_store *st, const char *id,
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
-    rc = step_done(s, q, err, "request a job's cancellation");
+    vmig_sq_bind_text(q, 1, id);
+    rc = vmig_sq_step_done(s, q, err, "request a job's cancellation");
     if (!rc && sqlite3_changes(s->db) == 1) *done = 2;
 out:
     pthread_mutex_unlock(&s->mu);
@@ -684,10 +683,10 @@ static enum vmig_code sq_job_set_plan(struct vmig_store *st, const char *id,
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
-    bind_text(q, 2, plan_json);
-    bind_text(q, 3, opts_json);
-    rc = step_done(s, q, err, "update a job's plan");
+    vmig_sq_bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 2, plan_json);
+    vmig_sq_bind_text(q, 3, opts_json);
+    rc = vmig_sq_step_done(s, q, err, "update a job's plan");
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -705,18 +704,18 @@ static enum vmig_code sq_coll_status(struct vmig_store *st, const char *id, size
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)idx);
-    bind_text(q, 3, vmig_job_status_name(cst));
-    bind_text(q, 4, error && error->msg[0] ? error->msg : NULL);
+    vmig_sq_bind_text(q, 3, vmig_job_status_name(cst));
+    vmig_sq_bind_text(q, 4, error && error->msg[0] ? error->msg : NULL);
     if (started_ms) sqlite3_bind_int64(q, 5, started_ms);
     if (finished_ms) sqlite3_bind_int64(q, 6, finished_ms);
-    bind_text(q, 7, error && error->point[0] ? error->point : NULL);
-    bind_text(q, 8, error && error->field[0] ? error->field : NULL);
-    bind_text(q, 9, error && error->code ? vmig_code_json_name(error->code) : NULL);
-    bind_text(q, 10, error && error->fix ? vmig_fix_name(error->fix) : NULL);
-    bind_text(q, 11, error && error->fix_arg[0] ? error->fix_arg : NULL);
-    rc = step_done(s, q, err, "update a job collection");
+    vmig_sq_bind_text(q, 7, error && error->point[0] ? error->point : NULL);
+    vmig_sq_bind_text(q, 8, error && error->field[0] ? error->field : NULL);
+    vmig_sq_bind_text(q, 9, error && error->code ? vmig_code_json_name(error->code) : NULL);
+    vmig_sq_bind_text(q, 10, error && error->fix ? vmig_fix_name(error->fix) : NULL);
+    vmig_sq_bind_text(q, 11, error && error->fix_arg[0] ? error->fix_arg : NULL);
+    rc = vmig_sq_step_done(s, q, err, "update a job collection");
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -733,10 +732,10 @@ static enum vmig_code sq_coll_text(struct vmig_store *st, int k, const char *id,
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)idx);
-    bind_text(q, 3, text);
-    rc = step_done(s, q, err, k == Q_COLL_CHECKPOINT ? "save a checkpoint"
+    vmig_sq_bind_text(q, 3, text);
+    rc = vmig_sq_step_done(s, q, err, k == Q_COLL_CHECKPOINT ? "save a checkpoint"
                               : k == Q_COLL_VERIFY   ? "save verification"
                                                      : "save a target name");
 out:
@@ -770,15 +769,15 @@ static enum vmig_code read_holder(struct sqlite_store *s, const char *endpoint, 
     holder[0] = 0;
     sqlite3_stmt *q = stmt(s, Q_LEASE_HOLDER, err);
     if (!q) return VMIG_E_IO;
-    bind_text(q, 1, endpoint);
-    bind_text(q, 2, db);
-    bind_text(q, 3, name);
+    vmig_sq_bind_text(q, 1, endpoint);
+    vmig_sq_bind_text(q, 2, db);
+    vmig_sq_bind_text(q, 3, name);
     enum vmig_code rc = VMIG_OK;
     int r = sqlite3_step(q);
     if (r == SQLITE_ROW && sqlite3_column_text(q, 0))
         snprintf(holder, VMIG_JOB_ID_MAX, "%s", (const char *)sqlite3_column_text(q, 0));
     else if (r != SQLITE_DONE && r != SQLITE_ROW)
-        rc = db_err(s, err, "read a target reservation");
+        rc = vmig_sq_db_err(s, err, "read a target reservation");
     sqlite3_reset(q);
     return rc;
 }
@@ -807,7 +806,7 @@ static enum vmig_code sq_coll_progress(struct vmig_store *st, const char *id, si
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)idx);
     sqlite3_bind_int(q, 3, (int)phase);
     sqlite3_bind_int64(q, 4, (sqlite3_int64)total);
@@ -815,7 +814,7 @@ static enum vmig_code sq_coll_progress(struct vmig_store *st, const char *id, si
     sqlite3_bind_int64(q, 6, (sqlite3_int64)written);
     sqlite3_bind_int64(q, 7, (sqlite3_int64)bytes);
     sqlite3_bind_double(q, 8, rate);
-    rc = step_done(s, q, err, "save progress");
+    rc = vmig_sq_step_done(s, q, err, "save progress");
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -833,13 +832,13 @@ static enum vmig_code sq_log_add(struct vmig_store *st, const char *id, int64_t 
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, ts_ms);
     sqlite3_bind_int(q, 3, level);
-    bind_text(q, 4, coll && *coll ? coll : NULL);
-    bind_text(q, 5, point_id && *point_id ? point_id : NULL);
-    bind_text(q, 6, msg ? msg : "");
-    rc = step_done(s, q, err, "append to a job log");
+    vmig_sq_bind_text(q, 4, coll && *coll ? coll : NULL);
+    vmig_sq_bind_text(q, 5, point_id && *point_id ? point_id : NULL);
+    vmig_sq_bind_text(q, 6, msg ? msg : "");
+    rc = vmig_sq_step_done(s, q, err, "append to a job log");
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -865,7 +864,7 @@ static enum vmig_code sq_log_list(struct vmig_store *st, const char *id, int64_t
         pthread_mutex_unlock(&s->mu);
         goto out;
     }
-    bind_text(q, 1, id);
+    vmig_sq_bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, after_seq);
     sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
     int r;
@@ -875,12 +874,12 @@ static enum vmig_code sq_log_list(struct vmig_store *st, const char *id, int64_t
         w->e.seq = sqlite3_column_int64(q, 0);
         w->e.ts_ms = sqlite3_column_int64(q, 1);
         w->e.level = sqlite3_column_int(q, 2);
-        w->coll = col_dup(q, 3);
-        w->point = col_dup(q, 4);
-        w->msg = col_dup(q, 5);
+        w->coll = vmig_sq_col_dup(q, 3);
+        w->point = vmig_sq_col_dup(q, 4);
+        w->msg = vmig_sq_col_dup(q, 5);
     }
     sqlite3_reset(q);
-    if (r != SQLITE_DONE) rc = db_err(s, err, "read a job log");
+    if (r != SQLITE_DONE) rc = vmig_sq_db_err(s, err, "read a job log");
     pthread_mutex_unlock(&s->mu);
     for (size_t i = 0; i < n && rc == VMIG_OK; i++) {
         rows[i].e.coll = rows[i].coll ? rows[i].coll : "";
@@ -908,7 +907,7 @@ static enum vmig_code sq_target_reserve(struct vmig_store *st, const char *id, c
     holder[0] = 0;
     pthread_mutex_lock(&s->mu);
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "begin a transaction");
+        rc = vmig_sq_db_err(s, err, "begin a transaction");
         goto out;
     }
     began = 1;
@@ -917,17 +916,17 @@ static enum vmig_code sq_target_reserve(struct vmig_store *st, const char *id, c
         rc = VMIG_E_IO;
         goto out;
     }
-    bind_text(q, 1, endpoint);
-    bind_text(q, 2, db);
-    bind_text(q, 3, name);
-    bind_text(q, 4, id);
+    vmig_sq_bind_text(q, 1, endpoint);
+    vmig_sq_bind_text(q, 2, db);
+    vmig_sq_bind_text(q, 3, name);
+    vmig_sq_bind_text(q, 4, id);
     sqlite3_bind_int64(q, 5, now_ms);
-    rc = step_done(s, q, err, "reserve a target collection");
+    rc = vmig_sq_step_done(s, q, err, "reserve a target collection");
     if (rc) goto out;
     rc = read_holder(s, endpoint, db, name, holder, err);
     if (rc) goto out;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "commit a target reservation");
+        rc = vmig_sq_db_err(s, err, "commit a target reservation");
         goto out;
     }
     began = 0;
@@ -959,4 +958,5 @@ static const struct vmig_store_vt sqlite_vt = {
     .log_add = sq_log_add,
     .log_list = sq_log_list,
     .target_reserve = sq_target_reserve,
+    VMIG_SQ_TASK_OPS,
 };

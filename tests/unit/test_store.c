@@ -161,7 +161,7 @@ static void migrations_apply_once(void **state)
 {
     struct fx *f = *state;
     struct vmig_store *s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 4);
+    assert_int_equal(vmig_store_schema_version(s), 5);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
     struct stat sb;
@@ -171,7 +171,7 @@ static void migrations_apply_once(void **state)
     assert_int_equal(sb.st_mode & 0777, 0700);
     /* idempotent: reopening applies nothing and keeps the data */
     s = open_store(f);
-    assert_int_equal(vmig_store_schema_version(s), 4);
+    assert_int_equal(vmig_store_schema_version(s), 5);
     vmig_store_close(s);
     assert_int_equal(count_tables(f->db), 3);
 
