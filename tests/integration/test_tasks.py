@@ -234,3 +234,36 @@ def test_racing_workers_never_share_a_task(env, store):
     assert taken == {i: 1 for i in range(1, 17)}, taken
     assert len({t["owner"] for t in ranges}) > 1  # shared among the workers
     exactly_once(env, coll, n)
+
+
+def test_failed_tasks_then_retry_runs_only_them(env, store):
+    """A job of two collections run as tasks, one of which fails in its range tasks (every
+    point has a null payload value and nulls fail by default): the job ends Failed with the
+    other collection Successful, the failing tasks Failed with the point named; `jobs retry
+    --null-values=drop` runs only the failed collection's tasks again and lands it."""
+    a = datagen.generate(env.qc, "ids_int", name="tk_retry_a")
+    bad = datagen.generate(env.qc, "payload_nulls", name="tk_retry_bad")
+    for c in (a, bad):
+        if env.mc.has_collection(c):
+            env.mc.drop_collection(c)
+    r = vm(env, store, "migrate", "--source", env.q.url, "--target", env.m.url, "-c", a,
+           "-c", bad, "--tasks", "3", "--json")
+    assert r.returncode != 0, r.stdout[-2000:]
+    jid = json.loads(vm(env, store, "jobs", "--json", check=True).stdout)[0]["id"]
+    j = show(env, store, jid)
+    st = {c["source"]: c for c in j["collections"]}
+    assert j["status"] == "FAILED"
+    assert st[a]["status"] == "SUCCESSFUL" and st[bad]["status"] == "FAILED", st
+    assert st[bad]["error_point"], st[bad]
+    failed = [t for t in j["tasks"] if t["status"] == "FAILED"]
+    assert failed and all(t["collection"] == bad and t["error"] for t in failed), j["tasks"]
+    done_a = st[a]["finished_ms"]
+    r = vm(env, store, "jobs", "retry", jid, "--null-values=drop", "-q")
+    assert r.returncode == 0, r.stderr[-3000:]
+    j = show(env, store, jid)
+    st = {c["source"]: c for c in j["collections"]}
+    assert j["status"] == "SUCCESSFUL"
+    assert st[a]["finished_ms"] == done_a  # not run again
+    assert all(t["status"] == "SUCCESSFUL" for t in j["tasks"]), j["tasks"]
+    compare(env.qc, env.mc, a, a, ONE)
+    compare(env.qc, env.mc, bad, bad, ONE, drop_nulls=True)
