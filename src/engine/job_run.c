@@ -281,6 +281,7 @@ static void hook_progress(void *ud, const struct vmig_progress *p)
     if (write)
         c->s->vt->coll_progress(c->s, c->id, c->cur, p->phase, p->total, p->read, p->written,
                                 p->bytes, p->points_per_s, NULL);
+    vmig_metrics_feed(c->ro->metrics, &c->mfeed, c->id, p, c->ctx.stats); /* util/metrics.h */
     if (c->ro->hooks.progress) c->ro->hooks.progress(c->ro->hooks.ud, p);
 }
 
@@ -581,6 +582,7 @@ finish:
     vmig_err_clear(&fe);
     rc = s->vt->job_finish(s, id, final, final == VMIG_JOB_FAILED ? first.msg : NULL,
                            (int64_t)vmig_wall_ms(), &fe);
+    vmig_metrics_run_end(ro->metrics, &c.mfeed, id, final, c.ctx.stats); /* util/metrics.h */
     if (rc) {
         *err = fe;
         rc = vmig_runner_store_failed(&c, NULL, err);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "engine/job_int.h"
+#include "util/metrics.h"
 #include "vmig/job.h"
 #include "vmig/run.h"
 
@@ -36,6 +37,7 @@ struct runctx {
     struct vmig_progress note;
     struct vmig_err store_err; /* first failed write of a final status (see final_status) */
     unsigned char *remake;     /* per collection: a retry changed its target (job_retry.c) */
+    struct vmig_metrics_feed mfeed; /* what ro->metrics last heard of this run (zeroed) */
     /* monitor thread: heartbeat + cancel poll */
     pthread_t mon;
     int mon_started;
