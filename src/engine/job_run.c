@@ -578,11 +578,11 @@ finish:
         vmig_runner_log(&c, final == VMIG_JOB_FAILED ? VMIG_LOG_ERROR : VMIG_LOG_INFO, NULL, "",
                         line);
     }
+    vmig_metrics_run_end(ro->metrics, &c.mfeed, id, final, c.ctx.stats); /* util/metrics.h */
     struct vmig_err fe;
     vmig_err_clear(&fe);
     rc = s->vt->job_finish(s, id, final, final == VMIG_JOB_FAILED ? first.msg : NULL,
                            (int64_t)vmig_wall_ms(), &fe);
-    vmig_metrics_run_end(ro->metrics, &c.mfeed, id, final, c.ctx.stats); /* util/metrics.h */
     if (rc) {
         *err = fe;
         rc = vmig_runner_store_failed(&c, NULL, err);
