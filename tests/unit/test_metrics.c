@@ -16,9 +16,12 @@
 #include <cmocka.h>
 #include <pthread.h>
 
+#include "store/store.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/metrics.h"
 #include "vmig/job.h"
+#include "vmig/plan.h"
 
 static char *render(struct vmig_metrics *m)
 {
@@ -207,12 +210,101 @@ static void store_view_empty(void **state)
     rmdir(dir);
 }
 
+/* A store whose range tasks are scripted (the SQLite store's task_list is the store
+ * owner's work): a SETUP done, a RANGE running after two reclaims, a RANGE pending. */
+static enum vmig_code scripted_tasks(struct vmig_store *s, const char *job_id, long coll,
+                                     struct vmig_store_task **out, size_t *n, struct vmig_err *err)
+{
+    struct vmig_store_task *t = xcalloc(3, sizeof *t);
+    t[0].kind = VMIG_TASK_SETUP;
+    t[0].status = VMIG_JOB_SUCCESSFUL;
+    t[1].kind = VMIG_TASK_RANGE;
+    t[1].status = VMIG_JOB_IN_PROGRESS;
+    t[1].reclaims = 2;
+    t[1].state_json = xstrdup("{}");
+    t[2].kind = VMIG_TASK_RANGE;
+    t[2].status = VMIG_JOB_PENDING;
+    *out = t;
+    *n = 3;
+    return VMIG_OK;
+}
+
+static void store_view_jobs_and_tasks(void **state)
+{
+    char dir[] = "/tmp/vmig_metrics_XXXXXX", path[256], cmd[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/s.db", dir);
+    setenv("VMIGRATE_SECRET_KEY_FILE", "/dev/null/none", 1); /* no secrets stored here */
+    struct vmig_store *s = NULL;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_store_open(path, &s, &err), VMIG_OK);
+    struct vmig_plan p;
+    memset(&p, 0, sizeof p);
+    p.n = 1;
+    p.coll = xcalloc(1, sizeof *p.coll);
+    struct vmig_map_opts mo;
+    vmig_map_opts_init(&mo);
+    struct vmig_src_coll src;
+    memset(&src, 0, sizeof src);
+    snprintf(src.name, sizeof src.name, "do\"cs");
+    src.unnamed = 1;
+    src.nvec = 1;
+    src.vec[0].size = 4;
+    src.vec[0].distance = VMIG_DIST_COSINE;
+    snprintf(src.vec[0].datatype_name, sizeof src.vec[0].datatype_name, "float32");
+    src.vec[0].hnsw_m = src.vec[0].hnsw_ef = -1;
+    src.hnsw_m = src.hnsw_ef = -1;
+    src.ids_probed = 1;
+    vmig_plan_coll_build(&src, &mo, &p.coll[0]);
+    vmig_map_opts_release(&mo);
+    struct vmig_endpoint se = {.url = "http://127.0.0.1:1"}, de = {.url = "http://127.0.0.1:2"};
+    char id[VMIG_JOB_ID_MAX];
+    assert_int_equal(vmig_job_create(s, &se, &de, &p, NULL, 0, id, &err), VMIG_OK);
+
+    struct vmig_buf b = VMIG_BUF_INIT;
+    assert_int_equal(vmig_metrics_render_store(s, &b, &err), VMIG_OK);
+    char want[200];
+    assert_non_null(strstr(b.p, "\nvmigrate_jobs{status=\"pending\"} 1\n"));
+    snprintf(
+        want, sizeof want,
+        "\nvmigrate_collection_points{job=\"%s\",collection=\"do\\\"cs\",kind=\"written\"} 0\n",
+        id);
+    assert_non_null(strstr(b.p, want));
+    assert_null(strstr(b.p, "vmigrate_tasks")); /* the store lists no tasks */
+
+    struct vmig_store_vt vt = *s->vt; /* the same store, its tasks scripted */
+    const struct vmig_store_vt *real = s->vt;
+    vt.task_list = scripted_tasks;
+    s->vt = &vt;
+    vmig_buf_reset(&b);
+    assert_int_equal(vmig_metrics_render_store(s, &b, &err), VMIG_OK);
+    s->vt = real;
+    snprintf(want, sizeof want,
+             "\nvmigrate_tasks{job=\"%s\",kind=\"range\",status=\"in_progress\"} 1\n", id);
+    assert_non_null(strstr(b.p, want));
+    snprintf(want, sizeof want,
+             "\nvmigrate_tasks{job=\"%s\",kind=\"setup\",status=\"successful\"} 1\n", id);
+    assert_non_null(strstr(b.p, want));
+    snprintf(want, sizeof want,
+             "\nvmigrate_tasks{job=\"%s\",kind=\"finish\",status=\"pending\"} 0\n", id);
+    assert_non_null(strstr(b.p, want));
+    snprintf(want, sizeof want, "\nvmigrate_task_reclaims_total{job=\"%s\"} 2\n", id);
+    assert_non_null(strstr(b.p, want));
+    assert_non_null(strstr(b.p, "# TYPE vmigrate_task_reclaims_total counter\n"));
+    vmig_buf_release(&b);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(render_format),    cmocka_unit_test(label_escaping),
         cmocka_unit_test(concurrent_sums),  cmocka_unit_test(feed_deltas),
-        cmocka_unit_test(store_view_empty),
+        cmocka_unit_test(store_view_empty), cmocka_unit_test(store_view_jobs_and_tasks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
