@@ -30,6 +30,7 @@ extern "C" {
 
 struct vmig_store; /* opaque: one open job store */
 struct vmig_map_opts; /* plan.h */
+struct vmig_metrics;  /* a registry of Prometheus metrics (the host's; util/metrics.h) */
 
 #define VMIG_JOB_ID_MAX 16 /* "j" + 8 hex digits + NUL, with room */
 #define VMIG_PATH_MAX 1024
@@ -316,6 +317,9 @@ struct vmig_job_run_opts {
     /* A range task's lease (ms): renewed every sixth of it; a worker that cannot renew
      * it for two thirds of it stops writing. 0 = 30000. */
     int64_t lease_ms;
+    /* Where the run counts its points, bytes, phase times, retries, throttling and how
+     * it ended (thread-safe; shared by every run of the host). NULL = none. Borrowed. */
+    struct vmig_metrics *metrics;
 };
 void vmig_job_run_opts_init(struct vmig_job_run_opts *ro);
 

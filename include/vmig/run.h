@@ -25,11 +25,24 @@
 extern "C" {
 #endif
 
+/* Which side of the migration a remote call went to (the retry policy's counters). */
+enum vmig_side { VMIG_SIDE_SOURCE = 0, VMIG_SIDE_TARGET, VMIG_SIDES };
+/* Why a call was tried again: the code of the failure it retried. */
+enum vmig_retry_cause {
+    VMIG_CAUSE_TIMEOUT = 0, /* VMIG_E_TIMEOUT */
+    VMIG_CAUSE_UNAVAILABLE, /* VMIG_E_UNAVAILABLE */
+    VMIG_CAUSE_RATE_LIMIT,  /* VMIG_E_RATE_LIMIT: a throttled answer, waited on */
+    VMIG_CAUSE_OTHER,       /* any other retryable code */
+    VMIG_CAUSES
+};
+
 /* What the run's remote calls met, counted by the retry policy (util/retry.c) and
- * read by the engine for its progress: waits a server asked for (rate limits). */
+ * read by the engine for its progress and by the metrics (util/metrics.h): waits a
+ * server asked for (rate limits), and every retry by side and cause. */
 struct vmig_run_stats {
     atomic_uint_least64_t throttled;    /* throttled answers (HTTP 429, RESOURCE_EXHAUSTED) */
     atomic_uint_least64_t throttled_ms; /* time spent waiting on them */
+    atomic_uint_least64_t retries[VMIG_SIDES][VMIG_CAUSES]; /* calls tried again */
 };
 
 struct vmig_run_ctx {

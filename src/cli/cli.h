@@ -50,6 +50,7 @@ struct cli_opts {
     int lease_s; /* worker / jobs resume --lease S: a range task's lease (0 = 30) */
     int refresh_index; /* jobs show --refresh-index: the live index build from Milvus */
     const char *listen, *api_token, *web_root; /* serve */
+    const char *metrics_listen;                /* worker --metrics-listen */
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
     const char *job; /* verify --job ID: verify with the job's plan */

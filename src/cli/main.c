@@ -45,7 +45,7 @@ static const struct cmd cmds[] = {
      "jobs [list] [--status S] [--json] | jobs show|logs|cancel|resume|retry|restart ID",
      "list, inspect, cancel, resume, retry or restart migration jobs", cli_jobs_subs,
      &cli_jobs_nsubs},
-    {"worker", cmd_worker, "worker [--concurrency N]",
+    {"worker", cmd_worker, "worker [--concurrency N] [--metrics-listen [HOST:]PORT]",
      "long-running: claim pending jobs from the job store and run them", NULL, NULL},
     {"serve", cmd_serve, "serve [--listen 127.0.0.1:8080] [--api-token T] [--web-root DIR]",
      "HTTP API (/api/v1) and web console, with a job worker inside", NULL, NULL},

@@ -131,6 +131,10 @@ static const struct opt table[] = {
     {"lease", 0, T_INT, F(lease_s), NULL, "migrate jobs worker", "S",
      "seconds a worker holds a range task without renewing it before another may take it "
      "over (default 30)"},
+    {"metrics-listen", 0, T_STR, F(metrics_listen), "VMIGRATE_METRICS_LISTEN", "worker",
+     "[HOST:]PORT",
+     "serve Prometheus metrics at http://HOST:PORT/metrics (host default 127.0.0.1; no "
+     "authentication: bind it where only the scraper reaches; default off)"},
     {"listen", 0, T_STR, F(listen), "VMIGRATE_LISTEN", "serve", "HOST:PORT",
      "address of the HTTP API and console (default 127.0.0.1:8080; port 0 = any free one)"},
     {"api-token", 0, T_STR, F(api_token), "VMIGRATE_API_TOKEN", "serve", "TOKEN",

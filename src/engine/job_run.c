@@ -284,6 +284,7 @@ static void hook_progress(void *ud, const struct vmig_progress *p)
     struct runctx *c = ud;
     if (c->task && c->task->kind == VMIG_TASK_RANGE) {
         vmig_task_progress(c, p); /* the task's own row; the job sums its tasks */
+        vmig_metrics_feed(c->ro->metrics, &c->mfeed, c->id, p, c->ctx.stats);
         return;
     }
     uint64_t now = vmig_now_ms();
@@ -306,6 +307,7 @@ static void hook_progress(void *ud, const struct vmig_progress *p)
     if (write)
         c->s->vt->coll_progress(c->s, c->id, c->cur, p->phase, p->total, p->read, p->written,
                                 p->bytes, p->points_per_s, NULL);
+    vmig_metrics_feed(c->ro->metrics, &c->mfeed, c->id, p, c->ctx.stats); /* util/metrics.h */
     if (c->ro->hooks.progress && !c->task) c->ro->hooks.progress(c->ro->hooks.ud, p);
 }
 
@@ -617,6 +619,7 @@ finish:
         vmig_runner_log(&c, final == VMIG_JOB_FAILED ? VMIG_LOG_ERROR : VMIG_LOG_INFO, NULL, "",
                         line);
     }
+    vmig_metrics_run_end(ro->metrics, &c.mfeed, id, final, c.ctx.stats); /* util/metrics.h */
     struct vmig_err fe;
     vmig_err_clear(&fe);
     rc = s->vt->job_finish(s, id, final, final == VMIG_JOB_FAILED ? first.msg : NULL,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "engine/job_int.h"
+#include "util/metrics.h"
 #include "vmig/job.h"
 #include "vmig/run.h"
 
@@ -44,6 +45,7 @@ struct runctx {
     atomic_int lost;      /* the lease is lost (or may be): write nothing more */
     atomic_int job_stop;  /* the job was cancelled (or ended) under the task */
     uint64_t task_progress_ms;
+    struct vmig_metrics_feed mfeed; /* what ro->metrics last heard of this run (zeroed) */
     /* monitor thread: heartbeat + cancel poll */
     pthread_t mon;
     int mon_started;

@@ -27,6 +27,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/redact.h"
 #include "util/retry.h"
 #include "vmig/job.h"
@@ -64,7 +65,7 @@ static struct vmig_store_task_key key_of(const struct runctx *c)
 /* The lease is gone (or may be): the engine stops, nothing more is written. */
 static void lose(struct runctx *c)
 {
-    atomic_store(&c->lost, 1);
+    if (!atomic_exchange(&c->lost, 1)) vmig_metrics_lease_lost(c->ro->metrics, c->id);
     atomic_store(&c->ctx.cancel, 1);
 }
 
@@ -362,7 +363,10 @@ static void end_task(struct runctx *c, enum vmig_code rc, struct vmig_err *e,
     char line[VMIG_ERR_MSG_MAX + 256];
     int held = 0;
     int64_t now = (int64_t)vmig_wall_ms();
+    const char *kind = vmig_task_kind_name(t->kind);
+    struct vmig_metrics *m = c->ro->metrics;
     if (atomic_load(&c->lost)) {
+        vmig_metrics_task_state(m, kind, "pending");
         snprintf(line, sizeof line,
                  "collection '%s': %s task %d: %s lost its lease (the job store could not be "
                  "reached, or another worker took the task over); it stopped writing and "
@@ -377,6 +381,7 @@ static void end_task(struct runctx *c, enum vmig_code rc, struct vmig_err *e,
             s->vt->task_progress(s, &k, st->read, st->range[0].points, st->bytes, 0, &held, NULL);
         }
         s->vt->task_end(s, &k, VMIG_JOB_SUCCESSFUL, NULL, now, &held, NULL);
+        vmig_metrics_task_state(m, kind, "successful");
         if (t->kind == VMIG_TASK_FINISH) {
             snprintf(line, sizeof line,
                      "collection '%s': %llu points migrated; verified: %llu = %llu, %llu "
@@ -391,6 +396,7 @@ static void end_task(struct runctx *c, enum vmig_code rc, struct vmig_err *e,
     if (rc == VMIG_E_CANCELLED || vmig_run_cancelled(&c->ctx)) {
         if (t->kind == VMIG_TASK_RANGE) vmig_task_checkpoint(c, st);
         s->vt->task_end(s, &k, VMIG_JOB_PENDING, NULL, now, &held, NULL);
+        vmig_metrics_task_state(m, kind, "pending");
         if (atomic_load(&c->job_stop) || (c->by_host && !c->ro->requeue)) cancel_job(c);
         return;
     }
@@ -404,6 +410,7 @@ static void end_task(struct runctx *c, enum vmig_code rc, struct vmig_err *e,
     vmig_buf_release(&b);
     vmig_runner_log(c, VMIG_LOG_ERROR, src, e->point, e->msg);
     s->vt->task_end(s, &k, VMIG_JOB_FAILED, e->msg, now, &held, NULL);
+    vmig_metrics_task_state(m, kind, "failed");
     vmig_runner_final_status(c, c->cur, VMIG_JOB_FAILED, e, now);
 }
 
@@ -462,6 +469,7 @@ enum vmig_code vmig_task_work(struct vmig_store *s, const char *job_id, const ch
         s->vt->task_claim(s, job_id, owner, (int64_t)vmig_wall_ms(), lease, &t, &got, err);
     if (rc || !got) return rc;
     *ran = 1;
+    vmig_metrics_task_state(ro->metrics, vmig_task_kind_name(t.kind), "claimed");
     run_task(s, &t, ro, lease);
     vmig_store_task_release(&t);
     return VMIG_OK;

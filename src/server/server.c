@@ -22,6 +22,7 @@
 
 #include "server/server.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/retry.h"
 
 /* ---- per-request state ----------------------------------------------------------- */
@@ -171,6 +172,20 @@ static enum MHD_Result handle_api(struct srv *s, struct MHD_Connection *c, const
     return send_json(c, out.status, out.body, NULL, NULL);
 }
 
+/* GET /metrics: behind the API token when the server has one (a scraper sends it as
+ * its bearer token: Prometheus's `authorization: {credentials: ...}`), open otherwise
+ * like the rest of a loopback server; it only reads. */
+static enum MHD_Result handle_metrics(struct srv *s, struct MHD_Connection *c, const char *method)
+{
+    const char *token = s->cfg->api_token;
+    if (token && *token &&
+        !token_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), token))
+        return send_error(c, 401, "auth",
+                          "this server needs an API token: send 'Authorization: Bearer <token>'",
+                          "WWW-Authenticate", "Bearer");
+    return (enum MHD_Result)srv_metrics_answer(c, method, s->store, s->metrics);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -198,6 +213,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strcmp(url, "/api") == 0 || strncmp(url, "/api/", 5) == 0)
         return handle_api(s, c, url, method, q);
+    if (strcmp(url, "/metrics") == 0) return handle_metrics(s, c, method);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return send_error(c, 405, "usage", "static files are read-only (GET)", "Allow",
                           "GET, HEAD");
@@ -240,6 +256,7 @@ static void run_opts(struct srv *s, struct vmig_job_run_opts *ro)
     ro->requeue = 1; /* stopped by the server's shutdown: back to PENDING for the next start */
     ro->log = s->cfg->log;
     ro->log_level = s->cfg->verbose ? VMIG_LOG_DEBUG : VMIG_LOG_WARN;
+    ro->metrics = s->metrics;
 }
 
 /* The runner's claim, decided: wake srv_run_job. */
@@ -378,8 +395,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT" → host (default 127.0.0.1) and port. */
-static int split_listen(const char *l, char *host, size_t hn, char *port, size_t pn)
+int srv_split_listen(const char *l, char *host, size_t hn, char *port, size_t pn)
 {
     const char *colon;
     if (l[0] == '[') {
@@ -431,6 +447,7 @@ int srv_run(const struct srv_config *cfg)
     s.cfg = cfg;
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv, NULL);
+    s.metrics = vmig_metrics_new();
     struct MHD_Daemon *d = NULL;
     struct addrinfo *ai = NULL;
     pthread_t worker;
@@ -438,8 +455,8 @@ int srv_run(const struct srv_config *cfg)
     struct worker_arg wa = {&s, cfg->concurrency > 0 ? cfg->concurrency : 1};
     char host[256], port[16];
 
-    if (split_listen(cfg->listen ? cfg->listen : "127.0.0.1:8080", host, sizeof host, port,
-                     sizeof port)) {
+    if (srv_split_listen(cfg->listen ? cfg->listen : "127.0.0.1:8080", host, sizeof host, port,
+                         sizeof port)) {
         fprintf(stderr,
                 "vmigrate serve: --listen must be HOST:PORT with PORT from 0 to 65535 "
                 "(e.g. 127.0.0.1:8080; 0 = any free port), not '%s'\n",
@@ -524,6 +541,7 @@ out:
     if (ai) freeaddrinfo(ai);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
+    vmig_metrics_free(s.metrics);
     if (rc == 0) fprintf(stderr, "vmigrate serve: stopped\n");
     return rc;
 }

@@ -51,9 +51,12 @@ struct srv_runner {
     struct srv *srv;
 };
 
+struct vmig_metrics; /* util/metrics.h */
+
 struct srv {
     const struct srv_config *cfg;
     struct vmig_store *store;
+    struct vmig_metrics *metrics; /* this process's runs (owned), for GET /metrics */
     char web_root[4096]; /* realpath, "" when there is none */
     atomic_int stop;     /* the worker's and the runners' cancel flag (requeue) */
     pthread_mutex_t mu;
@@ -105,5 +108,25 @@ void files_find_root(struct srv *s);
 int files_serve(struct srv *s, void *conn, const char *path);
 
 int srv_run(const struct srv_config *cfg);
+
+/* "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT" into host (default 127.0.0.1) and port;
+ * -1 when malformed (server.c). */
+int srv_split_listen(const char *l, char *host, size_t hn, char *port, size_t pn);
+
+/* ---- GET /metrics (metrics.c) ---------------------------------------------------------
+ * Answer a request of /metrics on conn (a struct MHD_Connection *): m's families, then
+ * the store's view of s (NULL = none); 503 when the store cannot be read. Returns the
+ * MHD result. Authentication is the caller's (serve: its API token). */
+int srv_metrics_answer(void *conn, const char *method, struct vmig_store *s,
+                       struct vmig_metrics *m);
+/* A daemon serving only GET /metrics on listen ([HOST:]PORT, host default 127.0.0.1,
+ * unauthenticated: bind it where only the scraper reaches), for `vmigrate worker`.
+ * s and m are borrowed and must outlive it. *port_out (may be NULL): the bound port.
+ * NULL with err set when it cannot listen. */
+struct srv_metrics;
+struct srv_metrics *srv_metrics_start(const char *listen, struct vmig_store *s,
+                                      struct vmig_metrics *m, unsigned *port_out,
+                                      struct vmig_err *err);
+void srv_metrics_stop(struct srv_metrics *sm);
 
 #endif

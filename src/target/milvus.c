@@ -106,6 +106,7 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
 
     vmig_buf_init(&resp, VMIG_GRPC_RECV_MAX);
     vmig_retry_start(&r, pol, t->ctx);
+    r.side = VMIG_SIDE_TARGET;
     do {
         vmig_err_clear(err);
         if (cancelled(t)) {

@@ -79,6 +79,18 @@ void vmig_retry_start(struct vmig_retry *r, const struct vmig_retry_policy *p,
     r->throttled_ms = 0;
     r->start_ms = vmig_now_ms();
     r->seed = (unsigned)(r->start_ms ^ (uintptr_t)r);
+    r->side = VMIG_SIDE_SOURCE;
+}
+
+/* One more try of a call, in the run's counters by side and cause. */
+static void count_retry(const struct vmig_retry *r, enum vmig_code rc)
+{
+    if (!r->ctx || !r->ctx->stats || (unsigned)r->side >= VMIG_SIDES) return;
+    enum vmig_retry_cause c = rc == VMIG_E_TIMEOUT       ? VMIG_CAUSE_TIMEOUT
+                              : rc == VMIG_E_UNAVAILABLE ? VMIG_CAUSE_UNAVAILABLE
+                              : rc == VMIG_E_RATE_LIMIT  ? VMIG_CAUSE_RATE_LIMIT
+                                                         : VMIG_CAUSE_OTHER;
+    atomic_fetch_add(&r->ctx->stats->retries[r->side][c], 1);
 }
 
 /* A throttled answer: wait what the server asked (or back off), count it. */
@@ -101,6 +113,7 @@ static int throttle(struct vmig_retry *r, struct vmig_err *err, const char *what
     }
     if (wait > VMIG_THROTTLE_WAIT_MAX_MS) wait = VMIG_THROTTLE_WAIT_MAX_MS;
     if (r->ctx && r->ctx->stats) atomic_fetch_add(&r->ctx->stats->throttled, 1);
+    count_retry(r, VMIG_E_RATE_LIMIT);
     vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s; throttled (%d in a row): waiting %.1f s%s",
                  err && err->msg[0] ? err->msg : what, r->throttled, wait / 1000.0,
                  err && err->retry_after_ms > 0 ? " as the server asked" : "");
@@ -134,6 +147,7 @@ int vmig_retry_again(struct vmig_retry *r, enum vmig_code rc, struct vmig_err *e
     int sleep = (int)(rand_r(&r->seed) % (unsigned)(cap + 1));
     if (r->p.max_total_ms > 0 && spent + (uint64_t)sleep > (uint64_t)r->p.max_total_ms)
         sleep = (int)((uint64_t)r->p.max_total_ms - spent);
+    count_retry(r, rc);
     /* the message names the call already when the caller prefixed it (the usual case) */
     if (err && err->msg[0])
         vmig_run_log(r->ctx, VMIG_LOG_WARN, "%s; retry %d in %d ms", err->msg, r->attempt, sleep);

@@ -33,6 +33,8 @@ struct vmig_retry {
     uint64_t start_ms;
     unsigned seed;
     const struct vmig_run_ctx *ctx; /* cancel + log (may be NULL) */
+    enum vmig_side side; /* whom the calls go to, for the run's retry counters; source unless
+                          * the caller sets it after vmig_retry_start */
 };
 
 /* Process-wide default policy (settable by the host, e.g. --retry-max-time). */

@@ -17,6 +17,9 @@ void vmig_run_ctx_init(struct vmig_run_ctx *c)
     atomic_init(&c->cancel, 0);
     atomic_init(&c->own.throttled, 0);
     atomic_init(&c->own.throttled_ms, 0);
+    for (int i = 0; i < VMIG_SIDES; i++)
+        for (int k = 0; k < VMIG_CAUSES; k++)
+            atomic_init(&c->own.retries[i][k], 0);
     c->stats = &c->own;
     c->log_level = VMIG_LOG_WARN;
 }
