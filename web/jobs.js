@@ -170,6 +170,15 @@ export function showJobDetail(el, id) {
   const facts = h('div');
   const collTable = h('tbody');
   const fixes = h('div', { class: 'fixes' });
+  // a job run as range tasks (vmigrate worker on a shared job store): who holds what
+  const taskBody = h('tbody');
+  const taskSection = h('div', { style: 'display: none' },
+    h('h3', null, 'Tasks'),
+    h('p', { class: 'muted small' }, 'Each collection is set up once, copied as read ranges by every worker on this job store, then finished once. A task taken over from a worker that died resumes from its checkpoint.'),
+    h('table', { class: 'grid tasks' },
+      h('caption', { class: 'sr-only' }, 'Tasks of this job'),
+      h('thead', null, h('tr', null, ['Collection', 'Task', 'Status', 'Written', 'Claims', 'Worker'].map((t) => h('th', { scope: 'col' }, t)))),
+      taskBody));
   const again = new Map(); // source collection -> its latest "Verify again" answer
   const indexMsg = h('div', { class: 'step-msg' });
   const indexBtn = h('button', { type: 'button', style: 'display: none', onclick: () => askIndex() },
@@ -194,7 +203,7 @@ export function showJobDetail(el, id) {
       h('caption', { class: 'sr-only' }, 'Collections of this job'),
       h('thead', null, h('tr', null, ['Collection', 'Status', 'Phase', 'Progress', 'Index', 'In Milvus', 'Verification'].map((t) => h('th', { scope: 'col' }, t)))),
       collTable),
-    fixes,
+    fixes, taskSection,
     h('div', { class: 'actions' }, indexBtn), indexMsg,
 
     h('div', { class: 'title-row' },
@@ -261,6 +270,16 @@ export function showJobDetail(el, id) {
       h('td', { class: 'index-state' }, indexText(c) || h('span', { class: 'muted' }, '—')),
       h('td', null, milvusFacts(c, again.get(c.source)) || h('span', { class: 'muted' }, '—')),
       h('td', null, verifyText(c.verify), verdictText(again.get(c.source))))));
+    const tasks = j.tasks || [];
+    taskSection.style.display = tasks.length ? '' : 'none';
+    mount(taskBody, tasks.map((t) => h('tr', null,
+      h('td', null, t.collection),
+      h('td', null, t.kind === 'range' ? `range ${t.task}` : t.kind),
+      h('td', null, badge(t.status, STATUS_LABEL[t.status] || t.status),
+        t.error ? h('div', { class: 'error small' }, t.error) : null),
+      h('td', null, t.kind === 'range' ? String(t.written || 0) : '—'),
+      h('td', null, String(t.attempts || 0), t.reclaims ? h('span', { class: 'muted small' }, ` (${t.reclaims} taken over)`) : ''),
+      h('td', null, t.owner ? h('code', null, t.owner) : h('span', { class: 'muted' }, '—')))));
     // the fix cards keep what is typed in them: redrawn only when the failures change
     const fixKey = JSON.stringify(colls.map((c) => [c.source, c.status, c.error, c.error_fix, c.error_fix_arg, j.status, busy]));
     if (fixKey !== fixes.dataset.key) {
