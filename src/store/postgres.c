@@ -17,11 +17,12 @@
 
 /* A job's run time, as in sqlite.c: the run that ends (IN_PROGRESS with a claim time)
  * adds its length up to end, never negative; a died run ends at its last heartbeat. */
-#define RUN_ADD(end)                                                                       \
-    " run_ms = run_ms + CASE WHEN status = 'IN_PROGRESS' AND run_started_ms IS NOT NULL"  \
+#define RUN_ADD(end)                                                                               \
+    " run_ms = run_ms + CASE WHEN status = 'IN_PROGRESS' AND run_started_ms IS NOT NULL"           \
     " THEN GREATEST(0, " end " - run_started_ms) ELSE 0 END"
 #define RUN_DIED "COALESCE(heartbeat_ms, run_started_ms)"
 
+/* clang-format off: the SQL reads as SQL, one clause a line */
 static const char *const sql_text[PQ_COUNT] = {
     [PQ_INSERT_JOB] =
         "INSERT INTO jobs (id, created_ms, status, src_url, src_ca_file, src_insecure, dst_url,"
@@ -87,6 +88,7 @@ static const char *const sql_text[PQ_COUNT] = {
     [PQ_LEASE_HOLDER] = "SELECT job_id FROM target_leases WHERE endpoint = $1 AND db = $2 AND"
                         " name = $3",
 };
+/* clang-format on */
 
 #define RUN(s, k, p, res, err, what) pg_run(s, k, sql_text[k], p, 0, res, err, what)
 #define EXEC(s, k, p, res, err, what) pg_exec(s, k, sql_text[k], p, 0, res, err, what)
@@ -220,13 +222,13 @@ static void coll_rows(const PGresult *r, struct vmig_job *out, char ***state_jso
 }
 
 /* The job row and its collections from one snapshot (REPEATABLE READ). */
-static enum vmig_code read_job(struct pg_store *s, const char *id, PGresult **job,
-                               PGresult **colls, struct vmig_err *err)
+static enum vmig_code read_job(struct pg_store *s, const char *id, PGresult **job, PGresult **colls,
+                               struct vmig_err *err)
 {
     struct pg_params p = {0};
     pg_p_text(&p, id);
-    enum vmig_code rc = pg_cmd(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
-                               "begin a transaction");
+    enum vmig_code rc =
+        pg_cmd(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, "begin a transaction");
     if (!rc) rc = EXEC(s, PQ_GET_JOB, &p, job, err, "read a job");
     if (!rc) rc = EXEC(s, PQ_GET_COLLS, &p, colls, err, "read job collections");
     if (!rc) rc = pg_cmd(s, "COMMIT", err, "read a job");
@@ -251,7 +253,8 @@ static enum vmig_code pg_job_get(struct vmig_store *st, const char *id, struct v
     *plan_json = *opts_json = NULL;
     *state_json = *verify_json = NULL;
     pg_lock(s);
-    do rc = read_job(s, id, &job, &colls, err);
+    do
+        rc = read_job(s, id, &job, &colls, err);
     while (rc && pg_retry(s, &attempt));
     pg_unlock(s);
     if (rc) return rc;
@@ -280,7 +283,8 @@ static enum vmig_code pg_job_ids(struct vmig_store *st, int status, int oldest_f
     if (rc) return rc;
     int rows = PQntuples(r);
     if (rows) *ids = xcalloc((size_t)rows, sizeof **ids);
-    for (int i = 0; i < rows; i++) pg_copy(r, i, 0, (*ids)[i], VMIG_JOB_ID_MAX);
+    for (int i = 0; i < rows; i++)
+        pg_copy(r, i, 0, (*ids)[i], VMIG_JOB_ID_MAX);
     *n = (size_t)rows;
     PQclear(r);
     return VMIG_OK;
@@ -305,8 +309,8 @@ static enum vmig_code pg_job_secrets(struct vmig_store *st, const char *id,
     memset(dst, 0, sizeof *dst);
     pg_p_text(&p, id);
     PGresult *r = NULL;
-    enum vmig_code rc = pg_run(PS(st), PQ_SECRETS, sql_text[PQ_SECRETS], &p, 1, &r, err,
-                               "read job secrets");
+    enum vmig_code rc =
+        pg_run(PS(st), PQ_SECRETS, sql_text[PQ_SECRETS], &p, 1, &r, err, "read job secrets");
     if (rc) return rc;
     if (PQntuples(r) == 0) {
         rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "job '%s' not found", id);
@@ -351,16 +355,17 @@ static enum vmig_code pg_job_heartbeat(struct vmig_store *st, const char *id, in
     return rc;
 }
 
-static enum vmig_code pg_job_finish(struct vmig_store *st, const char *id,
-                                    enum vmig_job_status jst, const char *error, int64_t now_ms,
-                                    struct vmig_err *err)
+static enum vmig_code pg_job_finish(struct vmig_store *st, const char *id, enum vmig_job_status jst,
+                                    const char *error, int64_t now_ms, struct vmig_err *err)
 {
     struct pg_params p = {0};
     pg_p_text(&p, id);
     pg_p_text(&p, vmig_job_status_name(jst));
     pg_p_text(&p, error && *error ? error : NULL);
-    if (jst == VMIG_JOB_PENDING || jst == VMIG_JOB_IN_PROGRESS) pg_p_text(&p, NULL);
-    else pg_p_i64(&p, now_ms);
+    if (jst == VMIG_JOB_PENDING || jst == VMIG_JOB_IN_PROGRESS)
+        pg_p_text(&p, NULL);
+    else
+        pg_p_i64(&p, now_ms);
     pg_p_i64(&p, now_ms); /* the run ends now, whatever the job's state after it */
     return RUN(PS(st), PQ_FINISH, &p, NULL, err, "finish a job");
 }
@@ -402,15 +407,15 @@ static enum vmig_code pg_job_cancel(struct vmig_store *st, const char *id,
     enum vmig_code rc;
     int attempt = 0;
     pg_lock(s);
-    do rc = cancel_once(s, id, ex, now_ms, done, err);
+    do
+        rc = cancel_once(s, id, ex, now_ms, done, err);
     while (rc && pg_retry(s, &attempt));
     pg_unlock(s);
     return rc;
 }
 
-static enum vmig_code pg_job_set_plan(struct vmig_store *st, const char *id,
-                                      const char *plan_json, const char *opts_json,
-                                      struct vmig_err *err)
+static enum vmig_code pg_job_set_plan(struct vmig_store *st, const char *id, const char *plan_json,
+                                      const char *opts_json, struct vmig_err *err)
 {
     struct pg_params p = {0};
     pg_p_text(&p, id);
@@ -428,10 +433,14 @@ static enum vmig_code pg_coll_status(struct vmig_store *st, const char *id, size
     pg_p_i64(&p, (int64_t)idx);
     pg_p_text(&p, vmig_job_status_name(cst));
     pg_p_text(&p, error && error->msg[0] ? error->msg : NULL);
-    if (started_ms) pg_p_i64(&p, started_ms);
-    else pg_p_text(&p, NULL);
-    if (finished_ms) pg_p_i64(&p, finished_ms);
-    else pg_p_text(&p, NULL);
+    if (started_ms)
+        pg_p_i64(&p, started_ms);
+    else
+        pg_p_text(&p, NULL);
+    if (finished_ms)
+        pg_p_i64(&p, finished_ms);
+    else
+        pg_p_text(&p, NULL);
     pg_p_text(&p, error && error->point[0] ? error->point : NULL);
     pg_p_text(&p, error && error->field[0] ? error->field : NULL);
     pg_p_text(&p, error && error->code ? vmig_code_json_name(error->code) : NULL);
@@ -503,14 +512,15 @@ static enum vmig_code pg_log_add(struct vmig_store *st, const char *id, int64_t 
 }
 
 static enum vmig_code pg_log_list(struct vmig_store *st, const char *id, int64_t after_seq,
-                                  size_t limit, vmig_job_log_fn fn, void *ud,
-                                  struct vmig_err *err)
+                                  size_t limit, vmig_job_log_fn fn, void *ud, struct vmig_err *err)
 {
     struct pg_params p = {0};
     pg_p_text(&p, id);
     pg_p_i64(&p, after_seq);
-    if (limit) pg_p_i64(&p, (int64_t)limit);
-    else pg_p_text(&p, NULL); /* LIMIT NULL: all */
+    if (limit)
+        pg_p_i64(&p, (int64_t)limit);
+    else
+        pg_p_text(&p, NULL); /* LIMIT NULL: all */
     PGresult *r = NULL;
     enum vmig_code rc = RUN(PS(st), PQ_LOG_LIST, &p, &r, err, "read a job log");
     if (rc) return rc;
@@ -541,9 +551,9 @@ static enum vmig_code read_holder(struct pg_store *s, const struct pg_params *ke
     return rc;
 }
 
-static enum vmig_code pg_target_holder(struct vmig_store *st, const char *endpoint,
-                                      const char *db, const char *name,
-                                      char holder[VMIG_JOB_ID_MAX], struct vmig_err *err)
+static enum vmig_code pg_target_holder(struct vmig_store *st, const char *endpoint, const char *db,
+                                       const char *name, char holder[VMIG_JOB_ID_MAX],
+                                       struct vmig_err *err)
 {
     struct pg_store *s = PS(st);
     struct pg_params key = {0};
@@ -553,7 +563,8 @@ static enum vmig_code pg_target_holder(struct vmig_store *st, const char *endpoi
     enum vmig_code rc;
     int attempt = 0;
     pg_lock(s);
-    do rc = read_holder(s, &key, holder, err);
+    do
+        rc = read_holder(s, &key, holder, err);
     while (rc && pg_retry(s, &attempt));
     pg_unlock(s);
     return rc;
@@ -589,7 +600,8 @@ static enum vmig_code pg_target_reserve(struct vmig_store *st, const char *id, c
     int attempt = 0;
     holder[0] = 0;
     pg_lock(s);
-    do rc = reserve_once(s, &take, &key, holder, err);
+    do
+        rc = reserve_once(s, &take, &key, holder, err);
     while (rc && pg_retry(s, &attempt));
     pg_unlock(s);
     return rc;

@@ -55,7 +55,8 @@ static void one_line(const char *in, char *out, size_t n)
         char c = *in == '\n' || *in == '\t' ? ' ' : *in;
         if (c != ' ' || (k && out[k - 1] != ' ')) out[k++] = c;
     }
-    while (k && out[k - 1] == ' ') k--;
+    while (k && out[k - 1] == ' ')
+        k--;
     out[k] = '\0';
 }
 
@@ -128,16 +129,17 @@ enum vmig_code pg_exec(struct pg_store *s, int slot, const char *sql, const stru
         PQclear(r);
         s->prepared[slot] = 1;
     }
-    PGresult *r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL,
-                                 p ? p->len : NULL, p ? p->fmt : NULL, binary);
+    PGresult *r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                                 p ? p->fmt : NULL, binary);
     if (!r || !result_ok(r)) return failed(s, r, err, what);
-    if (res) *res = r;
-    else PQclear(r);
+    if (res)
+        *res = r;
+    else
+        PQclear(r);
     return VMIG_OK;
 }
 
-enum vmig_code pg_cmd(struct pg_store *s, const char *sql, struct vmig_err *err,
-                      const char *what)
+enum vmig_code pg_cmd(struct pg_store *s, const char *sql, struct vmig_err *err, const char *what)
 {
     s->lost = 0;
     PGresult *r = PQexec(s->conn, sql);
@@ -152,7 +154,8 @@ enum vmig_code pg_run(struct pg_store *s, int slot, const char *sql, const struc
     int attempt = 0;
     enum vmig_code rc;
     pg_lock(s);
-    do rc = pg_exec(s, slot, sql, p, binary, res, err, what);
+    do
+        rc = pg_exec(s, slot, sql, p, binary, res, err, what);
     while (rc && pg_retry(s, &attempt));
     pg_unlock(s);
     return rc;
@@ -189,8 +192,9 @@ void pg_copy(const PGresult *r, int row, int col, char *out, size_t n)
  * migration transaction and holds the advisory lock. */
 static enum vmig_code read_version(struct pg_store *s, int *have, struct vmig_err *err)
 {
-    enum vmig_code rc = pg_cmd(s, "CREATE TABLE IF NOT EXISTS vmigrate_schema (version integer"
-                                  " NOT NULL)",
+    enum vmig_code rc = pg_cmd(s,
+                               "CREATE TABLE IF NOT EXISTS vmigrate_schema (version integer"
+                               " NOT NULL)",
                                err, "create the schema version table");
     if (rc) return rc;
     PGresult *r = PQexec(s->conn, "SELECT max(version) FROM vmigrate_schema");
@@ -221,8 +225,10 @@ static enum vmig_code migrate_step(struct pg_store *s, int *more, struct vmig_er
     if (!rc && have < newest) {
         char what[128], ver[96];
         snprintf(what, sizeof what, "apply migration %s", vmig_migrations_pg[have].name);
-        snprintf(ver, sizeof ver, "DELETE FROM vmigrate_schema; INSERT INTO vmigrate_schema"
-                                  " VALUES (%d)", have + 1);
+        snprintf(ver, sizeof ver,
+                 "DELETE FROM vmigrate_schema; INSERT INTO vmigrate_schema"
+                 " VALUES (%d)",
+                 have + 1);
         rc = pg_cmd(s, vmig_migrations_pg[have].sql, err, what);
         if (!rc) rc = pg_cmd(s, ver, err, what);
         *more = !rc;
@@ -242,7 +248,8 @@ static enum vmig_code migrate_schema(struct pg_store *s, struct vmig_err *err)
 {
     int more = 1;
     enum vmig_code rc = VMIG_OK;
-    while (more && !rc) rc = migrate_step(s, &more, err);
+    while (more && !rc)
+        rc = migrate_step(s, &more, err);
     return rc;
 }
 
@@ -296,8 +303,9 @@ enum vmig_code vmig_store_pg_open(const char *url, struct vmig_store **out, stru
     s->conn = PQconnectdbParams(keys, vals, 1);
     enum vmig_code rc;
     if (!s->conn) {
-        rc = vmig_err_set(err, VMIG_E_INTERNAL, "cannot open the PostgreSQL job store: out of "
-                                                "memory");
+        rc = vmig_err_set(err, VMIG_E_INTERNAL,
+                          "cannot open the PostgreSQL job store: out of "
+                          "memory");
         goto fail;
     }
     const char *host = PQhost(s->conn), *port = PQport(s->conn), *db = PQdb(s->conn);
@@ -326,4 +334,3 @@ void pg_free(struct vmig_store *st)
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
-

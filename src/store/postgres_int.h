@@ -94,8 +94,7 @@ void pg_unlock(struct pg_store *s);
 enum vmig_code pg_exec(struct pg_store *s, int slot, const char *sql, const struct pg_params *p,
                        int binary, PGresult **res, struct vmig_err *err, const char *what);
 /* A parameterless command (BEGIN, COMMIT, ROLLBACK). */
-enum vmig_code pg_cmd(struct pg_store *s, const char *sql, struct vmig_err *err,
-                      const char *what);
+enum vmig_code pg_cmd(struct pg_store *s, const char *sql, struct vmig_err *err, const char *what);
 /* After a failed call: when the connection was lost and this is the first retry,
  * reconnect (PQreset) and answer 1: run the whole call again, once. */
 int pg_retry(struct pg_store *s, int *attempt);
@@ -119,8 +118,7 @@ void pg_free(struct vmig_store *st);
 
 /* range tasks (store/postgres_tasks.c) */
 enum vmig_code pg_task_add(struct vmig_store *s, const char *job_id, size_t coll, int idx,
-                           enum vmig_task_kind kind, const char *state_json,
-                           struct vmig_err *err);
+                           enum vmig_task_kind kind, const char *state_json, struct vmig_err *err);
 enum vmig_code pg_task_claim(struct vmig_store *s, const char *job_id, const char *owner,
                              int64_t now_ms, int64_t lease_ms, struct vmig_store_task *out,
                              int *got, struct vmig_err *err);

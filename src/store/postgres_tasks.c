@@ -14,11 +14,12 @@
 #include "store/postgres_int.h"
 #include "util/alloc.h"
 
-#define TASK_COLS                                                                          \
-    "job_id, coll, idx, kind, status, owner, lease_until_ms, token, attempts, reclaims, read," \
+#define TASK_COLS                                                                                  \
+    "job_id, coll, idx, kind, status, owner, lease_until_ms, token, attempts, reclaims, read,"     \
     " written, bytes, rate, started_ms, finished_ms, state, error"
 #define FENCE "job_id = $1 AND coll = $2 AND idx = $3 AND token = $4 AND status = 'IN_PROGRESS'"
 
+/* clang-format off: the SQL reads as SQL, one clause a line */
 static const char *const sql_text[PQ_COUNT] = {
     [PQ_TASK_ADD] = "INSERT INTO job_tasks (job_id, coll, idx, kind, state) VALUES ($1, $2, $3,"
                     " $4, $5) ON CONFLICT (job_id, coll, idx) DO NOTHING",
@@ -65,6 +66,7 @@ static const char *const sql_text[PQ_COUNT] = {
     [PQ_TASK_DROP] = "DELETE FROM job_tasks WHERE job_id = $1 AND ($2::bigint < 0 OR coll ="
                      " $2::bigint)",
 };
+/* clang-format on */
 
 #define RUN(s, k, p, res, err, what) pg_run(PS(s), k, sql_text[k], p, 0, res, err, what)
 
@@ -100,8 +102,7 @@ static void task_row(const PGresult *r, int i, struct vmig_store_task *t)
 }
 
 enum vmig_code pg_task_add(struct vmig_store *s, const char *job_id, size_t coll, int idx,
-                           enum vmig_task_kind kind, const char *state_json,
-                           struct vmig_err *err)
+                           enum vmig_task_kind kind, const char *state_json, struct vmig_err *err)
 {
     struct pg_params p = {0};
     pg_p_text(&p, job_id);
@@ -201,8 +202,10 @@ enum vmig_code pg_task_end(struct vmig_store *s, const struct vmig_store_task_ke
     fence(&p, k);
     pg_p_text(&p, vmig_job_status_name(st));
     pg_p_text(&p, error && *error ? error : NULL);
-    if (st == VMIG_JOB_SUCCESSFUL || st == VMIG_JOB_FAILED) pg_p_i64(&p, now_ms);
-    else pg_p_text(&p, NULL);
+    if (st == VMIG_JOB_SUCCESSFUL || st == VMIG_JOB_FAILED)
+        pg_p_i64(&p, now_ms);
+    else
+        pg_p_text(&p, NULL);
     return fenced(s, PQ_TASK_END, &p, held, err, "end a task");
 }
 
@@ -220,7 +223,8 @@ enum vmig_code pg_task_list(struct vmig_store *s, const char *job_id, long coll,
     if (rc) return rc;
     int rows = PQntuples(r);
     if (rows) *out = xcalloc((size_t)rows, sizeof **out);
-    for (int i = 0; i < rows; i++) task_row(r, i, &(*out)[i]);
+    for (int i = 0; i < rows; i++)
+        task_row(r, i, &(*out)[i]);
     *n = (size_t)rows;
     PQclear(r);
     return VMIG_OK;

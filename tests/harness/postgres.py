@@ -101,6 +101,12 @@ class PostgresServer:
         os.unlink(pwfile)
         if r.returncode:
             raise ServerError(f"initdb failed: {r.stderr[-2000:]}")
+        self._pg_start()
+        self.psql(f"CREATE ROLE {self.user} LOGIN CREATEDB PASSWORD '{self.password}'")
+        return self
+
+    def _pg_start(self):
+        """pg_ctl start with the server's output in the log file (never in our pipes)."""
         opts = (f"-c listen_addresses={self.host} -c port={self.port}"
                 f" -c unix_socket_directories={self.dir} -c fsync=off"
                 f" -c max_connections=100 -c shared_buffers=32MB")
@@ -111,8 +117,6 @@ class PostgresServer:
         if r.returncode:
             raise ServerError(f"pg_ctl start failed: {r.stderr[-2000:]}\n{self.log_tail()}")
         self._wait_ready()
-        self.psql(f"CREATE ROLE {self.user} LOGIN CREATEDB PASSWORD '{self.password}'")
-        return self
 
     def _wait_ready(self, timeout=60.0):
         deadline = time.monotonic() + timeout
@@ -156,8 +160,8 @@ class PostgresServer:
     def restart(self):
         """Stop and start again on the same port and data (a server restart)."""
         self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data_dir, "-m", "fast", "-w",
-                   "restart"], timeout=120)
-        self._wait_ready()
+                   "-t", "60", "stop"], timeout=120)
+        self._pg_start()
 
     def log_tail(self, lines=40) -> str:
         return tail(self.log_path, lines) if self.dir else "(no log)"

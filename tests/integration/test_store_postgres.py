@@ -10,7 +10,9 @@ password (never echoed), a server that is not running (named host:port/db, with 
 
 import json
 import os
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -127,3 +129,41 @@ def test_postgres_not_running(vmigrate_bin, tmp_path):
     assert f"127.0.0.1:{port}/vmig" in p.stderr
     assert "check that the server is up" in p.stderr and "--store" in p.stderr
     assert "Not-Shown-123" not in p.stdout + p.stderr
+
+
+def test_serve_survives_postgres_restart(vmigrate_bin, key_env, postgres, tmp_path):
+    """A long-lived process (`vmigrate serve`) keeps its store across a PostgreSQL restart:
+    the first call after it finds the connection gone, resets it once and runs again."""
+    import requests
+    url, env = key_env
+    log_path = tmp_path / "serve.log"
+    e = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", **env)
+    with open(log_path, "w") as log:
+        p = subprocess.Popen([vmigrate_bin, "serve", "--listen", "127.0.0.1:0", "--store", url],
+                             env=e, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        base = None
+        for _ in range(2400):
+            for line in open(log_path):
+                if "listening on http://" in line:
+                    base = line.split("listening on ", 1)[1].strip()
+            if base or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert base, f"serve did not start: {log_path.read_text()[-2000:]}"
+        r = requests.get(base + "/api/v1/jobs", timeout=60)
+        assert r.status_code == 200, r.text
+        before = r.json()
+        postgres.restart()
+        for _ in range(2):  # the reset, then a statement prepared anew on the new connection
+            r = requests.get(base + "/api/v1/jobs", timeout=60)
+            assert r.status_code == 200, (r.text, log_path.read_text()[-2000:])
+            assert r.json() == before
+        assert requests.get(base + "/api/v1/jobs/jdeadbeef", timeout=60).status_code == 404
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    assert postgres.password not in log_path.read_text()

@@ -193,9 +193,9 @@ static inline void create_job(struct vmig_store *s, const struct vmig_plan *p, i
 
 /* Run the group on SQLite, then (when $VMIG_TEST_PG_URL names a server) on PostgreSQL:
  * the same cases with setup_pg. */
-#define RUN_ON_BOTH(sqlite_tests, pg_tests)                                                  \
-    (cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL) +                        \
-     (pg_base_url() ? cmocka_run_group_tests_name("postgres", pg_tests, NULL, NULL)           \
+#define RUN_ON_BOTH(sqlite_tests, pg_tests)                                                        \
+    (cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL) +                             \
+     (pg_base_url() ? cmocka_run_group_tests_name("postgres", pg_tests, NULL, NULL)                \
                     : (printf("[  SKIPPED ] postgres: VMIG_TEST_PG_URL is not set\n"), 0)))
 
 #endif

@@ -104,7 +104,8 @@ static void pg_migrations(void **state)
 {
     struct fx *f = *state;
     pthread_t th[6];
-    for (int i = 0; i < 6; i++) assert_int_equal(pthread_create(&th[i], NULL, open_close, f->db), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, open_close, f->db), 0);
     for (int i = 0; i < 6; i++) {
         void *rc = NULL;
         pthread_join(th[i], &rc);
@@ -115,9 +116,9 @@ static void pg_migrations(void **state)
     assert_string_equal(s->vt->name, "postgres");
     vmig_store_close(s);
     char v[64];
-    assert_int_equal(pg_sql(f->db, "SELECT count(*) || '/' || max(version) FROM vmigrate_schema",
-                            v, sizeof v),
-                     0);
+    assert_int_equal(
+        pg_sql(f->db, "SELECT count(*) || '/' || max(version) FROM vmigrate_schema", v, sizeof v),
+        0);
     assert_string_equal(v, "1/5");
     assert_int_equal(pg_sql(f->db,
                             "SELECT count(*) FROM information_schema.tables WHERE table_name IN"
@@ -770,7 +771,8 @@ static int pg_store_has(struct fx *f, const char *needle)
         for (int k = 0; k < 3; k++) {
             const char *v = PQgetvalue(r, i, k);
             size_t len = (size_t)PQgetlength(r, i, k);
-            for (size_t o = 0; o + m <= len && !found; o++) found = !memcmp(v + o, needle, m);
+            for (size_t o = 0; o + m <= len && !found; o++)
+                found = !memcmp(v + o, needle, m);
         }
     PQclear(r);
     PQfinish(c);
@@ -903,9 +905,9 @@ int main(void)
 {
     /* the runner's connectors must not wait minutes on unreachable test endpoints */
     vmig_retry_default.max_total_ms = 200;
-#define BOTH(X)                                                                              \
-    X(job_create_get_list), X(claim_cancel_orphan), X(run_time_folds), X(state_round_trip),  \
-        X(job_logs), X(run_refused), X(final_status_write_fails), X(job_insert_taken_id),    \
+#define BOTH(X)                                                                                    \
+    X(job_create_get_list), X(claim_cancel_orphan), X(run_time_folds), X(state_round_trip),        \
+        X(job_logs), X(run_refused), X(final_status_write_fails), X(job_insert_taken_id),          \
         X(coll_error_facts_stored), X(target_leases), X(secrets_encrypted)
 #define ON_SQLITE(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define ON_PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)

@@ -198,8 +198,7 @@ static void lease_expiry_and_fencing(void **state)
     assert_int_equal(cur.reclaims, 1);
     assert_string_equal(cur.state_json, "{\"v\":1}"); /* the checkpoint carries over */
     /* the old holder's writes change nothing */
-    assert_int_equal(s->vt->task_heartbeat(s, &ko, now(), LONG_LEASE, &held, &stop, &err),
-                     VMIG_OK);
+    assert_int_equal(s->vt->task_heartbeat(s, &ko, now(), LONG_LEASE, &held, &stop, &err), VMIG_OK);
     assert_int_equal(held, 0);
     assert_int_equal(s->vt->task_checkpoint(s, &ko, "{\"v\":\"stale\"}", &held, &err), VMIG_OK);
     assert_int_equal(held, 0);
@@ -208,8 +207,7 @@ static void lease_expiry_and_fencing(void **state)
     assert_int_equal(end(s, &old, VMIG_JOB_FAILED, "stale"), 0);
     /* the new holder's do */
     struct vmig_store_task_key kc = {id, 0, VMIG_TASK_SETUP_IDX, cur.token};
-    assert_int_equal(s->vt->task_heartbeat(s, &kc, now(), LONG_LEASE, &held, &stop, &err),
-                     VMIG_OK);
+    assert_int_equal(s->vt->task_heartbeat(s, &kc, now(), LONG_LEASE, &held, &stop, &err), VMIG_OK);
     assert_int_equal(held, 1);
     assert_int_equal(stop, 0);
     assert_int_equal(s->vt->task_checkpoint(s, &kc, "{\"v\":2}", &held, &err), VMIG_OK);
@@ -251,8 +249,7 @@ static void lease_expiry_and_fencing(void **state)
     int imm = -1;
     assert_int_equal(vmig_job_cancel(s, id, &imm, &err), VMIG_OK);
     struct vmig_store_task_key ka = {id, 0, VMIG_TASK_SETUP_IDX, again.token};
-    assert_int_equal(s->vt->task_heartbeat(s, &ka, now(), LONG_LEASE, &held, &stop, &err),
-                     VMIG_OK);
+    assert_int_equal(s->vt->task_heartbeat(s, &ka, now(), LONG_LEASE, &held, &stop, &err), VMIG_OK);
     assert_int_equal(held, 1);
     assert_int_equal(stop, 1);
     /* ended: finished_ms set, the lease cleared */
@@ -286,7 +283,8 @@ static void reset_keep_drop_and_list(void **state)
     expect_claim(s, id, 0, VMIG_TASK_SETUP_IDX, &t);
     assert_int_equal(end(s, &t, VMIG_JOB_SUCCESSFUL, NULL), 1);
     vmig_store_task_release(&t);
-    for (int i = 1; i <= 3; i++) add(s, id, 0, i, VMIG_TASK_RANGE);
+    for (int i = 1; i <= 3; i++)
+        add(s, id, 0, i, VMIG_TASK_RANGE);
     expect_claim(s, id, 0, 1, &t);
     assert_int_equal(end(s, &t, VMIG_JOB_FAILED, "range 1 broke"), 1);
     vmig_store_task_release(&t);
@@ -311,7 +309,8 @@ static void reset_keep_drop_and_list(void **state)
     free(list);
     assert_int_equal(s->vt->task_list(s, id, 1, &list, &n, &err), VMIG_OK);
     assert_int_equal(n, 2);
-    for (size_t i = 0; i < n; i++) vmig_store_task_release(&list[i]);
+    for (size_t i = 0; i < n; i++)
+        vmig_store_task_release(&list[i]);
     free(list);
     assert_int_equal(s->vt->task_list(s, "jnothere", -1, &list, &n, &err), VMIG_OK);
     assert_int_equal(n, 0);
@@ -328,14 +327,16 @@ static void reset_keep_drop_and_list(void **state)
         assert_string_equal(list[i].error, "");
     }
     assert_int_equal(list[2].token, 1); /* a reset is no claim */
-    for (size_t i = 0; i < n; i++) vmig_store_task_release(&list[i]);
+    for (size_t i = 0; i < n; i++)
+        vmig_store_task_release(&list[i]);
     free(list);
     /* drop one collection, then all */
     assert_int_equal(s->vt->task_reset(s, id, 0, 1, &err), VMIG_OK);
     assert_int_equal(s->vt->task_list(s, id, -1, &list, &n, &err), VMIG_OK);
     assert_int_equal(n, 2);
     assert_int_equal(list[0].coll, 1);
-    for (size_t i = 0; i < n; i++) vmig_store_task_release(&list[i]);
+    for (size_t i = 0; i < n; i++)
+        vmig_store_task_release(&list[i]);
     free(list);
     assert_int_equal(s->vt->task_reset(s, id, -1, 1, &err), VMIG_OK);
     assert_int_equal(s->vt->task_list(s, id, -1, &list, &n, &err), VMIG_OK);
@@ -404,7 +405,8 @@ static void concurrent_claims_once(void **state)
     expect_claim(s, id, 0, VMIG_TASK_SETUP_IDX, &t);
     assert_int_equal(end(s, &t, VMIG_JOB_SUCCESSFUL, NULL), 1);
     vmig_store_task_release(&t);
-    for (int i = 1; i <= RACE_RANGES; i++) add(s, id, 0, i, VMIG_TASK_RANGE);
+    for (int i = 1; i <= RACE_RANGES; i++)
+        add(s, id, 0, i, VMIG_TASK_RANGE);
     add(s, id, 0, VMIG_TASK_FINISH_IDX, VMIG_TASK_FINISH);
 
     static struct race r; /* large and zeroed */
@@ -414,11 +416,12 @@ static void concurrent_claims_once(void **state)
     pthread_t th[RACE_THREADS];
     for (int i = 0; i < RACE_THREADS; i++)
         assert_int_equal(pthread_create(&th[i], NULL, race_worker, &r), 0);
-    for (int i = 0; i < RACE_THREADS; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < RACE_THREADS; i++)
+        pthread_join(th[i], NULL);
     assert_int_equal(atomic_load(&r.failures), 0);
     for (int i = 1; i <= RACE_RANGES + 1; i++) {
-        if (atomic_load(&r.claims[i]) != 1) fprintf(stderr, "task %d claimed %d times\n", i,
-                                                    atomic_load(&r.claims[i]));
+        if (atomic_load(&r.claims[i]) != 1)
+            fprintf(stderr, "task %d claimed %d times\n", i, atomic_load(&r.claims[i]));
         assert_int_equal(atomic_load(&r.claims[i]), 1);
     }
     struct vmig_store_task *list = NULL;
@@ -437,8 +440,8 @@ static void concurrent_claims_once(void **state)
 
 int main(void)
 {
-#define CASES(X)                                                                             \
-    X(claim_order_and_dependencies), X(lease_expiry_and_fencing), X(reset_keep_drop_and_list), \
+#define CASES(X)                                                                                   \
+    X(claim_order_and_dependencies), X(lease_expiry_and_fencing), X(reset_keep_drop_and_list),     \
         X(concurrent_claims_once)
 #define ON_SQLITE(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define ON_PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
