@@ -53,7 +53,6 @@ def test_unit_conformance_on_postgres(postgres, binary):
     assert "postgres store: no range tasks" not in out  # nothing passed through on PostgreSQL
 
 
-@pytest.mark.targets("lite")  # the store is the subject; either Milvus target carries it
 def test_migrate_end_to_end_on_postgres_store(qdrant_client, qdrant, milvus, milvus_client,
                                               vmigrate_bin, key_env, postgres, tmp_path):
     url, env = key_env
@@ -167,3 +166,44 @@ def test_serve_survives_postgres_restart(vmigrate_bin, key_env, postgres, tmp_pa
         except subprocess.TimeoutExpired:
             p.kill()
     assert postgres.password not in log_path.read_text()
+
+
+@pytest.mark.targets("lite")
+def test_two_workers_share_a_postgres_store(qdrant_client, qdrant, milvus, milvus_client,
+                                            vmigrate_bin, key_env):
+    """Two `vmigrate worker` processes on one PostgreSQL store: detached jobs are each run by
+    one of them (the claim is a compare-and-swap in the database), and land whole."""
+    from tests.datagen import datagen
+    url, env = key_env
+    colls = [datagen.generate(qdrant_client, "ids_int", name=f"pgw_{i}") for i in range(3)]
+    for c in colls:
+        if milvus_client.has_collection(c):
+            milvus_client.drop_collection(c)
+    ids = []
+    for c in colls:
+        p = vm(vmigrate_bin, url, env, "migrate", "--detach", "--source", qdrant.url,
+               "--target", milvus.url, "-c", c, check=True)
+        ids.append(p.stdout.strip())
+    e = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", **env)
+    workers = [subprocess.Popen([vmigrate_bin, "worker", "--concurrency", "1", "--store", url,
+                                 "-q"], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            st = [json.loads(vm(vmigrate_bin, url, env, "jobs", "show", j, "--json",
+                                check=True).stdout)["status"] for j in ids]
+            if set(st) <= {"SUCCESSFUL", "FAILED", "CANCELLED"}:
+                break
+            assert time.monotonic() < deadline, f"the workers did not end the jobs: {st}"
+            time.sleep(0.3)
+        assert st == ["SUCCESSFUL"] * 3
+    finally:
+        errs = []
+        for w in workers:
+            w.send_signal(signal.SIGINT)
+            _, err = w.communicate(timeout=60)
+            errs.append((w.returncode, err.decode(errors="replace")[-2000:]))
+    assert all(rc == 0 for rc, _ in errs), errs
+    for c in colls:
+        assert compare(qdrant_client, milvus_client, c, c, ONE) == 300
