@@ -1,11 +1,12 @@
 /*
  * postgres.c - the PostgreSQL job store (many workers on many machines share one
- * database): the job, collection, log and target reservation operations of
- * struct vmig_store_vt with exactly the semantics of store/sqlite.c, as
- * parameterised statements prepared once per connection. The connection, the
- * migrations and the reconnect live in postgres_conn.c, the range tasks in
- * postgres_tasks.c. Each operation is one statement or one short transaction; a
- * claim is a compare-and-swap UPDATE, so two processes never run the same job.
+ * database): the job, log and target reservation operations of struct vmig_store_vt
+ * with exactly the semantics of store/sqlite.c, as parameterised statements prepared
+ * once per connection, and the vtable. The connection, the migrations and the
+ * reconnect live in postgres_conn.c, the per-collection writes in postgres_colls.c,
+ * the range tasks in postgres_tasks.c. Each operation is one statement or one short
+ * transaction; a claim is a compare-and-swap UPDATE, so two processes never run the same
+ * job.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,31 +47,24 @@ static const char *const sql_text[PQ_COUNT] = {
     [PQ_IDS_OLDEST] = "SELECT id FROM jobs ORDER BY created_ms, seq",
     [PQ_IDS_STATUS_OLDEST] = "SELECT id FROM jobs WHERE status = $1 ORDER BY created_ms, seq",
     [PQ_SECRETS] = "SELECT src_secret, dst_secret FROM jobs WHERE id = $1",
-    [PQ_CLAIM] = "UPDATE jobs SET status = 'IN_PROGRESS', owner_host = $1, owner_pid = $2,"
-                 " heartbeat_ms = $3, started_ms = COALESCE(started_ms, $3), finished_ms = NULL,"
-                 RUN_ADD(RUN_DIED) ", run_started_ms = $3," /* a died run, to its heartbeat */
-                 " cancel_requested = 0, error = NULL WHERE id = $4 AND status = $5 AND"
-                 " COALESCE(owner_pid, 0) = $6 AND COALESCE(heartbeat_ms, 0) = $7",
+    [PQ_CLAIM] =
+        "UPDATE jobs SET status = 'IN_PROGRESS', owner_host = $1, owner_pid = $2,"
+        " heartbeat_ms = $3, started_ms = COALESCE(started_ms, $3), finished_ms = NULL," RUN_ADD(
+            RUN_DIED) ", run_started_ms = $3," /* a died run, to its heartbeat */
+                      " cancel_requested = 0, error = NULL WHERE id = $4 AND status = $5 AND"
+                      " COALESCE(owner_pid, 0) = $6 AND COALESCE(heartbeat_ms, 0) = $7",
     [PQ_HEARTBEAT] = "UPDATE jobs SET heartbeat_ms = $2 WHERE id = $1 RETURNING cancel_requested",
-    [PQ_FINISH] = "UPDATE jobs SET status = $2, error = $3, finished_ms = $4::bigint,"
-                  RUN_ADD("$5::bigint") ", run_started_ms = NULL, cancel_requested = 0"
-                  " WHERE id = $1",
-    [PQ_CANCEL_CAS] = "UPDATE jobs SET status = 'CANCELLED', finished_ms = $2, cancel_requested ="
-                      " 0," RUN_ADD(RUN_DIED) ", run_started_ms = NULL"
-                      " WHERE id = $1 AND status = $3 AND COALESCE(owner_pid, 0) = $4 AND"
-                      " COALESCE(heartbeat_ms, 0) = $5",
+    [PQ_FINISH] = "UPDATE jobs SET status = $2, error = $3, finished_ms = $4::bigint," RUN_ADD(
+        "$5::bigint") ", run_started_ms = NULL, cancel_requested = 0"
+                      " WHERE id = $1",
+    [PQ_CANCEL_CAS] =
+        "UPDATE jobs SET status = 'CANCELLED', finished_ms = $2, cancel_requested ="
+        " 0," RUN_ADD(RUN_DIED) ", run_started_ms = NULL"
+                                " WHERE id = $1 AND status = $3 AND COALESCE(owner_pid, 0) = $4 AND"
+                                " COALESCE(heartbeat_ms, 0) = $5",
     [PQ_CANCEL_REQ] =
         "UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status = 'IN_PROGRESS'",
     [PQ_SET_PLAN] = "UPDATE jobs SET plan = $2, options = $3 WHERE id = $1",
-    [PQ_COLL_STATUS] = "UPDATE job_colls SET status = $3, error = $4, error_point = $7,"
-                       " error_field = $8, error_code = $9, error_fix = $10, error_fix_arg = $11,"
-                       " started_ms = COALESCE($5::bigint, started_ms), finished_ms = $6::bigint"
-                       " WHERE job_id = $1 AND idx = $2",
-    [PQ_COLL_CHECKPOINT] = "UPDATE job_colls SET state = $3 WHERE job_id = $1 AND idx = $2",
-    [PQ_COLL_PROGRESS] = "UPDATE job_colls SET phase = $3, total = $4, read = $5, written = $6,"
-                         " bytes = $7, rate = $8 WHERE job_id = $1 AND idx = $2",
-    [PQ_COLL_VERIFY] = "UPDATE job_colls SET verify = $3 WHERE job_id = $1 AND idx = $2",
-    [PQ_COLL_TARGET] = "UPDATE job_colls SET target = $3 WHERE job_id = $1 AND idx = $2",
     /* seq is drawn under a lock of the job's log, held to the commit: a reader that
      * saw seq N never misses a later-committed line of the job with a smaller seq */
     [PQ_LOG_ADD] = "INSERT INTO job_logs (job_id, ts_ms, level, collection, point_id, message)"
@@ -422,79 +416,6 @@ static enum vmig_code pg_job_set_plan(struct vmig_store *st, const char *id, con
     pg_p_text(&p, plan_json);
     pg_p_text(&p, opts_json);
     return RUN(PS(st), PQ_SET_PLAN, &p, NULL, err, "update a job's plan");
-}
-
-static enum vmig_code pg_coll_status(struct vmig_store *st, const char *id, size_t idx,
-                                     enum vmig_job_status cst, const struct vmig_err *error,
-                                     int64_t started_ms, int64_t finished_ms, struct vmig_err *err)
-{
-    struct pg_params p = {0};
-    pg_p_text(&p, id);
-    pg_p_i64(&p, (int64_t)idx);
-    pg_p_text(&p, vmig_job_status_name(cst));
-    pg_p_text(&p, error && error->msg[0] ? error->msg : NULL);
-    if (started_ms)
-        pg_p_i64(&p, started_ms);
-    else
-        pg_p_text(&p, NULL);
-    if (finished_ms)
-        pg_p_i64(&p, finished_ms);
-    else
-        pg_p_text(&p, NULL);
-    pg_p_text(&p, error && error->point[0] ? error->point : NULL);
-    pg_p_text(&p, error && error->field[0] ? error->field : NULL);
-    pg_p_text(&p, error && error->code ? vmig_code_json_name(error->code) : NULL);
-    pg_p_text(&p, error && error->fix ? vmig_fix_name(error->fix) : NULL);
-    pg_p_text(&p, error && error->fix_arg[0] ? error->fix_arg : NULL);
-    return RUN(PS(st), PQ_COLL_STATUS, &p, NULL, err, "update a job collection");
-}
-
-static enum vmig_code coll_text(struct vmig_store *st, int k, const char *id, size_t idx,
-                                const char *text, struct vmig_err *err)
-{
-    struct pg_params p = {0};
-    pg_p_text(&p, id);
-    pg_p_i64(&p, (int64_t)idx);
-    pg_p_text(&p, text);
-    return RUN(PS(st), k, &p, NULL, err,
-               k == PQ_COLL_CHECKPOINT ? "save a checkpoint"
-               : k == PQ_COLL_VERIFY   ? "save verification"
-                                       : "save a target name");
-}
-
-static enum vmig_code pg_coll_checkpoint(struct vmig_store *st, const char *id, size_t idx,
-                                         const char *state_json, struct vmig_err *err)
-{
-    return coll_text(st, PQ_COLL_CHECKPOINT, id, idx, state_json, err);
-}
-
-static enum vmig_code pg_coll_verify(struct vmig_store *st, const char *id, size_t idx,
-                                     const char *verify_json, struct vmig_err *err)
-{
-    return coll_text(st, PQ_COLL_VERIFY, id, idx, verify_json, err);
-}
-
-static enum vmig_code pg_coll_target(struct vmig_store *st, const char *id, size_t idx,
-                                     const char *target, struct vmig_err *err)
-{
-    return coll_text(st, PQ_COLL_TARGET, id, idx, target, err);
-}
-
-static enum vmig_code pg_coll_progress(struct vmig_store *st, const char *id, size_t idx,
-                                       enum vmig_coll_phase phase, uint64_t total, uint64_t read,
-                                       uint64_t written, uint64_t bytes, double rate,
-                                       struct vmig_err *err)
-{
-    struct pg_params p = {0};
-    pg_p_text(&p, id);
-    pg_p_i64(&p, (int64_t)idx);
-    pg_p_i64(&p, (int64_t)phase);
-    pg_p_i64(&p, (int64_t)total);
-    pg_p_i64(&p, (int64_t)read);
-    pg_p_i64(&p, (int64_t)written);
-    pg_p_i64(&p, (int64_t)bytes);
-    pg_p_f64(&p, rate);
-    return RUN(PS(st), PQ_COLL_PROGRESS, &p, NULL, err, "save progress");
 }
 
 static enum vmig_code pg_log_add(struct vmig_store *st, const char *id, int64_t ts_ms, int level,

@@ -1,9 +1,10 @@
 /*
- * postgres_int.h - what the two halves of the PostgreSQL job store share: the handle
- * (one libpq connection guarded by a mutex), the statement slots prepared once per
- * connection, the parameter builder and the execute / reconnect helpers. The job,
- * collection, log and reservation operations live in store/postgres.c, the range
- * tasks in store/postgres_tasks.c. Private to store/.
+ * postgres_int.h - what the parts of the PostgreSQL job store share: the handle (one
+ * libpq connection guarded by a mutex), the statement slots prepared once per
+ * connection, the parameter builder and the execute / reconnect helpers
+ * (store/postgres_conn.c). The job, log and reservation operations and the vtable live
+ * in store/postgres.c, the per-collection writes in postgres_colls.c, the range tasks in
+ * postgres_tasks.c. Private to store/.
  */
 #ifndef VMIG_STORE_POSTGRES_INT_H
 #define VMIG_STORE_POSTGRES_INT_H
@@ -115,6 +116,21 @@ void pg_copy(const PGresult *r, int row, int col, char *out, size_t n);
 /* The operations (store/postgres.c) and the close that frees the handle. */
 extern const struct vmig_store_vt pg_vt;
 void pg_free(struct vmig_store *st);
+
+/* per-collection writes (store/postgres_colls.c) */
+enum vmig_code pg_coll_status(struct vmig_store *s, const char *id, size_t idx,
+                              enum vmig_job_status st, const struct vmig_err *error,
+                              int64_t started_ms, int64_t finished_ms, struct vmig_err *err);
+enum vmig_code pg_coll_checkpoint(struct vmig_store *s, const char *id, size_t idx,
+                                  const char *state_json, struct vmig_err *err);
+enum vmig_code pg_coll_progress(struct vmig_store *s, const char *id, size_t idx,
+                                enum vmig_coll_phase phase, uint64_t total, uint64_t read,
+                                uint64_t written, uint64_t bytes, double rate,
+                                struct vmig_err *err);
+enum vmig_code pg_coll_verify(struct vmig_store *s, const char *id, size_t idx,
+                              const char *verify_json, struct vmig_err *err);
+enum vmig_code pg_coll_target(struct vmig_store *s, const char *id, size_t idx, const char *target,
+                              struct vmig_err *err);
 
 /* range tasks (store/postgres_tasks.c) */
 enum vmig_code pg_task_add(struct vmig_store *s, const char *job_id, size_t coll, int idx,
