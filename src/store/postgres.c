@@ -32,6 +32,8 @@ static const char *const sql_text[PQ_COUNT] = {
         " $13, $14, $15)",
     [PQ_INSERT_COLL] = "INSERT INTO job_colls (job_id, idx, source, target) VALUES ($1, $2, $3,"
                        " $4)",
+    [PQ_JOB_SAME] = "SELECT 1 FROM jobs WHERE id = $1 AND created_ms = $2 AND plan = $3 AND"
+                    " options = $4",
     [PQ_GET_JOB] =
         "SELECT status, created_ms, started_ms, finished_ms, heartbeat_ms, src_url, src_ca_file,"
         " src_insecure, dst_url, dst_db, dst_ca_file, dst_insecure, timeout_ms, secrets_stored,"
@@ -129,6 +131,21 @@ static void rollback(struct pg_store *s)
     if (PQstatus(s->conn) == CONNECTION_OK) PQclear(PQexec(s->conn, "ROLLBACK"));
 }
 
+/* Is the stored job j->id the one j describes (same creation time, plan, options)? */
+static int is_ours(struct pg_store *s, const struct vmig_store_new_job *j)
+{
+    struct pg_params p = {0};
+    pg_p_text(&p, j->id);
+    pg_p_i64(&p, j->created_ms);
+    pg_p_text(&p, j->plan_json);
+    pg_p_text(&p, j->opts_json);
+    PGresult *r = NULL;
+    struct vmig_err ignored;
+    int ours = !EXEC(s, PQ_JOB_SAME, &p, &r, &ignored, "read a job") && PQntuples(r) == 1;
+    PQclear(r);
+    return ours;
+}
+
 static enum vmig_code pg_job_insert(struct vmig_store *st, const struct vmig_store_new_job *j,
                                     struct vmig_err *err)
 {
@@ -141,6 +158,8 @@ static enum vmig_code pg_job_insert(struct vmig_store *st, const struct vmig_sto
         if (!rc) rc = insert_job(s, j, err);
         if (!rc) rc = pg_cmd(s, "COMMIT", err, "commit a new job");
         if (rc) rollback(s);
+        /* the connection died after our COMMIT reached the server: the job is there */
+        if (rc == VMIG_E_EXISTS && attempt && is_ours(s, j)) rc = VMIG_OK;
     } while (rc && pg_retry(s, &attempt));
     pg_unlock(s);
     return rc;

@@ -20,6 +20,7 @@
 enum {
     PQ_INSERT_JOB,
     PQ_INSERT_COLL,
+    PQ_JOB_SAME,
     PQ_GET_JOB,
     PQ_GET_COLLS,
     PQ_IDS,
