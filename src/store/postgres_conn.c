@@ -297,9 +297,10 @@ enum vmig_code vmig_store_pg_open(const char *url, struct vmig_store **out, stru
                             "PGPASSWORD, ~/.pgpass or a service file (postgres:///?service=NAME)");
     struct pg_store *s = xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
-    /* defaults first: the URL's own settings override them */
-    const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
-    const char *const vals[] = {"vmigrate", "10", url, NULL};
+    /* defaults first: the URL's own settings override them. No JIT: the store's
+     * statements are index probes, which JIT compilation makes 100x slower */
+    const char *const keys[] = {"application_name", "connect_timeout", "options", "dbname", NULL};
+    const char *const vals[] = {"vmigrate", "10", "-c jit=off", url, NULL};
     s->conn = PQconnectdbParams(keys, vals, 1);
     enum vmig_code rc;
     if (!s->conn) {

@@ -27,3 +27,7 @@ CREATE TABLE job_tasks (
     PRIMARY KEY (job_id, coll, idx)
 );
 CREATE INDEX job_tasks_by_status ON job_tasks (status, job_id);
+-- what a claim walks (store/postgres_tasks.c): the running jobs in claim order, and a
+-- job's tasks that are not done yet, so a claim never reads the finished ones
+CREATE INDEX job_tasks_open ON job_tasks (job_id, coll, idx) WHERE status <> 'SUCCESSFUL';
+CREATE INDEX jobs_running ON jobs (created_ms, id) WHERE status = 'IN_PROGRESS';
