@@ -137,3 +137,17 @@ def vmigrate_bin():
         pytest.fail(f"vmigrate binary not found or not executable: {path} "
                     "(build it with `make dev` or set VMIGRATE_BIN)", pytrace=False)
     return path
+
+
+@pytest.fixture(scope="module")
+def postgres(request):
+    """A PostgreSQL server for this test module (tests/harness/postgres.py PostgresServer):
+    `.url(db)` (no password in it), `.env()` (PGPASSWORD set), `.database()` a fresh one."""
+    from tests.harness.postgres import PostgresServer
+    return _serve(request, PostgresServer())
+
+
+@pytest.fixture
+def pg_store(postgres):
+    """A fresh database on the module's PostgreSQL server for one test: (url, env)."""
+    return postgres.database(), postgres.env()

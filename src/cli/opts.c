@@ -111,7 +111,8 @@ static const struct opt table[] = {
      "verify with the plan of job ID (its target names, renames, skipped vectors) and its "
      "endpoints and stored secrets; a unique prefix of the id is enough"},
     {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate verify jobs worker serve", "PATH",
-     "job store (default $XDG_DATA_HOME/vmigrate/vmigrate.db)"},
+     "job store: a SQLite file (default $XDG_DATA_HOME/vmigrate/vmigrate.db) or a PostgreSQL "
+     "URL postgres://USER@HOST:PORT/DB (its password in PGPASSWORD or ~/.pgpass)"},
     {"status", 0, T_STR, F(status), NULL, "jobs", "S",
      "list only jobs with this status: pending, in_progress, successful, failed, cancelled"},
     {"refresh-index", 0, T_FLAG, F(refresh_index), NULL, "jobs", NULL,

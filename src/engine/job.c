@@ -85,6 +85,8 @@ enum vmig_code vmig_store_open(const char *path, struct vmig_store **out, struct
                                 "XDG_DATA_HOME or --store PATH");
         path = def;
     }
+    if (!strncmp(path, "postgres://", 11) || !strncmp(path, "postgresql://", 13))
+        return vmig_store_pg_open(path, out, err);
     return vmig_store_sqlite_open(path, out, err);
 }
 

@@ -221,6 +221,10 @@ struct vmig_store {
 enum vmig_code vmig_store_sqlite_open(const char *path, struct vmig_store **out,
                                       struct vmig_err *err);
 
+/* PostgreSQL store (store/postgres*.c): url is postgres:// or postgresql://, refused
+ * when it carries a password (PGPASSWORD, ~/.pgpass or a service file give it). */
+enum vmig_code vmig_store_pg_open(const char *url, struct vmig_store **out, struct vmig_err *err);
+
 /* ---- secrets (store/secrets.c) ---------------------------------------------------- */
 
 /* Key file: $VMIGRATE_SECRET_KEY_FILE, else $XDG_CONFIG_HOME/vmigrate/secret.key, else

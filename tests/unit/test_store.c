@@ -1,11 +1,15 @@
 /*
- * test_store.c - unit tests of the job center without servers: the SQLite store's
- * migrations, job create/get/list, status transitions (claim, cancel, orphan
- * detection, a run whose collections are refused), the checkpoint state JSON round
- * trip, the log, and the secrets: never in plain text in the store file, key file
- * mode 0600, nothing stored with store_secrets = 0, redacted from the job log.
+ * test_store.c - conformance tests of the job stores: each case runs on SQLite and,
+ * when $VMIG_TEST_PG_URL names a server, on PostgreSQL (store_fx.h). Migrations
+ * (applied once, concurrently on PostgreSQL, a newer schema refused), job
+ * create/get/list, status transitions (claim, cancel, orphan detection, a run whose
+ * collections are refused), the checkpoint state JSON round trip, the log, target
+ * reservations, PostgreSQL's reconnect and URL rules, and the secrets: never in
+ * plain text in the store, key file mode 0600, nothing stored with store_secrets = 0,
+ * redacted from the job log. The range tasks are in test_store_tasks.c.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,117 +30,7 @@
 #include "vmig/job.h"
 #include "vmig/vmig.h"
 
-#define API_KEY "qdrant-SECRET-apikey-0123456789"
-#define TOKEN "root:Milvus-PASS-word-9876"
-
-struct fx {
-    char dir[256];
-    char db[512];
-    char key[512];
-};
-
-static int setup(void **state)
-{
-    struct fx *f = xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/vmig_test_store_XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->db, sizeof f->db, "%s/data/vmigrate.db", f->dir);
-    snprintf(f->key, sizeof f->key, "%s/conf/secret.key", f->dir);
-    setenv("VMIGRATE_SECRET_KEY_FILE", f->key, 1);
-    *state = f;
-    return 0;
-}
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char p[1024];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            rm_rf(p);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    rm_rf(f->dir);
-    free(f);
-    return 0;
-}
-
-/* A plan of n collections "c0".."c{n-1}" (one 4-dim cosine vector each). */
-static void make_plan(struct vmig_plan *p, size_t n)
-{
-    struct vmig_map_opts mo;
-    vmig_map_opts_init(&mo);
-    memset(p, 0, sizeof *p);
-    p->n = n;
-    p->coll = xcalloc(n, sizeof *p->coll);
-    for (size_t i = 0; i < n; i++) {
-        struct vmig_src_coll src;
-        memset(&src, 0, sizeof src);
-        snprintf(src.name, sizeof src.name, "c%zu", i);
-        src.unnamed = 1;
-        src.nvec = 1;
-        src.vec[0].size = 4;
-        src.vec[0].distance = VMIG_DIST_COSINE;
-        snprintf(src.vec[0].datatype_name, sizeof src.vec[0].datatype_name, "float32");
-        src.vec[0].hnsw_m = src.vec[0].hnsw_ef = -1;
-        src.hnsw_m = src.hnsw_ef = -1;
-        src.ids_probed = 1;
-        vmig_plan_coll_build(&src, &mo, &p->coll[i]);
-    }
-    vmig_map_opts_release(&mo);
-}
-
-static struct vmig_store *open_store(struct fx *f)
-{
-    struct vmig_store *s = NULL;
-    struct vmig_err err;
-    vmig_err_clear(&err);
-    enum vmig_code rc = vmig_store_open(f->db, &s, &err);
-    if (rc) fprintf(stderr, "open: %s\n", err.msg);
-    assert_int_equal(rc, VMIG_OK);
-    return s;
-}
-
-static void endpoints(struct vmig_endpoint *src, struct vmig_endpoint *dst, int secrets)
-{
-    memset(src, 0, sizeof *src);
-    memset(dst, 0, sizeof *dst);
-    src->url = "http://127.0.0.1:1";
-    src->secret = secrets ? API_KEY : NULL;
-    dst->url = "http://127.0.0.1:2";
-    dst->db = "analytics";
-    dst->secret = secrets ? TOKEN : NULL;
-}
-
-static void create_job(struct vmig_store *s, const struct vmig_plan *p, int secrets,
-                       char id[VMIG_JOB_ID_MAX])
-{
-    struct vmig_endpoint src, dst;
-    struct vmig_err err;
-    vmig_err_clear(&err);
-    endpoints(&src, &dst, 1);
-    struct vmig_job_opts o;
-    vmig_job_opts_init(&o);
-    o.readers = 3;
-    o.page_limit = 500;
-    snprintf(o.rejects, sizeof o.rejects, "/tmp/rejects.jsonl");
-    enum vmig_code rc = vmig_job_create(s, &src, &dst, p, &o, secrets, id, &err);
-    if (rc) fprintf(stderr, "create: %s\n", err.msg);
-    assert_int_equal(rc, VMIG_OK);
-    (void)secrets;
-}
+#include "store_fx.h"
 
 /* ---- migrations ------------------------------------------------------------------ */
 
@@ -190,6 +84,105 @@ static void migrations_apply_once(void **state)
     vmig_err_clear(&err);
     assert_int_equal(vmig_store_open(f->db, &s, &err), VMIG_E_IO);
     assert_non_null(strstr(err.msg, "newer"));
+}
+
+/* PostgreSQL: the schema in vmigrate_schema; many workers starting at once on a fresh
+ * database all open it (the advisory lock serialises the migrations); a newer schema
+ * is refused. */
+static void *open_close(void *arg)
+{
+    struct vmig_store *s = NULL;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    intptr_t rc = vmig_store_open(arg, &s, &err);
+    if (rc) fprintf(stderr, "concurrent open: %s\n", err.msg);
+    if (s) vmig_store_close(s);
+    return (void *)rc;
+}
+
+static void pg_migrations(void **state)
+{
+    struct fx *f = *state;
+    pthread_t th[6];
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, open_close, f->db), 0);
+    for (int i = 0; i < 6; i++) {
+        void *rc = NULL;
+        pthread_join(th[i], &rc);
+        assert_int_equal((intptr_t)rc, VMIG_OK);
+    }
+    struct vmig_store *s = open_store(f);
+    assert_int_equal(vmig_store_schema_version(s), 5);
+    assert_string_equal(s->vt->name, "postgres");
+    vmig_store_close(s);
+    char v[64];
+    assert_int_equal(
+        pg_sql(f->db, "SELECT count(*) || '/' || max(version) FROM vmigrate_schema", v, sizeof v),
+        0);
+    assert_string_equal(v, "1/5");
+    assert_int_equal(pg_sql(f->db,
+                            "SELECT count(*) FROM information_schema.tables WHERE table_name IN"
+                            " ('jobs', 'job_colls', 'job_logs', 'target_leases', 'job_tasks')",
+                            v, sizeof v),
+                     0);
+    assert_string_equal(v, "5");
+    assert_int_equal(pg_sql(f->db, "UPDATE vmigrate_schema SET version = 99", NULL, 0), 0);
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_store_open(f->db, &s, &err), VMIG_E_IO);
+    assert_non_null(strstr(err.msg, "newer"));
+}
+
+/* PostgreSQL: a connection the server ends (a restart, pg_terminate_backend: 57P01) is
+ * reset once and the call runs again. */
+static void pg_reconnect(void **state)
+{
+    struct fx *f = *state;
+    struct vmig_store *s = open_store(f);
+    struct vmig_plan p;
+    make_plan(&p, 1);
+    char id[VMIG_JOB_ID_MAX];
+    create_job(s, &p, 0, id);
+    const char *kill = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE"
+                       " datname = current_database() AND pid <> pg_backend_pid()";
+    char n[16];
+    assert_int_equal(pg_sql(f->db, kill, n, sizeof n), 0);
+    assert_string_equal(n, "1");
+    struct vmig_job j;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    assert_int_equal(vmig_job_get(s, id, &j, &err), VMIG_OK);
+    assert_int_equal(j.ncolls, 1);
+    vmig_job_release(&j);
+    /* a write too, on statements prepared anew */
+    assert_int_equal(pg_sql(f->db, kill, n, sizeof n), 0);
+    assert_int_equal(vmig_job_log_add(s, id, VMIG_LOG_INFO, NULL, NULL, "after", &err), VMIG_OK);
+    vmig_plan_release(&p);
+    vmig_store_close(s);
+}
+
+/* postgres:// URLs: a password in them is refused without being repeated; a server
+ * that is not there is named (host:port/db) with the way out. */
+static void pg_url_rules(void **state)
+{
+    (void)state;
+    struct vmig_store *s = NULL;
+    struct vmig_err err;
+    vmig_err_clear(&err);
+    const char *bad[] = {"postgres://u:s3cr3tPW@127.0.0.1:1/db",
+                         "postgresql://u:s3cr3tPW@127.0.0.1/db",
+                         "postgres://u@127.0.0.1:1/db?password=s3cr3tPW"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(vmig_store_open(bad[i], &s, &err), VMIG_E_USAGE);
+        assert_null(s);
+        assert_null(strstr(err.msg, "s3cr3tPW"));
+        assert_non_null(strstr(err.msg, "PGPASSWORD"));
+        assert_non_null(strstr(err.msg, "service"));
+    }
+    assert_int_equal(vmig_store_open("postgres://u@127.0.0.1:1/nodb?connect_timeout=2", &s, &err),
+                     VMIG_E_UNAVAILABLE);
+    assert_non_null(strstr(err.msg, "127.0.0.1:1/nodb"));
+    assert_non_null(strstr(err.msg, "--store"));
 }
 
 /* ---- jobs ---------------------------------------------------------------------------- */
@@ -761,9 +754,35 @@ static int file_has(const char *path, const char *needle)
     return found;
 }
 
+/* PostgreSQL: every stored byte a secret could have landed in (secrets, plan, options,
+ * URLs, the log), searched as bytes. */
+static int pg_store_has(struct fx *f, const char *needle)
+{
+    PGconn *c = PQconnectdb(f->db);
+    PGresult *r = PQexecParams(c,
+                               "SELECT src_secret, dst_secret, convert_to(plan || options ||"
+                               " src_url || dst_url, 'UTF8') FROM jobs UNION ALL"
+                               " SELECT NULL, NULL, convert_to(message, 'UTF8') FROM job_logs",
+                               0, NULL, NULL, NULL, NULL, 1);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int found = 0;
+    size_t m = strlen(needle);
+    for (int i = 0; i < PQntuples(r); i++)
+        for (int k = 0; k < 3; k++) {
+            const char *v = PQgetvalue(r, i, k);
+            size_t len = (size_t)PQgetlength(r, i, k);
+            for (size_t o = 0; o + m <= len && !found; o++)
+                found = !memcmp(v + o, needle, m);
+        }
+    PQclear(r);
+    PQfinish(c);
+    return found;
+}
+
 /* Every file of the store directory (db, -wal, -shm). */
 static int store_has(struct fx *f, const char *needle)
 {
+    if (f->pg) return pg_store_has(f, needle);
     char dir[600];
     snprintf(dir, sizeof dir, "%s/data", f->dir);
     DIR *d = opendir(dir);
@@ -886,19 +905,21 @@ int main(void)
 {
     /* the runner's connectors must not wait minutes on unreachable test endpoints */
     vmig_retry_default.max_total_ms = 200;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(migrations_apply_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(job_create_get_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(claim_cancel_orphan, setup, teardown),
-        cmocka_unit_test_setup_teardown(run_time_folds, setup, teardown),
-        cmocka_unit_test_setup_teardown(state_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(job_logs, setup, teardown),
-        cmocka_unit_test_setup_teardown(run_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(final_status_write_fails, setup, teardown),
-        cmocka_unit_test_setup_teardown(job_insert_taken_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(coll_error_facts_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(target_leases, setup, teardown),
-        cmocka_unit_test_setup_teardown(secrets_encrypted, setup, teardown),
+#define BOTH(X)                                                                                    \
+    X(job_create_get_list), X(claim_cancel_orphan), X(run_time_folds), X(state_round_trip),        \
+        X(job_logs), X(run_refused), X(final_status_write_fails), X(job_insert_taken_id),          \
+        X(coll_error_facts_stored), X(target_leases), X(secrets_encrypted)
+#define ON_SQLITE(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define ON_PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+    const struct CMUnitTest sqlite_tests[] = {
+        ON_SQLITE(migrations_apply_once),
+        BOTH(ON_SQLITE),
+        cmocka_unit_test(pg_url_rules),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest pg_tests[] = {
+        ON_PG(pg_migrations),
+        ON_PG(pg_reconnect),
+        BOTH(ON_PG),
+    };
+    return RUN_ON_BOTH(sqlite_tests, pg_tests);
 }
