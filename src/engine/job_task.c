@@ -303,10 +303,16 @@ void vmig_task_settle(struct vmig_store *s, const char *id)
     int64_t now = (int64_t)vmig_wall_ms();
     if (s->vt->task_list(s, id, -1, &t, &n, NULL)) return;
     for (size_t k = 0; k < n; k++) {
-        left += t[k].status == VMIG_JOB_PENDING || t[k].status == VMIG_JOB_IN_PROGRESS;
+        /* a collection with a failed task can never be finished: its finish task is
+         * no work left (the collection is Failed; a retry runs it again) */
+        int blocked = 0;
+        for (size_t x = 0; x < n && t[k].kind == VMIG_TASK_FINISH; x++)
+            blocked |= t[x].coll == t[k].coll && t[x].status == VMIG_JOB_FAILED;
+        if (!blocked)
+            left += t[k].status == VMIG_JOB_PENDING || t[k].status == VMIG_JOB_IN_PROGRESS;
         live += t[k].status == VMIG_JOB_IN_PROGRESS && t[k].lease_until_ms > now;
-        vmig_store_task_release(&t[k]);
     }
+    for (size_t k = 0; k < n; k++) vmig_store_task_release(&t[k]);
     free(t);
     struct vmig_job j;
     if (vmig_job_get(s, id, &j, NULL)) return;

@@ -45,10 +45,9 @@ def store(request, env):
     env.n += 1
     if request.param == "sqlite":
         return os.path.join(env.dir, f"store{env.n}.db")
-    pg = request.getfixturevalue("postgres")  # tests/conftest.py (skips without a server)
-    url, extra = pg.fresh_database()
-    env.env.update(extra)
-    return url
+    pg = request.getfixturevalue("postgres")  # tests/conftest.py: a server per module
+    env.env["PGPASSWORD"] = pg.password        # never in the URL
+    return pg.database()
 
 
 def vm(env, store, *args, check=False):
