@@ -73,6 +73,11 @@ struct vmig_job_opts {
     int skip_index;
     int wait_index;          /* the job holds each collection until its index is built */
     char rejects[VMIG_PATH_MAX]; /* rejects file (JSON lines); "" = none */
+    enum vmig_write_mode write_mode;   /* rows (default), bulk or auto (vmig/migrate.h) */
+    char bulk_dir[VMIG_PATH_MAX];      /* import files directory the server reads; "" = none */
+    char bulk_url[VMIG_PATH_MAX];      /* s3://bucket/prefix for import files; "" = none */
+    char bulk_endpoint[VMIG_PATH_MAX]; /* S3 endpoint of bulk_url */
+    uint64_t bulk_file_bytes;          /* import file size limit; 0 = VMIG_BULK_FILE_BYTES */
 };
 void vmig_job_opts_init(struct vmig_job_opts *o);
 
