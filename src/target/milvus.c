@@ -608,8 +608,6 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
     if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, name, NULL, err)) ||
         !wait)
         goto out;
-    /* imported segments of a loaded collection come in only with a refresh load */
-    if (t->bulk && (rc = vmig_milvus_bulk_refresh(t, name, err))) goto out;
     vmig_milvus_enc_load_state(dbn(t), name, &req);
     struct vmig_wait w;
     vmig_wait_init(&w, t->ctx, t->wait_limit_ms);
@@ -618,7 +616,11 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
     for (;;) {
         int state = 0;
         if ((rc = rpc_call(t, "GetLoadState", &req, 0, d_load, &state, what, name, NULL, err))) goto out;
-        if (state == VMIG_MLOAD_LOADED) break;
+        /* segments imported into a loaded collection come in only with a refresh load */
+        if (state == VMIG_MLOAD_LOADED) {
+            if (t->bulk) rc = vmig_milvus_bulk_refresh(t, name, err);
+            break;
+        }
         if (state == VMIG_MLOAD_NOT_EXIST) {
             rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s: collection does not exist", what);
             goto out;
