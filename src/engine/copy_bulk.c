@@ -96,8 +96,7 @@ rows:
         *err = why;
         return why.code;
     }
-    vmig_run_log(e->ctx, VMIG_LOG_INFO, "collection '%s': writing rows (auto: %s)", coll,
-                 why.msg);
+    vmig_run_log(e->ctx, VMIG_LOG_INFO, "collection '%s': writing rows (auto: %s)", coll, why.msg);
     return VMIG_OK;
 }
 

@@ -38,7 +38,6 @@
 #define QUERY_BYTES (16u << 20)           /* aim for responses of about this size */
 #define QUERY_MAX_IDS 1024
 
-
 typedef vmig_milvus_decode_fn decode_fn;
 
 static int cancelled(const struct vmig_target *t)
@@ -236,7 +235,6 @@ int vmig_milvus_slow_ms(const struct vmig_target *t)
 {
     return slow(t);
 }
-
 
 static const char *const plain_schemes[] = {"http", "tcp", NULL};
 static const char *const tls_schemes[] = {"https", NULL};

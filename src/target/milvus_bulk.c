@@ -86,8 +86,7 @@ static int older_than_23(const struct vmig_target_caps *c)
     return maj < 2 || (maj == 2 && min < 3);
 }
 
-static enum vmig_code refuse(struct vmig_err *err, const char *coll, const char *fmt,
-                             const char *a)
+static enum vmig_code refuse(struct vmig_err *err, const char *coll, const char *fmt, const char *a)
 {
     vmig_err_set(err, VMIG_E_USAGE, fmt, coll, a);
     vmig_err_at(err, coll, NULL, NULL);
@@ -118,8 +117,9 @@ enum vmig_code vmig_milvus_bulk_check(struct vmig_target *t, const struct vmig_p
     if (has_dir && !has_url) {
         struct stat sb;
         if (stat(o->dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(o->dir, W_OK) != 0)
-            return refuse(err, pc->target, "cannot bulk import into collection '%s': '%s' is "
-                                           "not a writable directory",
+            return refuse(err, pc->target,
+                          "cannot bulk import into collection '%s': '%s' is "
+                          "not a writable directory",
                           o->dir);
     }
     if (has_url) {
@@ -229,8 +229,8 @@ enum vmig_code vmig_milvus_bulk_begin(struct vmig_target *t, const struct vmig_p
     t->bulk = b;
     b = NULL;
     vmig_run_log(t->ctx, VMIG_LOG_INFO,
-                 "collection '%s': import files go to %s (closed at %" PRIu64 " bytes)",
-                 pc->target, o->url && *o->url ? o->url : t->bulk->dir, t->bulk->file_max);
+                 "collection '%s': import files go to %s (closed at %" PRIu64 " bytes)", pc->target,
+                 o->url && *o->url ? o->url : t->bulk->dir, t->bulk->file_max);
 out:
     vmig_milvus_bulk_free(b);
     return rc;
@@ -248,7 +248,8 @@ void vmig_milvus_bulk_free(struct vmig_milvus_bulk *b)
         fclose(b->f);
         drop_file(&b->cur);
     }
-    for (size_t i = 0; i < b->nready; i++) drop_file(&b->ready[i]);
+    for (size_t i = 0; i < b->nready; i++)
+        drop_file(&b->ready[i]);
     free(b->ready);
     if (b->staged) rmdir(b->dir);
     pthread_mutex_destroy(&b->mu);
@@ -284,8 +285,7 @@ static enum vmig_code open_file(struct vmig_milvus_bulk *b, struct vmig_err *err
         b->cur_bytes = strlen(VMIG_BULK_FILE_HEAD);
         return VMIG_OK;
     }
-    vmig_err_set(err, VMIG_E_IO, "cannot write import file '%s': %s", b->cur.path,
-                 strerror(errno));
+    vmig_err_set(err, VMIG_E_IO, "cannot write import file '%s': %s", b->cur.path, strerror(errno));
     if (b->f) fclose(b->f);
     b->f = NULL;
     drop_file(&b->cur);
@@ -408,8 +408,8 @@ static enum vmig_code poll_tasks(struct vmig_target *t, const char *name, struct
             if (it[i].done) continue;
             struct vmig_milvus_import_state st;
             vmig_milvus_enc_import_state(it[i].task, &req);
-            if ((rc = vmig_milvus_rpc(t, "GetImportState", &req, 0, d_state, &st, what, name,
-                                      NULL, err)))
+            if ((rc = vmig_milvus_rpc(t, "GetImportState", &req, 0, d_state, &st, what, name, NULL,
+                                      err)))
                 goto out;
             if (st.state == VMIG_MIMPORT_COMPLETED) {
                 it[i].done = 1;
@@ -450,8 +450,8 @@ out:
  * from the durable offsets, as rows), the files are dropped. Any task of ours that may
  * still run (a sibling, an Import that timed out) is waited for first: it must not land
  * after the Upserts of the repair. */
-static enum vmig_code fall_back(struct vmig_target *t, const char *name, struct itask *it,
-                                size_t n, const struct vmig_err *why, struct vmig_err *err)
+static enum vmig_code fall_back(struct vmig_target *t, const char *name, struct itask *it, size_t n,
+                                const struct vmig_err *why, struct vmig_err *err)
 {
     enum vmig_code rc = wait_running(t, name, err);
     if (rc) return rc;
@@ -467,17 +467,18 @@ static enum vmig_code fall_back(struct vmig_target *t, const char *name, struct 
         b->f = NULL;
         drop_file(&b->cur);
     }
-    for (size_t i = 0; i < b->nready; i++) drop_file(&b->ready[i]);
+    for (size_t i = 0; i < b->nready; i++)
+        drop_file(&b->ready[i]);
     b->nready = 0;
     b->pending = 0;
     pthread_mutex_unlock(&b->mu);
-    for (size_t i = 0; i < n; i++) drop_file(&it[i].f);
+    for (size_t i = 0; i < n; i++)
+        drop_file(&it[i].f);
     atomic_fetch_add(&t->faults, 1);
     return VMIG_OK;
 }
 
-enum vmig_code vmig_milvus_bulk_flush(struct vmig_target *t, const char *name,
-                                      struct vmig_err *err)
+enum vmig_code vmig_milvus_bulk_flush(struct vmig_target *t, const char *name, struct vmig_err *err)
 {
     struct vmig_milvus_bulk *b = t->bulk;
     enum vmig_code rc = VMIG_OK;
@@ -519,7 +520,8 @@ enum vmig_code vmig_milvus_bulk_flush(struct vmig_target *t, const char *name,
         rc = fall_back(t, name, it, n, &e, err);
         goto out;
     }
-    for (size_t i = 0; i < n; i++) drop_file(&it[i].f);
+    for (size_t i = 0; i < n; i++)
+        drop_file(&it[i].f);
     pthread_mutex_lock(&b->mu);
     b->pending -= rows < b->pending ? rows : b->pending;
     b->imported = 1;

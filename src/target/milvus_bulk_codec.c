@@ -98,8 +98,7 @@ static enum vmig_code enc_dense(const struct vmig_plan_coll *pc, const struct vm
     vmig_buf_grow(out, (size_t)dim * 16 + 2);
     for (uint32_t i = 0; i < dim; i++) {
         if (!isfinite(v[i]))
-            return bad_point(pc, &b->ids[r], "a vector value is not finite", pc->field[c].dst,
-                             err);
+            return bad_point(pc, &b->ids[r], "a vector value is not finite", pc->field[c].dst, err);
         char num[32];
         int n = snprintf(num, sizeof num, i ? ",%.9g" : "%.9g", (double)v[i]);
         vmig_buf_add(out, num, (size_t)n);
@@ -159,12 +158,15 @@ enum vmig_code vmig_milvus_bulk_enc_rows(const struct vmig_plan_coll *pc,
         if ((rc = enc_pk(pc, &b->ids[r], out, err))) return rc;
         for (size_t c = 0; c < pc->nfields; c++)
             if ((rc = enc_dense(pc, b, c, r, out, err))) return rc;
-        for (size_t s = 0; s < pc->nscalars; s++) enc_scalar(pc, b, s, r, out);
+        for (size_t s = 0; s < pc->nscalars; s++)
+            enc_scalar(pc, b, s, r, out);
         size_t mlen;
         const char *m = vmig_batch_meta_at(b, r, &mlen);
         vmig_buf_adds(out, ",\"" VMIG_MILVUS_META "\":");
-        if (mlen) vmig_buf_add(out, m, mlen);
-        else vmig_buf_adds(out, "{}");
+        if (mlen)
+            vmig_buf_add(out, m, mlen);
+        else
+            vmig_buf_adds(out, "{}");
         vmig_buf_addch(out, '}');
     }
     return VMIG_OK;
@@ -261,8 +263,7 @@ void vmig_milvus_enc_list_imports(const char *db, const char *coll, struct vmig_
 }
 
 enum vmig_code vmig_milvus_dec_list_imports(const void *p, size_t len, const char *what,
-                                            size_t *running, int64_t *first,
-                                            struct vmig_err *err)
+                                            size_t *running, int64_t *first, struct vmig_err *err)
 {
     enum vmig_code rc = VMIG_OK;
     Vmig__Milvus__ListImportTasksResponse *r = NULL;

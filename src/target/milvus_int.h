@@ -21,9 +21,9 @@ struct vmig_target {
     int zilliz; /* the address is Zilliz Cloud's (see milvus_caps.c) */
     uint64_t wait_limit_ms;
     const struct vmig_run_ctx *ctx; /* the run's cancel and log (may be NULL) */
-    pthread_mutex_t mu;         /* guards the last flush's facts below */
-    uint64_t flush_ts;          /* timestamp of the last Flush (0 = none or not told) */
-    int64_t *flush_seg;         /* segments the last Flush named */
+    pthread_mutex_t mu;             /* guards the last flush's facts below */
+    uint64_t flush_ts;              /* timestamp of the last Flush (0 = none or not told) */
+    int64_t *flush_seg;             /* segments the last Flush named */
     size_t nflush_seg;
     atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
     struct vmig_milvus_bulk *bulk; /* bulk import of this handle's run, or NULL (rows) */

@@ -15,7 +15,10 @@
 #include <sys/stat.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static const char *env(const char *name)
 {
@@ -39,14 +42,16 @@ enum vmig_code vmig_s3_init(struct vmig_s3 *s3, const char *url, const char *end
     const char *p = slash ? slash + 1 : "";
     snprintf(s3->prefix, sizeof s3->prefix, "%s", p);
     size_t pl = strlen(s3->prefix);
-    while (pl && s3->prefix[pl - 1] == '/') s3->prefix[--pl] = 0;
+    while (pl && s3->prefix[pl - 1] == '/')
+        s3->prefix[--pl] = 0;
     if (!endpoint || (strncmp(endpoint, "http://", 7) && strncmp(endpoint, "https://", 8)))
         return vmig_err_set(err, VMIG_E_USAGE,
                             "bulk storage s3:// needs an endpoint http(s)://host:port, not '%s'",
                             endpoint ? endpoint : "");
     snprintf(s3->endpoint, sizeof s3->endpoint, "%s", endpoint);
     size_t el = strlen(s3->endpoint);
-    while (el && s3->endpoint[el - 1] == '/') s3->endpoint[--el] = 0;
+    while (el && s3->endpoint[el - 1] == '/')
+        s3->endpoint[--el] = 0;
     if (!env("AWS_ACCESS_KEY_ID") || !env("AWS_SECRET_ACCESS_KEY"))
         return vmig_err_set(err, VMIG_E_USAGE,
                             "bulk storage s3:// needs AWS_ACCESS_KEY_ID and "
@@ -111,7 +116,7 @@ enum vmig_code vmig_s3_put_file(const struct vmig_s3 *s3, const char *key, const
         rc = vmig_err_set(err, VMIG_E_UNAVAILABLE, "cannot upload '%s' to s3://%s: %s", key,
                           s3->bucket, errbuf[0] ? errbuf : curl_easy_strerror(cc));
     } else if (status < 200 || status >= 300) {
-        enum vmig_code code = status == 401 || status == 403 ? VMIG_E_AUTH
+        enum vmig_code code = status == 401 || status == 403   ? VMIG_E_AUTH
                               : status == 429 || status >= 500 ? VMIG_E_UNAVAILABLE
                                                                : VMIG_E_REMOTE;
         rc = vmig_err_set(err, code, "cannot upload '%s' to s3://%s: HTTP %ld", key, s3->bucket,

@@ -113,7 +113,8 @@ static void floats_round_trip_bit_exact(void **state)
     const float v[][3] = {{1e-45f, -0.0f, FLT_MAX},
                           {0.1f, 1.0f / 3.0f, -FLT_MIN},
                           {16777217.0f, 3.4028234e38f, 1.17549421e-38f}};
-    for (int i = 0; i < 3; i++) row(&b, num((uint64_t)i), v[i], "{}");
+    for (int i = 0; i < 3; i++)
+        row(&b, num((uint64_t)i), v[i], "{}");
     struct vmig_buf out = VMIG_BUF_INIT;
     struct vmig_err err;
     assert_int_equal(vmig_milvus_bulk_enc_rows(&PC, &b, 0, b.n, 1, &out, &err), VMIG_OK);
@@ -165,7 +166,8 @@ static void uuid_ids_are_strings(void **state)
     struct vmig_batch b;
     vmig_batch_init(&b, &LAY);
     struct vmig_point_id id = {.kind = VMIG_ID_UUID};
-    for (int i = 0; i < 16; i++) id.uuid[i] = (uint8_t)(0x10 * i + i);
+    for (int i = 0; i < 16; i++)
+        id.uuid[i] = (uint8_t)(0x10 * i + i);
     const float v[3] = {1, 2, 3};
     row(&b, id, v, "{}");
     row(&b, num(42), v, "{}");
@@ -190,7 +192,8 @@ static void typed_values_escapes_nulls_and_meta(void **state)
     const float v[3] = {1, 2, 3};
     row(&b, num(1), v,
         "{\"n\":-9223372036854775808,\"s\":\"q\\\"b\\\\s\\u0001 \xc3\xa9 \xf0\x9f\x99\x82\","
-        "\"d\":5e-324,\"b\":true,\"j\":{\"k\":[1,{\"z\":null}]},\"other\":\"x\",\"deep\":{\"a\":[]}}");
+        "\"d\":5e-324,\"b\":true,\"j\":{\"k\":[1,{\"z\":null}]},\"other\":\"x\",\"deep\":{\"a\":[]}"
+        "}");
     row(&b, num(2), v, "{\"n\":7}"); /* s, d, b, j absent: null, written out */
     struct vmig_buf out = VMIG_BUF_INIT;
     struct vmig_err err;
@@ -300,8 +303,7 @@ static void import_messages(void **state)
     n = vmig__milvus__list_import_tasks_response__pack(&lr, lb);
     size_t running = 0;
     int64_t first = 0;
-    assert_int_equal(vmig_milvus_dec_list_imports(lb, n, "list", &running, &first, &err),
-                     VMIG_OK);
+    assert_int_equal(vmig_milvus_dec_list_imports(lb, n, "list", &running, &first, &err), VMIG_OK);
     assert_int_equal(running, 1);
     assert_int_equal(first, 2);
     vmig_buf_release(&b);
