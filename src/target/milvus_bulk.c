@@ -329,6 +329,12 @@ enum vmig_code vmig_milvus_bulk_append(struct vmig_target *t, const struct vmig_
         goto out;
     }
     *taken = 1;
+    /* files stay under the limit: one that this page would take past it is closed first
+     * (a single page larger than the limit gets a file of its own) */
+    if (b->f && b->cur.rows &&
+        b->cur_bytes + rows.len + strlen(VMIG_BULK_FILE_TAIL) > b->file_max &&
+        (rc = close_file(b, err)))
+        goto unlock;
     if (!b->f && (rc = open_file(b, err))) goto unlock;
     /* every row is encoded after ",\n"; the file's first row goes without it */
     size_t skip = b->cur.rows ? 0 : 2;
@@ -340,7 +346,6 @@ enum vmig_code vmig_milvus_bulk_append(struct vmig_target *t, const struct vmig_
     b->cur.rows += bt->n;
     b->cur_bytes += rows.len - skip;
     b->pending += bt->n;
-    if (b->cur_bytes >= b->file_max) rc = close_file(b, err);
 unlock:
     pthread_mutex_unlock(&b->mu);
 out:
