@@ -33,6 +33,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +51,7 @@
 #include "util/wait.h"
 
 struct bfile {
-    char path[PATH_MAX]; /* local file */
+    char path[PATH_MAX]; /* local file (JSON), or the directory of a NumPy set */
     char name[VMIG_NAME_MAX + 64];
     uint64_t rows;
 };
@@ -70,7 +72,17 @@ struct vmig_milvus_bulk {
     size_t nready, capready;
     uint64_t pending; /* rows in files not yet imported */
     int on;           /* writes with Insert go to files */
-    int imported;     /* something was imported through this handle (refresh at load) */
+    /* NumPy sets: one <field>.npy per field in a directory per import task */
+    int npy;
+    char pk[VMIG_NAME_MAX];
+    int pk_int;        /* Int64 primary key ('<i8'), else VarChar ('<U<pk_width>') */
+    uint32_t pk_width; /* characters */
+    size_t nvec;
+    char vec[VMIG_MAX_VECTOR_FIELDS][VMIG_NAME_MAX];
+    uint32_t dim[VMIG_MAX_VECTOR_FIELDS];
+    FILE *fpk, *fvec[VMIG_MAX_VECTOR_FIELDS], *fmeta; /* fmeta: lengths + UTF-8 (meta.tmp) */
+    uint32_t meta_max;                                /* longest payload in characters */
+    int imported; /* something was imported through this handle (refresh at load) */
 };
 
 static void crash_point(const char *at)
@@ -219,6 +231,16 @@ enum vmig_code vmig_milvus_bulk_begin(struct vmig_target *t, const struct vmig_p
     if (b->use_s3 && (rc = vmig_s3_init(&b->s3, o->url, o->endpoint, err))) goto out;
     if ((rc = make_dir(b, o, err))) goto out;
     b->file_max = o->file_bytes ? o->file_bytes : VMIG_BULK_FILE_BYTES;
+    b->npy = vmig_milvus_bulk_npy_fits(pc) && !getenv("VMIG_BULK_JSON");
+    snprintf(b->pk, sizeof b->pk, "%s", pc->pk_name);
+    b->pk_int = pc->pk_type == VMIG_PK_INT64;
+    b->pk_width = pc->pk_max_length ? pc->pk_max_length : 36;
+    if (b->pk_width > 64) b->pk_width = 64;
+    b->nvec = pc->nfields;
+    for (size_t v = 0; v < pc->nfields; v++) {
+        snprintf(b->vec[v], sizeof b->vec[v], "%s", pc->field[v].dst);
+        b->dim[v] = pc->field[v].dim;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(b->tag, sizeof b->tag, "%ld-%lld%03ld", (long)getpid(), (long long)ts.tv_sec,
@@ -229,27 +251,67 @@ enum vmig_code vmig_milvus_bulk_begin(struct vmig_target *t, const struct vmig_p
     t->bulk = b;
     b = NULL;
     vmig_run_log(t->ctx, VMIG_LOG_INFO,
-                 "collection '%s': import files go to %s (closed at %" PRIu64 " bytes)", pc->target,
+                 "collection '%s': import files (%s) go to %s (closed at %" PRIu64 " bytes)",
+                 pc->target, t->bulk->npy ? "NumPy columns" : "JSON rows",
                  o->url && *o->url ? o->url : t->bulk->dir, t->bulk->file_max);
 out:
     vmig_milvus_bulk_free(b);
     return rc;
 }
 
-static void drop_file(const struct bfile *f)
+/* The paths of a NumPy set's files under base (the set's directory or key prefix):
+ * <pk>.npy, <vector>.npy..., $meta.npy. Returns how many. */
+static size_t set_files(const struct vmig_milvus_bulk *b, const char *base, char out[][PATH_MAX])
 {
-    if (f->path[0]) unlink(f->path);
+    size_t n = 0;
+    snprintf(out[n++], PATH_MAX, "%s/%s.npy", base, b->pk);
+    for (size_t v = 0; v < b->nvec; v++)
+        snprintf(out[n++], PATH_MAX, "%s/%s.npy", base, b->vec[v]);
+    snprintf(out[n++], PATH_MAX, "%s/$meta.npy", base);
+    return n;
+}
+#define SET_MAX (VMIG_MAX_VECTOR_FIELDS + 3)
+
+static void drop_file(const struct vmig_milvus_bulk *b, const struct bfile *f)
+{
+    if (!f->path[0]) return;
+    if (!b->npy) {
+        unlink(f->path);
+        return;
+    }
+    char files[SET_MAX][PATH_MAX], tmp[PATH_MAX];
+    size_t n = set_files(b, f->path, files);
+    for (size_t i = 0; i < n; i++)
+        unlink(files[i]);
+    snprintf(tmp, sizeof tmp, "%s/meta.tmp", f->path);
+    unlink(tmp);
+    rmdir(f->path);
+}
+
+/* Close the open file(s) without finishing them. */
+static void close_handles(struct vmig_milvus_bulk *b)
+{
+    if (!b->npy && b->f) fclose(b->f);
+    if (b->npy) {
+        if (b->fpk) fclose(b->fpk);
+        for (size_t v = 0; v < b->nvec; v++)
+            if (b->fvec[v]) fclose(b->fvec[v]);
+        if (b->fmeta) fclose(b->fmeta);
+        b->fpk = b->fmeta = NULL;
+        memset(b->fvec, 0, sizeof b->fvec);
+    }
+    b->f = NULL;
 }
 
 void vmig_milvus_bulk_free(struct vmig_milvus_bulk *b)
 {
     if (!b) return;
     if (b->f) {
-        fclose(b->f);
-        drop_file(&b->cur);
+        close_handles(b);
+        drop_file(b, &b->cur);
     }
     for (size_t i = 0; i < b->nready; i++)
-        drop_file(&b->ready[i]);
+        drop_file(b, &b->ready[i]);
     free(b->ready);
     if (b->staged) rmdir(b->dir);
     pthread_mutex_destroy(&b->mu);
@@ -274,6 +336,172 @@ uint64_t vmig_milvus_bulk_pending(const struct vmig_milvus_bulk *b)
     return n;
 }
 
+/* ---- NumPy sets ---- */
+
+static FILE *open_npy(const char *dir, const char *field)
+{
+    char path[PATH_MAX], hdr[VMIG_NPY_HEADER];
+    snprintf(path, sizeof path, "%s/%s.npy", dir, field);
+    FILE *f = fopen(path, "w");
+    memset(hdr, ' ', sizeof hdr); /* rewritten with the row count at close */
+    if (f && fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr) {
+        fclose(f);
+        f = NULL;
+    }
+    return f;
+}
+
+/* Open the next set. Caller holds b->mu. */
+static enum vmig_code open_set(struct vmig_milvus_bulk *b, struct vmig_err *err)
+{
+    char tmp[PATH_MAX];
+    memset(&b->cur, 0, sizeof b->cur);
+    snprintf(b->cur.name, sizeof b->cur.name, "%s-%s-%u", b->coll, b->tag, b->seq++);
+    snprintf(b->cur.path, sizeof b->cur.path, "%s/%s", b->dir, b->cur.name);
+    b->meta_max = 1;
+    int ok = mkdir(b->cur.path, 0755) == 0;
+    if (ok) ok = (b->fpk = open_npy(b->cur.path, b->pk)) != NULL;
+    for (size_t v = 0; ok && v < b->nvec; v++)
+        ok = (b->fvec[v] = open_npy(b->cur.path, b->vec[v])) != NULL;
+    snprintf(tmp, sizeof tmp, "%s/meta.tmp", b->cur.path);
+    if (ok) ok = (b->fmeta = fopen(tmp, "w+")) != NULL;
+    if (ok) {
+        b->f = b->fpk;
+        b->cur_bytes = 0;
+        return VMIG_OK;
+    }
+    vmig_err_set(err, VMIG_E_IO, "cannot write import files in '%s': %s", b->cur.path,
+                 strerror(errno));
+    b->f = b->fpk; /* what close_handles closes */
+    close_handles(b);
+    drop_file(b, &b->cur);
+    return VMIG_E_IO;
+}
+
+/* The rows of bt as columns: ids, the vectors' floats as they are, the payloads to
+ * meta.tmp (length + UTF-8) until the set closes. Caller holds b->mu. */
+static enum vmig_code append_set(struct vmig_milvus_bulk *b, const struct vmig_plan_coll *pc,
+                                 const struct vmig_batch *bt, struct vmig_err *err)
+{
+    int bad = 0;
+    uint8_t ubuf[4 * 64];
+    for (size_t r = 0; r < bt->n && !bad; r++) {
+        const struct vmig_point_id *id = &bt->ids[r];
+        char t[VMIG_ID_TEXT_MAX];
+        if (b->pk_int) {
+            if (id->kind != VMIG_ID_NUM || id->num > INT64_MAX) {
+                vmig_point_id_format(id, t);
+                vmig_err_set(err, VMIG_E_DATA,
+                             "cannot write point %s to an import file of '%s': the id does not "
+                             "fit the Int64 primary key",
+                             t, pc->target);
+                vmig_err_at(err, pc->target, t, NULL);
+                return VMIG_E_DATA;
+            }
+            int64_t v = (int64_t)id->num; /* little-endian hosts ('<i8') */
+            bad |= fwrite(&v, sizeof v, 1, b->fpk) != 1;
+        } else {
+            size_t len = vmig_point_id_format(id, t);
+            memset(ubuf, 0, (size_t)b->pk_width * 4);
+            vmig_utf8_to_utf32le(t, len, ubuf, b->pk_width);
+            bad |= fwrite(ubuf, 4, b->pk_width, b->fpk) != b->pk_width;
+        }
+        size_t mlen;
+        const char *m = vmig_batch_meta_at(bt, r, &mlen);
+        if (!mlen) {
+            m = "{}";
+            mlen = 2;
+        }
+        uint32_t l32 = (uint32_t)mlen;
+        size_t chars = vmig_utf8_to_utf32le(m, mlen, NULL, SIZE_MAX);
+        if (chars > b->meta_max) b->meta_max = (uint32_t)chars;
+        bad |= fwrite(&l32, sizeof l32, 1, b->fmeta) != 1;
+        bad |= fwrite(m, 1, mlen, b->fmeta) != mlen;
+        b->cur_bytes += (b->pk_int ? 8 : 4u * b->pk_width) + 4 * chars;
+    }
+    for (size_t v = 0; v < b->nvec && !bad; v++) {
+        const float *x = vmig_batch_dense_at(bt, v, 0);
+        for (size_t k = 0; k < (size_t)bt->n * b->dim[v]; k++)
+            if (!isfinite(x[k])) {
+                char t[VMIG_ID_TEXT_MAX];
+                vmig_point_id_format(&bt->ids[k / b->dim[v]], t);
+                vmig_err_set(err, VMIG_E_DATA,
+                             "cannot write point %s to an import file of '%s': a vector value "
+                             "is not finite",
+                             t, pc->target);
+                vmig_err_at(err, pc->target, t, b->vec[v]);
+                return VMIG_E_DATA;
+            }
+        size_t n = (size_t)bt->n * b->dim[v];
+        bad |= fwrite(x, sizeof *x, n, b->fvec[v]) != n;
+        b->cur_bytes += n * sizeof *x;
+    }
+    if (bad)
+        return vmig_err_set(err, VMIG_E_IO, "cannot write import files in '%s': %s", b->cur.path,
+                            strerror(errno));
+    return VMIG_OK;
+}
+
+static int finish_npy(FILE *f, const char *descr, uint64_t rows, uint32_t dim)
+{
+    char hdr[VMIG_NPY_HEADER];
+    vmig_npy_header(hdr, descr, rows, dim);
+    int bad =
+        fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr;
+    bad |= fclose(f) != 0;
+    return bad;
+}
+
+/* Finish the set: headers with the row count, $meta.npy from meta.tmp ('<U<longest>'). */
+static int close_set(struct vmig_milvus_bulk *b)
+{
+    char descr[32], path[PATH_MAX];
+    int bad = 0;
+    if (b->pk_int)
+        bad |= finish_npy(b->fpk, "<i8", b->cur.rows, 0);
+    else {
+        snprintf(descr, sizeof descr, "<U%u", b->pk_width);
+        bad |= finish_npy(b->fpk, descr, b->cur.rows, 0);
+    }
+    for (size_t v = 0; v < b->nvec; v++)
+        bad |= finish_npy(b->fvec[v], "<f4", b->cur.rows, b->dim[v]);
+    b->fpk = NULL;
+    memset(b->fvec, 0, sizeof b->fvec);
+    snprintf(path, sizeof path, "%s/$meta.npy", b->cur.path);
+    FILE *out = bad ? NULL : fopen(path, "w");
+    if (!out) bad = 1;
+    if (!bad) {
+        snprintf(descr, sizeof descr, "<U%u", b->meta_max);
+        char hdr[VMIG_NPY_HEADER];
+        vmig_npy_header(hdr, descr, b->cur.rows, 0);
+        bad |= fwrite(hdr, 1, sizeof hdr, out) != sizeof hdr;
+        bad |= fflush(b->fmeta) != 0 || fseek(b->fmeta, 0, SEEK_SET) != 0;
+        size_t cap = (size_t)b->meta_max * 4;
+        uint8_t *u = xmalloc(cap);
+        char *m = xmalloc(VMIG_JSON_MAX * 4 + 16);
+        for (uint64_t r = 0; r < b->cur.rows && !bad; r++) {
+            uint32_t l32;
+            if (fread(&l32, sizeof l32, 1, b->fmeta) != 1 || l32 > VMIG_JSON_MAX * 4 ||
+                fread(m, 1, l32, b->fmeta) != l32) {
+                bad = 1;
+                break;
+            }
+            memset(u, 0, cap);
+            vmig_utf8_to_utf32le(m, l32, u, b->meta_max);
+            bad |= fwrite(u, 1, cap, out) != cap;
+        }
+        free(u);
+        free(m);
+    }
+    if (out) bad |= fclose(out) != 0;
+    fclose(b->fmeta);
+    b->fmeta = NULL;
+    b->f = NULL;
+    snprintf(path, sizeof path, "%s/meta.tmp", b->cur.path);
+    unlink(path);
+    return bad;
+}
+
 /* Open the next file. Caller holds b->mu. */
 static enum vmig_code open_file(struct vmig_milvus_bulk *b, struct vmig_err *err)
 {
@@ -288,7 +516,7 @@ static enum vmig_code open_file(struct vmig_milvus_bulk *b, struct vmig_err *err
     vmig_err_set(err, VMIG_E_IO, "cannot write import file '%s': %s", b->cur.path, strerror(errno));
     if (b->f) fclose(b->f);
     b->f = NULL;
-    drop_file(&b->cur);
+    drop_file(b, &b->cur);
     return VMIG_E_IO;
 }
 
@@ -296,11 +524,16 @@ static enum vmig_code open_file(struct vmig_milvus_bulk *b, struct vmig_err *err
 static enum vmig_code close_file(struct vmig_milvus_bulk *b, struct vmig_err *err)
 {
     if (!b->f) return VMIG_OK;
-    int bad = fputs(VMIG_BULK_FILE_TAIL, b->f) < 0;
-    bad |= fclose(b->f) != 0;
-    b->f = NULL;
+    int bad;
+    if (b->npy) {
+        bad = close_set(b);
+    } else {
+        bad = fputs(VMIG_BULK_FILE_TAIL, b->f) < 0;
+        bad |= fclose(b->f) != 0;
+        b->f = NULL;
+    }
     if (bad) {
-        drop_file(&b->cur);
+        drop_file(b, &b->cur);
         return vmig_err_set(err, VMIG_E_IO, "cannot write import file '%s': %s", b->cur.path,
                             strerror(errno));
     }
@@ -319,8 +552,23 @@ enum vmig_code vmig_milvus_bulk_append(struct vmig_target *t, const struct vmig_
 {
     struct vmig_milvus_bulk *b = t->bulk;
     struct vmig_buf rows = VMIG_BUF_INIT;
-    enum vmig_code rc;
+    enum vmig_code rc = VMIG_OK;
     *taken = 0;
+    if (b->npy) { /* columns: little to encode, written under the lock */
+        pthread_mutex_lock(&b->mu);
+        if (b->on) {
+            *taken = 1;
+            if (b->f && b->cur.rows && b->cur_bytes >= b->file_max) rc = close_file(b, err);
+            if (!rc && !b->f) rc = open_set(b, err);
+            if (!rc) rc = append_set(b, pc, bt, err);
+            if (!rc) {
+                b->cur.rows += bt->n;
+                b->pending += bt->n;
+            }
+        }
+        pthread_mutex_unlock(&b->mu);
+        return rc;
+    }
     /* encoded outside the lock: writers share the file, not the work */
     if ((rc = vmig_milvus_bulk_enc_rows(pc, bt, 0, bt->n, 0, &rows, err))) goto out;
     pthread_mutex_lock(&b->mu);
@@ -353,19 +601,29 @@ out:
     return rc;
 }
 
-/* Make file f available to the server; *path receives what Import is to be given. */
+/* Make file (or set) f available to the server; *path receives what Import is to be
+ * given (a NumPy set: the directory or key prefix its files are under). */
 static enum vmig_code publish(struct vmig_target *t, struct bfile *f, char *path, size_t n,
                               struct vmig_err *err)
 {
     struct vmig_milvus_bulk *b = t->bulk;
+    enum vmig_code rc = VMIG_OK;
     if (!b->use_s3) {
         snprintf(path, n, "%s", f->path);
         return VMIG_OK;
     }
-    enum vmig_code rc = vmig_s3_put_file(&b->s3, f->name, f->path, vmig_milvus_slow_ms(t), err);
-    if (rc) return rc;
     snprintf(path, n, "%s%s%s", b->s3.prefix, b->s3.prefix[0] ? "/" : "", f->name);
-    drop_file(f); /* in the bucket now */
+    if (!b->npy) {
+        rc = vmig_s3_put_file(&b->s3, f->name, f->path, vmig_milvus_slow_ms(t), err);
+    } else {
+        char local[SET_MAX][PATH_MAX], key[SET_MAX][PATH_MAX];
+        size_t k = set_files(b, f->path, local);
+        set_files(b, f->name, key);
+        for (size_t i = 0; i < k && !rc; i++)
+            rc = vmig_s3_put_file(&b->s3, key[i], local[i], vmig_milvus_slow_ms(t), err);
+    }
+    if (rc) return rc;
+    drop_file(b, f); /* in the bucket now */
     f->path[0] = 0;
     return VMIG_OK;
 }
@@ -376,7 +634,16 @@ static enum vmig_code start_import(struct vmig_target *t, const char *name, cons
     struct vmig_buf req = VMIG_BUF_INIT;
     char what[VMIG_NAME_MAX + PATH_MAX + 64];
     snprintf(what, sizeof what, "cannot import '%s' into collection '%s'", path, name);
-    vmig_milvus_enc_import(vmig_milvus_db(t), name, path, &req);
+    if (t->bulk->npy) { /* one task takes the set: a .npy file per field */
+        char files[SET_MAX][PATH_MAX];
+        const char *fp[SET_MAX];
+        size_t k = set_files(t->bulk, path, files);
+        for (size_t i = 0; i < k; i++)
+            fp[i] = files[i];
+        vmig_milvus_enc_import_files(vmig_milvus_db(t), name, 0, fp, k, &req);
+    } else {
+        vmig_milvus_enc_import(vmig_milvus_db(t), name, path, &req);
+    }
     /* not idempotent: an Import that timed out may have been accepted, and a second one
      * would import the file twice; so one attempt (a rate limit is still waited out: the
      * server refused it), and a failure ends bulk mode (fall_back) */
@@ -468,17 +735,16 @@ static enum vmig_code fall_back(struct vmig_target *t, const char *name, struct 
     pthread_mutex_lock(&b->mu);
     b->on = 0;
     if (b->f) {
-        fclose(b->f);
-        b->f = NULL;
-        drop_file(&b->cur);
+        close_handles(b);
+        drop_file(b, &b->cur);
     }
     for (size_t i = 0; i < b->nready; i++)
-        drop_file(&b->ready[i]);
+        drop_file(b, &b->ready[i]);
     b->nready = 0;
     b->pending = 0;
     pthread_mutex_unlock(&b->mu);
     for (size_t i = 0; i < n; i++)
-        drop_file(&it[i].f);
+        drop_file(t->bulk, &it[i].f);
     atomic_fetch_add(&t->faults, 1);
     return VMIG_OK;
 }
@@ -526,7 +792,7 @@ enum vmig_code vmig_milvus_bulk_flush(struct vmig_target *t, const char *name, s
         goto out;
     }
     for (size_t i = 0; i < n; i++)
-        drop_file(&it[i].f);
+        drop_file(t->bulk, &it[i].f);
     pthread_mutex_lock(&b->mu);
     b->pending -= rows < b->pending ? rows : b->pending;
     b->imported = 1;

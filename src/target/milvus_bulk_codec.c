@@ -310,3 +310,68 @@ out:
     if (r) vmig__milvus__get_loading_progress_response__free_unpacked(r, NULL);
     return rc;
 }
+
+/* ------------------------------------------------------------------ NumPy */
+
+void vmig_npy_header(char out[VMIG_NPY_HEADER], const char *descr, uint64_t rows, uint32_t dim)
+{
+    char shape[64];
+    if (dim)
+        snprintf(shape, sizeof shape, "(%" PRIu64 ", %u)", rows, dim);
+    else
+        snprintf(shape, sizeof shape, "(%" PRIu64 ",)", rows);
+    /* magic, version 1.0, little-endian header length, then the dict padded with spaces to
+     * the fixed size and ended by '\n' (numpy's format: the data starts 64-byte aligned) */
+    memset(out, ' ', VMIG_NPY_HEADER);
+    memcpy(out, "\x93NUMPY\x01\x00", 8);
+    out[8] = (char)((VMIG_NPY_HEADER - 10) & 0xff);
+    out[9] = (char)((VMIG_NPY_HEADER - 10) >> 8);
+    char dict[VMIG_NPY_HEADER];
+    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                     descr, shape);
+    if (n > 0 && (size_t)n < VMIG_NPY_HEADER - 11) memcpy(out + 10, dict, (size_t)n);
+    out[VMIG_NPY_HEADER - 1] = '\n';
+}
+
+size_t vmig_utf8_to_utf32le(const char *s, size_t n, uint8_t *out, size_t max_chars)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max_chars;) {
+        unsigned char c = (unsigned char)s[i];
+        uint32_t cp;
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+        if (i + len > n) len = 1;
+        cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (size_t j = 1; j < len; j++)
+            cp = cp << 6 | ((unsigned char)s[i + j] & 0x3f);
+        if (out) {
+            out[4 * k] = (uint8_t)cp;
+            out[4 * k + 1] = (uint8_t)(cp >> 8);
+            out[4 * k + 2] = (uint8_t)(cp >> 16);
+            out[4 * k + 3] = (uint8_t)(cp >> 24);
+        }
+        k++;
+        i += len;
+    }
+    return k;
+}
+
+int vmig_milvus_bulk_npy_fits(const struct vmig_plan_coll *pc)
+{
+    if (pc->nscalars) return 0; /* typed fields (and their nulls) go as JSON rows */
+    for (size_t f = 0; f < pc->nfields; f++)
+        if (pc->field[f].kind != VMIG_VEC_DENSE) return 0;
+    return 1;
+}
+
+void vmig_milvus_enc_import_files(const char *db, const char *coll, int row_based,
+                                  const char *const *files, size_t n, struct vmig_buf *out)
+{
+    Vmig__Milvus__ImportRequest r = VMIG__MILVUS__IMPORT_REQUEST__INIT;
+    r.db_name = DB(db);
+    r.collection_name = S(coll);
+    r.row_based = row_based;
+    r.n_files = n;
+    r.files = (char **)files;
+    pack(&r.base, out);
+}
