@@ -309,6 +309,40 @@ static void import_messages(void **state)
     vmig_buf_release(&b);
 }
 
+static void npy_header_and_utf32(void **state)
+{
+    (void)state;
+    char h[VMIG_NPY_HEADER];
+    vmig_npy_header(h, "<f4", 12345, 768);
+    assert_memory_equal(h, "\x93NUMPY\x01\x00", 8);
+    assert_int_equal((unsigned char)h[8] | (unsigned char)h[9] << 8, VMIG_NPY_HEADER - 10);
+    assert_int_equal(h[VMIG_NPY_HEADER - 1], '\n');
+    assert_int_equal(VMIG_NPY_HEADER % 64, 0); /* the data starts aligned, as numpy writes it */
+    const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (12345, 768), }";
+    assert_memory_equal(h + 10, dict, strlen(dict));
+    assert_int_equal(h[10 + strlen(dict)], ' '); /* padded with spaces */
+    vmig_npy_header(h, "<U36", 7, 0);
+    assert_non_null(memchr(h, '(', sizeof h));
+    assert_int_equal(strncmp(strstr(h + 10, "'shape'"), "'shape': (7,), }", 16), 0);
+
+    uint8_t u[4 * 8];
+    memset(u, 0, sizeof u);
+    /* "a", e-acute (2 bytes), the slightly smiling face (4 bytes) */
+    assert_int_equal(vmig_utf8_to_utf32le("a\xc3\xa9\xf0\x9f\x99\x82", 7, u, 8), 3);
+    static const uint8_t want[] = {'a', 0, 0, 0, 0xe9, 0, 0, 0, 0x42, 0xf6, 0x01, 0};
+    assert_memory_equal(u, want, sizeof want);
+    assert_int_equal(vmig_utf8_to_utf32le("abcdef", 6, NULL, SIZE_MAX), 6);
+    assert_int_equal(vmig_utf8_to_utf32le("abcdef", 6, u, 2), 2); /* cut at max_chars */
+
+    struct vmig_plan_coll pc;
+    memset(&pc, 0, sizeof pc);
+    pc.nfields = 1;
+    pc.field[0].kind = VMIG_VEC_DENSE;
+    assert_true(vmig_milvus_bulk_npy_fits(&pc));
+    pc.nscalars = 1; /* typed fields: JSON rows */
+    assert_false(vmig_milvus_bulk_npy_fits(&pc));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +352,7 @@ int main(void)
         cmocka_unit_test(typed_values_escapes_nulls_and_meta),
         cmocka_unit_test(non_finite_and_sparse_are_refused),
         cmocka_unit_test(import_messages),
+        cmocka_unit_test(npy_header_and_utf32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
