@@ -417,7 +417,7 @@ static enum vmig_code append_set(struct vmig_milvus_bulk *b, const struct vmig_p
         if (chars > b->meta_max) b->meta_max = (uint32_t)chars;
         bad |= fwrite(&l32, sizeof l32, 1, b->fmeta) != 1;
         bad |= fwrite(m, 1, mlen, b->fmeta) != mlen;
-        b->cur_bytes += (b->pk_int ? 8 : 4u * b->pk_width) + 4 * chars;
+        b->cur_bytes += b->pk_int ? 8 : 4u * b->pk_width;
     }
     for (size_t v = 0; v < b->nvec && !bad; v++) {
         const float *x = vmig_batch_dense_at(bt, v, 0);
@@ -558,7 +558,10 @@ enum vmig_code vmig_milvus_bulk_append(struct vmig_target *t, const struct vmig_
         pthread_mutex_lock(&b->mu);
         if (b->on) {
             *taken = 1;
-            if (b->f && b->cur.rows && b->cur_bytes >= b->file_max) rc = close_file(b, err);
+            /* $meta.npy pads every payload to the longest one: counted as it will be */
+            if (b->f && b->cur.rows &&
+                b->cur_bytes + b->cur.rows * 4ull * b->meta_max >= b->file_max)
+                rc = close_file(b, err);
             if (!rc && !b->f) rc = open_set(b, err);
             if (!rc) rc = append_set(b, pc, bt, err);
             if (!rc) {
