@@ -81,6 +81,7 @@ enum vmig_fix {
     VMIG_FIX_JOB,          /* "job": the target was made by job err.fix_arg: continue that job */
     VMIG_FIX_TYPED_FIELD,  /* "typed_field": payload key err.field cannot be typed as given */
     VMIG_FIX_PAYLOAD_MISFIT, /* "payload_misfit": a value does not fit its typed field */
+    VMIG_FIX_WRITE_MODE,     /* "write_mode": bulk import cannot be used here: write rows */
 };
 #define VMIG_ERR_FIX_ARG_MAX 16 /* = VMIG_JOB_ID_MAX: the only fix_arg is a job id */
 

@@ -21,6 +21,8 @@
 #define VMIG_WRITERS_MAX 64
 #define VMIG_PAGE_SIZE_MIN 1 /* --page-size, options.page_size */
 #define VMIG_PAGE_SIZE_MAX 100000
+#define VMIG_BULK_FILE_MIB_MIN 1     /* --bulk-file-size, options.bulk_file_size_mib */
+#define VMIG_BULK_FILE_MIB_MAX 16384 /* Milvus's own limit: 16 GiB per import file */
 #define VMIG_SAMPLE_MIN 0 /* --sample, options.verify_sample (-1 there = no verification) */
 #define VMIG_SAMPLE_MAX 1000000
 #define VMIG_PROFILE_SAMPLE_MIN 1 /* plan --sample, profile.sample (--full for every point) */

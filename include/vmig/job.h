@@ -78,6 +78,11 @@ struct vmig_job_opts {
      * (VMIG_TASKS_AUTO on a PostgreSQL store, none on SQLite), 1 = none (one process
      * runs the whole job), N >= 2 = N (at most VMIG_MAX_RANGES). */
     int tasks;
+    enum vmig_write_mode write_mode;   /* rows (default), bulk or auto (vmig/migrate.h) */
+    char bulk_dir[VMIG_PATH_MAX];      /* import files directory the server reads; "" = none */
+    char bulk_url[VMIG_PATH_MAX];      /* s3://bucket/prefix for import files; "" = none */
+    char bulk_endpoint[VMIG_PATH_MAX]; /* S3 endpoint of bulk_url */
+    uint64_t bulk_file_bytes;          /* import file size limit; 0 = VMIG_BULK_FILE_BYTES */
 };
 #define VMIG_TASKS_AUTO 16
 void vmig_job_opts_init(struct vmig_job_opts *o);

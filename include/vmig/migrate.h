@@ -110,6 +110,30 @@ enum {
     VMIG_STEP_FINISH = 16,  /* wait for the Load, verify, wait for the index (wait_index) */
 };
 #define VMIG_STEPS_WHOLE (VMIG_STEP_CREATE | VMIG_STEP_LOAD_ASK | VMIG_STEP_COPY | VMIG_STEP_FINISH)
+/* How pages written with Insert reach the target (docs/user/bulk-import.md). ROWS: Insert
+ * requests. BULK: appended to import files that the target imports at each durable step
+ * (pages re-sent below a high-water mark always go as Upsert requests). AUTO: BULK when the
+ * target can import, a storage is given and the collection has at least
+ * VMIG_BULK_AUTO_POINTS points; else ROWS (one log line says which and why). */
+enum vmig_write_mode { VMIG_WRITE_ROWS = 0, VMIG_WRITE_BULK, VMIG_WRITE_AUTO };
+#define VMIG_BULK_AUTO_POINTS 1000000u
+#define VMIG_BULK_FILE_BYTES (256u << 20) /* default size at which an import file is closed */
+
+/* Where import files go; strings borrowed. dir: a directory the target server reads by
+ * absolute path (its local storage or a shared mount). url: s3://bucket/prefix, uploaded
+ * to endpoint with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION from the
+ * environment. */
+struct vmig_bulk_opts {
+    enum vmig_write_mode mode;
+    const char *dir;      /* NULL or "" = none */
+    const char *url;      /* NULL or "" = none */
+    const char *endpoint; /* S3 endpoint, e.g. http://127.0.0.1:9000 (url only) */
+    uint64_t file_bytes;  /* close an import file at this size; 0 = VMIG_BULK_FILE_BYTES */
+};
+
+/* "rows", "bulk", "auto" and back: 0, or -1 for another word. */
+const char *vmig_write_mode_name(enum vmig_write_mode m);
+int vmig_write_mode_parse(const char *s, enum vmig_write_mode *out);
 
 struct vmig_migrate_opts {
     unsigned steps;       /* VMIG_STEP_* bits; 0 = VMIG_STEPS_WHOLE */
@@ -127,6 +151,7 @@ struct vmig_migrate_opts {
     int flush_ms;         /* make progress durable (Flush + checkpoint) this often; 30000 */
     const struct vmig_run_ctx *ctx; /* cancel + log sink of the run (may be NULL) */
     struct vmig_migrate_hooks hooks;
+    struct vmig_bulk_opts bulk; /* write mode and import storage; default rows */
 };
 
 void vmig_migrate_opts_init(struct vmig_migrate_opts *o);

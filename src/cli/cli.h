@@ -41,6 +41,9 @@ struct cli_opts {
     int max_vector_fields, sample, readers, writers, timeout_s, no_verify, page_limit;
     int wait_timeout_s; /* --wait-timeout: bound on each wait for Milvus (index build, load) */
     int wait_index;     /* --wait-index: the job holds until every index is built */
+    /* --write-mode rows|bulk|auto and the import files' storage (bulk import) */
+    const char *write_mode, *bulk_dir, *bulk_url, *bulk_endpoint;
+    int bulk_file_mib;
     int profile, profile_full, profile_sample; /* --profile, --full, plan --sample N */
     int verbose, quiet;
     /* job center (issue 4) */

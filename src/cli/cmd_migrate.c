@@ -172,6 +172,17 @@ int cmd_migrate(struct cli_opts *o)
         jo.reject_oversize = 1;
         snprintf(jo.rejects, sizeof jo.rejects, "%s", o->rejects);
     }
+    if (o->write_mode && vmig_write_mode_parse(o->write_mode, &jo.write_mode)) {
+        cli_usage_error_in("migrate", "--write-mode must be rows, bulk or auto, not '%s'",
+                           o->write_mode);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    snprintf(jo.bulk_dir, sizeof jo.bulk_dir, "%s", o->bulk_dir ? o->bulk_dir : "");
+    snprintf(jo.bulk_url, sizeof jo.bulk_url, "%s", o->bulk_url ? o->bulk_url : "");
+    snprintf(jo.bulk_endpoint, sizeof jo.bulk_endpoint, "%s",
+             o->bulk_endpoint ? o->bulk_endpoint : "");
+    jo.bulk_file_bytes = (uint64_t)o->bulk_file_mib << 20;
     code = vmig_store_open(o->store, &store, &err);
     if (code) {
         cli_error(&err);

@@ -81,6 +81,9 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
                      "use --payload-misfit dynamic to keep such values in the dynamic field, or "
                      "--payload-misfit reject --rejects FILE to set the points aside");
         break;
+    case VMIG_FIX_WRITE_MODE:
+        snprintf(out, n, "use --write-mode rows (or auto, which picks rows here)");
+        break;
     case VMIG_FIX_REJECTS:
         if (in_job)
             snprintf(out, n, "set such points aside: `%s --rejects FILE`", retry);

@@ -87,6 +87,20 @@ static const struct opt table[] = {
      "vector index: AUTOINDEX (default) or HNSW with Qdrant's m/ef_construct"},
     {"rejects", 0, T_STR, F(rejects), NULL, "migrate jobs", "FILE",
      "write points Milvus cannot take (payload > 64 KiB) to FILE as JSON lines and go on"},
+    {"write-mode", 0, T_STR, F(write_mode), NULL, "migrate", "rows|bulk|auto",
+     "write points as Insert requests (rows, default), as bulk import files that Milvus "
+     "imports at each checkpoint (bulk: real Milvus 2.3+, with --bulk-dir or --bulk-url), or "
+     "bulk for collections of 1000000 points or more when the target can import (auto)"},
+    {"bulk-dir", 0, T_STR, F(bulk_dir), "VMIGRATE_BULK_DIR", "migrate", "DIR",
+     "directory for the import files that the Milvus server reads under the same absolute "
+     "path (its local storage machine or a shared mount)"},
+    {"bulk-url", 0, T_STR, F(bulk_url), "VMIGRATE_BULK_URL", "migrate", "s3://BUCKET/PREFIX",
+     "upload the import files to S3-compatible storage (Milvus's own bucket); credentials "
+     "from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION"},
+    {"bulk-endpoint", 0, T_STR, F(bulk_endpoint), "VMIGRATE_BULK_ENDPOINT", "migrate", "URL",
+     "S3 endpoint of --bulk-url, e.g. http://minio:9000"},
+    {"bulk-file-size", 0, T_INT, F(bulk_file_mib), NULL, "migrate", "MIB",
+     "close an import file at this size (default 256)"},
     {"readers", 0, T_INT, F(readers), NULL, "migrate", "N", "parallel source readers (default 4)"},
     {"writers", 0, T_INT, F(writers), NULL, "migrate", "N", "parallel target writers (default 2)"},
     {"page-size", 0, T_INT, F(page_limit), NULL, "migrate", "N",
@@ -160,6 +174,7 @@ static const struct range {
     {F(readers), VMIG_READERS_MIN, VMIG_READERS_MAX},
     {F(writers), VMIG_WRITERS_MIN, VMIG_WRITERS_MAX},
     {F(page_limit), VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX},
+    {F(bulk_file_mib), VMIG_BULK_FILE_MIB_MIN, VMIG_BULK_FILE_MIB_MAX},
     {F(sample), VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX},
     {F(profile_sample), VMIG_PROFILE_SAMPLE_MIN, VMIG_PROFILE_SAMPLE_MAX},
     {F(concurrency), VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "engine/copy.h"
+#include "engine/copy_bulk.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/retry.h"
@@ -375,6 +376,8 @@ static enum vmig_code flush_step(struct eng *e, struct vmig_err *err)
 static enum vmig_code last_flush(struct eng *e, struct vmig_err *err)
 {
     if (e->need_repair || e->tvt->faults(e->t) != e->faults_at_durable) return VMIG_OK;
+    /* rows in import files only the run's handle can import: they stay not durable */
+    if (vmig_eng_bulk_pending(e)) return VMIG_OK;
     struct vmig_run_ctx g;
     vmig_run_ctx_init(&g);
     if (e->ctx) {
@@ -486,8 +489,9 @@ static enum vmig_code copy_pass(struct eng *e, struct vmig_err *err)
 
 enum vmig_code vmig_eng_copy(struct eng *e, struct vmig_source *s, struct vmig_err *err)
 {
+    enum vmig_code rc = vmig_eng_bulk_start(e, err); /* rows or bulk import (copy_bulk.c) */
+    if (rc) return rc;
     vmig_eng_plan_ranges(e, s);
-    enum vmig_code rc = VMIG_OK;
     for (int pass = 0;; pass++) {
         rc = copy_pass(e, err);
         if (rc || !e->need_repair) break;

@@ -213,6 +213,14 @@ char *vmig_job_opts_to_json(const struct vmig_job_opts *o)
                           o->verify_sample, "reject_oversize", o->reject_oversize, "skip_index",
                           o->skip_index, "wait_index", o->wait_index, "rejects", o->rejects);
     json_object_set_new(j, "tasks", json_integer(o->tasks));
+    /* bulk import: only when asked, so the JSON of a rows job stays as it was */
+    if (o->write_mode != VMIG_WRITE_ROWS) {
+        json_object_set_new(j, "write_mode", json_string(vmig_write_mode_name(o->write_mode)));
+        json_object_set_new(j, "bulk_dir", json_string(o->bulk_dir));
+        json_object_set_new(j, "bulk_url", json_string(o->bulk_url));
+        json_object_set_new(j, "bulk_endpoint", json_string(o->bulk_endpoint));
+        json_object_set_new(j, "bulk_file_bytes", json_integer((json_int_t)o->bulk_file_bytes));
+    }
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!s) abort();
@@ -235,6 +243,15 @@ void vmig_job_opts_from_json(const char *text, struct vmig_job_opts *o)
     const char *r = json_string_value(json_object_get(j, "rejects"));
     snprintf(o->rejects, sizeof o->rejects, "%s", r ? r : "");
     o->tasks = (int)u64_of(j, "tasks");
+    const char *wm = json_string_value(json_object_get(j, "write_mode"));
+    if (!wm || vmig_write_mode_parse(wm, &o->write_mode)) o->write_mode = VMIG_WRITE_ROWS;
+    const char *bd = json_string_value(json_object_get(j, "bulk_dir"));
+    const char *bu = json_string_value(json_object_get(j, "bulk_url"));
+    const char *be = json_string_value(json_object_get(j, "bulk_endpoint"));
+    snprintf(o->bulk_dir, sizeof o->bulk_dir, "%s", bd ? bd : "");
+    snprintf(o->bulk_url, sizeof o->bulk_url, "%s", bu ? bu : "");
+    snprintf(o->bulk_endpoint, sizeof o->bulk_endpoint, "%s", be ? be : "");
+    o->bulk_file_bytes = u64_of(j, "bulk_file_bytes");
     json_decref(j);
 }
 

@@ -352,6 +352,11 @@ void vmig_runner_migrate_opts(struct runctx *c, struct vmig_migrate_opts *mo)
     mo->hooks.checkpoint = hook_checkpoint;
     mo->hooks.progress = hook_progress;
     mo->hooks.reject = hook_reject;
+    mo->bulk.mode = j->opts.write_mode;
+    mo->bulk.dir = j->opts.bulk_dir;
+    mo->bulk.url = j->opts.bulk_url;
+    mo->bulk.endpoint = j->opts.bulk_endpoint;
+    mo->bulk.file_bytes = j->opts.bulk_file_bytes;
 }
 
 void vmig_runctx_init(struct runctx *c, struct vmig_store *s, const char *id,

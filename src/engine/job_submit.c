@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/copy_bulk.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "vmig/job.h"
@@ -98,6 +99,8 @@ enum vmig_code vmig_job_submit(struct vmig_store *s, const struct vmig_job_reque
         rc = vmig_plan_make(req->src, req->dst, req->names, req->nnames, req->mo, plan, err);
     }
     if (rc) goto out;
+    /* --write-mode bulk where it cannot work: refused before anything is created */
+    if (req->opts && (rc = vmig_job_bulk_precheck(req->opts, &plan->target, err))) goto out;
     vmig_job_plan_made_by(s, req->dst, plan);
     split(plan, &run, out);
     if (!run.n) {

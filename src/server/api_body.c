@@ -313,3 +313,45 @@ int api_get_names(const struct api_req *r, struct api_resp *out, const char ***n
     }
     return 0;
 }
+
+/* options.write_mode ("rows", "bulk", "auto"), options.bulk_dir (an absolute path the
+ * Milvus server reads), options.bulk_url (s3://bucket/prefix), options.bulk_endpoint and
+ * options.bulk_file_size_mib: the CLI's --write-mode, --bulk-dir, --bulk-url,
+ * --bulk-endpoint, --bulk-file-size. 0, or -1 after a 400 naming the field. */
+int api_get_bulk_opts(const struct api_req *r, struct api_resp *out, json_t *o,
+                      struct vmig_job_opts *jo)
+{
+    const char *mode, *dir, *url, *endpoint;
+    int mib = 0;
+    if (api_get_str(r, out, o, "options.", "write_mode", &mode) ||
+        api_get_str(r, out, o, "options.", "bulk_dir", &dir) ||
+        api_get_str(r, out, o, "options.", "bulk_url", &url) ||
+        api_get_str(r, out, o, "options.", "bulk_endpoint", &endpoint) ||
+        api_get_ranged(r, out, o, "options.", "bulk_file_size_mib", VMIG_BULK_FILE_MIB_MIN,
+                       VMIG_BULK_FILE_MIB_MAX, &mib))
+        return -1;
+    if (mode && *mode && vmig_write_mode_parse(mode, &jo->write_mode)) {
+        api_error(r, out, 400, "usage", "options.write_mode must be rows, bulk or auto, not '%s'",
+                  mode);
+        return -1;
+    }
+    if (dir && *dir && dir[0] != '/') {
+        api_error(r, out, 400, "usage",
+                  "options.bulk_dir must be an absolute path the Milvus server reads, not '%s'",
+                  dir);
+        return -1;
+    }
+    const char *v[] = {dir, url, endpoint};
+    char *dst[] = {jo->bulk_dir, jo->bulk_url, jo->bulk_endpoint};
+    static const char *const key[] = {"bulk_dir", "bulk_url", "bulk_endpoint"};
+    for (int i = 0; i < 3; i++) {
+        if (v[i] && strlen(v[i]) >= VMIG_PATH_MAX) {
+            api_error(r, out, 400, "usage", "options.%s is longer than %d bytes", key[i],
+                      VMIG_PATH_MAX - 1);
+            return -1;
+        }
+        snprintf(dst[i], VMIG_PATH_MAX, "%s", v[i] ? v[i] : "");
+    }
+    jo->bulk_file_bytes = (uint64_t)mib << 20;
+    return 0;
+}

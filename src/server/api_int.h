@@ -26,6 +26,10 @@ int api_probe_both(const struct api_req *r, struct api_resp *out, const struct v
                    const struct vmig_endpoint *dst);
 
 /* ---- reading bodies (api_body.c): 0, or -1 after the error answer ---- */
+struct vmig_job_opts;
+/* options.write_mode and the bulk storage fields into jo: 0, or -1 after a 400. */
+int api_get_bulk_opts(const struct api_req *r, struct api_resp *out, json_t *o,
+                      struct vmig_job_opts *jo);
 int api_get_str(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,
                 const char *key, const char **v);
 int api_get_bool(const struct api_req *r, struct api_resp *out, json_t *o, const char *path,

@@ -103,7 +103,7 @@ void api_jobs_create(struct api_req *r, struct api_resp *out)
                        &page) ||
         api_get_bool(r, out, o, "options.", "store_secrets", &store_secrets) ||
         api_get_bool(r, out, o, "options.", "wait_index", &jo.wait_index) ||
-        get_rejects(r, out, o, &jo))
+        get_rejects(r, out, o, &jo) || api_get_bulk_opts(r, out, o, &jo))
         goto out;
     jo.page_limit = (uint32_t)page;
     if (api_probe_both(r, out, &src, &dst)) goto out;

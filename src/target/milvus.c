@@ -28,6 +28,7 @@
 #include "util/grpc_call.h"
 #include "target/milvus_caps.h"
 #include "target/milvus_codec.h"
+#include "target/milvus_int.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/wait.h"
@@ -37,21 +38,7 @@
 #define QUERY_BYTES (16u << 20)           /* aim for responses of about this size */
 #define QUERY_MAX_IDS 1024
 
-struct vmig_target {
-    struct vmig_grpc *g;
-    char db[VMIG_NAME_MAX];
-    int zilliz; /* the address is Zilliz Cloud's (see milvus_caps.c) */
-    uint64_t wait_limit_ms;
-    const struct vmig_run_ctx *ctx; /* the run's cancel and log (may be NULL) */
-    pthread_mutex_t mu;         /* guards the last flush's facts below */
-    uint64_t flush_ts;          /* timestamp of the last Flush (0 = none or not told) */
-    int64_t *flush_seg;         /* segments the last Flush named */
-    size_t nflush_seg;
-    atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
-};
-
-typedef enum vmig_code (*decode_fn)(const struct vmig_buf *resp, void *ctx, const char *what,
-                                    struct vmig_err *err);
+typedef vmig_milvus_decode_fn decode_fn;
 
 static int cancelled(const struct vmig_target *t)
 {
@@ -133,6 +120,14 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
     vmig_buf_release(&resp);
     /* the subject rule of vmig/error.h: what names the target collection, so does coll */
     return about(rc, coll, err);
+}
+
+enum vmig_code vmig_milvus_rpc(struct vmig_target *t, const char *rpc, const struct vmig_buf *req,
+                               int timeout_ms, vmig_milvus_decode_fn dec, void *ctx,
+                               const char *what, const char *coll,
+                               const struct vmig_retry_policy *pol, struct vmig_err *err)
+{
+    return rpc_call(t, rpc, req, timeout_ms, dec, ctx, what, coll, pol, err);
 }
 
 /* ---- decoders adapted to decode_fn ---- */
@@ -233,7 +228,14 @@ static int slow(const struct vmig_target *t)
 {
     return vmig_grpc_timeout_ms(t->g) * SLOW_FACTOR;
 }
-
+const char *vmig_milvus_db(const struct vmig_target *t)
+{
+    return dbn(t);
+}
+int vmig_milvus_slow_ms(const struct vmig_target *t)
+{
+    return slow(t);
+}
 
 static const char *const plain_schemes[] = {"http", "tcp", NULL};
 static const char *const tls_schemes[] = {"https", NULL};
@@ -281,6 +283,7 @@ out:
 static void m_close(struct vmig_target *t)
 {
     if (!t) return;
+    vmig_milvus_bulk_free(t->bulk);
     vmig_grpc_close(t->g);
     pthread_mutex_destroy(&t->mu);
     free(t->flush_seg);
@@ -428,6 +431,13 @@ static enum vmig_code m_write(struct vmig_target *t, const struct vmig_plan_coll
     char what[VMIG_NAME_MAX + 64];
     size_t lo = 0;
 
+    /* bulk mode: an Insert is a row of an import file; an Upsert (a page that may be in
+     * the target already) always goes as rows (milvus_bulk.c) */
+    if (!upsert && vmig_milvus_bulk_on(t->bulk)) {
+        int taken = 0;
+        if ((rc = vmig_milvus_bulk_append(t, pc, b, &taken, err)) || taken)
+            return about(rc, pc->target, err);
+    }
     snprintf(what, sizeof what, "cannot %s into collection '%s' on target",
              upsert ? "upsert" : "insert", pc->target);
     while (lo < b->n) {
@@ -448,6 +458,11 @@ out:
 
 static enum vmig_code m_flush(struct vmig_target *t, const char *name, struct vmig_err *err)
 {
+    /* bulk mode: the files written so far are imported before the rows are flushed */
+    if (t->bulk) {
+        enum vmig_code brc = vmig_milvus_bulk_flush(t, name, err);
+        if (brc) return brc;
+    }
     struct vmig_buf req = VMIG_BUF_INIT;
     char what[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot flush collection '%s' on target", name);
@@ -600,7 +615,11 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
     for (;;) {
         int state = 0;
         if ((rc = rpc_call(t, "GetLoadState", &req, 0, d_load, &state, what, name, NULL, err))) goto out;
-        if (state == VMIG_MLOAD_LOADED) break;
+        /* segments imported into a loaded collection come in only with a refresh load */
+        if (state == VMIG_MLOAD_LOADED) {
+            if (t->bulk) rc = vmig_milvus_bulk_refresh(t, name, err);
+            break;
+        }
         if (state == VMIG_MLOAD_NOT_EXIST) {
             rc = vmig_err_set(err, VMIG_E_NOT_FOUND, "%s: collection does not exist", what);
             goto out;
@@ -663,6 +682,11 @@ static uint64_t m_faults(struct vmig_target *t)
     return atomic_load(&t->faults);
 }
 
+static uint64_t m_bulk_pending(struct vmig_target *t)
+{
+    return vmig_milvus_bulk_pending(t->bulk);
+}
+
 static const char *const schemes[] = {"http", "https", "tcp", NULL};
 
 const struct vmig_target_vt vmig_target_milvus = {
@@ -682,4 +706,7 @@ const struct vmig_target_vt vmig_target_milvus = {
     .count = m_count,
     .retrieve = m_retrieve,
     .faults = m_faults,
+    .bulk_check = vmig_milvus_bulk_check,
+    .bulk_begin = vmig_milvus_bulk_begin,
+    .bulk_pending = m_bulk_pending,
 };

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "batch/batch.h"
+#include "vmig/migrate.h"
 #include "vmig/run.h"
 #include "vmig/types.h"
 
@@ -71,6 +72,19 @@ struct vmig_target_vt {
      * when stopped mid-write); the engine compares this counter across a flush to decide
      * whether the writes since the previous flush must be re-sent. */
     uint64_t (*faults)(struct vmig_target *t);
+    /* Bulk import (NULL: the connector has none). bulk_check: whether the server and
+     * the collection's shape can take import files (0, or an error saying why not,
+     * err.fix = write_mode). bulk_begin: from now on write() with upsert == 0 appends
+     * the rows to import files (acknowledged = in the file) and flush() imports them
+     * and returns only when they are in; first waits for every import of the collection
+     * still running on the server (a late one must never land after our Upserts).
+     * bulk_pending: rows in files not yet imported (a flush through another handle
+     * would not import them). */
+    enum vmig_code (*bulk_check)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                 const struct vmig_bulk_opts *o, struct vmig_err *err);
+    enum vmig_code (*bulk_begin)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                 const struct vmig_bulk_opts *o, struct vmig_err *err);
+    uint64_t (*bulk_pending)(struct vmig_target *t);
 };
 
 extern const struct vmig_target_vt vmig_target_milvus;

@@ -147,6 +147,7 @@ static const struct {
     [VMIG_FIX_PAYLOAD_MISFIT] = {"payload_misfit",
                                  "Retry with such values kept in the dynamic field, or with "
                                  "those points set aside in a rejects file"},
+    [VMIG_FIX_WRITE_MODE] = {"write_mode", "Write rows instead of bulk import files"},
 };
 
 const char *vmig_fix_name(enum vmig_fix fix)
