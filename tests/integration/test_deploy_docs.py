@@ -285,6 +285,9 @@ def check_pod_secrets(dep):
     assert "emptyDir" in vol and vol["emptyDir"].get("medium") == "Memory", vol
     sc = pod["securityContext"]
     assert sc["runAsNonRoot"] is True and sc["runAsUser"] != 0, sc
+    # without fsGroup the Secret's files are root's, mode 0400: the init container (same
+    # non-root user) could not read them
+    assert sc["fsGroup"] == sc["runAsGroup"], sc
 
 
 def args_of(dep):
