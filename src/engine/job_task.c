@@ -449,6 +449,22 @@ static void run_task(struct vmig_store *s, const struct vmig_store_task *t,
             rc = vmig_err_set(&e, VMIG_E_IO, "cannot open rejects file '%s'",
                               c.job.opts.rejects);
     }
+    if (rc == VMIG_E_AUTH) {
+        /* this worker cannot open the job's stored secrets (another key file than the
+         * job's creator): the task is not its to fail; another worker takes it */
+        char line[VMIG_ERR_MSG_MAX + 256];
+        struct vmig_store_task_key k = key_of(&c);
+        int held = 0;
+        snprintf(line, sizeof line,
+                 "collection '%s': %s task %d given back by %s: %s; give every worker the "
+                 "key file of the process that created the job (VMIGRATE_SECRET_KEY_FILE)",
+                 c.job.coll[c.cur].source, vmig_task_kind_name(t->kind), t->idx, t->owner,
+                 e.msg);
+        vmig_runner_log(&c, VMIG_LOG_WARN, c.job.coll[c.cur].source, "", line);
+        s->vt->task_end(s, &k, VMIG_JOB_PENDING, NULL, (int64_t)vmig_wall_ms(), &held, NULL);
+        vmig_sleep_ms(2000); /* not straight back to the same task */
+        goto out;
+    }
     if (!rc) {
         vmig_runner_monitor(&c, 1);
         switch (t->kind) {
