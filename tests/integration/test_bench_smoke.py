@@ -149,3 +149,44 @@ def test_migrate_moved_exact_count(bench_result):
                         assert res[0]["count(*)"] == w["dataset"]["points"], (wl, tool, res)
             finally:
                 mc.close()
+
+
+def test_workers_tool(tmp_path):
+    """--tools workers (issue 14) on 2 000 W1 points with 1 and 2 workers, on the real Milvus
+    2.3.5 server through the ledger proxy's insert quota (2 MB/s: ~7 MB of inserts cannot pass
+    without throttled answers): each run moved every point (bench/run counts the collection
+    with pymilvus and fails otherwise; the proxy's ledger holds no key twice), each worker's
+    peak RSS and CPU are recorded, and latest.md keeps what it held before, with the
+    workers section added."""
+    (tmp_path / "latest.md").write_text("earlier tables\n")
+    p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "run"), "--workloads", "W1",
+                        "--points", "2000", "--targets", "milvus23", "--tools", "workers",
+                        "--worker-counts", "1,2", "--tasks", "4", "--quota-mb-s", "2",
+                        "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert p.returncode == 0, p.stderr[-6000:]
+    (f,) = glob.glob(os.path.join(tmp_path, "*.json"))
+    with open(f) as fh:
+        doc = json.load(fh)
+    assert not doc["failures"], doc["failures"]
+    w = doc["workloads"]["W1@milvus23"]
+    n = w["dataset"]["points"]
+    assert n == 2000
+    throttled = 0
+    for k in (1, 2):
+        m = w["median"][f"workers:{k}"]
+        (run,) = w["runs"][f"workers:{k}"]
+        d = run["detail"]
+        assert run["points"] == n and run["target_count"] == n, run
+        assert d["ledger_keys"] == n and d["ledger_duplicates"] == 0, d
+        assert len(d["per_worker"]) == k and d["tasks"] == 4, d
+        assert sum(e["range_tasks"] for e in d["per_worker"]) == 4, d
+        for e in d["per_worker"]:
+            assert 1 < e["maxrss_mib"] < 4096 and e["cpu_seconds"] >= 0 and e["exit"] == 0, e
+        assert 0 < m["copy_seconds"] <= m["seconds"], m
+        assert m["points_per_s"] > 0 and m["servers_cpu_seconds"] > 0, m
+        throttled += m["throttled_answers"]
+    assert throttled > 0, "the quota never answered 'rate limit exceeded'"
+    md = (tmp_path / "latest.md").read_text()
+    assert md.startswith("earlier tables\n"), md[:200]
+    assert "Workers scaling (issue 14)" in md and "| W1 | 2,000 | 2 x 2 |" in md, md
