@@ -420,9 +420,10 @@ static void end_task(struct runctx *c, enum vmig_code rc, struct vmig_err *e,
     vmig_runner_final_status(c, c->cur, VMIG_JOB_FAILED, e, now);
 }
 
-/* Run one claimed task to its end. */
+/* Run one claimed task to its end. *store_err: a final status the store did not take
+ * (VMIG_OK = none): the run that drives the job reports it. */
 static void run_task(struct vmig_store *s, const struct vmig_store_task *t,
-                     const struct vmig_job_run_opts *ro, int64_t lease)
+                     const struct vmig_job_run_opts *ro, int64_t lease, struct vmig_err *store_err)
 {
     struct runctx c;
     struct vmig_err e;
@@ -475,6 +476,7 @@ static void run_task(struct vmig_store *s, const struct vmig_store_task *t,
         vmig_runner_monitor(&c, 0);
     }
     end_task(&c, rc, &e, &st, &vr);
+    if (c.store_err.code) *store_err = c.store_err;
     vmig_task_settle(s, t->job_id);
 out:
     vmig_runctx_release(&c);
@@ -492,9 +494,10 @@ enum vmig_code vmig_task_work(struct vmig_store *s, const char *job_id, const ch
     if (rc || !got) return rc;
     *ran = 1;
     vmig_metrics_task_state(ro->metrics, vmig_task_kind_name(t.kind), "claimed");
-    run_task(s, &t, ro, lease);
+    vmig_err_clear(err);
+    run_task(s, &t, ro, lease, err);
     vmig_store_task_release(&t);
-    return VMIG_OK;
+    return err->code; /* VMIG_OK, or the store failed a final status (VMIG_E_IO) */
 }
 
 void vmig_task_owner(char *out, size_t n, int thread)
@@ -513,6 +516,8 @@ struct drive {
     struct vmig_job_run_opts ro; /* the host's, with requeue off */
     int n;
     atomic_int done;
+    pthread_mutex_t mu;
+    struct vmig_err store_err; /* under mu: the first final status the store did not take */
 };
 
 struct drive_thread {
@@ -536,8 +541,13 @@ static void *drive_main(void *arg)
         int ran = 0;
         struct vmig_err e;
         vmig_err_clear(&e);
-        if (vmig_task_work(d->c->s, d->c->id, owner, &d->ro, &ran, &e) || !ran)
-            vmig_sleep_ms(IDLE_MS);
+        enum vmig_code rc = vmig_task_work(d->c->s, d->c->id, owner, &d->ro, &ran, &e);
+        if (rc && ran) {
+            pthread_mutex_lock(&d->mu);
+            if (!d->store_err.code) d->store_err = e;
+            pthread_mutex_unlock(&d->mu);
+        }
+        if (rc || !ran) vmig_sleep_ms(IDLE_MS);
     }
     return NULL;
 }
@@ -577,6 +587,7 @@ enum vmig_code vmig_task_drive(struct runctx *c, struct vmig_err *err)
     d.ro = *c->ro;
     d.ro.requeue = 0;
     d.ro.hooks.progress = NULL; /* the drive reports the whole job's, below */
+    pthread_mutex_init(&d.mu, NULL);
     d.n = c->job.opts.readers > 0 ? c->job.opts.readers : 4;
     d.t0 = vmig_now_ms();
     for (size_t i = 0; i < c->job.ncolls && i < VMIG_MAX_RANGES; i++)
@@ -636,5 +647,11 @@ enum vmig_code vmig_task_drive(struct runctx *c, struct vmig_err *err)
         }
     }
     vmig_job_release(&j);
+    pthread_mutex_destroy(&d.mu);
+    if (d.store_err.code) {
+        /* a collection's final status is not in the store: the run failed */
+        *err = d.store_err;
+        rc = VMIG_E_IO;
+    }
     return rc;
 }

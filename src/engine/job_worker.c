@@ -35,7 +35,8 @@ static int work_once(struct worker *w, const char *owner)
     int ran = 0;
     struct vmig_err e;
     vmig_err_clear(&e);
-    if (vmig_task_work(w->s, NULL, owner, &w->ro, &ran, &e) == VMIG_OK && ran) return 1;
+    vmig_task_work(w->s, NULL, owner, &w->ro, &ran, &e); /* its failures are in the job */
+    if (ran) return 1;
     for (int pass = 0; pass < 2 && !ran; pass++) {
         /* PENDING first, then IN_PROGRESS ones whose process died */
         int st = pass == 0 ? VMIG_JOB_PENDING : VMIG_JOB_IN_PROGRESS;
