@@ -113,7 +113,7 @@ struct vmig_job_task {
     int idx;          /* 0 setup, 1..n the read ranges, 100000 finish */
     const char *kind; /* "setup", "range", "finish" (static) */
     enum vmig_job_status status;
-    char owner[160]; /* the worker holding it or that last held it ("host:pid/n") */
+    char owner[160];        /* the worker holding it or that last held it ("host:pid/n") */
     int attempts, reclaims; /* claims, and claims of a lease whose worker died */
     uint64_t read, written;
     int64_t lease_until_ms; /* on the store's clock, 0 = none */

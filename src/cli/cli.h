@@ -49,8 +49,8 @@ struct cli_opts {
     /* job center (issue 4) */
     const char *store, *status;
     int detach, follow, no_store_secrets, concurrency;
-    int tasks;   /* migrate --tasks N: range tasks per collection (0 = auto, 1 = none) */
-    int lease_s; /* worker / jobs resume --lease S: a range task's lease (0 = 30) */
+    int tasks;         /* migrate --tasks N: range tasks per collection (0 = auto, 1 = none) */
+    int lease_s;       /* worker / jobs resume --lease S: a range task's lease (0 = 30) */
     int refresh_index; /* jobs show --refresh-index: the live index build from Milvus */
     const char *listen, *api_token, *web_root; /* serve */
     const char *metrics_listen;                /* worker --metrics-listen */

@@ -254,8 +254,10 @@ static int jobs_show(const struct cli_opts *o, struct vmig_store *s, const char 
         for (size_t k = 0; k < j.ntasks; k++) {
             const struct vmig_job_task *t = &j.tasks[k];
             char idx[16], claims[32];
-            if (t->idx == 0 || t->idx == 100000) snprintf(idx, sizeof idx, "-");
-            else snprintf(idx, sizeof idx, "%d", t->idx);
+            if (t->idx == 0 || t->idx == 100000)
+                snprintf(idx, sizeof idx, "-");
+            else
+                snprintf(idx, sizeof idx, "%d", t->idx);
             snprintf(claims, sizeof claims, "%d%s", t->attempts, t->reclaims ? "*" : "");
             printf("%-24.24s %-6s %-6s %-11s %12llu %8s  %s\n",
                    t->coll < j.ncolls ? j.coll[t->coll].source : "", idx, t->kind,

@@ -142,7 +142,8 @@ static enum vmig_code tasks_of(struct vmig_store *s, struct vmig_job *j, struct 
     int live = 0;
     for (size_t i = 0; i < j->ncolls; i++) {
         int ranges = 0;
-        for (size_t k = 0; k < n; k++) ranges += t[k].coll == i && t[k].kind == VMIG_TASK_RANGE;
+        for (size_t k = 0; k < n; k++)
+            ranges += t[k].coll == i && t[k].kind == VMIG_TASK_RANGE;
         if (!ranges || j->coll[i].phase != VMIG_PHASE_COPYING) continue;
         j->coll[i].read = j->coll[i].written = j->coll[i].bytes = 0;
         j->coll[i].rate = 0;

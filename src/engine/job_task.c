@@ -34,9 +34,9 @@
 #include "vmig/plan.h"
 #include "vmig/vmig.h"
 
-#define LEASE_MS 30000      /* a task's lease unless the host says otherwise */
-#define PROGRESS_MS 500     /* a task's progress row written at most this often */
-#define IDLE_MS 200         /* a foreground run's wait for tasks other workers hold */
+#define LEASE_MS 30000  /* a task's lease unless the host says otherwise */
+#define PROGRESS_MS 500 /* a task's progress row written at most this often */
+#define IDLE_MS 200     /* a foreground run's wait for tasks other workers hold */
 
 static int64_t lease_of(const struct vmig_job_run_opts *ro)
 {
@@ -82,8 +82,7 @@ enum vmig_code vmig_task_seed(struct runctx *c, enum mode m, struct vmig_err *er
          * checkpoints (the failed and interrupted ones back to PENDING) */
         int drop = m == M_RESTART || (c->remake && c->remake[i]);
         enum vmig_code rc = s->vt->task_reset(s, c->id, (long)i, drop, err);
-        if (!rc)
-            rc = s->vt->task_add(s, c->id, i, VMIG_TASK_SETUP_IDX, VMIG_TASK_SETUP, NULL, err);
+        if (!rc) rc = s->vt->task_add(s, c->id, i, VMIG_TASK_SETUP_IDX, VMIG_TASK_SETUP, NULL, err);
         if (!rc)
             rc = s->vt->task_add(s, c->id, i, VMIG_TASK_FINISH_IDX, VMIG_TASK_FINISH, NULL, err);
         if (rc) return vmig_runner_store_failed(c, j->coll[i].source, err);
@@ -165,8 +164,7 @@ void vmig_task_progress(struct runctx *c, const struct vmig_progress *p)
 
 /* ---- the three kinds of task --------------------------------------------------------- */
 
-static enum vmig_code task_setup(struct runctx *c, struct vmig_coll_state *st,
-                                 struct vmig_err *e)
+static enum vmig_code task_setup(struct runctx *c, struct vmig_coll_state *st, struct vmig_err *e)
 {
     struct vmig_job_coll *jc = &c->job.coll[c->cur];
     const struct vmig_plan_coll *pc = &c->job.plan.coll[c->cur];
@@ -207,8 +205,7 @@ static enum vmig_code task_setup(struct runctx *c, struct vmig_coll_state *st,
     return VMIG_OK;
 }
 
-static enum vmig_code task_range(struct runctx *c, struct vmig_coll_state *st,
-                                 struct vmig_err *e)
+static enum vmig_code task_range(struct runctx *c, struct vmig_coll_state *st, struct vmig_err *e)
 {
     const struct vmig_plan_coll *pc = &c->job.plan.coll[c->cur];
     char line[VMIG_ERR_MSG_MAX];
@@ -312,7 +309,8 @@ void vmig_task_settle(struct vmig_store *s, const char *id)
             left += t[k].status == VMIG_JOB_PENDING || t[k].status == VMIG_JOB_IN_PROGRESS;
         live += t[k].status == VMIG_JOB_IN_PROGRESS && t[k].lease_until_ms > now;
     }
-    for (size_t k = 0; k < n; k++) vmig_store_task_release(&t[k]);
+    for (size_t k = 0; k < n; k++)
+        vmig_store_task_release(&t[k]);
     free(t);
     struct vmig_job j;
     if (vmig_job_get(s, id, &j, NULL)) return;
@@ -327,15 +325,14 @@ void vmig_task_settle(struct vmig_store *s, const char *id)
                 if (!why) why = j.coll[i].error;
             } else if (j.coll[i].status != VMIG_JOB_SUCCESSFUL && final == VMIG_JOB_SUCCESSFUL) {
                 final = VMIG_JOB_CANCELLED;
-                if (cancel)
-                    s->vt->coll_status(s, id, i, VMIG_JOB_CANCELLED, NULL, 0, now, NULL);
+                if (cancel) s->vt->coll_status(s, id, i, VMIG_JOB_CANCELLED, NULL, 0, now, NULL);
             }
         }
         if (cancel && final == VMIG_JOB_FAILED) final = VMIG_JOB_CANCELLED;
         char line[VMIG_ERR_MSG_MAX + 32];
         snprintf(line, sizeof line, "job %s", vmig_job_status_label(final));
-        s->vt->log_add(s, id, now, final == VMIG_JOB_FAILED ? VMIG_LOG_ERROR : VMIG_LOG_INFO,
-                       NULL, "", line, NULL);
+        s->vt->log_add(s, id, now, final == VMIG_JOB_FAILED ? VMIG_LOG_ERROR : VMIG_LOG_INFO, NULL,
+                       "", line, NULL);
         s->vt->job_finish(s, id, final, final == VMIG_JOB_FAILED ? why : NULL, now, NULL);
     }
     vmig_job_release(&j);
@@ -352,8 +349,9 @@ static void cancel_job(struct runctx *c)
         for (size_t i = 0; i < j.ncolls; i++)
             if (j.coll[i].status == VMIG_JOB_PENDING || j.coll[i].status == VMIG_JOB_IN_PROGRESS)
                 c->s->vt->coll_status(c->s, c->id, i, VMIG_JOB_CANCELLED, NULL, 0, now, NULL);
-        vmig_runner_log(c, VMIG_LOG_INFO, NULL, "", "job Cancelled (its tasks keep their "
-                                                    "checkpoints: `vmigrate jobs resume`)");
+        vmig_runner_log(c, VMIG_LOG_INFO, NULL, "",
+                        "job Cancelled (its tasks keep their "
+                        "checkpoints: `vmigrate jobs resume`)");
         c->s->vt->job_finish(c->s, c->id, VMIG_JOB_CANCELLED, NULL, now, NULL);
     }
     vmig_job_release(&j);
@@ -437,7 +435,7 @@ static void run_task(struct vmig_store *s, const struct vmig_store_task *t,
     c.lease_ms = lease;
     c.lease_ok_ms = vmig_now_ms();
     c.cur = t->coll;
-    c.last_phase = (enum vmig_coll_phase)-1;
+    c.last_phase = (enum vmig_coll_phase) - 1;
     enum vmig_code rc = vmig_job_get(s, t->job_id, &c.job, &e);
     if (rc) goto out; /* the job is gone or unreadable: the lease runs out, nothing ran */
     if (t->coll >= c.job.ncolls || t->coll >= c.job.plan.n) {
@@ -447,8 +445,7 @@ static void run_task(struct vmig_store *s, const struct vmig_store_task *t,
     if (!(rc = vmig_runner_secrets(&c, &e))) {
         vmig_job_endpoints(&c.job, c.src_secret, c.dst_secret, &c.src, &c.dst);
         if (c.job.opts.rejects[0] && !(c.rejects = fopen(c.job.opts.rejects, "a")))
-            rc = vmig_err_set(&e, VMIG_E_IO, "cannot open rejects file '%s'",
-                              c.job.opts.rejects);
+            rc = vmig_err_set(&e, VMIG_E_IO, "cannot open rejects file '%s'", c.job.opts.rejects);
     }
     if (rc == VMIG_E_AUTH) {
         /* this worker cannot open the job's stored secrets (another key file than the
@@ -459,8 +456,7 @@ static void run_task(struct vmig_store *s, const struct vmig_store_task *t,
         snprintf(line, sizeof line,
                  "collection '%s': %s task %d given back by %s: %s; give every worker the "
                  "key file of the process that created the job (VMIGRATE_SECRET_KEY_FILE)",
-                 c.job.coll[c.cur].source, vmig_task_kind_name(t->kind), t->idx, t->owner,
-                 e.msg);
+                 c.job.coll[c.cur].source, vmig_task_kind_name(t->kind), t->idx, t->owner, e.msg);
         vmig_runner_log(&c, VMIG_LOG_WARN, c.job.coll[c.cur].source, "", line);
         s->vt->task_end(s, &k, VMIG_JOB_PENDING, NULL, (int64_t)vmig_wall_ms(), &held, NULL);
         vmig_sleep_ms(2000); /* not straight back to the same task */
@@ -469,9 +465,15 @@ static void run_task(struct vmig_store *s, const struct vmig_store_task *t,
     if (!rc) {
         vmig_runner_monitor(&c, 1);
         switch (t->kind) {
-        case VMIG_TASK_SETUP: rc = task_setup(&c, &st, &e); break;
-        case VMIG_TASK_RANGE: rc = task_range(&c, &st, &e); break;
-        case VMIG_TASK_FINISH: rc = task_finish(&c, &st, &vr, &e); break;
+        case VMIG_TASK_SETUP:
+            rc = task_setup(&c, &st, &e);
+            break;
+        case VMIG_TASK_RANGE:
+            rc = task_range(&c, &st, &e);
+            break;
+        case VMIG_TASK_FINISH:
+            rc = task_finish(&c, &st, &vr, &e);
+            break;
         }
         vmig_runner_monitor(&c, 0);
     }
@@ -511,9 +513,9 @@ void vmig_task_owner(char *out, size_t n, int thread)
 
 struct drive {
     struct runctx *c;
-    uint64_t t0;             /* when the drive began (vmig_now_ms) */
+    uint64_t t0;                        /* when the drive began (vmig_now_ms) */
     uint64_t written0[VMIG_MAX_RANGES]; /* per collection (first ones) at that time */
-    struct vmig_job_run_opts ro; /* the host's, with requeue off */
+    struct vmig_job_run_opts ro;        /* the host's, with requeue off */
     int n;
     atomic_int done;
     pthread_mutex_t mu;
@@ -597,8 +599,10 @@ enum vmig_code vmig_task_drive(struct runctx *c, struct vmig_err *err)
     for (int i = 0; i < d.n; i++) {
         th[i].d = &d;
         th[i].no = i;
-        if (pthread_create(&th[i].th, NULL, drive_main, &th[i]) == 0) started++;
-        else break;
+        if (pthread_create(&th[i].th, NULL, drive_main, &th[i]) == 0)
+            started++;
+        else
+            break;
     }
     enum vmig_code rc = VMIG_OK;
     struct vmig_job j;
@@ -612,7 +616,8 @@ enum vmig_code vmig_task_drive(struct runctx *c, struct vmig_err *err)
         if (host_cancelled(&d)) break;
     }
     atomic_store(&d.done, 1);
-    for (int i = 0; i < started; i++) pthread_join(th[i].th, NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i].th, NULL);
     free(th);
     if (!rc && host_cancelled(&d)) {
         /* tasks this process ran are back to PENDING; those of other workers stop at

@@ -172,9 +172,9 @@ static enum vmig_code ph_ranges(struct eng *e, struct vmig_source *s, struct vmi
         e->st->total = total;
         vmig_eng_plan_ranges(e, s);
     }
-    return vmig_eng_save(e) ? vmig_err_set(err, VMIG_E_IO, "cannot save the read ranges of '%s'",
-                                           e->pc->source)
-                            : VMIG_OK;
+    return vmig_eng_save(e)
+               ? vmig_err_set(err, VMIG_E_IO, "cannot save the read ranges of '%s'", e->pc->source)
+               : VMIG_OK;
 }
 
 /* Before the copy: ask for the Load of the (still empty) collection, and let it go on

@@ -95,8 +95,7 @@ void api_jobs_create(struct api_req *r, struct api_resp *out)
                        &jo.readers) ||
         api_get_ranged(r, out, o, "options.", "writers", VMIG_WRITERS_MIN, VMIG_WRITERS_MAX,
                        &jo.writers) ||
-        api_get_ranged(r, out, o, "options.", "tasks", VMIG_TASKS_MIN, VMIG_TASKS_MAX,
-                       &jo.tasks) ||
+        api_get_ranged(r, out, o, "options.", "tasks", VMIG_TASKS_MIN, VMIG_TASKS_MAX, &jo.tasks) ||
         api_get_int(r, out, o, "options.", "verify_sample", -1, VMIG_SAMPLE_MAX,
                     &jo.verify_sample) ||
         api_get_ranged(r, out, o, "options.", "page_size", VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX,

@@ -25,8 +25,8 @@ static const char *const sql_text[PQ_COUNT] = {
 #define RUN(s, k, p, res, err, what) pg_run(s, k, sql_text[k], p, 0, res, err, what)
 
 enum vmig_code pg_coll_status(struct vmig_store *st, const char *id, size_t idx,
-                                     enum vmig_job_status cst, const struct vmig_err *error,
-                                     int64_t started_ms, int64_t finished_ms, struct vmig_err *err)
+                              enum vmig_job_status cst, const struct vmig_err *error,
+                              int64_t started_ms, int64_t finished_ms, struct vmig_err *err)
 {
     struct pg_params p = {0};
     pg_p_text(&p, id);
@@ -63,27 +63,26 @@ static enum vmig_code coll_text(struct vmig_store *st, int k, const char *id, si
 }
 
 enum vmig_code pg_coll_checkpoint(struct vmig_store *st, const char *id, size_t idx,
-                                         const char *state_json, struct vmig_err *err)
+                                  const char *state_json, struct vmig_err *err)
 {
     return coll_text(st, PQ_COLL_CHECKPOINT, id, idx, state_json, err);
 }
 
 enum vmig_code pg_coll_verify(struct vmig_store *st, const char *id, size_t idx,
-                                     const char *verify_json, struct vmig_err *err)
+                              const char *verify_json, struct vmig_err *err)
 {
     return coll_text(st, PQ_COLL_VERIFY, id, idx, verify_json, err);
 }
 
-enum vmig_code pg_coll_target(struct vmig_store *st, const char *id, size_t idx,
-                                     const char *target, struct vmig_err *err)
+enum vmig_code pg_coll_target(struct vmig_store *st, const char *id, size_t idx, const char *target,
+                              struct vmig_err *err)
 {
     return coll_text(st, PQ_COLL_TARGET, id, idx, target, err);
 }
 
 enum vmig_code pg_coll_progress(struct vmig_store *st, const char *id, size_t idx,
-                                       enum vmig_coll_phase phase, uint64_t total, uint64_t read,
-                                       uint64_t written, uint64_t bytes, double rate,
-                                       struct vmig_err *err)
+                                enum vmig_coll_phase phase, uint64_t total, uint64_t read,
+                                uint64_t written, uint64_t bytes, double rate, struct vmig_err *err)
 {
     struct pg_params p = {0};
     pg_p_text(&p, id);

@@ -53,8 +53,8 @@ enum vmig_code vmig_sq_task_heartbeat(struct vmig_store *s, const struct vmig_st
 enum vmig_code vmig_sq_task_checkpoint(struct vmig_store *s, const struct vmig_store_task_key *k,
                                        const char *state_json, int *held, struct vmig_err *err);
 enum vmig_code vmig_sq_task_progress(struct vmig_store *s, const struct vmig_store_task_key *k,
-                                     uint64_t read, uint64_t written, uint64_t bytes,
-                                     double rate, int *held, struct vmig_err *err);
+                                     uint64_t read, uint64_t written, uint64_t bytes, double rate,
+                                     int *held, struct vmig_err *err);
 enum vmig_code vmig_sq_task_end(struct vmig_store *s, const struct vmig_store_task_key *k,
                                 enum vmig_job_status st, const char *error, int64_t now_ms,
                                 int *held, struct vmig_err *err);
@@ -63,10 +63,10 @@ enum vmig_code vmig_sq_task_list(struct vmig_store *s, const char *job_id, long 
 enum vmig_code vmig_sq_task_reset(struct vmig_store *s, const char *job_id, long coll, int drop,
                                   struct vmig_err *err);
 
-#define VMIG_SQ_TASK_OPS                                                                     \
-    .task_add = vmig_sq_task_add, .task_claim = vmig_sq_task_claim,                          \
-    .task_heartbeat = vmig_sq_task_heartbeat, .task_checkpoint = vmig_sq_task_checkpoint,    \
-    .task_progress = vmig_sq_task_progress, .task_end = vmig_sq_task_end,                    \
+#define VMIG_SQ_TASK_OPS                                                                           \
+    .task_add = vmig_sq_task_add, .task_claim = vmig_sq_task_claim,                                \
+    .task_heartbeat = vmig_sq_task_heartbeat, .task_checkpoint = vmig_sq_task_checkpoint,          \
+    .task_progress = vmig_sq_task_progress, .task_end = vmig_sq_task_end,                          \
     .task_list = vmig_sq_task_list, .task_reset = vmig_sq_task_reset
 
 #endif

@@ -12,13 +12,27 @@
 #include "store/sqlite_int.h"
 #include "util/alloc.h"
 
-enum { T_ADD, T_CLAIM, T_JOB_HB, T_HB, T_STOP, T_CKPT, T_PROG, T_END, T_LIST, T_RESET, T_DROP, T_N };
+enum {
+    T_ADD,
+    T_CLAIM,
+    T_JOB_HB,
+    T_HB,
+    T_STOP,
+    T_CKPT,
+    T_PROG,
+    T_END,
+    T_LIST,
+    T_RESET,
+    T_DROP,
+    T_N
+};
 _Static_assert(T_N <= VMIG_SQ_TASK_Q, "sqlite_int.h: VMIG_SQ_TASK_Q below T_N");
 
-#define COLS                                                                                 \
-    "job_id, coll, idx, kind, status, owner, lease_until_ms, token, attempts, reclaims, read," \
+#define COLS                                                                                       \
+    "job_id, coll, idx, kind, status, owner, lease_until_ms, token, attempts, reclaims, read,"     \
     " written, bytes, rate, started_ms, finished_ms, state, error"
-#define FENCE " WHERE job_id = ?1 AND coll = ?2 AND idx = ?3 AND token = ?4 AND status = 'IN_PROGRESS'"
+#define FENCE                                                                                      \
+    " WHERE job_id = ?1 AND coll = ?2 AND idx = ?3 AND token = ?4 AND status = 'IN_PROGRESS'"
 
 static const char *const tsql[T_N] = {
     [T_ADD] = "INSERT INTO job_tasks (job_id, coll, idx, kind, state) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -242,8 +256,8 @@ enum vmig_code vmig_sq_task_checkpoint(struct vmig_store *st, const struct vmig_
 }
 
 enum vmig_code vmig_sq_task_progress(struct vmig_store *st, const struct vmig_store_task_key *k,
-                                     uint64_t read, uint64_t written, uint64_t bytes,
-                                     double rate, int *held, struct vmig_err *err)
+                                     uint64_t read, uint64_t written, uint64_t bytes, double rate,
+                                     int *held, struct vmig_err *err)
 {
     struct sqlite_store *s = SS(st);
     enum vmig_code rc = VMIG_E_IO;
@@ -275,8 +289,10 @@ enum vmig_code vmig_sq_task_end(struct vmig_store *st, const struct vmig_store_t
         bind_key(q, k);
         vmig_sq_bind_text(q, 5, vmig_job_status_name(jst));
         vmig_sq_bind_text(q, 6, error && *error ? error : NULL);
-        if (jst == VMIG_JOB_PENDING) sqlite3_bind_null(q, 7);
-        else sqlite3_bind_int64(q, 7, now_ms);
+        if (jst == VMIG_JOB_PENDING)
+            sqlite3_bind_null(q, 7);
+        else
+            sqlite3_bind_int64(q, 7, now_ms);
         rc = fenced(s, q, held, err, "end a task");
     }
     pthread_mutex_unlock(&s->mu);

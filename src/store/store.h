@@ -67,15 +67,15 @@ const char *vmig_task_kind_name(enum vmig_task_kind k);
  * vmig_store_task_release(). */
 struct vmig_store_task {
     char job_id[VMIG_JOB_ID_MAX];
-    size_t coll;   /* the collection's plan order */
-    int idx;       /* VMIG_TASK_SETUP_IDX, 1..nranges, VMIG_TASK_FINISH_IDX */
+    size_t coll; /* the collection's plan order */
+    int idx;     /* VMIG_TASK_SETUP_IDX, 1..nranges, VMIG_TASK_FINISH_IDX */
     enum vmig_task_kind kind;
-    enum vmig_job_status status; /* PENDING, IN_PROGRESS, SUCCESSFUL, FAILED */
+    enum vmig_job_status status;     /* PENDING, IN_PROGRESS, SUCCESSFUL, FAILED */
     char owner[VMIG_TASK_OWNER_MAX]; /* the worker holding (or that last held) it, "" = none */
-    int64_t lease_until_ms; /* on the store's clock; 0 = no lease */
-    int64_t token;          /* fencing token: bumped by every claim */
-    int attempts;           /* claims so far */
-    int reclaims;           /* claims of an expired lease (its worker died) */
+    int64_t lease_until_ms;          /* on the store's clock; 0 = no lease */
+    int64_t token;                   /* fencing token: bumped by every claim */
+    int attempts;                    /* claims so far */
+    int reclaims;                    /* claims of an expired lease (its worker died) */
     uint64_t read, written, bytes;
     double rate;
     int64_t started_ms, finished_ms;
@@ -210,7 +210,6 @@ struct vmig_store_vt {
     enum vmig_code (*task_reset)(struct vmig_store *s, const char *job_id, long coll, int drop,
                                  struct vmig_err *err);
 };
-
 
 /* Every store starts with this; the implementation's struct embeds it first. */
 struct vmig_store {

@@ -10,9 +10,12 @@
 const char *vmig_task_kind_name(enum vmig_task_kind k)
 {
     switch (k) {
-    case VMIG_TASK_SETUP: return "setup";
-    case VMIG_TASK_RANGE: return "range";
-    case VMIG_TASK_FINISH: return "finish";
+    case VMIG_TASK_SETUP:
+        return "setup";
+    case VMIG_TASK_RANGE:
+        return "range";
+    case VMIG_TASK_FINISH:
+        return "finish";
     }
     return "range";
 }
