@@ -174,6 +174,31 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null, ex
     j.logs.push({ seq: ++seq, ts_ms: Date.now(), level, collection, point_id, message });
   }
   const LABEL = { PENDING: 'Pending', IN_PROGRESS: 'In Progress', SUCCESSFUL: 'Successful', FAILED: 'Failed', CANCELLED: 'Canceled' };
+  // a job created with options.tasks >= 2 runs as range tasks (vmigrate's job_task.c): a
+  // setup, N ranges sharing the collection's progress (range 1 taken over once from a worker
+  // that died), a finish; two mock workers hold them
+  function tasksOf(j) {
+    const n = Number(j.options?.tasks || 0);
+    if (n < 2) return undefined;
+    const out = [];
+    for (const c of j.collections) {
+      const started = c.status !== 'PENDING';
+      const done = c.status === 'SUCCESSFUL';
+      out.push({ collection: c.source, task: 0, kind: 'setup', status: started ? 'SUCCESSFUL' : 'PENDING', owner: started ? 'mock-a:101/0' : null, attempts: started ? 1 : 0, reclaims: 0, read: 0, written: 0, error: null });
+      const share = Math.ceil(c.total / n);
+      for (let i = 1; i <= n; i++) {
+        const w = Math.max(0, Math.min(share, c.written - share * (i - 1)));
+        out.push({
+          collection: c.source, task: i, kind: 'range', owner: started ? `mock-${i % 2 ? 'a' : 'b'}:${100 + i}/1` : null,
+          status: !started ? 'PENDING' : done || w >= share ? 'SUCCESSFUL' : 'IN_PROGRESS',
+          attempts: started ? (i === 1 ? 2 : 1) : 0, reclaims: started && i === 1 ? 1 : 0, read: w, written: w, error: null,
+        });
+      }
+      out.push({ collection: c.source, task: 100000, kind: 'finish', status: done ? 'SUCCESSFUL' : 'PENDING', owner: done ? 'mock-b:102/0' : null, attempts: done ? 1 : 0, reclaims: 0, read: 0, written: 0, error: null });
+    }
+    return out;
+  }
+
   function jobJson(j, withPlan) {
     advance(j);
     const { logs, plan, last_ms, ...rest } = j; // eslint-disable-line no-unused-vars
@@ -183,6 +208,8 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null, ex
       written: j.collections.reduce((s, c) => s + c.written, 0),
       collections: j.collections.map(({ fail, changes, drift, retried, ...c }) => ({ ...c, label: LABEL[c.status], state: { ...c.state } })), // eslint-disable-line no-unused-vars
     };
+    const tasks = tasksOf(j);
+    if (tasks) out.tasks = tasks;
     if (withPlan) out.plan = plan;
     return out;
   }

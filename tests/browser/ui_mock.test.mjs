@@ -246,6 +246,39 @@ test('jobs page: list badges and progress, cancel, resume', async () => {
   }
 });
 
+test('job page: a job run as range tasks lists its tasks with their workers and take-overs', async () => {
+  mock.setSpeed(2000);
+  const plan = { collections: [{ source: 'movies', target: 'movies_tasks', source_count: 4000 }] };
+  const r = await fetch(`${mock.url}/api/v1/jobs`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      source: { url: MOCK.qdrantUrl, api_key: MOCK.qdrantKey }, target: { url: MOCK.milvusUrl, token: MOCK.milvusToken },
+      plan, options: { tasks: 3 },
+    }),
+  });
+  assert.equal(r.status, 201);
+  const { id } = await r.json();
+  const { context, page, pageErrors } = await openPage(browser, `${mock.url}/#/jobs/${id}`);
+  try {
+    await page.locator('#job-title + .badge', { hasText: 'Successful' }).waitFor({ timeout: 20000 });
+    await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+    const table = page.getByRole('table', { name: 'Tasks of this job' });
+    const rows = table.locator('tbody tr');
+    await page.waitForFunction(() => document.querySelectorAll('table.tasks tbody tr').length === 5);
+    assert.deepEqual(await rows.locator('td:nth-child(2)').allTextContents(), ['setup', 'range 1', 'range 2', 'range 3', 'finish']);
+    assert.equal(await rows.filter({ hasText: 'Successful' }).count(), 5);
+    const first = rows.filter({ hasText: 'range 1' });
+    await first.getByText('(1 taken over)').waitFor();
+    await first.getByText('mock-a:101/1').waitFor();
+    const written = (await rows.locator('td:nth-child(4)').allTextContents()).filter((x) => x !== '—').map(Number);
+    assert.equal(written.reduce((a, b) => a + b, 0), 4000);
+    await shoot(page, 'job-tasks');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('API token: asked for once, kept in memory, sent as a Bearer header', async () => {
   const guarded = await startMock({ apiToken: 'console-token-123' });
   const { context, page, pageErrors, urls } = await openPage(browser, `${guarded.url}/#/jobs`);
