@@ -603,7 +603,7 @@ static enum vmig_code m_load(struct vmig_target *t, const char *name, int wait,
     struct vmig_buf req = VMIG_BUF_INIT;
     char what[VMIG_NAME_MAX + 64];
     snprintf(what, sizeof what, "cannot load collection '%s' on target", name);
-    vmig_milvus_enc_load(dbn(t), name, &req);
+    vmig_milvus_enc_load(dbn(t), name, 0, &req);
     if ((rc = rpc_call(t, "LoadCollection", &req, slow(t), d_status, NULL, what, name, NULL, err)) ||
         !wait)
         goto out;

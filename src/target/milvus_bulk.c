@@ -819,7 +819,7 @@ enum vmig_code vmig_milvus_bulk_refresh(struct vmig_target *t, const char *name,
     if (!b || !b->imported) return VMIG_OK;
     snprintf(what, sizeof what, "cannot load the imported rows of collection '%s'", name);
     snprintf(desc, sizeof desc, "the imported rows of collection '%s' to load", name);
-    vmig_milvus_enc_refresh_load(vmig_milvus_db(t), name, &req);
+    vmig_milvus_enc_load(vmig_milvus_db(t), name, 1, &req);
     rc = vmig_milvus_rpc(t, "LoadCollection", &req, vmig_milvus_slow_ms(t), d_status, NULL, what,
                          name, NULL, err);
     if (rc) goto out;

@@ -89,7 +89,6 @@ void vmig_milvus_enc_list_imports(const char *db, const char *coll, struct vmig_
 /* How many listed tasks are not final yet (*running), and the id of one (*first). */
 enum vmig_code vmig_milvus_dec_list_imports(const void *p, size_t len, const char *what,
                                             size_t *running, int64_t *first, struct vmig_err *err);
-void vmig_milvus_enc_refresh_load(const char *db, const char *name, struct vmig_buf *out);
 void vmig_milvus_enc_loading_progress(const char *db, const char *name, struct vmig_buf *out);
 enum vmig_code vmig_milvus_dec_refresh_progress(const void *p, size_t len, const char *what,
                                                 int64_t *progress, struct vmig_err *err);

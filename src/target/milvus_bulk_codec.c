@@ -281,15 +281,6 @@ out:
     return rc;
 }
 
-void vmig_milvus_enc_refresh_load(const char *db, const char *name, struct vmig_buf *out)
-{
-    Vmig__Milvus__LoadCollectionRequest r = VMIG__MILVUS__LOAD_COLLECTION_REQUEST__INIT;
-    r.db_name = DB(db);
-    r.collection_name = S(name);
-    r.refresh = 1;
-    pack(&r.base, out);
-}
-
 void vmig_milvus_enc_loading_progress(const char *db, const char *name, struct vmig_buf *out)
 {
     Vmig__Milvus__GetLoadingProgressRequest r = VMIG__MILVUS__GET_LOADING_PROGRESS_REQUEST__INIT;

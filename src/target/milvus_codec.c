@@ -147,11 +147,12 @@ void vmig_milvus_enc_flush(const char *db, const char *name, struct vmig_buf *ou
     pack(&r.base, out);
 }
 
-void vmig_milvus_enc_load(const char *db, const char *name, struct vmig_buf *out)
+void vmig_milvus_enc_load(const char *db, const char *name, int refresh, struct vmig_buf *out)
 {
     Vmig__Milvus__LoadCollectionRequest r = VMIG__MILVUS__LOAD_COLLECTION_REQUEST__INIT;
     r.db_name = DB(db);
     r.collection_name = S(name);
+    r.refresh = refresh ? 1 : 0;
     pack(&r.base, out);
 }
 

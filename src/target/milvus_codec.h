@@ -69,7 +69,9 @@ enum vmig_code vmig_milvus_enc_create_scalar_index(const char *db, const struct 
 void vmig_milvus_enc_describe_index(const char *db, const char *name, const char *field,
                                     struct vmig_buf *out);
 void vmig_milvus_enc_flush(const char *db, const char *name, struct vmig_buf *out);
-void vmig_milvus_enc_load(const char *db, const char *name, struct vmig_buf *out);
+/* LoadCollection; refresh: load again what was added since (segments imported into a
+ * loaded collection). */
+void vmig_milvus_enc_load(const char *db, const char *name, int refresh, struct vmig_buf *out);
 void vmig_milvus_enc_load_state(const char *db, const char *name, struct vmig_buf *out);
 /* Query count(*), Strong consistency. */
 void vmig_milvus_enc_count(const char *db, const char *name, struct vmig_buf *out);
