@@ -9,6 +9,8 @@
  * applied by the server; Milvus's Insert does not de-duplicate primary keys, so a
  * retry of an Insert after a timeout is sent as Upsert (the two messages are
  * identical on the wire) and a resumed job writes with Upsert throughout (engine).
+ * A rate-limited write also teaches the address's pacer (util/pacer.h) the rate the
+ * target takes; every later Insert/Upsert to that address waits its turn there.
  * CreateCollection retried after a timeout accepts "already exists" when the
  * collection is there. Permanent answers (missing database, bad parameter,
  * permission) are not retried (milvus_codec.c vmig_milvus_status decides).
@@ -31,6 +33,8 @@
 #include "target/milvus_int.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/pacer.h"
+#include "util/retry.h"
 #include "util/wait.h"
 
 #define WRITE_MAX (VMIG_GRPC_MAX - 4096u) /* headroom for gRPC framing */
@@ -94,8 +98,14 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
     vmig_buf_init(&resp, VMIG_GRPC_RECV_MAX);
     vmig_retry_start(&r, pol, t->ctx);
     r.side = VMIG_SIDE_TARGET;
+    /* writes wait their turn once the address has rate-limited (util/pacer.h) */
+    struct vmig_pacer *pacer = !strcmp(rpc, "Insert") || !strcmp(rpc, "Upsert") ? t->pacer : NULL;
     do {
         vmig_err_clear(err);
+        if (pacer) {
+            int w = vmig_pacer_reserve(pacer, req->len, vmig_now_ms());
+            if (w > 0) vmig_run_sleep(t->ctx, w);
+        }
         if (cancelled(t)) {
             rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
             break;
@@ -113,6 +123,10 @@ static enum vmig_code rpc_call(struct vmig_target *t, const char *rpc, const str
         } else {
             rc = dec(&resp, ctx, what, err);
         }
+        if (pacer && rc == VMIG_E_RATE_LIMIT)
+            vmig_pacer_throttled(pacer, vmig_now_ms());
+        else if (pacer && rc == VMIG_OK)
+            vmig_pacer_ok(pacer, req->len, vmig_now_ms());
     } while (vmig_retry_again(&r, rc, err, what));
     if (rc && vmig_code_is_retryable(rc) && cancelled(t))
         rc = vmig_err_set(err, VMIG_E_CANCELLED, "%s: cancelled", what);
@@ -270,6 +284,7 @@ static enum vmig_code m_open(const struct vmig_endpoint *ep, const struct vmig_r
     }
     t->wait_limit_ms = vmig_wait_limit_ms(ep);
     t->ctx = ctx;
+    t->pacer = vmig_pacer_for(ep->url ? ep->url : "");
     pthread_mutex_init(&t->mu, NULL);
     rc = vmig_grpc_open(ep, &grpc_cfg, &t->g, err);
     if (rc) goto out;

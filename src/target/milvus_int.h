@@ -27,6 +27,7 @@ struct vmig_target {
     size_t nflush_seg;
     atomic_ulong faults; /* calls that met an unavailable/timed-out server (see target.h) */
     struct vmig_milvus_bulk *bulk; /* bulk import of this handle's run, or NULL (rows) */
+    struct vmig_pacer *pacer;      /* Insert/Upsert pacing of this address (util/pacer.h) */
 };
 
 typedef enum vmig_code (*vmig_milvus_decode_fn)(const struct vmig_buf *resp, void *ctx,

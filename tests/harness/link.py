@@ -4,6 +4,10 @@ over the internet), so a benchmark can measure what bytes on the wire cost there
 listening ports (say Qdrant's REST and gRPC ports) share the one link; client-to-server bytes
 pass unshaped (requests are small). Counts the bytes it carried.
 
+per_connection=True gives every TCP connection a link of its own of that bandwidth instead
+(each of several clients on its own site, e.g. one `vmigrate worker --concurrency 1` per
+machine: its one reading connection carries the data), so clients added scale the total.
+
     with SlowLink(mbit=200) as link:
         rest = link.forward("127.0.0.1", 6333)   # -> "127.0.0.1:PORT" to connect to instead
 """
@@ -38,8 +42,8 @@ class _Bucket:
 
 
 class SlowLink:
-    def __init__(self, mbit):
-        self.mbit = mbit
+    def __init__(self, mbit, per_connection=False):
+        self.mbit, self.per_connection = mbit, per_connection
         self.bucket = _Bucket(mbit * 1e6 / 8)
         self.down_bytes = 0
         self._lock = threading.Lock()
@@ -69,17 +73,18 @@ class SlowLink:
                 continue
             for x in (c, s):
                 x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=self._pump, args=(c, s, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(s, c, True), daemon=True).start()
+            bucket = _Bucket(self.mbit * 1e6 / 8) if self.per_connection else self.bucket
+            threading.Thread(target=self._pump, args=(c, s, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(s, c, bucket), daemon=True).start()
 
-    def _pump(self, src, dst, shaped):
+    def _pump(self, src, dst, bucket):
         try:
             while True:
                 b = src.recv(CHUNK)
                 if not b:
                     break
-                if shaped:
-                    self.bucket.take(len(b))
+                if bucket is not None:
+                    bucket.take(len(b))
                     with self._lock:
                         self.down_bytes += len(b)
                 dst.sendall(b)
