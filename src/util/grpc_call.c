@@ -24,6 +24,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/retry.h"
+#include "util/url.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CA_FILE_MAX (16u << 20)
@@ -122,6 +123,8 @@ static enum vmig_code parse_url(const char *url, const struct vmig_grpc_cfg *c, 
         return vmig_err_set(err, VMIG_E_USAGE,
                             "%s URL must not carry credentials; pass the secret separately",
                             c->kind);
+    /* gRPC has no path: one written in (a Milvus database, say) would be dropped unseen */
+    if (vmig_url_check(url, c->kind, 0, err)) return VMIG_E_USAGE;
     const char *colon = NULL;
     if (*p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
