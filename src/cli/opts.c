@@ -332,6 +332,22 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
  * The secret itself is never printed. */
 static int check_inputs(const char *cmd, const struct cli_opts *o)
 {
+    /* options that pull opposite ways: one would be dropped without a word */
+    if (o->all && o->ncolls) {
+        cli_usage_error_in(cmd, "-c NAME and --all pull opposite ways; give one of them");
+        return EXIT_USAGE;
+    }
+    if (o->plan_file && (o->all || o->ncolls)) {
+        cli_usage_error_in(cmd, "--plan FILE names the collections itself; drop %s (or edit the "
+                                "file's \"collections\")",
+                           o->all ? "--all" : "-c");
+        return EXIT_USAGE;
+    }
+    if (o->quiet && o->verbose) {
+        cli_usage_error_in(cmd, "-q (--quiet) and -v (--verbose) pull opposite ways; give one "
+                                "of them");
+        return EXIT_USAGE;
+    }
     if (vmig_url_has_credentials(o->source)) {
         cli_usage_error_in(cmd, "--source URL must not contain credentials (user:password@); "
                                 "pass the Qdrant API key with QDRANT_API_KEY or --api-key");
