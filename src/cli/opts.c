@@ -380,8 +380,20 @@ static int check_inputs(const char *cmd, const struct cli_opts *o)
     return 0;
 }
 
+/* The command cli_parse() last read: hints name only flags it takes. */
+static const char *parsed_cmd;
+
+int cli_cmd_takes(const char *name)
+{
+    for (size_t k = 0; k < sizeof table / sizeof *table; k++)
+        if (strcmp(table[k].name, name) == 0 && (!parsed_cmd || takes(&table[k], parsed_cmd)))
+            return 1;
+    return 0;
+}
+
 int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
 {
+    parsed_cmd = cmd;
     size_t n = sizeof table / sizeof *table;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];

@@ -90,6 +90,7 @@ enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, const struct vmig
     if (strncmp(ep->url, "http://", 7) != 0 && strncmp(ep->url, "https://", 8) != 0) {
         rc = vmig_err_set(err, VMIG_E_USAGE,
                           "Qdrant URL '%s' must start with http:// or https://", ep->url);
+        vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
         goto out;
     }
     if ((rc = vmig_url_check(ep->url, "Qdrant", 1, err))) goto out;

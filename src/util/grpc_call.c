@@ -114,9 +114,11 @@ static enum vmig_code parse_url(const char *url, const struct vmig_grpc_cfg *c, 
     } else if ((sl = scheme_len(p, c->plain_schemes)) > 0) {
         p += sl;
     } else if (strstr(p, "://")) {
-        return vmig_err_set(err, VMIG_E_USAGE,
-                            "unsupported %s URL '%s': use %s://host:port or %s://host[:port]",
-                            c->kind, url, c->plain_schemes[0], c->tls_schemes[0]);
+        vmig_err_set(err, VMIG_E_USAGE,
+                     "unsupported %s URL '%s': use %s://host:port or %s://host[:port]", c->kind,
+                     url, c->plain_schemes[0], c->tls_schemes[0]);
+        vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        return VMIG_E_USAGE;
     }
     end = p + strcspn(p, "/?#");
     if (memchr(p, '@', (size_t)(end - p)))
