@@ -106,8 +106,9 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
         if (!cli_cmd_takes("token")) /* collections: only Qdrant is asked */
             snprintf(out, n, "check --api-key / QDRANT_API_KEY (the Qdrant API key)");
         else
-            snprintf(out, n, "check --api-key / QDRANT_API_KEY (Qdrant) or --token / MILVUS_TOKEN "
-                             "(Milvus: user:password or a Zilliz API key)");
+            snprintf(out, n,
+                     "check --api-key / QDRANT_API_KEY (Qdrant) or --token / MILVUS_TOKEN "
+                     "(Milvus: user:password or a Zilliz API key)");
         break;
     case VMIG_FIX_TLS:
         snprintf(out, n, "use --ca-file with the server's CA certificate, or --insecure for a "

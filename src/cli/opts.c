@@ -338,8 +338,9 @@ static int check_inputs(const char *cmd, const struct cli_opts *o)
         return EXIT_USAGE;
     }
     if (o->plan_file && (o->all || o->ncolls)) {
-        cli_usage_error_in(cmd, "--plan FILE names the collections itself; drop %s (or edit the "
-                                "file's \"collections\")",
+        cli_usage_error_in(cmd,
+                           "--plan FILE names the collections itself; drop %s (or edit the "
+                           "file's \"collections\")",
                            o->all ? "--all" : "-c");
         return EXIT_USAGE;
     }

@@ -20,16 +20,14 @@ int vmig_url_scheme_in(const char *url, const char *const *schemes)
     return 0;
 }
 
-static enum vmig_code bad(struct vmig_err *err, const char *kind, const char *url,
-                          const char *what)
+static enum vmig_code bad(struct vmig_err *err, const char *kind, const char *url, const char *what)
 {
     vmig_err_set(err, VMIG_E_USAGE, "%s URL '%.300s' %s", kind, url, what);
     vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
     return VMIG_E_USAGE;
 }
 
-enum vmig_code vmig_url_check(const char *url, const char *kind, int path_ok,
-                              struct vmig_err *err)
+enum vmig_code vmig_url_check(const char *url, const char *kind, int path_ok, struct vmig_err *err)
 {
     const char *p = url ? strstr(url, "://") : NULL;
     p = p ? p + 3 : url;
@@ -55,7 +53,8 @@ enum vmig_code vmig_url_check(const char *url, const char *kind, int path_ok,
     if (colon) {
         long v = 0;
         const char *d = colon + 1;
-        for (; d < end && *d >= '0' && *d <= '9' && v <= 65535; d++) v = v * 10 + (*d - '0');
+        for (; d < end && *d >= '0' && *d <= '9' && v <= 65535; d++)
+            v = v * 10 + (*d - '0');
         if (d != end || d == colon + 1 || v < 1 || v > 65535)
             return bad(err, kind, url, "has a bad port: give a number from 1 to 65535");
     }

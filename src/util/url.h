@@ -16,7 +16,6 @@ int vmig_url_scheme_in(const char *url, const char *const *schemes);
  * character, an unclosed "[v6" address, or a port that is not a number from 1 to
  * 65535; and when it carries a query or fragment ("?", "#"), or with path_ok 0 a path
  * other than "/". VMIG_OK otherwise. */
-enum vmig_code vmig_url_check(const char *url, const char *kind, int path_ok,
-                              struct vmig_err *err);
+enum vmig_code vmig_url_check(const char *url, const char *kind, int path_ok, struct vmig_err *err);
 
 #endif
