@@ -94,6 +94,8 @@ void cli_error_job(const struct vmig_err *err, const char *job);
 /* The same with both: ctx before the message ("job ID"), job for the way out. */
 void cli_error_in(const char *ctx, const char *job, const struct vmig_err *err);
 void cli_fix_hint(const struct vmig_err *err, const char *job, char *out, size_t n);
+/* Whether the command being run takes long option name ("token"): 1 before any parse. */
+int cli_cmd_takes(const char *name);
 /* "vmigrate: MESSAGE" (with ctx: "vmigrate: CTX: MESSAGE") is the one prefix of every
  * message. The first error printed is kept for --json (cli_json_error). */
 void cli_error_ctx(const char *ctx, const struct vmig_err *err);

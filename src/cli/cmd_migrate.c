@@ -10,10 +10,12 @@
  * message, field and fix word) and "failure" (why the run or the plan failed, null
  * when it did not).
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "util/buf.h"
@@ -22,9 +24,19 @@
 
 static int load_plan_file(const char *path, struct vmig_plan *plan)
 {
+    struct stat st;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cli_usage_error("cannot read plan file '%s'", path);
+        cli_usage_error("cannot read plan file '%s': %s (write one with `vmigrate plan ... --json "
+                        "> FILE`)",
+                        path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        cli_usage_error("cannot read plan file '%s': it is a directory; --plan takes the file "
+                        "`vmigrate plan ... --json` wrote",
+                        path);
         return EXIT_USAGE;
     }
     char *text = NULL;
@@ -43,6 +55,13 @@ static int load_plan_file(const char *path, struct vmig_plan *plan)
     if (!text) text = calloc(1, 1);
     if (!text) abort();
     text[len] = '\0';
+    if (len == 0) {
+        free(text);
+        cli_usage_error("plan file '%s' is empty (write one with `vmigrate plan ... --json > "
+                        "FILE`)",
+                        path);
+        return EXIT_USAGE;
+    }
     struct vmig_err err;
     vmig_err_clear(&err);
     enum vmig_code code = vmig_plan_from_json(text, plan, &err);

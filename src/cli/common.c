@@ -149,9 +149,10 @@ int cli_store_open(const struct cli_opts *o, struct vmig_store **s)
 {
     struct vmig_err err;
     vmig_err_clear(&err);
-    if (vmig_store_open(o->store, s, &err)) {
+    enum vmig_code code = vmig_store_open(o->store, s, &err);
+    if (code) {
         cli_error(&err);
-        return EXIT_FAILED;
+        return code == VMIG_E_USAGE ? EXIT_USAGE : EXIT_FAILED; /* a directory given: usage */
     }
     return 0;
 }

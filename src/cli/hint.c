@@ -103,16 +103,20 @@ void cli_fix_hint(const struct vmig_err *e, const char *job, char *out, size_t n
             snprintf(out, n, "raise --wait-timeout SEC");
         break;
     case VMIG_FIX_CREDENTIALS:
-        snprintf(out, n, "check --api-key / QDRANT_API_KEY (Qdrant) or --token / MILVUS_TOKEN "
-                         "(Milvus: user:password or a Zilliz API key)");
+        if (!cli_cmd_takes("token")) /* collections: only Qdrant is asked */
+            snprintf(out, n, "check --api-key / QDRANT_API_KEY (the Qdrant API key)");
+        else
+            snprintf(out, n,
+                     "check --api-key / QDRANT_API_KEY (Qdrant) or --token / MILVUS_TOKEN "
+                     "(Milvus: user:password or a Zilliz API key)");
         break;
     case VMIG_FIX_TLS:
         snprintf(out, n, "use --ca-file with the server's CA certificate, or --insecure for a "
                          "test server");
         break;
     case VMIG_FIX_ENDPOINT:
-        snprintf(out, n, "check the URL and port in --source / --target, and that the server "
-                         "runs");
+        snprintf(out, n, "check the URL and port in %s, and that the server runs",
+                 cli_cmd_takes("target") ? "--source / --target" : "--source");
         break;
     case VMIG_FIX_DATABASE:
         snprintf(out, n, "create the database in Milvus first, or pass --db NAME");

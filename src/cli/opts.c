@@ -332,6 +332,23 @@ static int set_opt(struct cli_opts *o, const struct opt *op, const char *val)
  * The secret itself is never printed. */
 static int check_inputs(const char *cmd, const struct cli_opts *o)
 {
+    /* options that pull opposite ways: one would be dropped without a word */
+    if (o->all && o->ncolls) {
+        cli_usage_error_in(cmd, "-c NAME and --all pull opposite ways; give one of them");
+        return EXIT_USAGE;
+    }
+    if (o->plan_file && (o->all || o->ncolls)) {
+        cli_usage_error_in(cmd,
+                           "--plan FILE names the collections itself; drop %s (or edit the "
+                           "file's \"collections\")",
+                           o->all ? "--all" : "-c");
+        return EXIT_USAGE;
+    }
+    if (o->quiet && o->verbose) {
+        cli_usage_error_in(cmd, "-q (--quiet) and -v (--verbose) pull opposite ways; give one "
+                                "of them");
+        return EXIT_USAGE;
+    }
     if (vmig_url_has_credentials(o->source)) {
         cli_usage_error_in(cmd, "--source URL must not contain credentials (user:password@); "
                                 "pass the Qdrant API key with QDRANT_API_KEY or --api-key");
@@ -364,8 +381,20 @@ static int check_inputs(const char *cmd, const struct cli_opts *o)
     return 0;
 }
 
+/* The command cli_parse() last read: hints name only flags it takes. */
+static const char *parsed_cmd;
+
+int cli_cmd_takes(const char *name)
+{
+    for (size_t k = 0; k < sizeof table / sizeof *table; k++)
+        if (strcmp(table[k].name, name) == 0 && (!parsed_cmd || takes(&table[k], parsed_cmd)))
+            return 1;
+    return 0;
+}
+
 int cli_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
 {
+    parsed_cmd = cmd;
     size_t n = sizeof table / sizeof *table;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];

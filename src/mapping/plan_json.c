@@ -775,6 +775,16 @@ enum vmig_code vmig_plan_from_json(const char *text, struct vmig_plan *out, stru
         snprintf(r.path, sizeof r.path, "collections[%zu]", i);
         if ((rc = plan_coll_read(&r, c, &out->coll[i]))) goto out;
         out->n++;
+        /* a collection listed twice would be copied twice into one target: name both
+         * entries (the pair check of targets would only say "would both become") */
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(out->coll[k].source, out->coll[i].source) == 0) {
+                rc = vmig_err_set(err, VMIG_E_USAGE,
+                                  "%s.source: collection '%.200s' is listed twice (also "
+                                  "collections[%zu]); drop the duplicate",
+                                  r.path, out->coll[i].source, k);
+                goto out;
+            }
         json_t *pj = json_object_get(c, "profile");
         if (!pj || json_is_null(pj)) continue;
         if (!out->profile) out->profile = xcalloc(json_array_size(arr), sizeof *out->profile);

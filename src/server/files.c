@@ -100,6 +100,8 @@ int files_serve(struct srv *s, void *conn, const char *path)
      * or hidden entry before touching the file system */
     if (path[0] != '/' || strstr(path, "/.") || strchr(path, '\\'))
         return send_text(c, 404, "not found\n");
+    for (const unsigned char *b = (const unsigned char *)path; *b; b++)
+        if (*b < 0x20 || *b == 0x7f) return send_text(c, 404, "not found\n"); /* %00, ... */
     char want[PATH_MAX], real[PATH_MAX];
     int n = snprintf(want, sizeof want, "%s%s%s", s->web_root, path,
                      path[strlen(path) - 1] == '/' ? "index.html" : "");

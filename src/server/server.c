@@ -429,6 +429,17 @@ static int is_loopback(const struct sockaddr *sa)
     return 0;
 }
 
+/* MHD's own unescaping, except that a "%00" cannot cut a path short: the handlers see
+ * C strings, so "/index.html%00.png" would otherwise be served as "/index.html". The
+ * byte becomes 0x7f, which no route and no file name of the console holds. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0') s[i] = 0x7f;
+    return n;
+}
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     const struct srv_config *cfg = cls;
@@ -491,10 +502,10 @@ int srv_run(const struct srv_config *cfg)
                      MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                         MHD_OPTION_NOTIFY_COMPLETED, free_req, NULL,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)cfg, MHD_OPTION_END);
+                         MHD_OPTION_NOTIFY_COMPLETED, free_req, NULL, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)cfg,
+                         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "vmigrate serve: cannot listen on %s:%s: %s\n", host, port,
                 errno ? strerror(errno) : "libmicrohttpd failed to start");

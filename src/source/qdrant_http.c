@@ -24,6 +24,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/retry.h"
+#include "util/url.h"
 
 struct vmig_qhttp {
     CURL *curl;
@@ -89,8 +90,10 @@ enum vmig_code vmig_qhttp_open(const struct vmig_endpoint *ep, const struct vmig
     if (strncmp(ep->url, "http://", 7) != 0 && strncmp(ep->url, "https://", 8) != 0) {
         rc = vmig_err_set(err, VMIG_E_USAGE,
                           "Qdrant URL '%s' must start with http:// or https://", ep->url);
+        vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
         goto out;
     }
+    if ((rc = vmig_url_check(ep->url, "Qdrant", 1, err))) goto out;
     /* the same refusal as the target's URL parser: a password in the URL would be
      * stored with the job and shown in messages; a control character in the key would
      * be sent as a header line of its own */

@@ -260,6 +260,12 @@ enum vmig_code vmig_store_sqlite_open(const char *path, struct vmig_store **out,
                                       struct vmig_err *err)
 {
     *out = NULL;
+    struct stat pst;
+    if (stat(path, &pst) == 0 && S_ISDIR(pst.st_mode))
+        return vmig_err_set(err, VMIG_E_USAGE,
+                            "job store '%s' is a directory; give the path of a file (e.g. "
+                            "'%s/vmigrate.db')",
+                            path, path);
     if (mkdirs(path))
         return vmig_err_set(err, VMIG_E_IO, "cannot create the directory of job store '%s': %s",
                             path, strerror(errno));
@@ -275,8 +281,12 @@ enum vmig_code vmig_store_sqlite_open(const char *path, struct vmig_store **out,
                               NULL);
     umask(old);
     if (orc != SQLITE_OK) {
-        rc = vmig_err_set(err, VMIG_E_IO, "cannot open job store '%s': %s", path,
-                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        /* sqlite's "unable to open database file" hides why: the system's errno says it */
+        int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+        rc = vmig_err_set(err, VMIG_E_IO, "cannot open job store '%s': %s%s%s%s", path,
+                          s->db ? sqlite3_errmsg(s->db) : "out of memory", sys ? " (" : "",
+                          sys ? strerror(sys) : "",
+                          sys ? "; can this user write the file and its directory?)" : "");
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 10000);
@@ -284,8 +294,12 @@ enum vmig_code vmig_store_sqlite_open(const char *path, struct vmig_store **out,
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                      " PRAGMA foreign_keys = ON;",
                      NULL, NULL, &msg) != SQLITE_OK) {
-        rc = vmig_err_set(err, VMIG_E_IO, "cannot open job store '%s': %s", path,
-                          msg ? msg : sqlite3_errmsg(s->db));
+        rc = vmig_err_set(err, VMIG_E_IO, "cannot open job store '%s': %s%s", path,
+                          msg ? msg : sqlite3_errmsg(s->db),
+                          sqlite3_errcode(s->db) == SQLITE_NOTADB
+                              ? " (it is not a vmigrate job store: give another path, or move "
+                                "the file away)"
+                              : "");
         sqlite3_free(msg);
         goto fail;
     }

@@ -24,6 +24,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/retry.h"
+#include "util/url.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CA_FILE_MAX (16u << 20)
@@ -113,15 +114,19 @@ static enum vmig_code parse_url(const char *url, const struct vmig_grpc_cfg *c, 
     } else if ((sl = scheme_len(p, c->plain_schemes)) > 0) {
         p += sl;
     } else if (strstr(p, "://")) {
-        return vmig_err_set(err, VMIG_E_USAGE,
-                            "unsupported %s URL '%s': use %s://host:port or %s://host[:port]",
-                            c->kind, url, c->plain_schemes[0], c->tls_schemes[0]);
+        vmig_err_set(err, VMIG_E_USAGE,
+                     "unsupported %s URL '%s': use %s://host:port or %s://host[:port]", c->kind,
+                     url, c->plain_schemes[0], c->tls_schemes[0]);
+        vmig_err_fix(err, VMIG_FIX_ENDPOINT, NULL);
+        return VMIG_E_USAGE;
     }
     end = p + strcspn(p, "/?#");
     if (memchr(p, '@', (size_t)(end - p)))
         return vmig_err_set(err, VMIG_E_USAGE,
                             "%s URL must not carry credentials; pass the secret separately",
                             c->kind);
+    /* gRPC has no path: one written in (a Milvus database, say) would be dropped unseen */
+    if (vmig_url_check(url, c->kind, 0, err)) return VMIG_E_USAGE;
     const char *colon = NULL;
     if (*p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
