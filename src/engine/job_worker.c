@@ -3,24 +3,55 @@
  * stopped: first a range task of a job run as tasks (any job's, store.h; on many
  * machines at once), else the oldest PENDING job (a job run as tasks is only seeded
  * by it: its tasks come back through the first step), else an IN_PROGRESS job run as
- * a whole whose process died. A stopped run is put back to PENDING with a consistent
- * checkpoint for the next worker; a stopped task likewise.
+ * a whole whose process died. A PENDING job whose stored secrets its key cannot open
+ * is left to other workers, with one warning in the job's log. A stopped run is put back to PENDING
+ * with a consistent checkpoint for the next worker; a stopped task likewise.
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "engine/job_int.h"
 #include "engine/job_run_int.h"
 #include "store/store.h"
 #include "util/retry.h"
 #include "vmig/vmig.h"
 
+#define WARNED_MAX 32
+
 struct worker {
     struct vmig_store *s;
     struct vmig_job_run_opts ro; /* cancel = stop, requeue */
     const atomic_int *stop;
+    pthread_mutex_t mu;                       /* guards warned */
+    char warned[WARNED_MAX][VMIG_JOB_ID_MAX]; /* jobs whose secrets it could not open */
+    size_t nwarned;
 };
+
+/* A PENDING job this worker cannot start because its key cannot open the job's stored
+ * secrets: say so once in the job's log (jobs show, the console) and go on; a worker
+ * with the right key takes the job. */
+static void warn_secrets(struct worker *w, const char *id, const struct vmig_err *e)
+{
+    int seen = 0;
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < w->nwarned && !seen; i++)
+        seen = !strcmp(w->warned[i], id);
+    if (!seen && w->nwarned < WARNED_MAX)
+        snprintf(w->warned[w->nwarned++], VMIG_JOB_ID_MAX, "%s", id);
+    pthread_mutex_unlock(&w->mu);
+    if (seen) return;
+    char host[256], line[VMIG_ERR_MSG_MAX + 256];
+    vmig_job_host_name(host);
+    snprintf(line, sizeof line,
+             "a worker on %s (pid %d) cannot start this job: %s; give every worker the key "
+             "file of the process that created the job (VMIGRATE_SECRET_KEY_FILE)",
+             host, (int)getpid(), e->msg);
+    w->s->vt->log_add(w->s, id, (int64_t)vmig_wall_ms(), VMIG_LOG_WARN, NULL, "", line, NULL);
+}
 
 struct worker_thread {
     struct worker *w;
@@ -57,8 +88,9 @@ static int work_once(struct worker *w, const char *owner)
             }
             int claimed = 0;
             vmig_err_clear(&e);
-            vmig_runner_run(w->s, ids[i], pass == 0 ? M_WORKER : M_RESUME, NULL, &w->ro, &claimed,
-                            &e);
+            enum vmig_code rc = vmig_runner_run(w->s, ids[i], pass == 0 ? M_WORKER : M_RESUME, NULL,
+                                                &w->ro, &claimed, &e);
+            if (rc == VMIG_E_AUTH && !claimed) warn_secrets(w, ids[i], &e);
             ran = claimed;
         }
         free(ids);
@@ -96,6 +128,7 @@ enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
     w.ro.requeue = 1;
     w.ro.on_claim = NULL; /* the worker claims for itself; no caller waits on it */
     w.stop = stop;
+    pthread_mutex_init(&w.mu, NULL);
     if (concurrency < 1) concurrency = 1;
     if (concurrency > 64) concurrency = 64;
     pthread_t th[64];
@@ -108,6 +141,7 @@ enum vmig_code vmig_worker_run(struct vmig_store *s, int concurrency,
     }
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&w.mu);
     if (!started) return vmig_err_set(err, VMIG_E_INTERNAL, "cannot start worker threads");
     return VMIG_OK;
 }

@@ -136,3 +136,45 @@ def test_two_jobs_in_one_worker_each_log_their_own_retries(env):
         assert "retry" in lb and f"scroll on {ga.url}" not in lb, lb[-2000:]
     compare(env.qc, env.mc, a, a, ONE)
     compare(env.qc, env.mc, b, b, ONE)
+
+
+def test_worker_without_the_key_leaves_the_job_with_a_warning(env, tmp_path):
+    """A PENDING job whose stored secret (the source API key) a worker's key file cannot open:
+    that worker says so in the job's log, naming the way out, and leaves the job PENDING; a
+    worker with the creator's key file runs it."""
+    coll = datagen.generate(env.qc, "ids_int", name="w_key")
+    secret = "w-key-SEKRET-7f3a"
+    jid = vm(env, "migrate", "--detach", "--source", env.q.url, "--target", env.m.url, "-c",
+             coll, "--api-key", secret, check=True).stdout.strip()
+    wrong = dict(os.environ, ASAN_OPTIONS="detect_leaks=0",
+                 VMIGRATE_SECRET_KEY_FILE=str(tmp_path / "other.key"))
+    w = subprocess.Popen([env.bin, "worker", "--store", env.store, "-q"], env=wrong,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300  # a bound, not a speed: the warning decides
+        while True:
+            logs = vm(env, "jobs", "logs", jid, check=True).stdout
+            warned = [ln for ln in logs.splitlines() if "cannot start this job" in ln]
+            if warned:
+                break
+            assert w.poll() is None, w.communicate()
+            assert time.monotonic() < deadline, "the worker without the key never warned"
+            time.sleep(0.3)
+        assert show(env, jid)["status"] == "PENDING"
+        assert len(warned) == 1, warned
+        assert "VMIGRATE_SECRET_KEY_FILE" in warned[0] and secret not in logs
+    finally:
+        w.send_signal(signal.SIGINT)
+        out, err = w.communicate(timeout=60)
+    assert secret not in out.decode() + err.decode()
+    right = dict(os.environ, **env.env, ASAN_OPTIONS="detect_leaks=0")
+    w = subprocess.Popen([env.bin, "worker", "--store", env.store, "-q"], env=right,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        f = vm(env, "jobs", "logs", jid, "--follow")
+        assert f.returncode == 0, f.stderr
+        assert show(env, jid)["status"] == "SUCCESSFUL"
+    finally:
+        w.send_signal(signal.SIGINT)
+        w.communicate(timeout=60)
+    compare(env.qc, env.mc, coll, coll, ONE)
