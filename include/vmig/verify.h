@@ -29,14 +29,26 @@ struct vmig_vfull_range {
     uint64_t compared, missing, different, rejected;
 };
 
+/* A part of the target's key space, for the scan for extra rows: Int64 keys lo <= pk <= hi
+ * (kind INT), VarChar keys that begin with prefix (PREFIX) or equal it (EXACT). */
+enum { VMIG_SPAN_INT = 0, VMIG_SPAN_PREFIX = 1, VMIG_SPAN_EXACT = 2 };
+struct vmig_key_span {
+    int kind;
+    int64_t lo, hi;
+    char prefix[VMIG_ID_TEXT_MAX];
+};
+#define VMIG_VFULL_SPANS 1024 /* the scan's stack: 64 levels of 17 */
+
 /* What a run has done, as saved in the state file (and handed to the hook). */
 struct vmig_vfull_state {
     char source[VMIG_NAME_MAX], target[VMIG_NAME_MAX];
     int planned; /* ranges are set */
     size_t nranges;
     struct vmig_vfull_range range[VMIG_MAX_RANGES];
-    int extras_done;               /* the extras pass is finished (or not needed) */
-    struct vmig_point_id extra_at; /* extras pass: target ids up to here are checked */
+    int extras_done;    /* the extras pass is finished (or not needed) */
+    int extras_started; /* spans holds the parts of the key space left to scan */
+    size_t nspans;
+    struct vmig_key_span span[VMIG_VFULL_SPANS];
     uint64_t extra;
     uint64_t diff_len; /* bytes of the diff file this state accounts for */
     uint64_t source_count; /* source points when the run began */

@@ -104,7 +104,7 @@ static const struct opt table[] = {
     {"readers", 0, T_INT, F(readers), NULL, "migrate verify", "N",
      "parallel source readers (default 4)"},
     {"writers", 0, T_INT, F(writers), NULL, "migrate", "N", "parallel target writers (default 2)"},
-    {"page-size", 0, T_INT, F(page_limit), NULL, "migrate", "N",
+    {"page-size", 0, T_INT, F(page_limit), NULL, "migrate verify", "N",
      "points per scroll page (default: sized to ~8 MiB responses)"},
     {"no-verify", 0, T_FLAG, F(no_verify), NULL, "migrate", NULL,
      "skip the verification after the copy"},

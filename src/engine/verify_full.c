@@ -32,7 +32,7 @@
 
 #define SAVE_EVERY_MS 1000
 #define PROGRESS_EVERY_MS 200
-#define SCAN_LIMIT 4096
+#define SCAN_LIMIT 16384 /* Milvus 2.3 caps offset + limit of a query at 16384 */
 
 struct vf {
     const struct vmig_endpoint *src, *dst;
@@ -364,7 +364,68 @@ static int cmp_ids(const void *a, const void *b)
     return vmig_point_id_cmp(a, b);
 }
 
-/* Pass 2: the target's keys the source lacks. */
+/* Under mu: replace the span on top of the stack by its parts (ascending keys pop
+ * first). 0, or -1 when it cannot be split (one key gave `limit` rows). */
+static int split_top(struct vmig_vfull_state *st)
+{
+    static const char alphabet[] = "-0123456789abcdef"; /* ascending bytes */
+    struct vmig_key_span sp = st->span[--st->nspans];
+    if (sp.kind == VMIG_SPAN_INT) {
+        if (sp.lo >= sp.hi) return -1;
+        int64_t mid = sp.lo + (sp.hi - sp.lo) / 2;
+        st->span[st->nspans] = sp;
+        st->span[st->nspans++].lo = mid + 1;
+        st->span[st->nspans] = sp;
+        st->span[st->nspans++].hi = mid;
+        return 0;
+    }
+    size_t len = strlen(sp.prefix);
+    if (sp.kind == VMIG_SPAN_EXACT || len + 2 > sizeof sp.prefix ||
+        st->nspans + sizeof alphabet > VMIG_VFULL_SPANS)
+        return -1;
+    for (size_t i = sizeof alphabet - 1; i-- > 0;) {
+        struct vmig_key_span *c = &st->span[st->nspans++];
+        *c = sp;
+        c->prefix[len] = alphabet[i];
+        c->prefix[len + 1] = '\0';
+    }
+    if (len) { /* the key that is the prefix itself ("12" of "120".."12f") */
+        st->span[st->nspans] = sp;
+        st->span[st->nspans++].kind = VMIG_SPAN_EXACT;
+    }
+    return 0;
+}
+
+/* The ids of tb the source lacks, as lines. */
+static uint64_t find_extras(struct vf *v, struct vmig_source *s, const struct vmig_layout *idlay,
+                            const struct vmig_batch *tb, struct vmig_batch *sb,
+                            struct vmig_buf *lines, char *first, size_t nfirst,
+                            enum vmig_code *rc, struct vmig_err *err)
+{
+    uint64_t found = 0;
+    vmig_batch_reset(sb);
+    if ((*rc = v->svt->retrieve(s, v->pc->source, idlay, tb->ids, tb->n, sb, err))) return 0;
+    qsort(sb->ids, sb->n, sizeof *sb->ids, cmp_ids);
+    size_t *it = xcalloc(tb->n + 1, sizeof *it);
+    for (size_t i = 0; i < tb->n; i++) it[i] = i;
+    vmig_batch_sort_rows(tb, it, tb->n); /* lines in id order within the span */
+    for (size_t k = 0; k < tb->n; k++) {
+        const struct vmig_point_id *id = &tb->ids[it[k]];
+        if (bsearch(id, sb->ids, sb->n, sizeof *sb->ids, cmp_ids)) continue;
+        found++;
+        add_line(v, lines, id, "extra", NULL, NULL);
+        if (!first[0]) {
+            char t[VMIG_ID_TEXT_MAX];
+            vmig_point_id_format(id, t);
+            snprintf(first, nfirst, "point %s in target, not in source", t);
+        }
+    }
+    free(it);
+    return found;
+}
+
+/* Pass 2: the target's keys the source lacks, span by span of the key space (a span
+ * that fills the limit is split: nothing relies on the order of the target's answer). */
 static enum vmig_code extras_pass(struct vf *v, struct vmig_err *err)
 {
     struct vmig_layout idlay;
@@ -375,6 +436,16 @@ static enum vmig_code extras_pass(struct vf *v, struct vmig_err *err)
     struct vmig_source *s = NULL;
     vmig_batch_init(&tb, &idlay);
     vmig_batch_init(&sb, &idlay);
+    pthread_mutex_lock(&v->mu);
+    if (!v->st.extras_started) {
+        struct vmig_key_span *sp = &v->st.span[0];
+        memset(sp, 0, sizeof *sp);
+        sp->kind = v->pc->pk_type == VMIG_PK_INT64 ? VMIG_SPAN_INT : VMIG_SPAN_PREFIX;
+        sp->hi = INT64_MAX; /* point ids are unsigned: Int64 keys from 0 */
+        v->st.nspans = 1;
+        v->st.extras_started = 1;
+    }
+    pthread_mutex_unlock(&v->mu);
     enum vmig_code rc = v->svt->open(v->src, v->ctx, &s, err);
     while (!rc) {
         if (stopped(v)) {
@@ -382,41 +453,40 @@ static enum vmig_code extras_pass(struct vf *v, struct vmig_err *err)
                               v->pc->source);
             break;
         }
+        if (!v->st.nspans) break; /* only this thread changes the stack */
+        struct vmig_key_span sp = v->st.span[v->st.nspans - 1];
         vmig_batch_reset(&tb);
-        vmig_batch_reset(&sb);
         vmig_buf_reset(&lines);
-        struct vmig_point_id at = v->st.extra_at; /* only this thread moves it */
-        if ((rc = v->tvt->scan_ids(v->t, v->pc, &at, SCAN_LIMIT, &tb, err))) break;
-        if (!tb.n) {
-            pthread_mutex_lock(&v->mu);
-            v->st.extras_done = 1;
-            if (save_locked(v)) rc = VMIG_E_IO;
-            pthread_mutex_unlock(&v->mu);
-            break;
-        }
-        if ((rc = v->svt->retrieve(s, v->pc->source, &idlay, tb.ids, tb.n, &sb, err))) break;
-        qsort(sb.ids, sb.n, sizeof *sb.ids, cmp_ids);
+        if ((rc = v->tvt->scan_ids(v->t, v->pc, &sp, SCAN_LIMIT, &tb, err))) break;
         uint64_t found = 0;
         char first[200] = "";
-        for (size_t i = 0; i < tb.n; i++) {
-            if (bsearch(&tb.ids[i], sb.ids, sb.n, sizeof *sb.ids, cmp_ids)) continue;
-            found++;
-            add_line(v, &lines, &tb.ids[i], "extra", NULL, NULL);
-            if (!first[0]) {
-                char t[VMIG_ID_TEXT_MAX];
-                vmig_point_id_format(&tb.ids[i], t);
-                snprintf(first, sizeof first, "point %s in target, not in source", t);
-            }
+        if (tb.n < SCAN_LIMIT) {
+            found = find_extras(v, s, &idlay, &tb, &sb, &lines, first, sizeof first, &rc, err);
+            if (rc) break;
         }
         pthread_mutex_lock(&v->mu);
-        int bad = write_locked(v, &lines, first);
-        if (!bad) {
+        int bad = 0;
+        if (tb.n >= SCAN_LIMIT) {
+            if (split_top(&v->st)) {
+                rc = vmig_err_set(err, VMIG_E_VERIFY,
+                                  "verification of '%s': %zu rows of the target share keys "
+                                  "starting '%s' (rows with the same key?)",
+                                  v->pc->source, tb.n, sp.prefix);
+                bad = 1;
+            }
+        } else if (!(bad = write_locked(v, &lines, first))) {
             v->st.extra += found;
-            v->st.extra_at = tb.ids[tb.n - 1];
+            v->st.nspans--;
             if (vmig_now_ms() - v->last_save >= SAVE_EVERY_MS) bad = save_locked(v);
         }
         pthread_mutex_unlock(&v->mu);
-        if (bad) rc = VMIG_E_IO;
+        if (bad && !rc) rc = VMIG_E_IO;
+    }
+    if (!rc) {
+        pthread_mutex_lock(&v->mu);
+        v->st.extras_done = 1;
+        if (save_locked(v)) rc = VMIG_E_IO;
+        pthread_mutex_unlock(&v->mu);
     }
     if (rc == VMIG_E_IO && v->rc) *err = v->err;
     if (s) v->svt->close(s);
@@ -490,6 +560,7 @@ static int resume_state(struct vf *v)
 
 static void result(struct vf *v, struct vmig_vfull_result *vr)
 {
+    vr->compared = vr->missing = vr->different = vr->rejected = 0;
     vr->source_count = v->st.source_count;
     for (size_t i = 0; i < v->st.nranges; i++) {
         const struct vmig_vfull_range *r = &v->st.range[i];

@@ -38,10 +38,15 @@ int vmig_vfull_state_save(const char *path, const struct vmig_vfull_state *st,
         return -1;
     }
     fprintf(f, MAGIC "\nsource %s\ntarget %s\nsource_count %" PRIu64 "\ndiff_len %" PRIu64
-                     "\nextras %d %" PRIu64,
-            st->source, st->target, st->source_count, st->diff_len, st->extras_done, st->extra);
-    put_id(f, &st->extra_at);
-    fprintf(f, "\nranges %zu\n", st->planned ? st->nranges : 0);
+                     "\nextras %d %d %" PRIu64 " %zu\n",
+            st->source, st->target, st->source_count, st->diff_len, st->extras_done,
+            st->extras_started, st->extra, st->nspans);
+    for (size_t i = 0; i < st->nspans; i++) {
+        const struct vmig_key_span *sp = &st->span[i];
+        fprintf(f, "span %d %" PRId64 " %" PRId64 " %s\n", sp->kind, sp->lo, sp->hi,
+                sp->prefix[0] ? sp->prefix : "~"); /* '~' = none: '-' is a prefix */
+    }
+    fprintf(f, "ranges %zu\n", st->planned ? st->nranges : 0);
     for (size_t i = 0; st->planned && i < st->nranges; i++) {
         const struct vmig_vfull_range *r = &st->range[i];
         fprintf(f, "range %" PRIu32 " %" PRIu32, r->slice_total, r->slice_index);
@@ -99,9 +104,18 @@ int vmig_vfull_state_load(const char *path, struct vmig_vfull_state *st, struct 
              sscanf(buf, "%" SCNu64, &st->source_count) == 1 &&
              !line(f, "diff_len", buf, sizeof buf) &&
              sscanf(buf, "%" SCNu64, &st->diff_len) == 1 && !line(f, "extras", buf, sizeof buf) &&
-             sscanf(buf, "%d %" SCNu64 " %40s", &st->extras_done, &st->extra, a) == 3 &&
-             !get_id(a, &st->extra_at) && !line(f, "ranges", buf, sizeof buf) &&
-             sscanf(buf, "%zu", &nr) == 1 && nr <= VMIG_MAX_RANGES;
+             sscanf(buf, "%d %d %" SCNu64 " %zu", &st->extras_done, &st->extras_started,
+                    &st->extra, &st->nspans) == 4 &&
+             st->nspans <= VMIG_VFULL_SPANS;
+    for (size_t i = 0; ok && i < st->nspans; i++) {
+        struct vmig_key_span *sp = &st->span[i];
+        ok = !line(f, "span", buf, sizeof buf) &&
+             sscanf(buf, "%d %" SCNd64 " %" SCNd64 " %39s", &sp->kind, &sp->lo, &sp->hi,
+                    sp->prefix) == 4;
+        if (ok && !strcmp(sp->prefix, "~")) sp->prefix[0] = '\0';
+    }
+    ok = ok && !line(f, "ranges", buf, sizeof buf) && sscanf(buf, "%zu", &nr) == 1 &&
+         nr <= VMIG_MAX_RANGES;
     for (size_t i = 0; ok && i < nr; i++) {
         struct vmig_vfull_range *r = &st->range[i];
         ok = !line(f, "range", buf, sizeof buf) &&
