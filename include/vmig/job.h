@@ -71,6 +71,8 @@ struct vmig_job_opts {
     int readers, writers;    /* 0 = engine default */
     uint32_t page_limit;     /* 0 = sized by bytes */
     int verify_sample;       /* < 0: no verification; default 100 */
+    int verify_full;         /* verify every point (vmig/verify.h) instead of a sample */
+    char verify_diff[VMIG_PATH_MAX]; /* its diff file or directory; "" = default name */
     int reject_oversize;     /* payload > 64 KiB: reject instead of failing */
     int skip_index;
     int wait_index;          /* the job holds each collection until its index is built */

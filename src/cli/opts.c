@@ -125,9 +125,13 @@ static const struct opt table[] = {
     {"full", 0, T_FLAG, F(verify_full), NULL, "verify", NULL,
      "compare every point, not a sample: missing, extra and different ids go to the diff "
      "file; an interrupted run continues where it stopped"},
-    {"diff", 0, T_STR, F(diff), NULL, "verify", "FILE",
-     "with --full: the diff file (JSON lines), or a directory for one file per collection "
-     "(default vmigrate-verify-[JOB-]COLLECTION.jsonl in the current directory)"},
+    {"diff", 0, T_STR, F(diff), NULL, "migrate verify", "FILE",
+     "with verify --full / migrate --verify-full: the diff file (JSON lines), or a directory "
+     "for one file per collection (default vmigrate-verify-[JOB-]COLLECTION.jsonl in the "
+     "current directory)"},
+    {"verify-full", 0, T_FLAG, F(verify_full_mig), NULL, "migrate", NULL,
+     "verify every point after the copy (as verify --full), not a sample; the ids that "
+     "differ go to the diff file (--diff)"},
     {"job", 0, T_STR, F(job), NULL, "verify", "ID",
      "verify with the plan of job ID (its target names, renames, skipped vectors) and its "
      "endpoints and stored secrets; a unique prefix of the id is enough"},

@@ -176,3 +176,20 @@ def test_interrupted_full_run_continues_to_the_same_file(env):
 def test_diff_without_full_and_file_for_many_collections_are_refused(env, tmp_path):
     p = run_vmigrate(env.bin, "verify", *env.base, "-c", "a", "--diff", "x.jsonl")
     assert p.returncode == 2 and "--diff goes with --full" in p.stderr
+
+
+def test_job_option_verifies_every_point_at_the_finish(env, tmp_path):
+    coll = fresh_source(env.qc, env.mc, "ids_int", n=N, name="vfull_opt")
+    p = run_vmigrate(env.bin, "migrate", *env.base, "-c", coll, "--verify-full", "--diff",
+                     str(tmp_path), "--json", check=True)
+    job = json.loads(p.stdout)
+    c = job["collections"][0]
+    assert c["status"] == "SUCCESSFUL", p.stderr
+    v = c["verify"]
+    assert v["full"] is True and v["sampled"] == N and v["missing"] == 0
+    assert v["extra"] == 0 and v["different"] == 0 and v["target_count"] == N
+    assert v["diff_file"] == str(tmp_path / f"vmigrate-verify-{job['id']}-{coll}.jsonl")
+    assert diff_lines(v["diff_file"]) == []
+    assert job["options"]["verify_full"] is True
+    p = run_vmigrate(env.bin, "migrate", *env.base, "-c", coll, "--verify-full", "--no-verify")
+    assert p.returncode == 2 and "contradict" in p.stderr
