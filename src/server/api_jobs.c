@@ -484,7 +484,12 @@ void api_job_run(struct api_req *r, struct api_resp *out, const char *id, enum v
 void api_job_verify(struct api_req *r, struct api_resp *out, const char *id)
 {
     const char *src_secret, *dst_secret;
-    int sample = -1;
+    int sample = -1, full = 0;
+    if (api_get_bool(r, out, r->body, "", "full", &full)) return;
+    if (full) {
+        api_job_verify_full(r, out, id);
+        return;
+    }
     if (api_get_secrets(r, out, &src_secret, &dst_secret) ||
         api_get_int(r, out, r->body, "", "sample", VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX, &sample))
         return;

@@ -193,3 +193,49 @@ def test_job_option_verifies_every_point_at_the_finish(env, tmp_path):
     assert job["options"]["verify_full"] is True
     p = run_vmigrate(env.bin, "migrate", *env.base, "-c", coll, "--verify-full", "--no-verify")
     assert p.returncode == 2 and "contradict" in p.stderr
+
+
+def test_api_job_option_and_full_verify_in_the_background(env, tmp_path):
+    import requests
+    from tests.integration.test_http_api import Serve
+    coll = fresh_source(env.qc, env.mc, "ids_int", n=N, name="vfull_api")
+    srv = Serve(env.bin, str(tmp_path))
+    try:
+        api = lambda m, p, **kw: requests.request(m, srv.url + "/api/v1" + p, timeout=120, **kw)  # noqa: E731
+        first, second = tmp_path / "first", tmp_path / "second"
+        first.mkdir()
+        second.mkdir()
+        r = api("POST", "/jobs", json={"source": {"url": env.q.url},
+                                       "target": {"url": env.m.url}, "collections": [coll],
+                                       "options": {"verify_full": True,
+                                                   "verify_diff": str(first)}})
+        assert r.status_code == 201, r.text
+        jid = r.json()["id"]
+        deadline = time.monotonic() + 600
+        while (j := api("GET", f"/jobs/{jid}").json())["status"] not in ("SUCCESSFUL", "FAILED"):
+            assert time.monotonic() < deadline, j
+            time.sleep(0.2)
+        assert j["status"] == "SUCCESSFUL", j
+        v = j["collections"][0]["verify"]
+        assert v["full"] is True and v["sampled"] == N and v["diff_file"].startswith(str(first))
+        r = api("POST", "/jobs", json={"source": {"url": env.q.url},
+                                       "target": {"url": env.m.url}, "collections": [coll],
+                                       "options": {"verify_diff": "rel/dir"}})
+        assert r.status_code == 400 and "options.verify_diff" in r.json()["error"]["message"]
+
+        expect = mutate(env, coll, np.random.default_rng(21))
+        r = api("POST", f"/jobs/{jid}/verify", json={"full": True, "diff": str(second)})
+        assert r.status_code == 202, r.text
+        assert r.json()["poll"] == f"/api/v1/jobs/{jid}/verify"
+        while (s := api("GET", f"/jobs/{jid}/verify").json())["status"] == "running":
+            assert time.monotonic() < deadline + 600, s
+            time.sleep(0.2)
+        assert s["status"] == "done" and s["verdict"] == "different", s
+        c = s["collections"][0]
+        assert (c["missing"], c["extra"], c["different"], c["compared"]) == (K, K + 1, K, N)
+        assert diff_set(c["diff_file"]) == expect
+        assert c["diff_file"] == str(second / f"vmigrate-verify-{jid}-{coll}.jsonl")
+        assert api("POST", f"/jobs/{jid}/verify",
+                   json={"full": True, "diff": "x.jsonl"}).status_code == 400
+    finally:
+        srv.stop()
