@@ -50,7 +50,7 @@ struct vmig_vfull_state {
     size_t nspans;
     struct vmig_key_span span[VMIG_VFULL_SPANS];
     uint64_t extra;
-    uint64_t diff_len; /* bytes of the diff file this state accounts for */
+    uint64_t diff_len;     /* bytes of the diff file this state accounts for */
     uint64_t source_count; /* source points when the run began */
 };
 
@@ -72,8 +72,8 @@ struct vmig_vfull_hooks {
 };
 
 struct vmig_vfull_opts {
-    int readers;          /* parallel read ranges; default 4 */
-    uint32_t page_limit;  /* source points per page (0 = sized like the copy's) */
+    int readers;           /* parallel read ranges; default 4 */
+    uint32_t page_limit;   /* source points per page (0 = sized like the copy's) */
     const char *diff_path; /* the diff file (required); its state is diff_path.state */
     const struct vmig_run_ctx *ctx;
     struct vmig_vfull_hooks hooks;

@@ -185,7 +185,8 @@ int cmd_migrate(struct cli_opts *o)
     if (jo.verify_full) {
         char cwd[VMIG_PATH_MAX / 2];
         const char *d = o->diff ? o->diff : "";
-        if (d[0] == '/') snprintf(jo.verify_diff, sizeof jo.verify_diff, "%s", d);
+        if (d[0] == '/')
+            snprintf(jo.verify_diff, sizeof jo.verify_diff, "%s", d);
         else if (getcwd(cwd, sizeof cwd))
             snprintf(jo.verify_diff, sizeof jo.verify_diff, "%s%s%s", cwd, d[0] ? "/" : "", d);
     }

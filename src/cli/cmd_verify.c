@@ -50,12 +50,12 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
     printf("}");
 }
 
-static void print_full(const struct cli_opts *o, int first, const char *source,
-                       const char *target, enum vmig_code code, const struct vmig_vfull_result *fr,
+static void print_full(const struct cli_opts *o, int first, const char *source, const char *target,
+                       enum vmig_code code, const struct vmig_vfull_result *fr,
                        const char *diff_path, const struct vmig_err *err)
 {
-    const char *verdict = !code                   ? "same"
-                          : code == VMIG_E_VERIFY ? "different"
+    const char *verdict = !code                      ? "same"
+                          : code == VMIG_E_VERIFY    ? "different"
                           : code == VMIG_E_CANCELLED ? "interrupted"
                                                      : NULL;
     if (!o->json) {
@@ -70,8 +70,9 @@ static void print_full(const struct cli_opts *o, int first, const char *source,
                                        : "NOT VERIFIED",
                diff_path[0] ? "; diff file " : "", diff_path);
         if (code == VMIG_E_CANCELLED)
-            fprintf(stderr, "vmigrate: verification of '%s' interrupted; run the same command "
-                            "again to continue where it stopped\n",
+            fprintf(stderr,
+                    "vmigrate: verification of '%s' interrupted; run the same command "
+                    "again to continue where it stopped\n",
                     source);
         else if (code && code != VMIG_E_VERIFY)
             cli_error(err);
@@ -82,8 +83,10 @@ static void print_full(const struct cli_opts *o, int first, const char *source,
     printf(",\"target\":");
     cli_json_str(stdout, target);
     printf(",\"ok\":%s,\"verdict\":", code ? "false" : "true");
-    if (verdict) cli_json_str(stdout, verdict);
-    else printf("null");
+    if (verdict)
+        cli_json_str(stdout, verdict);
+    else
+        printf("null");
     printf(",\"full\":true,\"source_count\":%llu,\"target_count\":%llu,\"compared\":%llu,"
            "\"missing\":%llu,\"extra\":%llu,\"different\":%llu,\"rejected\":%llu,"
            "\"resumed\":%s,\"diff_file\":",
@@ -91,19 +94,22 @@ static void print_full(const struct cli_opts *o, int first, const char *source,
            (unsigned long long)fr->compared, (unsigned long long)fr->missing,
            (unsigned long long)fr->extra, (unsigned long long)fr->different,
            (unsigned long long)fr->rejected, fr->resumed ? "true" : "false");
-    if (diff_path[0]) cli_json_str(stdout, diff_path);
-    else printf("null");
+    if (diff_path[0])
+        cli_json_str(stdout, diff_path);
+    else
+        printf("null");
     printf(",\"error\":");
-    if (code) cli_json_str(stdout, err->msg);
-    else printf("null");
+    if (code)
+        cli_json_str(stdout, err->msg);
+    else
+        printf("null");
     printf("}");
 }
 
 static void show(const struct cli_opts *o, int first, const struct vmig_job_verify_coll *c)
 {
     if (c->full)
-        print_full(o, first, c->source, c->target, c->code, &c->full_result, c->diff_path,
-                   &c->err);
+        print_full(o, first, c->source, c->target, c->code, &c->full_result, c->diff_path, &c->err);
     else
         print_one(o, first, c->source, c->target, c->code, &c->result, &c->err);
 }
@@ -178,8 +184,8 @@ static enum vmig_code verify_full_coll(const struct cli_opts *o, const struct vm
     snprintf(vc->source, sizeof vc->source, "%s", pc->source);
     snprintf(vc->target, sizeof vc->target, "%s", pc->target);
     vc->full = 1;
-    if (vmig_vfull_diff_path(o->diff, NULL, pc->source, ncolls, vc->diff_path,
-                             sizeof vc->diff_path, &vc->err))
+    if (vmig_vfull_diff_path(o->diff, NULL, pc->source, ncolls, vc->diff_path, sizeof vc->diff_path,
+                             &vc->err))
         return vc->code = vc->err.code;
     struct cli_ui u;
     struct vmig_vfull_opts fo;

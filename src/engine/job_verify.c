@@ -71,7 +71,8 @@ static enum vmig_code verify_job(struct vmig_store *s, const char *id, const cha
     if ((rc = vmig_job_secrets_get(s, &j, src_secret, dst_secret, &ssec, &dsec, err))) goto out;
     struct vmig_endpoint src, dst;
     vmig_job_endpoints(&j, ssec, dsec, &src, &dst);
-    if (h->sample < 0) h->sample = j.opts.verify_sample >= 0 ? j.opts.verify_sample : DEFAULT_SAMPLE;
+    if (h->sample < 0)
+        h->sample = j.opts.verify_sample >= 0 ? j.opts.verify_sample : DEFAULT_SAMPLE;
     size_t n = j.ncolls < j.plan.n ? j.ncolls : j.plan.n;
     out->coll = xcalloc(n ? n : 1, sizeof *out->coll);
     for (size_t i = 0; i < n; i++) {

@@ -207,8 +207,8 @@ static enum vmig_code verify_full(struct eng *e, struct vmig_err *err)
     struct vmig_verify_result local, *vr = e->vr ? e->vr : &local;
     memset(vr, 0, sizeof *vr);
     vr->full = 1;
-    if (vmig_vfull_diff_path(e->o->verify_diff, e->o->verify_job, e->pc->source,
-                             e->o->verify_colls, vr->diff_path, sizeof vr->diff_path, err))
+    if (vmig_vfull_diff_path(e->o->verify_diff, e->o->verify_job, e->pc->source, e->o->verify_colls,
+                             vr->diff_path, sizeof vr->diff_path, err))
         return err->code;
     struct vmig_vfull_opts fo;
     struct vmig_vfull_result fr;

@@ -4,9 +4,9 @@
  * and scroll each page by page; the target rows of a page's ids are read back by
  * primary key and the two sets compared with the sampled verification's row
  * comparison (vmig_batch_row_diff). A slice is not a contiguous id interval, so the
- * target is asked by ids, never by an id range. Pass 2 runs only when the target
- * holds more rows than pass 1 matched: it pages through the target's keys in the
- * target's order and asks the source which of them it lacks (extras).
+ * target is asked by ids, never by an id range. Pass 2 (verify_extras.c) runs only
+ * when the target holds more rows than pass 1 matched: it scans the target's keys and
+ * asks the source which of them it lacks (extras).
  *
  * Exactness of a resume: a page's diff lines are appended, the range's next offset and
  * counts updated and the diff file's length noted under one mutex; the state file is
@@ -24,38 +24,14 @@
 
 #include "engine/copy.h"
 #include "engine/engine_int.h"
+#include "engine/verify_full_int.h"
 #include "target/target.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/retry.h"
 #include "vmig/verify.h"
 
-#define SAVE_EVERY_MS 1000
 #define PROGRESS_EVERY_MS 200
-#define SCAN_LIMIT 16384 /* Milvus 2.3 caps offset + limit of a query at 16384 */
-
-struct vf {
-    const struct vmig_endpoint *src, *dst;
-    const struct vmig_plan_coll *pc;
-    const struct vmig_vfull_opts *o;
-    const struct vmig_run_ctx *ctx;
-    const struct vmig_source_vt *svt;
-    const struct vmig_target_vt *tvt;
-    struct vmig_target *t;
-    struct vmig_layout lay;
-    char state_path[4200];
-    uint32_t limit;
-
-    pthread_mutex_t mu; /* guards everything below */
-    FILE *diff;
-    struct vmig_vfull_state st;
-    int taken[VMIG_MAX_RANGES];
-    enum vmig_code rc;
-    struct vmig_err err;
-    char first_diff[512];
-    uint64_t t0, done0, last_save, last_progress;
-    atomic_int stop;
-};
 
 void vmig_vfull_opts_init(struct vmig_vfull_opts *o)
 {
@@ -97,7 +73,7 @@ int vmig_vfull_diff_path(const char *given, const char *job, const char *coll, s
     return 0;
 }
 
-static int stopped(struct vf *v)
+int vmig_vf_stopped(struct vf *v)
 {
     return atomic_load(&v->stop) || vmig_run_cancelled(v->ctx);
 }
@@ -122,7 +98,7 @@ static uint64_t done_points(const struct vmig_vfull_state *st)
 }
 
 /* Under mu: save the state file and call the hook. 0 or -1 (v->rc set). */
-static int save_locked(struct vf *v)
+int vmig_vf_save_locked(struct vf *v)
 {
     struct vmig_err err;
     vmig_err_clear(&err);
@@ -168,8 +144,8 @@ static void progress(struct vf *v, int force)
 }
 
 /* One JSON line of the diff file (docs/user/cli.md "The diff file"). */
-static void add_line(struct vf *v, struct vmig_buf *out, const struct vmig_point_id *id,
-                     const char *what, const char *field, const char *detail)
+void vmig_vf_add_line(struct vf *v, struct vmig_buf *out, const struct vmig_point_id *id,
+                      const char *what, const char *field, const char *detail)
 {
     char t[VMIG_ID_TEXT_MAX];
     vmig_point_id_format(id, t);
@@ -177,8 +153,10 @@ static void add_line(struct vf *v, struct vmig_buf *out, const struct vmig_point
     vmig_buf_add_json_str(out, v->pc->source);
     vmig_buf_adds(out, ",\"target\":");
     vmig_buf_add_json_str(out, v->pc->target);
-    if (id->kind == VMIG_ID_NUM) vmig_buf_addf(out, ",\"id\":%s", t);
-    else vmig_buf_addf(out, ",\"id\":\"%s\"", t);
+    if (id->kind == VMIG_ID_NUM)
+        vmig_buf_addf(out, ",\"id\":%s", t);
+    else
+        vmig_buf_addf(out, ",\"id\":\"%s\"", t);
     vmig_buf_addf(out, ",\"what\":\"%s\"", what);
     if (field) {
         vmig_buf_adds(out, ",\"field\":");
@@ -192,7 +170,7 @@ static void add_line(struct vf *v, struct vmig_buf *out, const struct vmig_point
 }
 
 /* Under mu: append lines, remember the first difference. 0 or -1 (v->rc set). */
-static int write_locked(struct vf *v, const struct vmig_buf *lines, const char *first)
+int vmig_vf_write_locked(struct vf *v, const struct vmig_buf *lines, const char *first)
 {
     if (lines->len && fwrite(lines->p, 1, lines->len, v->diff) != lines->len) {
         struct vmig_err err;
@@ -219,8 +197,10 @@ static void compare_page(struct vf *v, const struct vmig_batch *sb, const struct
                          struct vmig_buf *out, struct page_diff *pd)
 {
     size_t *ia = xcalloc(sb->n + 1, sizeof *ia), *ib = xcalloc(tb->n + 1, sizeof *ib);
-    for (size_t i = 0; i < sb->n; i++) ia[i] = i;
-    for (size_t i = 0; i < tb->n; i++) ib[i] = i;
+    for (size_t i = 0; i < sb->n; i++)
+        ia[i] = i;
+    for (size_t i = 0; i < tb->n; i++)
+        ib[i] = i;
     vmig_batch_sort_rows(sb, ia, sb->n);
     vmig_batch_sort_rows(tb, ib, tb->n);
     size_t i = 0, j = 0;
@@ -234,7 +214,7 @@ static void compare_page(struct vf *v, const struct vmig_batch *sb, const struct
         }
         if (c < 0) {
             pd->missing++;
-            add_line(v, out, id, "missing", NULL, NULL);
+            vmig_vf_add_line(v, out, id, "missing", NULL, NULL);
             if (!pd->first[0]) {
                 vmig_point_id_format(id, t);
                 snprintf(pd->first, sizeof pd->first, "point %s missing in target", t);
@@ -253,7 +233,7 @@ static void compare_page(struct vf *v, const struct vmig_batch *sb, const struct
                 snprintf(detail, sizeof detail, "typed field '%s' differs", field);
             else
                 snprintf(detail, sizeof detail, "payload differs");
-            add_line(v, out, id, "different", field ? field : "$meta", detail);
+            vmig_vf_add_line(v, out, id, "different", field ? field : "$meta", detail);
             if (!pd->first[0]) {
                 vmig_point_id_format(id, t);
                 snprintf(pd->first, sizeof pd->first, "point %s: %s", t, detail);
@@ -308,7 +288,7 @@ static enum vmig_code do_page(struct vf *v, struct vmig_source *s, size_t ri,
     compare_page(v, sb, tb, lines, &pd);
 
     pthread_mutex_lock(&v->mu);
-    int bad = write_locked(v, lines, pd.first);
+    int bad = vmig_vf_write_locked(v, lines, pd.first);
     struct vmig_vfull_range *r = &v->st.range[ri];
     if (!bad) {
         r->compared += sb->n;
@@ -317,7 +297,7 @@ static enum vmig_code do_page(struct vf *v, struct vmig_source *s, size_t ri,
         r->different += pd.different;
         r->start = *next;
         r->done = next->kind == VMIG_ID_NONE;
-        if (r->done || vmig_now_ms() - v->last_save >= SAVE_EVERY_MS) bad = save_locked(v);
+        if (r->done || vmig_now_ms() - v->last_save >= SAVE_EVERY_MS) bad = vmig_vf_save_locked(v);
     }
     pthread_mutex_unlock(&v->mu);
     progress(v, 0);
@@ -336,9 +316,9 @@ static void *reader_main(void *arg)
     vmig_batch_init(&tb, &v->lay);
     enum vmig_code rc = v->svt->open(v->src, v->ctx, &s, &err);
     long ri;
-    while (!rc && !stopped(v) && (ri = take_range(v)) >= 0) {
+    while (!rc && !vmig_vf_stopped(v) && (ri = take_range(v)) >= 0) {
         for (;;) {
-            if (stopped(v)) goto out;
+            if (vmig_vf_stopped(v)) goto out;
             pthread_mutex_lock(&v->mu);
             struct vmig_vfull_range rg = v->st.range[ri];
             pthread_mutex_unlock(&v->mu);
@@ -350,150 +330,15 @@ static void *reader_main(void *arg)
         }
     }
 out:
-    if (rc && err.code) fail(v, rc, &err);
-    else if (rc) atomic_store(&v->stop, 1);
+    if (rc && err.code)
+        fail(v, rc, &err);
+    else if (rc)
+        atomic_store(&v->stop, 1);
     if (s) v->svt->close(s);
     vmig_batch_release(&sb);
     vmig_batch_release(&tb);
     vmig_buf_release(&lines);
     return NULL;
-}
-
-static int cmp_ids(const void *a, const void *b)
-{
-    return vmig_point_id_cmp(a, b);
-}
-
-/* Under mu: replace the span on top of the stack by its parts (ascending keys pop
- * first). 0, or -1 when it cannot be split (one key gave `limit` rows). */
-static int split_top(struct vmig_vfull_state *st)
-{
-    static const char alphabet[] = "-0123456789abcdef"; /* ascending bytes */
-    struct vmig_key_span sp = st->span[--st->nspans];
-    if (sp.kind == VMIG_SPAN_INT) {
-        if (sp.lo >= sp.hi) return -1;
-        int64_t mid = sp.lo + (sp.hi - sp.lo) / 2;
-        st->span[st->nspans] = sp;
-        st->span[st->nspans++].lo = mid + 1;
-        st->span[st->nspans] = sp;
-        st->span[st->nspans++].hi = mid;
-        return 0;
-    }
-    size_t len = strlen(sp.prefix);
-    if (sp.kind == VMIG_SPAN_EXACT || len + 2 > sizeof sp.prefix ||
-        st->nspans + sizeof alphabet > VMIG_VFULL_SPANS)
-        return -1;
-    for (size_t i = sizeof alphabet - 1; i-- > 0;) {
-        struct vmig_key_span *c = &st->span[st->nspans++];
-        *c = sp;
-        c->prefix[len] = alphabet[i];
-        c->prefix[len + 1] = '\0';
-    }
-    if (len) { /* the key that is the prefix itself ("12" of "120".."12f") */
-        st->span[st->nspans] = sp;
-        st->span[st->nspans++].kind = VMIG_SPAN_EXACT;
-    }
-    return 0;
-}
-
-/* The ids of tb the source lacks, as lines. */
-static uint64_t find_extras(struct vf *v, struct vmig_source *s, const struct vmig_layout *idlay,
-                            const struct vmig_batch *tb, struct vmig_batch *sb,
-                            struct vmig_buf *lines, char *first, size_t nfirst,
-                            enum vmig_code *rc, struct vmig_err *err)
-{
-    uint64_t found = 0;
-    vmig_batch_reset(sb);
-    if ((*rc = v->svt->retrieve(s, v->pc->source, idlay, tb->ids, tb->n, sb, err))) return 0;
-    qsort(sb->ids, sb->n, sizeof *sb->ids, cmp_ids);
-    size_t *it = xcalloc(tb->n + 1, sizeof *it);
-    for (size_t i = 0; i < tb->n; i++) it[i] = i;
-    vmig_batch_sort_rows(tb, it, tb->n); /* lines in id order within the span */
-    for (size_t k = 0; k < tb->n; k++) {
-        const struct vmig_point_id *id = &tb->ids[it[k]];
-        if (bsearch(id, sb->ids, sb->n, sizeof *sb->ids, cmp_ids)) continue;
-        found++;
-        add_line(v, lines, id, "extra", NULL, NULL);
-        if (!first[0]) {
-            char t[VMIG_ID_TEXT_MAX];
-            vmig_point_id_format(id, t);
-            snprintf(first, nfirst, "point %s in target, not in source", t);
-        }
-    }
-    free(it);
-    return found;
-}
-
-/* Pass 2: the target's keys the source lacks, span by span of the key space (a span
- * that fills the limit is split: nothing relies on the order of the target's answer). */
-static enum vmig_code extras_pass(struct vf *v, struct vmig_err *err)
-{
-    struct vmig_layout idlay;
-    memset(&idlay, 0, sizeof idlay);
-    idlay.coll = v->pc->source;
-    struct vmig_batch tb, sb;
-    struct vmig_buf lines = VMIG_BUF_INIT;
-    struct vmig_source *s = NULL;
-    vmig_batch_init(&tb, &idlay);
-    vmig_batch_init(&sb, &idlay);
-    pthread_mutex_lock(&v->mu);
-    if (!v->st.extras_started) {
-        struct vmig_key_span *sp = &v->st.span[0];
-        memset(sp, 0, sizeof *sp);
-        sp->kind = v->pc->pk_type == VMIG_PK_INT64 ? VMIG_SPAN_INT : VMIG_SPAN_PREFIX;
-        sp->hi = INT64_MAX; /* point ids are unsigned: Int64 keys from 0 */
-        v->st.nspans = 1;
-        v->st.extras_started = 1;
-    }
-    pthread_mutex_unlock(&v->mu);
-    enum vmig_code rc = v->svt->open(v->src, v->ctx, &s, err);
-    while (!rc) {
-        if (stopped(v)) {
-            rc = vmig_err_set(err, VMIG_E_CANCELLED, "verification of '%s' cancelled",
-                              v->pc->source);
-            break;
-        }
-        if (!v->st.nspans) break; /* only this thread changes the stack */
-        struct vmig_key_span sp = v->st.span[v->st.nspans - 1];
-        vmig_batch_reset(&tb);
-        vmig_buf_reset(&lines);
-        if ((rc = v->tvt->scan_ids(v->t, v->pc, &sp, SCAN_LIMIT, &tb, err))) break;
-        uint64_t found = 0;
-        char first[200] = "";
-        if (tb.n < SCAN_LIMIT) {
-            found = find_extras(v, s, &idlay, &tb, &sb, &lines, first, sizeof first, &rc, err);
-            if (rc) break;
-        }
-        pthread_mutex_lock(&v->mu);
-        int bad = 0;
-        if (tb.n >= SCAN_LIMIT) {
-            if (split_top(&v->st)) {
-                rc = vmig_err_set(err, VMIG_E_VERIFY,
-                                  "verification of '%s': %zu rows of the target share keys "
-                                  "starting '%s' (rows with the same key?)",
-                                  v->pc->source, tb.n, sp.prefix);
-                bad = 1;
-            }
-        } else if (!(bad = write_locked(v, &lines, first))) {
-            v->st.extra += found;
-            v->st.nspans--;
-            if (vmig_now_ms() - v->last_save >= SAVE_EVERY_MS) bad = save_locked(v);
-        }
-        pthread_mutex_unlock(&v->mu);
-        if (bad && !rc) rc = VMIG_E_IO;
-    }
-    if (!rc) {
-        pthread_mutex_lock(&v->mu);
-        v->st.extras_done = 1;
-        if (save_locked(v)) rc = VMIG_E_IO;
-        pthread_mutex_unlock(&v->mu);
-    }
-    if (rc == VMIG_E_IO && v->rc) *err = v->err;
-    if (s) v->svt->close(s);
-    vmig_batch_release(&tb);
-    vmig_batch_release(&sb);
-    vmig_buf_release(&lines);
-    return rc;
 }
 
 /* Fresh run: count the source and plan the read ranges as the copy does. */
@@ -589,8 +434,7 @@ static enum vmig_code run_passes(struct vf *v, struct vmig_vfull_result *vr, str
         return v->rc;
     }
     if (vmig_run_cancelled(v->ctx))
-        return vmig_err_set(err, VMIG_E_CANCELLED, "verification of '%s' cancelled",
-                            v->pc->source);
+        return vmig_err_set(err, VMIG_E_CANCELLED, "verification of '%s' cancelled", v->pc->source);
     enum vmig_code rc = v->tvt->count(v->t, v->pc->target, &vr->target_count, err);
     if (rc) return rc;
     result(v, vr);
@@ -600,9 +444,8 @@ static enum vmig_code run_passes(struct vf *v, struct vmig_vfull_result *vr, str
             return vmig_err_set(err, VMIG_E_VERIFY,
                                 "verification of '%s': the target holds %llu rows more than "
                                 "the source's points, and its connector cannot list them",
-                                v->pc->source,
-                                (unsigned long long)(vr->target_count - matched));
-        if ((rc = extras_pass(v, err))) return rc;
+                                v->pc->source, (unsigned long long)(vr->target_count - matched));
+        if ((rc = vmig_vf_extras_pass(v, err))) return rc;
     }
     return VMIG_OK;
 }
@@ -650,7 +493,7 @@ enum vmig_code vmig_verify_full(const struct vmig_endpoint *src, const struct vm
     v->t0 = v->last_save = vmig_now_ms();
     v->done0 = done_points(&v->st);
     pthread_mutex_lock(&v->mu);
-    int bad = save_locked(v);
+    int bad = vmig_vf_save_locked(v);
     pthread_mutex_unlock(&v->mu);
     if (bad) {
         *err = v->err;
@@ -661,7 +504,7 @@ enum vmig_code vmig_verify_full(const struct vmig_endpoint *src, const struct vm
     rc = run_passes(v, vr, err);
     pthread_mutex_lock(&v->mu);
     if (rc) {
-        save_locked(v); /* where to go on from (a failed save keeps the last one) */
+        vmig_vf_save_locked(v); /* where to go on from (a failed save keeps the last one) */
     } else {
         fflush(v->diff);
         remove(v->state_path);
@@ -678,13 +521,13 @@ enum vmig_code vmig_verify_full(const struct vmig_endpoint *src, const struct vm
             snprintf(vr->first_diff, sizeof vr->first_diff,
                      "the target holds %llu rows for %llu points (rows with the same key?)",
                      (unsigned long long)vr->target_count, (unsigned long long)expect);
-        rc = vmig_err_set(err, VMIG_E_VERIFY,
-                          "verification of '%s' failed: %llu missing, %llu extra, %llu different "
-                          "of %llu points (ids in '%s')%s%s",
-                          pc->source, (unsigned long long)vr->missing,
-                          (unsigned long long)vr->extra, (unsigned long long)vr->different,
-                          (unsigned long long)vr->compared, o->diff_path,
-                          vr->first_diff[0] ? "; first: " : "", vr->first_diff);
+        rc =
+            vmig_err_set(err, VMIG_E_VERIFY,
+                         "verification of '%s' failed: %llu missing, %llu extra, %llu different "
+                         "of %llu points (ids in '%s')%s%s",
+                         pc->source, (unsigned long long)vr->missing, (unsigned long long)vr->extra,
+                         (unsigned long long)vr->different, (unsigned long long)vr->compared,
+                         o->diff_path, vr->first_diff[0] ? "; first: " : "", vr->first_diff);
         vmig_err_at(err, pc->source, NULL, NULL);
     }
 out:

@@ -26,8 +26,7 @@ static void put_id(FILE *f, const struct vmig_point_id *id)
     fprintf(f, " %s", t);
 }
 
-int vmig_vfull_state_save(const char *path, const struct vmig_vfull_state *st,
-                          struct vmig_err *err)
+int vmig_vfull_state_save(const char *path, const struct vmig_vfull_state *st, struct vmig_err *err)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -37,8 +36,9 @@ int vmig_vfull_state_save(const char *path, const struct vmig_vfull_state *st,
                      strerror(errno));
         return -1;
     }
-    fprintf(f, MAGIC "\nsource %s\ntarget %s\nsource_count %" PRIu64 "\ndiff_len %" PRIu64
-                     "\nextras %d %d %" PRIu64 " %zu\n",
+    fprintf(f,
+            MAGIC "\nsource %s\ntarget %s\nsource_count %" PRIu64 "\ndiff_len %" PRIu64
+                  "\nextras %d %d %" PRIu64 " %zu\n",
             st->source, st->target, st->source_count, st->diff_len, st->extras_done,
             st->extras_started, st->extra, st->nspans);
     for (size_t i = 0; i < st->nspans; i++) {
@@ -102,10 +102,10 @@ int vmig_vfull_state_load(const char *path, struct vmig_vfull_state *st, struct 
              !line(f, "target", st->target, sizeof st->target) &&
              !line(f, "source_count", buf, sizeof buf) &&
              sscanf(buf, "%" SCNu64, &st->source_count) == 1 &&
-             !line(f, "diff_len", buf, sizeof buf) &&
-             sscanf(buf, "%" SCNu64, &st->diff_len) == 1 && !line(f, "extras", buf, sizeof buf) &&
-             sscanf(buf, "%d %d %" SCNu64 " %zu", &st->extras_done, &st->extras_started,
-                    &st->extra, &st->nspans) == 4 &&
+             !line(f, "diff_len", buf, sizeof buf) && sscanf(buf, "%" SCNu64, &st->diff_len) == 1 &&
+             !line(f, "extras", buf, sizeof buf) &&
+             sscanf(buf, "%d %d %" SCNu64 " %zu", &st->extras_done, &st->extras_started, &st->extra,
+                    &st->nspans) == 4 &&
              st->nspans <= VMIG_VFULL_SPANS;
     for (size_t i = 0; ok && i < st->nspans; i++) {
         struct vmig_key_span *sp = &st->span[i];

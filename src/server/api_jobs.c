@@ -92,8 +92,10 @@ static int get_verify_diff(const struct api_req *r, struct api_resp *out, json_t
                   sizeof jo->verify_diff - 1);
         return -1;
     }
-    if (path && *path) snprintf(jo->verify_diff, sizeof jo->verify_diff, "%s", path);
-    else if (!getcwd(jo->verify_diff, sizeof jo->verify_diff)) jo->verify_diff[0] = '\0';
+    if (path && *path)
+        snprintf(jo->verify_diff, sizeof jo->verify_diff, "%s", path);
+    else if (!getcwd(jo->verify_diff, sizeof jo->verify_diff))
+        jo->verify_diff[0] = '\0';
     return 0;
 }
 

@@ -77,8 +77,8 @@ static void *vf_main(void *arg)
     o.ctx = &f->ctx;
     o.hooks.ud = f;
     o.hooks.progress = on_progress;
-    enum vmig_code rc = vmig_job_verify_full(f->srv->store, f->id, f->src_secret, f->dst_secret,
-                                             &o, f->diff, &v, &err);
+    enum vmig_code rc = vmig_job_verify_full(f->srv->store, f->id, f->src_secret, f->dst_secret, &o,
+                                             f->diff, &v, &err);
     pthread_mutex_lock(&f->srv->mu);
     f->v = v;
     f->rc = rc;
@@ -122,8 +122,10 @@ void api_job_verify_full(struct api_req *r, struct api_resp *out, const char *id
     f->src_secret = dup_or_null(src_secret);
     f->dst_secret = dup_or_null(dst_secret);
     /* no diff given: the server's working directory, said in the answer */
-    if (diff && *diff) snprintf(f->diff, sizeof f->diff, "%s", diff);
-    else if (!getcwd(f->diff, sizeof f->diff)) f->diff[0] = '\0';
+    if (diff && *diff)
+        snprintf(f->diff, sizeof f->diff, "%s", diff);
+    else if (!getcwd(f->diff, sizeof f->diff))
+        f->diff[0] = '\0';
     vmig_run_ctx_init(&f->ctx);
     struct srv *s = r->srv;
     pthread_mutex_lock(&s->mu);
@@ -138,7 +140,8 @@ void api_job_verify_full(struct api_req *r, struct api_resp *out, const char *id
         return;
     }
     if (old) { /* the last one's result gives way to the new run */
-        while (*pp != old) pp = &(*pp)->next;
+        while (*pp != old)
+            pp = &(*pp)->next;
         *pp = old->next;
         pthread_join(old->th, NULL);
         vf_free(old);
@@ -154,8 +157,9 @@ void api_job_verify_full(struct api_req *r, struct api_resp *out, const char *id
     pthread_mutex_unlock(&s->mu);
     char poll[VMIG_JOB_ID_MAX + 32];
     snprintf(poll, sizeof poll, "/api/v1/jobs/%s/verify", full_id);
-    api_resp_obj(out, 202, json_pack("{s:s,s:s,s:s,s:s}", "job", full_id, "status", "running",
-                                     "diff", f->diff, "poll", poll));
+    api_resp_obj(out, 202,
+                 json_pack("{s:s,s:s,s:s,s:s}", "job", full_id, "status", "running", "diff",
+                           f->diff, "poll", poll));
 }
 
 static json_t *coll_json(const struct api_req *r, const struct vmig_job_verify_coll *c)
@@ -164,15 +168,14 @@ static json_t *coll_json(const struct api_req *r, const struct vmig_job_verify_c
     const char *verdict = !c->code                   ? "same"
                           : c->code == VMIG_E_VERIFY ? "different"
                                                      : "not_verified";
-    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:o}", "source",
-                     c->source, "target", c->target, "verdict", verdict, "source_count",
-                     (json_int_t)fr->source_count, "target_count", (json_int_t)fr->target_count,
-                     "compared", (json_int_t)fr->compared, "missing", (json_int_t)fr->missing,
-                     "extra", (json_int_t)fr->extra, "different", (json_int_t)fr->different,
-                     "rejected", (json_int_t)fr->rejected, "resumed", fr->resumed, "diff_file",
-                     c->diff_path, "error",
-                     c->code && c->code != VMIG_E_VERIFY ? api_msg_json(r, c->err.msg)
-                                                         : json_null());
+    return json_pack(
+        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:o}", "source", c->source, "target",
+        c->target, "verdict", verdict, "source_count", (json_int_t)fr->source_count, "target_count",
+        (json_int_t)fr->target_count, "compared", (json_int_t)fr->compared, "missing",
+        (json_int_t)fr->missing, "extra", (json_int_t)fr->extra, "different",
+        (json_int_t)fr->different, "rejected", (json_int_t)fr->rejected, "resumed", fr->resumed,
+        "diff_file", c->diff_path, "error",
+        c->code && c->code != VMIG_E_VERIFY ? api_msg_json(r, c->err.msg) : json_null());
 }
 
 void api_job_verify_status(struct api_req *r, struct api_resp *out, const char *id)
@@ -191,8 +194,8 @@ void api_job_verify_status(struct api_req *r, struct api_resp *out, const char *
     if (!f) {
         o = json_pack("{s:s,s:s}", "job", full_id, "status", "none");
     } else if (!f->done) {
-        o = json_pack("{s:s,s:s,s:s,s:{s:s,s:I,s:I,s:f,s:f}}", "job", full_id, "status",
-                      "running", "diff", f->diff, "progress", "collection", f->coll, "compared",
+        o = json_pack("{s:s,s:s,s:s,s:{s:s,s:I,s:I,s:f,s:f}}", "job", full_id, "status", "running",
+                      "diff", f->diff, "progress", "collection", f->coll, "compared",
                       (json_int_t)f->compared, "total", (json_int_t)f->total, "points_per_s",
                       f->pps, "eta_s", f->eta_s);
     } else {
@@ -205,8 +208,7 @@ void api_job_verify_status(struct api_req *r, struct api_resp *out, const char *
                                                    : "failed";
         o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "job", full_id, "status", "done", "verdict", st,
                       "collections", a, "error",
-                      f->rc && f->rc != VMIG_E_VERIFY ? api_msg_json(r, f->err.msg)
-                                                      : json_null());
+                      f->rc && f->rc != VMIG_E_VERIFY ? api_msg_json(r, f->err.msg) : json_null());
     }
     pthread_mutex_unlock(&s->mu);
     api_resp_obj(out, 200, o);

@@ -35,8 +35,8 @@ enum vmig_code vmig_milvus_scan_ids(struct vmig_target *t, const struct vmig_pla
     enum vmig_code rc = vmig_milvus_enc_scan_ids(vmig_milvus_db(t), pc, sp, limit, &req, err);
     struct scan_ctx c = {pc, out, out->n};
     if (!rc)
-        rc = vmig_milvus_rpc(t, "Query", &req, vmig_milvus_slow_ms(t), d_scan, &c, what,
-                             pc->target, NULL, err);
+        rc = vmig_milvus_rpc(t, "Query", &req, vmig_milvus_slow_ms(t), d_scan, &c, what, pc->target,
+                             NULL, err);
     vmig_buf_release(&req);
     return rc;
 }

@@ -189,7 +189,7 @@ static void state_roundtrip(void **state)
     st->span[0].lo = 0;
     st->span[0].hi = INT64_MAX;
     st->span[1].kind = VMIG_SPAN_PREFIX;
-    strcpy(st->span[1].prefix, "-"); /* a real prefix, not "none" */
+    strcpy(st->span[1].prefix, "-");     /* a real prefix, not "none" */
     st->span[2].kind = VMIG_SPAN_PREFIX; /* the empty prefix */
     st->extra = 4;
     st->diff_len = 12345;
