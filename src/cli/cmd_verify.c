@@ -199,9 +199,13 @@ static enum vmig_code verify_full_coll(const struct cli_opts *o, const struct vm
 
 int cmd_verify(struct cli_opts *o)
 {
-    if (o->diff && !o->verify_full) {
-        cli_usage_error_in("verify", "--diff goes with --full (the sampled verification "
-                                     "writes no diff file)");
+    if (!o->verify_full && (o->diff || o->readers > 0 || o->page_limit > 0)) {
+        cli_usage_error_in("verify",
+                           "%s goes with --full (the sampled verification reads "
+                           "chosen points and writes no diff file)",
+                           o->diff          ? "--diff"
+                           : o->readers > 0 ? "--readers"
+                                            : "--page-size");
         return EXIT_USAGE;
     }
     if (o->job) return verify_job(o);

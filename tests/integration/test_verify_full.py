@@ -176,6 +176,8 @@ def test_interrupted_full_run_continues_to_the_same_file(env):
 def test_diff_without_full_and_file_for_many_collections_are_refused(env, tmp_path):
     p = run_vmigrate(env.bin, "verify", *env.base, "-c", "a", "--diff", "x.jsonl")
     assert p.returncode == 2 and "--diff goes with --full" in p.stderr
+    p = run_vmigrate(env.bin, "verify", *env.base, "-c", "a", "--readers", "2")
+    assert p.returncode == 2 and "--readers goes with --full" in p.stderr
 
 
 def test_job_option_verifies_every_point_at_the_finish(env, tmp_path):
