@@ -83,4 +83,8 @@ export const api = {
   retry: (id, changes) => call('POST', `/jobs/${encodeURIComponent(id)}/retry`, changes || {}),
   /** Compare the finished collections again: {collections: [{source, target, verdict, ...}]}. */
   verify: (id) => call('POST', `/jobs/${encodeURIComponent(id)}/verify`, {}),
+  /** Start comparing every point (in the background): {job, status: "running", diff, poll}. */
+  verifyFull: (id) => call('POST', `/jobs/${encodeURIComponent(id)}/verify`, { full: true }),
+  /** How far the full verification is: {status: none|running|done, progress, verdict, collections}. */
+  verifyStatus: (id) => call('GET', `/jobs/${encodeURIComponent(id)}/verify`),
 };

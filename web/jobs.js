@@ -120,6 +120,7 @@ export function showJobList(el) {
 const ACTIONS = [
   ['cancel', 'Cancel', (j) => (j.status === 'PENDING' || j.status === 'IN_PROGRESS')],
   ['verify', 'Verify again', (j) => j.status === 'SUCCESSFUL' && !j.orphaned],
+  ['verify_full', 'Verify every point', (j) => j.status === 'SUCCESSFUL' && !j.orphaned],
   ['resume', 'Resume', (j) => j.orphaned || j.status === 'FAILED' || j.status === 'CANCELLED'],
   ['retry', 'Retry failed', (j) => j.status === 'FAILED' && !j.orphaned],
   ['restart', 'Restart', (j) => j.orphaned || j.status === 'FAILED' || j.status === 'CANCELLED' || j.status === 'SUCCESSFUL'],
@@ -134,7 +135,7 @@ const CONFIRM = {
   },
 };
 // what a button's message says while the job has not yet moved
-const DOING = { cancel: 'Cancelling…', resume: 'Resuming…', retry: 'Retrying…', restart: 'Restarting…', verify: 'Verifying…' };
+const DOING = { cancel: 'Cancelling…', resume: 'Resuming…', retry: 'Retrying…', restart: 'Restarting…', verify: 'Verifying…', verify_full: 'Verifying every point…' };
 
 function verifyText(v) {
   if (!v) return h('span', { class: 'muted' }, '—');
@@ -303,6 +304,7 @@ export function showJobDetail(el, id) {
     const p = pending;
     if (!p) return;
     if (p.error) { say('error', `${p.label} failed: ${p.error}`, 'alert'); return; }
+    if (p.verb === 'verify_full') return; // verifyFull() says how far it is
     if (p.verb === 'verify') { // its answer is drawn when it arrives
       if (busy) say('muted', DOING.verify);
       return;
@@ -360,6 +362,33 @@ export function showJobDetail(el, id) {
     askIndex(); // the index state, as Milvus has it now
   }
 
+  // every point compared on the server's own thread: its progress polled until it ends
+  async function verifyFull() {
+    const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
+    try {
+      let s = await api.verifyFull(id);
+      say('muted', `Verifying every point… the differences go to ${s.diff}.`);
+      for (;;) {
+        await sleep(1000);
+        s = await api.verifyStatus(id);
+        if (s.status !== 'running') break;
+        const p = s.progress || {};
+        const eta = p.eta_s >= 0 ? `, about ${Math.ceil(p.eta_s)} s left` : '';
+        say('muted', `Verifying every point: ${fmtInt(p.compared || 0)} of ${fmtInt(p.total || 0)} compared${eta}.`);
+      }
+      const cs = s.collections || [];
+      const bad = cs.filter((c) => c.verdict !== 'same');
+      if (s.error) pending.error = s.error;
+      else if (bad.length) {
+        say('error', bad.map((c) => `${c.target}: ${fmtInt(c.missing)} missing, ${fmtInt(c.extra)} extra, ${fmtInt(c.different)} different (ids in ${c.diff_file})`).join('; '), 'alert');
+      } else {
+        say('ok', `Every point is the same as in Qdrant: ${cs.map((c) => `${fmtInt(c.compared)} points of ${c.target}`).join(', ')}.`);
+      }
+    } catch (e) {
+      pending.error = e.message;
+    }
+  }
+
   async function act(action, label, changes) {
     if (CONFIRM[action] && !window.confirm(CONFIRM[action](job))) return;
     pending = { verb: action, label, before: { status: job.status, finished_ms: job.finished_ms, started_ms: job.started_ms }, seen: false, error: null };
@@ -367,6 +396,8 @@ export function showJobDetail(el, id) {
     render();
     if (action === 'verify') {
       await verifyAgain();
+    } else if (action === 'verify_full') {
+      await verifyFull();
     } else {
       try {
         const r = action === 'retry' ? await api.retry(id, changes || {}) : await api.action(id, action);

@@ -66,11 +66,17 @@ struct vmig_coll_state {
     uint64_t misfits; /* typed payload values kept in $meta (--payload-misfit dynamic) */
 };
 
+#define VMIG_DIFF_PATH_MAX 1024
+
 struct vmig_verify_result {
     int ran;
     uint64_t source_count, target_count;
     uint64_t sampled, missing, vector_diffs, payload_diffs, rejected;
     char first_diff[512]; /* the first difference found, for the error log */
+    /* a full verification (vmig/verify.h): sampled = points compared */
+    int full;
+    uint64_t extra, different;
+    char diff_path[VMIG_DIFF_PATH_MAX];
 };
 
 struct vmig_progress {
@@ -145,6 +151,10 @@ struct vmig_migrate_opts {
     uint32_t page_limit;  /* fixed page size in points (0 = sized by bytes) */
     int queue_depth;      /* pages between readers and writers; default 2 * writers */
     int verify_sample;    /* points to compare bit-exactly after the copy; <0 = no verify */
+    int verify_full;      /* compare every point instead (vmig/verify.h; verify_sample >= 0) */
+    const char *verify_diff; /* its diff file or directory (NULL = default name, current dir) */
+    const char *verify_job;  /* the job id the default diff file name carries (may be NULL) */
+    size_t verify_colls;     /* collections sharing verify_diff (a file holds one) */
     int reject_oversize;  /* payload > 64 KiB: record a reject instead of failing */
     int skip_index;       /* do not create indexes / load (bench write-only runs) */
     int wait_index;       /* hold the collection until every index is built */

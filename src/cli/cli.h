@@ -57,6 +57,9 @@ struct cli_opts {
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
     const char *job; /* verify --job ID: verify with the job's plan */
+    int verify_full; /* verify --full: every point (vmig/verify.h) */
+    int verify_full_mig;   /* migrate --verify-full: the job's verification takes every point */
+    const char *diff;      /* verify --diff FILE|DIR: where the differences go */
     const char *given[64]; /* long names of the options on the command line (not env) */
     size_t ngiven;
 };

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util/buf.h"
@@ -187,6 +188,27 @@ int cmd_migrate(struct cli_opts *o)
     if (o->sample >= 0) jo.verify_sample = o->sample;
     if (o->no_verify) jo.verify_sample = -1;
     jo.wait_index = o->wait_index;
+    if (o->verify_full_mig && o->no_verify) {
+        cli_usage_error_in("migrate", "--verify-full and --no-verify contradict each other");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (o->diff && !o->verify_full_mig) {
+        cli_usage_error_in("migrate", "--diff goes with --verify-full");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    jo.verify_full = o->verify_full_mig;
+    /* a relative --diff (or none: the current directory) made absolute, so a worker
+     * running the job elsewhere writes where this command was asked to */
+    if (jo.verify_full) {
+        char cwd[VMIG_PATH_MAX / 2];
+        const char *d = o->diff ? o->diff : "";
+        if (d[0] == '/')
+            snprintf(jo.verify_diff, sizeof jo.verify_diff, "%s", d);
+        else if (getcwd(cwd, sizeof cwd))
+            snprintf(jo.verify_diff, sizeof jo.verify_diff, "%s%s%s", cwd, d[0] ? "/" : "", d);
+    }
     if (o->rejects) {
         jo.reject_oversize = 1;
         snprintf(jo.rejects, sizeof jo.rejects, "%s", o->rejects);

@@ -101,9 +101,10 @@ static const struct opt table[] = {
      "S3 endpoint of --bulk-url, e.g. http://minio:9000"},
     {"bulk-file-size", 0, T_INT, F(bulk_file_mib), NULL, "migrate", "MIB",
      "close an import file at this size (default 256)"},
-    {"readers", 0, T_INT, F(readers), NULL, "migrate", "N", "parallel source readers (default 4)"},
+    {"readers", 0, T_INT, F(readers), NULL, "migrate verify", "N",
+     "parallel source readers (default 4)"},
     {"writers", 0, T_INT, F(writers), NULL, "migrate", "N", "parallel target writers (default 2)"},
-    {"page-size", 0, T_INT, F(page_limit), NULL, "migrate", "N",
+    {"page-size", 0, T_INT, F(page_limit), NULL, "migrate verify", "N",
      "points per scroll page (default: sized to ~8 MiB responses)"},
     {"no-verify", 0, T_FLAG, F(no_verify), NULL, "migrate", NULL,
      "skip the verification after the copy"},
@@ -121,6 +122,16 @@ static const struct opt table[] = {
      "points the payload profile reads (default 10000; implies --profile)"},
     {"full", 0, T_FLAG, F(profile_full), NULL, "plan migrate", NULL,
      "profile every point, not a sample (implies --profile)"},
+    {"full", 0, T_FLAG, F(verify_full), NULL, "verify", NULL,
+     "compare every point, not a sample: missing, extra and different ids go to the diff "
+     "file; an interrupted run continues where it stopped"},
+    {"diff", 0, T_STR, F(diff), NULL, "migrate verify", "FILE",
+     "with verify --full / migrate --verify-full: the diff file (JSON lines), or a directory "
+     "for one file per collection (default vmigrate-verify-[JOB-]COLLECTION.jsonl in the "
+     "current directory)"},
+    {"verify-full", 0, T_FLAG, F(verify_full_mig), NULL, "migrate", NULL,
+     "verify every point after the copy (as verify --full), not a sample; the ids that "
+     "differ go to the diff file (--diff)"},
     {"job", 0, T_STR, F(job), NULL, "verify", "ID",
      "verify with the plan of job ID (its target names, renames, skipped vectors) and its "
      "endpoints and stored secrets; a unique prefix of the id is enough"},

@@ -175,6 +175,12 @@ char *vmig_job_verify_to_json(const struct vmig_verify_result *vr)
     json_object_set_new(o, "payload_diffs", u64_json(vr->payload_diffs));
     json_object_set_new(o, "rejected", u64_json(vr->rejected));
     json_object_set_new(o, "first_diff", json_string(vr->first_diff));
+    if (vr->full) {
+        json_object_set_new(o, "full", json_true());
+        json_object_set_new(o, "extra", u64_json(vr->extra));
+        json_object_set_new(o, "different", u64_json(vr->different));
+        json_object_set_new(o, "diff_file", json_string(vr->diff_path));
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s) abort();
@@ -195,6 +201,11 @@ void vmig_job_verify_from_json(const char *text, struct vmig_verify_result *vr)
     vr->vector_diffs = u64_of(o, "vector_diffs");
     vr->payload_diffs = u64_of(o, "payload_diffs");
     vr->rejected = u64_of(o, "rejected");
+    vr->full = bool_of(o, "full");
+    vr->extra = u64_of(o, "extra");
+    vr->different = u64_of(o, "different");
+    const char *df = json_string_value(json_object_get(o, "diff_file"));
+    snprintf(vr->diff_path, sizeof vr->diff_path, "%s", df ? df : "");
     const char *fd = json_string_value(json_object_get(o, "first_diff"));
     snprintf(vr->first_diff, sizeof vr->first_diff, "%s", fd ? fd : "");
     json_decref(o);
@@ -213,6 +224,10 @@ char *vmig_job_opts_to_json(const struct vmig_job_opts *o)
                           o->verify_sample, "reject_oversize", o->reject_oversize, "skip_index",
                           o->skip_index, "wait_index", o->wait_index, "rejects", o->rejects);
     json_object_set_new(j, "tasks", json_integer(o->tasks));
+    if (o->verify_full) { /* only when asked: the JSON of other jobs stays as it was */
+        json_object_set_new(j, "verify_full", json_true());
+        json_object_set_new(j, "verify_diff", json_string(o->verify_diff));
+    }
     /* bulk import: only when asked, so the JSON of a rows job stays as it was */
     if (o->write_mode != VMIG_WRITE_ROWS) {
         json_object_set_new(j, "write_mode", json_string(vmig_write_mode_name(o->write_mode)));
@@ -240,6 +255,9 @@ void vmig_job_opts_from_json(const char *text, struct vmig_job_opts *o)
     o->reject_oversize = bool_of(j, "reject_oversize");
     o->skip_index = bool_of(j, "skip_index");
     o->wait_index = bool_of(j, "wait_index");
+    o->verify_full = bool_of(j, "verify_full");
+    const char *vd = json_string_value(json_object_get(j, "verify_diff"));
+    snprintf(o->verify_diff, sizeof o->verify_diff, "%s", vd ? vd : "");
     const char *r = json_string_value(json_object_get(j, "rejects"));
     snprintf(o->rejects, sizeof o->rejects, "%s", r ? r : "");
     o->tasks = (int)u64_of(j, "tasks");

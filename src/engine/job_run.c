@@ -344,6 +344,10 @@ void vmig_runner_migrate_opts(struct runctx *c, struct vmig_migrate_opts *mo)
     if (j->opts.writers > 0) mo->writers = j->opts.writers;
     mo->page_limit = j->opts.page_limit;
     mo->verify_sample = j->opts.verify_sample;
+    mo->verify_full = j->opts.verify_full;
+    mo->verify_diff = j->opts.verify_diff;
+    mo->verify_job = j->id;
+    mo->verify_colls = j->ncolls;
     mo->reject_oversize = j->opts.reject_oversize;
     mo->skip_index = j->opts.skip_index;
     mo->wait_index = j->opts.wait_index;

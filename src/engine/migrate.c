@@ -19,6 +19,7 @@
 #include "util/retry.h"
 #include "util/wait.h"
 #include "vmig/migrate.h"
+#include "vmig/verify.h"
 
 const char *vmig_phase_name(enum vmig_coll_phase p)
 {
@@ -199,9 +200,42 @@ static enum vmig_code ph_load(struct eng *e, struct vmig_source *s, struct vmig_
     return e->tvt->load(e->t, e->pc->target, 1, err);
 }
 
+/* The job option verify_full: every point, the differences in a diff file (vmig/verify.h);
+ * a finish interrupted here continues the verification from its state file. */
+static enum vmig_code verify_full(struct eng *e, struct vmig_err *err)
+{
+    struct vmig_verify_result local, *vr = e->vr ? e->vr : &local;
+    memset(vr, 0, sizeof *vr);
+    vr->full = 1;
+    if (vmig_vfull_diff_path(e->o->verify_diff, e->o->verify_job, e->pc->source, e->o->verify_colls,
+                             vr->diff_path, sizeof vr->diff_path, err))
+        return err->code;
+    struct vmig_vfull_opts fo;
+    struct vmig_vfull_result fr;
+    vmig_vfull_opts_init(&fo);
+    if (e->o->readers > 0) fo.readers = e->o->readers;
+    fo.page_limit = e->o->page_limit;
+    fo.diff_path = vr->diff_path;
+    fo.ctx = e->ctx;
+    fo.hooks.ud = e->o->hooks.ud;
+    fo.hooks.progress = e->o->hooks.progress;
+    enum vmig_code rc = vmig_verify_full(e->src, e->dst, e->pc, &fo, &fr, err);
+    vr->ran = !rc || rc == VMIG_E_VERIFY;
+    vr->source_count = fr.source_count;
+    vr->target_count = fr.target_count;
+    vr->sampled = fr.compared;
+    vr->missing = fr.missing;
+    vr->extra = fr.extra;
+    vr->different = fr.different;
+    vr->rejected = fr.rejected;
+    snprintf(vr->first_diff, sizeof vr->first_diff, "%s", fr.first_diff);
+    return rc;
+}
+
 static enum vmig_code ph_verify(struct eng *e, struct vmig_source *s, struct vmig_err *err)
 {
     (void)s;
+    if (e->o->verify_full) return verify_full(e, err);
     return vmig_verify_coll(e->src, e->dst, e->pc, e->o->verify_sample, e->st->rejected, e->ctx,
                             e->vr, err);
 }

@@ -279,6 +279,7 @@ void api_handle(struct api_req *r, struct api_resp *out)
         if (alen) memcpy(action, slash + 1, alen);
         action[alen] = '\0';
         const char *need = !alen || !strcmp(action, "logs") ? "GET" : "POST";
+        if (!strcmp(action, "verify") && method_is(r, "GET")) need = "GET"; /* full's status */
         enum vmig_job_action act;
         int runs = !vmig_job_action_parse(action, &act) && act != VMIG_JOB_RUN;
         int known = !alen || !strcmp(action, "logs") || !strcmp(action, "cancel") ||
@@ -298,6 +299,8 @@ void api_handle(struct api_req *r, struct api_resp *out)
             api_job_logs(r, out, id);
         else if (!strcmp(action, "cancel"))
             api_job_cancel(r, out, id);
+        else if (!strcmp(action, "verify") && !strcmp(need, "GET"))
+            api_job_verify_status(r, out, id);
         else if (!strcmp(action, "verify"))
             api_job_verify(r, out, id);
         else

@@ -56,6 +56,9 @@ void api_job_get(struct api_req *r, struct api_resp *out, const char *id);
 void api_job_logs(struct api_req *r, struct api_resp *out, const char *id);
 void api_job_cancel(struct api_req *r, struct api_resp *out, const char *id);
 void api_job_verify(struct api_req *r, struct api_resp *out, const char *id);
+/* POST /jobs/{id}/verify {"full":true}: start it (202); GET: how far, or its result. */
+void api_job_verify_full(struct api_req *r, struct api_resp *out, const char *id);
+void api_job_verify_status(struct api_req *r, struct api_resp *out, const char *id);
 void api_job_run(struct api_req *r, struct api_resp *out, const char *id, enum vmig_job_action act);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "server/api_int.h"
@@ -66,6 +67,38 @@ static int get_rejects(const struct api_req *r, struct api_resp *out, json_t *o,
     return 0;
 }
 
+/* options.verify_diff (with options.verify_full): where the full verification's diff file
+ * goes, an absolute file or directory path on the machine running the server; without it
+ * the server's working directory, made absolute here so the job says where. */
+static int get_verify_diff(const struct api_req *r, struct api_resp *out, json_t *o,
+                           struct vmig_job_opts *jo)
+{
+    const char *path;
+    if (api_get_str(r, out, o, "options.", "verify_diff", &path)) return -1;
+    if (path && *path && !jo->verify_full) {
+        api_error(r, out, 400, "usage", "options.verify_diff goes with options.verify_full");
+        return -1;
+    }
+    if (!jo->verify_full) return 0;
+    if (path && *path && path[0] != '/') {
+        api_error(r, out, 400, "usage",
+                  "options.verify_diff must be an absolute path on the machine running "
+                  "vmigrate serve, not '%s'",
+                  path);
+        return -1;
+    }
+    if (path && strlen(path) >= sizeof jo->verify_diff) {
+        api_error(r, out, 400, "usage", "options.verify_diff is longer than %zu bytes",
+                  sizeof jo->verify_diff - 1);
+        return -1;
+    }
+    if (path && *path)
+        snprintf(jo->verify_diff, sizeof jo->verify_diff, "%s", path);
+    else if (!getcwd(jo->verify_diff, sizeof jo->verify_diff))
+        jo->verify_diff[0] = '\0';
+    return 0;
+}
+
 void api_jobs_create(struct api_req *r, struct api_resp *out)
 {
     struct vmig_endpoint src, dst;
@@ -102,7 +135,9 @@ void api_jobs_create(struct api_req *r, struct api_resp *out)
                        &page) ||
         api_get_bool(r, out, o, "options.", "store_secrets", &store_secrets) ||
         api_get_bool(r, out, o, "options.", "wait_index", &jo.wait_index) ||
-        get_rejects(r, out, o, &jo) || api_get_bulk_opts(r, out, o, &jo))
+        api_get_bool(r, out, o, "options.", "verify_full", &jo.verify_full) ||
+        get_verify_diff(r, out, o, &jo) || get_rejects(r, out, o, &jo) ||
+        api_get_bulk_opts(r, out, o, &jo))
         goto out;
     jo.page_limit = (uint32_t)page;
     if (api_probe_both(r, out, &src, &dst)) goto out;
@@ -451,7 +486,12 @@ void api_job_run(struct api_req *r, struct api_resp *out, const char *id, enum v
 void api_job_verify(struct api_req *r, struct api_resp *out, const char *id)
 {
     const char *src_secret, *dst_secret;
-    int sample = -1;
+    int sample = -1, full = 0;
+    if (api_get_bool(r, out, r->body, "", "full", &full)) return;
+    if (full) {
+        api_job_verify_full(r, out, id);
+        return;
+    }
     if (api_get_secrets(r, out, &src_secret, &dst_secret) ||
         api_get_int(r, out, r->body, "", "sample", VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX, &sample))
         return;

@@ -537,6 +537,7 @@ int srv_run(const struct srv_config *cfg)
 out:
     if (d) MHD_stop_daemon(d);
     s.stop = 1;
+    api_verify_stop(&s);
     if (worker_started) pthread_join(worker, NULL);
     pthread_mutex_lock(&s.mu);
     struct srv_runner *ru = s.runners;

@@ -52,6 +52,9 @@ struct srv_runner {
 };
 
 struct vmig_metrics; /* util/metrics.h */
+struct srv_vfull;
+/* Cancel the API's full verifications and join them (server stop). */
+void api_verify_stop(struct srv *s);
 
 struct srv {
     const struct srv_config *cfg;
@@ -62,6 +65,7 @@ struct srv {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct srv_runner *runners;
+    struct srv_vfull *vfulls; /* full verifications started by the API (api_verify.c) */
 };
 
 /* One API request as the handlers see it. */

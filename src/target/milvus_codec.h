@@ -19,6 +19,7 @@
 #include "milvus.pb-c.h"
 #include "util/buf.h"
 #include "vmig/types.h"
+#include "vmig/verify.h"
 
 #define VMIG_MILVUS_SERVICE "/milvus.proto.milvus.MilvusService/"
 #define VMIG_MILVUS_PORT 19530
@@ -79,6 +80,16 @@ void vmig_milvus_enc_count(const char *db, const char *name, struct vmig_buf *ou
 enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_coll *pc,
                                          const struct vmig_point_id *ids, size_t n,
                                          struct vmig_buf *out, struct vmig_err *err);
+
+/* Primary-key scan (milvus_scan_codec.c): Query of the keys in span sp (an Int64 range,
+ * a VarChar prefix or one VarChar key), at most limit rows, the pk as the only output
+ * field, Strong. */
+enum vmig_code vmig_milvus_enc_scan_ids(const char *db, const struct vmig_plan_coll *pc,
+                                        const struct vmig_key_span *sp, uint32_t limit,
+                                        struct vmig_buf *out, struct vmig_err *err);
+/* Its answer appended to out (a batch of no columns), in the server's order. */
+enum vmig_code vmig_milvus_dec_scan_ids(const void *p, size_t len, const struct vmig_plan_coll *pc,
+                                        struct vmig_batch *out, struct vmig_err *err);
 
 /* Insert/Upsert (same message layout) of rows [lo, *hi) of b. When the encoding
  * would exceed max bytes, *hi is lowered until it fits (at least one row); a single

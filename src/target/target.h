@@ -16,6 +16,7 @@
 #include "vmig/migrate.h"
 #include "vmig/run.h"
 #include "vmig/types.h"
+#include "vmig/verify.h"
 
 struct vmig_target;
 
@@ -67,6 +68,13 @@ struct vmig_target_vt {
     enum vmig_code (*retrieve)(struct vmig_target *t, const struct vmig_plan_coll *pc,
                                const struct vmig_layout *lay, const struct vmig_point_id *ids,
                                size_t n, struct vmig_batch *out, struct vmig_err *err);
+    /* Primary keys in span sp (vmig/verify.h), at most limit of them in any order,
+     * appended to out (a batch of no columns): full verification splits a span that
+     * gives limit keys and checks the keys of the others against the source. NULL: the
+     * connector cannot scan. */
+    enum vmig_code (*scan_ids)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                               const struct vmig_key_span *sp, uint32_t limit,
+                               struct vmig_batch *out, struct vmig_err *err);
     /* How many calls so far met an unavailable or timed-out server. A target that went
      * away may have lost writes it had acknowledged but not yet flushed (Milvus Lite does
      * when stopped mid-write); the engine compares this counter across a flush to decide

@@ -6,7 +6,8 @@
 // the contract's retry body; a retry that fails again is no green "done."; Cancel says
 // "Cancelling…" until the job is really cancelled; Resume's message follows the job to its end;
 // 0/0 is no full bar; the duration is run_ms; ETA and dropped/rejected counts are shown; after
-// success "Verify again" and the Milvus facts, and Restart names what it drops.
+// success "Verify again" and the Milvus facts, and Restart names what it drops; "Verify every
+// point" follows the server's full verification to its counts and diff files.
 //
 // Against the real stack (only when tests/integration/test_console_jobs.py starts it and passes
 // its JSON in VMIG_CONSOLE_JOBS; skipped otherwise): a job that failed on payload nulls is fixed
@@ -385,6 +386,25 @@ real(`real: Cancel's message follows the real job${note ? ` (${note})` : ''}`, {
     assert.deepEqual(pageErrors, []);
   } finally {
     console.log(`cancel messages: ${JSON.stringify(states.slice(0, 3))} … ${states.length} seen`);
+    await context.close();
+  }
+});
+
+test('mock: Verify every point follows the full verification to its counts', { timeout: 60_000 }, async () => {
+  const id = await mockJob([{ source: 'fa', target: 'fa_t', n: 40 }, { source: 'fb', target: 'fb_t', n: 30 }]);
+  const { context, page, pageErrors } = await openPage(browser, `${mock.url}/#/jobs/${id}`);
+  try {
+    await badge(page).filter({ hasText: 'Successful' }).waitFor();
+    await page.getByRole('button', { name: 'Verify every point' }).click();
+    await page.locator('.step-msg .ok').filter({ hasText: 'Every point is the same as in Qdrant: 40 points of fa_t, 30 points of fb_t.' }).waitFor();
+    const asked = mock.requests.filter((r) => r.method === 'POST' && r.url === `/api/v1/jobs/${id}/verify`);
+    assert.deepEqual(asked.map((r) => r.body), [{ full: true }]);
+    mock.jobs.get(id).collections[1].drift = 3;
+    await page.getByRole('button', { name: 'Verify every point' }).click();
+    await page.getByRole('alert').filter({ hasText: `fb_t: 3 missing, 0 extra, 0 different (ids in /srv/diffs/vmigrate-verify-${id}-fb.jsonl)` }).waitFor();
+    await shoot(page, 'verified-every-point');
+    assert.deepEqual(pageErrors, []);
+  } finally {
     await context.close();
   }
 });

@@ -294,6 +294,20 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null, ex
         }
         return send(res, 200, out);
       }
+      if (req.method === 'GET' && m[2] === 'verify') { // the full verification's progress
+        const f = j.vfull;
+        if (!f) return send(res, 200, { job: j.id, status: 'none' });
+        const done = j.collections.filter((c) => c.status === 'SUCCESSFUL');
+        const total = done.reduce((s, c) => s + c.total, 0);
+        if (++f.polls < 3) {
+          return send(res, 200, { job: j.id, status: 'running', diff: f.diff, progress: { collection: done[0].source, compared: Math.round(total * f.polls / 3), total, points_per_s: 1000, eta_s: 2 } });
+        }
+        const colls = done.map((c) => {
+          const lost = c.drift || 0;
+          return { source: c.source, target: c.target, verdict: lost ? 'different' : 'same', source_count: c.total, target_count: c.written - lost, compared: c.total, missing: lost, extra: 0, different: 0, rejected: 0, resumed: false, diff_file: `${f.diff}/vmigrate-verify-${j.id}-${c.source}.jsonl`, error: null };
+        });
+        return send(res, 200, { job: j.id, status: 'done', verdict: colls.some((c) => c.missing) ? 'different' : 'same', collections: colls, error: null });
+      }
       if (req.method === 'GET' && m[2] === 'logs') {
         const after = Number(url.searchParams.get('after') || 0);
         const got = j.logs.filter((l) => l.seq > after).slice(0, 100);
@@ -302,6 +316,10 @@ export function startMock({ port = 0, pointsPerSecond = 400, apiToken = null, ex
       if (req.method === 'POST' && m[2]) {
         advance(j);
         const a = m[2];
+        if (a === 'verify' && body && body.full) {
+          j.vfull = { polls: 0, diff: '/srv/diffs' };
+          return send(res, 202, { job: j.id, status: 'running', diff: j.vfull.diff, poll: `/api/v1/jobs/${j.id}/verify` });
+        }
         if (a === 'verify') {
           const done = j.collections.filter((c) => c.status === 'SUCCESSFUL');
           if (!done.length) return err(res, 409, 'usage', `job '${j.id}' has no finished collection to verify`);

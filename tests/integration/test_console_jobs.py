@@ -75,8 +75,10 @@ def test_console_fixes_a_nulls_failure_and_cancels_truthfully(stack, qdrant, mil
     sib_done = st[sibling]["finished_ms"]
 
     # POST /jobs/{id}/verify ("Verify again") lands with the CLI's verify --job: a GET on a
-    # route that exists is a 405, on one that does not a 404
-    has_verify = requests.get(f"{stack.url}/api/v1/jobs/{jid}/verify", timeout=60).status_code == 405
+    # route that exists is a 405 (200 since the full verification's status answers GET), on
+    # one that does not a 404
+    has_verify = requests.get(f"{stack.url}/api/v1/jobs/{jid}/verify",
+                              timeout=60).status_code in (200, 405)
 
     with SourceGate(qdrant.url, mode="ends", page_delay_s=0.05) as gate:
         r = post(stack, "/jobs", {"source": {"url": gate.url}, "target": {"url": milvus.url},
