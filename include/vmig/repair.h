@@ -1,0 +1,85 @@
+/*
+ * repair.h - repair of a migrated collection from a verification's diff file (the JSON
+ * lines `verify --full` writes: docs/user/cli.md "The diff file"): every point the
+ * file names is read from the source again by id; those the source still has are
+ * mapped with the plan exactly as the copy maps them and written with Upsert, those
+ * it no longer has (and "extra" rows) are deleted from the target. Then the target is
+ * flushed and the collection verified again. Bounded memory (one batch of ids at a
+ * time, the file read as a stream), cancellable, and idempotent: a second run with the
+ * same file changes nothing.
+ */
+#ifndef VMIG_REPAIR_H
+#define VMIG_REPAIR_H
+
+#include <stdint.h>
+
+#include "migrate.h"
+#include "plan.h"
+#include "run.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the diff file said of one collection (its lines by "what"). */
+struct vmig_diff_counts {
+    uint64_t lines, missing, extra, different;
+};
+
+/* Check every line of the diff file at path against plan: a JSON object with a
+ * "collection" that is a source collection of plan, an "id" (u64 number or uuid text)
+ * and a "what" of missing, extra or different. counts (may be NULL) gets plan->n
+ * entries, in plan order. The first bad line is VMIG_E_USAGE naming path:line and
+ * what is wrong with it; a missing or unreadable file is VMIG_E_IO. */
+enum vmig_code vmig_diff_check(const char *path, const struct vmig_plan *plan,
+                               struct vmig_diff_counts *counts, struct vmig_err *err);
+
+struct vmig_repair_result {
+    struct vmig_diff_counts before; /* what the diff file listed */
+    uint64_t upserted;  /* points read from the source and written with Upsert */
+    uint64_t deleted;   /* ids deleted: extras, and points the source no longer has */
+    uint64_t rejected;  /* source points the plan's rules keep out (deleted from the target) */
+    int verified;       /* the verification after ran */
+    enum vmig_code verify_code; /* its answer: VMIG_OK same, VMIG_E_VERIFY different */
+    /* the verification after: exact counts and the differences it found */
+    uint64_t source_count, target_count, missing, extra, different;
+    char first_diff[512];
+};
+
+struct vmig_repair_progress {
+    const char *coll;
+    uint64_t done, total; /* lines of the diff file handled, of the collection's lines */
+    uint64_t upserted, deleted;
+};
+
+struct vmig_repair_opts {
+    const char *diff_path;    /* the diff file (required) */
+    int reject_oversize;      /* as the migration ran: oversize payloads are rejects */
+    uint64_t rejected;        /* points the migration set aside (the verification's) */
+    int no_verify;            /* do not verify again after the repair */
+    int sample;               /* the sampled verification's points (full verification
+                                 when the library has it); default 100 */
+    const struct vmig_run_ctx *ctx;
+    void *ud;
+    /* after each batch, from the calling thread (may be NULL) */
+    void (*progress)(void *ud, const struct vmig_repair_progress *p);
+    /* a source point the plan's rules keep out (may be NULL) */
+    void (*reject)(void *ud, const char *coll, const struct vmig_point_id *id, const char *reason);
+};
+
+void vmig_repair_opts_init(struct vmig_repair_opts *o);
+
+/* Repair pc from the lines of o->diff_path whose collection is pc->source (check the
+ * file first with vmig_diff_check), flush, and verify again. Returns VMIG_OK when the
+ * verification after found the collection the same (or did not run), VMIG_E_VERIFY
+ * when it still differs (the source took writes meanwhile: run verify and repair
+ * again), VMIG_E_CANCELLED, or the error that stopped it. r is always filled. */
+enum vmig_code vmig_repair_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                                const struct vmig_plan_coll *pc, const struct vmig_repair_opts *o,
+                                struct vmig_repair_result *r, struct vmig_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
