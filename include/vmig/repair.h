@@ -79,6 +79,34 @@ enum vmig_code vmig_repair_coll(const struct vmig_endpoint *src, const struct vm
                                 const struct vmig_plan_coll *pc, const struct vmig_repair_opts *o,
                                 struct vmig_repair_result *r, struct vmig_err *err);
 
+/* ---- a job's collections --------------------------------------------------------- */
+
+struct vmig_store;
+struct vmig_job_repair_coll {
+    char source[VMIG_SRC_NAME_MAX];
+    char target[VMIG_NAME_MAX];
+    enum vmig_code code; /* VMIG_OK: repaired and the same; VMIG_E_VERIFY: still differs */
+    struct vmig_repair_result result;
+    struct vmig_err err; /* why, when code is not VMIG_OK */
+};
+struct vmig_job_repaired {
+    size_t n;
+    struct vmig_job_repair_coll *coll; /* owned, plan order */
+};
+void vmig_job_repaired_release(struct vmig_job_repaired *v);
+
+/* Repair every collection of job id from o->diff_path with the job's own plan,
+ * endpoints and secrets (the given ones, NULL = stored), as vmig_job_verify verifies:
+ * the file is checked first (a line naming a collection the job does not have is
+ * VMIG_E_USAGE with file:line), then each collection repaired and verified again (o's
+ * reject_oversize and rejected are the job's). Nothing is stored. Returns VMIG_OK when
+ * every collection is the same afterwards; else the first collection's code and error;
+ * or a failure to read the job, its secrets or the file, with out empty. out is always
+ * initialised (release it). */
+enum vmig_code vmig_job_repair(struct vmig_store *s, const char *id, const char *src_secret,
+                               const char *dst_secret, const struct vmig_repair_opts *o,
+                               struct vmig_job_repaired *out, struct vmig_err *err);
+
 #ifdef __cplusplus
 }
 #endif

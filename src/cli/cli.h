@@ -57,6 +57,7 @@ struct cli_opts {
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
     const char *job; /* verify --job ID: verify with the job's plan */
+    const char *diff_file; /* repair --diff FILE */
     const char *given[64]; /* long names of the options on the command line (not env) */
     size_t ngiven;
 };
@@ -153,6 +154,7 @@ int cmd_collections(struct cli_opts *o);
 int cmd_plan(struct cli_opts *o);
 int cmd_migrate(struct cli_opts *o);
 int cmd_verify(struct cli_opts *o);
+int cmd_repair(struct cli_opts *o); /* cmd_repair.c */
 int cmd_jobs(struct cli_opts *o);   /* cmd_jobs.c */
 int cmd_worker(struct cli_opts *o); /* cmd_worker.c */
 int cmd_serve(struct cli_opts *o);  /* cmd_serve.c: the HTTP API and web console */

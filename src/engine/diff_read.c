@@ -21,9 +21,9 @@ enum vmig_code vmig_diff_open(struct vmig_diff_reader *r, const char *path, stru
     memset(r, 0, sizeof *r);
     r->path = path;
     r->f = fopen(path, "r");
-    if (!r->f)
-        return vmig_err_set(err, VMIG_E_IO, "cannot open diff file '%s': %s", path,
-                            strerror(errno));
+    if (!r->f) /* a name that is not there is a wrong argument; anything else a local fault */
+        return vmig_err_set(err, errno == ENOENT ? VMIG_E_USAGE : VMIG_E_IO,
+                            "cannot open diff file '%s': %s", path, strerror(errno));
     return VMIG_OK;
 }
 
