@@ -23,6 +23,7 @@
 #include "migrate.h"
 #include "run.h"
 #include "types.h"
+#include "verify.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -252,6 +253,10 @@ struct vmig_job_verify_coll {
     enum vmig_code code; /* VMIG_OK: same; VMIG_E_VERIFY: different; else not verified */
     struct vmig_verify_result result;
     struct vmig_err err; /* why, when code is not VMIG_OK */
+    /* vmig_job_verify_full: its counts and the diff file it wrote */
+    int full;
+    struct vmig_vfull_result full_result;
+    char diff_path[4096];
 };
 struct vmig_job_verified {
     size_t n;
@@ -269,6 +274,15 @@ void vmig_job_verified_release(struct vmig_job_verified *v);
 enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char *src_secret,
                                const char *dst_secret, int sample, const struct vmig_run_ctx *ctx,
                                struct vmig_job_verified *out, struct vmig_err *err);
+
+/* Full verification (vmig/verify.h) of every collection of job id, with the job's plan,
+ * endpoints and secrets as vmig_job_verify. o->diff_path is ignored: each collection's
+ * diff file is vmig_vfull_diff_path(diff, job id, collection). Cancelled: the state
+ * files stay and a later call continues. Same returns as vmig_job_verify. */
+enum vmig_code vmig_job_verify_full(struct vmig_store *s, const char *id, const char *src_secret,
+                                    const char *dst_secret, const struct vmig_vfull_opts *o,
+                                    const char *diff, struct vmig_job_verified *out,
+                                    struct vmig_err *err);
 
 /* ---- the log -------------------------------------------------------------------------- */
 

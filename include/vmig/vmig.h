@@ -13,6 +13,7 @@
 #include "plan.h"
 #include "profile.h"
 #include "types.h"
+#include "verify.h"
 
 #ifdef __cplusplus
 extern "C" {

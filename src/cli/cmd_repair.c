@@ -111,7 +111,7 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
 static void opts_of(const struct cli_opts *o, struct ui *u, struct vmig_repair_opts *ro)
 {
     vmig_repair_opts_init(ro);
-    ro->diff_path = o->diff_file;
+    ro->diff_path = o->diff;
     ro->no_verify = o->no_verify;
     ro->sample = o->sample;
     ro->ctx = &cli_run;
@@ -163,7 +163,7 @@ int cmd_repair(struct cli_opts *o)
     struct ui u = {o, 0};
     struct vmig_repair_opts ro;
     opts_of(o, &u, &ro);
-    if (!o->diff_file) {
+    if (!o->diff) {
         cli_usage_error_in("repair", "give the diff file of a full verification with --diff "
                                      "FILE (`vmigrate verify --full` writes it)");
         return EXIT_USAGE;
@@ -185,7 +185,7 @@ int cmd_repair(struct cli_opts *o)
     rc = cli_plan(o, &mo, &src, &dst, &plan);
     if (rc) goto done;
     vmig_err_clear(&err);
-    if ((code = vmig_diff_check(o->diff_file, &plan, NULL, &err))) {
+    if ((code = vmig_diff_check(o->diff, &plan, NULL, &err))) {
         size_t n = strlen(err.msg);
         if (code == VMIG_E_USAGE && err.coll[0])
             snprintf(err.msg + n, sizeof err.msg - n, "; add -c '%s' to repair it too",

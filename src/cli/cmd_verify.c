@@ -4,6 +4,8 @@
  * plan, endpoints and stored secrets are used (vmig_job_verify), so the target names,
  * renames and skipped vectors it migrated with are known; with -c the plan is
  * rebuilt from the same edits given again, so field names match what migrate created.
+ * With --full every point is compared (vmig_verify_full): a progress line on stderr,
+ * the counts and the diff file's path on stdout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,74 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
     printf("}");
 }
 
+static void print_full(const struct cli_opts *o, int first, const char *source,
+                       const char *target, enum vmig_code code, const struct vmig_vfull_result *fr,
+                       const char *diff_path, const struct vmig_err *err)
+{
+    const char *verdict = !code                   ? "same"
+                          : code == VMIG_E_VERIFY ? "different"
+                          : code == VMIG_E_CANCELLED ? "interrupted"
+                                                     : NULL;
+    if (!o->json) {
+        printf("%s -> %s: source %llu, target %llu, compared %llu: %llu missing, %llu extra, "
+               "%llu different: %s%s%s\n",
+               source, target, (unsigned long long)fr->source_count,
+               (unsigned long long)fr->target_count, (unsigned long long)fr->compared,
+               (unsigned long long)fr->missing, (unsigned long long)fr->extra,
+               (unsigned long long)fr->different,
+               !code                   ? "SAME"
+               : code == VMIG_E_VERIFY ? "DIFFERENT"
+                                       : "NOT VERIFIED",
+               diff_path[0] ? "; diff file " : "", diff_path);
+        if (code == VMIG_E_CANCELLED)
+            fprintf(stderr, "vmigrate: verification of '%s' interrupted; run the same command "
+                            "again to continue where it stopped\n",
+                    source);
+        else if (code && code != VMIG_E_VERIFY)
+            cli_error(err);
+        return;
+    }
+    printf("%s{\"collection\":", first ? "" : ",");
+    cli_json_str(stdout, source);
+    printf(",\"target\":");
+    cli_json_str(stdout, target);
+    printf(",\"ok\":%s,\"verdict\":", code ? "false" : "true");
+    if (verdict) cli_json_str(stdout, verdict);
+    else printf("null");
+    printf(",\"full\":true,\"source_count\":%llu,\"target_count\":%llu,\"compared\":%llu,"
+           "\"missing\":%llu,\"extra\":%llu,\"different\":%llu,\"rejected\":%llu,"
+           "\"resumed\":%s,\"diff_file\":",
+           (unsigned long long)fr->source_count, (unsigned long long)fr->target_count,
+           (unsigned long long)fr->compared, (unsigned long long)fr->missing,
+           (unsigned long long)fr->extra, (unsigned long long)fr->different,
+           (unsigned long long)fr->rejected, fr->resumed ? "true" : "false");
+    if (diff_path[0]) cli_json_str(stdout, diff_path);
+    else printf("null");
+    printf(",\"error\":");
+    if (code) cli_json_str(stdout, err->msg);
+    else printf("null");
+    printf("}");
+}
+
+static void show(const struct cli_opts *o, int first, const struct vmig_job_verify_coll *c)
+{
+    if (c->full)
+        print_full(o, first, c->source, c->target, c->code, &c->full_result, c->diff_path,
+                   &c->err);
+    else
+        print_one(o, first, c->source, c->target, c->code, &c->result, &c->err);
+}
+
+static void full_opts(const struct cli_opts *o, struct cli_ui *u, struct vmig_vfull_opts *fo)
+{
+    vmig_vfull_opts_init(fo);
+    if (o->readers > 0) fo->readers = o->readers;
+    if (o->page_limit > 0) fo->page_limit = (uint32_t)o->page_limit;
+    fo->ctx = &cli_run;
+    fo->hooks.ud = u;
+    fo->hooks.progress = cli_on_progress;
+}
+
 /* verify --job ID: the job's plan, endpoints and secrets (flags override stored ones) */
 static int verify_job(struct cli_opts *o)
 {
@@ -70,8 +140,17 @@ static int verify_job(struct cli_opts *o)
         return rc;
     }
     struct vmig_job_verified v;
-    enum vmig_code code =
-        vmig_job_verify(s, id, o->api_key, o->token, o->sample, &cli_run, &v, &err);
+    enum vmig_code code;
+    if (o->verify_full) {
+        struct cli_ui u;
+        struct vmig_vfull_opts fo;
+        cli_ui_init(&u, o);
+        full_opts(o, &u, &fo);
+        code = vmig_job_verify_full(s, id, o->api_key, o->token, &fo, o->diff, &v, &err);
+        cli_ui_release(&u);
+    } else {
+        code = vmig_job_verify(s, id, o->api_key, o->token, o->sample, &cli_run, &v, &err);
+    }
     vmig_store_close(s);
     if (!v.n && code) {
         cli_error(&err);
@@ -79,8 +158,7 @@ static int verify_job(struct cli_opts *o)
     }
     if (o->json) printf("[");
     for (size_t i = 0; i < v.n; i++)
-        print_one(o, i == 0, v.coll[i].source, v.coll[i].target, v.coll[i].code, &v.coll[i].result,
-                  &v.coll[i].err);
+        show(o, i == 0, &v.coll[i]);
     if (o->json) {
         printf("]\n");
         cli_json_done = 1;
@@ -89,8 +167,37 @@ static int verify_job(struct cli_opts *o)
     return cli_exit_code(code);
 }
 
+/* verify -c NAME --full: one collection of the rebuilt plan */
+static enum vmig_code verify_full_coll(const struct cli_opts *o, const struct vmig_endpoint *src,
+                                       const struct vmig_endpoint *dst,
+                                       const struct vmig_plan_coll *pc, size_t ncolls,
+                                       struct vmig_job_verify_coll *vc)
+{
+    memset(vc, 0, sizeof *vc);
+    vmig_err_clear(&vc->err);
+    snprintf(vc->source, sizeof vc->source, "%s", pc->source);
+    snprintf(vc->target, sizeof vc->target, "%s", pc->target);
+    vc->full = 1;
+    if (vmig_vfull_diff_path(o->diff, NULL, pc->source, ncolls, vc->diff_path,
+                             sizeof vc->diff_path, &vc->err))
+        return vc->code = vc->err.code;
+    struct cli_ui u;
+    struct vmig_vfull_opts fo;
+    cli_ui_init(&u, o);
+    full_opts(o, &u, &fo);
+    fo.diff_path = vc->diff_path;
+    vc->code = vmig_verify_full(src, dst, pc, &fo, &vc->full_result, &vc->err);
+    cli_ui_release(&u);
+    return vc->code;
+}
+
 int cmd_verify(struct cli_opts *o)
 {
+    if (o->diff && !o->verify_full) {
+        cli_usage_error_in("verify", "--diff goes with --full (the sampled verification "
+                                     "writes no diff file)");
+        return EXIT_USAGE;
+    }
     if (o->job) return verify_job(o);
     int rc = cli_need(o, 1, 1);
     if (rc) return rc;
@@ -121,6 +228,14 @@ int cmd_verify(struct cli_opts *o)
                 print_one(o, shown++ == 0, pc->source, pc->target, pc->refusal.code, &vr,
                           &pc->refusal);
             }
+            continue;
+        }
+        if (o->verify_full) {
+            struct vmig_job_verify_coll vc;
+            code = verify_full_coll(o, &src, &dst, pc, plan.n, &vc);
+            show(o, shown++ == 0, &vc);
+            if (code) rc = cli_exit_code(code);
+            if (code == VMIG_E_CANCELLED) break;
             continue;
         }
         code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_run, &vr, &err);

@@ -101,7 +101,8 @@ static const struct opt table[] = {
      "S3 endpoint of --bulk-url, e.g. http://minio:9000"},
     {"bulk-file-size", 0, T_INT, F(bulk_file_mib), NULL, "migrate", "MIB",
      "close an import file at this size (default 256)"},
-    {"readers", 0, T_INT, F(readers), NULL, "migrate", "N", "parallel source readers (default 4)"},
+    {"readers", 0, T_INT, F(readers), NULL, "migrate verify", "N",
+     "parallel source readers (default 4)"},
     {"writers", 0, T_INT, F(writers), NULL, "migrate", "N", "parallel target writers (default 2)"},
     {"page-size", 0, T_INT, F(page_limit), NULL, "migrate", "N",
      "points per scroll page (default: sized to ~8 MiB responses)"},
@@ -121,12 +122,18 @@ static const struct opt table[] = {
      "points the payload profile reads (default 10000; implies --profile)"},
     {"full", 0, T_FLAG, F(profile_full), NULL, "plan migrate", NULL,
      "profile every point, not a sample (implies --profile)"},
+    {"full", 0, T_FLAG, F(verify_full), NULL, "verify", NULL,
+     "compare every point, not a sample: missing, extra and different ids go to the diff "
+     "file; an interrupted run continues where it stopped"},
+    {"diff", 0, T_STR, F(diff), NULL, "verify", "FILE",
+     "with --full: the diff file (JSON lines), or a directory for one file per collection "
+     "(default vmigrate-verify-[JOB-]COLLECTION.jsonl in the current directory)"},
+    {"diff", 0, T_STR, F(diff), NULL, "repair", "FILE",
+     "the diff file of `verify --full` (JSON lines: collection, id, what) whose points are "
+     "repaired; without it a full verification runs first and writes one"},
     {"job", 0, T_STR, F(job), NULL, "verify repair", "ID",
      "verify (repair) with the plan of job ID (its target names, renames, skipped vectors) "
      "and its endpoints and stored secrets; a unique prefix of the id is enough"},
-    {"diff", 0, T_STR, F(diff_file), NULL, "repair", "FILE",
-     "the diff file of a full verification (JSON lines: collection, id, what) whose points "
-     "are repaired"},
     {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate verify repair jobs worker serve", "PATH",
      "job store: a SQLite file (default $XDG_DATA_HOME/vmigrate/vmigrate.db) or a PostgreSQL "
      "URL postgres://USER@HOST:PORT/DB (its password in PGPASSWORD or ~/.pgpass)"},

@@ -3,7 +3,8 @@
  * target names, field renames, skipped vectors and payload rules, so a collection
  * migrated with edits compares with what was really written (a plan rebuilt from
  * flags would not know them). The job's endpoints and stored (or given) secrets are
- * used; nothing is written to the store: the answer is for showing only.
+ * used; nothing is written to the store: the answer is for showing only. Sampled
+ * (vmig_verify_coll) or full (vmig_verify_full, one diff file per collection).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,45 @@ void vmig_job_verified_release(struct vmig_job_verified *v)
     memset(v, 0, sizeof *v);
 }
 
-enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char *src_secret,
-                               const char *dst_secret, int sample, const struct vmig_run_ctx *ctx,
-                               struct vmig_job_verified *out, struct vmig_err *err)
+/* How a collection is verified: sampled (full == NULL) or full. */
+struct how {
+    int sample;
+    const struct vmig_run_ctx *ctx;
+    const struct vmig_vfull_opts *full;
+    const char *diff;
+};
+
+static void verify_one(const struct how *h, const struct vmig_job *j, size_t i, size_t n,
+                       const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                       struct vmig_job_verify_coll *vc)
+{
+    const struct vmig_plan_coll *pc = &j->plan.coll[i];
+    if (!h->full) {
+        /* points the job set aside on purpose (the rejects file) are expected missing */
+        vc->code = vmig_verify_coll(src, dst, pc, h->sample, j->coll[i].state.rejected, h->ctx,
+                                    &vc->result, &vc->err);
+        return;
+    }
+    vc->full = 1;
+    if (vmig_vfull_diff_path(h->diff, j->id, pc->source, n, vc->diff_path, sizeof vc->diff_path,
+                             &vc->err)) {
+        vc->code = vc->err.code;
+        return;
+    }
+    struct vmig_vfull_opts o = *h->full;
+    o.diff_path = vc->diff_path;
+    vc->code = vmig_verify_full(src, dst, pc, &o, &vc->full_result, &vc->err);
+    vc->result.ran = 1;
+    vc->result.source_count = vc->full_result.source_count;
+    vc->result.target_count = vc->full_result.target_count;
+    vc->result.sampled = vc->full_result.compared;
+    vc->result.missing = vc->full_result.missing;
+    vc->result.rejected = vc->full_result.rejected;
+}
+
+static enum vmig_code verify_job(struct vmig_store *s, const char *id, const char *src_secret,
+                                 const char *dst_secret, struct how *h,
+                                 struct vmig_job_verified *out, struct vmig_err *err)
 {
     memset(out, 0, sizeof *out);
     struct vmig_job j;
@@ -34,7 +71,7 @@ enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char 
     if ((rc = vmig_job_secrets_get(s, &j, src_secret, dst_secret, &ssec, &dsec, err))) goto out;
     struct vmig_endpoint src, dst;
     vmig_job_endpoints(&j, ssec, dsec, &src, &dst);
-    if (sample < 0) sample = j.opts.verify_sample >= 0 ? j.opts.verify_sample : DEFAULT_SAMPLE;
+    if (h->sample < 0) h->sample = j.opts.verify_sample >= 0 ? j.opts.verify_sample : DEFAULT_SAMPLE;
     size_t n = j.ncolls < j.plan.n ? j.ncolls : j.plan.n;
     out->coll = xcalloc(n ? n : 1, sizeof *out->coll);
     for (size_t i = 0; i < n; i++) {
@@ -43,9 +80,7 @@ enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char 
         snprintf(vc->source, sizeof vc->source, "%s", pc->source);
         snprintf(vc->target, sizeof vc->target, "%s", pc->target);
         vmig_err_clear(&vc->err);
-        /* points the job set aside on purpose (the rejects file) are expected missing */
-        vc->code = vmig_verify_coll(&src, &dst, pc, sample, j.coll[i].state.rejected, ctx,
-                                    &vc->result, &vc->err);
+        verify_one(h, &j, i, n, &src, &dst, vc);
         if (vc->code && !first) {
             first = vc->code;
             *err = vc->err;
@@ -58,4 +93,21 @@ out:
     vmig_job_secret_free(dsec);
     vmig_job_release(&j);
     return rc;
+}
+
+enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char *src_secret,
+                               const char *dst_secret, int sample, const struct vmig_run_ctx *ctx,
+                               struct vmig_job_verified *out, struct vmig_err *err)
+{
+    struct how h = {sample, ctx, NULL, NULL};
+    return verify_job(s, id, src_secret, dst_secret, &h, out, err);
+}
+
+enum vmig_code vmig_job_verify_full(struct vmig_store *s, const char *id, const char *src_secret,
+                                    const char *dst_secret, const struct vmig_vfull_opts *o,
+                                    const char *diff, struct vmig_job_verified *out,
+                                    struct vmig_err *err)
+{
+    struct how h = {0, o->ctx, o, diff};
+    return verify_job(s, id, src_secret, dst_secret, &h, out, err);
 }

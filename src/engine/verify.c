@@ -19,8 +19,11 @@
 #include "util/retry.h"
 
 int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig_batch *b,
-                        size_t rb, const struct vmig_layout *lay, char *why, size_t whylen)
+                        size_t rb, const struct vmig_layout *lay, char *why, size_t whylen,
+                        const char **field)
 {
+    const char *unused;
+    if (!field) field = &unused;
     for (size_t c = 0; c < a->ncols; c++) {
         const struct vmig_batch_col *ca = &a->col[c], *cb = &b->col[c];
         const void *pa, *pb;
@@ -37,6 +40,7 @@ int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig
         }
         if (la != lb || memcmp(pa, pb, la) != 0) {
             snprintf(why, whylen, "vector '%s' differs", lay->col[c].dst);
+            *field = lay->col[c].dst;
             return VMIG_ROW_VECTOR_DIFFERS;
         }
     }
@@ -55,6 +59,7 @@ int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig
         if (!same) {
             snprintf(why, whylen, "typed field '%s' differs: source %s, target %s",
                      lay->scalar[k]->dst, pa ? "a value" : "null", pb ? "a value" : "null");
+            *field = lay->scalar[k]->dst;
             return VMIG_ROW_PAYLOAD_DIFFERS;
         }
     }
@@ -66,6 +71,7 @@ int vmig_batch_row_diff(const struct vmig_batch *a, size_t ra, const struct vmig
     if (vmig_json_equal(ta, ma, tb, mb) != 1) {
         snprintf(why, whylen, "payload differs: source %.*s, target %.*s", (int)(ma > 120 ? 120 : ma),
                  ta, (int)(mb > 120 ? 120 : mb), tb);
+        *field = "$meta";
         return VMIG_ROW_PAYLOAD_DIFFERS;
     }
     return 0;
@@ -79,12 +85,12 @@ static int cmp_row_id(const void *x, const void *y, void *ctx)
 
 /* index of each id in b, sorted by id (qsort_r is a GNU extension; use a simple merge
  * sort by hand to stay portable C11 + POSIX) */
-static void sort_rows(const struct vmig_batch *b, size_t *idx, size_t n)
+void vmig_batch_sort_rows(const struct vmig_batch *b, size_t *idx, size_t n)
 {
     if (n < 2) return;
     size_t h = n / 2;
-    sort_rows(b, idx, h);
-    sort_rows(b, idx + h, n - h);
+    vmig_batch_sort_rows(b, idx, h);
+    vmig_batch_sort_rows(b, idx + h, n - h);
     size_t *tmp = xmalloc(n * sizeof *tmp);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
@@ -191,8 +197,8 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
     ib = xcalloc(bb.n + 1, sizeof *ib);
     for (size_t i = 0; i < ba.n; i++) ia[i] = i;
     for (size_t i = 0; i < bb.n; i++) ib[i] = i;
-    sort_rows(&ba, ia, ba.n);
-    sort_rows(&bb, ib, bb.n);
+    vmig_batch_sort_rows(&ba, ia, ba.n);
+    vmig_batch_sort_rows(&bb, ib, bb.n);
     size_t i = 0, j = 0;
     char why[400], diff_point[VMIG_ID_TEXT_MAX] = ""; /* the point of first_diff, if one */
     while (i < ba.n) {
@@ -209,7 +215,7 @@ enum vmig_code vmig_verify_coll(const struct vmig_endpoint *src, const struct vm
         } else if (c > 0) {
             j++;
         } else {
-            int d = vmig_batch_row_diff(&ba, ia[i], &bb, ib[j], &lay, why, sizeof why);
+            int d = vmig_batch_row_diff(&ba, ia[i], &bb, ib[j], &lay, why, sizeof why, NULL);
             if (d) {
                 if (d == VMIG_ROW_PAYLOAD_DIFFERS) vr->payload_diffs++;
                 else vr->vector_diffs++;

@@ -707,6 +707,7 @@ const struct vmig_target_vt vmig_target_milvus = {
     .count = m_count,
     .retrieve = m_retrieve,
     .delete_ids = vmig_milvus_delete_ids,
+    .scan_ids = vmig_milvus_scan_ids,
     .faults = m_faults,
     .bulk_check = vmig_milvus_bulk_check,
     .bulk_begin = vmig_milvus_bulk_begin,

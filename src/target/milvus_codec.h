@@ -80,6 +80,17 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
                                          const struct vmig_point_id *ids, size_t n,
                                          struct vmig_buf *out, struct vmig_err *err);
 
+/* Primary-key scan (milvus_scan_codec.c): Query "pk > after" (after NONE: from the
+ * lowest key), at most limit rows, the pk as the only output field, Strong. */
+enum vmig_code vmig_milvus_enc_scan_ids(const char *db, const struct vmig_plan_coll *pc,
+                                        const struct vmig_point_id *after, uint32_t limit,
+                                        struct vmig_buf *out, struct vmig_err *err);
+/* Its answer appended to out (a batch of no columns): ids in strictly ascending pk order
+ * above after (Int64 by value, VarChar by bytes), else VMIG_E_PROTOCOL naming the key. */
+enum vmig_code vmig_milvus_dec_scan_ids(const void *p, size_t len, const struct vmig_plan_coll *pc,
+                                        const struct vmig_point_id *after, struct vmig_batch *out,
+                                        struct vmig_err *err);
+
 /* Insert/Upsert (same message layout) of rows [lo, *hi) of b. When the encoding
  * would exceed max bytes, *hi is lowered until it fits (at least one row); a single
  * row larger than max -> VMIG_E_DATA naming the point id. Also VMIG_E_DATA for a

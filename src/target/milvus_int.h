@@ -42,6 +42,11 @@ enum vmig_code vmig_milvus_rpc(struct vmig_target *t, const char *rpc, const str
 const char *vmig_milvus_db(const struct vmig_target *t);
 int vmig_milvus_slow_ms(const struct vmig_target *t);
 
+/* target.h scan_ids (milvus_scan.c) */
+enum vmig_code vmig_milvus_scan_ids(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                    const struct vmig_point_id *after, uint32_t limit,
+                                    struct vmig_batch *out, struct vmig_err *err);
+
 /* ---- bulk import of one handle (milvus_bulk.c) ---- */
 
 /* Can this server and collection take import files with these options? */

@@ -67,6 +67,13 @@ struct vmig_target_vt {
     enum vmig_code (*retrieve)(struct vmig_target *t, const struct vmig_plan_coll *pc,
                                const struct vmig_layout *lay, const struct vmig_point_id *ids,
                                size_t n, struct vmig_batch *out, struct vmig_err *err);
+    /* Primary keys above after (NONE = from the lowest), at most limit, in the target's
+     * key order (Int64 by value, VarChar by bytes), appended to out (a batch of no
+     * columns): full verification pages through them for rows the source lacks. NULL:
+     * the connector cannot scan. */
+    enum vmig_code (*scan_ids)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                               const struct vmig_point_id *after, uint32_t limit,
+                               struct vmig_batch *out, struct vmig_err *err);
     /* Delete the rows with these primary keys (repair of extras); ids not in the
      * collection are no error, so a repeated call is harmless. Batched under the
      * request limits, retried like writes. NULL: the connector cannot delete. */
