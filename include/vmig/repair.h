@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "run.h"
 #include "types.h"
+#include "verify.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,11 +38,14 @@ enum vmig_code vmig_diff_check(const char *path, const struct vmig_plan *plan,
 
 struct vmig_repair_result {
     struct vmig_diff_counts before; /* what the diff file listed */
-    uint64_t upserted;  /* points read from the source and written with Upsert */
-    uint64_t deleted;   /* ids deleted: extras, and points the source no longer has */
-    uint64_t rejected;  /* source points the plan's rules keep out (deleted from the target) */
-    int verified;       /* the verification after ran */
+    uint64_t upserted;              /* points read from the source and written with Upsert */
+    uint64_t deleted;               /* ids deleted: extras, and points the source no longer has */
+    uint64_t rejected;    /* source points the plan's rules keep out (deleted from the target) */
+    int fresh;            /* the diff file was written by a full verification of this run */
+    char diff_path[4096]; /* the diff file repaired from */
+    int verified;         /* the verification after ran */
     enum vmig_code verify_code; /* its answer: VMIG_OK same, VMIG_E_VERIFY different */
+    char after_path[4096];      /* unused yet ("" : the verification after is sampled) */
     /* the verification after: exact counts and the differences it found */
     uint64_t source_count, target_count, missing, extra, different;
     char first_diff[512];
@@ -54,12 +58,15 @@ struct vmig_repair_progress {
 };
 
 struct vmig_repair_opts {
-    const char *diff_path;    /* the diff file (required) */
-    int reject_oversize;      /* as the migration ran: oversize payloads are rejects */
-    uint64_t rejected;        /* points the migration set aside (the verification's) */
-    int no_verify;            /* do not verify again after the repair */
-    int sample;               /* the sampled verification's points (full verification
-                                 when the library has it); default 100 */
+    /* the diff file; NULL or "" = a full verification first writes one, named as
+     * vmig_vfull_diff_path(NULL, job, collection) names it */
+    const char *diff_path;
+    const char *job;     /* the job's id, for default file names (may be NULL) */
+    int reject_oversize; /* as the migration ran: oversize payloads are rejects */
+    int no_verify;       /* do not verify again after the repair */
+    int readers;         /* the full verification's parallel readers; 0 = default */
+    int sample;          /* points the verification after compares (< 0: 100) */
+    uint64_t rejected;   /* points the migration set aside (expected missing) */
     const struct vmig_run_ctx *ctx;
     void *ud;
     /* after each batch, from the calling thread (may be NULL) */
@@ -71,10 +78,12 @@ struct vmig_repair_opts {
 void vmig_repair_opts_init(struct vmig_repair_opts *o);
 
 /* Repair pc from the lines of o->diff_path whose collection is pc->source (check the
- * file first with vmig_diff_check), flush, and verify again. Returns VMIG_OK when the
- * verification after found the collection the same (or did not run), VMIG_E_VERIFY
- * when it still differs (the source took writes meanwhile: run verify and repair
- * again), VMIG_E_CANCELLED, or the error that stopped it. r is always filled. */
+ * file first with vmig_diff_check; without a file a full verification writes one
+ * first), flush, and verify again (exact counts and o->sample points). Returns VMIG_OK
+ * when the verification after found the collection the same (or did not run),
+ * VMIG_E_VERIFY when it still differs (the source took writes meanwhile: verify --full
+ * and repair again),
+ * VMIG_E_CANCELLED, or the error that stopped it. r is always filled. */
 enum vmig_code vmig_repair_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
                                 const struct vmig_plan_coll *pc, const struct vmig_repair_opts *o,
                                 struct vmig_repair_result *r, struct vmig_err *err);
@@ -99,7 +108,7 @@ void vmig_job_repaired_release(struct vmig_job_repaired *v);
  * endpoints and secrets (the given ones, NULL = stored), as vmig_job_verify verifies:
  * the file is checked first (a line naming a collection the job does not have is
  * VMIG_E_USAGE with file:line), then each collection repaired and verified again (o's
- * reject_oversize and rejected are the job's). Nothing is stored. Returns VMIG_OK when
+ * reject_oversize is the job's). Nothing is stored. Returns VMIG_OK when
  * every collection is the same afterwards; else the first collection's code and error;
  * or a failure to read the job, its secrets or the file, with out empty. out is always
  * initialised (release it). */

@@ -57,7 +57,7 @@ struct cli_opts {
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
     const char *job; /* verify --job ID: verify with the job's plan */
-    int verify_full;  /* verify --full: every point (vmig/verify.h) */
+    int verify_full; /* verify --full: every point (vmig/verify.h) */
     const char *diff; /* verify --diff FILE|DIR: where the differences go; repair --diff: read */
     const char *given[64]; /* long names of the options on the command line (not env) */
     size_t ngiven;

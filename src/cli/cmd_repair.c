@@ -73,6 +73,9 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
             printf("; after: source %llu, target %llu", (unsigned long long)r->source_count,
                    (unsigned long long)r->target_count);
         printf(": %s\n", verdict(code, r));
+        if (code == VMIG_E_VERIFY)
+            fprintf(stderr, "hint: the source changed meanwhile: run `vmigrate verify --full` "
+                            "and `vmigrate repair --diff FILE` again\n");
         if (code) cli_error(err);
         return;
     }
@@ -82,7 +85,7 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
     cli_json_str(stdout, target);
     printf(",\"ok\":%s,\"verdict\":\"%s\",\"before\":{\"listed\":%llu,\"missing\":%llu,"
            "\"extra\":%llu,\"different\":%llu},\"upserted\":%llu,\"deleted\":%llu,"
-           "\"rejected\":%llu,\"after\":",
+           "\"rejected\":%llu",
            code ? "false" : "true",
            code == VMIG_E_VERIFY ? "different"
            : code                ? "failed"
@@ -92,6 +95,14 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
            (unsigned long long)r->before.extra, (unsigned long long)r->before.different,
            (unsigned long long)r->upserted, (unsigned long long)r->deleted,
            (unsigned long long)r->rejected);
+    printf(",\"diff_file\":");
+    cli_json_str(stdout, r->diff_path);
+    printf(",\"after_file\":");
+    if (r->after_path[0])
+        cli_json_str(stdout, r->after_path);
+    else
+        printf("null");
+    printf(",\"after\":");
     if (r->verified)
         printf("{\"source_count\":%llu,\"target_count\":%llu,\"missing\":%llu,\"extra\":%llu,"
                "\"different\":%llu}",
@@ -113,6 +124,7 @@ static void opts_of(const struct cli_opts *o, struct ui *u, struct vmig_repair_o
     vmig_repair_opts_init(ro);
     ro->diff_path = o->diff;
     ro->no_verify = o->no_verify;
+    ro->readers = o->readers;
     ro->sample = o->sample;
     ro->ctx = &cli_run;
     ro->ud = u;
@@ -148,8 +160,8 @@ static int repair_job(struct cli_opts *o, struct vmig_repair_opts *ro)
     }
     if (o->json) printf("[");
     for (size_t i = 0; i < v.n; i++)
-        print_one(o, i == 0, v.coll[i].source, v.coll[i].target, v.coll[i].code,
-                  &v.coll[i].result, &v.coll[i].err);
+        print_one(o, i == 0, v.coll[i].source, v.coll[i].target, v.coll[i].code, &v.coll[i].result,
+                  &v.coll[i].err);
     if (o->json) {
         printf("]\n");
         cli_json_done = 1;
@@ -163,11 +175,6 @@ int cmd_repair(struct cli_opts *o)
     struct ui u = {o, 0};
     struct vmig_repair_opts ro;
     opts_of(o, &u, &ro);
-    if (!o->diff) {
-        cli_usage_error_in("repair", "give the diff file of a full verification with --diff "
-                                     "FILE (`vmigrate verify --full` writes it)");
-        return EXIT_USAGE;
-    }
     if (o->job) return repair_job(o, &ro);
     int rc = cli_need(o, 1, 1);
     if (rc) return rc;
@@ -176,7 +183,6 @@ int cmd_repair(struct cli_opts *o)
                                      "that migrated them with --job ID");
         return EXIT_USAGE;
     }
-    if (ro.sample < 0) ro.sample = 100;
     struct vmig_map_opts mo;
     struct vmig_endpoint src, dst;
     struct vmig_plan plan;
@@ -185,11 +191,10 @@ int cmd_repair(struct cli_opts *o)
     rc = cli_plan(o, &mo, &src, &dst, &plan);
     if (rc) goto done;
     vmig_err_clear(&err);
-    if ((code = vmig_diff_check(o->diff, &plan, NULL, &err))) {
+    if (o->diff && (code = vmig_diff_check(o->diff, &plan, NULL, &err))) {
         size_t n = strlen(err.msg);
         if (code == VMIG_E_USAGE && err.coll[0])
-            snprintf(err.msg + n, sizeof err.msg - n, "; add -c '%s' to repair it too",
-                     err.coll);
+            snprintf(err.msg + n, sizeof err.msg - n, "; add -c '%s' to repair it too", err.coll);
         cli_error(&err);
         rc = cli_exit_code(code);
         goto done;

@@ -101,7 +101,7 @@ static const struct opt table[] = {
      "S3 endpoint of --bulk-url, e.g. http://minio:9000"},
     {"bulk-file-size", 0, T_INT, F(bulk_file_mib), NULL, "migrate", "MIB",
      "close an import file at this size (default 256)"},
-    {"readers", 0, T_INT, F(readers), NULL, "migrate verify", "N",
+    {"readers", 0, T_INT, F(readers), NULL, "migrate verify repair", "N",
      "parallel source readers (default 4)"},
     {"writers", 0, T_INT, F(writers), NULL, "migrate", "N", "parallel target writers (default 2)"},
     {"page-size", 0, T_INT, F(page_limit), NULL, "migrate", "N",

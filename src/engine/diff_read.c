@@ -45,8 +45,10 @@ static int bad(struct vmig_diff_reader *r, struct vmig_err *err, const char *wha
 static json_t *reparse_big(const char *s, size_t len, size_t pos, json_error_t *je)
 {
     size_t a = pos < len ? pos : len, b;
-    while (a > 0 && s[a - 1] >= '0' && s[a - 1] <= '9') a--;
-    for (b = a; b < len && s[b] >= '0' && s[b] <= '9'; b++) {}
+    while (a > 0 && s[a - 1] >= '0' && s[a - 1] <= '9')
+        a--;
+    for (b = a; b < len && s[b] >= '0' && s[b] <= '9'; b++) {
+    }
     if (b == a) return NULL;
     struct vmig_buf t = VMIG_BUF_INIT;
     vmig_buf_add(&t, s, a);
@@ -76,8 +78,8 @@ int vmig_diff_next(struct vmig_diff_reader *r, struct vmig_diff_line *out, struc
         ssize_t n = getline(&r->buf, &r->cap, r->f);
         if (n < 0) {
             if (ferror(r->f)) {
-                vmig_err_set(err, VMIG_E_IO, "cannot read diff file '%s' after line %zu",
-                             r->path, r->line);
+                vmig_err_set(err, VMIG_E_IO, "cannot read diff file '%s' after line %zu", r->path,
+                             r->line);
                 return -1;
             }
             return 0;
@@ -90,7 +92,8 @@ int vmig_diff_next(struct vmig_diff_reader *r, struct vmig_diff_line *out, struc
         if (!len) continue;
         json_error_t je;
         json_t *j = json_loadb(r->buf, len, 0, &je);
-        if (!j && strstr(je.text, "too big")) j = reparse_big(r->buf, len, (size_t)je.position, &je);
+        if (!j && strstr(je.text, "too big"))
+            j = reparse_big(r->buf, len, (size_t)je.position, &je);
         if (!j) {
             char m[300];
             snprintf(m, sizeof m, "not a JSON line (%s at column %d)", je.text, je.column);
@@ -159,9 +162,12 @@ enum vmig_code vmig_diff_check(const char *path, const struct vmig_plan *plan,
         last = i;
         if (!counts) continue;
         counts[i].lines++;
-        if (ln.what == VMIG_DIFF_MISSING) counts[i].missing++;
-        else if (ln.what == VMIG_DIFF_EXTRA) counts[i].extra++;
-        else counts[i].different++;
+        if (ln.what == VMIG_DIFF_MISSING)
+            counts[i].missing++;
+        else if (ln.what == VMIG_DIFF_EXTRA)
+            counts[i].extra++;
+        else
+            counts[i].different++;
     }
     if (got < 0) rc = err->code;
 out:

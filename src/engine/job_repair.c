@@ -32,7 +32,7 @@ enum vmig_code vmig_job_repair(struct vmig_store *s, const char *id, const char 
     struct vmig_plan view = {0};
     view.n = n;
     view.coll = j.plan.coll;
-    if ((rc = vmig_diff_check(o->diff_path, &view, NULL, err))) {
+    if (o->diff_path && *o->diff_path && (rc = vmig_diff_check(o->diff_path, &view, NULL, err))) {
         if (rc == VMIG_E_USAGE && err->coll[0])
             vmig_err_prefix(err, "job %s: ", id); /* the collection the job lacks */
         goto out;
@@ -46,6 +46,7 @@ enum vmig_code vmig_job_repair(struct vmig_store *s, const char *id, const char 
         const struct vmig_plan_coll *pc = &j.plan.coll[i];
         struct vmig_repair_opts co = *o;
         co.reject_oversize = j.opts.reject_oversize;
+        co.job = j.id;
         co.rejected = j.coll[i].state.rejected;
         if (co.sample < 0) co.sample = j.opts.verify_sample >= 0 ? j.opts.verify_sample : 100;
         snprintf(rc_->source, sizeof rc_->source, "%s", pc->source);

@@ -24,13 +24,13 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "vmig/repair.h"
+#include "vmig/verify.h"
 
 #define BATCH 256
 
 void vmig_repair_opts_init(struct vmig_repair_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->sample = 100;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -64,8 +64,10 @@ static enum vmig_code flush_batch(struct rep *p, struct vmig_err *err)
     if (rc) return rc;
     /* what the source has now: rows and rejects; every other id goes */
     size_t nf = 0, ngone = 0;
-    for (size_t i = 0; i < p->b.n && nf < 2 * BATCH; i++) p->found[nf++] = p->b.ids[i];
-    for (size_t i = 0; i < p->b.nrejects && nf < 2 * BATCH; i++) p->found[nf++] = p->b.rejects[i].id;
+    for (size_t i = 0; i < p->b.n && nf < 2 * BATCH; i++)
+        p->found[nf++] = p->b.ids[i];
+    for (size_t i = 0; i < p->b.nrejects && nf < 2 * BATCH; i++)
+        p->found[nf++] = p->b.rejects[i].id;
     qsort(p->found, nf, sizeof *p->found, cmp_id);
     for (size_t i = 0; i < p->n; i++)
         if (!bsearch(&p->ids[i], p->found, nf, sizeof *p->found, cmp_id))
@@ -95,15 +97,18 @@ static enum vmig_code repair_lines(struct rep *p, struct vmig_err *err)
 {
     struct vmig_diff_reader rd;
     struct vmig_diff_line ln;
-    enum vmig_code rc = vmig_diff_open(&rd, p->o->diff_path, err);
+    enum vmig_code rc = vmig_diff_open(&rd, p->r->diff_path, err);
     if (rc) return rc;
     int got;
     while ((got = vmig_diff_next(&rd, &ln, err)) == 1) {
         if (strcmp(ln.coll, p->pc->source)) continue;
         p->r->before.lines++;
-        if (ln.what == VMIG_DIFF_MISSING) p->r->before.missing++;
-        else if (ln.what == VMIG_DIFF_EXTRA) p->r->before.extra++;
-        else p->r->before.different++;
+        if (ln.what == VMIG_DIFF_MISSING)
+            p->r->before.missing++;
+        else if (ln.what == VMIG_DIFF_EXTRA)
+            p->r->before.extra++;
+        else
+            p->r->before.different++;
         p->ids[p->n++] = ln.id;
         if (p->n == BATCH && (rc = flush_batch(p, err))) break;
     }
@@ -113,18 +118,34 @@ static enum vmig_code repair_lines(struct rep *p, struct vmig_err *err)
     return rc;
 }
 
-/* The verification after: exact counts and sampled points, with the migration's
- * rejects (and this repair's) expected missing. */
-static enum vmig_code verify_after(const struct vmig_endpoint *src,
-                                   const struct vmig_endpoint *dst, struct rep *p,
-                                   struct vmig_err *err)
+/* A full verification of pc into path (vfull_result in vr). */
+static enum vmig_code full_pass(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                                const struct vmig_plan_coll *pc, const struct vmig_repair_opts *o,
+                                const char *path, struct vmig_vfull_result *vr,
+                                struct vmig_err *err)
+{
+    struct vmig_vfull_opts vo;
+    vmig_vfull_opts_init(&vo);
+    vo.diff_path = path;
+    vo.ctx = o->ctx;
+    if (o->readers > 0) vo.readers = o->readers;
+    vmig_run_log(o->ctx, VMIG_LOG_INFO, "full verification of '%s' into '%s'", pc->source, path);
+    return vmig_verify_full(src, dst, pc, &vo, vr, err);
+}
+
+/* The verification after: exact counts and o->sample points compared bit-exactly
+ * (vmig_verify_coll), the migration's rejects and this repair's expected missing. The
+ * full verification (verify.h) is not used here yet: on this tree it reads some
+ * points twice and Milvus Lite's key order stops its extras pass (see the report). */
+static enum vmig_code verify_after(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                                   struct rep *p, struct vmig_err *err)
 {
     struct vmig_verify_result vr;
-    uint64_t rejected = p->o->rejected > p->r->rejected ? p->o->rejected : p->r->rejected;
-    enum vmig_code rc =
-        vmig_verify_coll(src, dst, p->pc, p->o->sample, rejected, p->o->ctx, &vr, err);
     struct vmig_repair_result *r = p->r;
-    r->verified = vr.ran;
+    uint64_t rejected = p->o->rejected > r->rejected ? p->o->rejected : r->rejected;
+    int sample = p->o->sample >= 0 ? p->o->sample : 100;
+    enum vmig_code rc = vmig_verify_coll(src, dst, p->pc, sample, rejected, p->o->ctx, &vr, err);
+    r->verified = vr.ran && (rc == VMIG_OK || rc == VMIG_E_VERIFY);
     r->verify_code = rc;
     r->source_count = vr.source_count;
     r->target_count = vr.target_count;
@@ -151,26 +172,36 @@ enum vmig_code vmig_repair_coll(const struct vmig_endpoint *src, const struct vm
     p->tvt = vmig_target_for(dst);
     vmig_layout_from_plan(&p->lay, pc, o->reject_oversize);
     vmig_batch_init(&p->b, &p->lay);
-    if (!o->diff_path || !*o->diff_path) {
-        rc = vmig_err_set(err, VMIG_E_USAGE, "repair of '%s' needs a diff file", pc->source);
-        goto out;
-    }
     if (!p->tvt->delete_ids) {
         rc = vmig_err_set(err, VMIG_E_USAGE, "the target connector '%s' cannot delete rows",
                           p->tvt->name);
         goto out;
     }
+    if (o->diff_path && *o->diff_path) {
+        snprintf(r->diff_path, sizeof r->diff_path, "%s", o->diff_path);
+    } else { /* a fresh pass says what differs */
+        struct vmig_vfull_result vr;
+        if (vmig_vfull_diff_path(NULL, o->job, pc->source, 1, r->diff_path, sizeof r->diff_path,
+                                 err)) {
+            rc = err->code;
+            goto out;
+        }
+        r->fresh = 1;
+        rc = full_pass(src, dst, pc, o, r->diff_path, &vr, err);
+        if (rc && rc != VMIG_E_VERIFY) goto out;
+        vmig_err_clear(err);
+        rc = VMIG_OK;
+    }
     if ((rc = p->svt->open(src, o->ctx, &p->s, err))) goto out;
     if ((rc = p->tvt->open(dst, o->ctx, &p->t, err))) goto out;
     vmig_run_log(o->ctx, VMIG_LOG_INFO, "repairing '%s' -> '%s' from diff file '%s'", pc->source,
-                 pc->target, o->diff_path);
+                 pc->target, r->diff_path);
     if ((rc = repair_lines(p, err))) goto out;
     if ((rc = p->tvt->flush(p->t, pc->target, err))) goto out;
     vmig_run_log(o->ctx, VMIG_LOG_INFO,
                  "repaired '%s': %llu lines, %llu upserted, %llu deleted, %llu rejected",
-                 pc->source, (unsigned long long)r->before.lines,
-                 (unsigned long long)r->upserted, (unsigned long long)r->deleted,
-                 (unsigned long long)r->rejected);
+                 pc->source, (unsigned long long)r->before.lines, (unsigned long long)r->upserted,
+                 (unsigned long long)r->deleted, (unsigned long long)r->rejected);
     /* the handles go before the verification opens its own */
     p->svt->close(p->s);
     p->tvt->close(p->t);

@@ -26,10 +26,9 @@ enum vmig_code vmig_milvus_expr_pk_in(const struct vmig_plan_coll *pc,
         if (pc->pk_type == VMIG_PK_INT64) {
             if (ids[i].kind != VMIG_ID_NUM || ids[i].num > INT64_MAX) {
                 vmig_point_id_format(&ids[i], t);
-                enum vmig_code rc =
-                    vmig_err_set(err, VMIG_E_DATA,
-                                 "point id %s does not fit the Int64 primary key of '%s'", t,
-                                 pc->target);
+                enum vmig_code rc = vmig_err_set(
+                    err, VMIG_E_DATA, "point id %s does not fit the Int64 primary key of '%s'", t,
+                    pc->target);
                 vmig_err_at(err, pc->target, t, NULL);
                 return rc;
             }
@@ -73,8 +72,8 @@ enum vmig_code vmig_milvus_dec_delete(const void *p, size_t len, const char *wha
     Vmig__Milvus__MutationResult *r =
         vmig__milvus__mutation_result__unpack(NULL, len, (const uint8_t *)p);
     if (!r)
-        return vmig_err_set(err, VMIG_E_PROTOCOL, "%s: cannot decode the server's answer (%zu bytes)",
-                            what, len);
+        return vmig_err_set(err, VMIG_E_PROTOCOL,
+                            "%s: cannot decode the server's answer (%zu bytes)", what, len);
     enum vmig_code rc = vmig_milvus_status(r->status, what, err);
     if (!rc && r->delete_cnt > 0) *deleted = (uint64_t)r->delete_cnt;
     vmig__milvus__mutation_result__free_unpacked(r, NULL);

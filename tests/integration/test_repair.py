@@ -165,9 +165,7 @@ def test_bad_diff_lines_name_file_and_line(env, text, why):
     assert before == after
 
 
-def test_missing_diff_file_and_flag(env):
+def test_missing_diff_file(env):
     p = vm(env, "repair", *env.base, "-c", "repair_int", "--diff",
            os.path.join(env.dir, "absent.jsonl"))
     assert p.returncode == 2 and "cannot open diff file" in p.stderr, p.stderr
-    p = vm(env, "repair", *env.base, "-c", "repair_int")
-    assert p.returncode == 2 and "--diff FILE" in p.stderr, p.stderr
