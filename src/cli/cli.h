@@ -58,8 +58,8 @@ struct cli_opts {
     size_t nargs;
     const char *job; /* verify --job ID: verify with the job's plan */
     int verify_full; /* verify --full: every point (vmig/verify.h) */
-    int verify_full_mig;   /* migrate --verify-full: the job's verification takes every point */
-    const char *diff;      /* verify --diff FILE|DIR: where the differences go */
+    int verify_full_mig; /* migrate --verify-full: the job's verification takes every point */
+    const char *diff; /* verify --diff FILE|DIR: where the differences go; repair --diff: read */
     const char *given[64]; /* long names of the options on the command line (not env) */
     size_t ngiven;
 };
@@ -158,6 +158,7 @@ int cmd_collections(struct cli_opts *o);
 int cmd_plan(struct cli_opts *o);
 int cmd_migrate(struct cli_opts *o);
 int cmd_verify(struct cli_opts *o);
+int cmd_repair(struct cli_opts *o); /* cmd_repair.c */
 int cmd_jobs(struct cli_opts *o);   /* cmd_jobs.c */
 int cmd_worker(struct cli_opts *o); /* cmd_worker.c */
 int cmd_serve(struct cli_opts *o);  /* cmd_serve.c: the HTTP API and web console */

@@ -41,6 +41,10 @@ static const struct cmd cmds[] = {
     {"verify", cmd_verify,
      "verify --source URL --target URL -c NAME [--sample N] | verify --job ID [--sample N]",
      "compare a migrated collection with its source", NULL, NULL},
+    {"repair", cmd_repair,
+     "repair --job ID [--diff FILE] | repair --source URL --target URL -c NAME [--diff FILE]",
+     "re-copy the points a verification found missing or different, delete the extra ones", NULL,
+     NULL},
     {"jobs", cmd_jobs,
      "jobs [list] [--status S] [--json] | jobs show|logs|cancel|resume|retry|restart ID",
      "list, inspect, cancel, resume, retry or restart migration jobs", cli_jobs_subs,
@@ -78,7 +82,7 @@ static void usage(FILE *f)
                "  2    bad command line or plan file\n"
                "  3    cannot reach a server, TLS failure or bad credentials\n"
                "  4    a collection cannot be mapped, or its target already exists\n"
-               "  5    verification found a difference\n"
+               "  5    verification found a difference (repair: still different after it)\n"
                "  130  cancelled (Ctrl-C)\n");
 }
 

@@ -31,8 +31,8 @@ struct opt {
 };
 
 #define F(m) offsetof(struct cli_opts, m)
-#define DATA "collections plan migrate verify"
-#define TGT "plan migrate verify"
+#define DATA "collections plan migrate verify repair"
+#define TGT "plan migrate verify repair"
 static const struct opt table[] = {
     {"source", 's', T_STR, F(source), "VMIGRATE_SOURCE", DATA, "URL",
      "Qdrant endpoint: REST http(s)://host:6333 or gRPC grpc(s)://host:6334"},
@@ -101,17 +101,17 @@ static const struct opt table[] = {
      "S3 endpoint of --bulk-url, e.g. http://minio:9000"},
     {"bulk-file-size", 0, T_INT, F(bulk_file_mib), NULL, "migrate", "MIB",
      "close an import file at this size (default 256)"},
-    {"readers", 0, T_INT, F(readers), NULL, "migrate verify", "N",
+    {"readers", 0, T_INT, F(readers), NULL, "migrate verify repair", "N",
      "parallel source readers (default 4)"},
     {"writers", 0, T_INT, F(writers), NULL, "migrate", "N", "parallel target writers (default 2)"},
     {"page-size", 0, T_INT, F(page_limit), NULL, "migrate verify", "N",
      "points per scroll page (default: sized to ~8 MiB responses)"},
-    {"no-verify", 0, T_FLAG, F(no_verify), NULL, "migrate", NULL,
-     "skip the verification after the copy"},
+    {"no-verify", 0, T_FLAG, F(no_verify), NULL, "migrate repair", NULL,
+     "skip the verification after the copy (after the repair)"},
     {"wait-index", 0, T_FLAG, F(wait_index), NULL, "migrate", NULL,
      "hold the job until Milvus has built every index (default: done once the collection "
      "is loaded and verified; the build goes on in the server)"},
-    {"sample", 0, T_INT, F(sample), NULL, "migrate verify", "N",
+    {"sample", 0, T_INT, F(sample), NULL, "migrate verify repair", "N",
      "points compared bit-exactly by verification (default 100)"},
     {"profile", 0, T_FLAG, F(profile), NULL, "plan migrate", NULL,
      "profile the payloads first (per key: types, presence, nulls, sizes; and an estimate "
@@ -129,13 +129,17 @@ static const struct opt table[] = {
      "with verify --full / migrate --verify-full: the diff file (JSON lines), or a directory "
      "for one file per collection (default vmigrate-verify-[JOB-]COLLECTION.jsonl in the "
      "current directory)"},
+    {"diff", 0, T_STR, F(diff), NULL, "repair", "FILE",
+     "the diff file of `verify --full` (JSON lines: collection, id, what) whose points are "
+     "repaired; without it a full verification runs first and writes one"},
     {"verify-full", 0, T_FLAG, F(verify_full_mig), NULL, "migrate", NULL,
      "verify every point after the copy (as verify --full), not a sample; the ids that "
      "differ go to the diff file (--diff)"},
-    {"job", 0, T_STR, F(job), NULL, "verify", "ID",
-     "verify with the plan of job ID (its target names, renames, skipped vectors) and its "
-     "endpoints and stored secrets; a unique prefix of the id is enough"},
-    {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate verify jobs worker serve", "PATH",
+    {"job", 0, T_STR, F(job), NULL, "verify repair", "ID",
+     "verify (repair) with the plan of job ID (its target names, renames, skipped vectors) "
+     "and its endpoints and stored secrets; a unique prefix of the id is enough"},
+    {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate verify repair jobs worker serve",
+     "PATH",
      "job store: a SQLite file (default $XDG_DATA_HOME/vmigrate/vmigrate.db) or a PostgreSQL "
      "URL postgres://USER@HOST:PORT/DB (its password in PGPASSWORD or ~/.pgpass)"},
     {"status", 0, T_STR, F(status), NULL, "jobs", "S",

@@ -30,6 +30,7 @@
 #include "util/grpc_call.h"
 #include "target/milvus_caps.h"
 #include "target/milvus_codec.h"
+#include "target/milvus_delete.h"
 #include "target/milvus_int.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -720,6 +721,7 @@ const struct vmig_target_vt vmig_target_milvus = {
     .load = m_load,
     .count = m_count,
     .retrieve = m_retrieve,
+    .delete_ids = vmig_milvus_delete_ids,
     .scan_ids = vmig_milvus_scan_ids,
     .faults = m_faults,
     .bulk_check = vmig_milvus_bulk_check,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "target/milvus_delete.h"
 #include "util/alloc.h"
 #include "vmig/plan.h"
 
@@ -452,27 +453,7 @@ enum vmig_code vmig_milvus_enc_query_ids(const char *db, const struct vmig_plan_
     Vmig__Milvus__KeyValuePair kv = VMIG__MILVUS__KEY_VALUE_PAIR__INIT, *kvp = &kv;
     Vmig__Milvus__QueryRequest r = VMIG__MILVUS__QUERY_REQUEST__INIT;
 
-    vmig_buf_addf(&expr, "%s in [", pc->pk_name);
-    for (size_t i = 0; i < n; i++) {
-        char t[VMIG_ID_TEXT_MAX];
-        if (i) vmig_buf_addch(&expr, ',');
-        if (pc->pk_type == VMIG_PK_INT64) {
-            if (ids[i].kind != VMIG_ID_NUM || ids[i].num > INT64_MAX) {
-                vmig_point_id_format(&ids[i], t);
-                rc = vmig_err_set(err, VMIG_E_DATA,
-                                  "point id %s does not fit the Int64 primary key of '%s'", t,
-                                  pc->target);
-                vmig_err_at(err, pc->target, t, NULL);
-                goto out;
-            }
-            vmig_buf_addf(&expr, "%" PRIu64, ids[i].num);
-        } else {
-            /* decimal digits, hex and hyphens: nothing to escape */
-            vmig_point_id_format(&ids[i], t);
-            vmig_buf_addf(&expr, "\"%s\"", t);
-        }
-    }
-    vmig_buf_addch(&expr, ']');
+    if ((rc = vmig_milvus_expr_pk_in(pc, ids, n, &expr, err))) goto out;
     for (size_t i = 0; i < pc->nfields; i++)
         of[i] = S(pc->field[i].dst);
     for (size_t i = 0; i < pc->nscalars; i++)

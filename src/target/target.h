@@ -75,6 +75,11 @@ struct vmig_target_vt {
     enum vmig_code (*scan_ids)(struct vmig_target *t, const struct vmig_plan_coll *pc,
                                const struct vmig_key_span *sp, uint32_t limit,
                                struct vmig_batch *out, struct vmig_err *err);
+    /* Delete the rows with these primary keys (repair of extras); ids not in the
+     * collection are no error, so a repeated call is harmless. Batched under the
+     * request limits, retried like writes. NULL: the connector cannot delete. */
+    enum vmig_code (*delete_ids)(struct vmig_target *t, const struct vmig_plan_coll *pc,
+                                 const struct vmig_point_id *ids, size_t n, struct vmig_err *err);
     /* How many calls so far met an unavailable or timed-out server. A target that went
      * away may have lost writes it had acknowledged but not yet flushed (Milvus Lite does
      * when stopped mid-write); the engine compares this counter across a flush to decide
