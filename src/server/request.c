@@ -14,10 +14,12 @@ int srv_token_ok(const char *hdr, const char *token)
 {
     if (!hdr || strncasecmp(hdr, "Bearer ", 7) != 0) return 0;
     const char *got = hdr + 7;
-    while (*got == ' ') got++;
+    while (*got == ' ')
+        got++;
     size_t a = strlen(got), b = strlen(token);
     unsigned diff = (unsigned)(a ^ b);
-    for (size_t i = 0; i < b; i++) diff |= (unsigned char)(got[i < a ? i : 0] ^ token[i]);
+    for (size_t i = 0; i < b; i++)
+        diff |= (unsigned char)(got[i < a ? i : 0] ^ token[i]);
     return diff == 0 && a == b;
 }
 
@@ -33,7 +35,8 @@ int srv_cross_site(const char *origin, const char *host)
 static int is_json_type(const char *ct)
 {
     if (!ct) return 0;
-    while (*ct == ' ') ct++;
+    while (*ct == ' ')
+        ct++;
     return strncasecmp(ct, "application/json", 16) == 0 &&
            (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
 }

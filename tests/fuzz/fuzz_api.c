@@ -150,7 +150,8 @@ static const char *header(char *head, const char *name)
         char *e = strchr(l, '\n');
         if (!strncasecmp(l, name, nl) && l[nl] == ':') {
             const char *v = l + nl + 1;
-            while (*v == ' ') v++;
+            while (*v == ' ')
+                v++;
             return v;
         }
         l = e ? e + 1 : NULL;

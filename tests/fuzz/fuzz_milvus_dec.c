@@ -89,27 +89,61 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vmig_milvus_import_state is;
     enum vmig_code rc = VMIG_OK;
     switch (data[0] % 18) {
-    case 0: rc = vmig_milvus_dec_status(p, len, what, &err); break;
-    case 1: rc = vmig_milvus_dec_version(p, len, v, sizeof v, &err); break;
-    case 2: rc = vmig_milvus_dec_health(p, len, &err); break;
-    case 3: rc = vmig_milvus_dec_connect(p, len, &i64, &err); break;
-    case 4: rc = vmig_milvus_dec_bool(p, len, what, &st, &err); break;
-    case 5: rc = vmig_milvus_dec_flush(p, len, what, &err); break;
-    case 6: rc = vmig_milvus_dec_index_progress(p, len, "vector", what, &st, &a64, &b64, &err); break;
-    case 7: rc = vmig_milvus_dec_flush_ts(p, len, "a", what, &u64, &err); break;
+    case 0:
+        rc = vmig_milvus_dec_status(p, len, what, &err);
+        break;
+    case 1:
+        rc = vmig_milvus_dec_version(p, len, v, sizeof v, &err);
+        break;
+    case 2:
+        rc = vmig_milvus_dec_health(p, len, &err);
+        break;
+    case 3:
+        rc = vmig_milvus_dec_connect(p, len, &i64, &err);
+        break;
+    case 4:
+        rc = vmig_milvus_dec_bool(p, len, what, &st, &err);
+        break;
+    case 5:
+        rc = vmig_milvus_dec_flush(p, len, what, &err);
+        break;
+    case 6:
+        rc = vmig_milvus_dec_index_progress(p, len, "vector", what, &st, &a64, &b64, &err);
+        break;
+    case 7:
+        rc = vmig_milvus_dec_flush_ts(p, len, "a", what, &u64, &err);
+        break;
     case 8:
         rc = vmig_milvus_dec_flush_segments(p, len, "a", what, &ids, &n, &err);
         free(ids);
         break;
-    case 9: rc = vmig_milvus_dec_has_database(p, len, "default", what, &st, &err); break;
-    case 10: rc = vmig_milvus_dec_load_state(p, len, what, &st, &err); break;
-    case 11: rc = vmig_milvus_dec_mutation(p, len, data[1] & 1, data[1] >> 1, what, &err); break;
-    case 12: rc = vmig_milvus_dec_count(p, len, what, &u64, &err); break;
-    case 13: rows(&plans[data[1] & 1].coll[0], p, len, &err); break;
-    case 14: rc = vmig_milvus_dec_import(p, len, what, &i64, &err); break;
-    case 15: rc = vmig_milvus_dec_import_state(p, len, what, &is, &err); break;
-    case 16: rc = vmig_milvus_dec_list_imports(p, len, what, &n, &i64, &err); break;
-    default: rc = vmig_milvus_dec_refresh_progress(p, len, what, &i64, &err); break;
+    case 9:
+        rc = vmig_milvus_dec_has_database(p, len, "default", what, &st, &err);
+        break;
+    case 10:
+        rc = vmig_milvus_dec_load_state(p, len, what, &st, &err);
+        break;
+    case 11:
+        rc = vmig_milvus_dec_mutation(p, len, data[1] & 1, data[1] >> 1, what, &err);
+        break;
+    case 12:
+        rc = vmig_milvus_dec_count(p, len, what, &u64, &err);
+        break;
+    case 13:
+        rows(&plans[data[1] & 1].coll[0], p, len, &err);
+        break;
+    case 14:
+        rc = vmig_milvus_dec_import(p, len, what, &i64, &err);
+        break;
+    case 15:
+        rc = vmig_milvus_dec_import_state(p, len, what, &is, &err);
+        break;
+    case 16:
+        rc = vmig_milvus_dec_list_imports(p, len, what, &n, &i64, &err);
+        break;
+    default:
+        rc = vmig_milvus_dec_refresh_progress(p, len, what, &i64, &err);
+        break;
     }
     if (rc && !err.msg[0]) abort(); /* an error must say what */
     if (verbose) fprintf(stderr, "decoder %d: rc %d %s\n", data[0] % 18, (int)rc, err.msg);

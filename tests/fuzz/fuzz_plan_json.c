@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(js);
         (void)vmig_plan_check_targets(&p);
         struct vmig_layout lay;
-        for (size_t i = 0; i < p.n; i++) vmig_layout_from_plan(&lay, &p.coll[i], 1);
+        for (size_t i = 0; i < p.n; i++)
+            vmig_layout_from_plan(&lay, &p.coll[i], 1);
     } else if (!err.msg[0]) {
         abort();
     }

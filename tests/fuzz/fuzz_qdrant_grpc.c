@@ -35,14 +35,16 @@ static void small_answers(const char *page, const char *msg, size_t len)
     vmig_err_clear(&err);
     if (!strcmp(page, "info")) {
         struct vmig_src_coll *c = calloc(1, sizeof *c);
-        if (vmig_qgrpc_parse_info(msg, len, "c", c, &err) == VMIG_OK && c->nvec > VMIG_SRC_MAX_VECTORS)
+        if (vmig_qgrpc_parse_info(msg, len, "c", c, &err) == VMIG_OK &&
+            c->nvec > VMIG_SRC_MAX_VECTORS)
             abort();
         free(c);
     } else if (!strcmp(page, "list")) {
         char **names = NULL;
         size_t n = 0;
         if (vmig_qgrpc_parse_list(msg, len, &names, &n, &err) == VMIG_OK) {
-            for (size_t i = 0; i < n; i++) free(names[i]);
+            for (size_t i = 0; i < n; i++)
+                free(names[i]);
             free(names);
         }
     } else if (!strcmp(page, "count")) {

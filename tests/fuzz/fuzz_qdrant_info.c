@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     vmig_err_clear(&err);
     if (vmig_qdrant_parse_list(body, size, &names, &n, &err) == VMIG_OK) {
-        for (size_t i = 0; i < n; i++) free(names[i]);
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
         free(names);
     }
     uint64_t count;

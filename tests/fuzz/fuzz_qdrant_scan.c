@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *body;
     size_t len;
     if (fz_layout_parse(data, size, &f, &body, &len)) return -1; /* not an input: not kept */
-    enum vmig_qdrant_page kind = !strcmp(f.page, "retrieve") ? VMIG_QDRANT_RETRIEVE
-                                                              : VMIG_QDRANT_SCROLL;
+    enum vmig_qdrant_page kind =
+        !strcmp(f.page, "retrieve") ? VMIG_QDRANT_RETRIEVE : VMIG_QDRANT_SCROLL;
     struct vmig_batch b;
     struct vmig_point_id next;
     struct vmig_err err;
