@@ -30,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct srv the_srv;
+static char store_dir[] = "/tmp/vmig_fuzz_api_XXXXXX";
 static char query[1024]; /* the current request's query string ("a=1&b=2") */
 
 const char *srv_query(const struct api_req *r, const char *key)
@@ -59,13 +60,26 @@ int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, cons
     return 0;
 }
 
+/* The store's directory goes when the fuzzer exits. */
+static void remove_store(void)
+{
+    static const char *const files[] = {"jobs.db", "jobs.db-wal", "jobs.db-shm", "jobs.db-journal"};
+    char path[64];
+    vmig_store_close(the_srv.store);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", store_dir, files[i]);
+        unlink(path);
+    }
+    rmdir(store_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     static struct srv_config cfg;
-    char dir[] = "/tmp/vmig_fuzz_api_XXXXXX", path[64];
-    if (!mkdtemp(dir)) abort();
-    snprintf(path, sizeof path, "%s/jobs.db", dir);
+    char path[64];
+    if (!mkdtemp(store_dir)) abort();
+    snprintf(path, sizeof path, "%s/jobs.db", store_dir);
     struct vmig_err err;
     vmig_err_clear(&err);
     if (vmig_store_open(path, &the_srv.store, &err)) {
@@ -86,6 +100,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     nj.plan_json = "{}";
     nj.opts_json = "{}";
     if (the_srv.store->vt->job_insert(the_srv.store, &nj, &err)) abort();
+    atexit(remove_store);
     the_srv.cfg = &cfg;
     return 0;
 }
