@@ -79,51 +79,19 @@ static enum MHD_Result send_error(struct MHD_Connection *c, int status, const ch
     return send_json(c, status, s, hdr, val);
 }
 
-/* Constant-time comparison of the bearer token (no early exit on the first byte). */
-static int token_ok(const char *hdr, const char *token)
-{
-    if (!hdr || strncasecmp(hdr, "Bearer ", 7) != 0) return 0;
-    const char *got = hdr + 7;
-    while (*got == ' ') got++;
-    size_t a = strlen(got), b = strlen(token);
-    unsigned diff = (unsigned)(a ^ b);
-    for (size_t i = 0; i < b; i++) diff |= (unsigned char)(got[i < a ? i : 0] ^ token[i]);
-    return diff == 0 && a == b;
-}
-
-/* A browser page from another site can POST to 127.0.0.1 without a preflight
- * (text/plain, forms): refuse writes whose Origin is not this server. With a bearer
- * token this cannot happen (browsers never add it by themselves), so no check then. */
-static int cross_site(struct MHD_Connection *c)
-{
-    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
-    if (!origin) return 0;
-    if (!host) return 1;
-    const char *p = strstr(origin, "://");
-    p = p ? p + 3 : origin;
-    return strcasecmp(p, host) != 0;
-}
-
-static int is_json_type(const char *ct)
-{
-    if (!ct) return 0;
-    while (*ct == ' ') ct++;
-    return strncasecmp(ct, "application/json", 16) == 0 &&
-           (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
-}
-
 static enum MHD_Result handle_api(struct srv *s, struct MHD_Connection *c, const char *url,
                                   const char *method, struct conn_req *q)
 {
     const struct srv_config *cfg = s->cfg;
     if (cfg->api_token && *cfg->api_token) {
         const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        if (!token_ok(auth, cfg->api_token))
+        if (!srv_token_ok(auth, cfg->api_token))
             return send_error(c, 401, "auth",
                               "this server needs an API token: send 'Authorization: Bearer <token>'",
                               "WWW-Authenticate", "Bearer");
-    } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && cross_site(c)) {
+    } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+               srv_cross_site(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
+                              MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"))) {
         return send_error(c, 403, "auth", "cross-origin request refused", NULL, NULL);
     }
     if (q->too_big) {
@@ -131,35 +99,20 @@ static enum MHD_Result handle_api(struct srv *s, struct MHD_Connection *c, const
         snprintf(m, sizeof m, "request body larger than %u MiB", SRV_BODY_MAX >> 20);
         return send_error(c, 413, "usage", m, NULL, NULL);
     }
-    if (strncmp(url, "/api/v1/", 8) != 0 && strcmp(url, "/api/v1") != 0)
+    const char *path = srv_api_path(url);
+    if (!path)
         return send_error(c, 404, "not_found", "unknown API version (this server speaks /api/v1)",
                           NULL, NULL);
     struct api_req r;
     memset(&r, 0, sizeof r);
     r.srv = s;
     r.method = method;
-    r.path = url + 7;
+    r.path = path;
     r.conn = c;
-    if (q->body.len) {
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-        if (!is_json_type(ct))
-            return send_error(c, 415, "usage",
-                              "request bodies must be JSON (Content-Type: application/json)",
-                              NULL, NULL);
-        json_error_t je;
-        r.body = json_loadb(q->body.p, q->body.len, JSON_REJECT_DUPLICATES, &je);
-        if (!r.body) {
-            char m[300];
-            snprintf(m, sizeof m, "malformed JSON body at line %d column %d: %s", je.line,
-                     je.column, je.text);
-            return send_error(c, 400, "usage", m, NULL, NULL);
-        }
-        if (!json_is_object(r.body)) {
-            json_decref(r.body);
-            return send_error(c, 400, "usage", "the request body must be a JSON object", NULL,
-                              NULL);
-        }
-    }
+    char m[300];
+    int bad = srv_read_body(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+                            q->body.p, q->body.len, &r.body, m, sizeof m);
+    if (bad) return send_error(c, bad, "usage", m, NULL, NULL);
     struct api_resp out = {500, NULL};
     api_handle(&r, &out);
     if (r.body) json_decref(r.body);
@@ -179,7 +132,7 @@ static enum MHD_Result handle_metrics(struct srv *s, struct MHD_Connection *c, c
 {
     const char *token = s->cfg->api_token;
     if (token && *token &&
-        !token_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), token))
+        !srv_token_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), token))
         return send_error(c, 401, "auth",
                           "this server needs an API token: send 'Authorization: Bearer <token>'",
                           "WWW-Authenticate", "Bearer");

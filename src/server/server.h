@@ -85,6 +85,18 @@ struct api_resp {
     char *body; /* malloc'd JSON text */
 };
 
+/* ---- reading a request (request.c, pure) ---- */
+/* The Authorization header hdr carries "Bearer <token>" (constant-time compare). */
+int srv_token_ok(const char *hdr, const char *token);
+/* A write from another site: an Origin header (may be NULL) whose host is not Host. */
+int srv_cross_site(const char *origin, const char *host);
+/* The API path after "/api/v1" ("" or "/..."), or NULL for another version. */
+const char *srv_api_path(const char *url);
+/* A request body p[len] (none when len is 0: *body NULL) into the JSON object *body:
+ * 0, or the HTTP status (415, 400) with msg[n] saying what is wrong. */
+int srv_read_body(const char *content_type, const char *p, size_t len, json_t **body, char *msg,
+                  size_t n);
+
 /* Route and answer one /api/v1 request (api.c). */
 void api_handle(struct api_req *r, struct api_resp *out);
 

@@ -205,7 +205,8 @@ static enum vmig_code object(struct scan *s, Vmig__Qdrant__KeyValue *const *e, s
     vmig_buf_addch(m, '{');
     for (size_t i = 0; i < n; i++) {
         const ProtobufCBinaryData *k = &e[i]->key;
-        const char *key = (const char *)k->data;
+        /* protobuf-c gives an empty bytes field as {0, NULL}: "" (no arithmetic on NULL) */
+        const char *key = k->data ? (const char *)k->data : "";
         size_t mark = m->len;
         if (!first) vmig_buf_addch(m, ',');
         if (depth == 0 && reserved(s, k)) {
@@ -221,7 +222,7 @@ static enum vmig_code object(struct scan *s, Vmig__Qdrant__KeyValue *const *e, s
             vmig_buf_add_json_strn(m, key, k->len);
         }
         vmig_buf_addch(m, ':');
-        s->path[depth + 1] = (struct vmig_qdrant_pathseg){key ? key : "", k->len, 0};
+        s->path[depth + 1] = (struct vmig_qdrant_pathseg){key, k->len, 0};
         int d;
         if ((rc = value(s, e[i]->value, depth + 1, &d))) return rc;
         if (d)
@@ -255,7 +256,8 @@ static enum vmig_code value(struct scan *s, const Vmig__Qdrant__Value *v, int de
         vmig_buf_addf(m, "%lld", (long long)v->integer_value);
         return VMIG_OK;
     case VMIG__QDRANT__VALUE__KIND_STRING_VALUE:
-        vmig_buf_add_json_strn(m, (const char *)v->string_value.data, v->string_value.len);
+        vmig_buf_add_json_strn(m, v->string_value.data ? (const char *)v->string_value.data : "",
+                               v->string_value.len);
         return VMIG_OK;
     case VMIG__QDRANT__VALUE__KIND_BOOL_VALUE:
         vmig_buf_adds(m, v->bool_value ? "true" : "false");

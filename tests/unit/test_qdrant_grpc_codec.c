@@ -657,6 +657,40 @@ static void doubles(void **state)
     vmig_buf_release(&b);
 }
 
+/* Found by tests/fuzz/fuzz_qdrant_grpc: protobuf-c hands an empty bytes field (a
+ * payload key "", a string value "") over as {0, NULL}; the decoder did arithmetic
+ * on that NULL (UBSan). Both are valid JSON and must come out as "". */
+static void empty_key_and_string(void **state)
+{
+    (void)state;
+    struct vmig_layout lay = {0};
+    lay.coll = "c";
+    lay.prefix = "payload_";
+    lay.ncols = 1;
+    lay.col[0].src = lay.col[0].dst = "";
+    lay.col[0].dim = 2;
+    static const char page_json[] =
+        "{\"result\":{\"points\":[{\"id\":1,\"payload\":{\"\":\"\",\"a\":{\"\":[\"\"]}},"
+        "\"vector\":[1,2]}],\"next_page_offset\":null}}";
+    for (int f = OLD; f <= NEW; f++) {
+        struct vmig_buf resp = VMIG_BUF_INIT, got = VMIG_BUF_INIT;
+        assert_int_equal(page(&resp, page_json, strlen(page_json), 0, &lay, (enum fmt)f), 0);
+        struct vmig_batch b;
+        struct vmig_err err;
+        vmig_err_clear(&err);
+        vmig_batch_init(&b, &lay);
+        assert_int_equal(
+            vmig_qgrpc_scan_page(resp.p, resp.len, VMIG_QGRPC_SCROLL, &lay, &b, NULL, &err),
+            VMIG_OK);
+        assert_int_equal(b.n, 1);
+        vmig_buf_add(&got, b.meta.p + b.meta_off[0], b.meta_off[1] - b.meta_off[0]);
+        assert_string_equal(got.p, "{\"\":\"\",\"a\":{\"\":[\"\"]}}");
+        vmig_batch_release(&b);
+        vmig_buf_release(&resp);
+        vmig_buf_release(&got);
+    }
+}
+
 /* Random byte flips, cuts and inserts of a real page: the decoder answers OK or an
  * error, never reads out of bounds (ASan/UBSan in CI), and leaves the batch whole. */
 static void mutation_fuzz(void **state)
@@ -757,6 +791,7 @@ int main(void)
         cmocka_unit_test(requests_read_back),
         cmocka_unit_test(info_answer),
         cmocka_unit_test(doubles),
+        cmocka_unit_test(empty_key_and_string),
         cmocka_unit_test(mutation_fuzz),
         cmocka_unit_test(source_urls),
     };
