@@ -45,7 +45,7 @@ struct vmig_repair_result {
     char diff_path[4096]; /* the diff file repaired from */
     int verified;         /* the verification after ran */
     enum vmig_code verify_code; /* its answer: VMIG_OK same, VMIG_E_VERIFY different */
-    char after_path[4096];      /* unused yet ("" : the verification after is sampled) */
+    char after_path[4096];      /* the verification after's diff file ("" = it did not run) */
     /* the verification after: exact counts and the differences it found */
     uint64_t source_count, target_count, missing, extra, different;
     char first_diff[512];
@@ -65,7 +65,6 @@ struct vmig_repair_opts {
     int reject_oversize; /* as the migration ran: oversize payloads are rejects */
     int no_verify;       /* do not verify again after the repair */
     int readers;         /* the full verification's parallel readers; 0 = default */
-    int sample;          /* points the verification after compares (< 0: 100) */
     uint64_t rejected;   /* points the migration set aside (expected missing) */
     const struct vmig_run_ctx *ctx;
     void *ud;
@@ -79,7 +78,7 @@ void vmig_repair_opts_init(struct vmig_repair_opts *o);
 
 /* Repair pc from the lines of o->diff_path whose collection is pc->source (check the
  * file first with vmig_diff_check; without a file a full verification writes one
- * first), flush, and verify again (exact counts and o->sample points). Returns VMIG_OK
+ * first), flush, and verify every point again (its diff file in r->after_path). Returns VMIG_OK
  * when the verification after found the collection the same (or did not run),
  * VMIG_E_VERIFY when it still differs (the source took writes meanwhile: verify --full
  * and repair again),

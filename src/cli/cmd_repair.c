@@ -125,7 +125,6 @@ static void opts_of(const struct cli_opts *o, struct ui *u, struct vmig_repair_o
     ro->diff_path = o->diff;
     ro->no_verify = o->no_verify;
     ro->readers = o->readers;
-    ro->sample = o->sample;
     ro->ctx = &cli_run;
     ro->ud = u;
     ro->progress = on_progress;

@@ -111,7 +111,7 @@ static const struct opt table[] = {
     {"wait-index", 0, T_FLAG, F(wait_index), NULL, "migrate", NULL,
      "hold the job until Milvus has built every index (default: done once the collection "
      "is loaded and verified; the build goes on in the server)"},
-    {"sample", 0, T_INT, F(sample), NULL, "migrate verify repair", "N",
+    {"sample", 0, T_INT, F(sample), NULL, "migrate verify", "N",
      "points compared bit-exactly by verification (default 100)"},
     {"profile", 0, T_FLAG, F(profile), NULL, "plan migrate", NULL,
      "profile the payloads first (per key: types, presence, nulls, sizes; and an estimate "

@@ -48,7 +48,6 @@ enum vmig_code vmig_job_repair(struct vmig_store *s, const char *id, const char 
         co.reject_oversize = j.opts.reject_oversize;
         co.job = j.id;
         co.rejected = j.coll[i].state.rejected;
-        if (co.sample < 0) co.sample = j.opts.verify_sample >= 0 ? j.opts.verify_sample : 100;
         snprintf(rc_->source, sizeof rc_->source, "%s", pc->source);
         snprintf(rc_->target, sizeof rc_->target, "%s", pc->target);
         vmig_err_clear(&rc_->err);

@@ -169,3 +169,34 @@ def test_missing_diff_file(env):
     p = vm(env, "repair", *env.base, "-c", "repair_int", "--diff",
            os.path.join(env.dir, "absent.jsonl"))
     assert p.returncode == 2 and "cannot open diff file" in p.stderr, p.stderr
+
+
+def test_verify_full_then_repair_until_clean(env):
+    """The documented loop: `verify --full` lists what drifted (the diff file holds exactly
+    the ids the test changed, deleted and added, and the stray row), `repair` from that file
+    leaves every point identical and its own full verification after (NAME.after.jsonl)
+    empty; a second drift is repaired without --diff (a full pass writes the file first)."""
+    coll = fresh_source(env.qc, env.mc, "ids_int", n=N, name="repair_cycle")
+    vm(env, "migrate", *env.base, "-c", coll, "-q", check=True)
+    lines = drift(env, coll, uuids=False, seed=3)
+    diff = os.path.join(env.dir, "cycle.jsonl")
+    p = vm(env, "verify", "--full", *env.base, "-c", coll, "--diff", diff, "--json")
+    assert p.returncode == 5, (p.returncode, p.stdout, p.stderr)
+    with open(diff) as f:
+        got = sorted((json.loads(ln)["id"], json.loads(ln)["what"]) for ln in f)
+    assert got == sorted((ln["id"], ln["what"]) for ln in lines)
+    c = repair_ok(env, *env.base, "-c", coll, "--diff", diff)[0]
+    assert c["after"] == {"source_count": N, "target_count": N, "missing": 0, "extra": 0,
+                          "different": 0}, c
+    assert c["after_file"] == os.path.join(env.dir, "cycle.after.jsonl"), c
+    assert os.path.getsize(c["after_file"]) == 0
+    check_same(env, coll, uuids=False)
+    # drift again; no --diff: the repair's own full pass finds it
+    drift(env, coll, uuids=False, seed=4)
+    c = repair_ok(env, *env.base, "-c", coll)[0]
+    assert c["before"]["listed"] == 3 * K + 1 and c["after"]["extra"] == 0, c
+    if os.path.exists(c["diff_file"]):
+        os.unlink(c["diff_file"])  # written in the current directory
+    if c.get("after_file") and os.path.exists(c["after_file"]):
+        os.unlink(c["after_file"])
+    check_same(env, coll, uuids=False)
