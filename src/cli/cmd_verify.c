@@ -4,6 +4,7 @@
  * plan, endpoints and stored secrets are used (vmig_job_verify), so the target names,
  * renames and skipped vectors it migrated with are known; with -c the plan is
  * rebuilt from the same edits given again, so field names match what migrate created.
+ * --search N adds search parity per collection (printed by verify_search.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,12 @@
 
 #include "cli.h"
 #include "vmig/job.h"
+#include "vmig/search.h"
 #include "vmig/vmig.h"
 
 static void print_one(const struct cli_opts *o, int first, const char *source, const char *target,
                       enum vmig_code code, const struct vmig_verify_result *vr,
-                      const struct vmig_err *err)
+                      const struct vmig_err *err, const struct cli_search_row *sr)
 {
     if (!o->json) {
         printf("%s -> %s: source %llu, target %llu, sampled %llu: %s\n", source, target,
@@ -25,6 +27,7 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
                : code == VMIG_E_VERIFY ? "DIFFERENT"
                                        : "NOT VERIFIED");
         if (code) cli_error(err);
+        if (sr) cli_search_print(o, sr);
         return;
     }
     printf("%s{\"collection\":", first ? "" : ",");
@@ -45,7 +48,14 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
         cli_json_str(stdout, err->msg);
     else
         printf("null");
+    if (sr) cli_search_print(o, sr);
     printf("}");
+}
+
+/* The worse of a verification's and a search parity's codes. */
+static enum vmig_code worse(enum vmig_code a, enum vmig_code b)
+{
+    return a && a != VMIG_E_VERIFY ? a : b ? b : a;
 }
 
 /* verify --job ID: the job's plan, endpoints and secrets (flags override stored ones) */
@@ -72,21 +82,35 @@ static int verify_job(struct cli_opts *o)
     struct vmig_job_verified v;
     enum vmig_code code =
         vmig_job_verify(s, id, o->api_key, o->token, o->sample, &cli_run, &v, &err);
+    struct vmig_job_searched js = {0};
+    struct vmig_err serr;
+    enum vmig_code scode = VMIG_OK;
+    if (o->search && v.n) {
+        vmig_err_clear(&serr);
+        scode = vmig_job_search(s, id, o->api_key, o->token, o->search, o->top_k, &cli_run, &js,
+                                &serr);
+        if (!js.n && scode) cli_error(&serr);
+    }
     vmig_store_close(s);
     if (!v.n && code) {
         cli_error(&err);
         return cli_exit_code(code);
     }
     if (o->json) printf("[");
-    for (size_t i = 0; i < v.n; i++)
+    for (size_t i = 0; i < v.n; i++) {
+        struct cli_search_row row = {0};
+        if (i < js.n) row = (struct cli_search_row){&js.coll[i].result, js.coll[i].code,
+                                                     &js.coll[i].err};
         print_one(o, i == 0, v.coll[i].source, v.coll[i].target, v.coll[i].code, &v.coll[i].result,
-                  &v.coll[i].err);
+                  &v.coll[i].err, i < js.n ? &row : NULL);
+    }
     if (o->json) {
         printf("]\n");
         cli_json_done = 1;
     }
     vmig_job_verified_release(&v);
-    return cli_exit_code(code);
+    vmig_job_searched_release(&js);
+    return cli_exit_code(worse(code, scode));
 }
 
 int cmd_verify(struct cli_opts *o)
@@ -119,12 +143,22 @@ int cmd_verify(struct cli_opts *o)
             if (o->json) { /* a row of its own: --json still names every collection */
                 memset(&vr, 0, sizeof vr);
                 print_one(o, shown++ == 0, pc->source, pc->target, pc->refusal.code, &vr,
-                          &pc->refusal);
+                          &pc->refusal, NULL);
             }
             continue;
         }
         code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_run, &vr, &err);
-        print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err);
+        struct vmig_search_result sres;
+        struct vmig_err serr;
+        struct cli_search_row row = {&sres, VMIG_OK, &serr};
+        vmig_err_clear(&serr);
+        memset(&sres, 0, sizeof sres);
+        if (o->search && code != VMIG_E_CANCELLED)
+            row.code =
+                vmig_search_coll(&src, &dst, pc, o->search, o->top_k, &cli_run, &sres, &serr);
+        print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err,
+                  o->search ? &row : NULL);
+        code = worse(code, row.code);
         if (code) rc = cli_exit_code(code);
     }
     if (o->json) {
