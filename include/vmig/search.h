@@ -4,7 +4,7 @@
  * search; Milvus Search with a high ef, exact on FLAT), and the top-k ids compared
  * per vector field. Exact search on float32 copies should agree completely
  * (overlap 1.0); less says vectors differ, or the Milvus index is approximate
- * (docs/internals/verification.md).
+ * (docs/user/cli.md, `verify`).
  */
 #ifndef VMIG_SEARCH_H
 #define VMIG_SEARCH_H
