@@ -152,12 +152,12 @@ int cmd_verify(struct cli_opts *o)
         struct vmig_err serr;
         struct cli_search_row row = {&sres, VMIG_OK, &serr};
         vmig_err_clear(&serr);
-        memset(&sres, 0, sizeof sres);
-        if (o->search && code != VMIG_E_CANCELLED)
+        int searched = o->search && code != VMIG_E_CANCELLED;
+        if (searched)
             row.code =
                 vmig_search_coll(&src, &dst, pc, o->search, o->top_k, &cli_run, &sres, &serr);
         print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err,
-                  o->search ? &row : NULL);
+                  searched ? &row : NULL);
         code = worse(code, row.code);
         if (code) rc = cli_exit_code(code);
     }

@@ -9,15 +9,26 @@
 #include "cli.h"
 #include "vmig/search.h"
 
-static const char *verdict(enum vmig_code code)
+/* Whether any field was searched on both sides. */
+static int any_compared(const struct vmig_search_result *r)
 {
-    return !code ? "same" : code == VMIG_E_VERIFY ? "different" : "not compared";
+    for (size_t i = 0; i < r->nfields; i++)
+        if (r->field[i].compared && r->field[i].queries) return 1;
+    return 0;
+}
+
+/* same / different / not compared (an error, or no field could be searched) */
+static const char *verdict(const struct cli_search_row *row)
+{
+    return row->code == VMIG_E_VERIFY          ? "different"
+           : row->code || !any_compared(row->r) ? "not compared"
+                                                : "same";
 }
 
 static void print_text(const struct cli_search_row *row)
 {
     const struct vmig_search_result *r = row->r;
-    printf("  search top-%u: %s\n", r->k, verdict(row->code));
+    printf("  search top-%u: %s\n", r->k, verdict(row));
     for (size_t i = 0; i < r->nfields; i++) {
         const struct vmig_search_field *f = &r->field[i];
         if (!f->compared || !f->queries) {
@@ -38,7 +49,7 @@ static void print_json(const struct cli_search_row *row)
 {
     const struct vmig_search_result *r = row->r;
     printf(",\"search\":{\"ok\":%s,\"verdict\":\"%s\",\"k\":%u,\"fields\":[",
-           row->code ? "false" : "true", verdict(row->code), r->k);
+           !row->code && any_compared(r) ? "true" : "false", verdict(row), r->k);
     for (size_t i = 0; i < r->nfields; i++) {
         const struct vmig_search_field *f = &r->field[i];
         int cmp = f->compared && f->queries;

@@ -144,3 +144,14 @@ def test_bad_search_options(env):
                                                            "--top-k")):
         p = run_vmigrate(env.bin, "verify", *env.base, "-c", env.w1, *args)
         assert p.returncode == 2 and needle in p.stderr, p.stderr
+
+
+def test_grpc_source_is_not_compared(env):
+    """The gRPC source connector has no search yet: each field says so and how to get out."""
+    p = run_vmigrate(env.bin, "verify", "--source", env.q.grpc_url, "--target", env.m.url,
+                     "-c", env.w1, "--search", "3", "--sample", "0", "--json")
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)[0]["search"]
+    assert s["verdict"] == "not compared" and not s["ok"]
+    (f,) = s["fields"]
+    assert not f["compared"] and "cannot search" in f["reason"] and "http://" in f["reason"]
