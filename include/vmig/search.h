@@ -27,7 +27,7 @@ struct vmig_search_field {
     char field[VMIG_NAME_MAX];      /* Milvus field */
     char vector[VMIG_SRC_NAME_MAX]; /* Qdrant vector, "" = the unnamed one */
     int sparse;
-    int compared;  /* 0: not compared, why says why */
+    int compared; /* 0: not compared, why says why */
     char why[300];
     uint32_t k;
     uint32_t queries; /* run on both sides */
@@ -42,8 +42,8 @@ struct vmig_search_field {
     char worst[VMIG_ID_TEXT_MAX]; /* the point whose vector gave min_overlap */
 };
 struct vmig_search_result {
-    int ran;       /* both sides were reached */
-    uint32_t k;    /* top-k asked */
+    int ran;    /* both sides were reached */
+    uint32_t k; /* top-k asked */
     size_t nfields;
     struct vmig_search_field field[VMIG_MAX_VECTOR_FIELDS];
 };

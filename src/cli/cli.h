@@ -57,7 +57,7 @@ struct cli_opts {
     const char *args[8]; /* positional arguments after the subcommand */
     size_t nargs;
     const char *job; /* verify --job ID: verify with the job's plan */
-    int search, top_k; /* verify --search N [--top-k K]: search parity (verify_search.c) */
+    int search, top_k;     /* verify --search N [--top-k K]: search parity (verify_search.c) */
     const char *given[64]; /* long names of the options on the command line (not env) */
     size_t ngiven;
 };

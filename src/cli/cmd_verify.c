@@ -87,8 +87,8 @@ static int verify_job(struct cli_opts *o)
     enum vmig_code scode = VMIG_OK;
     if (o->search && v.n) {
         vmig_err_clear(&serr);
-        scode = vmig_job_search(s, id, o->api_key, o->token, o->search, o->top_k, &cli_run, &js,
-                                &serr);
+        scode =
+            vmig_job_search(s, id, o->api_key, o->token, o->search, o->top_k, &cli_run, &js, &serr);
         if (!js.n && scode) cli_error(&serr);
     }
     vmig_store_close(s);
@@ -99,8 +99,8 @@ static int verify_job(struct cli_opts *o)
     if (o->json) printf("[");
     for (size_t i = 0; i < v.n; i++) {
         struct cli_search_row row = {0};
-        if (i < js.n) row = (struct cli_search_row){&js.coll[i].result, js.coll[i].code,
-                                                     &js.coll[i].err};
+        if (i < js.n)
+            row = (struct cli_search_row){&js.coll[i].result, js.coll[i].code, &js.coll[i].err};
         print_one(o, i == 0, v.coll[i].source, v.coll[i].target, v.coll[i].code, &v.coll[i].result,
                   &v.coll[i].err, i < js.n ? &row : NULL);
     }
@@ -156,8 +156,7 @@ int cmd_verify(struct cli_opts *o)
         if (searched)
             row.code =
                 vmig_search_coll(&src, &dst, pc, o->search, o->top_k, &cli_run, &sres, &serr);
-        print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err,
-                  searched ? &row : NULL);
+        print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err, searched ? &row : NULL);
         code = worse(code, row.code);
         if (code) rc = cli_exit_code(code);
     }

@@ -20,7 +20,7 @@ static int any_compared(const struct vmig_search_result *r)
 /* same / different / not compared (an error, or no field could be searched) */
 static const char *verdict(const struct cli_search_row *row)
 {
-    return row->code == VMIG_E_VERIFY          ? "different"
+    return row->code == VMIG_E_VERIFY           ? "different"
            : row->code || !any_compared(row->r) ? "not compared"
                                                 : "same";
 }
@@ -62,11 +62,15 @@ static void print_json(const struct cli_search_row *row)
         if (cmp) {
             printf(",\"mean_overlap\":%.6f,\"min_overlap\":%.6f,\"identical\":%u", f->mean_overlap,
                    f->min_overlap, f->identical);
-            if (f->scores_compared) printf(",\"max_score_diff\":%.9g", f->max_score_diff);
-            else printf(",\"max_score_diff\":null");
+            if (f->scores_compared)
+                printf(",\"max_score_diff\":%.9g", f->max_score_diff);
+            else
+                printf(",\"max_score_diff\":null");
             printf(",\"worst_point\":");
-            if (f->min_overlap < 1.0) cli_json_str(stdout, f->worst);
-            else printf("null");
+            if (f->min_overlap < 1.0)
+                cli_json_str(stdout, f->worst);
+            else
+                printf("null");
             printf(",\"reason\":null}");
         } else {
             printf(",\"mean_overlap\":null,\"min_overlap\":null,\"identical\":null,"
@@ -76,13 +80,17 @@ static void print_json(const struct cli_search_row *row)
         }
     }
     printf("],\"error\":");
-    if (row->code) cli_json_str(stdout, row->err->msg);
-    else printf("null");
+    if (row->code)
+        cli_json_str(stdout, row->err->msg);
+    else
+        printf("null");
     printf("}");
 }
 
 void cli_search_print(const struct cli_opts *o, const struct cli_search_row *row)
 {
-    if (o->json) print_json(row);
-    else print_text(row);
+    if (o->json)
+        print_json(row);
+    else
+        print_text(row);
 }

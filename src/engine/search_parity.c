@@ -26,8 +26,8 @@ static enum vmig_code pick_queries(const struct vmig_source_vt *svt, struct vmig
                                    const struct vmig_plan_coll *pc, size_t want,
                                    struct vmig_batch *ids, struct vmig_err *err)
 {
-    enum vmig_code rc = svt->sample_ids ? svt->sample_ids(s, pc->source, want, ids, err)
-                                        : VMIG_E_REMOTE;
+    enum vmig_code rc =
+        svt->sample_ids ? svt->sample_ids(s, pc->source, want, ids, err) : VMIG_E_REMOTE;
     if (rc == VMIG_OK && ids->n) return VMIG_OK;
     vmig_batch_reset(ids);
     vmig_err_clear(err);
@@ -132,7 +132,8 @@ static enum vmig_code field_parity(const struct vmig_source_vt *svt, struct vmig
         /* the target takes a contiguous run of rows: send each run of the chunk */
         for (size_t i = 0; i < n && rc == VMIG_OK;) {
             size_t j = i + 1;
-            while (j < n && rows[j] == rows[j - 1] + 1) j++;
+            while (j < n && rows[j] == rows[j - 1] + 1)
+                j++;
             rc = tvt->search(t, pc, c, q, rows[i], rows[j - 1] + 1, k, &b[i], err);
             i = j;
         }
@@ -147,12 +148,15 @@ static enum vmig_code field_parity(const struct vmig_source_vt *svt, struct vmig
             }
             break;
         }
-        for (size_t i = 0; i < n; i++) compare(sf, f, &a[i], &b[i], &q->ids[rows[i]]);
+        for (size_t i = 0; i < n; i++)
+            compare(sf, f, &a[i], &b[i], &q->ids[rows[i]]);
     }
     if (rc == VMIG_OK) {
         sf->compared = 1;
-        if (sf->queries) sf->mean_overlap /= sf->queries;
-        else snprintf(sf->why, sizeof sf->why, "no sampled point holds this vector");
+        if (sf->queries)
+            sf->mean_overlap /= sf->queries;
+        else
+            snprintf(sf->why, sizeof sf->why, "no sampled point holds this vector");
     }
 out:
     for (size_t i = 0; i < TARGET_CHUNK; i++) {
@@ -207,8 +211,8 @@ enum vmig_code vmig_search_coll(const struct vmig_endpoint *src, const struct vm
     if ((rc = pick_queries(svt, s, pc, queries > 0 ? (size_t)queries : 1, &ids, err))) goto out;
     if (ids.n > (size_t)queries) ids.n = (size_t)queries;
     for (size_t off = 0; off < ids.n && rc == VMIG_OK; off += 256)
-        rc = svt->retrieve(s, pc->source, &lay, ids.ids + off, ids.n - off < 256 ? ids.n - off : 256,
-                           &q, err);
+        rc = svt->retrieve(s, pc->source, &lay, ids.ids + off,
+                           ids.n - off < 256 ? ids.n - off : 256, &q, err);
     if (rc) goto out;
     out->ran = 1;
     for (size_t c = 0; c < pc->nfields && rc == VMIG_OK; c++)

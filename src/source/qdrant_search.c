@@ -54,15 +54,18 @@ void vmig_qdrant_enc_search(const struct vmig_layout *lay, const struct vmig_bat
         vmig_buf_adds(out, ",\"using\":");
         vmig_qdrant_put_str(out, lay->col[c].src);
     }
-    vmig_buf_addf(out, ",\"limit\":%u,\"params\":{\"exact\":true},\"with_payload\":false,"
-                       "\"with_vector\":false}",
+    vmig_buf_addf(out,
+                  ",\"limit\":%u,\"params\":{\"exact\":true},\"with_payload\":false,"
+                  "\"with_vector\":false}",
                   k ? k : 1);
 }
 
 static enum vmig_code bad(struct vmig_err *err, const char *coll, const char *why)
 {
-    vmig_err_set(err, VMIG_E_PROTOCOL, "cannot read the search answer of collection '%s' on "
-                                       "source: %s", coll, why);
+    vmig_err_set(err, VMIG_E_PROTOCOL,
+                 "cannot read the search answer of collection '%s' on "
+                 "source: %s",
+                 coll, why);
     vmig_err_at(err, coll, NULL, NULL);
     return VMIG_E_PROTOCOL;
 }

@@ -73,9 +73,9 @@ struct vmig_source_vt {
      * to the vector in row r of column c of q (a batch of layout lay; lay->col[c].src
      * names the vector), best first, appended to out with the server's scores. NULL:
      * the connector cannot search (the check then says so). */
-    enum vmig_code (*search)(struct vmig_source *s, const char *coll,
-                             const struct vmig_layout *lay, const struct vmig_batch *q, size_t r,
-                             size_t c, uint32_t k, struct vmig_hits *out, struct vmig_err *err);
+    enum vmig_code (*search)(struct vmig_source *s, const char *coll, const struct vmig_layout *lay,
+                             const struct vmig_batch *q, size_t r, size_t c, uint32_t k,
+                             struct vmig_hits *out, struct vmig_err *err);
 };
 
 extern const struct vmig_source_vt vmig_source_qdrant;      /* REST: http, https */

@@ -19,7 +19,8 @@ static enum vmig_code d_search(const struct vmig_buf *b, void *ctx, const char *
                                struct vmig_err *err)
 {
     struct search_ctx *s = ctx;
-    for (size_t i = 0; i < s->nq; i++) s->out[i].n = s->base[i];
+    for (size_t i = 0; i < s->nq; i++)
+        s->out[i].n = s->base[i];
     return vmig_milvus_dec_search(b->p, b->len, what, s->nq, s->out, err);
 }
 
@@ -37,7 +38,8 @@ enum vmig_code vmig_milvus_search(struct vmig_target *t, const struct vmig_plan_
              c < pc->nfields ? pc->field[c].dst : "?", pc->target);
     enum vmig_code rc = vmig_milvus_enc_search(vmig_milvus_db(t), pc, c, q, lo, hi, k, &req, err);
     if (rc == VMIG_OK) {
-        for (size_t i = 0; i < hi - lo; i++) base[i] = out[i].n;
+        for (size_t i = 0; i < hi - lo; i++)
+            base[i] = out[i].n;
         struct search_ctx sc = {hi - lo, out, base};
         rc = vmig_milvus_rpc(t, "Search", &req, vmig_milvus_slow_ms(t), d_search, &sc, what,
                              pc->target, NULL, err);

@@ -24,8 +24,8 @@
  * consistency, no output fields. Dense: params {"ef": VMIG_MILVUS_SEARCH_EF(k)};
  * sparse: {"drop_ratio_search": 0} (every term scored: exact). */
 enum vmig_code vmig_milvus_enc_search(const char *db, const struct vmig_plan_coll *pc, size_t c,
-                                      const struct vmig_batch *q, size_t lo, size_t hi,
-                                      uint32_t k, struct vmig_buf *out, struct vmig_err *err);
+                                      const struct vmig_batch *q, size_t lo, size_t hi, uint32_t k,
+                                      struct vmig_buf *out, struct vmig_err *err);
 /* SearchResults: query i's hits appended to out[i], for i < nq (out has nq lists). A
  * status error per vmig_milvus_status; VMIG_E_PROTOCOL when the answer holds other
  * than nq queries or its counts do not add up. */

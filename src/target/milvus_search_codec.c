@@ -36,8 +36,8 @@ static const char *metric_word(const struct vmig_plan_field *f)
 }
 
 enum vmig_code vmig_milvus_enc_search(const char *db, const struct vmig_plan_coll *pc, size_t c,
-                                      const struct vmig_batch *q, size_t lo, size_t hi,
-                                      uint32_t k, struct vmig_buf *out, struct vmig_err *err)
+                                      const struct vmig_batch *q, size_t lo, size_t hi, uint32_t k,
+                                      struct vmig_buf *out, struct vmig_err *err)
 {
     if (c >= pc->nfields || c >= q->ncols || hi <= lo || hi > q->n)
         return vmig_err_set(err, VMIG_E_INTERNAL, "search of field %zu, rows %zu..%zu of %zu", c,
@@ -70,11 +70,13 @@ enum vmig_code vmig_milvus_enc_search(const char *db, const struct vmig_plan_col
 
     char topk[16], params[64];
     snprintf(topk, sizeof topk, "%u", k ? k : 1);
-    if (col->sparse) snprintf(params, sizeof params, "{\"drop_ratio_search\":0}");
-    else snprintf(params, sizeof params, "{\"ef\":%u}", VMIG_MILVUS_SEARCH_EF(k));
-    const char *kvs[][2] = {{"anns_field", f->dst}, {"topk", topk},
+    if (col->sparse)
+        snprintf(params, sizeof params, "{\"drop_ratio_search\":0}");
+    else
+        snprintf(params, sizeof params, "{\"ef\":%u}", VMIG_MILVUS_SEARCH_EF(k));
+    const char *kvs[][2] = {{"anns_field", f->dst},          {"topk", topk},
                             {"metric_type", metric_word(f)}, {"params", params},
-                            {"round_decimal", "-1"}, {"offset", "0"}};
+                            {"round_decimal", "-1"},         {"offset", "0"}};
     enum { NKV = sizeof kvs / sizeof kvs[0] };
     Vmig__Milvus__KeyValuePair kv[NKV], *kvp[NKV];
     for (size_t i = 0; i < NKV; i++) {
@@ -111,7 +113,8 @@ enum vmig_code vmig_milvus_dec_search(const void *p, size_t len, const char *wha
 {
     enum vmig_code rc = VMIG_OK;
     Vmig__Milvus__SearchResults *r = vmig__milvus__search_results__unpack(NULL, len, p);
-    if (!r) return vmig_err_set(err, VMIG_E_PROTOCOL, "%s: cannot decode the search response", what);
+    if (!r)
+        return vmig_err_set(err, VMIG_E_PROTOCOL, "%s: cannot decode the search response", what);
     if ((rc = vmig_milvus_status(r->status, what, err))) goto out;
     const Vmig__Milvus__SearchResultData *d = r->results;
     /* a search that found nothing may leave results (or its lists) out */
@@ -122,7 +125,8 @@ enum vmig_code vmig_milvus_dec_search(const void *p, size_t len, const char *wha
     else if (ids && ids->id_field_case == VMIG__MILVUS__IDS__ID_FIELD_STR_ID && ids->str_id)
         nids = ids->str_id->n_data;
     size_t total = 0;
-    for (size_t i = 0; i < ntopks; i++) total += d->topks[i] > 0 ? (size_t)d->topks[i] : 0;
+    for (size_t i = 0; i < ntopks; i++)
+        total += d->topks[i] > 0 ? (size_t)d->topks[i] : 0;
     if ((ntopks && ntopks != nq) || total != nids || (d && d->n_scores != nids)) {
         rc = vmig_err_set(err, VMIG_E_PROTOCOL,
                           "%s: the answer holds %zu query results, %zu ids and %zu scores for %zu "

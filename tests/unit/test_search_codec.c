@@ -175,7 +175,7 @@ static void milvus_request(void **state)
     assert_string_equal(kv(r, "metric_type"), "IP");
     assert_string_equal(kv(r, "params"), "{\"drop_ratio_search\":0}");
     g = vmig__milvus__placeholder_group__unpack(NULL, r->placeholder_group.len,
-                                                 r->placeholder_group.data);
+                                                r->placeholder_group.data);
     assert_int_equal(g->placeholders[0]->type, 104);
     assert_int_equal(g->placeholders[0]->values[0].len, 16);
     assert_memory_equal(g->placeholders[0]->values[0].data, b.col[1].data.p, 16);
@@ -241,10 +241,12 @@ static void milvus_results(void **state)
     uint8_t buf[4096];
     struct vmig_hits h[3];
     struct vmig_err err;
-    for (int i = 0; i < 3; i++) vmig_hits_init(&h[i]);
+    for (int i = 0; i < 3; i++)
+        vmig_hits_init(&h[i]);
     const int64_t topks[3] = {2, 0, 3};
     for (int strings = 0; strings < 2; strings++) {
-        for (int i = 0; i < 3; i++) vmig_hits_reset(&h[i]);
+        for (int i = 0; i < 3; i++)
+            vmig_hits_reset(&h[i]);
         size_t n = results(buf, 3, topks, strings, 0, 0);
         assert_int_equal(vmig_milvus_dec_search(buf, n, "search", 3, h, &err), VMIG_OK);
         assert_int_equal(h[0].n, 2);
@@ -264,9 +266,9 @@ static void milvus_results(void **state)
     n = results(buf, 3, topks, 0, 101, 0);
     assert_int_not_equal(vmig_milvus_dec_search(buf, n, "cannot search", 3, h, &err), VMIG_OK);
     assert_non_null(strstr(err.msg, "not loaded"));
-    assert_int_equal(vmig_milvus_dec_search("\xff\xff", 2, "search", 3, h, &err),
-                     VMIG_E_PROTOCOL);
-    for (int i = 0; i < 3; i++) vmig_hits_release(&h[i]);
+    assert_int_equal(vmig_milvus_dec_search("\xff\xff", 2, "search", 3, h, &err), VMIG_E_PROTOCOL);
+    for (int i = 0; i < 3; i++)
+        vmig_hits_release(&h[i]);
 }
 
 int main(void)
