@@ -34,9 +34,17 @@ struct vmig_search_field {
     uint32_t skipped; /* sampled points without this vector (all zeros / empty) */
     double mean_overlap, min_overlap;
     uint32_t identical; /* queries whose ranked id lists are the same */
-    /* rank by rank, the largest score difference after putting both sides' scores in
-     * one convention (Milvus L2 is squared, Qdrant Euclid is not); scores_compared 0
-     * when the kinds differ */
+    /* Each hit of the source's exact list the target did not return is looked up on
+     * both sides: the same vector there = an index miss (an approximate index's recall,
+     * not a copying error); absent or different = a difference. A target hit scoring
+     * better than the source's k-th hit (beyond rounding) is a difference too (the
+     * target holds a vector the source does not). Only differences fail the check. */
+    uint32_t index_misses, differences;
+    char diff_point[VMIG_ID_TEXT_MAX]; /* the first hit that differs */
+    char diff_query[VMIG_ID_TEXT_MAX]; /* the query point it came from */
+    /* the largest score difference of a point both sides returned, after putting both
+     * in one convention (Milvus L2 is squared, Qdrant Euclid is not); scores_compared 0
+     * when no point was returned by both */
     int scores_compared;
     double max_score_diff;
     char worst[VMIG_ID_TEXT_MAX]; /* the point whose vector gave min_overlap */
@@ -51,9 +59,10 @@ struct vmig_search_result {
 /* Search parity of one planned collection: queries points sampled at random from the
  * source (their vectors as queries), top k (0 = VMIG_SEARCH_TOPK_DEFAULT), on every
  * vector field of pc. The target collection is loaded first (waits, bounded). Returns
- * VMIG_OK when every compared field had overlap 1.0 on every query, VMIG_E_VERIFY
- * (err names the collection, field and query point) when one did not, else the
- * failure. A field the connectors cannot search is "not compared" (why), not an error. */
+ * VMIG_OK when no compared field found a difference (overlap below 1.0 made only of
+ * index misses is reported, not failed), VMIG_E_VERIFY (err names the collection,
+ * field and point) when one did, else the failure. A field the connectors cannot search is "not
+ * compared" (why), not an error. */
 enum vmig_code vmig_search_coll(const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
                                 const struct vmig_plan_coll *pc, int queries, int k,
                                 const struct vmig_run_ctx *ctx, struct vmig_search_result *out,

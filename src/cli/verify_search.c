@@ -38,9 +38,13 @@ static void print_text(const struct cli_search_row *row)
         }
         printf("    field '%s': %u queries, overlap mean %.4f min %.4f, identical %u/%u", f->field,
                f->queries, f->mean_overlap, f->min_overlap, f->identical, f->queries);
+        printf(", index misses %u, differences %u", f->index_misses, f->differences);
         if (f->scores_compared) printf(", max score difference %.3g", f->max_score_diff);
         if (f->min_overlap < 1.0) printf(", worst on point %s", f->worst);
         printf("\n");
+        if (f->index_misses && !f->differences)
+            printf("    (every missed hit is in the target with the same vector: the index is "
+                   "approximate, the data is the same)\n");
     }
     if (row->code) cli_error(row->err);
 }
@@ -71,10 +75,20 @@ static void print_json(const struct cli_search_row *row)
                 cli_json_str(stdout, f->worst);
             else
                 printf("null");
+            printf(",\"index_misses\":%u,\"differences\":%u,\"diff_point\":", f->index_misses,
+                   f->differences);
+            if (f->differences) {
+                cli_json_str(stdout, f->diff_point);
+                printf(",\"diff_query\":");
+                cli_json_str(stdout, f->diff_query);
+            } else {
+                printf("null,\"diff_query\":null");
+            }
             printf(",\"reason\":null}");
         } else {
             printf(",\"mean_overlap\":null,\"min_overlap\":null,\"identical\":null,"
-                   "\"max_score_diff\":null,\"worst_point\":null,\"reason\":");
+                   "\"max_score_diff\":null,\"worst_point\":null,\"index_misses\":null,"
+                   "\"differences\":null,\"diff_point\":null,\"diff_query\":null,\"reason\":");
             cli_json_str(stdout, f->why[0] ? f->why : "no query ran");
             printf("}");
         }

@@ -63,6 +63,13 @@ static double to_qdrant(const struct vmig_plan_field *f, float milvus)
     return milvus;
 }
 
+static int has_id(const struct vmig_hits *h, const struct vmig_point_id *id)
+{
+    for (size_t j = 0; j < h->n; j++)
+        if (!vmig_point_id_cmp(&h->ids[j], id)) return 1;
+    return 0;
+}
+
 /* One query's comparison folded into the field's figures. */
 static void compare(struct vmig_search_field *sf, const struct vmig_plan_field *f,
                     const struct vmig_hits *a, const struct vmig_hits *b,
@@ -72,6 +79,9 @@ static void compare(struct vmig_search_field *sf, const struct vmig_plan_field *
     for (size_t i = 0; i < a->n; i++) {
         for (size_t j = 0; j < b->n; j++)
             if (!vmig_point_id_cmp(&a->ids[i], &b->ids[j])) {
+                double d = fabs((double)a->scores[i] - to_qdrant(f, b->scores[j]));
+                if (d > sf->max_score_diff) sf->max_score_diff = d;
+                sf->scores_compared = 1;
                 inter++;
                 break;
             }
@@ -86,11 +96,80 @@ static void compare(struct vmig_search_field *sf, const struct vmig_plan_field *
     sf->mean_overlap += ov; /* a sum until the end */
     sf->queries++;
     if (same_rank) sf->identical++;
-    size_t n = a->n < b->n ? a->n : b->n;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a->scores[i] - to_qdrant(f, b->scores[i]));
-        if (d > sf->max_score_diff) sf->max_score_diff = d;
+}
+
+static void note_diff(struct vmig_search_field *sf, const struct vmig_point_id *hit,
+                      const struct vmig_point_id *qid)
+{
+    if (!sf->differences++) {
+        vmig_point_id_format(hit, sf->diff_point);
+        vmig_point_id_format(qid, sf->diff_query);
     }
+}
+
+/* Row of id in b, or -1. */
+static long row_of(const struct vmig_batch *b, const struct vmig_point_id *id)
+{
+    for (size_t r = 0; r < b->n; r++)
+        if (!vmig_point_id_cmp(&b->ids[r], id)) return (long)r;
+    return -1;
+}
+
+static int same_vector(const struct vmig_batch *x, size_t rx, const struct vmig_batch *y, size_t ry,
+                       size_t c)
+{
+    const struct vmig_batch_col *cx = &x->col[c], *cy = &y->col[c];
+    if (cx->sparse) {
+        size_t lx = cx->off[rx + 1] - cx->off[rx], ly = cy->off[ry + 1] - cy->off[ry];
+        return lx == ly && !memcmp(cx->data.p + cx->off[rx], cy->data.p + cy->off[ry], lx);
+    }
+    return !memcmp(vmig_batch_dense_at(x, c, rx), vmig_batch_dense_at(y, c, ry),
+                   (size_t)cx->dim * sizeof(float));
+}
+
+/* Why the lists of one query differ (see vmig_search_field): the source's hits the
+ * target did not return are read from both sides and their vectors compared; a target
+ * hit the source did not return must not score better than the source's k-th hit. */
+static enum vmig_code explain(const struct vmig_source_vt *svt, struct vmig_source *s,
+                              const struct vmig_target_vt *tvt, struct vmig_target *t,
+                              const struct vmig_plan_coll *pc, const struct vmig_layout *lay,
+                              size_t c, const struct vmig_hits *a, const struct vmig_hits *b,
+                              const struct vmig_point_id *qid, struct vmig_search_field *sf,
+                              struct vmig_err *err)
+{
+    const struct vmig_plan_field *f = &pc->field[c];
+    if (a->n == sf->k) {
+        /* similarities grow towards the query, Qdrant's Euclid distance shrinks */
+        int distance = f->kind == VMIG_VEC_DENSE && f->metric == VMIG_METRIC_L2;
+        double kth = a->scores[a->n - 1], eps = 1e-4 * (fabs(kth) > 1 ? fabs(kth) : 1);
+        for (size_t j = 0; j < b->n; j++) {
+            if (has_id(a, &b->ids[j])) continue;
+            double sc = to_qdrant(f, b->scores[j]);
+            if (distance ? sc < kth - eps : sc > kth + eps) note_diff(sf, &b->ids[j], qid);
+        }
+    }
+    struct vmig_point_id *miss = xcalloc(a->n + 1, sizeof *miss);
+    size_t nmiss = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (!has_id(b, &a->ids[i])) miss[nmiss++] = a->ids[i];
+    enum vmig_code rc = VMIG_OK;
+    struct vmig_batch xs, xt;
+    vmig_batch_init(&xs, lay);
+    vmig_batch_init(&xt, lay);
+    if (nmiss) rc = svt->retrieve(s, pc->source, lay, miss, nmiss, &xs, err);
+    if (nmiss && !rc) rc = tvt->retrieve(t, pc, lay, miss, nmiss, &xt, err);
+    for (size_t i = 0; !rc && i < nmiss; i++) {
+        long rs = row_of(&xs, &miss[i]), rt = row_of(&xt, &miss[i]);
+        if (rs < 0) continue; /* deleted from the source meanwhile: not the copy's fault */
+        if (rt < 0 || !same_vector(&xs, (size_t)rs, &xt, (size_t)rt, c))
+            note_diff(sf, &miss[i], qid);
+        else
+            sf->index_misses++;
+    }
+    vmig_batch_release(&xs);
+    vmig_batch_release(&xt);
+    free(miss);
+    return rc;
 }
 
 /* Every query of field c: the source one by one, the target TARGET_CHUNK at a time. */
@@ -109,7 +188,6 @@ static enum vmig_code field_parity(const struct vmig_source_vt *svt, struct vmig
         vmig_hits_init(&a[i]);
         vmig_hits_init(&b[i]);
     }
-    sf->scores_compared = 1; /* the plan maps each Qdrant distance to its own Milvus metric */
     size_t r = 0;
     while (r < q->n && rc == VMIG_OK) {
         if (vmig_run_cancelled(ctx)) {
@@ -148,8 +226,10 @@ static enum vmig_code field_parity(const struct vmig_source_vt *svt, struct vmig
             }
             break;
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && rc == VMIG_OK; i++) {
             compare(sf, f, &a[i], &b[i], &q->ids[rows[i]]);
+            rc = explain(svt, s, tvt, t, pc, lay, c, &a[i], &b[i], &q->ids[rows[i]], sf, err);
+        }
     }
     if (rc == VMIG_OK) {
         sf->compared = 1;
@@ -220,13 +300,14 @@ enum vmig_code vmig_search_coll(const struct vmig_endpoint *src, const struct vm
     if (rc) goto out;
     for (size_t c = 0; c < pc->nfields; c++) {
         const struct vmig_search_field *sf = &out->field[c];
-        if (!sf->compared || !sf->queries || sf->min_overlap >= 1.0) continue;
+        if (!sf->compared || !sf->differences) continue;
         rc = vmig_err_set(err, VMIG_E_VERIFY,
-                          "search parity of '%s' failed: field '%s': top-%u overlap %.3f on the "
-                          "vector of point %s (mean %.4f over %u queries)",
-                          pc->source, sf->field, sf->k, sf->min_overlap, sf->worst,
-                          sf->mean_overlap, sf->queries);
-        vmig_err_at(err, pc->source, sf->worst, sf->field);
+                          "search parity of '%s' failed: field '%s': %u top-%u hits differ "
+                          "(first: point %s, searching with the vector of point %s; overlap mean "
+                          "%.4f, min %.3f over %u queries)",
+                          pc->source, sf->field, sf->differences, sf->k, sf->diff_point,
+                          sf->diff_query, sf->mean_overlap, sf->min_overlap, sf->queries);
+        vmig_err_at(err, pc->source, sf->diff_point, sf->field);
         break;
     }
 out:

@@ -68,6 +68,7 @@ def test_w1_search_parity_is_one(env):
     assert f["field"] == "vector" and f["compared"]
     assert f["queries"] == 20 and f["min_overlap"] == 1.0 and f["mean_overlap"] == 1.0
     assert f["identical"] == 20
+    assert f["differences"] == 0 and f["index_misses"] == 0 and f["diff_point"] is None
     assert f["max_score_diff"] is not None and f["max_score_diff"] < 1e-4
     # the text form says the same
     t = run_vmigrate(env.bin, "verify", *env.base, "-c", env.w1, "--search", "5", "--top-k", "7")
@@ -134,6 +135,8 @@ def test_corrupted_vectors_lower_overlap(env):
     assert not s["ok"] and s["verdict"] == "different"
     f = s["fields"][0]
     assert f["min_overlap"] < 1.0 and f["mean_overlap"] < 1.0 and f["worst_point"]
+    # the hits that differ are the moved points, read back on both sides
+    assert f["differences"] > 0 and int(f["diff_point"]) < 200, f
     assert "search parity" in s["error"] and "overlap" in s["error"]
     t = run_vmigrate(env.bin, "verify", *env.base, "-c", coll, "--search", "20", "--sample", "0")
     assert t.returncode == 5 and "search top-10: different" in t.stdout, t.stdout + t.stderr
