@@ -35,6 +35,36 @@ def bench_run_module():
     return mod
 
 
+def client_recall(q, m, k, n=20):
+    """Independent figures: qdrant-client exact top-k vs pymilvus search of the same vectors
+    with several search params (which of them the index honours shows in the recall)."""
+    from qdrant_client import models
+
+    from tests.harness import milvus_client_for, qdrant_client_for
+    qc, mc = qdrant_client_for(q), milvus_client_for(m)
+    ids = [p.id for p in qc.query_points(
+        "w1", query=models.SampleQuery(sample=models.Sample.RANDOM), limit=n).points]
+    recs = qc.retrieve("w1", ids, with_vectors=True)
+    truth = [{p.id for p in qc.query_points("w1", query=r.vector, limit=k,
+                                            search_params=models.SearchParams(exact=True)).points}
+             for r in recs]
+    out = {}
+    for params in ({}, {"ef": 512}, {"ef": 4096}, {"level": 5}):
+        try:
+            res = mc.search("w1", data=[r.vector for r in recs], anns_field="vector", limit=k,
+                            search_params={"metric_type": "COSINE", "params": params},
+                            consistency_level="Strong")
+            got = [{h["id"] for h in hits} for hits in res]
+            out[json.dumps(params)] = round(sum(len(t & g) for t, g in zip(truth, got))
+                                            / (k * len(recs)), 4)
+        except Exception as exc:  # noqa: BLE001
+            out[json.dumps(params)] = f"error: {exc}"[:200]
+    out["index"] = {kk: str(v) for kk, v in mc.describe_index("w1", "vector").items()}
+    qc.close()
+    mc.close()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=100_000)
@@ -55,7 +85,9 @@ def main():
         facts = br.load_workload(q.url, "w1", br.WORKLOADS["W1"], a.points)
         base = ["--source", q.url, "--target", m.url, "-c", "w1"]
         t0 = time.monotonic()
-        subprocess.run([binary, "migrate", *base, "--no-verify", "--quiet"], env=env, check=True)
+        # --wait-index: search the built index (unindexed segments would be searched exactly)
+        subprocess.run([binary, "migrate", *base, "--no-verify", "--wait-index", "--quiet"],
+                       env=env, check=True)
         migrate_s = time.monotonic() - t0
         t0 = time.monotonic()
         p = subprocess.run([binary, "verify", *base, "--sample", "0", "--search", str(a.queries),
@@ -63,12 +95,14 @@ def main():
                            text=True)
         search_s = time.monotonic() - t0
         doc = json.loads(p.stdout)[0]
+        recall = client_recall(q, m, a.top_k)
         commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"],
                                 capture_output=True, text=True).stdout.strip()
         out = {"commit": commit, "date": datetime.date.today().isoformat(), "target": a.target,
                "workload": "W1", "points": a.points, "queries": a.queries, "top_k": a.top_k,
                "exit_code": p.returncode, "migrate_seconds": round(migrate_s, 1),
                "verify_search_seconds": round(search_s, 1), "search": doc["search"],
+               "client_recall": recall,
                "data": facts}
         path = os.path.join(REPO, "bench", "results",
                             f"search-{out['date']}-{commit}-{a.target}.json")
