@@ -155,7 +155,7 @@ static void milvus_request(void **state)
     assert_string_equal(kv(r, "anns_field"), "image");
     assert_string_equal(kv(r, "topk"), "10");
     assert_string_equal(kv(r, "metric_type"), "L2");
-    assert_string_equal(kv(r, "params"), "{\"ef\":512}");
+    assert_string_equal(kv(r, "params"), "{\"ef\":4096}");
     assert_string_equal(kv(r, "round_decimal"), "-1");
     Vmig__Milvus__PlaceholderGroup *g = vmig__milvus__placeholder_group__unpack(
         NULL, r->placeholder_group.len, r->placeholder_group.data);
@@ -169,7 +169,7 @@ static void milvus_request(void **state)
     vmig__milvus__placeholder_group__free_unpacked(g, NULL);
     vmig__milvus__search_request__free_unpacked(r, NULL);
 
-    /* sparse: the row's own pairs, IP, every term scored; a big k raises ef */
+    /* sparse: the row's own pairs, IP, every term scored */
     assert_int_equal(vmig_milvus_enc_search(NULL, &pc, 1, &b, 0, 1, 700, &out, &err), VMIG_OK);
     r = vmig__milvus__search_request__unpack(NULL, out.len, (const uint8_t *)out.p);
     assert_string_equal(kv(r, "metric_type"), "IP");
@@ -181,7 +181,8 @@ static void milvus_request(void **state)
     assert_memory_equal(g->placeholders[0]->values[0].data, b.col[1].data.p, 16);
     vmig__milvus__placeholder_group__free_unpacked(g, NULL);
     vmig__milvus__search_request__free_unpacked(r, NULL);
-    assert_int_equal(VMIG_MILVUS_SEARCH_EF(700u), 700);
+    assert_int_equal(VMIG_MILVUS_SEARCH_EF(700u), 4096);
+    assert_int_equal(VMIG_MILVUS_SEARCH_EF(5000u), 5000);
 
     /* rows out of range */
     assert_int_equal(vmig_milvus_enc_search(NULL, &pc, 0, &b, 3, 9, 10, &out, &err),
