@@ -17,8 +17,8 @@
 
 /* The ef asked of an HNSW (or AUTOINDEX) index: high enough that the search is as good
  * as exact on ~10^5 rows. Measured on W1 (100 000 x 768-d Cosine, AUTOINDEX on Milvus
- * 2.3.5): top-10 recall 0.235 with the default, 0.77 with ef 512, 1.0 with ef 4096
- * (docs/internals/PERFORMANCE.md, finding 9). */
+ * 2.3.5): top-10 recall ~0.25 with the default, ~0.75 with ef 512, 0.99-1.0 with ef
+ * 4096 (docs/internals/PERFORMANCE.md, finding 9). */
 #define VMIG_MILVUS_SEARCH_EF(k) ((k) > 4096u ? (k) : 4096u)
 
 /* SearchRequest on field pc->field[c] for the vectors of rows [lo, hi) of column c of
