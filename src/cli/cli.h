@@ -60,9 +60,20 @@ struct cli_opts {
     int verify_full; /* verify --full: every point (vmig/verify.h) */
     int verify_full_mig; /* migrate --verify-full: the job's verification takes every point */
     const char *diff; /* verify --diff FILE|DIR: where the differences go; repair --diff: read */
+    int search, top_k;     /* verify --search N [--top-k K]: search parity (verify_search.c) */
     const char *given[64]; /* long names of the options on the command line (not env) */
     size_t ngiven;
 };
+
+/* verify --search (verify_search.c): one collection's search parity, printed after its
+ * verification line (text) or as its "search" member (--json, inside its object). */
+struct vmig_search_result;
+struct cli_search_row {
+    const struct vmig_search_result *r;
+    enum vmig_code code;
+    const struct vmig_err *err;
+};
+void cli_search_print(const struct cli_opts *o, const struct cli_search_row *row);
 
 /* Parse argv (after the subcommand name) for `cmd`. Returns 0, or EXIT_USAGE after
  * printing the problem. */

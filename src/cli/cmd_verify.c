@@ -5,7 +5,8 @@
  * renames and skipped vectors it migrated with are known; with -c the plan is
  * rebuilt from the same edits given again, so field names match what migrate created.
  * With --full every point is compared (vmig_verify_full): a progress line on stderr,
- * the counts and the diff file's path on stdout.
+ * the counts and the diff file's path on stdout. --search N adds search parity per
+ * collection (printed by verify_search.c), after either kind of verification.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,12 @@
 
 #include "cli.h"
 #include "vmig/job.h"
+#include "vmig/search.h"
 #include "vmig/vmig.h"
 
 static void print_one(const struct cli_opts *o, int first, const char *source, const char *target,
                       enum vmig_code code, const struct vmig_verify_result *vr,
-                      const struct vmig_err *err)
+                      const struct vmig_err *err, const struct cli_search_row *sr)
 {
     if (!o->json) {
         printf("%s -> %s: source %llu, target %llu, sampled %llu: %s\n", source, target,
@@ -27,6 +29,7 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
                : code == VMIG_E_VERIFY ? "DIFFERENT"
                                        : "NOT VERIFIED");
         if (code) cli_error(err);
+        if (sr) cli_search_print(o, sr);
         return;
     }
     printf("%s{\"collection\":", first ? "" : ",");
@@ -47,12 +50,14 @@ static void print_one(const struct cli_opts *o, int first, const char *source, c
         cli_json_str(stdout, err->msg);
     else
         printf("null");
+    if (sr) cli_search_print(o, sr);
     printf("}");
 }
 
 static void print_full(const struct cli_opts *o, int first, const char *source, const char *target,
                        enum vmig_code code, const struct vmig_vfull_result *fr,
-                       const char *diff_path, const struct vmig_err *err)
+                       const char *diff_path, const struct vmig_err *err,
+                       const struct cli_search_row *sr)
 {
     const char *verdict = !code                      ? "same"
                           : code == VMIG_E_VERIFY    ? "different"
@@ -76,6 +81,7 @@ static void print_full(const struct cli_opts *o, int first, const char *source, 
                     source);
         else if (code && code != VMIG_E_VERIFY)
             cli_error(err);
+        if (sr) cli_search_print(o, sr);
         return;
     }
     printf("%s{\"collection\":", first ? "" : ",");
@@ -103,15 +109,24 @@ static void print_full(const struct cli_opts *o, int first, const char *source, 
         cli_json_str(stdout, err->msg);
     else
         printf("null");
+    if (sr) cli_search_print(o, sr);
     printf("}");
 }
 
-static void show(const struct cli_opts *o, int first, const struct vmig_job_verify_coll *c)
+static void show(const struct cli_opts *o, int first, const struct vmig_job_verify_coll *c,
+                 const struct cli_search_row *sr)
 {
     if (c->full)
-        print_full(o, first, c->source, c->target, c->code, &c->full_result, c->diff_path, &c->err);
+        print_full(o, first, c->source, c->target, c->code, &c->full_result, c->diff_path, &c->err,
+                   sr);
     else
-        print_one(o, first, c->source, c->target, c->code, &c->result, &c->err);
+        print_one(o, first, c->source, c->target, c->code, &c->result, &c->err, sr);
+}
+
+/* The worse of a verification's and a search parity's codes. */
+static enum vmig_code worse(enum vmig_code a, enum vmig_code b)
+{
+    return a && a != VMIG_E_VERIFY ? a : b ? b : a;
 }
 
 static void full_opts(const struct cli_opts *o, struct cli_ui *u, struct vmig_vfull_opts *fo)
@@ -157,20 +172,34 @@ static int verify_job(struct cli_opts *o)
     } else {
         code = vmig_job_verify(s, id, o->api_key, o->token, o->sample, &cli_run, &v, &err);
     }
+    struct vmig_job_searched js = {0};
+    struct vmig_err serr;
+    enum vmig_code scode = VMIG_OK;
+    if (o->search && v.n && code != VMIG_E_CANCELLED) {
+        vmig_err_clear(&serr);
+        scode =
+            vmig_job_search(s, id, o->api_key, o->token, o->search, o->top_k, &cli_run, &js, &serr);
+        if (!js.n && scode) cli_error(&serr);
+    }
     vmig_store_close(s);
     if (!v.n && code) {
         cli_error(&err);
         return cli_exit_code(code);
     }
     if (o->json) printf("[");
-    for (size_t i = 0; i < v.n; i++)
-        show(o, i == 0, &v.coll[i]);
+    for (size_t i = 0; i < v.n; i++) {
+        struct cli_search_row row = {0};
+        if (i < js.n)
+            row = (struct cli_search_row){&js.coll[i].result, js.coll[i].code, &js.coll[i].err};
+        show(o, i == 0, &v.coll[i], i < js.n ? &row : NULL);
+    }
     if (o->json) {
         printf("]\n");
         cli_json_done = 1;
     }
     vmig_job_verified_release(&v);
-    return cli_exit_code(code);
+    vmig_job_searched_release(&js);
+    return cli_exit_code(worse(code, scode));
 }
 
 /* verify -c NAME --full: one collection of the rebuilt plan */
@@ -236,21 +265,31 @@ int cmd_verify(struct cli_opts *o)
             if (o->json) { /* a row of its own: --json still names every collection */
                 memset(&vr, 0, sizeof vr);
                 print_one(o, shown++ == 0, pc->source, pc->target, pc->refusal.code, &vr,
-                          &pc->refusal);
+                          &pc->refusal, NULL);
             }
             continue;
         }
-        if (o->verify_full) {
-            struct vmig_job_verify_coll vc;
+        struct vmig_job_verify_coll vc;
+        if (o->verify_full)
             code = verify_full_coll(o, &src, &dst, pc, plan.n, &vc);
-            show(o, shown++ == 0, &vc);
-            if (code) rc = cli_exit_code(code);
-            if (code == VMIG_E_CANCELLED) break;
-            continue;
-        }
-        code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_run, &vr, &err);
-        print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err);
+        else
+            code = vmig_verify_coll(&src, &dst, pc, sample, 0, &cli_run, &vr, &err);
+        struct vmig_search_result sres;
+        struct vmig_err serr;
+        struct cli_search_row row = {&sres, VMIG_OK, &serr};
+        vmig_err_clear(&serr);
+        int searched = o->search && code != VMIG_E_CANCELLED;
+        if (searched)
+            row.code =
+                vmig_search_coll(&src, &dst, pc, o->search, o->top_k, &cli_run, &sres, &serr);
+        if (o->verify_full)
+            show(o, shown++ == 0, &vc, searched ? &row : NULL);
+        else
+            print_one(o, shown++ == 0, pc->source, pc->target, code, &vr, &err,
+                      searched ? &row : NULL);
+        code = worse(code, row.code);
         if (code) rc = cli_exit_code(code);
+        if (code == VMIG_E_CANCELLED) break;
     }
     if (o->json) {
         printf("]\n");

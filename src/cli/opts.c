@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "vmig/inputs.h"
+#include "vmig/search.h"
 #include "vmig/types.h"
 
 enum opt_type { T_STR, T_INT, T_FLAG, T_COLL, T_EDIT };
@@ -138,6 +139,11 @@ static const struct opt table[] = {
     {"job", 0, T_STR, F(job), NULL, "verify repair", "ID",
      "verify (repair) with the plan of job ID (its target names, renames, skipped vectors) "
      "and its endpoints and stored secrets; a unique prefix of the id is enough"},
+    {"search", 0, T_INT, F(search), NULL, "verify", "N",
+     "also run N sample queries (vectors of random source points) on both sides, exact "
+     "search, and compare the top-k ids per vector field"},
+    {"top-k", 0, T_INT, F(top_k), NULL, "verify", "K",
+     "hits compared per --search query (default 10)"},
     {"store", 0, T_STR, F(store), "VMIGRATE_STORE", "migrate verify repair jobs worker serve",
      "PATH",
      "job store: a SQLite file (default $XDG_DATA_HOME/vmigrate/vmigrate.db) or a PostgreSQL "
@@ -191,6 +197,8 @@ static const struct range {
     {F(page_limit), VMIG_PAGE_SIZE_MIN, VMIG_PAGE_SIZE_MAX},
     {F(bulk_file_mib), VMIG_BULK_FILE_MIB_MIN, VMIG_BULK_FILE_MIB_MAX},
     {F(sample), VMIG_SAMPLE_MIN, VMIG_SAMPLE_MAX},
+    {F(search), VMIG_SEARCH_QUERIES_MIN, VMIG_SEARCH_QUERIES_MAX},
+    {F(top_k), VMIG_SEARCH_TOPK_MIN, VMIG_SEARCH_TOPK_MAX},
     {F(profile_sample), VMIG_PROFILE_SAMPLE_MIN, VMIG_PROFILE_SAMPLE_MAX},
     {F(concurrency), VMIG_CONCURRENCY_MIN, VMIG_CONCURRENCY_MAX},
     {F(tasks), VMIG_TASKS_MIN, VMIG_TASKS_MAX},

@@ -11,6 +11,7 @@
 
 #include "source/qdrant_codec.h"
 #include "source/qdrant_http.h"
+#include "source/qdrant_search.h"
 #include "source/source.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -339,6 +340,20 @@ static enum vmig_code q_sample_ids(struct vmig_source *s, const char *coll, size
     return rc;
 }
 
+/* Exact search with the Query API (codec: qdrant_search.c). */
+static enum vmig_code q_search(struct vmig_source *s, const char *coll,
+                               const struct vmig_layout *lay, const struct vmig_batch *q, size_t r,
+                               size_t c, uint32_t k, struct vmig_hits *out, struct vmig_err *err)
+{
+    struct vmig_buf path = VMIG_BUF_INIT;
+    coll_path(&path, coll, "/points/query");
+    vmig_qdrant_enc_search(lay, q, r, c, k, &s->req);
+    enum vmig_code rc = call(s, NULL, "POST", &path, s->req.p, s->req.len, coll, err);
+    if (rc == VMIG_OK) rc = vmig_qdrant_dec_hits(s->resp.p, s->resp.len, coll, out, err);
+    vmig_buf_release(&path);
+    return rc;
+}
+
 static const char *const schemes[] = {"http", "https", NULL};
 
 const struct vmig_source_vt vmig_source_qdrant = {
@@ -355,4 +370,5 @@ const struct vmig_source_vt vmig_source_qdrant = {
     .retrieve = q_retrieve,
     .has_slices = q_has_slices,
     .sample_ids = q_sample_ids,
+    .search = q_search,
 };

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch/batch.h"
+#include "batch/hits.h"
 #include "vmig/run.h"
 #include "vmig/types.h"
 
@@ -68,6 +69,13 @@ struct vmig_source_vt {
      * columns): boundaries for half-open id ranges when there are no slices. */
     enum vmig_code (*sample_ids)(struct vmig_source *s, const char *coll, size_t n,
                                  struct vmig_batch *out, struct vmig_err *err);
+    /* Exact nearest neighbours (search parity, `verify --search`): the k points nearest
+     * to the vector in row r of column c of q (a batch of layout lay; lay->col[c].src
+     * names the vector), best first, appended to out with the server's scores. NULL:
+     * the connector cannot search (the check then says so). */
+    enum vmig_code (*search)(struct vmig_source *s, const char *coll, const struct vmig_layout *lay,
+                             const struct vmig_batch *q, size_t r, size_t c, uint32_t k,
+                             struct vmig_hits *out, struct vmig_err *err);
 };
 
 extern const struct vmig_source_vt vmig_source_qdrant;      /* REST: http, https */

@@ -32,6 +32,7 @@
 #include "target/milvus_codec.h"
 #include "target/milvus_delete.h"
 #include "target/milvus_int.h"
+#include "target/milvus_search.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/pacer.h"
@@ -727,4 +728,5 @@ const struct vmig_target_vt vmig_target_milvus = {
     .bulk_check = vmig_milvus_bulk_check,
     .bulk_begin = vmig_milvus_bulk_begin,
     .bulk_pending = m_bulk_pending,
+    .search = vmig_milvus_search,
 };

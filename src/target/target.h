@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "batch/batch.h"
+#include "batch/hits.h"
 #include "vmig/migrate.h"
 #include "vmig/run.h"
 #include "vmig/types.h"
@@ -98,6 +99,14 @@ struct vmig_target_vt {
     enum vmig_code (*bulk_begin)(struct vmig_target *t, const struct vmig_plan_coll *pc,
                                  const struct vmig_bulk_opts *o, struct vmig_err *err);
     uint64_t (*bulk_pending)(struct vmig_target *t);
+    /* Nearest neighbours (search parity, `verify --search`): for each row r in [lo, hi)
+     * (at most 256) of column c of q (the plan's layout: the vector of field
+     * pc->field[c]), the k nearest rows of the collection, best first, appended to
+     * out[r - lo] with the server's scores; as exact as the field's index allows. The
+     * collection must be loaded. NULL: the connector cannot search. */
+    enum vmig_code (*search)(struct vmig_target *t, const struct vmig_plan_coll *pc, size_t c,
+                             const struct vmig_batch *q, size_t lo, size_t hi, uint32_t k,
+                             struct vmig_hits *out, struct vmig_err *err);
 };
 
 extern const struct vmig_target_vt vmig_target_milvus;

@@ -1033,18 +1033,84 @@ def sample_ids(coll, limit):
     return random.sample(ids, min(limit, len(ids)))
 
 
-def ep_query(store, coll, body, query):
-    """POST /points/query: only the `sample: random` query (Qdrant >= 1.11), which vmigrate
-    uses to cut id ranges on servers without the slice filter. Points come back with the
-    score-less ScoredPoint shape {"id","version","score"}."""
-    body = body or {}
+def nearest_query(coll, body):
+    """The nearest-neighbour form of /points/query as qdrant_edge objects: `query` is a dense
+    vector (a list), a sparse one ({"indices","values"}) or {"nearest": either}; `using` names
+    the vector (absent: the unnamed one); params.exact / params.hnsw_ef as Qdrant takes them."""
     q = body.get("query")
-    if not (isinstance(q, dict) and q.get("sample") == "random"):
-        raise ApiError(400, "Bad request: the test server only implements the random sample "
-                            "query")
-    pick = sample_ids(coll, parse_limit(body))
-    pts = b",".join(b'{"id":' + id_json(i) + b',"version":0,"score":0.0}' for i in pick)
-    return Raw(b'{"points":[' + pts + b"]}")
+    if isinstance(q, dict) and "nearest" in q:
+        q = q["nearest"]
+    using = body.get("using")
+    if using is not None and not isinstance(using, str):
+        raise format_error("invalid type: expected a string for `using`")
+    if isinstance(q, list):
+        if not q or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in q):
+            raise format_error("data did not match any variant of untagged enum VectorInput")
+        named = coll.cfg["vectors"] if not coll.cfg["unnamed"] else {}
+        if using is None and not coll.cfg["unnamed"]:
+            raise ApiError(400, "Wrong input: Not existing vector name error: ")
+        if using is not None and using not in named:
+            raise ApiError(400, f"Wrong input: Not existing vector name error: {using}")
+        size = (coll.cfg["vectors"] if coll.cfg["unnamed"] else named[using])["size"]
+        if len(q) != size:
+            raise ApiError(400, f"Wrong input: Vector dimension error: expected dim: {size}, "
+                                f"got {len(q)}")
+        vec = [float(x) for x in q]
+    elif isinstance(q, dict) and "indices" in q and "values" in q:
+        if using is None or using not in (coll.cfg["sparse_vectors"] or {}):
+            raise ApiError(400, f"Wrong input: Not existing vector name error: {using or ''}")
+        if len(q["indices"]) != len(q["values"]):
+            raise validation_error("query.indices", "must be the same length as values")
+        vec = qe.SparseVector([int(i) for i in q["indices"]], [float(v) for v in q["values"]])
+    else:
+        raise ApiError(400, "Bad request: the test server implements the nearest-vector and "
+                            "the random sample queries only")
+    params = body.get("params") or {}
+    if not isinstance(params, dict):
+        raise format_error("invalid type: expected struct SearchParams")
+    sp = qe.SearchParams(hnsw_ef=params.get("hnsw_ef"), exact=bool(params.get("exact", False)))
+    return qe.QueryRequest(limit=parse_limit(body), offset=body.get("offset"),
+                           query=qe.Query.Nearest(vec, using=using),
+                           filter=build_filter(body.get("filter"), coll), params=sp,
+                           with_payload=parse_with_payload(body.get("with_payload", False)),
+                           with_vector=parse_with_vector(body.get("with_vector")),
+                           score_threshold=body.get("score_threshold"))
+
+
+def scored_json(coll, points):
+    """ScoredPoint objects as Qdrant's JSON list: id, version, score, then payload and vector
+    when asked for (the vector as records_json writes it)."""
+    parts = []
+    for p in points:
+        item = b'{"id":' + id_json(p.id) + b',"version":' + str(p.version or 0).encode() + \
+            b',"score":' + orjson.dumps(float(p.score))
+        if p.payload is not None:
+            item += b',"payload":' + orjson.dumps(p.payload)
+        if p.vector is not None:
+            item += b',"vector":' + (encode_vectors([p.vector])[0] or b"{}")
+        parts.append(item + b"}")
+    return b"[" + b",".join(parts) + b"]"
+
+
+def ep_query(store, coll, body, query):
+    """POST /points/query: the `sample: random` query (Qdrant >= 1.11), which vmigrate uses to
+    cut id ranges on servers without the slice filter, and the nearest-vector query (dense or
+    sparse, `using`, params.exact), which `verify --search` runs: that one is qdrant-edge's own
+    search, exact when asked. Points come back in the ScoredPoint shape {"id","version","score"}."""
+    body = body or {}
+    if not isinstance(body, dict):
+        raise format_error("invalid type: expected struct QueryRequest")
+    q = body.get("query")
+    if isinstance(q, dict) and q.get("sample") == "random":
+        pick = sample_ids(coll, parse_limit(body))
+        pts = b",".join(b'{"id":' + id_json(i) + b',"version":0,"score":0.0}' for i in pick)
+        return Raw(b'{"points":[' + pts + b"]}")
+    req = nearest_query(coll, body)
+    try:
+        found = coll.shard.query(req)
+    except Exception as exc:  # noqa: BLE001
+        raise ApiError(400, f"Bad request: {exc}") from None
+    return Raw(b'{"points":' + scored_json(coll, found) + b"}")
 
 
 def ep_count(store, coll, body, query):
