@@ -174,6 +174,15 @@ int cmd_repair(struct cli_opts *o)
     struct ui u = {o, 0};
     struct vmig_repair_opts ro;
     opts_of(o, &u, &ro);
+    /* `vmigrate repair JOB` is `repair --job JOB` */
+    if (o->nargs > 1 || (o->nargs == 1 && o->job)) {
+        cli_usage_error_in("repair",
+                           "give one job, as `repair JOB` or `repair --job JOB`; "
+                           "'%s' is one too many",
+                           o->args[o->nargs - 1]);
+        return EXIT_USAGE;
+    }
+    if (o->nargs == 1) o->job = o->args[0];
     if (o->job) return repair_job(o, &ro);
     int rc = cli_need(o, 1, 1);
     if (rc) return rc;

@@ -42,7 +42,7 @@ static const struct cmd cmds[] = {
      "verify --source URL --target URL -c NAME [--sample N] | verify --job ID [--sample N]",
      "compare a migrated collection with its source", NULL, NULL},
     {"repair", cmd_repair,
-     "repair --job ID [--diff FILE] | repair --source URL --target URL -c NAME [--diff FILE]",
+     "repair [--job] ID [--diff FILE] | repair --source URL --target URL -c NAME [--diff FILE]",
      "re-copy the points a verification found missing or different, delete the extra ones", NULL,
      NULL},
     {"jobs", cmd_jobs,

@@ -128,8 +128,10 @@ def test_repair_of_a_job_with_uuid_ids(env):
     out = repair_ok(env, "--job", jid[:8], "--diff", diff)
     assert out[0]["upserted"] == 2 * K and out[0]["deleted"] == K + 1, out
     check_same(env, coll, uuids=True)
-    repair_ok(env, "--job", jid, "--diff", diff)
+    repair_ok(env, jid, "--diff", diff)  # `repair JOB` is `repair --job JOB`
     check_same(env, coll, uuids=True)
+    p = vm(env, "repair", jid, "--job", jid, "--diff", diff)
+    assert p.returncode == 2 and "one too many" in p.stderr, p.stderr
     # a collection the job does not have
     bad = write_diff(env, "other.jsonl", lines[:1] + [{"collection": "nope", "id": 1,
                                                         "what": "missing"}])
