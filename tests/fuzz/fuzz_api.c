@@ -9,7 +9,9 @@
  * source/collections, plan, POST /jobs) get their body readers (api_body.c) called
  * in the handler's order instead, so the fuzzer never reaches the network.
  * srv_query() and srv_run_job() (server.c, tied to libmicrohttpd and threads) are
- * this file's: the query string of the URL, and "not claimed".
+ * this file's: the query string of the URL, and "not claimed"; so are the full
+ * verification's start and status (api_verify.c: a thread that reaches the servers):
+ * "not run" and "none".
  * Checks: every answer has a body and a status; a reader that returns 0 answered
  * nothing.
  */
@@ -58,6 +60,18 @@ int srv_run_job(struct srv *s, const char *id, enum vmig_job_action action, cons
     *claimed = 0;
     vmig_err_set(why, VMIG_E_USAGE, "job '%s' is not run by the fuzzer", id);
     return 0;
+}
+
+void api_job_verify_full(struct api_req *r, struct api_resp *out, const char *id)
+{
+    (void)r;
+    api_resp_obj(out, 409, json_pack("{s:s,s:s}", "error", "not run by the fuzzer", "job", id));
+}
+
+void api_job_verify_status(struct api_req *r, struct api_resp *out, const char *id)
+{
+    (void)r;
+    api_resp_obj(out, 200, json_pack("{s:s,s:s}", "status", "none", "job", id));
 }
 
 /* The store's directory goes when the fuzzer exits. */
