@@ -90,6 +90,12 @@ enum vmig_code vmig_verify_full(const struct vmig_endpoint *src, const struct vm
                                 const struct vmig_plan_coll *pc, const struct vmig_vfull_opts *o,
                                 struct vmig_vfull_result *vr, struct vmig_err *err);
 
+/* A full run's result (and its code) as the verify block of a collection (migrate.h):
+ * counts, compared as sampled, first difference; ran unless it could not compare.
+ * The diff file's path and `full` are the caller's to set. */
+void vmig_vfull_fold(const struct vmig_vfull_result *fr, enum vmig_code rc,
+                     struct vmig_verify_result *vr);
+
 /* The default diff file name: vmigrate-verify-<job>-<collection>.jsonl (job may be NULL:
  * vmigrate-verify-<collection>.jsonl); characters other than [A-Za-z0-9._-] become '_'. */
 void vmig_vfull_diff_name(const char *job, const char *coll, char *out, size_t n);

@@ -143,6 +143,10 @@ int cli_job_id(struct vmig_store *s, const char *given, char *id_out);
 /* Open the job store of --store / VMIGRATE_STORE / the default: 0, or the exit code
  * after printing why. */
 int cli_store_open(const struct cli_opts *o, struct vmig_store **s);
+/* The job form of `cmd` (verify/repair --job ID): no -c or mapping edits (the job's
+ * plan names them), the store open and the job's whole id in id_out (a unique prefix
+ * given is enough). 0, or the exit code after saying why (nothing left open). */
+int cli_job_open(const struct cli_opts *o, const char *cmd, struct vmig_store **s, char *id_out);
 void cli_json_str(FILE *f, const char *s);
 
 /* The CLI's run context: SIGINT sets its cancel flag (cli_cancel); commands that

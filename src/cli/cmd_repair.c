@@ -134,22 +134,12 @@ static void opts_of(const struct cli_opts *o, struct ui *u, struct vmig_repair_o
 /* repair --job ID: the job's plan, endpoints and secrets (flags override stored ones) */
 static int repair_job(struct cli_opts *o, struct vmig_repair_opts *ro)
 {
-    if (o->ncolls || o->nedits) {
-        cli_usage_error_in("repair", "--job takes the collections and their names from the "
-                                     "job's plan; leave out -c and the mapping edits");
-        return EXIT_USAGE;
-    }
     struct vmig_store *s = NULL;
     struct vmig_err err;
     vmig_err_clear(&err);
-    int rc = cli_store_open(o, &s);
-    if (rc) return rc;
     char id[VMIG_JOB_ID_MAX];
-    rc = cli_job_id(s, o->job, id);
-    if (rc) {
-        vmig_store_close(s);
-        return rc;
-    }
+    int rc = cli_job_open(o, "repair", &s, id);
+    if (rc) return rc;
     struct vmig_job_repaired v;
     enum vmig_code code = vmig_job_repair(s, id, o->api_key, o->token, ro, &v, &err);
     vmig_store_close(s);

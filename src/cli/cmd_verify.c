@@ -142,24 +142,12 @@ static void full_opts(const struct cli_opts *o, struct cli_ui *u, struct vmig_vf
 /* verify --job ID: the job's plan, endpoints and secrets (flags override stored ones) */
 static int verify_job(struct cli_opts *o)
 {
-    /* the endpoints are the job's too; --source/--target (maybe from VMIGRATE_SOURCE /
-     * VMIGRATE_TARGET) are not used */
-    if (o->ncolls || o->nedits) {
-        cli_usage_error_in("verify", "--job takes the collections and their names from the "
-                                     "job's plan; leave out -c and the mapping edits");
-        return EXIT_USAGE;
-    }
     struct vmig_store *s = NULL;
     struct vmig_err err;
     vmig_err_clear(&err);
-    int rc = cli_store_open(o, &s);
-    if (rc) return rc;
     char id[VMIG_JOB_ID_MAX];
-    rc = cli_job_id(s, o->job, id);
-    if (rc) {
-        vmig_store_close(s);
-        return rc;
-    }
+    int rc = cli_job_open(o, "verify", &s, id);
+    if (rc) return rc;
     struct vmig_job_verified v;
     enum vmig_code code;
     if (o->verify_full) {

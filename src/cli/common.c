@@ -169,6 +169,24 @@ int cli_job_id(struct vmig_store *s, const char *given, char *id_out)
     return named_wrong ? EXIT_USAGE : cli_exit_code(rc);
 }
 
+int cli_job_open(const struct cli_opts *o, const char *cmd, struct vmig_store **s, char *id_out)
+{
+    /* the endpoints are the job's too; --source/--target (maybe from VMIGRATE_SOURCE /
+     * VMIGRATE_TARGET) are not used */
+    if (o->ncolls || o->nedits) {
+        cli_usage_error_in(cmd, "--job takes the collections and their names from the job's "
+                                "plan; leave out -c and the mapping edits");
+        return EXIT_USAGE;
+    }
+    int rc = cli_store_open(o, s);
+    if (rc) return rc;
+    if ((rc = cli_job_id(*s, o->job, id_out))) {
+        vmig_store_close(*s);
+        *s = NULL;
+    }
+    return rc;
+}
+
 /* --null-values, --payload-conflict, --index and --payload-misfit name words of the library's
  * tables: stored into mo (may be NULL: only checked); 0, or EXIT_USAGE after naming the flag and
  * the words it takes. */

@@ -434,3 +434,33 @@ void vmig_job_endpoints(const struct vmig_job *j, const char *src_secret, const 
     dst->insecure = j->dst_insecure;
     dst->timeout_ms = j->timeout_ms;
 }
+
+enum vmig_code vmig_job_each_coll(struct vmig_store *s, const char *id, const char *src_secret,
+                                  const char *dst_secret, const struct vmig_job_each *each,
+                                  struct vmig_err *err)
+{
+    struct vmig_job j;
+    char *ssec = NULL, *dsec = NULL;
+    enum vmig_code rc = vmig_job_get(s, id, &j, err), first = VMIG_OK;
+    if (rc) return rc;
+    size_t n = j.ncolls < j.plan.n ? j.ncolls : j.plan.n;
+    if (each->before && (rc = each->before(each->ud, &j, n, err))) goto out;
+    if ((rc = vmig_job_secrets_get(s, &j, src_secret, dst_secret, &ssec, &dsec, err))) goto out;
+    struct vmig_endpoint src, dst;
+    vmig_job_endpoints(&j, ssec, dsec, &src, &dst);
+    for (size_t i = 0; i < n; i++) {
+        const struct vmig_err *row_err = NULL;
+        enum vmig_code c = each->fn(each->ud, &j, i, n, &src, &dst, &row_err);
+        if (c && !first) {
+            first = c;
+            if (row_err) *err = *row_err;
+        }
+        if (c == VMIG_E_CANCELLED) break;
+    }
+    rc = first;
+out:
+    vmig_job_secret_free(ssec);
+    vmig_job_secret_free(dsec);
+    vmig_job_release(&j);
+    return rc;
+}

@@ -37,4 +37,23 @@ void vmig_job_host_name(char out[256]);
 /* What a claim expects to find unchanged in the store (compare-and-swap). */
 void vmig_job_expect_of(const struct vmig_job *j, struct vmig_store_expect *ex);
 
+/* Run fn on each collection of job id in plan order, with the job (plan, options,
+ * state), its endpoints and its secrets (the given ones, NULL = stored): the frame of
+ * vmig_job_verify, vmig_job_search and vmig_job_repair. before (may be NULL) runs once
+ * with the job and the number of collections, before the secrets are opened; a nonzero
+ * code from it ends the call (nothing ran). fn fills its own row i and returns its
+ * code, *row_err its error; the walk stops after a cancelled one. Returns the first
+ * collection's failure (*err = its error), or VMIG_OK; or the failure to read the job
+ * or its secrets. */
+struct vmig_job_each {
+    void *ud;
+    enum vmig_code (*before)(void *ud, const struct vmig_job *j, size_t n, struct vmig_err *err);
+    enum vmig_code (*fn)(void *ud, const struct vmig_job *j, size_t i, size_t n,
+                         const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                         const struct vmig_err **row_err);
+};
+enum vmig_code vmig_job_each_coll(struct vmig_store *s, const char *id, const char *src_secret,
+                                  const char *dst_secret, const struct vmig_job_each *each,
+                                  struct vmig_err *err);
+
 #endif

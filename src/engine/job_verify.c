@@ -51,12 +51,37 @@ static void verify_one(const struct how *h, const struct vmig_job *j, size_t i, 
     struct vmig_vfull_opts o = *h->full;
     o.diff_path = vc->diff_path;
     vc->code = vmig_verify_full(src, dst, pc, &o, &vc->full_result, &vc->err);
-    vc->result.ran = 1;
-    vc->result.source_count = vc->full_result.source_count;
-    vc->result.target_count = vc->full_result.target_count;
-    vc->result.sampled = vc->full_result.compared;
-    vc->result.missing = vc->full_result.missing;
-    vc->result.rejected = vc->full_result.rejected;
+    vmig_vfull_fold(&vc->full_result, vc->code, &vc->result);
+}
+
+struct verify_walk {
+    struct how *h;
+    struct vmig_job_verified *out;
+};
+
+static enum vmig_code rows(void *ud, const struct vmig_job *j, size_t n, struct vmig_err *err)
+{
+    struct verify_walk *w = ud;
+    (void)err;
+    if (w->h->sample < 0)
+        w->h->sample = j->opts.verify_sample >= 0 ? j->opts.verify_sample : DEFAULT_SAMPLE;
+    w->out->coll = xcalloc(n ? n : 1, sizeof *w->out->coll);
+    return VMIG_OK;
+}
+
+static enum vmig_code verify_row(void *ud, const struct vmig_job *j, size_t i, size_t n,
+                                 const struct vmig_endpoint *src, const struct vmig_endpoint *dst,
+                                 const struct vmig_err **row_err)
+{
+    struct verify_walk *w = ud;
+    struct vmig_job_verify_coll *vc = &w->out->coll[w->out->n++];
+    const struct vmig_plan_coll *pc = &j->plan.coll[i];
+    snprintf(vc->source, sizeof vc->source, "%s", pc->source);
+    snprintf(vc->target, sizeof vc->target, "%s", pc->target);
+    vmig_err_clear(&vc->err);
+    verify_one(w->h, j, i, n, src, dst, vc);
+    *row_err = &vc->err;
+    return vc->code;
 }
 
 static enum vmig_code verify_job(struct vmig_store *s, const char *id, const char *src_secret,
@@ -64,36 +89,9 @@ static enum vmig_code verify_job(struct vmig_store *s, const char *id, const cha
                                  struct vmig_job_verified *out, struct vmig_err *err)
 {
     memset(out, 0, sizeof *out);
-    struct vmig_job j;
-    char *ssec = NULL, *dsec = NULL;
-    enum vmig_code rc = vmig_job_get(s, id, &j, err), first = VMIG_OK;
-    if (rc) return rc;
-    if ((rc = vmig_job_secrets_get(s, &j, src_secret, dst_secret, &ssec, &dsec, err))) goto out;
-    struct vmig_endpoint src, dst;
-    vmig_job_endpoints(&j, ssec, dsec, &src, &dst);
-    if (h->sample < 0)
-        h->sample = j.opts.verify_sample >= 0 ? j.opts.verify_sample : DEFAULT_SAMPLE;
-    size_t n = j.ncolls < j.plan.n ? j.ncolls : j.plan.n;
-    out->coll = xcalloc(n ? n : 1, sizeof *out->coll);
-    for (size_t i = 0; i < n; i++) {
-        struct vmig_job_verify_coll *vc = &out->coll[out->n++];
-        const struct vmig_plan_coll *pc = &j.plan.coll[i];
-        snprintf(vc->source, sizeof vc->source, "%s", pc->source);
-        snprintf(vc->target, sizeof vc->target, "%s", pc->target);
-        vmig_err_clear(&vc->err);
-        verify_one(h, &j, i, n, &src, &dst, vc);
-        if (vc->code && !first) {
-            first = vc->code;
-            *err = vc->err;
-        }
-        if (vc->code == VMIG_E_CANCELLED) break;
-    }
-    rc = first;
-out:
-    vmig_job_secret_free(ssec);
-    vmig_job_secret_free(dsec);
-    vmig_job_release(&j);
-    return rc;
+    struct verify_walk w = {h, out};
+    struct vmig_job_each each = {&w, rows, verify_row};
+    return vmig_job_each_coll(s, id, src_secret, dst_secret, &each, err);
 }
 
 enum vmig_code vmig_job_verify(struct vmig_store *s, const char *id, const char *src_secret,

@@ -220,15 +220,7 @@ static enum vmig_code verify_full(struct eng *e, struct vmig_err *err)
     fo.hooks.ud = e->o->hooks.ud;
     fo.hooks.progress = e->o->hooks.progress;
     enum vmig_code rc = vmig_verify_full(e->src, e->dst, e->pc, &fo, &fr, err);
-    vr->ran = !rc || rc == VMIG_E_VERIFY;
-    vr->source_count = fr.source_count;
-    vr->target_count = fr.target_count;
-    vr->sampled = fr.compared;
-    vr->missing = fr.missing;
-    vr->extra = fr.extra;
-    vr->different = fr.different;
-    vr->rejected = fr.rejected;
-    snprintf(vr->first_diff, sizeof vr->first_diff, "%s", fr.first_diff);
+    vmig_vfull_fold(&fr, rc, vr);
     return rc;
 }
 

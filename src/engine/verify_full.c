@@ -537,3 +537,17 @@ out:
     free(v);
     return rc;
 }
+
+void vmig_vfull_fold(const struct vmig_vfull_result *fr, enum vmig_code rc,
+                     struct vmig_verify_result *vr)
+{
+    vr->ran = !rc || rc == VMIG_E_VERIFY;
+    vr->source_count = fr->source_count;
+    vr->target_count = fr->target_count;
+    vr->sampled = fr->compared;
+    vr->missing = fr->missing;
+    vr->extra = fr->extra;
+    vr->different = fr->different;
+    vr->rejected = fr->rejected;
+    snprintf(vr->first_diff, sizeof vr->first_diff, "%s", fr->first_diff);
+}

@@ -182,9 +182,10 @@ void vmig_milvus_enc_count(const char *db, const char *name, struct vmig_buf *ou
 
 /* ------------------------------------------------------------------ schema */
 
-static const char *metric_name(enum vmig_metric m)
+const char *vmig_milvus_metric_of(const struct vmig_plan_field *f)
 {
-    switch (m) {
+    if (f->kind == VMIG_VEC_SPARSE) return "IP"; /* the one metric of sparse vectors */
+    switch (f->metric) {
     case VMIG_METRIC_IP:
         return "IP";
     case VMIG_METRIC_L2:
@@ -416,11 +417,11 @@ enum vmig_code vmig_milvus_enc_create_index(const char *db, const struct vmig_pl
     if (f->kind == VMIG_VEC_SPARSE) {
         kv[n++].value = S("SPARSE_INVERTED_INDEX");
         kv[n].key = S("metric_type");
-        kv[n++].value = S("IP");
+        kv[n++].value = S(vmig_milvus_metric_of(f));
     } else if (pc->index == VMIG_INDEX_HNSW) {
         kv[n++].value = S("HNSW");
         kv[n].key = S("metric_type");
-        kv[n++].value = S(metric_name(f->metric));
+        kv[n++].value = S(vmig_milvus_metric_of(f));
         /* Qdrant's defaults (m 16, ef_construct 100) when the source did not say */
         snprintf(params, sizeof params, "{\"M\":%d,\"efConstruction\":%d}",
                  f->hnsw_m > 0 ? f->hnsw_m : 16, f->hnsw_ef > 0 ? f->hnsw_ef : 100);
@@ -429,7 +430,7 @@ enum vmig_code vmig_milvus_enc_create_index(const char *db, const struct vmig_pl
     } else {
         kv[n++].value = S("AUTOINDEX");
         kv[n].key = S("metric_type");
-        kv[n++].value = S(metric_name(f->metric));
+        kv[n++].value = S(vmig_milvus_metric_of(f));
     }
     r.db_name = DB(db);
     r.collection_name = S(pc->target);

@@ -72,6 +72,8 @@ void vmig_milvus_enc_describe_index(const char *db, const char *name, const char
 void vmig_milvus_enc_flush(const char *db, const char *name, struct vmig_buf *out);
 /* LoadCollection; refresh: load again what was added since (segments imported into a
  * loaded collection). */
+/* The Milvus metric word of a vector field: its plan metric, IP for sparse. */
+const char *vmig_milvus_metric_of(const struct vmig_plan_field *f);
 void vmig_milvus_enc_load(const char *db, const char *name, int refresh, struct vmig_buf *out);
 void vmig_milvus_enc_load_state(const char *db, const char *name, struct vmig_buf *out);
 /* Query count(*), Strong consistency. */

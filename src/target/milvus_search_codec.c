@@ -21,20 +21,6 @@
 #define PH_SPARSE_VECTOR 104
 #define DSL_BOOL_EXPR 1
 
-static const char *metric_word(const struct vmig_plan_field *f)
-{
-    if (f->kind == VMIG_VEC_SPARSE) return "IP";
-    switch (f->metric) {
-    case VMIG_METRIC_IP:
-        return "IP";
-    case VMIG_METRIC_L2:
-        return "L2";
-    case VMIG_METRIC_COSINE:
-        break;
-    }
-    return "COSINE";
-}
-
 enum vmig_code vmig_milvus_enc_search(const char *db, const struct vmig_plan_coll *pc, size_t c,
                                       const struct vmig_batch *q, size_t lo, size_t hi, uint32_t k,
                                       struct vmig_buf *out, struct vmig_err *err)
@@ -74,9 +60,9 @@ enum vmig_code vmig_milvus_enc_search(const char *db, const struct vmig_plan_col
         snprintf(params, sizeof params, "{\"drop_ratio_search\":0}");
     else
         snprintf(params, sizeof params, "{\"ef\":%u}", VMIG_MILVUS_SEARCH_EF(k));
-    const char *kvs[][2] = {{"anns_field", f->dst},          {"topk", topk},
-                            {"metric_type", metric_word(f)}, {"params", params},
-                            {"round_decimal", "-1"},         {"offset", "0"}};
+    const char *kvs[][2] = {
+        {"anns_field", f->dst}, {"topk", topk},          {"metric_type", vmig_milvus_metric_of(f)},
+        {"params", params},     {"round_decimal", "-1"}, {"offset", "0"}};
     enum { NKV = sizeof kvs / sizeof kvs[0] };
     Vmig__Milvus__KeyValuePair kv[NKV], *kvp[NKV];
     for (size_t i = 0; i < NKV; i++) {
